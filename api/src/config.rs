@@ -1,0 +1,309 @@
+//! Configuration from environment variables (the CLI maps its flags onto the same struct).
+//!
+//! Secrets are redacted in `Debug` so that logging the configuration at start-up is safe.
+
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::{Context, bail};
+
+/// Development generates conveniences (a JWT secret, GraphiQL); production refuses to guess.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Everything the server needs to know at start.
+#[derive(Clone)]
+pub struct Config {
+    /// `sqlite://…` (the embedded default) or `postgres://…`.
+    pub database_url: String,
+    pub bind_addr: SocketAddr,
+    pub environment: Environment,
+    /// HS256 key for access tokens. `None` until [`Config::resolve_jwt_secret`] ran.
+    pub jwt_secret: Option<Vec<u8>>,
+    /// Where the development secret is kept (beside the SQLite file, or the working directory).
+    pub jwt_secret_file: PathBuf,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub introspection: bool,
+    pub graphiql: bool,
+    pub log_format: LogFormat,
+    /// Apply pending migrations when `serve` starts.
+    pub run_migrations: bool,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Query limits, checked before execution.
+    pub max_query_depth: usize,
+    pub max_query_complexity: usize,
+    pub max_aliases: usize,
+    /// Database pool size.
+    pub db_max_connections: u32,
+    /// Concurrent argon2 hashes (each takes ~19 MiB).
+    pub password_hash_concurrency: usize,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("bind_addr", &self.bind_addr)
+            .field("environment", &self.environment)
+            .field(
+                "jwt_secret",
+                &self.jwt_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field("introspection", &self.introspection)
+            .field("graphiql", &self.graphiql)
+            .field("log_format", &self.log_format)
+            .field("run_migrations", &self.run_migrations)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hides a password in `scheme://user:password@host/db`.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!(
+                    "{}{}:<redacted>{}",
+                    &url[..scheme_end + 3],
+                    user,
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Default for Config {
+    /// The development defaults: an SQLite file in the working directory.
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://kakehashi.db?mode=rwc".into(),
+            bind_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            environment: Environment::Development,
+            jwt_secret: None,
+            jwt_secret_file: PathBuf::from("kakehashi.jwt-secret"),
+            jwt_issuer: "kakehashi".into(),
+            jwt_audience: "kakehashi-api".into(),
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            introspection: true,
+            graphiql: true,
+            log_format: LogFormat::Pretty,
+            run_migrations: true,
+            max_body_bytes: 256 * 1024,
+            max_query_depth: 12,
+            max_query_complexity: 1000,
+            max_aliases: 30,
+            db_max_connections: 8,
+            password_hash_concurrency: 2,
+        }
+    }
+}
+
+impl Config {
+    /// Reads every `KAKEHASHI_*` / standard variable; unset ones keep their defaults.
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Same as [`Config::from_env`] over any lookup (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let mut c = Self::default();
+        if let Some(v) = get("KAKEHASHI_ENV") {
+            c.environment = match v.to_ascii_lowercase().as_str() {
+                "development" | "dev" => Environment::Development,
+                "production" | "prod" => Environment::Production,
+                other => bail!("KAKEHASHI_ENV must be development or production, not {other:?}"),
+            };
+        }
+        let prod = c.environment == Environment::Production;
+        c.introspection = !prod;
+        c.graphiql = !prod;
+        if prod {
+            c.log_format = LogFormat::Json;
+        }
+        if let Some(v) = get("DATABASE_URL") {
+            c.database_url = v;
+        }
+        c.jwt_secret_file = sqlite_sibling(&c.database_url, "jwt-secret");
+        if let Some(v) = get("BIND_ADDR") {
+            c.bind_addr = v
+                .parse()
+                .with_context(|| format!("BIND_ADDR {v:?} is not host:port"))?;
+        }
+        if let Some(v) = get("JWT_SECRET") {
+            if v.len() < 32 {
+                bail!("JWT_SECRET must be at least 32 bytes");
+            }
+            c.jwt_secret = Some(v.into_bytes());
+        }
+        if let Some(v) = get("JWT_ISSUER") {
+            c.jwt_issuer = v;
+        }
+        if let Some(v) = get("JWT_AUDIENCE") {
+            c.jwt_audience = v;
+        }
+        if let Some(v) = get("ACCESS_TOKEN_TTL_SECONDS") {
+            c.access_token_ttl = Duration::from_secs(parse_num(&v, "ACCESS_TOKEN_TTL_SECONDS")?);
+        }
+        if let Some(v) = get("REFRESH_TOKEN_TTL_SECONDS") {
+            c.refresh_token_ttl = Duration::from_secs(parse_num(&v, "REFRESH_TOKEN_TTL_SECONDS")?);
+        }
+        if let Some(v) = get("INTROSPECTION") {
+            c.introspection = parse_bool(&v, "INTROSPECTION")?;
+        }
+        if let Some(v) = get("GRAPHIQL") {
+            c.graphiql = parse_bool(&v, "GRAPHIQL")?;
+        }
+        if let Some(v) = get("LOG_FORMAT") {
+            c.log_format = match v.to_ascii_lowercase().as_str() {
+                "pretty" => LogFormat::Pretty,
+                "json" => LogFormat::Json,
+                other => bail!("LOG_FORMAT must be pretty or json, not {other:?}"),
+            };
+        }
+        if let Some(v) = get("RUN_MIGRATIONS") {
+            c.run_migrations = parse_bool(&v, "RUN_MIGRATIONS")?;
+        }
+        if let Some(v) = get("MAX_BODY_BYTES") {
+            c.max_body_bytes = parse_num(&v, "MAX_BODY_BYTES")?;
+        }
+        if let Some(v) = get("DB_MAX_CONNECTIONS") {
+            c.db_max_connections = parse_num(&v, "DB_MAX_CONNECTIONS")?;
+        }
+        Ok(c)
+    }
+
+    /// Makes sure a signing secret exists. Production must be given one; development creates a
+    /// random one once and keeps it in a file so that tokens survive a restart.
+    pub fn resolve_jwt_secret(&mut self) -> anyhow::Result<()> {
+        if self.jwt_secret.is_some() {
+            return Ok(());
+        }
+        if self.environment == Environment::Production {
+            bail!("JWT_SECRET is required in production (KAKEHASHI_ENV=production)");
+        }
+        let path = &self.jwt_secret_file;
+        if let Ok(existing) = std::fs::read_to_string(path) {
+            let existing = existing.trim();
+            if existing.len() >= 32 {
+                self.jwt_secret = Some(existing.as_bytes().to_vec());
+                return Ok(());
+            }
+        }
+        let secret = crate::auth::random_token();
+        std::fs::write(path, &secret)
+            .with_context(|| format!("writing the development JWT secret to {}", path.display()))?;
+        tracing::warn!(
+            path = %path.display(),
+            "no JWT_SECRET set: generated a development secret; set JWT_SECRET in production"
+        );
+        self.jwt_secret = Some(secret.into_bytes());
+        Ok(())
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+/// `sqlite://dir/kakehashi.db?…` → `dir/kakehashi.jwt-secret`; other databases use the working
+/// directory.
+fn sqlite_sibling(url: &str, extension: &str) -> PathBuf {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or(rest));
+    match path {
+        Some(p) if !p.is_empty() && p != ":memory:" => PathBuf::from(p).with_extension(extension),
+        _ => PathBuf::from(format!("kakehashi.{extension}")),
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(v: &str, name: &str) -> anyhow::Result<T> {
+    v.trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("{name} must be a whole number, not {v:?}"))
+}
+
+fn parse_bool(v: &str, name: &str) -> anyhow::Result<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => bail!("{name} must be true or false, not {v:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from(pairs: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn production_turns_off_developer_conveniences_and_requires_a_secret() {
+        let mut c = from(&[("KAKEHASHI_ENV", "production")]).unwrap();
+        assert!(!c.introspection && !c.graphiql);
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert!(c.resolve_jwt_secret().is_err());
+    }
+
+    #[test]
+    fn short_secrets_and_bad_values_are_refused() {
+        assert!(from(&[("JWT_SECRET", "short")]).is_err());
+        assert!(from(&[("BIND_ADDR", "nowhere")]).is_err());
+        assert!(from(&[("GRAPHIQL", "maybe")]).is_err());
+    }
+
+    #[test]
+    fn debug_output_redacts_secrets() {
+        let c = from(&[
+            ("DATABASE_URL", "postgres://kk:hunter2hunter2@db/kk"),
+            ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ])
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("0123456789abcdef"));
+        assert!(shown.contains("postgres://kk:<redacted>@db/kk"));
+    }
+
+    #[test]
+    fn development_secret_lives_beside_the_sqlite_file() {
+        assert_eq!(
+            sqlite_sibling("sqlite://data/kk.db?mode=rwc", "jwt-secret"),
+            PathBuf::from("data/kk.jwt-secret")
+        );
+        assert_eq!(
+            sqlite_sibling("postgres://x/y", "jwt-secret"),
+            PathBuf::from("kakehashi.jwt-secret")
+        );
+    }
+}

@@ -1,0 +1,63 @@
+//! Connecting to SQLite or PostgreSQL with the settings each needs, and beginning write
+//! transactions that cannot deadlock.
+//!
+//! SQLite: WAL, foreign keys, `synchronous=FULL`, a busy timeout and a real pool (sea-orm's
+//! SQLite default is one connection). Write transactions start `IMMEDIATE`, taking the write lock
+//! up front: a deferred transaction that reads and then writes fails with "database is locked"
+//! whatever the busy timeout says. PostgreSQL needs nothing special.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::MigratorTrait;
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
+};
+
+/// Opens the pool described by `url`.
+pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.max_connections(max_connections.max(2))
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    if url.starts_with("sqlite:") {
+        opts.map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .create_if_missing(true)
+        });
+    }
+    Database::connect(opts)
+        .await
+        .with_context(|| "connecting to the database (check DATABASE_URL)")
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    migration::Migrator::up(db, None)
+        .await
+        .context("applying database migrations")
+}
+
+/// Begins a transaction that will write: `BEGIN IMMEDIATE` on SQLite, a plain `BEGIN` elsewhere.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let sqlite = db.get_database_backend() == DbBackend::Sqlite;
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: sqlite.then_some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+/// `true` when the database answers a trivial query (for `/readyz`).
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    tokio::time::timeout(Duration::from_secs(2), db.ping())
+        .await
+        .is_ok_and(|r| r.is_ok())
+}

@@ -1,0 +1,221 @@
+//! The API's one error type and its stable `extensions.code`s.
+//!
+//! `ApiError` deliberately does not implement `Display`: async-graphql turns any `Display` type
+//! into an error *without* a code, so the only way out of a resolver is the explicit
+//! `From<ApiError> for async_graphql::Error` below. Internal errors are logged here (inside the
+//! request's span, which carries the request id) and reach the client as a generic message.
+
+use async_graphql::ErrorExtensions;
+
+/// The closed set of error codes. They are API contract: add, never rename.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    BadUserInput,
+    Conflict,
+    RateLimited,
+    QueryTooComplex,
+    InternalServerError,
+}
+
+impl ErrorCode {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound => "NOT_FOUND",
+            Self::BadUserInput => "BAD_USER_INPUT",
+            Self::Conflict => "CONFLICT",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            Self::InternalServerError => "INTERNAL_SERVER_ERROR",
+        }
+    }
+}
+
+/// Everything that can go wrong in a request, as the service layer reports it.
+#[derive(Debug)]
+pub enum ApiError {
+    /// No valid credentials (missing, forged, expired, revoked, or a deactivated account).
+    Unauthenticated,
+    /// The viewer can see the record but may not do this to it.
+    Forbidden(String),
+    /// Does not exist, or the viewer may not see it: the two are indistinguishable on purpose.
+    NotFound(&'static str),
+    /// The input is wrong; `field` names the input field when one is to blame.
+    BadUserInput {
+        message: String,
+        field: Option<String>,
+    },
+    /// A uniqueness or optimistic-concurrency clash.
+    Conflict(String),
+    /// Too many attempts; try again after the given number of seconds.
+    RateLimited { retry_after_secs: u64 },
+    /// The query exceeds a depth, complexity or alias limit.
+    QueryTooComplex(String),
+    /// A bug or an unavailable dependency; the detail is logged, never shown.
+    Internal(anyhow::Error),
+}
+
+impl ApiError {
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::BadUserInput {
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::Forbidden(message.into())
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::Conflict(message.into())
+    }
+
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(err.into())
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Unauthenticated => ErrorCode::Unauthenticated,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::BadUserInput { .. } => ErrorCode::BadUserInput,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::QueryTooComplex(_) => ErrorCode::QueryTooComplex,
+            Self::Internal(_) => ErrorCode::InternalServerError,
+        }
+    }
+
+    /// The message a client sees.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Unauthenticated => {
+                "Authentication required: the token is missing, invalid or expired.".into()
+            }
+            Self::Forbidden(m) | Self::Conflict(m) | Self::QueryTooComplex(m) => m.clone(),
+            Self::NotFound(what) => format!("{what} not found."),
+            Self::BadUserInput { message, .. } => message.clone(),
+            Self::RateLimited { retry_after_secs } => {
+                format!("Too many attempts. Try again in {retry_after_secs} seconds.")
+            }
+            Self::Internal(_) => "Internal server error.".into(),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self::Internal(err.into())
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(err: ApiError) -> Self {
+        let code = err.code();
+        if let ApiError::Internal(inner) = &err {
+            tracing::error!(error = ?inner, "internal error");
+        }
+        let message = err.public_message();
+        async_graphql::Error::new(message).extend_with(|_, ext| {
+            ext.set("code", code.as_str());
+            match &err {
+                ApiError::BadUserInput {
+                    field: Some(field), ..
+                } => ext.set("field", field.as_str()),
+                ApiError::RateLimited { retry_after_secs } => {
+                    ext.set("retryAfterSeconds", *retry_after_secs)
+                }
+                _ => {}
+            }
+        })
+    }
+}
+
+/// The result type of every resolver and service function.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A GraphQL server error carrying a code, for the places outside resolvers (parsing,
+/// validation, the HTTP handler).
+pub fn server_error(code: ErrorCode, message: impl Into<String>) -> async_graphql::ServerError {
+    let mut e = async_graphql::ServerError::new(message, None);
+    let mut ext = async_graphql::ErrorExtensionValues::default();
+    ext.set("code", code.as_str());
+    e.extensions = Some(ext);
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code_of(err: ApiError) -> (String, String) {
+        let gql: async_graphql::Error = err.into();
+        let ext = gql.extensions.expect("every error has extensions");
+        let code = match ext.get("code") {
+            Some(async_graphql::Value::String(s)) => s.clone(),
+            other => panic!("code missing: {other:?}"),
+        };
+        (code, gql.message)
+    }
+
+    #[test]
+    fn every_variant_maps_to_its_stable_code() {
+        let cases = [
+            (ApiError::Unauthenticated, "UNAUTHENTICATED"),
+            (ApiError::forbidden("no"), "FORBIDDEN"),
+            (ApiError::NotFound("Client"), "NOT_FOUND"),
+            (ApiError::bad_input("email", "bad"), "BAD_USER_INPUT"),
+            (ApiError::conflict("stale"), "CONFLICT"),
+            (
+                ApiError::RateLimited {
+                    retry_after_secs: 3,
+                },
+                "RATE_LIMITED",
+            ),
+            (
+                ApiError::QueryTooComplex("deep".into()),
+                "QUERY_TOO_COMPLEX",
+            ),
+            (
+                ApiError::internal(anyhow::anyhow!("x")),
+                "INTERNAL_SERVER_ERROR",
+            ),
+        ];
+        for (err, expected) in cases {
+            assert_eq!(err.code().as_str(), expected);
+            assert_eq!(code_of(err).0, expected);
+        }
+    }
+
+    #[test]
+    fn internal_details_never_reach_the_client() {
+        let db = sea_orm::DbErr::Custom("relation \"staff_members\" does not exist".into());
+        let (code, message) = code_of(db.into());
+        assert_eq!(code, "INTERNAL_SERVER_ERROR");
+        assert!(!message.contains("staff_members"));
+    }
+
+    #[test]
+    fn bad_input_names_the_field_and_rate_limit_says_when() {
+        let gql: async_graphql::Error = ApiError::bad_input("input.email", "bad").into();
+        let ext = gql.extensions.unwrap();
+        assert_eq!(
+            ext.get("field"),
+            Some(&async_graphql::Value::from("input.email"))
+        );
+        let gql: async_graphql::Error = ApiError::RateLimited {
+            retry_after_secs: 7,
+        }
+        .into();
+        assert_eq!(
+            gql.extensions.unwrap().get("retryAfterSeconds"),
+            Some(&async_graphql::Value::from(7u64))
+        );
+    }
+}

@@ -1,0 +1,41 @@
+//! Typed access to per-request data from a resolver.
+
+use async_graphql::Context;
+
+use crate::{
+    auth::{Credential, Viewer},
+    error::{ApiError, ApiResult},
+    graphql::loaders::Loaders,
+    state::AppState,
+};
+
+pub trait ContextExt {
+    /// The application state.
+    fn state(&self) -> ApiResult<&AppState>;
+    /// The signed-in viewer, or `UNAUTHENTICATED`.
+    fn viewer(&self) -> ApiResult<&Viewer>;
+    /// This request's DataLoaders.
+    fn loaders(&self) -> ApiResult<&Loaders>;
+}
+
+impl ContextExt for Context<'_> {
+    fn state(&self) -> ApiResult<&AppState> {
+        self.data_opt::<AppState>()
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState missing from request")))
+    }
+
+    fn viewer(&self) -> ApiResult<&Viewer> {
+        match self.data_opt::<Credential>() {
+            Some(Credential::Viewer(v)) => Ok(v),
+            Some(Credential::Unavailable) => Err(ApiError::internal(anyhow::anyhow!(
+                "credential could not be checked: database unavailable"
+            ))),
+            _ => Err(ApiError::Unauthenticated),
+        }
+    }
+
+    fn loaders(&self) -> ApiResult<&Loaders> {
+        self.data_opt::<Loaders>()
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("Loaders missing from request")))
+    }
+}

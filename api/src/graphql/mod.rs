@@ -1,0 +1,74 @@
+//! The GraphQL schema: one module per domain concept, merged here.
+//!
+//! The schema is built without data (so the SDL can be exported and tested without a database);
+//! the application state, the credential and fresh DataLoaders are attached to each request by
+//! [`request_data`].
+
+pub mod context;
+pub mod ids;
+pub mod limits;
+pub mod loaders;
+mod organization;
+mod pagination;
+mod session;
+mod staff;
+
+use std::sync::Arc;
+
+use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema};
+
+use crate::{auth::Credential, config::Config, state::AppState};
+
+pub use organization::{Organization, OrganizationKind};
+pub use staff::{StaffMember, StaffRole};
+
+/// Every query root field.
+#[derive(MergedObject, Default)]
+pub struct Query(
+    session::SessionQuery,
+    organization::OrganizationQuery,
+    staff::StaffQuery,
+);
+
+/// Every mutation.
+#[derive(MergedObject, Default)]
+pub struct Mutation(session::SessionMutation, staff::StaffMutation);
+
+pub type KakehashiSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Builds the schema with the limits from the configuration.
+pub fn build_schema(config: &Config) -> KakehashiSchema {
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(config.max_query_depth)
+        .limit_complexity(config.max_query_complexity)
+        .limit_recursive_depth(64)
+        .limit_directives(20)
+        .disable_suggestions()
+        .extension(limits::QueryLimits {
+            max_depth: config.max_query_depth,
+            max_aliases: config.max_aliases,
+        });
+    if !config.introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
+}
+
+/// The SDL as committed in `schema.graphql` (introspection settings do not change it).
+pub fn sdl() -> String {
+    build_schema(&Config::default()).sdl_with_options(SDLExportOptions::new())
+}
+
+/// Attaches what resolvers need to one request.
+pub fn request_data(
+    request: async_graphql::Request,
+    state: &AppState,
+    credential: Credential,
+    outcome: Arc<limits::RequestOutcome>,
+) -> async_graphql::Request {
+    request
+        .data(state.clone())
+        .data(loaders::Loaders::new(state.db.clone()))
+        .data(credential)
+        .data(outcome)
+}

@@ -1,0 +1,546 @@
+//! The HTTP surface: `/graphql` (GraphQL over HTTP), `/healthz`, `/readyz`.
+//!
+//! async-graphql-axum's stock service is too permissive (batches, mutations over GET, any content
+//! type, always 200), so the handler is written out here to follow the GraphQL-over-HTTP spec:
+//!
+//! - POST needs `Content-Type: application/json` (UTF-8), else 415; the body is capped (413);
+//!   batches (a JSON array) are refused (400).
+//! - GET runs queries only; a mutation over GET is 405 with `Allow: POST`.
+//! - `Accept` decides the response type: `application/graphql-response+json` (request errors then
+//!   get 400 and no `data`) or `application/json` (legacy: 200); anything else is 406.
+//! - Every response carries `x-request-id`; every error carries `extensions.code`.
+
+use std::{sync::Arc, time::Duration};
+
+use async_graphql::{Variables, http::GraphiQLSource, parser::types::OperationType};
+use axum::{
+    Router,
+    body::{Body, Bytes},
+    extract::{RawQuery, State},
+    http::{HeaderMap, HeaderValue, Request, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
+use serde_json::{Value, json};
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+use crate::{
+    auth::Credential,
+    error::ErrorCode,
+    graphql::{self, limits},
+    service::sessions,
+    state::AppState,
+};
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
+const JSON: &str = "application/json; charset=utf-8";
+
+/// The response media type the client accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MediaType {
+    GraphQLResponseJson,
+    Json,
+}
+
+impl MediaType {
+    fn content_type(self) -> &'static str {
+        match self {
+            Self::GraphQLResponseJson => GRAPHQL_RESPONSE_JSON,
+            Self::Json => JSON,
+        }
+    }
+}
+
+/// Builds the router with every layer.
+pub fn router(state: AppState) -> Router {
+    let middleware = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
+            let request_id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id)
+        }))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("handler panicked");
+            error_response(StatusCode::INTERNAL_SERVER_ERROR, MediaType::Json, ErrorCode::InternalServerError, "Internal server error.")
+        }));
+    Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .layer(middleware)
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    if crate::db::ping(&state.db).await {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+    }
+}
+
+/// A GraphQL-shaped error document with a code, for failures before execution.
+fn error_response(
+    status: StatusCode,
+    media: MediaType,
+    code: ErrorCode,
+    message: &str,
+) -> Response {
+    let body =
+        json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
+    let mut res = (status, body.to_string()).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media.content_type()),
+    );
+    res
+}
+
+/// Picks the response type from `Accept` (no header: `application/json`, as the spec advises
+/// for legacy clients). `None` means nothing we can produce is acceptable.
+fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(MediaType::Json);
+    };
+    if accept.trim().is_empty() {
+        return Some(MediaType::Json);
+    }
+    let mut best: Option<(f32, u8, MediaType)> = None;
+    for entry in accept.split(',') {
+        let mut parts = entry.split(';').map(str::trim);
+        let essence = parts.next().unwrap_or("").to_ascii_lowercase();
+        let mut q = 1.0f32;
+        let mut charset_ok = true;
+        for p in parts {
+            if let Some((k, v)) = p.split_once('=') {
+                let (k, v) = (
+                    k.trim().to_ascii_lowercase(),
+                    v.trim().trim_matches('"').to_ascii_lowercase(),
+                );
+                if k == "q" {
+                    q = v.parse().unwrap_or(0.0);
+                } else if k == "charset" && v != "utf-8" && v != "utf8" {
+                    charset_ok = false;
+                }
+            }
+        }
+        if q <= 0.0 || !charset_ok {
+            continue;
+        }
+        // Specific types beat wildcards at equal q; the newer type beats legacy JSON.
+        let candidate = match essence.as_str() {
+            "application/graphql-response+json" => (3, MediaType::GraphQLResponseJson),
+            "application/json" => (2, MediaType::Json),
+            "application/*" | "*/*" => (1, MediaType::Json),
+            _ => continue,
+        };
+        if best.is_none_or(|(bq, rank, _)| q > bq || (q == bq && candidate.0 > rank)) {
+            best = Some((q, candidate.0, candidate.1));
+        }
+    }
+    best.map(|(_, _, m)| m)
+}
+
+/// `true` for `application/json` with no charset or UTF-8.
+fn is_json_content_type(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let mut parts = ct.split(';').map(str::trim);
+    if !parts
+        .next()
+        .unwrap_or("")
+        .eq_ignore_ascii_case("application/json")
+    {
+        return false;
+    }
+    parts.all(|p| match p.split_once('=') {
+        Some((k, v)) if k.trim().eq_ignore_ascii_case("charset") => {
+            matches!(
+                v.trim().trim_matches('"').to_ascii_lowercase().as_str(),
+                "utf-8" | "utf8"
+            )
+        }
+        _ => true,
+    })
+}
+
+/// The request parameters, whether from a JSON body or a query string.
+struct Params {
+    query: String,
+    operation_name: Option<String>,
+    variables: Option<Value>,
+}
+
+/// Validates the shape of a JSON request body.
+fn params_from_json(body: Value) -> Result<Params, &'static str> {
+    let Value::Object(mut map) = body else {
+        return Err(if body.is_array() {
+            "Batched requests are not supported: send one operation per request."
+        } else {
+            "The request body must be a JSON object."
+        });
+    };
+    let query = match map.remove("query") {
+        Some(Value::String(q)) => q,
+        Some(_) => return Err("The query parameter must be a string."),
+        None => return Err("The query parameter is required."),
+    };
+    let operation_name = match map.remove("operationName") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(_) => return Err("The operationName parameter must be a string."),
+    };
+    let variables = match map.remove("variables") {
+        None | Some(Value::Null) => None,
+        Some(v @ Value::Object(_)) => Some(v),
+        Some(_) => return Err("The variables parameter must be an object."),
+    };
+    match map.remove("extensions") {
+        None | Some(Value::Null) | Some(Value::Object(_)) => {}
+        Some(_) => return Err("The extensions parameter must be an object."),
+    }
+    Ok(Params {
+        query,
+        operation_name,
+        variables,
+    })
+}
+
+async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let Some(media) = negotiate(&headers) else {
+        return error_response(
+            StatusCode::NOT_ACCEPTABLE,
+            MediaType::Json,
+            ErrorCode::BadUserInput,
+            "Accept application/graphql-response+json or application/json.",
+        );
+    };
+    if !is_json_content_type(&headers) {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            ErrorCode::BadUserInput,
+            "Send the request as Content-Type: application/json (UTF-8).",
+        );
+    }
+    let bytes: Bytes = match axum::body::to_bytes(body, state.config.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => {
+            return error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                media,
+                ErrorCode::BadUserInput,
+                &format!(
+                    "The request body exceeds {} bytes.",
+                    state.config.max_body_bytes
+                ),
+            );
+        }
+    };
+    let parsed = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(v) => params_from_json(v),
+        Err(_) => Err("The request body is not valid JSON."),
+    };
+    match parsed {
+        Ok(params) => execute(&state, &headers, params, media).await,
+        Err(message) => error_response(
+            StatusCode::BAD_REQUEST,
+            media,
+            ErrorCode::BadUserInput,
+            message,
+        ),
+    }
+}
+
+async fn graphql_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let pairs: Vec<(String, String)> = raw
+        .as_deref()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if wants_html && get("query").is_none() {
+        if state.config.graphiql {
+            return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+        }
+        return (
+            StatusCode::NOT_FOUND,
+            "GraphiQL is disabled on this server.",
+        )
+            .into_response();
+    }
+
+    let Some(media) = negotiate(&headers) else {
+        return error_response(
+            StatusCode::NOT_ACCEPTABLE,
+            MediaType::Json,
+            ErrorCode::BadUserInput,
+            "Accept application/graphql-response+json or application/json.",
+        );
+    };
+    let Some(query) = get("query") else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            media,
+            ErrorCode::BadUserInput,
+            "The query parameter is required.",
+        );
+    };
+    let variables = match get("variables").filter(|v| !v.is_empty()) {
+        None => None,
+        Some(text) => match serde_json::from_str::<Value>(&text) {
+            Ok(v @ Value::Object(_)) => Some(v),
+            Ok(Value::Null) => None,
+            _ => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    media,
+                    ErrorCode::BadUserInput,
+                    "The variables parameter must be a JSON object.",
+                );
+            }
+        },
+    };
+    if let Some(ext) = get("extensions").filter(|v| !v.is_empty())
+        && !matches!(
+            serde_json::from_str::<Value>(&ext),
+            Ok(Value::Object(_) | Value::Null)
+        )
+    {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            media,
+            ErrorCode::BadUserInput,
+            "The extensions parameter must be a JSON object.",
+        );
+    }
+    let operation_name = get("operationName").filter(|s| !s.is_empty());
+    if is_mutation(&query, operation_name.as_deref()) {
+        let mut res = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            media,
+            ErrorCode::BadUserInput,
+            "Mutations must be sent with POST.",
+        );
+        res.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return res;
+    }
+    execute(
+        &state,
+        &headers,
+        Params {
+            query,
+            operation_name,
+            variables,
+        },
+        media,
+    )
+    .await
+}
+
+/// Whether the operation a GET would run is a mutation (or subscription). Unparseable documents
+/// are left to the executor, which reports them properly.
+fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
+    if limits::text_nesting(query) > limits::MAX_TEXT_NESTING {
+        return false;
+    }
+    let Ok(doc) = async_graphql::parser::parse_query(query) else {
+        return false;
+    };
+    let ty = match operation_name {
+        Some(name) => doc
+            .operations
+            .iter()
+            .find(|(n, _)| n.is_some_and(|n| n.as_str() == name))
+            .map(|(_, op)| op.node.ty),
+        None => doc.operations.iter().next().map(|(_, op)| op.node.ty),
+    };
+    matches!(
+        ty,
+        Some(OperationType::Mutation | OperationType::Subscription)
+    )
+}
+
+/// Reads the `Authorization` header into a credential (one database query when a token is sent).
+pub async fn authenticate(state: &AppState, authorization: Option<&str>) -> Credential {
+    let Some(value) = authorization else {
+        return Credential::Anonymous;
+    };
+    let Some(token) = value.strip_prefix("Bearer ").map(str::trim) else {
+        return Credential::Invalid;
+    };
+    let Some(claims) = state.tokens.verify(token) else {
+        return Credential::Invalid;
+    };
+    match tokio::time::timeout(
+        Duration::from_secs(5),
+        sessions::resolve_viewer(&state.db, &claims),
+    )
+    .await
+    {
+        Ok(Ok(Some(viewer))) => Credential::Viewer(viewer),
+        Ok(Ok(None)) => Credential::Invalid,
+        Ok(Err(_)) | Err(_) => Credential::Unavailable,
+    }
+}
+
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: Params,
+    media: MediaType,
+) -> Response {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("invalid"));
+    let credential = authenticate(state, authorization).await;
+    let mut request = async_graphql::Request::new(params.query);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(vars) = params.variables {
+        request = request.variables(Variables::from_json(vars));
+    }
+    let outcome = Arc::new(limits::RequestOutcome::default());
+    let request = graphql::request_data(request, state, credential, outcome.clone());
+    let mut response = state.schema.execute(request).await;
+    let executed = outcome.executed();
+    limits::assign_codes(&mut response.errors, executed);
+
+    let mut body = match serde_json::to_value(&response) {
+        Ok(v) => v,
+        Err(_) => {
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                media,
+                ErrorCode::InternalServerError,
+                "Internal server error.",
+            );
+        }
+    };
+    let status = if executed {
+        StatusCode::OK
+    } else {
+        // A request error: the spec forbids `data`.
+        if let Some(obj) = body.as_object_mut() {
+            obj.remove("data");
+        }
+        match media {
+            MediaType::GraphQLResponseJson => StatusCode::BAD_REQUEST,
+            MediaType::Json => StatusCode::OK,
+        }
+    };
+    let mut res = (status, body.to_string()).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media.content_type()),
+    );
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(v: &str) -> Option<MediaType> {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, HeaderValue::from_str(v).unwrap());
+        negotiate(&h)
+    }
+
+    #[test]
+    fn accept_negotiation_follows_the_spec() {
+        assert_eq!(negotiate(&HeaderMap::new()), Some(MediaType::Json));
+        assert_eq!(
+            accept("application/graphql-response+json"),
+            Some(MediaType::GraphQLResponseJson)
+        );
+        assert_eq!(accept("application/json"), Some(MediaType::Json));
+        assert_eq!(
+            accept("application/graphql-response+json, application/json;q=0.9"),
+            Some(MediaType::GraphQLResponseJson)
+        );
+        assert_eq!(
+            accept("application/json, application/graphql-response+json"),
+            Some(MediaType::GraphQLResponseJson)
+        );
+        assert_eq!(
+            accept("application/json;q=1, application/graphql-response+json;q=0.5"),
+            Some(MediaType::Json)
+        );
+        assert_eq!(accept("*/*"), Some(MediaType::Json));
+        assert_eq!(accept("text/html"), None);
+        assert_eq!(accept("application/json; charset=utf-16"), None);
+        assert_eq!(accept("application/json;q=0"), None);
+    }
+
+    #[test]
+    fn content_type_must_be_utf8_json() {
+        let ct = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_str(v).unwrap());
+            is_json_content_type(&h)
+        };
+        assert!(ct("application/json"));
+        assert!(ct("Application/JSON; charset=UTF-8"));
+        assert!(!ct("application/json; charset=latin1"));
+        assert!(!ct("text/plain"));
+        assert!(!ct("application/graphql"));
+        assert!(!is_json_content_type(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn json_bodies_are_checked_strictly() {
+        assert!(params_from_json(json!({"query": "{me{role}}"})).is_ok());
+        assert!(params_from_json(json!([{"query": "{a}"}])).is_err());
+        assert!(params_from_json(json!({"query": 1})).is_err());
+        assert!(params_from_json(json!({})).is_err());
+        assert!(params_from_json(json!({"query": "{a}", "variables": "x"})).is_err());
+        assert!(params_from_json(json!({"query": "{a}", "operationName": 3})).is_err());
+        assert!(params_from_json(json!({"query": "{a}", "extensions": []})).is_err());
+        assert!(params_from_json(json!(null)).is_err());
+    }
+
+    #[test]
+    fn mutations_are_detected_for_get() {
+        assert!(is_mutation("mutation { logout { revoked } }", None));
+        assert!(!is_mutation("{ me { role } }", None));
+        assert!(is_mutation(
+            "query A { me { role } } mutation B { logout { revoked } }",
+            Some("B")
+        ));
+        assert!(!is_mutation(
+            "query A { me { role } } mutation B { logout { revoked } }",
+            Some("A")
+        ));
+        assert!(!is_mutation("not graphql", None));
+    }
+}

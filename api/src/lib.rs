@@ -1,0 +1,100 @@
+//! Kakehashi (架け橋): a role-aware GraphQL API between disability-welfare facilities
+//! (障害福祉サービス事業所) and consultation-support offices (相談支援事業所).
+//!
+//! Architecture, outside in:
+//! - `http`: axum router, the spec-conformant `/graphql` handler, health checks, request ids.
+//! - `graphql`: one module per domain concept; resolvers only decode ids, call the service layer
+//!   and wrap results. DataLoaders are per request.
+//! - `service`: domain rules, authorization (via the pure `auth::policy`) and persistence; no
+//!   GraphQL or HTTP types.
+//! - `auth`: tokens, passwords, the viewer, the policy. `entity` / `migration`: the database.
+//! - `error`: the one error type and its stable codes.
+//!
+//! The same code runs on SQLite (embedded default) and PostgreSQL (production).
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod seed;
+pub mod service;
+pub mod state;
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+pub use config::Config;
+pub use state::AppState;
+
+/// Connects, migrates (unless switched off) and builds the state.
+pub async fn build_state(mut config: Config) -> anyhow::Result<AppState> {
+    config.resolve_jwt_secret()?;
+    let db = db::connect(&config.database_url, config.db_max_connections).await?;
+    if config.run_migrations {
+        db::migrate(&db).await?;
+    }
+    auth::password::PasswordHasher::warm_up();
+    AppState::new(db, config)
+}
+
+/// A server bound to a port, ready to run.
+pub struct Server {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Server {
+    /// Binds the configured address (port 0 picks a free one).
+    pub async fn bind(state: AppState) -> anyhow::Result<Self> {
+        let addr = state.config.bind_addr;
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr}"))?;
+        Ok(Self { listener, state })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Serves until `shutdown` resolves.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let app = http::router(self.state);
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

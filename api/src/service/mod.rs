@@ -1,0 +1,46 @@
+//! Domain logic, authorization and persistence. No async-graphql or axum types live here: every
+//! function takes plain values (and the viewer) and returns `ApiResult`, so the same rules serve
+//! GraphQL, the CLI and, later, WebSocket and webhook paths.
+
+pub mod organizations;
+pub mod page;
+pub mod sessions;
+pub mod staff;
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+/// The current time at microsecond precision, the finest both SQLite and PostgreSQL keep, so a
+/// value reads back exactly as it was written.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Trims a required text field and checks its length in characters.
+pub fn required_text(
+    field: &str,
+    value: &str,
+    max_chars: usize,
+) -> crate::error::ApiResult<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(crate::error::ApiError::bad_input(
+            field,
+            format!("{field} must not be empty."),
+        ));
+    }
+    if trimmed.chars().count() > max_chars {
+        return Err(crate::error::ApiError::bad_input(
+            field,
+            format!("{field} must be at most {max_chars} characters."),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// `true` when a database error is a uniqueness violation (same check on both backends).
+pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}

@@ -1,0 +1,20 @@
+//! Forward-only schema migrations for Kakehashi.
+//!
+//! One file per migration; a migration is never edited after it lands (write a new one instead).
+//! This crate does not depend on `entity`: old migrations must keep describing the tables as they
+//! were, whatever the entities look like today. Column types are chosen so that SQLite and
+//! PostgreSQL behave the same (enums as strings, times as `timestamptz`, ids as UUIDs).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_identity;
+
+/// The ordered list of every migration.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_identity::Migration)]
+    }
+}

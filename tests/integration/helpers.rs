@@ -1,0 +1,266 @@
+//! The test app: server, database, HTTP client and GraphQL helpers.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Mutex,
+    time::Duration,
+};
+
+use kakehashi::Config;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+/// The JWT secret every test server uses, so tests can forge tokens on purpose.
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+pub const DEMO_PASSWORD: &str = kakehashi::seed::DEMO_PASSWORD;
+
+/// A database of one test, removed when the test ends (even when it panics).
+pub enum TestDb {
+    Sqlite {
+        _dir: tempfile::TempDir,
+        url: String,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+        url: String,
+    },
+}
+
+impl TestDb {
+    pub async fn create() -> Self {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(base) if base.starts_with("postgres") => {
+                let server = server_part(&base);
+                let admin_url = format!("{server}/postgres");
+                let name = format!("kk_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let url = format!("{server}/{name}");
+                TestDb::Postgres {
+                    admin_url,
+                    name,
+                    url,
+                }
+            }
+            _ => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("kakehashi.db").display()
+                );
+                TestDb::Sqlite { _dir: dir, url }
+            }
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            TestDb::Sqlite { url, .. } | TestDb::Postgres { url, .. } => url,
+        }
+    }
+}
+
+/// `postgres://user@host:port/db?x` → `postgres://user@host:port`.
+fn server_part(url: &str) -> String {
+    let without_query = url.split('?').next().unwrap_or(url);
+    let scheme_end = without_query.find("://").map_or(0, |i| i + 3);
+    match without_query[scheme_end..].find('/') {
+        Some(slash) => without_query[..scheme_end + slash].to_owned(),
+        None => without_query.to_owned(),
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres {
+            admin_url, name, ..
+        } = self
+        {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs inside the test's runtime: do the async work on a thread of its own.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                rt.block_on(async {
+                    let admin = Database::connect(&admin_url).await.ok()?;
+                    admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await
+                        .ok()?;
+                    admin.close().await.ok()
+                })
+            })
+            .join();
+        }
+    }
+}
+
+/// A running server with its database.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub url: String,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+    pub state: kakehashi::AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl TestApp {
+    /// A server with the demo organizations and accounts.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config) + Send + 'static) -> Self {
+        let app = Self::spawn_empty_with(tweak).await;
+        kakehashi::seed::seed_demo(&app.state.db, &app.state.passwords)
+            .await
+            .expect("seed demo");
+        app
+    }
+
+    /// A server with an empty (migrated) database.
+    pub async fn spawn_empty_with(tweak: impl FnOnce(&mut Config) + Send + 'static) -> Self {
+        let db = TestDb::create().await;
+        let mut config = Self::config(db.url());
+        tweak(&mut config);
+        let state = kakehashi::build_state(config).await.expect("build state");
+        let server = kakehashi::Server::bind(state.clone()).await.expect("bind");
+        let addr = server.local_addr().expect("addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(server.run(async move {
+            let _ = rx.await;
+        }));
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        TestApp {
+            addr,
+            url: format!("http://{addr}/graphql"),
+            client,
+            db,
+            state,
+            shutdown: Some(tx),
+        }
+    }
+
+    /// The configuration of a test server on `database_url`.
+    pub fn config(database_url: &str) -> Config {
+        Config {
+            database_url: database_url.to_owned(),
+            bind_addr: "127.0.0.1:0".parse().expect("addr"),
+            jwt_secret: Some(TEST_JWT_SECRET.as_bytes().to_vec()),
+            ..Config::default()
+        }
+    }
+
+    /// POSTs a GraphQL operation (as `application/json`) and returns the whole response body.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut req = self
+            .client
+            .post(&self.url)
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("request");
+        assert_eq!(
+            res.status(),
+            200,
+            "GraphQL over application/json answers 200"
+        );
+        res.json().await.expect("json body")
+    }
+
+    /// Signs in and returns (access token, refresh token).
+    pub async fn login(&self, email: &str) -> (String, String) {
+        self.login_with(email, DEMO_PASSWORD)
+            .await
+            .expect("login succeeds")
+    }
+
+    pub async fn login_with(&self, email: &str, password: &str) -> Result<(String, String), Value> {
+        let body = self
+            .gql(
+                None,
+                "mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken } }",
+                json!({ "i": { "email": email, "password": password } }),
+            )
+            .await;
+        match body.pointer("/data/login") {
+            Some(l) if !l.is_null() => Ok((
+                l["accessToken"].as_str().expect("accessToken").to_owned(),
+                l["refreshToken"].as_str().expect("refreshToken").to_owned(),
+            )),
+            _ => Err(body),
+        }
+    }
+}
+
+/// The first error's `extensions.code`, or `None` when the response has no error.
+pub fn error_code(body: &Value) -> Option<&str> {
+    body.pointer("/errors/0/extensions/code")
+        .and_then(Value::as_str)
+}
+
+/// Asserts the response failed with `code` and leaked nothing internal.
+#[track_caller]
+pub fn assert_error(body: &Value, code: &str) {
+    assert_eq!(error_code(body), Some(code), "expected {code}, got {body}");
+    assert_no_internals(body);
+}
+
+/// No SQL, table names or Rust internals in what a client sees.
+#[track_caller]
+pub fn assert_no_internals(body: &Value) {
+    let text = body.to_string().to_lowercase();
+    for needle in [
+        "sqlx",
+        "sqlite",
+        "postgres",
+        "select ",
+        "staff_members",
+        "panicked",
+        "dberr",
+        "src/",
+    ] {
+        assert!(!text.contains(needle), "response leaks {needle:?}: {body}");
+    }
+}
+
+/// The folder with the Node clients, their dependencies installed (once per test run).
+pub fn js_dir() -> PathBuf {
+    static INSTALLED: Mutex<bool> = Mutex::new(false);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("js");
+    let mut done = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
+    if !*done && !dir.join("node_modules").exists() {
+        let status = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&dir)
+            .status()
+            .expect("npm must be installed to run the JavaScript client tests");
+        assert!(status.success(), "npm ci in tests/js failed");
+    }
+    *done = true;
+    dir
+}

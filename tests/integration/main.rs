@@ -1,0 +1,13 @@
+//! Kakehashi's integration tests: one binary, a real server on a random port per test, its own
+//! database (a temporary SQLite file, or a fresh PostgreSQL database when `TEST_DATABASE_URL`
+//! is set), and real clients (reqwest; Node's graphql-http audit).
+
+#![expect(clippy::unwrap_used, reason = "a test should fail loudly on an unexpected value")]
+
+mod helpers;
+
+mod auth_sessions;
+mod cli_bootstrap;
+mod http_conformance;
+mod schema_file;
+mod staff_accounts;
