@@ -2,7 +2,10 @@
 //! database (a temporary SQLite file, or a fresh PostgreSQL database when `TEST_DATABASE_URL`
 //! is set), and real clients (reqwest; Node's graphql-http audit).
 
-#![expect(clippy::unwrap_used, reason = "a test should fail loudly on an unexpected value")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test should fail loudly on an unexpected value"
+)]
 
 mod helpers;
 
