@@ -3,8 +3,18 @@
 //! Enumerations are stored as strings so that SQLite and PostgreSQL hold the same values and a
 //! new variant needs no database type change.
 
+pub mod audit_event;
+pub mod care_team_membership;
+pub mod client;
+pub mod client_external_id;
+pub mod client_review;
 pub mod login_throttle;
+pub mod observation;
+pub mod observation_version;
 pub mod organization;
+pub mod outbox_event;
+pub mod recipient_certificate;
 pub mod refresh_token;
 pub mod session;
+pub mod sharing_consent;
 pub mod staff_member;

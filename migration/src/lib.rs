@@ -8,6 +8,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_identity;
+mod m20261124_000002_clients;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -15,6 +16,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_identity::Migration)]
+        vec![
+            Box::new(m20261124_000001_identity::Migration),
+            Box::new(m20261124_000002_clients::Migration),
+        ]
     }
 }

@@ -3,7 +3,15 @@
 //! No I/O and no framework types here: the service layer asks these questions and scopes its
 //! queries by the answers; the unit tests below cover every role × organization-kind case.
 
-use entity::{organization::OrganizationKind, staff_member::StaffRole};
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use entity::{
+    care_team_membership::CareRelationship,
+    observation::{ObservationCategory, Visibility},
+    organization::OrganizationKind,
+    staff_member::StaffRole,
+};
 use uuid::Uuid;
 
 use super::Viewer;
@@ -27,6 +35,197 @@ pub fn can_manage_staff(viewer: &Viewer, organization_id: Uuid) -> bool {
 /// Staff lists of an organization are visible to that organization's own members.
 pub fn can_list_staff(viewer: &Viewer, organization_id: Uuid) -> bool {
     viewer.organization_id == organization_id
+}
+
+/// What a sharing consent may cover (同意の範囲).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DataCategory {
+    /// Wishes, family contacts, certificates, support category.
+    Profile,
+    /// Daily records (支援記録).
+    Observations,
+    /// Support plans.
+    Plans,
+    /// Meetings, briefs and monitoring.
+    Meetings,
+}
+
+/// The viewer organization's membership in a client's care team, today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Membership {
+    /// Never a member: the client does not exist for this organization.
+    None,
+    /// Was a member; the membership has ended (or not started yet).
+    Past,
+    /// A member today, in this relationship.
+    Current(CareRelationship),
+}
+
+/// Everything the rules need to know about one client, from the viewer organization's side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientRelation {
+    pub membership: Membership,
+    /// Categories an active consent shares with the viewer's organization today.
+    pub consented: BTreeSet<DataCategory>,
+    /// The organization that registered the client (and so wrote its profile).
+    pub registered_by: Uuid,
+}
+
+/// The parts of a consent the rules look at.
+#[derive(Debug, Clone)]
+pub struct ConsentFacts {
+    pub granted_on: NaiveDate,
+    pub expires_on: Option<NaiveDate>,
+    pub revoked: bool,
+    /// `None`: the current care team.
+    pub recipients: Option<Vec<Uuid>>,
+    pub categories: Vec<DataCategory>,
+}
+
+/// The categories a consent shares with `organization` on `today` (empty when it does not).
+/// A consent only ever shares with current care-team members.
+pub fn consent_covers(
+    consent: &ConsentFacts,
+    organization: Uuid,
+    current_member: bool,
+    today: NaiveDate,
+) -> Vec<DataCategory> {
+    let active = !consent.revoked
+        && consent.granted_on <= today
+        && consent.expires_on.is_none_or(|e| e >= today);
+    let recipient = current_member
+        && consent
+            .recipients
+            .as_ref()
+            .is_none_or(|list| list.contains(&organization));
+    if active && recipient {
+        consent.categories.clone()
+    } else {
+        Vec::new()
+    }
+}
+
+/// Whether the client exists for the viewer's organization at all.
+pub fn can_see_client(rel: &ClientRelation) -> bool {
+    rel.membership != Membership::None
+}
+
+/// Profile details (wishes, family, certificates): the registering organization always; other
+/// current members only with consent.
+pub fn can_see_profile(viewer_org: Uuid, rel: &ClientRelation) -> bool {
+    match rel.membership {
+        Membership::None => false,
+        _ if rel.registered_by == viewer_org => true,
+        Membership::Current(_) => rel.consented.contains(&DataCategory::Profile),
+        Membership::Past => false,
+    }
+}
+
+/// The parts of a record the visibility rules look at.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordFacts {
+    pub organization_id: Uuid,
+    pub visibility: Visibility,
+    pub category: ObservationCategory,
+}
+
+/// Whether the viewer's organization may read an observation.
+///
+/// Its own organization always may (while it is or was on the team). Others must be current
+/// members, the visibility must include them, and consent must cover observations, except that
+/// safeguarding records (虐待・身体拘束) reach the consultation office without consent: consent
+/// never blocks that path.
+pub fn can_see_observation(viewer_org: Uuid, rel: &ClientRelation, rec: RecordFacts) -> bool {
+    if rel.membership == Membership::None {
+        return false;
+    }
+    if rec.organization_id == viewer_org {
+        return true;
+    }
+    let Membership::Current(relationship) = rel.membership else {
+        return false;
+    };
+    let consultation = relationship == CareRelationship::Consultation;
+    let reaches_viewer = match rec.visibility {
+        Visibility::Internal => false,
+        Visibility::Consultation => consultation,
+        Visibility::CareTeam => true,
+    };
+    reaches_viewer
+        && (rel.consented.contains(&DataCategory::Observations)
+            || (consultation && rec.category == ObservationCategory::Safeguarding))
+}
+
+/// Roles that coordinate a client's support (manage the care team, consents, certificates,
+/// register clients).
+pub fn coordinates(role: StaffRole) -> bool {
+    matches!(
+        role,
+        StaffRole::ServiceManager | StaffRole::ConsultationSpecialist | StaffRole::OrgAdmin
+    )
+}
+
+/// Registering a client: coordinators of any organization.
+pub fn can_register_client(viewer: &Viewer) -> bool {
+    coordinates(viewer.role)
+}
+
+/// Changing the care team, consents or certificates: a coordinator of a current member.
+pub fn can_coordinate_client(viewer: &Viewer, rel: &ClientRelation) -> bool {
+    coordinates(viewer.role) && matches!(rel.membership, Membership::Current(_))
+}
+
+/// Whether `relationship` suits an organization of `kind`.
+pub fn relationship_fits(kind: OrganizationKind, relationship: CareRelationship) -> bool {
+    matches!(
+        (kind, relationship),
+        (
+            OrganizationKind::Facility,
+            CareRelationship::ServiceProvider
+        ) | (
+            OrganizationKind::ConsultationOffice,
+            CareRelationship::Consultation
+        )
+    )
+}
+
+/// Recording an observation: any staff of a current member, for their own organization.
+pub fn can_record_observation(rel: &ClientRelation) -> bool {
+    matches!(rel.membership, Membership::Current(_))
+}
+
+/// Amending or marking an observation entered-in-error: its author, or a service manager or
+/// admin of the writing organization, while that organization is a current member.
+pub fn can_amend_observation(
+    viewer: &Viewer,
+    rel: &ClientRelation,
+    organization_id: Uuid,
+    author: Uuid,
+) -> bool {
+    matches!(rel.membership, Membership::Current(_))
+        && viewer.organization_id == organization_id
+        && (viewer.staff_member_id == author
+            || matches!(viewer.role, StaffRole::ServiceManager | StaffRole::OrgAdmin))
+}
+
+/// Reading a client's access history: an admin of a current member organization.
+pub fn can_read_client_access_history(viewer: &Viewer, rel: &ClientRelation) -> bool {
+    viewer.role == StaffRole::OrgAdmin && matches!(rel.membership, Membership::Current(_))
+}
+
+/// Reading the audit log of an organization's own staff: its admin.
+pub fn can_read_audit_log(viewer: &Viewer) -> bool {
+    viewer.role == StaffRole::OrgAdmin
+}
+
+/// The facility view is for facility staff; the consultation view for consultation specialists
+/// (and their admins).
+pub fn can_use_facility_view(viewer: &Viewer) -> bool {
+    viewer.organization_kind == OrganizationKind::Facility
+}
+
+pub fn can_use_consultation_view(viewer: &Viewer) -> bool {
+    viewer.organization_kind == OrganizationKind::ConsultationOffice
 }
 
 #[cfg(test)]
@@ -87,5 +286,248 @@ mod tests {
                 assert!(!can_list_staff(&v, other));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod client_rules {
+    use super::*;
+    use entity::care_team_membership::CareRelationship as R;
+    use entity::observation::{ObservationCategory as C, Visibility as V};
+    use sea_orm::Iterable;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn rel(
+        membership: Membership,
+        consented: &[DataCategory],
+        registered_by: Uuid,
+    ) -> ClientRelation {
+        ClientRelation {
+            membership,
+            consented: consented.iter().copied().collect(),
+            registered_by,
+        }
+    }
+
+    fn viewer(org: Uuid, kind: OrganizationKind, role: StaffRole) -> Viewer {
+        Viewer {
+            staff_member_id: Uuid::now_v7(),
+            organization_id: org,
+            organization_kind: kind,
+            role,
+            session_id: Uuid::now_v7(),
+        }
+    }
+
+    #[test]
+    fn consent_covers_only_active_consents_for_current_members_in_scope() {
+        let me = Uuid::now_v7();
+        let other = Uuid::now_v7();
+        let base = ConsentFacts {
+            granted_on: day("2026-04-01"),
+            expires_on: Some(day("2027-03-31")),
+            revoked: false,
+            recipients: None,
+            categories: vec![DataCategory::Observations],
+        };
+        let today = day("2026-11-24");
+        assert_eq!(
+            consent_covers(&base, me, true, today),
+            vec![DataCategory::Observations]
+        );
+        assert!(
+            consent_covers(&base, me, false, today).is_empty(),
+            "former members are not covered"
+        );
+        assert!(
+            consent_covers(
+                &ConsentFacts {
+                    revoked: true,
+                    ..base.clone()
+                },
+                me,
+                true,
+                today
+            )
+            .is_empty()
+        );
+        assert!(
+            consent_covers(&base, me, true, day("2027-04-01")).is_empty(),
+            "expired"
+        );
+        assert!(
+            consent_covers(&base, me, true, day("2026-03-31")).is_empty(),
+            "not yet granted"
+        );
+        let named = ConsentFacts {
+            recipients: Some(vec![other]),
+            ..base
+        };
+        assert!(
+            consent_covers(&named, me, true, today).is_empty(),
+            "not a named recipient"
+        );
+        assert!(!consent_covers(&named, other, true, today).is_empty());
+    }
+
+    /// The full matrix: membership × consent × writer × visibility × category.
+    #[test]
+    fn observation_visibility_matrix() {
+        let me = Uuid::now_v7();
+        let other = Uuid::now_v7();
+        let memberships = [
+            Membership::None,
+            Membership::Past,
+            Membership::Current(R::ServiceProvider),
+            Membership::Current(R::Consultation),
+        ];
+        for membership in memberships {
+            for consent in [false, true] {
+                let cats: &[DataCategory] = if consent {
+                    &[DataCategory::Observations]
+                } else {
+                    &[]
+                };
+                let r = rel(membership, cats, other);
+                for writer in [me, other] {
+                    for visibility in V::iter() {
+                        for category in C::iter() {
+                            let seen = can_see_observation(
+                                me,
+                                &r,
+                                RecordFacts {
+                                    organization_id: writer,
+                                    visibility,
+                                    category,
+                                },
+                            );
+                            let expected = match membership {
+                                Membership::None => false,
+                                _ if writer == me => true,
+                                Membership::Past => false,
+                                Membership::Current(rel) => {
+                                    let reaches = visibility == V::CareTeam
+                                        || (visibility == V::Consultation
+                                            && rel == R::Consultation);
+                                    reaches
+                                        && (consent
+                                            || (rel == R::Consultation
+                                                && category == C::Safeguarding))
+                                }
+                            };
+                            assert_eq!(
+                                seen,
+                                expected,
+                                "{membership:?} consent={consent} own={} {visibility:?} {category:?}",
+                                writer == me
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn profile_needs_authorship_or_consent() {
+        let me = Uuid::now_v7();
+        let other = Uuid::now_v7();
+        assert!(can_see_profile(
+            me,
+            &rel(Membership::Current(R::ServiceProvider), &[], me)
+        ));
+        assert!(can_see_profile(me, &rel(Membership::Past, &[], me)));
+        assert!(!can_see_profile(
+            me,
+            &rel(Membership::None, &[DataCategory::Profile], me)
+        ));
+        assert!(!can_see_profile(
+            me,
+            &rel(
+                Membership::Current(R::Consultation),
+                &[DataCategory::Observations],
+                other
+            )
+        ));
+        assert!(can_see_profile(
+            me,
+            &rel(
+                Membership::Current(R::Consultation),
+                &[DataCategory::Profile],
+                other
+            )
+        ));
+        assert!(!can_see_profile(
+            me,
+            &rel(Membership::Past, &[DataCategory::Profile], other)
+        ));
+        assert!(!can_see_client(&rel(Membership::None, &[], other)));
+        assert!(can_see_client(&rel(Membership::Past, &[], other)));
+    }
+
+    #[test]
+    fn mutation_rules_by_role_and_membership() {
+        let org = Uuid::now_v7();
+        let current = rel(Membership::Current(R::ServiceProvider), &[], org);
+        let past = rel(Membership::Past, &[], org);
+        for kind in OrganizationKind::iter() {
+            for role in StaffRole::iter().filter(|r| role_fits(kind, *r)) {
+                let v = viewer(org, kind, role);
+                let coordinator = role != StaffRole::FacilityStaff;
+                assert_eq!(can_register_client(&v), coordinator, "{role:?}");
+                assert_eq!(can_coordinate_client(&v, &current), coordinator, "{role:?}");
+                assert!(!can_coordinate_client(&v, &past));
+                assert!(can_record_observation(&current));
+                assert!(!can_record_observation(&past));
+                // Own observation: always amendable while current.
+                assert!(can_amend_observation(&v, &current, org, v.staff_member_id));
+                assert!(!can_amend_observation(&v, &past, org, v.staff_member_id));
+                // A colleague's: managers and admins only. Another organization's: never.
+                let colleague = Uuid::now_v7();
+                assert_eq!(
+                    can_amend_observation(&v, &current, org, colleague),
+                    matches!(role, StaffRole::ServiceManager | StaffRole::OrgAdmin)
+                );
+                assert!(!can_amend_observation(
+                    &v,
+                    &current,
+                    Uuid::now_v7(),
+                    colleague
+                ));
+                assert_eq!(
+                    can_read_client_access_history(&v, &current),
+                    role == StaffRole::OrgAdmin
+                );
+                assert!(!can_read_client_access_history(&v, &past));
+                assert_eq!(can_read_audit_log(&v), role == StaffRole::OrgAdmin);
+                assert_eq!(
+                    can_use_facility_view(&v),
+                    kind == OrganizationKind::Facility
+                );
+                assert_eq!(
+                    can_use_consultation_view(&v),
+                    kind == OrganizationKind::ConsultationOffice
+                );
+            }
+        }
+        assert!(relationship_fits(
+            OrganizationKind::Facility,
+            R::ServiceProvider
+        ));
+        assert!(!relationship_fits(
+            OrganizationKind::Facility,
+            R::Consultation
+        ));
+        assert!(relationship_fits(
+            OrganizationKind::ConsultationOffice,
+            R::Consultation
+        ));
+        assert!(!relationship_fits(
+            OrganizationKind::ConsultationOffice,
+            R::ServiceProvider
+        ));
     }
 }

@@ -1,72 +1,185 @@
 //! DataLoaders, created fresh for every request so that a cached value can never be served to
-//! another viewer. Each batch is one SQL statement whatever the number of keys.
+//! another viewer. Each batch is one SQL statement (or a fixed few) whatever the number of keys.
+//!
+//! The request's [`RequestCtx`] also caches the viewer's [`Scope`] (what it may see of which
+//! client), loaded at most once per request.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{collections::HashMap, future::Future, hash::Hash, pin::Pin, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use entity::{organization, staff_member};
+use chrono::{DateTime, Utc};
+use entity::{
+    care_team_membership, client, observation, observation_version, organization,
+    recipient_certificate, sharing_consent, staff_member,
+};
 use sea_orm::DatabaseConnection;
+use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-use crate::service;
+use crate::{
+    auth::{Credential, Viewer},
+    error::{ApiError, ApiResult},
+    service::{self, access::Scope},
+};
 
-/// The loaders of one request.
-pub struct Loaders {
-    pub organizations: DataLoader<OrganizationLoader>,
-    pub staff_members: DataLoader<StaffMemberLoader>,
+/// Per-request context shared by the loaders.
+pub struct RequestCtx {
+    pub db: DatabaseConnection,
+    pub viewer: Option<Viewer>,
+    scope: OnceCell<Scope>,
 }
 
-impl Loaders {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self {
-            organizations: DataLoader::new(OrganizationLoader(db.clone()), tokio::spawn),
-            staff_members: DataLoader::new(StaffMemberLoader(db), tokio::spawn),
-        }
+impl RequestCtx {
+    /// The viewer's scope over all its clients (three queries, once per request).
+    pub async fn scope(&self) -> ApiResult<&Scope> {
+        let viewer = self.viewer()?;
+        self.scope
+            .get_or_try_init(|| Scope::for_viewer(&self.db, viewer))
+            .await
     }
+
+    pub fn viewer(&self) -> ApiResult<&Viewer> {
+        self.viewer.as_ref().ok_or(ApiError::Unauthenticated)
+    }
+}
+
+type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+type LoadFn<K, V> = for<'a> fn(&'a RequestCtx, &'a [K]) -> BoxFut<'a, ApiResult<HashMap<K, V>>>;
+
+/// A loader defined by one batch function.
+pub struct BatchLoader<K, V> {
+    ctx: Arc<RequestCtx>,
+    load: LoadFn<K, V>,
 }
 
 /// The error type loaders share (async-graphql needs `Clone`).
 #[derive(Clone)]
-pub struct LoadError(pub Arc<crate::error::ApiError>);
+pub struct LoadError(pub Arc<ApiError>);
 
 impl From<LoadError> for async_graphql::Error {
     fn from(e: LoadError) -> Self {
-        // Loader failures are database failures: report them as internal.
         let inner = match Arc::try_unwrap(e.0) {
             Ok(err) => err,
-            Err(shared) => crate::error::ApiError::internal(anyhow::anyhow!(
-                "loader failed ({})",
-                shared.code().as_str()
-            )),
+            Err(shared) => match &*shared {
+                ApiError::Unauthenticated => ApiError::Unauthenticated,
+                other => {
+                    ApiError::internal(anyhow::anyhow!("loader failed ({})", other.code().as_str()))
+                }
+            },
         };
         inner.into()
     }
 }
 
-fn wrap(e: crate::error::ApiError) -> LoadError {
-    LoadError(Arc::new(e))
-}
-
-pub struct OrganizationLoader(DatabaseConnection);
-
-impl Loader<Uuid> for OrganizationLoader {
-    type Value = organization::Model;
+impl<K, V> Loader<K> for BatchLoader<K, V>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    V: Send + Sync + Clone + 'static,
+{
+    type Value = V;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        service::organizations::by_ids(&self.0, keys)
+    async fn load(&self, keys: &[K]) -> Result<HashMap<K, V>, LoadError> {
+        (self.load)(&self.ctx, keys)
             .await
-            .map_err(wrap)
+            .map_err(|e| LoadError(Arc::new(e)))
     }
 }
 
-pub struct StaffMemberLoader(DatabaseConnection);
+fn loader<K, V>(ctx: &Arc<RequestCtx>, load: LoadFn<K, V>) -> DataLoader<BatchLoader<K, V>>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    V: Send + Sync + Clone + 'static,
+{
+    DataLoader::new(
+        BatchLoader {
+            ctx: ctx.clone(),
+            load,
+        },
+        tokio::spawn,
+    )
+}
 
-impl Loader<Uuid> for StaffMemberLoader {
-    type Value = staff_member::Model;
-    type Error = LoadError;
+/// The loaders of one request.
+pub struct Loaders {
+    pub ctx: Arc<RequestCtx>,
+    pub organizations: DataLoader<BatchLoader<Uuid, organization::Model>>,
+    pub staff_members: DataLoader<BatchLoader<Uuid, staff_member::Model>>,
+    pub clients: DataLoader<BatchLoader<Uuid, client::Model>>,
+    /// Key: (client, how many).
+    pub recent_observations: DataLoader<BatchLoader<(Uuid, u64), Vec<observation::Model>>>,
+    /// (new shared observations since last review, risk signs in 30 days).
+    pub client_counts: DataLoader<BatchLoader<Uuid, (u64, u64)>>,
+    pub reviews: DataLoader<BatchLoader<Uuid, DateTime<Utc>>>,
+    pub care_teams: DataLoader<BatchLoader<Uuid, Vec<care_team_membership::Model>>>,
+    pub consents: DataLoader<BatchLoader<Uuid, Vec<sharing_consent::Model>>>,
+    pub certificates: DataLoader<BatchLoader<Uuid, Vec<recipient_certificate::Model>>>,
+    pub external_ids: DataLoader<BatchLoader<Uuid, String>>,
+    pub observation_versions: DataLoader<BatchLoader<Uuid, Vec<observation_version::Model>>>,
+}
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        service::staff::by_ids(&self.0, keys).await.map_err(wrap)
+impl Loaders {
+    pub fn new(db: DatabaseConnection, credential: &Credential) -> Self {
+        let ctx = Arc::new(RequestCtx {
+            db,
+            viewer: credential.viewer().cloned(),
+            scope: OnceCell::new(),
+        });
+        Self {
+            organizations: loader(&ctx, |c, k| {
+                Box::pin(service::organizations::by_ids(&c.db, k))
+            }),
+            staff_members: loader(&ctx, |c, k| Box::pin(service::staff::by_ids(&c.db, k))),
+            clients: loader(&ctx, |c, k| Box::pin(service::clients::by_ids(&c.db, k))),
+            recent_observations: loader(&ctx, |c, k| Box::pin(recent(c, k))),
+            client_counts: loader(&ctx, |c, k| {
+                Box::pin(async move {
+                    let scope = c.scope().await?;
+                    service::observations::counts_for_clients(&c.db, c.viewer()?, scope, k).await
+                })
+            }),
+            reviews: loader(&ctx, |c, k| {
+                Box::pin(async move { service::observations::reviews(&c.db, c.viewer()?, k).await })
+            }),
+            care_teams: loader(&ctx, |c, k| {
+                Box::pin(service::care_team::of_clients(&c.db, k))
+            }),
+            consents: loader(&ctx, |c, k| {
+                Box::pin(service::consents::of_clients(&c.db, k))
+            }),
+            certificates: loader(&ctx, |c, k| {
+                Box::pin(service::clients::certificates(&c.db, k))
+            }),
+            external_ids: loader(&ctx, |c, k| {
+                Box::pin(async move {
+                    service::clients::external_ids(&c.db, c.viewer()?.organization_id, k).await
+                })
+            }),
+            observation_versions: loader(&ctx, |c, k| {
+                Box::pin(service::observations::versions(&c.db, k))
+            }),
+            ctx,
+        }
     }
+}
+
+/// Recent observations for (client, limit) keys: one statement per distinct limit.
+async fn recent(
+    c: &RequestCtx,
+    keys: &[(Uuid, u64)],
+) -> ApiResult<HashMap<(Uuid, u64), Vec<observation::Model>>> {
+    let scope = c.scope().await?;
+    let mut by_limit: HashMap<u64, Vec<Uuid>> = HashMap::new();
+    for (client, limit) in keys {
+        by_limit.entry(*limit).or_default().push(*client);
+    }
+    let mut out = HashMap::new();
+    for (limit, clients) in by_limit {
+        let mut found =
+            service::observations::recent_for_clients(&c.db, scope, &clients, limit).await?;
+        for client in clients {
+            out.insert((client, limit), found.remove(&client).unwrap_or_default());
+        }
+    }
+    Ok(out)
 }

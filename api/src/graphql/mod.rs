@@ -4,14 +4,21 @@
 //! the application state, the credential and fresh DataLoaders are attached to each request by
 //! [`request_data`].
 
+mod audit;
+mod care_team;
+mod client;
 pub mod context;
 pub mod ids;
 pub mod limits;
 pub mod loaders;
+mod node;
+mod observation;
 mod organization;
 mod pagination;
+mod scalars;
 mod session;
 mod staff;
+mod views;
 
 use std::sync::Arc;
 
@@ -26,19 +33,30 @@ pub use staff::{StaffMember, StaffRole};
 #[derive(MergedObject, Default)]
 pub struct Query(
     session::SessionQuery,
+    views::ViewQuery,
+    client::ClientQuery,
+    node::NodeQuery,
     organization::OrganizationQuery,
     staff::StaffQuery,
+    audit::AuditQuery,
 );
 
 /// Every mutation.
 #[derive(MergedObject, Default)]
-pub struct Mutation(session::SessionMutation, staff::StaffMutation);
+pub struct Mutation(
+    session::SessionMutation,
+    client::ClientMutation,
+    care_team::CareTeamMutation,
+    observation::ObservationMutation,
+    staff::StaffMutation,
+);
 
 pub type KakehashiSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Builds the schema with the limits from the configuration.
 pub fn build_schema(config: &Config) -> KakehashiSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .register_output_type::<node::Node>()
         .limit_depth(config.max_query_depth)
         .limit_complexity(config.max_query_complexity)
         .limit_recursive_depth(64)
@@ -68,7 +86,7 @@ pub fn request_data(
 ) -> async_graphql::Request {
     request
         .data(state.clone())
-        .data(loaders::Loaders::new(state.db.clone()))
+        .data(loaders::Loaders::new(state.db.clone(), &credential))
         .data(credential)
         .data(outcome)
 }

@@ -35,7 +35,7 @@ connection_types!(
 #[Object]
 impl Organization {
     /// Opaque global id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ids::encode("Organization", self.0.id)
     }
 

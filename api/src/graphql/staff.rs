@@ -61,7 +61,7 @@ connection_types!(
 #[Object]
 impl StaffMember {
     /// Opaque global id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ids::encode("StaffMember", self.model.id)
     }
 

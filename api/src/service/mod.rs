@@ -2,6 +2,12 @@
 //! function takes plain values (and the viewer) and returns `ApiResult`, so the same rules serve
 //! GraphQL, the CLI and, later, WebSocket and webhook paths.
 
+pub mod access;
+pub mod care_team;
+pub mod clients;
+pub mod consents;
+pub mod events;
+pub mod observations;
 pub mod organizations;
 pub mod page;
 pub mod sessions;

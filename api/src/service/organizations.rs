@@ -117,3 +117,11 @@ pub async fn list(
     }
     paginate(db, q, organization::Column::Id, page).await
 }
+
+/// One organization without a viewer (internal use).
+pub async fn get_unchecked(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<organization::Model> {
+    organization::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("Organization"))
+}

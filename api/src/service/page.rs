@@ -68,7 +68,17 @@ impl PageArgs {
     }
 }
 
-/// Runs `select` as one page ordered by `id_col`, plus a count of the whole (filtered) list.
+/// The order of a list by its UUIDv7 keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Oldest first (directories, staff).
+    OldestFirst,
+    /// Newest first (records, timelines).
+    NewestFirst,
+}
+
+/// Runs `select` as one page ordered by `id_col`, oldest first, plus a count of the whole
+/// (filtered) list.
 pub async fn paginate<E, C>(
     db: &C,
     select: Select<E>,
@@ -80,16 +90,42 @@ where
     E::Model: Sync,
     C: ConnectionTrait,
 {
+    paginate_ordered(db, select, id_col, args, Order::OldestFirst).await
+}
+
+/// Runs `select` as one page in `order` by `id_col`, plus a count of the whole (filtered) list.
+pub async fn paginate_ordered<E, C>(
+    db: &C,
+    select: Select<E>,
+    id_col: E::Column,
+    args: &PageArgs,
+    order: Order,
+) -> ApiResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
     let (size, backward) = args.size()?;
     let total_count = select.clone().count(db).await?;
     let mut q = select;
+    let newest_first = order == Order::NewestFirst;
     if let Some(after) = args.after {
-        q = q.filter(id_col.gt(after));
+        q = q.filter(if newest_first {
+            id_col.lt(after)
+        } else {
+            id_col.gt(after)
+        });
     }
     if let Some(before) = args.before {
-        q = q.filter(id_col.lt(before));
+        q = q.filter(if newest_first {
+            id_col.gt(before)
+        } else {
+            id_col.lt(before)
+        });
     }
-    q = if backward {
+    // Walk the list in its own order, or against it when paging backwards.
+    q = if backward != newest_first {
         q.order_by_desc(id_col)
     } else {
         q.order_by_asc(id_col)

@@ -1,0 +1,372 @@
+//! Care-team memberships (支援チーム) and sharing consents (情報共有の同意).
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use entity::{care_team_membership as membership, sharing_consent};
+
+use super::{Organization, context::ContextExt, ids, scalars::Date, staff::StaffMember};
+use crate::{
+    auth::policy::DataCategory as PolicyCategory,
+    error::ApiError,
+    service::{self, access::parse_categories},
+};
+
+/// How an organization takes part in a client's support.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::care_team_membership::CareRelationship")]
+pub enum CareRelationship {
+    /// Provides a service to the client (サービス提供事業所).
+    ServiceProvider,
+    /// The client's consultation office (計画相談支援を担う相談支援事業所).
+    Consultation,
+}
+
+/// What a sharing consent covers (同意の対象となる情報).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::auth::policy::DataCategory")]
+pub enum DataCategory {
+    /// Profile: wishes, family contacts, recipient certificates, support category.
+    Profile,
+    /// Daily records (支援記録).
+    Observations,
+    /// Support plans (計画).
+    Plans,
+    /// Meetings, briefs and monitoring (会議・モニタリング).
+    Meetings,
+}
+
+/// Who signed a consent.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum SignerRelationship {
+    /// The client (本人).
+    Client,
+    /// A legal guardian (成年後見人等).
+    Guardian,
+    /// A family member (家族).
+    Family,
+    /// Someone else (その他の代理人).
+    Other,
+}
+
+impl SignerRelationship {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Client => "CLIENT",
+            Self::Guardian => "GUARDIAN",
+            Self::Family => "FAMILY",
+            Self::Other => "OTHER",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "CLIENT" => Self::Client,
+            "GUARDIAN" => Self::Guardian,
+            "FAMILY" => Self::Family,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// One organization's membership in a client's care team.
+pub struct CareTeamMember(pub membership::Model);
+
+/// Care-team membership (支援チームへの参加): an organization, its relationship and its period.
+#[Object]
+impl CareTeamMember {
+    /// Opaque global id.
+    async fn id(&self) -> ID {
+        ids::encode("CareTeamMember", self.0.id)
+    }
+    /// The member organization.
+    async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
+        let org = ctx
+            .loaders()?
+            .organizations
+            .load_one(self.0.organization_id)
+            .await?
+            .ok_or(ApiError::NotFound("Organization"))?;
+        Ok(Organization(org))
+    }
+    /// Service provider or consultation office.
+    async fn relationship(&self) -> CareRelationship {
+        self.0.relationship.into()
+    }
+    /// The service provided (サービス種別), for service providers.
+    async fn service_type(&self) -> Option<&str> {
+        self.0.service_type.as_deref()
+    }
+    /// First day of the membership (利用開始日).
+    async fn start_date(&self) -> Date {
+        Date(self.0.start_date)
+    }
+    /// Last day of the membership (利用終了日); null while ongoing.
+    async fn end_date(&self) -> Option<Date> {
+        self.0.end_date.map(Date)
+    }
+    /// True when the membership covers today.
+    async fn current(&self) -> bool {
+        self.0.is_current_on(service::access::today())
+    }
+}
+
+/// A sharing consent (情報共有の同意).
+pub struct SharingConsent(pub sharing_consent::Model);
+
+/// Sharing consent (情報共有の同意): the client's or guardian's written consent to share
+/// special-care personal information with the care team. Revocation is dated; nothing is deleted.
+#[Object]
+impl SharingConsent {
+    /// Opaque global id.
+    async fn id(&self) -> ID {
+        ids::encode("SharingConsent", self.0.id)
+    }
+    /// Name of the person who signed (署名者).
+    async fn granted_by(&self) -> &str {
+        &self.0.granted_by
+    }
+    /// The signer's relationship to the client.
+    async fn signer_relationship(&self) -> SignerRelationship {
+        SignerRelationship::parse(&self.0.signer_relationship)
+    }
+    /// Date of signature (同意日).
+    async fn granted_on(&self) -> Date {
+        Date(self.0.granted_on)
+    }
+    /// Named recipient organizations; null means "the current care team".
+    async fn recipient_organizations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<Organization>>> {
+        let Some(ids_json) = &self.0.recipient_organization_ids else {
+            return Ok(None);
+        };
+        let uuids: Vec<uuid::Uuid> = ids_json
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let found = ctx
+            .loaders()?
+            .organizations
+            .load_many(uuids.iter().copied())
+            .await?;
+        Ok(Some(
+            uuids
+                .iter()
+                .filter_map(|id| found.get(id).cloned().map(Organization))
+                .collect(),
+        ))
+    }
+    /// What may be shared.
+    async fn data_categories(&self) -> Vec<DataCategory> {
+        parse_categories(&self.0.data_categories)
+            .into_iter()
+            .map(Into::into)
+            .collect()
+    }
+    /// Last day of validity (有効期限); null when open-ended.
+    async fn expires_on(&self) -> Option<Date> {
+        self.0.expires_on.map(Date)
+    }
+    /// Where the signed document is kept (同意書の保管場所・番号).
+    async fn document_reference(&self) -> Option<&str> {
+        self.0.document_reference.as_deref()
+    }
+    /// Date of revocation (撤回日); null while in force.
+    async fn revoked_on(&self) -> Option<Date> {
+        self.0.revoked_on.map(Date)
+    }
+    /// Why it was revoked.
+    async fn revocation_note(&self) -> Option<&str> {
+        self.0.revocation_note.as_deref()
+    }
+    /// The staff member who recorded it.
+    async fn recorded_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<StaffMember>> {
+        Ok(ctx
+            .loaders()?
+            .staff_members
+            .load_one(self.0.recorded_by_staff_member_id)
+            .await?
+            .map(StaffMember::new))
+    }
+}
+
+/// Input of `addCareTeamMember`.
+#[derive(InputObject)]
+pub struct AddCareTeamMemberInput {
+    /// The client's global id.
+    pub client_id: ID,
+    /// The organization to add (not your own).
+    pub organization_id: ID,
+    /// Its relationship; must fit the organization's kind.
+    pub relationship: CareRelationship,
+    /// For a service provider: the service (default: its first service type).
+    pub service_type: Option<String>,
+    /// First day (default: today).
+    pub start_date: Option<Date>,
+}
+
+/// Result of membership changes.
+#[derive(SimpleObject)]
+pub struct CareTeamMemberPayload {
+    /// The membership after the change.
+    pub care_team_member: CareTeamMember,
+}
+
+/// Input of `endCareTeamMembership`.
+#[derive(InputObject)]
+pub struct EndCareTeamMembershipInput {
+    /// The membership's global id.
+    pub care_team_member_id: ID,
+    /// Last day of the membership (default: today).
+    pub end_date: Option<Date>,
+}
+
+/// Input of `recordSharingConsent`.
+#[derive(InputObject)]
+pub struct RecordSharingConsentInput {
+    /// The client's global id.
+    pub client_id: ID,
+    /// Name of the person who signed.
+    pub granted_by: String,
+    /// The signer's relationship to the client.
+    pub signer_relationship: SignerRelationship,
+    /// Date of signature (not in the future).
+    pub granted_on: Date,
+    /// Named recipients; omit for "the current care team".
+    pub recipient_organization_ids: Option<Vec<ID>>,
+    /// What may be shared (at least one).
+    pub data_categories: Vec<DataCategory>,
+    /// Last day of validity.
+    pub expires_on: Option<Date>,
+    /// Where the signed document is kept.
+    pub document_reference: Option<String>,
+}
+
+/// Result of consent changes.
+#[derive(SimpleObject)]
+pub struct SharingConsentPayload {
+    /// The consent after the change.
+    pub sharing_consent: SharingConsent,
+}
+
+/// Input of `revokeSharingConsent`.
+#[derive(InputObject)]
+pub struct RevokeSharingConsentInput {
+    /// The consent's global id.
+    pub sharing_consent_id: ID,
+    /// Date of revocation (default: today). Sharing stops at once either way.
+    pub revoked_on: Option<Date>,
+    /// Why (e.g. 本人の申し出).
+    pub note: Option<String>,
+}
+
+#[derive(Default)]
+pub struct CareTeamMutation;
+
+#[Object]
+impl CareTeamMutation {
+    /// Adds another organization to a client's care team. Coordinators (service managers,
+    /// specialists, admins) of a current member only; nobody adds their own organization.
+    async fn add_care_team_member(
+        &self,
+        ctx: &Context<'_>,
+        input: AddCareTeamMemberInput,
+    ) -> async_graphql::Result<CareTeamMemberPayload> {
+        let viewer = ctx.viewer()?;
+        let new = service::care_team::NewMembership {
+            client_id: ids::decode("Client", "clientId", &input.client_id)?,
+            organization_id: ids::decode("Organization", "organizationId", &input.organization_id)?,
+            relationship: input.relationship.into(),
+            service_type: input.service_type,
+            start_date: input.start_date.map(|d| d.0),
+        };
+        let model = service::care_team::add(ctx.state()?, viewer, new).await?;
+        Ok(CareTeamMemberPayload {
+            care_team_member: CareTeamMember(model),
+        })
+    }
+
+    /// Ends a care-team membership. The organization keeps its own records but sees no one
+    /// else's from then on.
+    async fn end_care_team_membership(
+        &self,
+        ctx: &Context<'_>,
+        input: EndCareTeamMembershipInput,
+    ) -> async_graphql::Result<CareTeamMemberPayload> {
+        let viewer = ctx.viewer()?;
+        let id = ids::decode(
+            "CareTeamMember",
+            "careTeamMemberId",
+            &input.care_team_member_id,
+        )?;
+        let model =
+            service::care_team::end(ctx.state()?, viewer, id, input.end_date.map(|d| d.0)).await?;
+        Ok(CareTeamMemberPayload {
+            care_team_member: CareTeamMember(model),
+        })
+    }
+
+    /// Records a signed sharing consent. Coordinators of a current care-team member.
+    async fn record_sharing_consent(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordSharingConsentInput,
+    ) -> async_graphql::Result<SharingConsentPayload> {
+        let viewer = ctx.viewer()?;
+        let recipients = match input.recipient_organization_ids {
+            None => None,
+            Some(list) => Some(
+                list.iter()
+                    .map(|id| ids::decode("Organization", "recipientOrganizationIds", id))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        let new = service::consents::NewConsent {
+            client_id: ids::decode("Client", "clientId", &input.client_id)?,
+            granted_by: input.granted_by,
+            signer_relationship: input.signer_relationship.as_str().to_owned(),
+            granted_on: input.granted_on.0,
+            recipient_organization_ids: recipients,
+            data_categories: input
+                .data_categories
+                .into_iter()
+                .map(PolicyCategory::from)
+                .collect(),
+            expires_on: input.expires_on.map(|d| d.0),
+            document_reference: input.document_reference,
+        };
+        let model = service::consents::record(ctx.state()?, viewer, new).await?;
+        Ok(SharingConsentPayload {
+            sharing_consent: SharingConsent(model),
+        })
+    }
+
+    /// Revokes a sharing consent: other organizations stop seeing the covered records at once.
+    async fn revoke_sharing_consent(
+        &self,
+        ctx: &Context<'_>,
+        input: RevokeSharingConsentInput,
+    ) -> async_graphql::Result<SharingConsentPayload> {
+        let viewer = ctx.viewer()?;
+        let id = ids::decode(
+            "SharingConsent",
+            "sharingConsentId",
+            &input.sharing_consent_id,
+        )?;
+        let model = service::consents::revoke(
+            ctx.state()?,
+            viewer,
+            id,
+            input.revoked_on.map(|d| d.0),
+            input.note,
+        )
+        .await?;
+        Ok(SharingConsentPayload {
+            sharing_consent: SharingConsent(model),
+        })
+    }
+}

@@ -1,0 +1,611 @@
+//! Clients (本人), their profile, certificates and care team, as the viewer may see them.
+
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
+use entity::{client as db, recipient_certificate};
+use uuid::Uuid;
+
+use super::{
+    audit::AuditEventConnection,
+    care_team::{CareTeamMember, SharingConsent},
+    context::ContextExt,
+    ids,
+    observation::{Observation, ObservationCategory, ObservationConnection},
+    pagination::{connection_types, page_args},
+    scalars::Date,
+};
+use crate::{
+    auth::policy::{self, ClientRelation, Membership},
+    error::ApiError,
+    service::{self, clients, observations::ObservationFilter},
+};
+
+/// A client (本人 / 利用者) as one viewer sees them.
+#[derive(Clone)]
+pub struct Client {
+    pub model: db::Model,
+    pub rel: ClientRelation,
+}
+
+connection_types!(ClientConnection, ClientEdge, Client, "clients (本人)");
+
+impl Client {
+    fn shows_profile(&self, ctx: &Context<'_>) -> bool {
+        ctx.viewer()
+            .is_ok_and(|v| policy::can_see_profile(v.organization_id, &self.rel))
+    }
+
+    /// Loads one client through the request's scope; `NOT_FOUND` when invisible.
+    pub async fn load(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Client> {
+        let loaders = ctx.loaders()?;
+        let rel = loaders.ctx.scope().await?.require(id)?.clone();
+        let model = loaders
+            .clients
+            .load_one(id)
+            .await?
+            .ok_or(ApiError::NotFound("Client"))?;
+        Ok(Client { model, rel })
+    }
+}
+
+/// The viewer organization's relationship to a client today.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ViewerMembership {
+    /// A current service provider (サービス提供事業所) for the client.
+    ServiceProvider,
+    /// The client's current consultation office (相談支援事業所).
+    Consultation,
+    /// A former member: only its own records remain visible.
+    Former,
+}
+
+/// A family member or guardian (家族・保護者) as contact data; not an account.
+#[derive(SimpleObject, InputObject, Clone)]
+#[graphql(input_name = "FamilyContactInput")]
+pub struct FamilyContact {
+    /// Name (氏名).
+    pub name: String,
+    /// Relationship to the client (続柄), e.g. 母.
+    pub relationship: String,
+    /// Phone number (電話番号).
+    pub phone: Option<String>,
+    /// Notes, e.g. when to call (備考).
+    pub note: Option<String>,
+}
+
+/// Client (本人 / 利用者). Basic identification is visible to every care-team member; profile
+/// fields are null unless your organization registered the client or a sharing consent covers
+/// `PROFILE` for it.
+#[Object]
+impl Client {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        ids::encode("Client", self.model.id)
+    }
+
+    /// Name (氏名).
+    async fn display_name(&self) -> &str {
+        &self.model.display_name
+    }
+
+    /// Name in kana (ふりがな).
+    async fn name_kana(&self) -> &str {
+        &self.model.name_kana
+    }
+
+    /// Your organization's relationship to the client today.
+    async fn viewer_membership(&self) -> ViewerMembership {
+        match self.rel.membership {
+            Membership::Current(
+                entity::care_team_membership::CareRelationship::ServiceProvider,
+            ) => ViewerMembership::ServiceProvider,
+            Membership::Current(entity::care_team_membership::CareRelationship::Consultation) => {
+                ViewerMembership::Consultation
+            }
+            _ => ViewerMembership::Former,
+        }
+    }
+
+    /// True when the profile fields below are visible to you.
+    async fn profile_visible(&self, ctx: &Context<'_>) -> bool {
+        self.shows_profile(ctx)
+    }
+
+    /// Birth date (生年月日). Profile field.
+    async fn birth_date(&self, ctx: &Context<'_>) -> Option<Date> {
+        self.shows_profile(ctx)
+            .then_some(self.model.birth_date.map(Date))
+            .flatten()
+    }
+
+    /// Disability support category (障害支援区分) 1–6; null when not assessed. Profile field.
+    async fn support_category(&self, ctx: &Context<'_>) -> Option<i32> {
+        self.shows_profile(ctx)
+            .then_some(self.model.support_category)
+            .flatten()
+    }
+
+    /// The client's wishes in their own words (本人の希望). Profile field.
+    async fn wishes(&self, ctx: &Context<'_>) -> Option<&str> {
+        self.shows_profile(ctx)
+            .then_some(self.model.wishes.as_deref())
+            .flatten()
+    }
+
+    /// Family and guardian contacts (家族・保護者の連絡先). Profile field: null when hidden.
+    async fn family_contacts(&self, ctx: &Context<'_>) -> Option<Vec<FamilyContact>> {
+        if !self.shows_profile(ctx) {
+            return None;
+        }
+        let parsed: Vec<clients::FamilyContact> =
+            serde_json::from_value(self.model.family_contacts.clone()).unwrap_or_default();
+        Some(
+            parsed
+                .into_iter()
+                .map(|c| FamilyContact {
+                    name: c.name,
+                    relationship: c.relationship,
+                    phone: c.phone,
+                    note: c.note,
+                })
+                .collect(),
+        )
+    }
+
+    /// Recipient certificates (受給者証), oldest first. Profile field: null when hidden.
+    async fn recipient_certificates(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<RecipientCertificate>>> {
+        if !self.shows_profile(ctx) {
+            return Ok(None);
+        }
+        let list = ctx
+            .loaders()?
+            .certificates
+            .load_one(self.model.id)
+            .await?
+            .unwrap_or_default();
+        Ok(Some(list.into_iter().map(RecipientCertificate).collect()))
+    }
+
+    /// Your organization's own id for this client (e.g. your record system's number), if set.
+    async fn external_id(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        Ok(ctx.loaders()?.external_ids.load_one(self.model.id).await?)
+    }
+
+    /// The care team (支援チーム): every membership, current and ended, oldest first.
+    async fn care_team(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CareTeamMember>> {
+        let list = ctx
+            .loaders()?
+            .care_teams
+            .load_one(self.model.id)
+            .await?
+            .unwrap_or_default();
+        Ok(list.into_iter().map(CareTeamMember).collect())
+    }
+
+    /// Sharing consents (情報共有の同意), including revoked ones, oldest first.
+    async fn sharing_consents(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<SharingConsent>> {
+        let list = ctx
+            .loaders()?
+            .consents
+            .load_one(self.model.id)
+            .await?
+            .unwrap_or_default();
+        Ok(list.into_iter().map(SharingConsent).collect())
+    }
+
+    /// Observations (支援記録) you may see, newest first. Entered-in-error records are left out
+    /// unless asked for.
+    #[allow(clippy::too_many_arguments)]
+    async fn observations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only these categories.", default)] categories: Vec<ObservationCategory>,
+        #[graphql(desc = "Include records marked entered-in-error.", default = false)]
+        include_entered_in_error: bool,
+        #[graphql(desc = "Page size from the newest (at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the oldest (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to continue before.")] before: Option<String>,
+    ) -> async_graphql::Result<ObservationConnection> {
+        let args = page_args(first, after, last, before)?;
+        let state = ctx.state()?;
+        let viewer = ctx.viewer()?;
+        let scope = ctx.loaders()?.ctx.scope().await?;
+        let filter = ObservationFilter {
+            categories: categories.into_iter().map(Into::into).collect(),
+            include_entered_in_error,
+            clients: Some(vec![self.model.id]),
+            ..Default::default()
+        };
+        let page = service::observations::list(state, viewer, scope, &filter, &args).await?;
+        Ok(ObservationConnection::from_page(
+            page,
+            |o| o.id,
+            Observation,
+        ))
+    }
+
+    /// The newest observations you may see (at most 20), for overviews of many clients.
+    async fn recent_observations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many (1–20).", default = 5)] limit: i32,
+    ) -> async_graphql::Result<Vec<Observation>> {
+        let limit = u64::try_from(limit)
+            .ok()
+            .filter(|l| (1..=20).contains(l))
+            .ok_or_else(|| ApiError::bad_input("limit", "limit must be 1 to 20."))?;
+        let list = ctx
+            .loaders()?
+            .recent_observations
+            .load_one((self.model.id, limit))
+            .await?
+            .unwrap_or_default();
+        Ok(list.into_iter().map(Observation).collect())
+    }
+
+    /// Who accessed this client's records, newest first (閲覧履歴). Admins of current care-team
+    /// organizations only; others get `FORBIDDEN`.
+    async fn access_history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+    ) -> async_graphql::Result<AuditEventConnection> {
+        let viewer = ctx.viewer()?;
+        if !policy::can_read_client_access_history(viewer, &self.rel) {
+            return Err(ApiError::forbidden(
+                "Only admins of a current care-team organization read the access history.",
+            )
+            .into());
+        }
+        let args = page_args(first, after, None, None)?;
+        let page = service::events::log_for_client(&ctx.state()?.db, self.model.id, &args).await?;
+        Ok(AuditEventConnection::from_page(
+            page,
+            |e| e.id,
+            super::audit::AuditEvent,
+        ))
+    }
+}
+
+/// A granted service on a recipient certificate (支給決定内容).
+#[derive(SimpleObject, Clone)]
+pub struct GrantedService {
+    /// Service type (サービス種別), e.g. 就労継続支援B型.
+    pub service_type: String,
+    /// Granted amount (支給量), e.g. 22.
+    pub amount: i32,
+    /// Unit of the amount, e.g. `DAYS_PER_MONTH` (日/月).
+    pub unit: String,
+    /// First day of the grant period (支給決定期間).
+    pub grant_from: Date,
+    /// Last day of the grant period.
+    pub grant_until: Date,
+}
+
+/// A facility's contracted amount (契約支給量) of a granted service.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct ContractedAmount {
+    #[graphql(skip)]
+    pub organization_id: Uuid,
+    /// Service type.
+    pub service_type: String,
+    /// Contracted amount, in the granted service's unit.
+    pub amount: i32,
+}
+
+#[ComplexObject]
+impl ContractedAmount {
+    /// The facility holding the contract.
+    async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<super::Organization> {
+        let org = ctx
+            .loaders()?
+            .organizations
+            .load_one(self.organization_id)
+            .await?
+            .ok_or(ApiError::NotFound("Organization"))?;
+        Ok(super::Organization(org))
+    }
+}
+
+/// Recipient certificate (受給者証) issued by the municipality.
+pub struct RecipientCertificate(pub recipient_certificate::Model);
+
+/// Recipient certificate (受給者証): what the municipality granted, and the monitoring period.
+#[Object]
+impl RecipientCertificate {
+    /// Opaque global id.
+    async fn id(&self) -> ID {
+        ids::encode("RecipientCertificate", self.0.id)
+    }
+    /// Certificate number (受給者証番号).
+    async fn number(&self) -> &str {
+        &self.0.number
+    }
+    /// Issuing municipality (市町村).
+    async fn municipality(&self) -> &str {
+        &self.0.municipality
+    }
+    /// First day of validity (有効期間).
+    async fn valid_from(&self) -> Date {
+        Date(self.0.valid_from)
+    }
+    /// Last day of validity.
+    async fn valid_until(&self) -> Date {
+        Date(self.0.valid_until)
+    }
+    /// Monitoring every N months (モニタリング期間), as the municipality decided.
+    async fn monitoring_period_months(&self) -> i32 {
+        self.0.monitoring_period_months
+    }
+    /// The month the monitoring cycle counts from (first day of that month).
+    async fn monitoring_start_month(&self) -> Date {
+        Date(self.0.monitoring_start_month)
+    }
+    /// Monthly co-pay cap in yen (負担上限月額).
+    async fn copay_cap_yen(&self) -> Option<i32> {
+        self.0.copay_cap_yen
+    }
+    /// Granted services (支給決定内容).
+    async fn granted_services(&self) -> Vec<GrantedService> {
+        let list: Vec<clients::GrantedService> =
+            serde_json::from_value(self.0.granted_services.clone()).unwrap_or_default();
+        list.into_iter()
+            .map(|g| GrantedService {
+                service_type: g.service_type,
+                amount: g.amount,
+                unit: g.unit,
+                grant_from: Date(g.grant_from),
+                grant_until: Date(g.grant_until),
+            })
+            .collect()
+    }
+    /// Contracted amounts per facility (契約支給量); together at most the granted amount.
+    async fn contracted_amounts(&self) -> Vec<ContractedAmount> {
+        let list: Vec<clients::ContractedAmount> =
+            serde_json::from_value(self.0.contracted_amounts.clone()).unwrap_or_default();
+        list.into_iter()
+            .map(|c| ContractedAmount {
+                organization_id: c.organization_id,
+                service_type: c.service_type,
+                amount: c.amount,
+            })
+            .collect()
+    }
+}
+
+#[derive(Default)]
+pub struct ClientQuery;
+
+#[Object]
+impl ClientQuery {
+    /// One client you may see (the read is audited). `NOT_FOUND` for a client that does not exist
+    /// or is not yours to see.
+    async fn client(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The client's global id.")] id: ID,
+    ) -> async_graphql::Result<Client> {
+        let viewer = ctx.viewer()?;
+        let uuid = ids::decode("Client", "id", &id)?;
+        let (model, scope) = service::clients::get(ctx.state()?, viewer, uuid).await?;
+        let rel = scope.require(uuid)?.clone();
+        Ok(Client { model, rel })
+    }
+}
+
+/// Input of `registerClient`.
+#[derive(InputObject)]
+pub struct RegisterClientInput {
+    /// Name (氏名).
+    pub display_name: String,
+    /// Name in kana (ふりがな).
+    pub name_kana: String,
+    /// Birth date (生年月日).
+    pub birth_date: Option<Date>,
+    /// Disability support category (障害支援区分) 1–6.
+    pub support_category: Option<i32>,
+    /// The client's wishes in their own words (本人の希望).
+    pub wishes: Option<String>,
+    /// Family and guardian contacts (at most 10).
+    #[graphql(default)]
+    pub family_contacts: Vec<FamilyContact>,
+    /// Your organization's own id for the client (unique within your organization).
+    pub external_id: Option<String>,
+    /// For a facility: the service you provide (default: your first service type).
+    pub service_type: Option<String>,
+    /// When your care-team membership starts (default: today).
+    pub start_date: Option<Date>,
+}
+
+/// Result of `registerClient`.
+#[derive(SimpleObject)]
+pub struct RegisterClientPayload {
+    /// The new client; your organization is its first care-team member.
+    pub client: Client,
+}
+
+/// A granted service, as entered.
+#[derive(InputObject)]
+pub struct GrantedServiceInput {
+    /// Service type (サービス種別).
+    pub service_type: String,
+    /// Granted amount (支給量).
+    pub amount: i32,
+    /// Unit, e.g. `DAYS_PER_MONTH`.
+    pub unit: String,
+    /// Grant period start.
+    pub grant_from: Date,
+    /// Grant period end.
+    pub grant_until: Date,
+}
+
+/// A contracted amount, as entered.
+#[derive(InputObject)]
+pub struct ContractedAmountInput {
+    /// The facility's global id.
+    pub organization_id: ID,
+    /// Service type.
+    pub service_type: String,
+    /// Contracted amount.
+    pub amount: i32,
+}
+
+/// Input of `addRecipientCertificate`.
+#[derive(InputObject)]
+pub struct AddRecipientCertificateInput {
+    /// The client's global id.
+    pub client_id: ID,
+    /// Certificate number (受給者証番号).
+    pub number: String,
+    /// Issuing municipality.
+    pub municipality: String,
+    /// First day of validity.
+    pub valid_from: Date,
+    /// Last day of validity.
+    pub valid_until: Date,
+    /// Monitoring every N months (1–12).
+    pub monitoring_period_months: i32,
+    /// The month monitoring counts from (any day of it).
+    pub monitoring_start_month: Date,
+    /// Monthly co-pay cap in yen.
+    pub copay_cap_yen: Option<i32>,
+    /// Granted services.
+    #[graphql(default)]
+    pub granted_services: Vec<GrantedServiceInput>,
+    /// Contracted amounts per facility; per service their sum may not exceed the granted amount.
+    #[graphql(default)]
+    pub contracted_amounts: Vec<ContractedAmountInput>,
+}
+
+/// Result of `addRecipientCertificate`.
+#[derive(SimpleObject)]
+pub struct AddRecipientCertificatePayload {
+    /// The stored certificate.
+    pub recipient_certificate: RecipientCertificate,
+}
+
+/// Input of `markClientReviewed`.
+#[derive(InputObject)]
+pub struct MarkClientReviewedInput {
+    /// The client's global id.
+    pub client_id: ID,
+}
+
+/// Result of `markClientReviewed`.
+#[derive(SimpleObject)]
+pub struct MarkClientReviewedPayload {
+    /// When you reviewed; "new since last look" counts restart from here.
+    pub reviewed_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Default)]
+pub struct ClientMutation;
+
+#[Object]
+impl ClientMutation {
+    /// Registers a client (本人登録). Service managers, consultation specialists and admins.
+    async fn register_client(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterClientInput,
+    ) -> async_graphql::Result<RegisterClientPayload> {
+        let viewer = ctx.viewer()?;
+        let new = clients::NewClient {
+            display_name: input.display_name,
+            name_kana: input.name_kana,
+            birth_date: input.birth_date.map(|d| d.0),
+            support_category: input.support_category,
+            wishes: input.wishes,
+            family_contacts: input
+                .family_contacts
+                .into_iter()
+                .map(|c| clients::FamilyContact {
+                    name: c.name,
+                    relationship: c.relationship,
+                    phone: c.phone,
+                    note: c.note,
+                })
+                .collect(),
+            external_id: input.external_id,
+            service_type: input.service_type,
+            start_date: input.start_date.map(|d| d.0),
+        };
+        let state = ctx.state()?;
+        let model = clients::register(state, viewer, new).await?;
+        let scope = service::access::Scope::for_client(&state.db, viewer, model.id).await?;
+        let rel = scope.require(model.id)?.clone();
+        Ok(RegisterClientPayload {
+            client: Client { model, rel },
+        })
+    }
+
+    /// Records a recipient certificate (受給者証). Coordinators of a current care-team member.
+    async fn add_recipient_certificate(
+        &self,
+        ctx: &Context<'_>,
+        input: AddRecipientCertificateInput,
+    ) -> async_graphql::Result<AddRecipientCertificatePayload> {
+        let viewer = ctx.viewer()?;
+        let client_id = ids::decode("Client", "clientId", &input.client_id)?;
+        let mut contracted = Vec::with_capacity(input.contracted_amounts.len());
+        for c in input.contracted_amounts {
+            contracted.push(clients::ContractedAmount {
+                organization_id: ids::decode(
+                    "Organization",
+                    "contractedAmounts.organizationId",
+                    &c.organization_id,
+                )?,
+                service_type: c.service_type,
+                amount: c.amount,
+            });
+        }
+        let new = clients::NewCertificate {
+            client_id,
+            number: input.number,
+            municipality: input.municipality,
+            valid_from: input.valid_from.0,
+            valid_until: input.valid_until.0,
+            monitoring_period_months: input.monitoring_period_months,
+            monitoring_start_month: input.monitoring_start_month.0,
+            copay_cap_yen: input.copay_cap_yen,
+            granted_services: input
+                .granted_services
+                .into_iter()
+                .map(|g| clients::GrantedService {
+                    service_type: g.service_type,
+                    amount: g.amount,
+                    unit: g.unit,
+                    grant_from: g.grant_from.0,
+                    grant_until: g.grant_until.0,
+                })
+                .collect(),
+            contracted_amounts: contracted,
+        };
+        let model = clients::add_certificate(ctx.state()?, viewer, new).await?;
+        Ok(AddRecipientCertificatePayload {
+            recipient_certificate: RecipientCertificate(model),
+        })
+    }
+
+    /// Marks a client's shared records as reviewed by you now (確認済み): the consultation view's
+    /// "new since you last looked" counts restart.
+    async fn mark_client_reviewed(
+        &self,
+        ctx: &Context<'_>,
+        input: MarkClientReviewedInput,
+    ) -> async_graphql::Result<MarkClientReviewedPayload> {
+        let viewer = ctx.viewer()?;
+        let client_id = ids::decode("Client", "clientId", &input.client_id)?;
+        let reviewed_at =
+            service::observations::mark_reviewed(ctx.state()?, viewer, client_id).await?;
+        Ok(MarkClientReviewedPayload { reviewed_at })
+    }
+}

@@ -1,0 +1,59 @@
+//! Relay's `node(id:)`: any record by its global id, filtered for the viewer exactly like the
+//! type-specific fields.
+
+use async_graphql::{Context, ID, Interface, Object};
+
+use super::{
+    Organization, StaffMember, client::Client, context::ContextExt, ids, observation::Observation,
+};
+use crate::{error::ApiError, service};
+
+/// Anything with a global id (Relay Node).
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "Opaque global id."))]
+pub enum Node {
+    Client(Client),
+    Observation(Observation),
+    Organization(Organization),
+    StaffMember(StaffMember),
+}
+
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Any record by global id, if you may see it; otherwise `NOT_FOUND`.
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global id.")] id: ID,
+    ) -> async_graphql::Result<Node> {
+        let viewer = ctx.viewer()?;
+        let state = ctx.state()?;
+        let (type_name, uuid) = ids::decode_any("id", &id)?;
+        Ok(match type_name.as_str() {
+            "Client" => {
+                let (model, scope) = service::clients::get(state, viewer, uuid).await?;
+                let rel = scope.require(uuid)?.clone();
+                Node::Client(Client { model, rel })
+            }
+            "Observation" => Node::Observation(Observation(
+                service::observations::get(state, viewer, uuid).await?,
+            )),
+            "Organization" => Node::Organization(Organization(
+                service::organizations::get(&state.db, viewer, uuid).await?,
+            )),
+            "StaffMember" => {
+                let member = ctx.loaders()?.staff_members.load_one(uuid).await?;
+                match member {
+                    Some(m) if m.organization_id == viewer.organization_id => {
+                        Node::StaffMember(StaffMember::new(m))
+                    }
+                    _ => return Err(ApiError::NotFound("Node").into()),
+                }
+            }
+            _ => return Err(ApiError::NotFound("Node").into()),
+        })
+    }
+}

@@ -1,0 +1,270 @@
+//! What the viewer's organization may see of which clients: the bridge between the pure policy
+//! and SQL.
+//!
+//! A [`Scope`] holds, for every client the organization has ever been on the care team of, its
+//! [`ClientRelation`] today (membership, consented categories, who registered the client). It is
+//! loaded in three queries and then answers both "may I see this record?" (through the policy)
+//! and "which rows may I see?" (as a SQL condition that mirrors the policy exactly).
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{FixedOffset, NaiveDate, Utc};
+use entity::{
+    care_team_membership::{self, CareRelationship},
+    client,
+    observation::{self, ObservationCategory, Visibility},
+    sharing_consent,
+};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use uuid::Uuid;
+
+use crate::{
+    auth::{
+        Viewer,
+        policy::{self, ClientRelation, ConsentFacts, DataCategory, Membership, RecordFacts},
+    },
+    error::{ApiError, ApiResult},
+};
+
+/// Today in Japan: membership periods, consent dates and due dates are Japanese calendar dates.
+pub fn today() -> NaiveDate {
+    let jst = FixedOffset::east_opt(9 * 3600)
+        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC offset"));
+    Utc::now().with_timezone(&jst).date_naive()
+}
+
+/// Parses a stored JSON array of category names.
+pub fn parse_categories(json: &serde_json::Value) -> Vec<DataCategory> {
+    json.as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().and_then(category_from_str))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn category_from_str(s: &str) -> Option<DataCategory> {
+    Some(match s {
+        "PROFILE" => DataCategory::Profile,
+        "OBSERVATIONS" => DataCategory::Observations,
+        "PLANS" => DataCategory::Plans,
+        "MEETINGS" => DataCategory::Meetings,
+        _ => return None,
+    })
+}
+
+pub fn category_str(c: DataCategory) -> &'static str {
+    match c {
+        DataCategory::Profile => "PROFILE",
+        DataCategory::Observations => "OBSERVATIONS",
+        DataCategory::Plans => "PLANS",
+        DataCategory::Meetings => "MEETINGS",
+    }
+}
+
+/// The viewer organization's relation to each client it has ever been a care-team member of.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub viewer_org: Uuid,
+    relations: HashMap<Uuid, ClientRelation>,
+}
+
+impl Scope {
+    /// Every client of the viewer's organization.
+    pub async fn for_viewer(db: &impl ConnectionTrait, viewer: &Viewer) -> ApiResult<Self> {
+        Self::load(db, viewer, None).await
+    }
+
+    /// One client only (cheaper for single-client operations).
+    pub async fn for_client(
+        db: &impl ConnectionTrait,
+        viewer: &Viewer,
+        client_id: Uuid,
+    ) -> ApiResult<Self> {
+        Self::load(db, viewer, Some(client_id)).await
+    }
+
+    async fn load(
+        db: &impl ConnectionTrait,
+        viewer: &Viewer,
+        only: Option<Uuid>,
+    ) -> ApiResult<Self> {
+        let today = today();
+        let mut q = care_team_membership::Entity::find()
+            .filter(care_team_membership::Column::OrganizationId.eq(viewer.organization_id));
+        if let Some(c) = only {
+            q = q.filter(care_team_membership::Column::ClientId.eq(c));
+        }
+        let mut membership: HashMap<Uuid, Membership> = HashMap::new();
+        for m in q.all(db).await? {
+            let entry = membership.entry(m.client_id).or_insert(Membership::Past);
+            if m.is_current_on(today) {
+                *entry = Membership::Current(m.relationship);
+            }
+        }
+        let ids: Vec<Uuid> = membership.keys().copied().collect();
+        let mut relations = HashMap::with_capacity(ids.len());
+        if ids.is_empty() {
+            return Ok(Self {
+                viewer_org: viewer.organization_id,
+                relations,
+            });
+        }
+        let registered: Vec<(Uuid, Uuid)> = client::Entity::find()
+            .select_only()
+            .column(client::Column::Id)
+            .column(client::Column::RegisteredByOrganizationId)
+            .filter(client::Column::Id.is_in(ids.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let consents = sharing_consent::Entity::find()
+            .filter(sharing_consent::Column::ClientId.is_in(ids.iter().copied()))
+            .filter(sharing_consent::Column::RevokedAt.is_null())
+            .all(db)
+            .await?;
+        let mut consented: HashMap<Uuid, BTreeSet<DataCategory>> = HashMap::new();
+        for c in &consents {
+            let current = matches!(membership.get(&c.client_id), Some(Membership::Current(_)));
+            let covered =
+                policy::consent_covers(&consent_facts(c), viewer.organization_id, current, today);
+            consented.entry(c.client_id).or_default().extend(covered);
+        }
+        for (client_id, registered_by) in registered {
+            let m = membership
+                .get(&client_id)
+                .copied()
+                .unwrap_or(Membership::None);
+            relations.insert(
+                client_id,
+                ClientRelation {
+                    membership: m,
+                    consented: consented.remove(&client_id).unwrap_or_default(),
+                    registered_by,
+                },
+            );
+        }
+        Ok(Self {
+            viewer_org: viewer.organization_id,
+            relations,
+        })
+    }
+
+    /// The relation to a client, or `None` when the client does not exist for the viewer.
+    pub fn relation(&self, client_id: Uuid) -> Option<&ClientRelation> {
+        self.relations
+            .get(&client_id)
+            .filter(|r| policy::can_see_client(r))
+    }
+
+    /// The relation, or `NOT_FOUND` (a client the viewer may not see does not exist for them).
+    pub fn require(&self, client_id: Uuid) -> ApiResult<&ClientRelation> {
+        self.relation(client_id).ok_or(ApiError::NotFound("Client"))
+    }
+
+    /// Every visible client.
+    pub fn clients(&self) -> Vec<Uuid> {
+        self.relations
+            .iter()
+            .filter(|(_, r)| policy::can_see_client(r))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// Clients the organization serves today in `relationship` (any when `None`).
+    pub fn current_clients(&self, relationship: Option<CareRelationship>) -> Vec<Uuid> {
+        self.relations
+            .iter()
+            .filter(|(_, r)| match r.membership {
+                Membership::Current(rel) => relationship.is_none_or(|want| want == rel),
+                _ => false,
+            })
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// The policy's answer for one observation.
+    pub fn can_see_observation(&self, o: &observation::Model) -> bool {
+        self.relation(o.client_id).is_some_and(|r| {
+            policy::can_see_observation(
+                self.viewer_org,
+                r,
+                RecordFacts {
+                    organization_id: o.organization_id,
+                    visibility: o.visibility,
+                    category: o.category,
+                },
+            )
+        })
+    }
+
+    /// The same rule as [`Scope::can_see_observation`], as a SQL condition on `observations`.
+    pub fn observation_condition(&self) -> Condition {
+        use observation::Column as O;
+        let mut own = Vec::new();
+        let mut care_team = Vec::new();
+        let mut consultation_consented = Vec::new();
+        let mut consultation_all = Vec::new();
+        for (id, r) in &self.relations {
+            if r.membership == Membership::None {
+                continue;
+            }
+            own.push(*id);
+            if let Membership::Current(rel) = r.membership {
+                let consent = r.consented.contains(&DataCategory::Observations);
+                if consent {
+                    care_team.push(*id);
+                }
+                if rel == CareRelationship::Consultation {
+                    consultation_all.push(*id);
+                    if consent {
+                        consultation_consented.push(*id);
+                    }
+                }
+            }
+        }
+        Condition::any()
+            .add(
+                Condition::all()
+                    .add(O::OrganizationId.eq(self.viewer_org))
+                    .add(O::ClientId.is_in(own)),
+            )
+            .add(
+                Condition::all()
+                    .add(O::ClientId.is_in(care_team))
+                    .add(O::Visibility.eq(Visibility::CareTeam)),
+            )
+            .add(
+                Condition::all()
+                    .add(O::ClientId.is_in(consultation_consented))
+                    .add(O::Visibility.eq(Visibility::Consultation)),
+            )
+            .add(
+                Condition::all()
+                    .add(O::ClientId.is_in(consultation_all))
+                    .add(O::Category.eq(ObservationCategory::Safeguarding))
+                    .add(O::Visibility.ne(Visibility::Internal)),
+            )
+    }
+}
+
+/// The policy's view of a stored consent.
+pub fn consent_facts(c: &sharing_consent::Model) -> ConsentFacts {
+    ConsentFacts {
+        granted_on: c.granted_on,
+        expires_on: c.expires_on,
+        revoked: c.revoked_at.is_some(),
+        recipients: c.recipient_organization_ids.as_ref().map(|v| {
+            v.as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().and_then(|s| Uuid::parse_str(s).ok()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        }),
+        categories: parse_categories(&c.data_categories),
+    }
+}

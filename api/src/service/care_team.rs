@@ -1,0 +1,198 @@
+//! Care teams (支援チーム): which organizations support a client, in which relationship, when.
+//!
+//! Only a coordinator (service manager, specialist or admin) of a current member adds another
+//! organization or ends a membership; nobody adds their own organization (it must be invited).
+//! A client has at most one current consultation office, and may have none (セルフプラン).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use entity::care_team_membership::{self, CareRelationship};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use super::{
+    access::{Scope, today},
+    events::{self, EventKind},
+};
+use crate::{
+    auth::{Viewer, policy},
+    db,
+    error::{ApiError, ApiResult},
+    state::AppState,
+};
+
+/// An invitation of another organization onto a client's care team.
+#[derive(Debug, Clone)]
+pub struct NewMembership {
+    pub client_id: Uuid,
+    pub organization_id: Uuid,
+    pub relationship: CareRelationship,
+    pub service_type: Option<String>,
+    pub start_date: Option<NaiveDate>,
+}
+
+/// Adds an organization to a client's care team.
+pub async fn add(
+    state: &AppState,
+    viewer: &Viewer,
+    new: NewMembership,
+) -> ApiResult<care_team_membership::Model> {
+    let scope = Scope::for_client(&state.db, viewer, new.client_id).await?;
+    let rel = scope.require(new.client_id)?;
+    if !policy::can_coordinate_client(viewer, rel) {
+        return Err(ApiError::forbidden(
+            "Only coordinators of a current care-team member change the care team.",
+        ));
+    }
+    if new.organization_id == viewer.organization_id {
+        return Err(ApiError::forbidden(
+            "An organization cannot add itself to a care team.",
+        ));
+    }
+    let org = super::organizations::get_unchecked(&state.db, new.organization_id).await?;
+    if !policy::relationship_fits(org.kind, new.relationship) {
+        return Err(ApiError::bad_input(
+            "relationship",
+            "Facilities provide services; consultation offices consult.",
+        ));
+    }
+    let service_type = match new.relationship {
+        CareRelationship::Consultation => None,
+        CareRelationship::ServiceProvider => {
+            let offered = org.service_type_list();
+            match new.service_type {
+                Some(s) if offered.contains(&s) => Some(s),
+                Some(_) => {
+                    return Err(ApiError::bad_input(
+                        "serviceType",
+                        "That organization does not offer this service type.",
+                    ));
+                }
+                None => offered.into_iter().next(),
+            }
+        }
+    };
+    let today = today();
+    let start = new.start_date.unwrap_or(today);
+    let txn = db::begin_write(&state.db).await?;
+    let existing = care_team_membership::Entity::find()
+        .filter(care_team_membership::Column::ClientId.eq(new.client_id))
+        .all(&txn)
+        .await?;
+    let open = |m: &&care_team_membership::Model| m.end_date.is_none_or(|e| e >= start);
+    if existing
+        .iter()
+        .filter(open)
+        .any(|m| m.organization_id == new.organization_id)
+    {
+        return Err(ApiError::conflict(
+            "That organization is already on the care team.",
+        ));
+    }
+    if new.relationship == CareRelationship::Consultation
+        && existing
+            .iter()
+            .filter(open)
+            .any(|m| m.relationship == CareRelationship::Consultation)
+    {
+        return Err(ApiError::conflict(
+            "The client already has a consultation office; end that membership first.",
+        ));
+    }
+    let model = care_team_membership::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        client_id: Set(new.client_id),
+        organization_id: Set(new.organization_id),
+        relationship: Set(new.relationship),
+        service_type: Set(service_type),
+        start_date: Set(start),
+        end_date: Set(None),
+        added_by_staff_member_id: Set(viewer.staff_member_id),
+        ended_by_staff_member_id: Set(None),
+        created_at: Set(super::now()),
+    }
+    .insert(&txn)
+    .await?;
+    events::record_change(
+        &txn,
+        viewer,
+        EventKind::CareTeamChanged,
+        new.client_id,
+        "CareTeamMembership",
+        model.id,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Ends a membership on `end_date` (default today). The organization keeps its own records but
+/// no longer sees other organizations' records from the day after.
+pub async fn end(
+    state: &AppState,
+    viewer: &Viewer,
+    membership_id: Uuid,
+    end_date: Option<NaiveDate>,
+) -> ApiResult<care_team_membership::Model> {
+    let membership = care_team_membership::Entity::find_by_id(membership_id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("Care-team membership"))?;
+    let scope = Scope::for_client(&state.db, viewer, membership.client_id).await?;
+    let rel = scope
+        .relation(membership.client_id)
+        .ok_or(ApiError::NotFound("Care-team membership"))?;
+    if !policy::can_coordinate_client(viewer, rel) {
+        return Err(ApiError::forbidden(
+            "Only coordinators of a current care-team member change the care team.",
+        ));
+    }
+    if membership.end_date.is_some() {
+        return Err(ApiError::conflict("This membership has already ended."));
+    }
+    let end = end_date.unwrap_or_else(today);
+    if end < membership.start_date {
+        return Err(ApiError::bad_input(
+            "endDate",
+            "The end date is before the start date.",
+        ));
+    }
+    let client_id = membership.client_id;
+    let txn = db::begin_write(&state.db).await?;
+    let mut am = membership.into_active_model();
+    am.end_date = Set(Some(end));
+    am.ended_by_staff_member_id = Set(Some(viewer.staff_member_id));
+    let model = am.update(&txn).await?;
+    events::record_change(
+        &txn,
+        viewer,
+        EventKind::CareTeamChanged,
+        client_id,
+        "CareTeamMembership",
+        model.id,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Memberships of clients, oldest first (one query; at most a few per client).
+pub async fn of_clients(
+    db: &impl ConnectionTrait,
+    clients: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<care_team_membership::Model>>> {
+    let mut out: HashMap<Uuid, Vec<care_team_membership::Model>> = HashMap::new();
+    for m in care_team_membership::Entity::find()
+        .filter(care_team_membership::Column::ClientId.is_in(clients.iter().copied()))
+        .order_by_asc(care_team_membership::Column::Id)
+        .all(db)
+        .await?
+    {
+        out.entry(m.client_id).or_default().push(m);
+    }
+    Ok(out)
+}

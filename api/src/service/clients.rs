@@ -1,0 +1,423 @@
+//! Clients (本人): registration (the registering organization becomes the first care-team
+//! member), profile reads filtered by consent, external ids, recipient certificates.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use entity::{
+    care_team_membership::{self, CareRelationship},
+    client, client_external_id,
+    organization::OrganizationKind,
+    recipient_certificate,
+};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{
+    access::{Scope, today},
+    events::{self, EventKind},
+    page::{Page, PageArgs, paginate},
+    required_text,
+};
+use crate::{
+    auth::{Viewer, policy},
+    db,
+    error::{ApiError, ApiResult},
+    state::AppState,
+};
+
+/// A family member or guardian, as contact data (not an account).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct FamilyContact {
+    pub name: String,
+    pub relationship: String,
+    pub phone: Option<String>,
+    pub note: Option<String>,
+}
+
+/// What it takes to register a client.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    pub display_name: String,
+    pub name_kana: String,
+    pub birth_date: Option<NaiveDate>,
+    pub support_category: Option<i32>,
+    pub wishes: Option<String>,
+    pub family_contacts: Vec<FamilyContact>,
+    pub external_id: Option<String>,
+    /// For a facility: the service it provides to the client (defaults to its first).
+    pub service_type: Option<String>,
+    pub start_date: Option<NaiveDate>,
+}
+
+/// Trims an optional text; empty becomes `None`.
+pub fn optional_text(
+    field: &str,
+    value: Option<String>,
+    max_chars: usize,
+) -> ApiResult<Option<String>> {
+    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+        Some(v) if v.chars().count() > max_chars => Err(ApiError::bad_input(
+            field,
+            format!("{field} must be at most {max_chars} characters."),
+        )),
+        other => Ok(other),
+    }
+}
+
+fn validate_contacts(contacts: Vec<FamilyContact>) -> ApiResult<Vec<FamilyContact>> {
+    if contacts.len() > 10 {
+        return Err(ApiError::bad_input(
+            "familyContacts",
+            "At most 10 family contacts.",
+        ));
+    }
+    contacts
+        .into_iter()
+        .map(|c| {
+            Ok(FamilyContact {
+                name: required_text("familyContacts.name", &c.name, 100)?,
+                relationship: required_text("familyContacts.relationship", &c.relationship, 50)?,
+                phone: optional_text("familyContacts.phone", c.phone, 30)?,
+                note: optional_text("familyContacts.note", c.note, 500)?,
+            })
+        })
+        .collect()
+}
+
+/// Registers a client; the viewer's organization becomes its first care-team member.
+pub async fn register(
+    state: &AppState,
+    viewer: &Viewer,
+    new: NewClient,
+) -> ApiResult<client::Model> {
+    if !policy::can_register_client(viewer) {
+        return Err(ApiError::forbidden(
+            "Only service managers, consultation specialists and admins register clients.",
+        ));
+    }
+    let display_name = required_text("displayName", &new.display_name, 100)?;
+    let name_kana = required_text("nameKana", &new.name_kana, 100)?;
+    if let Some(c) = new.support_category
+        && !(1..=6).contains(&c)
+    {
+        return Err(ApiError::bad_input(
+            "supportCategory",
+            "The support category (障害支援区分) is 1 to 6.",
+        ));
+    }
+    let today = today();
+    if let Some(b) = new.birth_date
+        && (b > today || b.year_ce().1 < 1900)
+    {
+        return Err(ApiError::bad_input(
+            "birthDate",
+            "The birth date must be between 1900 and today.",
+        ));
+    }
+    let wishes = optional_text("wishes", new.wishes, 2000)?;
+    let contacts = validate_contacts(new.family_contacts)?;
+    let external_id = optional_text("externalId", new.external_id, 100)?;
+    let org = super::organizations::get_unchecked(&state.db, viewer.organization_id).await?;
+    let (relationship, service_type) = match org.kind {
+        OrganizationKind::ConsultationOffice => (CareRelationship::Consultation, None),
+        OrganizationKind::Facility => {
+            let offered = org.service_type_list();
+            let chosen = match new.service_type {
+                Some(s) if offered.contains(&s) => s,
+                Some(_) => {
+                    return Err(ApiError::bad_input(
+                        "serviceType",
+                        "Your organization does not offer this service type.",
+                    ));
+                }
+                None => offered.into_iter().next().ok_or_else(|| {
+                    ApiError::bad_input("serviceType", "Your organization offers no service.")
+                })?,
+            };
+            (CareRelationship::ServiceProvider, Some(chosen))
+        }
+    };
+
+    let now = super::now();
+    let txn = db::begin_write(&state.db).await?;
+    let model = client::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        display_name: Set(display_name),
+        name_kana: Set(name_kana),
+        birth_date: Set(new.birth_date),
+        support_category: Set(new.support_category),
+        wishes: Set(wishes),
+        family_contacts: Set(serde_json::to_value(&contacts).map_err(ApiError::internal)?),
+        registered_by_organization_id: Set(viewer.organization_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&txn)
+    .await?;
+    care_team_membership::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        client_id: Set(model.id),
+        organization_id: Set(viewer.organization_id),
+        relationship: Set(relationship),
+        service_type: Set(service_type),
+        start_date: Set(new.start_date.unwrap_or(today)),
+        end_date: Set(None),
+        added_by_staff_member_id: Set(viewer.staff_member_id),
+        ended_by_staff_member_id: Set(None),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    if let Some(ext) = external_id {
+        client_external_id::ActiveModel {
+            organization_id: Set(viewer.organization_id),
+            external_id: Set(ext),
+            client_id: Set(model.id),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| {
+            if super::is_unique_violation(&e) {
+                ApiError::conflict(
+                    "Your organization already uses this external id for another client.",
+                )
+            } else {
+                e.into()
+            }
+        })?;
+    }
+    events::record_change(
+        &txn,
+        viewer,
+        EventKind::ClientRegistered,
+        model.id,
+        "Client",
+        model.id,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// One client as the viewer may see it, with the viewer's relation to it; the read is audited.
+pub async fn get(
+    state: &AppState,
+    viewer: &Viewer,
+    client_id: Uuid,
+) -> ApiResult<(client::Model, Scope)> {
+    let scope = Scope::for_client(&state.db, viewer, client_id).await?;
+    scope.require(client_id)?;
+    let model = client::Entity::find_by_id(client_id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("Client"))?;
+    events::record_read(
+        &state.db,
+        viewer,
+        "READ_CLIENT",
+        Some(client_id),
+        &[client_id],
+    )
+    .await?;
+    Ok((model, scope))
+}
+
+/// Clients by id in one query (for DataLoader); callers filter by scope.
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> ApiResult<HashMap<Uuid, client::Model>> {
+    Ok(client::Entity::find()
+        .filter(client::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect())
+}
+
+/// Clients among `ids`, as a page in registration order.
+pub async fn page_of(
+    db: &impl ConnectionTrait,
+    ids: Vec<Uuid>,
+    page: &PageArgs,
+) -> ApiResult<Page<client::Model>> {
+    let q = client::Entity::find().filter(client::Column::Id.is_in(ids));
+    paginate(db, q, client::Column::Id, page).await
+}
+
+/// The viewer organization's external ids for clients (one query).
+pub async fn external_ids(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    clients: &[Uuid],
+) -> ApiResult<HashMap<Uuid, String>> {
+    Ok(client_external_id::Entity::find()
+        .filter(client_external_id::Column::OrganizationId.eq(organization_id))
+        .filter(client_external_id::Column::ClientId.is_in(clients.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| (e.client_id, e.external_id))
+        .collect())
+}
+
+/// A service granted on a recipient certificate.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct GrantedService {
+    pub service_type: String,
+    pub amount: i32,
+    /// e.g. `DAYS_PER_MONTH`, `HOURS_PER_MONTH`.
+    pub unit: String,
+    pub grant_from: NaiveDate,
+    pub grant_until: NaiveDate,
+}
+
+/// A facility's contracted amount (契約支給量) of a granted service.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ContractedAmount {
+    pub organization_id: Uuid,
+    pub service_type: String,
+    pub amount: i32,
+}
+
+/// A recipient certificate as entered.
+#[derive(Debug, Clone)]
+pub struct NewCertificate {
+    pub client_id: Uuid,
+    pub number: String,
+    pub municipality: String,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub monitoring_period_months: i32,
+    pub monitoring_start_month: NaiveDate,
+    pub copay_cap_yen: Option<i32>,
+    pub granted_services: Vec<GrantedService>,
+    pub contracted_amounts: Vec<ContractedAmount>,
+}
+
+/// Records a recipient certificate (受給者証). The contracted amounts of each service must not
+/// add up to more than its granted amount.
+pub async fn add_certificate(
+    state: &AppState,
+    viewer: &Viewer,
+    new: NewCertificate,
+) -> ApiResult<recipient_certificate::Model> {
+    let scope = Scope::for_client(&state.db, viewer, new.client_id).await?;
+    let rel = scope.require(new.client_id)?;
+    if !policy::can_coordinate_client(viewer, rel) {
+        return Err(ApiError::forbidden(
+            "Only coordinators of a current care-team member record certificates.",
+        ));
+    }
+    let number = required_text("number", &new.number, 20)?;
+    let municipality = required_text("municipality", &new.municipality, 100)?;
+    if new.valid_until < new.valid_from {
+        return Err(ApiError::bad_input(
+            "validUntil",
+            "validUntil is before validFrom.",
+        ));
+    }
+    if !(1..=12).contains(&new.monitoring_period_months) {
+        return Err(ApiError::bad_input(
+            "monitoringPeriodMonths",
+            "The monitoring period is 1 to 12 months.",
+        ));
+    }
+    if new.granted_services.len() > 20 || new.contracted_amounts.len() > 50 {
+        return Err(ApiError::bad_input("grantedServices", "Too many services."));
+    }
+    for g in &new.granted_services {
+        required_text("grantedServices.serviceType", &g.service_type, 100)?;
+        if g.amount < 0 || g.grant_until < g.grant_from {
+            return Err(ApiError::bad_input(
+                "grantedServices",
+                "A granted amount is negative or its period is reversed.",
+            ));
+        }
+    }
+    for c in &new.contracted_amounts {
+        let granted: i32 = new
+            .granted_services
+            .iter()
+            .filter(|g| g.service_type == c.service_type)
+            .map(|g| g.amount)
+            .max()
+            .unwrap_or(0);
+        let contracted: i32 = new
+            .contracted_amounts
+            .iter()
+            .filter(|x| x.service_type == c.service_type)
+            .map(|x| x.amount.max(0))
+            .sum();
+        if c.amount < 0 || contracted > granted {
+            return Err(ApiError::bad_input(
+                "contractedAmounts",
+                format!(
+                    "Contracted amounts for {} exceed the granted amount ({granted}).",
+                    c.service_type
+                ),
+            ));
+        }
+    }
+    let txn = db::begin_write(&state.db).await?;
+    let model = recipient_certificate::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        client_id: Set(new.client_id),
+        number: Set(number),
+        municipality: Set(municipality),
+        valid_from: Set(new.valid_from),
+        valid_until: Set(new.valid_until),
+        monitoring_period_months: Set(new.monitoring_period_months),
+        monitoring_start_month: Set(new
+            .monitoring_start_month
+            .with_day(1)
+            .unwrap_or(new.monitoring_start_month)),
+        copay_cap_yen: Set(new.copay_cap_yen),
+        granted_services: Set(
+            serde_json::to_value(&new.granted_services).map_err(ApiError::internal)?
+        ),
+        contracted_amounts: Set(
+            serde_json::to_value(&new.contracted_amounts).map_err(ApiError::internal)?
+        ),
+        recorded_by_organization_id: Set(viewer.organization_id),
+        created_at: Set(super::now()),
+    }
+    .insert(&txn)
+    .await?;
+    events::record_change(
+        &txn,
+        viewer,
+        EventKind::CertificateRecorded,
+        new.client_id,
+        "RecipientCertificate",
+        model.id,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Certificates of clients (one query; callers check profile visibility).
+pub async fn certificates(
+    db: &impl ConnectionTrait,
+    clients: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<recipient_certificate::Model>>> {
+    let mut out: HashMap<Uuid, Vec<recipient_certificate::Model>> = HashMap::new();
+    for c in recipient_certificate::Entity::find()
+        .filter(recipient_certificate::Column::ClientId.is_in(clients.iter().copied()))
+        .all(db)
+        .await?
+    {
+        out.entry(c.client_id).or_default().push(c);
+    }
+    Ok(out)
+}
+
+use chrono::Datelike;

@@ -1,0 +1,199 @@
+//! Sharing consents (情報共有の同意): recorded from the signed document, revocable, never deleted.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use entity::sharing_consent;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use super::{
+    access::{Scope, category_str, today},
+    clients::optional_text,
+    events::{self, EventKind},
+    required_text,
+};
+use crate::{
+    auth::{
+        Viewer,
+        policy::{self, DataCategory},
+    },
+    db,
+    error::{ApiError, ApiResult},
+    state::AppState,
+};
+
+/// Who signed.
+pub const SIGNER_RELATIONSHIPS: [&str; 4] = ["CLIENT", "GUARDIAN", "FAMILY", "OTHER"];
+
+/// A consent as written on paper.
+#[derive(Debug, Clone)]
+pub struct NewConsent {
+    pub client_id: Uuid,
+    pub granted_by: String,
+    pub signer_relationship: String,
+    pub granted_on: NaiveDate,
+    /// `None`: the current care team.
+    pub recipient_organization_ids: Option<Vec<Uuid>>,
+    pub data_categories: Vec<DataCategory>,
+    pub expires_on: Option<NaiveDate>,
+    pub document_reference: Option<String>,
+}
+
+/// Records a consent.
+pub async fn record(
+    state: &AppState,
+    viewer: &Viewer,
+    new: NewConsent,
+) -> ApiResult<sharing_consent::Model> {
+    let scope = Scope::for_client(&state.db, viewer, new.client_id).await?;
+    let rel = scope.require(new.client_id)?;
+    if !policy::can_coordinate_client(viewer, rel) {
+        return Err(ApiError::forbidden(
+            "Only coordinators of a current care-team member record consents.",
+        ));
+    }
+    let granted_by = required_text("grantedBy", &new.granted_by, 100)?;
+    if !SIGNER_RELATIONSHIPS.contains(&new.signer_relationship.as_str()) {
+        return Err(ApiError::bad_input(
+            "signerRelationship",
+            "Use CLIENT, GUARDIAN, FAMILY or OTHER.",
+        ));
+    }
+    if new.granted_on > today() {
+        return Err(ApiError::bad_input(
+            "grantedOn",
+            "A consent cannot be dated in the future.",
+        ));
+    }
+    if new.expires_on.is_some_and(|e| e < new.granted_on) {
+        return Err(ApiError::bad_input(
+            "expiresOn",
+            "The expiry is before the grant date.",
+        ));
+    }
+    if new.data_categories.is_empty() {
+        return Err(ApiError::bad_input(
+            "dataCategories",
+            "Name at least one data category.",
+        ));
+    }
+    if new
+        .recipient_organization_ids
+        .as_ref()
+        .is_some_and(|r| r.is_empty() || r.len() > 50)
+    {
+        return Err(ApiError::bad_input(
+            "recipientOrganizationIds",
+            "Name 1 to 50 organizations, or none for the current care team.",
+        ));
+    }
+    let document_reference = optional_text("documentReference", new.document_reference, 200)?;
+    let mut categories: Vec<&str> = new
+        .data_categories
+        .iter()
+        .map(|c| category_str(*c))
+        .collect();
+    categories.sort_unstable();
+    categories.dedup();
+    let txn = db::begin_write(&state.db).await?;
+    let model = sharing_consent::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        client_id: Set(new.client_id),
+        granted_by: Set(granted_by),
+        signer_relationship: Set(new.signer_relationship),
+        granted_on: Set(new.granted_on),
+        recipient_organization_ids: Set(new
+            .recipient_organization_ids
+            .map(|ids| serde_json::json!(ids))),
+        data_categories: Set(serde_json::json!(categories)),
+        expires_on: Set(new.expires_on),
+        document_reference: Set(document_reference),
+        recorded_by_staff_member_id: Set(viewer.staff_member_id),
+        recorded_by_organization_id: Set(viewer.organization_id),
+        created_at: Set(super::now()),
+        revoked_on: Set(None),
+        revoked_at: Set(None),
+        revoked_by_staff_member_id: Set(None),
+        revocation_note: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    events::record_change(
+        &txn,
+        viewer,
+        EventKind::ConsentChanged,
+        new.client_id,
+        "SharingConsent",
+        model.id,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Revokes a consent: sharing stops at once; the record stays, dated.
+pub async fn revoke(
+    state: &AppState,
+    viewer: &Viewer,
+    consent_id: Uuid,
+    revoked_on: Option<NaiveDate>,
+    note: Option<String>,
+) -> ApiResult<sharing_consent::Model> {
+    let consent = sharing_consent::Entity::find_by_id(consent_id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("Sharing consent"))?;
+    let scope = Scope::for_client(&state.db, viewer, consent.client_id).await?;
+    let rel = scope
+        .relation(consent.client_id)
+        .ok_or(ApiError::NotFound("Sharing consent"))?;
+    if !policy::can_coordinate_client(viewer, rel) {
+        return Err(ApiError::forbidden(
+            "Only coordinators of a current care-team member revoke consents.",
+        ));
+    }
+    if consent.revoked_at.is_some() {
+        return Err(ApiError::conflict("This consent has already been revoked."));
+    }
+    let note = optional_text("note", note, 1000)?;
+    let client_id = consent.client_id;
+    let txn = db::begin_write(&state.db).await?;
+    let mut am = consent.into_active_model();
+    am.revoked_on = Set(Some(revoked_on.unwrap_or_else(today)));
+    am.revoked_at = Set(Some(super::now()));
+    am.revoked_by_staff_member_id = Set(Some(viewer.staff_member_id));
+    am.revocation_note = Set(note);
+    let model = am.update(&txn).await?;
+    events::record_change(
+        &txn,
+        viewer,
+        EventKind::ConsentChanged,
+        client_id,
+        "SharingConsent",
+        model.id,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Consents of clients, oldest first (one query).
+pub async fn of_clients(
+    db: &impl ConnectionTrait,
+    clients: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<sharing_consent::Model>>> {
+    let mut out: HashMap<Uuid, Vec<sharing_consent::Model>> = HashMap::new();
+    for c in sharing_consent::Entity::find()
+        .filter(sharing_consent::Column::ClientId.is_in(clients.iter().copied()))
+        .order_by_asc(sharing_consent::Column::Id)
+        .all(db)
+        .await?
+    {
+        out.entry(c.client_id).or_default().push(c);
+    }
+    Ok(out)
+}

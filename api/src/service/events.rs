@@ -1,0 +1,117 @@
+//! The audit log and the event outbox, both written in the caller's transaction.
+//!
+//! Every write calls [`record_change`], which appends an audit entry *and* an outbox event in the
+//! same transaction as the data: an event exists exactly when its change committed. Reads of a
+//! client's records call [`record_read`].
+
+use entity::{audit_event, outbox_event};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use super::page::{Order, Page, PageArgs, paginate_ordered};
+use crate::{auth::Viewer, error::ApiResult};
+
+/// What changed, as subscribers and webhooks name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    ClientRegistered,
+    CareTeamChanged,
+    ConsentChanged,
+    CertificateRecorded,
+    ObservationRecorded,
+    ObservationAmended,
+    ObservationEnteredInError,
+}
+
+impl EventKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientRegistered => "CLIENT_REGISTERED",
+            Self::CareTeamChanged => "CARE_TEAM_CHANGED",
+            Self::ConsentChanged => "CONSENT_CHANGED",
+            Self::CertificateRecorded => "CERTIFICATE_RECORDED",
+            Self::ObservationRecorded => "OBSERVATION_RECORDED",
+            Self::ObservationAmended => "OBSERVATION_AMENDED",
+            Self::ObservationEnteredInError => "OBSERVATION_ENTERED_IN_ERROR",
+        }
+    }
+}
+
+/// Appends the audit entry and the outbox event of one write (call inside its transaction).
+pub async fn record_change(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    kind: EventKind,
+    client_id: Uuid,
+    record_type: &str,
+    record_id: Uuid,
+) -> ApiResult<()> {
+    let now = super::now();
+    audit(db, viewer, kind.as_str(), Some(client_id), &[record_id]).await?;
+    outbox_event::ActiveModel {
+        kind: Set(kind.as_str().to_owned()),
+        client_id: Set(client_id),
+        record_type: Set(record_type.to_owned()),
+        record_id: Set(record_id),
+        actor_staff_member_id: Set(viewer.staff_member_id),
+        actor_organization_id: Set(viewer.organization_id),
+        occurred_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Records that the viewer read a client's records (`operation` like `READ_OBSERVATIONS`).
+pub async fn record_read(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    operation: &str,
+    client_id: Option<Uuid>,
+    record_ids: &[Uuid],
+) -> ApiResult<()> {
+    audit(db, viewer, operation, client_id, record_ids).await
+}
+
+async fn audit(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    operation: &str,
+    client_id: Option<Uuid>,
+    record_ids: &[Uuid],
+) -> ApiResult<()> {
+    audit_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        occurred_at: Set(super::now()),
+        staff_member_id: Set(viewer.staff_member_id),
+        organization_id: Set(viewer.organization_id),
+        operation: Set(operation.to_owned()),
+        client_id: Set(client_id),
+        record_ids: Set(serde_json::json!(record_ids)),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The actions of one organization's staff, newest first.
+pub async fn log_for_organization(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    page: &PageArgs,
+) -> ApiResult<Page<audit_event::Model>> {
+    let q =
+        audit_event::Entity::find().filter(audit_event::Column::OrganizationId.eq(organization_id));
+    paginate_ordered(db, q, audit_event::Column::Id, page, Order::NewestFirst).await
+}
+
+/// Everyone's access to one client's records, newest first.
+pub async fn log_for_client(
+    db: &impl ConnectionTrait,
+    client_id: Uuid,
+    page: &PageArgs,
+) -> ApiResult<Page<audit_event::Model>> {
+    let q = audit_event::Entity::find().filter(audit_event::Column::ClientId.eq(client_id));
+    paginate_ordered(db, q, audit_event::Column::Id, page, Order::NewestFirst).await
+}

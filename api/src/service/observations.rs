@@ -1,0 +1,595 @@
+//! Observations (支援記録): the fact apart from its interpretation, when it happened apart from
+//! when it was written, every amendment kept as a version, never deleted.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{
+    client_review,
+    observation::{self, ObservationCategory, RecordStatus, Visibility},
+    observation_version,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, StatementBuilder,
+    sea_query::{Alias, Expr, OnConflict, Query},
+};
+use uuid::Uuid;
+
+use super::{
+    access::Scope,
+    clients::optional_text,
+    events::{self, EventKind},
+    page::{Order, Page, PageArgs, paginate_ordered},
+};
+use crate::{
+    auth::{Viewer, policy},
+    db,
+    error::{ApiError, ApiResult},
+    state::AppState,
+};
+
+/// The content of an observation, as recorded or amended.
+#[derive(Debug, Clone)]
+pub struct ObservationContent {
+    pub fact: String,
+    pub interpretation: Option<String>,
+    pub client_words: Option<String>,
+    pub category: ObservationCategory,
+    pub occurred_from: DateTime<Utc>,
+    pub occurred_to: Option<DateTime<Utc>>,
+    pub visibility: Visibility,
+    pub tags: Vec<String>,
+    pub cited_observation_ids: Vec<Uuid>,
+}
+
+/// Validated content, ready to store.
+struct Checked {
+    fact: String,
+    interpretation: Option<String>,
+    client_words: Option<String>,
+    tags: Vec<String>,
+}
+
+async fn check(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    client_id: Uuid,
+    c: &ObservationContent,
+    own_id: Option<Uuid>,
+) -> ApiResult<Checked> {
+    let fact = super::required_text("fact", &c.fact, 4000)?;
+    let interpretation = optional_text("interpretation", c.interpretation.clone(), 4000)?;
+    let client_words = optional_text("clientWords", c.client_words.clone(), 2000)?;
+    let now = Utc::now();
+    if c.occurred_from > now + Duration::hours(1) {
+        return Err(ApiError::bad_input(
+            "occurredFrom",
+            "An observation cannot happen in the future.",
+        ));
+    }
+    if c.occurred_from < now - Duration::days(365 * 10) {
+        return Err(ApiError::bad_input(
+            "occurredFrom",
+            "occurredFrom is more than ten years ago.",
+        ));
+    }
+    if let Some(to) = c.occurred_to
+        && (to < c.occurred_from || to > now + Duration::days(7))
+    {
+        return Err(ApiError::bad_input(
+            "occurredTo",
+            "occurredTo must follow occurredFrom and not lie far ahead.",
+        ));
+    }
+    if c.tags.len() > 20 {
+        return Err(ApiError::bad_input("tags", "At most 20 tags."));
+    }
+    let mut tags = Vec::with_capacity(c.tags.len());
+    for t in &c.tags {
+        let t = super::required_text("tags", t, 50)?;
+        if !tags.contains(&t) {
+            tags.push(t);
+        }
+    }
+    if c.cited_observation_ids.len() > 20 {
+        return Err(ApiError::bad_input(
+            "citedObservationIds",
+            "Cite at most 20 observations.",
+        ));
+    }
+    if !c.cited_observation_ids.is_empty() {
+        // Cited observations must exist, belong to the same client and be visible to the writer.
+        let cited = observation::Entity::find()
+            .filter(observation::Column::Id.is_in(c.cited_observation_ids.iter().copied()))
+            .all(db)
+            .await?;
+        let all_ok = c.cited_observation_ids.iter().all(|id| {
+            Some(*id) != own_id
+                && cited.iter().any(|o| {
+                    o.id == *id && o.client_id == client_id && scope.can_see_observation(o)
+                })
+        });
+        if !all_ok {
+            return Err(ApiError::bad_input(
+                "citedObservationIds",
+                "Cite only visible observations of the same client.",
+            ));
+        }
+    }
+    Ok(Checked {
+        fact,
+        interpretation,
+        client_words,
+        tags,
+    })
+}
+
+fn version_row(o: &observation::Model, editor: Uuid) -> observation_version::ActiveModel {
+    observation_version::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        observation_id: Set(o.id),
+        version: Set(o.version),
+        fact: Set(o.fact.clone()),
+        interpretation: Set(o.interpretation.clone()),
+        client_words: Set(o.client_words.clone()),
+        category: Set(o.category),
+        occurred_from: Set(o.occurred_from),
+        occurred_to: Set(o.occurred_to),
+        visibility: Set(o.visibility),
+        tags: Set(o.tags.clone()),
+        cited_observation_ids: Set(o.cited_observation_ids.clone()),
+        status: Set(o.status),
+        edited_by_staff_member_id: Set(editor),
+        edited_at: Set(o.updated_at),
+    }
+}
+
+/// Records an observation for the viewer's organization.
+pub async fn record(
+    state: &AppState,
+    viewer: &Viewer,
+    client_id: Uuid,
+    content: ObservationContent,
+) -> ApiResult<observation::Model> {
+    let scope = Scope::for_client(&state.db, viewer, client_id).await?;
+    let rel = scope.require(client_id)?;
+    if !policy::can_record_observation(rel) {
+        return Err(ApiError::forbidden(
+            "Only current care-team members record observations.",
+        ));
+    }
+    let checked = check(&state.db, &scope, client_id, &content, None).await?;
+    let now = super::now();
+    let txn = db::begin_write(&state.db).await?;
+    let model = observation::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        client_id: Set(client_id),
+        organization_id: Set(viewer.organization_id),
+        author_staff_member_id: Set(viewer.staff_member_id),
+        version: Set(1),
+        fact: Set(checked.fact),
+        interpretation: Set(checked.interpretation),
+        client_words: Set(checked.client_words),
+        category: Set(content.category),
+        occurred_from: Set(content.occurred_from),
+        occurred_to: Set(content.occurred_to),
+        recorded_at: Set(now),
+        visibility: Set(content.visibility),
+        tags: Set(serde_json::json!(checked.tags)),
+        cited_observation_ids: Set(serde_json::json!(content.cited_observation_ids)),
+        status: Set(RecordStatus::Current),
+        entered_in_error_reason: Set(None),
+        updated_by_staff_member_id: Set(viewer.staff_member_id),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    version_row(&model, viewer.staff_member_id)
+        .insert(&txn)
+        .await?;
+    events::record_change(
+        &txn,
+        viewer,
+        EventKind::ObservationRecorded,
+        client_id,
+        "Observation",
+        model.id,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Loads an observation for a change by the viewer, checking visibility, the rule and the
+/// expected version (inside the write transaction).
+async fn for_change(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+    expected_version: i32,
+) -> ApiResult<(observation::Model, Scope)> {
+    let o = observation::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("Observation"))?;
+    let scope = Scope::for_client(db, viewer, o.client_id).await?;
+    if !scope.can_see_observation(&o) {
+        return Err(ApiError::NotFound("Observation"));
+    }
+    let rel = scope.require(o.client_id)?;
+    if !policy::can_amend_observation(viewer, rel, o.organization_id, o.author_staff_member_id) {
+        return Err(ApiError::forbidden(
+            "Only the author, or a service manager or admin of the writing organization, changes an observation.",
+        ));
+    }
+    if o.status == RecordStatus::EnteredInError {
+        return Err(ApiError::conflict(
+            "This observation was marked entered-in-error and cannot change.",
+        ));
+    }
+    if o.version != expected_version {
+        return Err(ApiError::conflict(format!(
+            "The observation is at version {}, not {expected_version}: reload it and apply your change again.",
+            o.version
+        )));
+    }
+    Ok((o, scope))
+}
+
+/// Amends an observation: a new version; the previous one stays readable.
+pub async fn amend(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+    expected_version: i32,
+    content: ObservationContent,
+) -> ApiResult<observation::Model> {
+    let txn = db::begin_write(&state.db).await?;
+    let (o, scope) = for_change(&txn, viewer, id, expected_version).await?;
+    let checked = check(&txn, &scope, o.client_id, &content, Some(o.id)).await?;
+    let client_id = o.client_id;
+    let mut am = o.into_active_model();
+    am.version = Set(expected_version + 1);
+    am.fact = Set(checked.fact);
+    am.interpretation = Set(checked.interpretation);
+    am.client_words = Set(checked.client_words);
+    am.category = Set(content.category);
+    am.occurred_from = Set(content.occurred_from);
+    am.occurred_to = Set(content.occurred_to);
+    am.visibility = Set(content.visibility);
+    am.tags = Set(serde_json::json!(checked.tags));
+    am.cited_observation_ids = Set(serde_json::json!(content.cited_observation_ids));
+    am.updated_by_staff_member_id = Set(viewer.staff_member_id);
+    am.updated_at = Set(super::now());
+    let model = am.update(&txn).await?;
+    version_row(&model, viewer.staff_member_id)
+        .insert(&txn)
+        .await?;
+    events::record_change(
+        &txn,
+        viewer,
+        EventKind::ObservationAmended,
+        client_id,
+        "Observation",
+        model.id,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Marks an observation entered-in-error (記載誤り): it stays stored and auditable, out of lists.
+pub async fn mark_entered_in_error(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+    expected_version: i32,
+    reason: &str,
+) -> ApiResult<observation::Model> {
+    let reason = super::required_text("reason", reason, 1000)?;
+    let txn = db::begin_write(&state.db).await?;
+    let (o, _) = for_change(&txn, viewer, id, expected_version).await?;
+    let client_id = o.client_id;
+    let mut am = o.into_active_model();
+    am.version = Set(expected_version + 1);
+    am.status = Set(RecordStatus::EnteredInError);
+    am.entered_in_error_reason = Set(Some(reason));
+    am.updated_by_staff_member_id = Set(viewer.staff_member_id);
+    am.updated_at = Set(super::now());
+    let model = am.update(&txn).await?;
+    version_row(&model, viewer.staff_member_id)
+        .insert(&txn)
+        .await?;
+    events::record_change(
+        &txn,
+        viewer,
+        EventKind::ObservationEnteredInError,
+        client_id,
+        "Observation",
+        model.id,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// One observation the viewer may see; the read is audited.
+pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> ApiResult<observation::Model> {
+    let o = observation::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("Observation"))?;
+    let scope = Scope::for_client(&state.db, viewer, o.client_id).await?;
+    if !scope.can_see_observation(&o) {
+        return Err(ApiError::NotFound("Observation"));
+    }
+    events::record_read(
+        &state.db,
+        viewer,
+        "READ_OBSERVATIONS",
+        Some(o.client_id),
+        &[o.id],
+    )
+    .await?;
+    Ok(o)
+}
+
+/// Filters for observation lists.
+#[derive(Debug, Clone, Default)]
+pub struct ObservationFilter {
+    pub categories: Vec<ObservationCategory>,
+    pub include_entered_in_error: bool,
+    /// Only observations recorded at or after this time.
+    pub recorded_since: Option<DateTime<Utc>>,
+    /// Only these clients (intersected with the scope).
+    pub clients: Option<Vec<Uuid>>,
+    /// Only records of other organizations.
+    pub shared_only: bool,
+}
+
+/// Observations visible to the scope, newest first, as a page; the read is audited per client.
+pub async fn list(
+    state: &AppState,
+    viewer: &Viewer,
+    scope: &Scope,
+    filter: &ObservationFilter,
+    page: &PageArgs,
+) -> ApiResult<Page<observation::Model>> {
+    let mut q = observation::Entity::find().filter(scope.observation_condition());
+    q = q.filter(filter_condition(scope, filter));
+    let result = paginate_ordered(
+        &state.db,
+        q,
+        observation::Column::Id,
+        page,
+        Order::NewestFirst,
+    )
+    .await?;
+    audit_reads(&state.db, viewer, &result.items).await?;
+    Ok(result)
+}
+
+fn filter_condition(scope: &Scope, f: &ObservationFilter) -> Condition {
+    use observation::Column as O;
+    let mut c = Condition::all();
+    if !f.categories.is_empty() {
+        c = c.add(O::Category.is_in(f.categories.iter().copied()));
+    }
+    if !f.include_entered_in_error {
+        c = c.add(O::Status.eq(RecordStatus::Current));
+    }
+    if let Some(since) = f.recorded_since {
+        c = c.add(O::RecordedAt.gte(since));
+    }
+    if let Some(clients) = &f.clients {
+        c = c.add(O::ClientId.is_in(clients.iter().copied()));
+    }
+    if f.shared_only {
+        c = c.add(O::OrganizationId.ne(scope.viewer_org));
+    }
+    c
+}
+
+/// One audit entry per client whose records were read.
+async fn audit_reads(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    items: &[observation::Model],
+) -> ApiResult<()> {
+    let mut by_client: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for o in items {
+        by_client.entry(o.client_id).or_default().push(o.id);
+    }
+    for (client, ids) in by_client {
+        events::record_read(db, viewer, "READ_OBSERVATIONS", Some(client), &ids).await?;
+    }
+    Ok(())
+}
+
+/// The newest `limit` visible, current observations of each client, in one statement (a window
+/// function), for `Client.recentObservations` on a page of clients.
+pub async fn recent_for_clients(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    clients: &[Uuid],
+    limit: u64,
+) -> ApiResult<HashMap<Uuid, Vec<observation::Model>>> {
+    use sea_orm::sea_query::ExprTrait;
+    let backend = db.get_database_backend();
+    let mut inner = Query::select();
+    inner
+        .column(sea_orm::sea_query::Asterisk)
+        .expr_as(
+            Expr::cust("ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY id DESC)"),
+            Alias::new("rn"),
+        )
+        .from(observation::Entity)
+        .cond_where(
+            Condition::all()
+                .add(scope.observation_condition())
+                .add(observation::Column::ClientId.is_in(clients.iter().copied()))
+                .add(observation::Column::Status.eq(RecordStatus::Current)),
+        );
+    let outer = Query::select()
+        .column(sea_orm::sea_query::Asterisk)
+        .from_subquery(inner, Alias::new("ranked"))
+        .and_where(Expr::col(Alias::new("rn")).lte(limit))
+        .order_by(Alias::new("id"), sea_orm::sea_query::Order::Desc)
+        .to_owned();
+    let rows = observation::Model::find_by_statement(StatementBuilder::build(&outer, &backend))
+        .all(db)
+        .await?;
+    let mut out: HashMap<Uuid, Vec<observation::Model>> = HashMap::new();
+    for o in rows {
+        out.entry(o.client_id).or_default().push(o);
+    }
+    Ok(out)
+}
+
+/// Per client: visible, current observations of other organizations recorded since the viewer
+/// last reviewed the client, and risk signs of the last 30 days. Two statements for any number
+/// of clients.
+pub async fn counts_for_clients(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    scope: &Scope,
+    clients: &[Uuid],
+) -> ApiResult<HashMap<Uuid, (u64, u64)>> {
+    let reviews: HashMap<Uuid, DateTime<Utc>> = client_review::Entity::find()
+        .filter(client_review::Column::StaffMemberId.eq(viewer.staff_member_id))
+        .filter(client_review::Column::ClientId.is_in(clients.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.client_id, r.last_reviewed_at))
+        .collect();
+    // New since review: one OR-branch per distinct review time (clients never reviewed count all).
+    let mut since = Condition::any();
+    let never: Vec<Uuid> = clients
+        .iter()
+        .copied()
+        .filter(|c| !reviews.contains_key(c))
+        .collect();
+    since = since.add(observation::Column::ClientId.is_in(never));
+    for (client, at) in &reviews {
+        since = since.add(
+            Condition::all()
+                .add(observation::Column::ClientId.eq(*client))
+                .add(observation::Column::RecordedAt.gt(*at)),
+        );
+    }
+    let base = || {
+        observation::Entity::find()
+            .select_only()
+            .column(observation::Column::ClientId)
+            .column_as(observation::Column::Id.count(), "n")
+            .filter(scope.observation_condition())
+            .filter(observation::Column::ClientId.is_in(clients.iter().copied()))
+            .filter(observation::Column::Status.eq(RecordStatus::Current))
+            .group_by(observation::Column::ClientId)
+    };
+    let new_rows: Vec<(Uuid, i64)> = base()
+        .filter(observation::Column::OrganizationId.ne(viewer.organization_id))
+        .filter(since)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let risk_rows: Vec<(Uuid, i64)> = base()
+        .filter(observation::Column::Category.eq(ObservationCategory::RiskSign))
+        .filter(observation::Column::OccurredFrom.gte(Utc::now() - Duration::days(30)))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut out: HashMap<Uuid, (u64, u64)> = clients.iter().map(|c| (*c, (0, 0))).collect();
+    for (c, n) in new_rows {
+        out.entry(c).or_default().0 = u64::try_from(n).unwrap_or(0);
+    }
+    for (c, n) in risk_rows {
+        out.entry(c).or_default().1 = u64::try_from(n).unwrap_or(0);
+    }
+    Ok(out)
+}
+
+/// Marks a client's shared records as reviewed by the viewer now ("new since last look" resets).
+pub async fn mark_reviewed(
+    state: &AppState,
+    viewer: &Viewer,
+    client_id: Uuid,
+) -> ApiResult<DateTime<Utc>> {
+    let scope = Scope::for_client(&state.db, viewer, client_id).await?;
+    scope.require(client_id)?;
+    let now = super::now();
+    client_review::Entity::insert(client_review::ActiveModel {
+        staff_member_id: Set(viewer.staff_member_id),
+        client_id: Set(client_id),
+        last_reviewed_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            client_review::Column::StaffMemberId,
+            client_review::Column::ClientId,
+        ])
+        .update_column(client_review::Column::LastReviewedAt)
+        .to_owned(),
+    )
+    .exec_without_returning(&state.db)
+    .await?;
+    Ok(now)
+}
+
+/// When the viewer last reviewed each client.
+pub async fn reviews(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    clients: &[Uuid],
+) -> ApiResult<HashMap<Uuid, DateTime<Utc>>> {
+    Ok(client_review::Entity::find()
+        .filter(client_review::Column::StaffMemberId.eq(viewer.staff_member_id))
+        .filter(client_review::Column::ClientId.is_in(clients.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.client_id, r.last_reviewed_at))
+        .collect())
+}
+
+/// Every version of observations (oldest first), one query; callers check visibility.
+pub async fn versions(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<observation_version::Model>>> {
+    let mut out: HashMap<Uuid, Vec<observation_version::Model>> = HashMap::new();
+    for v in observation_version::Entity::find()
+        .filter(observation_version::Column::ObservationId.is_in(ids.iter().copied()))
+        .order_by_asc(observation_version::Column::Version)
+        .all(db)
+        .await?
+    {
+        out.entry(v.observation_id).or_default().push(v);
+    }
+    Ok(out)
+}
+
+/// Clients among `clients` with a visible, current observation of `category` that happened
+/// since `since` (one statement).
+pub async fn clients_with(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    clients: &[Uuid],
+    category: ObservationCategory,
+    since: DateTime<Utc>,
+) -> ApiResult<Vec<Uuid>> {
+    Ok(observation::Entity::find()
+        .select_only()
+        .column(observation::Column::ClientId)
+        .distinct()
+        .filter(scope.observation_condition())
+        .filter(observation::Column::ClientId.is_in(clients.iter().copied()))
+        .filter(observation::Column::Category.eq(category))
+        .filter(observation::Column::Status.eq(RecordStatus::Current))
+        .filter(observation::Column::OccurredFrom.gte(since))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
