@@ -150,7 +150,7 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
             tracing::info!(?config, "starting");
             let state = crate::build_state(config).await?;
             if demo {
-                crate::seed::seed_demo(&state.db, &state.passwords).await?;
+                crate::seed::seed_demo(&state).await?;
             }
             let server = crate::Server::bind(state).await?;
             let addr = server.local_addr()?;
@@ -166,7 +166,7 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
         Command::SeedDemo => {
             config.run_migrations = true;
             let state = crate::build_state(config).await?;
-            crate::seed::seed_demo(&state.db, &state.passwords).await
+            crate::seed::seed_demo(&state).await
         }
         Command::CreateOrg {
             kind,

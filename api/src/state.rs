@@ -1,6 +1,9 @@
 //! Shared application state, cheap to clone into every request.
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
 
 use sea_orm::DatabaseConnection;
 
@@ -22,11 +25,18 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     /// The GraphQL schema, built once without data; per-request data is attached to each request.
     pub schema: KakehashiSchema,
+    /// SQL statements run so far (for tests and benchmarks: statements per operation).
+    pub statements: Arc<AtomicU64>,
 }
 
 impl AppState {
     /// Builds the state; the configuration must already have its JWT secret resolved.
-    pub fn new(db: DatabaseConnection, config: Config) -> anyhow::Result<Self> {
+    pub fn new(mut db: DatabaseConnection, config: Config) -> anyhow::Result<Self> {
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
         let secret = config
             .jwt_secret
             .clone()
@@ -44,6 +54,14 @@ impl AppState {
             tokens: Arc::new(tokens),
             config: Arc::new(config),
             schema,
+            statements,
         })
+    }
+}
+
+impl AppState {
+    /// SQL statements run since the server started.
+    pub fn statement_count(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 }

@@ -132,7 +132,7 @@ impl TestApp {
 
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config) + Send + 'static) -> Self {
         let app = Self::spawn_empty_with(tweak).await;
-        kakehashi::seed::seed_demo(&app.state.db, &app.state.passwords)
+        kakehashi::seed::seed_demo(&app.state)
             .await
             .expect("seed demo");
         app

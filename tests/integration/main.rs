@@ -14,3 +14,4 @@ mod cli_bootstrap;
 mod http_conformance;
 mod schema_file;
 mod staff_accounts;
+mod views;

@@ -43,6 +43,11 @@ impl RequestCtx {
     }
 }
 
+/// How long a loader waits to collect keys before querying. async-graphql's 1 ms default splits
+/// a level of a large page into several batches under load; a few milliseconds keep one
+/// statement per level.
+const BATCH_DELAY: std::time::Duration = std::time::Duration::from_millis(3);
+
 type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 type LoadFn<K, V> = for<'a> fn(&'a RequestCtx, &'a [K]) -> BoxFut<'a, ApiResult<HashMap<K, V>>>;
 
@@ -98,6 +103,7 @@ where
         },
         tokio::spawn,
     )
+    .delay(BATCH_DELAY)
 }
 
 /// The loaders of one request.

@@ -1,0 +1,524 @@
+//! The facility and consultation views over the demo world, the observation lifecycle, and the
+//! statement count of nested lists.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn names(list: &Value) -> BTreeSet<String> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|n| {
+            n["displayName"]
+                .as_str()
+                .or(n["client"]["displayName"].as_str())
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+const FACILITY: &str = "{ facility {
+  organization { name }
+  clients(first: 100) { totalCount nodes { displayName profileVisible } }
+  recentObservations(first: 100) { totalCount nodes { fact visibility organization { name } client { displayName } } }
+  clientsWithOpenRiskSigns { nodes { displayName } }
+} }";
+
+const CONSULTATION: &str = "{ consultation {
+  caseload(first: 100) { totalCount nodes { newSharedObservationCount openRiskSignCount client { displayName profileVisible wishes } } }
+  sharedObservations(first: 100) { totalCount nodes { fact visibility category organization { name } } }
+  riskSigns { nodes { fact } }
+} }";
+
+#[tokio::test]
+async fn each_demo_facility_sees_its_own_clients_and_what_is_shared_with_it() {
+    let app = TestApp::spawn().await;
+    let (himawari, _) = app.login("staff@himawari.example").await;
+    let body = app.gql(Some(&himawari), FACILITY, json!({})).await;
+    let f = &body["data"]["facility"];
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(
+        names(&f["clients"]["nodes"]),
+        set(&["山田 太郎", "佐々木 健", "小川 さくら"])
+    );
+    assert_eq!(
+        names(&f["clientsWithOpenRiskSigns"]["nodes"]),
+        set(&["山田 太郎", "佐々木 健"])
+    );
+    let observations = f["recentObservations"]["nodes"].as_array().unwrap();
+    // Own records of all three clients, plus what こもれび and あおぞら share about 山田 with
+    // the care team; こもれび's CONSULTATION-only record and everything about 森 stay out.
+    assert!(
+        observations
+            .iter()
+            .any(|o| o["organization"]["name"] == "グループホームこもれび"
+                && o["visibility"] == "CARE_TEAM")
+    );
+    assert!(
+        observations
+            .iter()
+            .any(|o| o["organization"]["name"] == "あおぞら相談支援センター")
+    );
+    assert!(
+        !observations
+            .iter()
+            .any(|o| o["organization"]["name"] == "グループホームこもれび"
+                && o["visibility"] != "CARE_TEAM"),
+        "{body}"
+    );
+    assert!(
+        !observations
+            .iter()
+            .any(|o| o["client"]["displayName"] == "森 陽介")
+    );
+    assert_eq!(f["recentObservations"]["totalCount"], observations.len());
+
+    let (komorebi, _) = app.login("staff@komorebi.example").await;
+    let body = app.gql(Some(&komorebi), FACILITY, json!({})).await;
+    let f = &body["data"]["facility"];
+    assert_eq!(
+        names(&f["clients"]["nodes"]),
+        set(&["山田 太郎", "森 陽介"])
+    );
+    let observations = f["recentObservations"]["nodes"].as_array().unwrap();
+    assert!(
+        !observations
+            .iter()
+            .any(|o| o["client"]["displayName"] == "佐々木 健"
+                || o["client"]["displayName"] == "小川 さくら")
+    );
+    // ひまわり's INTERNAL record about 山田 never reaches こもれび.
+    assert!(!observations.iter().any(|o| o["organization"]["name"] == "ひまわり作業所" && o["visibility"] == "INTERNAL"));
+    // Profile: こもれび registered 森 (visible); 山田's consent covers PROFILE (visible).
+    for c in f["clients"]["nodes"].as_array().unwrap() {
+        assert_eq!(c["profileVisible"], true, "{c}");
+    }
+
+    // Consultation staff have no facility view, and facility staff no consultation view.
+    let (specialist, _) = app.login("specialist@aozora.example").await;
+    assert_error(
+        &app.gql(Some(&specialist), FACILITY, json!({})).await,
+        "FORBIDDEN",
+    );
+    assert_error(
+        &app.gql(Some(&himawari), CONSULTATION, json!({})).await,
+        "FORBIDDEN",
+    );
+}
+
+#[tokio::test]
+async fn each_consultation_office_sees_its_caseload_across_facilities() {
+    let app = TestApp::spawn().await;
+    let (aozora, _) = app.login("specialist@aozora.example").await;
+    let body = app.gql(Some(&aozora), CONSULTATION, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let c = &body["data"]["consultation"];
+    let caseload = c["caseload"]["nodes"].as_array().unwrap();
+    assert_eq!(
+        names(&c["caseload"]["nodes"]),
+        set(&["山田 太郎", "森 陽介"])
+    );
+    for entry in caseload {
+        match entry["client"]["displayName"].as_str().unwrap() {
+            "山田 太郎" => {
+                // 5 of ひまわり's 6 records are shared (one is INTERNAL), and both of こもれび's.
+                assert_eq!(entry["newSharedObservationCount"], 7, "{entry}");
+                assert_eq!(entry["openRiskSignCount"], 2);
+                assert_eq!(entry["client"]["profileVisible"], true);
+            }
+            _ => {
+                // 森: no consent on file. Only the safeguarding record reaches the office.
+                assert_eq!(entry["newSharedObservationCount"], 1, "{entry}");
+                assert_eq!(entry["client"]["profileVisible"], false);
+                assert!(entry["client"]["wishes"].is_null());
+            }
+        }
+    }
+    let shared = c["sharedObservations"]["nodes"].as_array().unwrap();
+    assert_eq!(shared.len(), 8);
+    assert!(
+        shared
+            .iter()
+            .all(|o| o["organization"]["name"] != "あおぞら相談支援センター")
+    );
+    assert!(shared.iter().any(|o| o["category"] == "SAFEGUARDING"));
+
+    let (mirai, _) = app.login("specialist@mirai.example").await;
+    let body = app.gql(Some(&mirai), CONSULTATION, json!({})).await;
+    let c = &body["data"]["consultation"];
+    assert_eq!(names(&c["caseload"]["nodes"]), set(&["佐々木 健"]));
+    // Consent covers observations but not the profile, which ひまわり registered.
+    assert_eq!(c["caseload"]["nodes"][0]["client"]["profileVisible"], false);
+    assert_eq!(c["caseload"]["nodes"][0]["newSharedObservationCount"], 3);
+    assert_eq!(c["sharedObservations"]["totalCount"], 3);
+
+    // Reviewing resets "new since you last looked"; new records count again.
+    let id = client_id(&app, &mirai, "佐々木 健").await;
+    let r = app
+        .gql(
+            Some(&mirai),
+            "mutation($c: ID!) { markClientReviewed(input: { clientId: $c }) { reviewedAt } }",
+            json!({ "c": id }),
+        )
+        .await;
+    assert!(
+        r["data"]["markClientReviewed"]["reviewedAt"].is_string(),
+        "{r}"
+    );
+    let (staff, _) = app.login("staff@himawari.example").await;
+    record(
+        &app,
+        &staff,
+        &id,
+        "13時に作業所で財布の中身を一緒に数えた。残金は3200円。",
+        "CARE_TEAM",
+    )
+    .await;
+    let body = app
+        .gql(
+            Some(&mirai),
+            "{ consultation { caseload { nodes { newSharedObservationCount lastReviewedAt } } } }",
+            json!({}),
+        )
+        .await;
+    let entry = &body["data"]["consultation"]["caseload"]["nodes"][0];
+    assert_eq!(entry["newSharedObservationCount"], 1, "{body}");
+    assert!(entry["lastReviewedAt"].is_string());
+}
+
+pub async fn client_id(app: &TestApp, token: &str, name: &str) -> String {
+    let body = app
+        .gql(
+            Some(token),
+            "{ organizations(first: 1) { totalCount } me { organization { kind } } }",
+            json!({}),
+        )
+        .await;
+    let kind = body["data"]["me"]["organization"]["kind"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let q = if kind == "FACILITY" {
+        "{ facility { clients(first: 100) { nodes { id displayName } } } }"
+    } else {
+        "{ consultation { caseload(first: 100) { nodes { client { id displayName } } } } }"
+    };
+    let body = app.gql(Some(token), q, json!({})).await;
+    let nodes = body["data"]["facility"]["clients"]["nodes"]
+        .as_array()
+        .or(body["data"]["consultation"]["caseload"]["nodes"].as_array())
+        .unwrap();
+    nodes
+        .iter()
+        .map(|n| {
+            if n["client"].is_object() {
+                &n["client"]
+            } else {
+                n
+            }
+        })
+        .find(|n| n["displayName"] == name)
+        .unwrap_or_else(|| panic!("{name} not found in {body}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+const RECORD: &str = "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { observation { id version fact recordedAt } } }";
+
+pub async fn record(
+    app: &TestApp,
+    token: &str,
+    client: &str,
+    fact: &str,
+    visibility: &str,
+) -> Value {
+    let body = app
+        .gql(Some(token), RECORD, json!({ "i": { "clientId": client, "content": {
+            "fact": fact, "category": "ROUTINE", "occurredFrom": chrono::Utc::now().to_rfc3339(), "visibility": visibility
+        } } }))
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    body["data"]["recordObservation"]["observation"].clone()
+}
+
+#[tokio::test]
+async fn observations_are_amended_as_versions_and_never_deleted() {
+    let app = TestApp::spawn().await;
+    let (staff, _) = app.login("staff@himawari.example").await;
+    let (manager, _) = app.login("manager@himawari.example").await;
+    let client = client_id(&app, &staff, "小川 さくら").await;
+    let occurred = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339();
+    let body = app
+        .gql(
+            Some(&staff),
+            RECORD,
+            json!({ "i": { "clientId": client, "content": {
+            "fact": "昼食後、15分間ひとりで散歩に出た。", "interpretation": "落ち着いていた。",
+            "clientWords": "「そとにいきたい」", "category": "CHANGE", "occurredFrom": occurred,
+            "visibility": "INTERNAL", "tags": ["散歩", "散歩", "外出"]
+        } } }),
+        )
+        .await;
+    let o = &body["data"]["recordObservation"]["observation"];
+    let id = o["id"].as_str().unwrap().to_owned();
+    assert_eq!(o["version"], 1, "{body}");
+
+    let amend = "mutation($i: AmendObservationInput!) { amendObservation(input: $i) { observation { version fact interpretation tags versions { version fact editedBy { displayName } } } } }";
+    let content = json!({ "fact": "昼食後、15分間ひとりで散歩に出て、13:05に戻った。", "category": "CHANGE", "occurredFrom": occurred, "visibility": "INTERNAL", "tags": ["散歩"] });
+    let body = app
+        .gql(
+            Some(&staff),
+            amend,
+            json!({ "i": { "observationId": id, "expectedVersion": 1, "content": content } }),
+        )
+        .await;
+    let o = &body["data"]["amendObservation"]["observation"];
+    assert_eq!(o["version"], 2, "{body}");
+    assert!(o["interpretation"].is_null());
+    assert_eq!(o["tags"], json!(["散歩"]));
+    let versions = o["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[0]["fact"], "昼食後、15分間ひとりで散歩に出た。");
+    assert_eq!(versions[1]["version"], 2);
+
+    // A stale version is a conflict and changes nothing.
+    let stale = app
+        .gql(
+            Some(&manager),
+            amend,
+            json!({ "i": { "observationId": id, "expectedVersion": 1, "content": content } }),
+        )
+        .await;
+    assert_error(&stale, "CONFLICT");
+
+    // The manager marks it entered-in-error: gone from lists, kept in the record.
+    let mark = "mutation($i: MarkObservationEnteredInErrorInput!) { markObservationEnteredInError(input: $i) { observation { status version enteredInErrorReason } } }";
+    let body = app.gql(Some(&manager), mark, json!({ "i": { "observationId": id, "expectedVersion": 2, "reason": "別の利用者の記録だった" } })).await;
+    assert_eq!(
+        body["data"]["markObservationEnteredInError"]["observation"]["status"], "ENTERED_IN_ERROR",
+        "{body}"
+    );
+    let list = "query($c: ID!, $all: Boolean!) { client(id: $c) { observations(includeEnteredInError: $all, first: 100) { nodes { id status } } } }";
+    let current = app
+        .gql(Some(&staff), list, json!({ "c": client, "all": false }))
+        .await;
+    assert!(!current.to_string().contains(&id), "{current}");
+    let all = app
+        .gql(Some(&staff), list, json!({ "c": client, "all": true }))
+        .await;
+    assert!(all.to_string().contains(&id));
+    let again = app
+        .gql(
+            Some(&manager),
+            amend,
+            json!({ "i": { "observationId": id, "expectedVersion": 3, "content": content } }),
+        )
+        .await;
+    assert_error(&again, "CONFLICT");
+}
+
+#[tokio::test]
+async fn observation_input_is_checked_field_by_field() {
+    let app = TestApp::spawn().await;
+    let (staff, _) = app.login("staff@himawari.example").await;
+    let client = client_id(&app, &staff, "小川 さくら").await;
+    let now = chrono::Utc::now();
+    let cases = [
+        (
+            "fact",
+            json!({ "fact": "   ", "category": "ROUTINE", "occurredFrom": now.to_rfc3339() }),
+        ),
+        (
+            "fact",
+            json!({ "fact": "あ".repeat(4001), "category": "ROUTINE", "occurredFrom": now.to_rfc3339() }),
+        ),
+        (
+            "occurredFrom",
+            json!({ "fact": "x", "category": "ROUTINE", "occurredFrom": (now + chrono::Duration::days(2)).to_rfc3339() }),
+        ),
+        (
+            "occurredTo",
+            json!({ "fact": "x", "category": "ROUTINE", "occurredFrom": now.to_rfc3339(), "occurredTo": (now - chrono::Duration::days(1)).to_rfc3339() }),
+        ),
+        (
+            "tags",
+            json!({ "fact": "x", "category": "ROUTINE", "occurredFrom": now.to_rfc3339(), "tags": (0..21).map(|i| i.to_string()).collect::<Vec<_>>() }),
+        ),
+        (
+            "citedObservationIds",
+            json!({ "fact": "x", "category": "ROUTINE", "occurredFrom": now.to_rfc3339(), "citedObservationIds": [client.clone()] }),
+        ),
+    ];
+    for (field, content) in cases {
+        let body = app
+            .gql(
+                Some(&staff),
+                RECORD,
+                json!({ "i": { "clientId": client, "content": content } }),
+            )
+            .await;
+        assert_error(
+            &body,
+            if field == "citedObservationIds" {
+                "NOT_FOUND"
+            } else {
+                "BAD_USER_INPUT"
+            },
+        );
+        if field != "citedObservationIds" {
+            assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
+        }
+    }
+    // Nothing was stored.
+    let count = app
+        .gql(
+            Some(&staff),
+            "query($c: ID!) { client(id: $c) { observations { totalCount } } }",
+            json!({ "c": client }),
+        )
+        .await;
+    assert_eq!(
+        count["data"]["client"]["observations"]["totalCount"], 2,
+        "{count}"
+    );
+    // Malformed dates are refused by the scalar.
+    let body = app.gql(Some(&staff), RECORD, json!({ "i": { "clientId": client, "content": { "fact": "x", "category": "ROUTINE", "occurredFrom": "yesterday" } } })).await;
+    assert_error(&body, "BAD_USER_INPUT");
+}
+
+/// A page of clients with their recent observations, authors and organizations takes the same
+/// number of SQL statements whatever the page size.
+#[tokio::test]
+async fn nested_lists_do_not_multiply_sql_statements() {
+    let app = TestApp::spawn().await;
+    let (manager, _) = app.login("manager@himawari.example").await;
+    let (staff, _) = app.login("staff@himawari.example").await;
+    for i in 0..12 {
+        let body = app
+            .gql(Some(&manager), "mutation($i: RegisterClientInput!) { registerClient(input: $i) { client { id } } }",
+                json!({ "i": { "displayName": format!("テスト 利用者{i}"), "nameKana": "てすと" } }))
+            .await;
+        let id = body["data"]["registerClient"]["client"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for j in 0..3 {
+            record(
+                &app,
+                &staff,
+                &id,
+                &format!("{j}回目の記録: 9時に来所した。"),
+                "CARE_TEAM",
+            )
+            .await;
+        }
+    }
+    let q = "query($n: Int!) { facility { clients(first: $n) { totalCount nodes {
+        id displayName externalId careTeam { organization { name } }
+        recentObservations(limit: 3) { fact author { displayName organization { name } } organization { name } }
+    } } } }";
+    let mut counts = Vec::new();
+    for n in [2, 5, 15] {
+        let before = app.state.statement_count();
+        let body = app.gql(Some(&staff), q, json!({ "n": n })).await;
+        let after = app.state.statement_count();
+        assert!(body.get("errors").is_none(), "{body}");
+        let nodes = body["data"]["facility"]["clients"]["nodes"]
+            .as_array()
+            .unwrap();
+        assert_eq!(nodes.len(), n as usize);
+        assert!(
+            nodes
+                .iter()
+                .all(|c| !c["recentObservations"].as_array().unwrap().is_empty())
+        );
+        counts.push(after - before);
+    }
+    // An N+1 would add at least 13 statements between the first and last page size. Batches of
+    // different loaders may coincide in time and merge, which can only save a statement.
+    let (min, max) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+    assert!(
+        max - min <= 1,
+        "statements per page size 2/5/15: {counts:?}"
+    );
+    assert!(*max <= 14, "statements per page: {counts:?}");
+}
+
+#[tokio::test]
+async fn the_audit_log_records_reads_and_writes_and_only_admins_read_it() {
+    let app = TestApp::spawn().await;
+    let (staff, _) = app.login("staff@himawari.example").await;
+    let (admin, _) = app.login("admin@himawari.example").await;
+    let client = client_id(&app, &staff, "小川 さくら").await;
+    app.gql(
+        Some(&staff),
+        "query($c: ID!) { client(id: $c) { observations { totalCount } } }",
+        json!({ "c": client }),
+    )
+    .await;
+    record(&app, &staff, &client, "10時に来所した。", "INTERNAL").await;
+    let log = app
+        .gql(
+            Some(&admin),
+            "{ auditLog(first: 50) { nodes { operation clientId staffMember { email } } } }",
+            json!({}),
+        )
+        .await;
+    let ops: Vec<(String, String)> = log["data"]["auditLog"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["operation"].as_str().unwrap().to_owned(),
+                n["staffMember"]["email"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for op in ["READ_CLIENT", "OBSERVATION_RECORDED"] {
+        assert!(
+            ops.contains(&(op.to_owned(), "staff@himawari.example".to_owned())),
+            "{op} missing: {log}"
+        );
+    }
+    assert_error(
+        &app.gql(Some(&staff), "{ auditLog { totalCount } }", json!({}))
+            .await,
+        "FORBIDDEN",
+    );
+    let history = app.gql(Some(&admin), "query($c: ID!) { client(id: $c) { accessHistory { totalCount nodes { operation } } } }", json!({ "c": client })).await;
+    assert!(
+        history["data"]["client"]["accessHistory"]["totalCount"]
+            .as_u64()
+            .unwrap()
+            >= 2,
+        "{history}"
+    );
+    let denied = app
+        .gql(
+            Some(&staff),
+            "query($c: ID!) { client(id: $c) { accessHistory { totalCount } } }",
+            json!({ "c": client }),
+        )
+        .await;
+    assert_error(&denied, "FORBIDDEN");
+    // There is no mutation that edits or deletes audit entries.
+    let schema = kakehashi::graphql::sdl();
+    let mutation_block = schema
+        .split("type Mutation {")
+        .nth(1)
+        .unwrap()
+        .split("\n}")
+        .next()
+        .unwrap();
+    assert!(!mutation_block.to_lowercase().contains("audit"));
+}
