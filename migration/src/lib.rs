@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_identity;
 mod m20261124_000002_clients;
+mod m20261124_000003_plans_meetings;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_identity::Migration),
             Box::new(m20261124_000002_clients::Migration),
+            Box::new(m20261124_000003_plans_meetings::Migration),
         ]
     }
 }

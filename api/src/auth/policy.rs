@@ -129,13 +129,24 @@ pub struct RecordFacts {
     pub category: ObservationCategory,
 }
 
-/// Whether the viewer's organization may read an observation.
-///
-/// Its own organization always may (while it is or was on the team). Others must be current
-/// members, the visibility must include them, and consent must cover observations, except that
-/// safeguarding records (虐待・身体拘束) reach the consultation office without consent: consent
-/// never blocks that path.
-pub fn can_see_observation(viewer_org: Uuid, rel: &ClientRelation, rec: RecordFacts) -> bool {
+/// The parts of any client record (observation, plan, meeting, brief, report, consent change)
+/// the visibility rules look at.
+#[derive(Debug, Clone, Copy)]
+pub struct AnyRecordFacts {
+    pub organization_id: Uuid,
+    pub visibility: Visibility,
+    /// The consent category that must cover the record; `None`: care-team coordination data
+    /// that every current member sees (consent changes, meeting invitations).
+    pub data: Option<DataCategory>,
+    /// For observations: safeguarding reaches the consultation office without consent.
+    pub safeguarding: bool,
+}
+
+/// Whether the viewer's organization may read a client record of any kind: the writer always
+/// (while it is or was on the team); others while current members, when the visibility reaches
+/// them and consent covers the record's category (or none is needed), except that safeguarding
+/// records reach the consultation office without consent.
+pub fn can_see_record(viewer_org: Uuid, rel: &ClientRelation, rec: AnyRecordFacts) -> bool {
     if rel.membership == Membership::None {
         return false;
     }
@@ -152,8 +163,22 @@ pub fn can_see_observation(viewer_org: Uuid, rel: &ClientRelation, rec: RecordFa
         Visibility::CareTeam => true,
     };
     reaches_viewer
-        && (rel.consented.contains(&DataCategory::Observations)
-            || (consultation && rec.category == ObservationCategory::Safeguarding))
+        && (rec.data.is_none_or(|d| rel.consented.contains(&d)) || (consultation && rec.safeguarding))
+}
+
+/// Whether the viewer's organization may read an observation: [`can_see_record`] with the
+/// `OBSERVATIONS` category. Consent never blocks the safeguarding path (虐待・身体拘束).
+pub fn can_see_observation(viewer_org: Uuid, rel: &ClientRelation, rec: RecordFacts) -> bool {
+    can_see_record(
+        viewer_org,
+        rel,
+        AnyRecordFacts {
+            organization_id: rec.organization_id,
+            visibility: rec.visibility,
+            data: Some(DataCategory::Observations),
+            safeguarding: rec.category == ObservationCategory::Safeguarding,
+        },
+    )
 }
 
 /// Roles that coordinate a client's support (manage the care team, consents, certificates,
@@ -206,6 +231,27 @@ pub fn can_amend_observation(
         && viewer.organization_id == organization_id
         && (viewer.staff_member_id == author
             || matches!(viewer.role, StaffRole::ServiceManager | StaffRole::OrgAdmin))
+}
+
+/// Writing a service-use plan or a monitoring report: a consultation specialist of the client's
+/// current consultation office.
+pub fn can_write_service_use_plan(viewer: &Viewer, rel: &ClientRelation) -> bool {
+    viewer.role == StaffRole::ConsultationSpecialist
+        && rel.membership == Membership::Current(CareRelationship::Consultation)
+}
+
+/// Writing an individual support plan or submitting a brief: a service manager of a current
+/// service provider.
+pub fn can_write_individual_plan(viewer: &Viewer, rel: &ClientRelation) -> bool {
+    viewer.role == StaffRole::ServiceManager
+        && rel.membership == Membership::Current(CareRelationship::ServiceProvider)
+}
+
+/// Scheduling a meeting or recording its minutes: a coordinator of a current member (the
+/// consultation specialist for coordination and monitoring meetings, a facility's service
+/// manager for its planning meetings).
+pub fn can_host_meeting(viewer: &Viewer, rel: &ClientRelation) -> bool {
+    can_coordinate_client(viewer, rel)
 }
 
 /// Reading a client's access history: an admin of a current member organization.
@@ -429,6 +475,48 @@ mod client_rules {
                 }
             }
         }
+    }
+
+    /// Non-observation records: consent category or none, and the same reach rules.
+    #[test]
+    fn record_visibility_by_data_category() {
+        let me = Uuid::now_v7();
+        let other = Uuid::now_v7();
+        let plans = rel(Membership::Current(R::ServiceProvider), &[DataCategory::Plans], other);
+        let nothing = rel(Membership::Current(R::ServiceProvider), &[], other);
+        let office = rel(Membership::Current(R::Consultation), &[], other);
+        let rec = |data, visibility, safeguarding| AnyRecordFacts { organization_id: other, visibility, data, safeguarding };
+        assert!(can_see_record(me, &plans, rec(Some(DataCategory::Plans), V::CareTeam, false)));
+        assert!(!can_see_record(me, &plans, rec(Some(DataCategory::Meetings), V::CareTeam, false)));
+        assert!(!can_see_record(me, &plans, rec(Some(DataCategory::Plans), V::Consultation, false)));
+        assert!(!can_see_record(me, &nothing, rec(Some(DataCategory::Plans), V::CareTeam, false)));
+        assert!(can_see_record(me, &nothing, rec(None, V::CareTeam, false)), "coordination data needs no consent");
+        assert!(!can_see_record(me, &nothing, rec(None, V::Internal, false)));
+        assert!(can_see_record(me, &office, rec(Some(DataCategory::Observations), V::Consultation, true)));
+        assert!(!can_see_record(me, &nothing, rec(Some(DataCategory::Observations), V::CareTeam, true)), "safeguarding bypass is for the office only");
+        let former = rel(Membership::Past, &[DataCategory::Plans], other);
+        assert!(!can_see_record(me, &former, rec(None, V::CareTeam, false)));
+        assert!(can_see_record(me, &former, AnyRecordFacts { organization_id: me, ..rec(None, V::Internal, false) }));
+    }
+
+    #[test]
+    fn plan_and_meeting_authors() {
+        let org = Uuid::now_v7();
+        let office = rel(Membership::Current(R::Consultation), &[], org);
+        let provider = rel(Membership::Current(R::ServiceProvider), &[], org);
+        let past = rel(Membership::Past, &[], org);
+        let v = |kind, role| viewer(org, kind, role);
+        let specialist = v(OrganizationKind::ConsultationOffice, StaffRole::ConsultationSpecialist);
+        let manager = v(OrganizationKind::Facility, StaffRole::ServiceManager);
+        let staff = v(OrganizationKind::Facility, StaffRole::FacilityStaff);
+        assert!(can_write_service_use_plan(&specialist, &office));
+        assert!(!can_write_service_use_plan(&specialist, &past));
+        assert!(!can_write_service_use_plan(&manager, &provider));
+        assert!(can_write_individual_plan(&manager, &provider));
+        assert!(!can_write_individual_plan(&staff, &provider));
+        assert!(!can_write_individual_plan(&manager, &past));
+        assert!(can_host_meeting(&specialist, &office) && can_host_meeting(&manager, &provider));
+        assert!(!can_host_meeting(&staff, &provider));
     }
 
     #[test]

@@ -15,7 +15,7 @@ mod node;
 mod observation;
 mod organization;
 mod pagination;
-mod scalars;
+pub mod scalars;
 mod session;
 mod staff;
 mod views;

@@ -4,7 +4,8 @@ use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value
 use chrono::NaiveDate;
 
 /// A calendar date (日付) as `YYYY-MM-DD`, in the Japanese calendar day (no time zone).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Date(pub NaiveDate);
 
 /// A calendar date (日付) as `YYYY-MM-DD`.

@@ -13,7 +13,7 @@ use entity::{
     care_team_membership::{self, CareRelationship},
     client,
     observation::{self, ObservationCategory, Visibility},
-    sharing_consent,
+    sharing_consent, timeline_entry,
 };
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::{
     auth::{
         Viewer,
-        policy::{self, ClientRelation, ConsentFacts, DataCategory, Membership, RecordFacts},
+        policy::{self, AnyRecordFacts, ClientRelation, ConsentFacts, DataCategory, Membership, RecordFacts},
     },
     error::{ApiError, ApiResult},
 };
@@ -200,6 +200,60 @@ impl Scope {
         })
     }
 
+    /// The policy's answer for any client record.
+    pub fn can_see_record(&self, client_id: Uuid, facts: AnyRecordFacts) -> bool {
+        self.relation(client_id).is_some_and(|r| policy::can_see_record(self.viewer_org, r, facts))
+    }
+
+    /// The policy's answer for a history entry.
+    pub fn can_see_entry(&self, e: &timeline_entry::Model) -> bool {
+        self.can_see_record(e.client_id, entry_facts(e))
+    }
+
+    /// [`Scope::can_see_entry`] as a SQL condition on `timeline_entries`.
+    pub fn timeline_condition(&self) -> Condition {
+        use timeline_entry::Column as T;
+        let mut own = Vec::new();
+        let mut current = Vec::new();
+        let mut consultation = Vec::new();
+        let mut consented: HashMap<DataCategory, Vec<Uuid>> = HashMap::new();
+        for (id, r) in &self.relations {
+            if r.membership == Membership::None {
+                continue;
+            }
+            own.push(*id);
+            if let Membership::Current(rel) = r.membership {
+                current.push(*id);
+                if rel == CareRelationship::Consultation {
+                    consultation.push(*id);
+                }
+                for c in &r.consented {
+                    consented.entry(*c).or_default().push(*id);
+                }
+            }
+        }
+        // Reach: CARE_TEAM for every current member; CONSULTATION for the consultation office.
+        let reach = |clients: &[Uuid]| {
+            let in_consultation: Vec<Uuid> = clients.iter().copied().filter(|c| consultation.contains(c)).collect();
+            Condition::any()
+                .add(Condition::all().add(T::ClientId.is_in(clients.iter().copied())).add(T::Visibility.eq(Visibility::CareTeam)))
+                .add(Condition::all().add(T::ClientId.is_in(in_consultation)).add(T::Visibility.eq(Visibility::Consultation)))
+        };
+        let mut cond = Condition::any()
+            .add(Condition::all().add(T::OrganizationId.eq(self.viewer_org)).add(T::ClientId.is_in(own)))
+            .add(Condition::all().add(T::DataCategory.is_null()).add(reach(&current)))
+            .add(
+                Condition::all()
+                    .add(T::ClientId.is_in(consultation.clone()))
+                    .add(T::Category.eq("SAFEGUARDING"))
+                    .add(T::Visibility.ne(Visibility::Internal)),
+            );
+        for (category, clients) in &consented {
+            cond = cond.add(Condition::all().add(T::DataCategory.eq(category_str(*category))).add(reach(clients)));
+        }
+        cond
+    }
+
     /// The same rule as [`Scope::can_see_observation`], as a SQL condition on `observations`.
     pub fn observation_condition(&self) -> Condition {
         use observation::Column as O;
@@ -247,6 +301,16 @@ impl Scope {
                     .add(O::Category.eq(ObservationCategory::Safeguarding))
                     .add(O::Visibility.ne(Visibility::Internal)),
             )
+    }
+}
+
+/// The policy's view of a history entry.
+pub fn entry_facts(e: &timeline_entry::Model) -> AnyRecordFacts {
+    AnyRecordFacts {
+        organization_id: e.organization_id,
+        visibility: e.visibility,
+        data: e.data_category.as_deref().and_then(category_from_str),
+        safeguarding: e.category.as_deref() == Some("SAFEGUARDING"),
     }
 }
 

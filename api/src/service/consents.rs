@@ -15,6 +15,7 @@ use super::{
     clients::optional_text,
     events::{self, EventKind},
     required_text,
+    timeline::EntryKind,
 };
 use crate::{
     auth::{
@@ -131,6 +132,7 @@ pub async fn record(
         model.id,
     )
     .await?;
+    put_timeline(&txn, &model, EntryKind::ConsentGranted, model.created_at).await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -177,8 +179,28 @@ pub async fn revoke(
         model.id,
     )
     .await?;
+    put_timeline(&txn, &model, EntryKind::ConsentRevoked, model.revoked_at.unwrap_or(model.created_at)).await?;
     txn.commit().await?;
     Ok(model)
+}
+
+/// Consent changes are coordination data every current member sees (no consent needed).
+async fn put_timeline(db: &impl ConnectionTrait, c: &sharing_consent::Model, kind: EntryKind, at: chrono::DateTime<chrono::Utc>) -> ApiResult<()> {
+    super::timeline::put(
+        db,
+        super::timeline::Entry {
+            kind,
+            record_id: c.id,
+            client_id: c.client_id,
+            occurred_at: at,
+            organization_id: c.recorded_by_organization_id,
+            visibility: entity::observation::Visibility::CareTeam,
+            data: None,
+            category: None,
+            status: entity::observation::RecordStatus::Current,
+        },
+    )
+    .await
 }
 
 /// Consents of clients, oldest first (one query).

@@ -21,6 +21,11 @@ pub enum EventKind {
     ObservationRecorded,
     ObservationAmended,
     ObservationEnteredInError,
+    PlanChanged,
+    MeetingScheduled,
+    MeetingUpdated,
+    BriefSubmitted,
+    MonitoringRecorded,
 }
 
 impl EventKind {
@@ -33,6 +38,11 @@ impl EventKind {
             Self::ObservationRecorded => "OBSERVATION_RECORDED",
             Self::ObservationAmended => "OBSERVATION_AMENDED",
             Self::ObservationEnteredInError => "OBSERVATION_ENTERED_IN_ERROR",
+            Self::PlanChanged => "PLAN_CHANGED",
+            Self::MeetingScheduled => "MEETING_SCHEDULED",
+            Self::MeetingUpdated => "MEETING_UPDATED",
+            Self::BriefSubmitted => "BRIEF_SUBMITTED",
+            Self::MonitoringRecorded => "MONITORING_RECORDED",
         }
     }
 }

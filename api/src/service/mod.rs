@@ -6,12 +6,17 @@ pub mod access;
 pub mod care_team;
 pub mod clients;
 pub mod consents;
+pub mod documents;
 pub mod events;
+pub mod meetings;
+pub mod monitoring;
 pub mod observations;
 pub mod organizations;
 pub mod page;
+pub mod plans;
 pub mod sessions;
 pub mod staff;
+pub mod timeline;
 
 use chrono::{DateTime, SubsecRound, Utc};
 

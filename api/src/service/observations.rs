@@ -10,7 +10,7 @@ use entity::{
     observation_version,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
     IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, StatementBuilder,
     sea_query::{Alias, Expr, OnConflict, Query},
 };
@@ -125,6 +125,25 @@ async fn check(
     })
 }
 
+/// The history entry of an observation (one per observation, following its current version).
+async fn put_timeline(db: &impl ConnectionTrait, o: &observation::Model) -> ApiResult<()> {
+    super::timeline::put(
+        db,
+        super::timeline::Entry {
+            kind: super::timeline::EntryKind::Observation,
+            record_id: o.id,
+            client_id: o.client_id,
+            occurred_at: o.occurred_from,
+            organization_id: o.organization_id,
+            visibility: o.visibility,
+            data: Some(crate::auth::policy::DataCategory::Observations),
+            category: Some(o.category.to_value()),
+            status: o.status,
+        },
+    )
+    .await
+}
+
 fn version_row(o: &observation::Model, editor: Uuid) -> observation_version::ActiveModel {
     observation_version::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -188,6 +207,7 @@ pub async fn record(
     version_row(&model, viewer.staff_member_id)
         .insert(&txn)
         .await?;
+    put_timeline(&txn, &model).await?;
     events::record_change(
         &txn,
         viewer,
@@ -266,6 +286,7 @@ pub async fn amend(
     version_row(&model, viewer.staff_member_id)
         .insert(&txn)
         .await?;
+    put_timeline(&txn, &model).await?;
     events::record_change(
         &txn,
         viewer,
@@ -301,6 +322,7 @@ pub async fn mark_entered_in_error(
     version_row(&model, viewer.staff_member_id)
         .insert(&txn)
         .await?;
+    put_timeline(&txn, &model).await?;
     events::record_change(
         &txn,
         viewer,

@@ -1,0 +1,412 @@
+//! Meetings (会議) and the three-point briefs (事前共有の3点) facilities submit before them.
+//!
+//! A meeting's invitation (kind, time, place, who is invited, whether briefs have arrived) is
+//! coordination data every current care-team member sees; its minutes are shared under the
+//! `MEETINGS` consent category. Briefs go from a facility to the consultation office under the
+//! same category. When a meeting's direction differs from the previous held meeting's, a reason
+//! is required: the direction must not wobble silently.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{
+    meeting::{self, MeetingKind, MeetingStatus},
+    meeting_brief,
+    observation::{self, RecordStatus, Visibility},
+};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set};
+use uuid::Uuid;
+
+use super::{
+    access::Scope,
+    clients::optional_text,
+    documents::{Attendee, BriefContent, Minutes},
+    events::{self, EventKind},
+    timeline::{self, EntryKind},
+};
+use crate::{
+    auth::{
+        Viewer,
+        policy::{self, AnyRecordFacts, DataCategory},
+    },
+    db,
+    error::{ApiError, ApiResult},
+    graphql::ids,
+    state::AppState,
+};
+
+/// Invitation facts: every current member sees a meeting.
+pub fn facts(m: &meeting::Model) -> AnyRecordFacts {
+    AnyRecordFacts { organization_id: m.organization_id, visibility: Visibility::CareTeam, data: None, safeguarding: false }
+}
+
+/// Minutes facts: the host, or members whose consent covers meetings.
+pub fn minutes_facts(m: &meeting::Model) -> AnyRecordFacts {
+    AnyRecordFacts { data: Some(DataCategory::Meetings), ..facts(m) }
+}
+
+/// Brief facts: the writing facility and the consultation office, under consent.
+pub fn brief_facts(b: &meeting_brief::Model) -> AnyRecordFacts {
+    AnyRecordFacts { organization_id: b.organization_id, visibility: Visibility::Consultation, data: Some(DataCategory::Meetings), safeguarding: false }
+}
+
+pub fn invited(m: &meeting::Model) -> Vec<Uuid> {
+    m.invited_organization_ids
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str().and_then(|s| Uuid::parse_str(s).ok())).collect())
+        .unwrap_or_default()
+}
+
+/// A meeting to schedule.
+#[derive(Debug, Clone)]
+pub struct NewMeeting {
+    pub client_id: Uuid,
+    pub kind: MeetingKind,
+    pub scheduled_at: DateTime<Utc>,
+    pub place: Option<String>,
+    pub online: bool,
+    pub invited_organization_ids: Vec<Uuid>,
+    pub agenda: Option<String>,
+}
+
+/// Schedules a meeting; the invited organizations must be current care-team members.
+pub async fn schedule(state: &AppState, viewer: &Viewer, new: NewMeeting) -> ApiResult<meeting::Model> {
+    let scope = Scope::for_client(&state.db, viewer, new.client_id).await?;
+    let rel = scope.require(new.client_id)?;
+    if !policy::can_host_meeting(viewer, rel) {
+        return Err(ApiError::forbidden("Only coordinators of a current care-team member schedule meetings."));
+    }
+    let place = optional_text("place", new.place, 200)?;
+    let agenda = optional_text("agenda", new.agenda, 4000)?;
+    if place.is_none() && !new.online {
+        return Err(ApiError::bad_input("place", "Give a place, or mark the meeting online."));
+    }
+    if new.scheduled_at < Utc::now() - Duration::days(365) || new.scheduled_at > Utc::now() + Duration::days(730) {
+        return Err(ApiError::bad_input("scheduledAt", "Schedule within the past year and the next two years."));
+    }
+    let members = super::care_team::of_clients(&state.db, &[new.client_id]).await?.remove(&new.client_id).unwrap_or_default();
+    let today = super::access::today();
+    let mut invited: Vec<Uuid> = Vec::new();
+    for org in &new.invited_organization_ids {
+        if !members.iter().any(|m| m.organization_id == *org && m.is_current_on(today)) {
+            return Err(ApiError::bad_input("invitedOrganizationIds", "Invite only current care-team members."));
+        }
+        if !invited.contains(org) {
+            invited.push(*org);
+        }
+    }
+    let now = super::now();
+    let txn = db::begin_write(&state.db).await?;
+    let model = meeting::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        client_id: Set(new.client_id),
+        organization_id: Set(viewer.organization_id),
+        kind: Set(new.kind),
+        status: Set(MeetingStatus::Scheduled),
+        version: Set(1),
+        scheduled_at: Set(new.scheduled_at),
+        place: Set(place),
+        online: Set(new.online),
+        invited_organization_ids: Set(serde_json::json!(invited)),
+        agenda: Set(agenda),
+        attendance: Set(serde_json::json!([])),
+        minutes: Set(None),
+        direction: Set(None),
+        direction_change_reason: Set(None),
+        created_by_staff_member_id: Set(viewer.staff_member_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    put_meeting_timeline(&txn, &model).await?;
+    events::record_change(&txn, viewer, EventKind::MeetingScheduled, model.client_id, "Meeting", model.id).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+async fn put_meeting_timeline(db: &impl ConnectionTrait, m: &meeting::Model) -> ApiResult<()> {
+    timeline::put(
+        db,
+        timeline::Entry {
+            kind: EntryKind::Meeting,
+            record_id: m.id,
+            client_id: m.client_id,
+            occurred_at: m.scheduled_at,
+            organization_id: m.organization_id,
+            visibility: Visibility::CareTeam,
+            data: None,
+            category: None,
+            status: if m.status == MeetingStatus::Cancelled { RecordStatus::EnteredInError } else { RecordStatus::Current },
+        },
+    )
+    .await
+}
+
+/// Loads a meeting for a change by its host.
+async fn for_host_change(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid, expected_version: i32) -> ApiResult<meeting::Model> {
+    let m = meeting::Entity::find_by_id(id).one(db).await?.ok_or(ApiError::NotFound("Meeting"))?;
+    let scope = Scope::for_client(db, viewer, m.client_id).await?;
+    if !scope.can_see_record(m.client_id, facts(&m)) {
+        return Err(ApiError::NotFound("Meeting"));
+    }
+    let rel = scope.require(m.client_id)?;
+    if m.organization_id != viewer.organization_id || !policy::can_host_meeting(viewer, rel) {
+        return Err(ApiError::forbidden("Only the host organization's coordinators change a meeting."));
+    }
+    if m.version != expected_version {
+        return Err(ApiError::conflict(format!("The meeting is at version {}, not {expected_version}: reload it.", m.version)));
+    }
+    Ok(m)
+}
+
+/// Reschedules or cancels a scheduled meeting.
+pub async fn update(state: &AppState, viewer: &Viewer, id: Uuid, expected_version: i32, scheduled_at: Option<DateTime<Utc>>, place: Option<String>, cancel: bool) -> ApiResult<meeting::Model> {
+    let txn = db::begin_write(&state.db).await?;
+    let m = for_host_change(&txn, viewer, id, expected_version).await?;
+    if m.status != MeetingStatus::Scheduled {
+        return Err(ApiError::conflict("Only a scheduled meeting can be changed."));
+    }
+    let mut am = m.clone().into_active_model();
+    if let Some(at) = scheduled_at {
+        am.scheduled_at = Set(at);
+    }
+    if let Some(p) = optional_text("place", place, 200)? {
+        am.place = Set(Some(p));
+    }
+    if cancel {
+        am.status = Set(MeetingStatus::Cancelled);
+    }
+    am.version = Set(m.version + 1);
+    am.updated_at = Set(super::now());
+    let model = am.update(&txn).await?;
+    put_meeting_timeline(&txn, &model).await?;
+    events::record_change(&txn, viewer, EventKind::MeetingUpdated, model.client_id, "Meeting", model.id).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Minutes as recorded.
+#[derive(Debug, Clone)]
+pub struct MinutesInput {
+    pub attendance: Vec<Attendee>,
+    pub minutes: Minutes,
+    pub direction: String,
+    pub direction_change_reason: Option<String>,
+}
+
+/// Whether two directions differ (ignoring surrounding white space).
+pub fn direction_changed(previous: Option<&str>, next: &str) -> bool {
+    previous.is_some_and(|p| p.trim() != next.trim())
+}
+
+/// Records the minutes: the meeting is held. A direction unlike the previous held meeting's needs
+/// a reason.
+pub async fn record_minutes(state: &AppState, viewer: &Viewer, id: Uuid, expected_version: i32, input: MinutesInput) -> ApiResult<meeting::Model> {
+    input.minutes.validate()?;
+    if input.attendance.len() > 50 {
+        return Err(ApiError::bad_input("attendance", "At most 50 attendees."));
+    }
+    for a in &input.attendance {
+        super::required_text("attendance.name", &a.name, 100)?;
+        super::required_text("attendance.affiliation", &a.affiliation, 200)?;
+    }
+    for d in &input.minutes.decisions {
+        ids::decode("Organization", "minutes.decisions.ownerOrganizationId", &d.owner_organization_id)?;
+    }
+    let direction = super::required_text("direction", &input.direction, 1000)?;
+    let reason = optional_text("directionChangeReason", input.direction_change_reason, 2000)?;
+    let txn = db::begin_write(&state.db).await?;
+    let m = for_host_change(&txn, viewer, id, expected_version).await?;
+    if m.status == MeetingStatus::Cancelled {
+        return Err(ApiError::conflict("A cancelled meeting has no minutes."));
+    }
+    let previous = meeting::Entity::find()
+        .filter(meeting::Column::ClientId.eq(m.client_id))
+        .filter(meeting::Column::Status.eq(MeetingStatus::Held))
+        .filter(meeting::Column::Id.ne(m.id))
+        .filter(meeting::Column::ScheduledAt.lte(m.scheduled_at))
+        .order_by_desc(meeting::Column::ScheduledAt)
+        .one(&txn)
+        .await?;
+    if direction_changed(previous.as_ref().and_then(|p| p.direction.as_deref()), &direction) && reason.is_none() {
+        return Err(ApiError::bad_input(
+            "directionChangeReason",
+            "The direction differs from the previous meeting's: say why it changed.",
+        ));
+    }
+    let mut am = m.clone().into_active_model();
+    am.status = Set(MeetingStatus::Held);
+    am.attendance = Set(serde_json::to_value(&input.attendance).map_err(ApiError::internal)?);
+    am.minutes = Set(Some(serde_json::to_value(&input.minutes).map_err(ApiError::internal)?));
+    am.direction = Set(Some(direction));
+    am.direction_change_reason = Set(reason);
+    am.version = Set(m.version + 1);
+    am.updated_at = Set(super::now());
+    let model = am.update(&txn).await?;
+    put_meeting_timeline(&txn, &model).await?;
+    events::record_change(&txn, viewer, EventKind::MeetingUpdated, model.client_id, "Meeting", model.id).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// The held meeting before `m` (for "previous direction").
+pub async fn previous_held(db: &impl ConnectionTrait, m: &meeting::Model) -> ApiResult<Option<meeting::Model>> {
+    Ok(meeting::Entity::find()
+        .filter(meeting::Column::ClientId.eq(m.client_id))
+        .filter(meeting::Column::Status.eq(MeetingStatus::Held))
+        .filter(meeting::Column::ScheduledAt.lt(m.scheduled_at))
+        .order_by_desc(meeting::Column::ScheduledAt)
+        .one(db)
+        .await?)
+}
+
+/// Submits (or resubmits) the viewer's facility's brief for a meeting it is invited to.
+pub async fn submit_brief(state: &AppState, viewer: &Viewer, meeting_id: Uuid, content: BriefContent) -> ApiResult<meeting_brief::Model> {
+    content.validate()?;
+    let m = meeting::Entity::find_by_id(meeting_id).one(&state.db).await?.ok_or(ApiError::NotFound("Meeting"))?;
+    let scope = Scope::for_client(&state.db, viewer, m.client_id).await?;
+    if !scope.can_see_record(m.client_id, facts(&m)) {
+        return Err(ApiError::NotFound("Meeting"));
+    }
+    let rel = scope.require(m.client_id)?;
+    if !invited(&m).contains(&viewer.organization_id) || !policy::can_write_individual_plan(viewer, rel) {
+        return Err(ApiError::forbidden("Briefs come from the service managers of invited facilities."));
+    }
+    if m.status != MeetingStatus::Scheduled {
+        return Err(ApiError::conflict("Briefs are submitted before the meeting."));
+    }
+    // Every cited observation must be one the facility can see, about this client.
+    let mut cited = Vec::new();
+    for p in content.points() {
+        for id in &p.observation_ids {
+            cited.push(ids::decode("Observation", "content.observationIds", id)?);
+        }
+    }
+    if !cited.is_empty() {
+        let found = observation::Entity::find().filter(observation::Column::Id.is_in(cited.clone())).all(&state.db).await?;
+        let ok = cited.iter().all(|id| found.iter().any(|o| o.id == *id && o.client_id == m.client_id && scope.can_see_observation(o)));
+        if !ok {
+            return Err(ApiError::bad_input("content.observationIds", "Cite only visible observations of this client."));
+        }
+    }
+    let now = super::now();
+    let txn = db::begin_write(&state.db).await?;
+    let existing = meeting_brief::Entity::find()
+        .filter(meeting_brief::Column::MeetingId.eq(meeting_id))
+        .filter(meeting_brief::Column::OrganizationId.eq(viewer.organization_id))
+        .one(&txn)
+        .await?;
+    let json = serde_json::to_value(&content).map_err(ApiError::internal)?;
+    let model = match existing {
+        Some(b) => {
+            let version = b.version + 1;
+            let mut am = b.into_active_model();
+            am.content = Set(json);
+            am.version = Set(version);
+            am.submitted_by_staff_member_id = Set(viewer.staff_member_id);
+            am.submitted_at = Set(now);
+            am.update(&txn).await?
+        }
+        None => {
+            meeting_brief::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                meeting_id: Set(meeting_id),
+                client_id: Set(m.client_id),
+                organization_id: Set(viewer.organization_id),
+                content: Set(json),
+                version: Set(1),
+                submitted_by_staff_member_id: Set(viewer.staff_member_id),
+                submitted_at: Set(now),
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
+    timeline::put(
+        &txn,
+        timeline::Entry {
+            kind: EntryKind::Brief,
+            record_id: model.id,
+            client_id: model.client_id,
+            occurred_at: model.submitted_at,
+            organization_id: model.organization_id,
+            visibility: Visibility::Consultation,
+            data: Some(DataCategory::Meetings),
+            category: None,
+            status: RecordStatus::Current,
+        },
+    )
+    .await?;
+    events::record_change(&txn, viewer, EventKind::BriefSubmitted, model.client_id, "MeetingBrief", model.id).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// One meeting the viewer may see.
+pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> ApiResult<(meeting::Model, Scope)> {
+    let m = meeting::Entity::find_by_id(id).one(&state.db).await?.ok_or(ApiError::NotFound("Meeting"))?;
+    let scope = Scope::for_client(&state.db, viewer, m.client_id).await?;
+    if !scope.can_see_record(m.client_id, facts(&m)) {
+        return Err(ApiError::NotFound("Meeting"));
+    }
+    events::record_read(&state.db, viewer, "READ_MEETINGS", Some(m.client_id), &[m.id]).await?;
+    Ok((m, scope))
+}
+
+/// A client's meetings the scope may see, newest first (bounded).
+pub async fn of_client(db: &impl ConnectionTrait, scope: &Scope, client_id: Uuid) -> ApiResult<Vec<meeting::Model>> {
+    use sea_orm::QuerySelect;
+    Ok(meeting::Entity::find()
+        .filter(meeting::Column::ClientId.eq(client_id))
+        .order_by_desc(meeting::Column::ScheduledAt)
+        .limit(100)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|m| scope.can_see_record(m.client_id, facts(m)))
+        .collect())
+}
+
+/// Briefs of meetings (one query), keyed by meeting.
+pub async fn briefs(db: &impl ConnectionTrait, meeting_ids: &[Uuid]) -> ApiResult<HashMap<Uuid, Vec<meeting_brief::Model>>> {
+    let mut out: HashMap<Uuid, Vec<meeting_brief::Model>> = HashMap::new();
+    for b in meeting_brief::Entity::find()
+        .filter(meeting_brief::Column::MeetingId.is_in(meeting_ids.iter().copied()))
+        .order_by_asc(meeting_brief::Column::Id)
+        .all(db)
+        .await?
+    {
+        out.entry(b.meeting_id).or_default().push(b);
+    }
+    Ok(out)
+}
+
+/// Upcoming scheduled meetings of clients the viewer serves today, soonest first.
+pub async fn upcoming(db: &impl ConnectionTrait, scope: &Scope) -> ApiResult<Vec<meeting::Model>> {
+    use sea_orm::QuerySelect;
+    let clients = scope.current_clients(None);
+    Ok(meeting::Entity::find()
+        .filter(meeting::Column::ClientId.is_in(clients))
+        .filter(meeting::Column::Status.eq(MeetingStatus::Scheduled))
+        .filter(meeting::Column::ScheduledAt.gte(Utc::now() - Duration::hours(12)))
+        .order_by_asc(meeting::Column::ScheduledAt)
+        .limit(100)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|m| scope.can_see_record(m.client_id, facts(m)))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_direction_change_is_a_change_of_words_not_of_spacing() {
+        assert!(!direction_changed(None, "見通し支援を続ける"));
+        assert!(!direction_changed(Some("見通し支援を続ける "), "見通し支援を続ける"));
+        assert!(direction_changed(Some("見通し支援を続ける"), "一人暮らしの準備を始める"));
+    }
+}

@@ -1,0 +1,189 @@
+//! The client timeline: one row per history item, written in the same transaction as the record
+//! it points to, so `client.history` is a single indexed keyset query filtered by the same
+//! policy as every other read.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Utc};
+use entity::{
+    observation::{RecordStatus, Visibility},
+    timeline_entry,
+};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::OnConflict,
+};
+use uuid::Uuid;
+
+use super::access::{Scope, category_str};
+use crate::{
+    auth::policy::DataCategory,
+    error::{ApiError, ApiResult},
+    service::page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE},
+};
+
+/// What kind of history item an entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Observation,
+    PlanVersion,
+    Meeting,
+    Brief,
+    MonitoringReport,
+    ConsentGranted,
+    ConsentRevoked,
+}
+
+impl EntryKind {
+    pub const ALL: [EntryKind; 7] = [
+        Self::Observation,
+        Self::PlanVersion,
+        Self::Meeting,
+        Self::Brief,
+        Self::MonitoringReport,
+        Self::ConsentGranted,
+        Self::ConsentRevoked,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Observation => "OBSERVATION",
+            Self::PlanVersion => "PLAN_VERSION",
+            Self::Meeting => "MEETING",
+            Self::Brief => "BRIEF",
+            Self::MonitoringReport => "MONITORING_REPORT",
+            Self::ConsentGranted => "CONSENT_GRANTED",
+            Self::ConsentRevoked => "CONSENT_REVOKED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One entry to write (or overwrite: an amended record keeps one entry).
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub kind: EntryKind,
+    pub record_id: Uuid,
+    pub client_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub organization_id: Uuid,
+    pub visibility: Visibility,
+    pub data: Option<DataCategory>,
+    pub category: Option<String>,
+    pub status: RecordStatus,
+}
+
+/// Writes or replaces an entry (call inside the change's transaction).
+pub async fn put(db: &impl ConnectionTrait, e: Entry) -> ApiResult<()> {
+    use timeline_entry::Column as T;
+    timeline_entry::Entity::insert(timeline_entry::ActiveModel {
+        kind: Set(e.kind.as_str().to_owned()),
+        record_id: Set(e.record_id),
+        client_id: Set(e.client_id),
+        occurred_at: Set(e.occurred_at),
+        organization_id: Set(e.organization_id),
+        visibility: Set(e.visibility),
+        data_category: Set(e.data.map(|d| category_str(d).to_owned())),
+        category: Set(e.category),
+        status: Set(e.status),
+    })
+    .on_conflict(
+        OnConflict::columns([T::Kind, T::RecordId])
+            .update_columns([T::OccurredAt, T::Visibility, T::DataCategory, T::Category, T::Status])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Filters of `client.history`.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryFilter {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub kinds: Vec<EntryKind>,
+}
+
+/// A page of history, newest first, with its cursors.
+pub struct HistoryPage {
+    pub items: Vec<(String, timeline_entry::Model)>,
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub total_count: u64,
+}
+
+/// Position of an entry in the newest-first order: (time, record id, kind).
+fn cursor_of(e: &timeline_entry::Model) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}|{}|{}", e.occurred_at.timestamp_micros(), e.record_id, e.kind))
+}
+
+fn parse_cursor(c: &str) -> ApiResult<(DateTime<Utc>, Uuid, String)> {
+    let bad = || ApiError::bad_input("after", "after is not a valid cursor.");
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?).map_err(|_| bad())?;
+    let mut parts = text.splitn(3, '|');
+    let micros: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let id = parts.next().and_then(|p| Uuid::parse_str(p).ok()).ok_or_else(bad)?;
+    let kind = parts.next().filter(|k| EntryKind::parse(k).is_some()).ok_or_else(bad)?.to_owned();
+    Ok((DateTime::from_timestamp_micros(micros).ok_or_else(bad)?, id, kind))
+}
+
+/// A client's history as the scope may see it, newest first (forward paging only).
+pub async fn history(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    client_id: Uuid,
+    filter: &HistoryFilter,
+    first: Option<i32>,
+    after: Option<&str>,
+) -> ApiResult<HistoryPage> {
+    use timeline_entry::Column as T;
+    let size = match first {
+        None => DEFAULT_PAGE_SIZE,
+        Some(n) => u64::try_from(n)
+            .ok()
+            .filter(|n| *n <= MAX_PAGE_SIZE)
+            .ok_or_else(|| ApiError::bad_input("first", format!("first must be between 0 and {MAX_PAGE_SIZE}.")))?,
+    };
+    let mut base = Condition::all()
+        .add(T::ClientId.eq(client_id))
+        .add(T::Status.eq(RecordStatus::Current))
+        .add(scope.timeline_condition());
+    if let Some(from) = filter.from {
+        base = base.add(T::OccurredAt.gte(from));
+    }
+    if let Some(to) = filter.to {
+        base = base.add(T::OccurredAt.lt(to));
+    }
+    if !filter.kinds.is_empty() {
+        base = base.add(T::Kind.is_in(filter.kinds.iter().map(|k| k.as_str())));
+    }
+    let total_count = timeline_entry::Entity::find().filter(base.clone()).count(db).await?;
+    let mut q = timeline_entry::Entity::find().filter(base);
+    if let Some(c) = after {
+        let (t, id, kind) = parse_cursor(c)?;
+        q = q.filter(
+            Condition::any()
+                .add(T::OccurredAt.lt(t))
+                .add(Condition::all().add(T::OccurredAt.eq(t)).add(T::RecordId.lt(id)))
+                .add(Condition::all().add(T::OccurredAt.eq(t)).add(T::RecordId.eq(id)).add(T::Kind.lt(kind))),
+        );
+    }
+    let mut rows = q
+        .order_by_desc(T::OccurredAt)
+        .order_by_desc(T::RecordId)
+        .order_by_desc(T::Kind)
+        .limit(size + 1)
+        .all(db)
+        .await?;
+    let has_next_page = rows.len() as u64 > size;
+    rows.truncate(size as usize);
+    Ok(HistoryPage {
+        items: rows.into_iter().map(|e| (cursor_of(&e), e)).collect(),
+        has_next_page,
+        has_previous_page: after.is_some(),
+        total_count,
+    })
+}
