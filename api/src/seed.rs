@@ -20,7 +20,19 @@ use uuid::Uuid;
 use crate::{
     auth::{Viewer, password::PasswordHasher, policy::DataCategory},
     error::ApiError,
-    service::{access::today, care_team, clients, consents, observations, organizations, staff},
+    graphql::{ids, scalars::Date},
+    service::{
+        access::today,
+        care_team, clients, consents,
+        documents::{
+            Achievement, Attendee, BriefContent, BriefPoint, DeliveryRecipient, ExpressedBy,
+            Minutes, MonitoringContent, MonitoringGoalRow, NeedRow, PlanAxis, PlanContent,
+            PlanGoal,
+        },
+        meetings, monitoring, observations, organizations,
+        plans::{self, PlanChange},
+        staff,
+    },
     state::AppState,
 };
 
@@ -480,6 +492,16 @@ async fn seed_clients(state: &AppState) -> Result<(), ApiError> {
         ],
     )
     .await?;
+    seed_plans_and_meetings(
+        state,
+        yamada,
+        himawari,
+        komorebi,
+        &aozora_specialist,
+        &himawari_manager,
+        &komorebi_manager,
+    )
+    .await?;
     observe(
         state,
         &aozora_specialist,
@@ -673,3 +695,282 @@ async fn seed_clients(state: &AppState) -> Result<(), ApiError> {
 }
 
 use chrono::Datelike;
+
+fn goal(text: &str, by: ExpressedBy, achievement: Achievement) -> PlanGoal {
+    PlanGoal {
+        text: text.into(),
+        expressed_by: by,
+        achievement,
+        target_date: Some(Date(today() + Duration::days(180))),
+    }
+}
+
+fn need(
+    priority: i32,
+    need: &str,
+    goal: &str,
+    service: &str,
+    amount: &str,
+    provider: Uuid,
+    role: &str,
+) -> NeedRow {
+    NeedRow {
+        priority,
+        need: need.into(),
+        support_goal: goal.into(),
+        target_date: Some(Date(today() + Duration::days(180))),
+        service_type: Some(service.into()),
+        service_content: None,
+        amount: Some(amount.into()),
+        provider_organization_id: Some(ids::encode("Organization", provider)),
+        client_role: Some(role.into()),
+        evaluation_date: Some(Date(today() + Duration::days(90))),
+        notes: None,
+    }
+}
+
+/// Writes a plan, proposes it, records consent and activates it.
+async fn active_plan(
+    state: &AppState,
+    who: &Viewer,
+    new: plans::NewPlan,
+    deliver_to_office: bool,
+) -> Result<Uuid, ApiError> {
+    let p = plans::create(state, who, new).await?;
+    let p = plans::change(state, who, p.id, p.version, PlanChange::Propose).await?;
+    let signed = today() - Duration::days(60);
+    let p = plans::change(
+        state,
+        who,
+        p.id,
+        p.version,
+        PlanChange::RecordConsent {
+            explained_on: signed,
+            explained_by: "担当者".into(),
+            signed_by: "山田 太郎".into(),
+            signed_on: signed,
+            method: "署名".into(),
+        },
+    )
+    .await?;
+    let p = plans::change(
+        state,
+        who,
+        p.id,
+        p.version,
+        PlanChange::Activate {
+            activated_on: Some(signed),
+        },
+    )
+    .await?;
+    let mut p = plans::change(
+        state,
+        who,
+        p.id,
+        p.version,
+        PlanChange::RecordDelivery {
+            recipient: DeliveryRecipient::Client,
+            delivered_on: signed,
+        },
+    )
+    .await?;
+    if deliver_to_office {
+        p = plans::change(
+            state,
+            who,
+            p.id,
+            p.version,
+            PlanChange::RecordDelivery {
+                recipient: DeliveryRecipient::ConsultationOffice,
+                delivered_on: signed,
+            },
+        )
+        .await?;
+    }
+    Ok(p.id)
+}
+
+/// 山田 太郎's plans, a past meeting with minutes, an upcoming one with one brief in, and a
+/// monitoring report.
+async fn seed_plans_and_meetings(
+    state: &AppState,
+    yamada: Uuid,
+    himawari: Uuid,
+    komorebi: Uuid,
+    specialist: &Viewer,
+    himawari_manager: &Viewer,
+    komorebi_manager: &Viewer,
+) -> Result<(), ApiError> {
+    let from = today() - Duration::days(60);
+    let sup = PlanContent {
+        client_wishes: Some("「自分の部屋で静かに過ごしたい。はこづくりの仕事を続けたい」".into()),
+        family_wishes: Some("母: 一人で抱え込まずに、困ったときに言えるようになってほしい。".into()),
+        overall_policy: Some("予定の見通しを持てる工夫を作業所とグループホームで揃え、本人が落ち着いて働き続けられる生活をつくる。".into()),
+        long_term_goal: Some("週5日の作業を続けながら、グループホームで自分のペースで暮らす。".into()),
+        short_term_goal: Some("予定の変更を前日に知らせてもらい、当日の大声を月2回以下にする。".into()),
+        axis: PlanAxis {
+            client_wishes: Some("はこづくりを続けたい。夜は静かに過ごしたい。".into()),
+            family_worries: Some("急な予定変更で混乱し、仕事を辞めたくなるのではないか。".into()),
+            facility_expertise: Some("作業手順の視覚化と前日予告(ひまわり)、夜間の声かけ(こもれび)。".into()),
+            community_resources: Some("地域の余暇サークル(月1回の卓球)への参加を検討。".into()),
+        },
+        goals: vec![
+            goal("予定変更の前日予告で、当日の大声を月2回以下にする", ExpressedBy::Facility, Achievement::Improving),
+            goal("週5日、定時に作業所へ通う", ExpressedBy::Client, Achievement::Improving),
+        ],
+        needs: vec![
+            need(1, "予定が急に変わると混乱してしまう", "変更を前もって知り、落ち着いて作業に移れる", "就労継続支援B型", "週5日 9:30–15:00", himawari, "変更の予告カードを確認する"),
+            need(2, "夜に物音で眠れないことがある", "夜間に安心して眠れる", "共同生活援助", "毎日", komorebi, "眠れないときは世話人に伝える"),
+        ],
+        monitoring_period_months: Some(3),
+        standard_service_hours: None,
+        weekly_schedule: Some("月〜金 作業所 / 土日 グループホームで余暇".into()),
+    };
+    let sup_id = active_plan(
+        state,
+        specialist,
+        plans::NewPlan {
+            client_id: yamada,
+            kind: entity::support_plan::PlanKind::ServiceUsePlan,
+            based_on_plan_id: None,
+            period_from: from,
+            period_to: Some(from + Duration::days(364)),
+            content: sup,
+        },
+        false,
+    )
+    .await?;
+    for (who, text) in [
+        (
+            himawari_manager,
+            "作業変更は前日の終礼で予告カードを渡して伝える",
+        ),
+        (
+            komorebi_manager,
+            "21時以降は見回りの声かけを小さくし、眠れないときの合図を決める",
+        ),
+    ] {
+        active_plan(
+            state,
+            who,
+            plans::NewPlan {
+                client_id: yamada,
+                kind: entity::support_plan::PlanKind::IndividualSupportPlan,
+                based_on_plan_id: Some(sup_id),
+                period_from: from,
+                period_to: Some(from + Duration::days(182)),
+                content: PlanContent {
+                    client_wishes: Some("「はこづくりをつづけたい」".into()),
+                    overall_policy: Some(text.into()),
+                    goals: vec![goal(text, ExpressedBy::Facility, Achievement::Improving)],
+                    standard_service_hours: Some("1日5時間".into()),
+                    ..Default::default()
+                },
+            },
+            true,
+        )
+        .await?;
+    }
+
+    // A past coordination meeting with minutes.
+    let past = meetings::schedule(
+        state,
+        specialist,
+        meetings::NewMeeting {
+            client_id: yamada,
+            kind: entity::meeting::MeetingKind::ServiceCoordination,
+            scheduled_at: Utc::now() - Duration::days(58),
+            place: Some("ひまわり作業所 相談室".into()),
+            online: false,
+            invited_organization_ids: vec![himawari, komorebi],
+            agenda: Some("サービス等利用計画(案)の確認".into()),
+        },
+    )
+    .await?;
+    meetings::record_minutes(state, specialist, past.id, past.version, meetings::MinutesInput {
+        attendance: vec![
+            Attendee { affiliation: "本人".into(), role: None, name: "山田 太郎".into(), attended: true, written_opinion: None },
+            Attendee { affiliation: "家族".into(), role: Some("母".into()), name: "山田 幸子".into(), attended: true, written_opinion: None },
+            Attendee { affiliation: "ひまわり作業所".into(), role: Some("サービス管理責任者".into()), name: "鈴木 一郎".into(), attended: true, written_opinion: None },
+            Attendee { affiliation: "グループホームこもれび".into(), role: Some("サービス管理責任者".into()), name: "伊藤 健太".into(), attended: false, written_opinion: Some("夜間の様子は別紙のとおり。大きな変化なし。".into()) },
+        ],
+        minutes: Minutes {
+            discussion: "作業内容の急な変更で大声が出ることについて、前日予告を両事業所で揃える案を検討した。".into(),
+            conclusions: Some("前日予告を試し、1か月後に振り返る。".into()),
+            decisions: vec![crate::service::documents::Decision { text: "予告カードを作る".into(), owner_organization_id: ids::encode("Organization", himawari), due_on: Some(Date(today() - Duration::days(40))) }],
+            remaining_issues: Some("夜間の睡眠の記録方法".into()),
+            next_date: Some(Date(today() + Duration::days(10))),
+        },
+        direction: "予定の見通しを持てる支援を両事業所で揃える".into(),
+        direction_change_reason: None,
+    }).await?;
+
+    // The next meeting, with ひまわり's brief in and こもれび's still missing.
+    let next = meetings::schedule(
+        state,
+        specialist,
+        meetings::NewMeeting {
+            client_id: yamada,
+            kind: entity::meeting::MeetingKind::Monitoring,
+            scheduled_at: Utc::now() + Duration::days(10),
+            place: None,
+            online: true,
+            invited_organization_ids: vec![himawari, komorebi],
+            agenda: Some("3か月モニタリングと次の1か月の方向".into()),
+        },
+    )
+    .await?;
+    meetings::submit_brief(
+        state,
+        himawari_manager,
+        next.id,
+        BriefContent {
+            recent_changes: vec![BriefPoint {
+                text: "前日予告を始めてから、作業変更の日も大声が出ていない(この1週間0回)。".into(),
+                observation_ids: vec![],
+            }],
+            stable_points: vec![BriefPoint {
+                text: "5日間すべて定時に来所している。".into(),
+                observation_ids: vec![],
+            }],
+            unstable_points: vec![BriefPoint {
+                text: "昼食を半分残す日が3日続いた。".into(),
+                observation_ids: vec![],
+            }],
+            focus_next_month: vec![BriefPoint {
+                text: "食事量の変化を記録し、体調の変化を早めにつかむ。".into(),
+                observation_ids: vec![],
+            }],
+        },
+    )
+    .await?;
+
+    monitoring::record(
+        state,
+        specialist,
+        monitoring::NewReport {
+            client_id: yamada,
+            monitored_on: today() - Duration::days(30),
+            method: "VISIT".into(),
+            outcome: "CONTINUE".into(),
+            content: MonitoringContent {
+                overall_situation:
+                    "作業所には週5日通えている。予定変更時の混乱は前日予告で減ってきた。".into(),
+                goal_rows: vec![MonitoringGoalRow {
+                    goal: "予定変更の前日予告で、当日の大声を月2回以下にする".into(),
+                    service_status_from_facility: Some(
+                        "ひまわり: 予告開始後の大声は1回(11/14)。".into(),
+                    ),
+                    client_impression: Some("「まえにいってくれるとわかる」".into()),
+                    achievement: Achievement::Improving,
+                    remaining_issues: Some("グループホームでも同じ予告の仕方を使う。".into()),
+                }],
+                change_service_type: false,
+                change_amount: false,
+                change_weekly_schedule: false,
+            },
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -6,7 +6,13 @@ use sea_orm_migration::{prelude::*, schema::*};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-async fn index(manager: &SchemaManager<'_>, name: &str, table: impl IntoIden, cols: &[&'static str], unique: bool) -> Result<(), DbErr> {
+async fn index(
+    manager: &SchemaManager<'_>,
+    name: &str,
+    table: impl IntoIden,
+    cols: &[&'static str],
+    unique: bool,
+) -> Result<(), DbErr> {
     let mut idx = Index::create();
     idx.name(name).table(table);
     if unique {
@@ -45,8 +51,22 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "idx_support_plans_client", SupportPlans::Table, &["client_id", "kind", "id"], false).await?;
-        index(manager, "idx_support_plans_org", SupportPlans::Table, &["organization_id", "id"], false).await?;
+        index(
+            manager,
+            "idx_support_plans_client",
+            SupportPlans::Table,
+            &["client_id", "kind", "id"],
+            false,
+        )
+        .await?;
+        index(
+            manager,
+            "idx_support_plans_org",
+            SupportPlans::Table,
+            &["organization_id", "id"],
+            false,
+        )
+        .await?;
 
         manager
             .create_table(
@@ -65,7 +85,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "idx_support_plan_versions_unique", SupportPlanVersions::Table, &["plan_id", "version"], true).await?;
+        index(
+            manager,
+            "idx_support_plan_versions_unique",
+            SupportPlanVersions::Table,
+            &["plan_id", "version"],
+            true,
+        )
+        .await?;
 
         manager
             .create_table(
@@ -92,7 +119,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "idx_meetings_client", Meetings::Table, &["client_id", "scheduled_at"], false).await?;
+        index(
+            manager,
+            "idx_meetings_client",
+            Meetings::Table,
+            &["client_id", "scheduled_at"],
+            false,
+        )
+        .await?;
 
         manager
             .create_table(
@@ -109,7 +143,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "idx_meeting_briefs_unique", MeetingBriefs::Table, &["meeting_id", "organization_id"], true).await?;
+        index(
+            manager,
+            "idx_meeting_briefs_unique",
+            MeetingBriefs::Table,
+            &["meeting_id", "organization_id"],
+            true,
+        )
+        .await?;
 
         manager
             .create_table(
@@ -128,7 +169,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "idx_monitoring_reports_client", MonitoringReports::Table, &["client_id", "monitored_on"], false).await?;
+        index(
+            manager,
+            "idx_monitoring_reports_client",
+            MonitoringReports::Table,
+            &["client_id", "monitored_on"],
+            false,
+        )
+        .await?;
 
         // One row per item of a client's history, carrying what visibility needs, so the history
         // is one indexed keyset query whatever the mix of record kinds.
@@ -145,11 +193,22 @@ impl MigrationTrait for Migration {
                     .col(string_null(TimelineEntries::DataCategory))
                     .col(string_null(TimelineEntries::Category))
                     .col(string(TimelineEntries::Status))
-                    .primary_key(Index::create().col(TimelineEntries::Kind).col(TimelineEntries::RecordId))
+                    .primary_key(
+                        Index::create()
+                            .col(TimelineEntries::Kind)
+                            .col(TimelineEntries::RecordId),
+                    )
                     .to_owned(),
             )
             .await?;
-        index(manager, "idx_timeline_client_time", TimelineEntries::Table, &["client_id", "occurred_at", "record_id"], false).await?;
+        index(
+            manager,
+            "idx_timeline_client_time",
+            TimelineEntries::Table,
+            &["client_id", "occurred_at", "record_id"],
+            false,
+        )
+        .await?;
 
         // Backfill what already exists.
         let db = manager.get_connection();
@@ -172,7 +231,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
-        Err(DbErr::Migration("migrations are forward-only; restore a backup to go back".into()))
+        Err(DbErr::Migration(
+            "migrations are forward-only; restore a backup to go back".into(),
+        ))
     }
 }
 

@@ -163,7 +163,8 @@ pub fn can_see_record(viewer_org: Uuid, rel: &ClientRelation, rec: AnyRecordFact
         Visibility::CareTeam => true,
     };
     reaches_viewer
-        && (rec.data.is_none_or(|d| rel.consented.contains(&d)) || (consultation && rec.safeguarding))
+        && (rec.data.is_none_or(|d| rel.consented.contains(&d))
+            || (consultation && rec.safeguarding))
 }
 
 /// Whether the viewer's organization may read an observation: [`can_see_record`] with the
@@ -482,21 +483,67 @@ mod client_rules {
     fn record_visibility_by_data_category() {
         let me = Uuid::now_v7();
         let other = Uuid::now_v7();
-        let plans = rel(Membership::Current(R::ServiceProvider), &[DataCategory::Plans], other);
+        let plans = rel(
+            Membership::Current(R::ServiceProvider),
+            &[DataCategory::Plans],
+            other,
+        );
         let nothing = rel(Membership::Current(R::ServiceProvider), &[], other);
         let office = rel(Membership::Current(R::Consultation), &[], other);
-        let rec = |data, visibility, safeguarding| AnyRecordFacts { organization_id: other, visibility, data, safeguarding };
-        assert!(can_see_record(me, &plans, rec(Some(DataCategory::Plans), V::CareTeam, false)));
-        assert!(!can_see_record(me, &plans, rec(Some(DataCategory::Meetings), V::CareTeam, false)));
-        assert!(!can_see_record(me, &plans, rec(Some(DataCategory::Plans), V::Consultation, false)));
-        assert!(!can_see_record(me, &nothing, rec(Some(DataCategory::Plans), V::CareTeam, false)));
-        assert!(can_see_record(me, &nothing, rec(None, V::CareTeam, false)), "coordination data needs no consent");
+        let rec = |data, visibility, safeguarding| AnyRecordFacts {
+            organization_id: other,
+            visibility,
+            data,
+            safeguarding,
+        };
+        assert!(can_see_record(
+            me,
+            &plans,
+            rec(Some(DataCategory::Plans), V::CareTeam, false)
+        ));
+        assert!(!can_see_record(
+            me,
+            &plans,
+            rec(Some(DataCategory::Meetings), V::CareTeam, false)
+        ));
+        assert!(!can_see_record(
+            me,
+            &plans,
+            rec(Some(DataCategory::Plans), V::Consultation, false)
+        ));
+        assert!(!can_see_record(
+            me,
+            &nothing,
+            rec(Some(DataCategory::Plans), V::CareTeam, false)
+        ));
+        assert!(
+            can_see_record(me, &nothing, rec(None, V::CareTeam, false)),
+            "coordination data needs no consent"
+        );
         assert!(!can_see_record(me, &nothing, rec(None, V::Internal, false)));
-        assert!(can_see_record(me, &office, rec(Some(DataCategory::Observations), V::Consultation, true)));
-        assert!(!can_see_record(me, &nothing, rec(Some(DataCategory::Observations), V::CareTeam, true)), "safeguarding bypass is for the office only");
+        assert!(can_see_record(
+            me,
+            &office,
+            rec(Some(DataCategory::Observations), V::Consultation, true)
+        ));
+        assert!(
+            !can_see_record(
+                me,
+                &nothing,
+                rec(Some(DataCategory::Observations), V::CareTeam, true)
+            ),
+            "safeguarding bypass is for the office only"
+        );
         let former = rel(Membership::Past, &[DataCategory::Plans], other);
         assert!(!can_see_record(me, &former, rec(None, V::CareTeam, false)));
-        assert!(can_see_record(me, &former, AnyRecordFacts { organization_id: me, ..rec(None, V::Internal, false) }));
+        assert!(can_see_record(
+            me,
+            &former,
+            AnyRecordFacts {
+                organization_id: me,
+                ..rec(None, V::Internal, false)
+            }
+        ));
     }
 
     #[test]
@@ -506,7 +553,10 @@ mod client_rules {
         let provider = rel(Membership::Current(R::ServiceProvider), &[], org);
         let past = rel(Membership::Past, &[], org);
         let v = |kind, role| viewer(org, kind, role);
-        let specialist = v(OrganizationKind::ConsultationOffice, StaffRole::ConsultationSpecialist);
+        let specialist = v(
+            OrganizationKind::ConsultationOffice,
+            StaffRole::ConsultationSpecialist,
+        );
         let manager = v(OrganizationKind::Facility, StaffRole::ServiceManager);
         let staff = v(OrganizationKind::Facility, StaffRole::FacilityStaff);
         assert!(can_write_service_use_plan(&specialist, &office));

@@ -249,6 +249,65 @@ impl Client {
         Ok(list.into_iter().map(Observation).collect())
     }
 
+    /// Support plans you may see (service-use and individual), newest first. Drafts only by
+    /// their writers.
+    async fn support_plans(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::plan::SupportPlan>> {
+        super::plan::client_plans(ctx, self.model.id).await
+    }
+
+    /// Meetings about the client, newest first (at most 100).
+    async fn meetings(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::meeting::Meeting>> {
+        super::meeting::client_meetings(ctx, self.model.id).await
+    }
+
+    /// Monitoring reports you may see, newest first (at most 100).
+    async fn monitoring_reports(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::meeting::MonitoringReport>> {
+        super::meeting::client_reports(ctx, self.model.id).await
+    }
+
+    /// The client's history (経過): observations, plan versions, meetings, briefs, monitoring
+    /// reports and consent changes in one list, newest first, filtered exactly like the
+    /// individual fields.
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        #[graphql(desc = "Only items that happened at or after this time.")] from: Option<
+            chrono::DateTime<chrono::Utc>,
+        >,
+        #[graphql(desc = "Only items that happened before this time.")] to: Option<
+            chrono::DateTime<chrono::Utc>,
+        >,
+        #[graphql(desc = "Only these kinds.", default)] kinds: Vec<super::history::HistoryKind>,
+    ) -> async_graphql::Result<super::history::HistoryConnection> {
+        super::history::client_history(
+            ctx,
+            self.model.id,
+            super::history::filter(from, to, kinds),
+            first,
+            after,
+        )
+        .await
+    }
+
+    /// What falls due for the client, soonest first: monitoring, plan reviews, grant expiries.
+    async fn due_items(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::history::DueItemObject>> {
+        super::history::due_items(ctx, &[self.model.id], None).await
+    }
+
     /// Who accessed this client's records, newest first (閲覧履歴). Admins of current care-team
     /// organizations only; others get `FORBIDDEN`.
     async fn access_history(

@@ -8,13 +8,16 @@ mod audit;
 mod care_team;
 mod client;
 pub mod context;
+mod history;
 pub mod ids;
 pub mod limits;
 pub mod loaders;
+mod meeting;
 mod node;
 mod observation;
 mod organization;
 mod pagination;
+mod plan;
 pub mod scalars;
 mod session;
 mod staff;
@@ -38,6 +41,8 @@ pub struct Query(
     node::NodeQuery,
     organization::OrganizationQuery,
     staff::StaffQuery,
+    plan::PlanQuery,
+    meeting::MeetingQuery,
     audit::AuditQuery,
 );
 
@@ -48,6 +53,8 @@ pub struct Mutation(
     client::ClientMutation,
     care_team::CareTeamMutation,
     observation::ObservationMutation,
+    plan::PlanMutation,
+    meeting::MeetingMutation,
     staff::StaffMutation,
 );
 

@@ -16,6 +16,8 @@ pub enum Node {
     Observation(Observation),
     Organization(Organization),
     StaffMember(StaffMember),
+    SupportPlan(super::plan::SupportPlan),
+    Meeting(super::meeting::Meeting),
 }
 
 #[derive(Default)]
@@ -40,6 +42,12 @@ impl NodeQuery {
             }
             "Observation" => Node::Observation(Observation(
                 service::observations::get(state, viewer, uuid).await?,
+            )),
+            "SupportPlan" => Node::SupportPlan(super::plan::SupportPlan(
+                service::plans::get(state, viewer, uuid).await?,
+            )),
+            "Meeting" => Node::Meeting(super::meeting::Meeting(
+                service::meetings::get(state, viewer, uuid).await?.0,
             )),
             "Organization" => Node::Organization(Organization(
                 service::organizations::get(&state.db, viewer, uuid).await?,

@@ -136,6 +136,17 @@ impl FacilityView {
         observation_page(ctx, filter, args).await
     }
 
+    /// Upcoming meetings about your current clients, soonest first (at most 100), with whether
+    /// your brief has arrived.
+    async fn upcoming_meetings(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::meeting::Meeting>> {
+        let scope = ctx.loaders()?.ctx.scope().await?;
+        let list = service::meetings::upcoming(&ctx.state()?.db, scope).await?;
+        Ok(list.into_iter().map(super::meeting::Meeting).collect())
+    }
+
     /// Current clients with a risk sign (リスクの兆し) in the last 30 days.
     async fn clients_with_open_risk_signs(
         &self,
@@ -274,6 +285,22 @@ impl ConsultationView {
             ..Default::default()
         };
         observation_page(ctx, filter, args).await
+    }
+
+    /// What falls due across your caseload, soonest first (次に期限が来るもの): monitoring months
+    /// (overdue ones flagged), individual-plan reviews, grant-period expiries.
+    async fn due_items(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many (at most 100).")] first: Option<i32>,
+    ) -> async_graphql::Result<Vec<super::history::DueItemObject>> {
+        let clients = ctx
+            .loaders()?
+            .ctx
+            .scope()
+            .await?
+            .current_clients(Some(CareRelationship::Consultation));
+        super::history::due_items(ctx, &clients, first).await
     }
 
     /// Risk signs (リスクの兆し) across your caseload from the last 30 days, newest first.

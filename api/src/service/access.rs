@@ -21,7 +21,10 @@ use uuid::Uuid;
 use crate::{
     auth::{
         Viewer,
-        policy::{self, AnyRecordFacts, ClientRelation, ConsentFacts, DataCategory, Membership, RecordFacts},
+        policy::{
+            self, AnyRecordFacts, ClientRelation, ConsentFacts, DataCategory, Membership,
+            RecordFacts,
+        },
     },
     error::{ApiError, ApiResult},
 };
@@ -202,7 +205,8 @@ impl Scope {
 
     /// The policy's answer for any client record.
     pub fn can_see_record(&self, client_id: Uuid, facts: AnyRecordFacts) -> bool {
-        self.relation(client_id).is_some_and(|r| policy::can_see_record(self.viewer_org, r, facts))
+        self.relation(client_id)
+            .is_some_and(|r| policy::can_see_record(self.viewer_org, r, facts))
     }
 
     /// The policy's answer for a history entry.
@@ -234,14 +238,34 @@ impl Scope {
         }
         // Reach: CARE_TEAM for every current member; CONSULTATION for the consultation office.
         let reach = |clients: &[Uuid]| {
-            let in_consultation: Vec<Uuid> = clients.iter().copied().filter(|c| consultation.contains(c)).collect();
+            let in_consultation: Vec<Uuid> = clients
+                .iter()
+                .copied()
+                .filter(|c| consultation.contains(c))
+                .collect();
             Condition::any()
-                .add(Condition::all().add(T::ClientId.is_in(clients.iter().copied())).add(T::Visibility.eq(Visibility::CareTeam)))
-                .add(Condition::all().add(T::ClientId.is_in(in_consultation)).add(T::Visibility.eq(Visibility::Consultation)))
+                .add(
+                    Condition::all()
+                        .add(T::ClientId.is_in(clients.iter().copied()))
+                        .add(T::Visibility.eq(Visibility::CareTeam)),
+                )
+                .add(
+                    Condition::all()
+                        .add(T::ClientId.is_in(in_consultation))
+                        .add(T::Visibility.eq(Visibility::Consultation)),
+                )
         };
         let mut cond = Condition::any()
-            .add(Condition::all().add(T::OrganizationId.eq(self.viewer_org)).add(T::ClientId.is_in(own)))
-            .add(Condition::all().add(T::DataCategory.is_null()).add(reach(&current)))
+            .add(
+                Condition::all()
+                    .add(T::OrganizationId.eq(self.viewer_org))
+                    .add(T::ClientId.is_in(own)),
+            )
+            .add(
+                Condition::all()
+                    .add(T::DataCategory.is_null())
+                    .add(reach(&current)),
+            )
             .add(
                 Condition::all()
                     .add(T::ClientId.is_in(consultation.clone()))
@@ -249,7 +273,11 @@ impl Scope {
                     .add(T::Visibility.ne(Visibility::Internal)),
             );
         for (category, clients) in &consented {
-            cond = cond.add(Condition::all().add(T::DataCategory.eq(category_str(*category))).add(reach(clients)));
+            cond = cond.add(
+                Condition::all()
+                    .add(T::DataCategory.eq(category_str(*category)))
+                    .add(reach(clients)),
+            );
         }
         cond
     }

@@ -179,13 +179,24 @@ pub async fn revoke(
         model.id,
     )
     .await?;
-    put_timeline(&txn, &model, EntryKind::ConsentRevoked, model.revoked_at.unwrap_or(model.created_at)).await?;
+    put_timeline(
+        &txn,
+        &model,
+        EntryKind::ConsentRevoked,
+        model.revoked_at.unwrap_or(model.created_at),
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }
 
 /// Consent changes are coordination data every current member sees (no consent needed).
-async fn put_timeline(db: &impl ConnectionTrait, c: &sharing_consent::Model, kind: EntryKind, at: chrono::DateTime<chrono::Utc>) -> ApiResult<()> {
+async fn put_timeline(
+    db: &impl ConnectionTrait,
+    c: &sharing_consent::Model,
+    kind: EntryKind,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<()> {
     super::timeline::put(
         db,
         super::timeline::Entry {

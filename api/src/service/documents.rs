@@ -14,7 +14,10 @@ use crate::{
 
 fn opt(field: &str, v: &Option<String>, max: usize) -> ApiResult<()> {
     match v {
-        Some(s) if s.chars().count() > max => Err(ApiError::bad_input(field, format!("{field} must be at most {max} characters."))),
+        Some(s) if s.chars().count() > max => Err(ApiError::bad_input(
+            field,
+            format!("{field} must be at most {max} characters."),
+        )),
         _ => Ok(()),
     }
 }
@@ -156,15 +159,24 @@ impl PlanContent {
             ("content.shortTermGoal", &self.short_term_goal),
             ("content.axis.clientWishes", &self.axis.client_wishes),
             ("content.axis.familyWorries", &self.axis.family_worries),
-            ("content.axis.facilityExpertise", &self.axis.facility_expertise),
-            ("content.axis.communityResources", &self.axis.community_resources),
+            (
+                "content.axis.facilityExpertise",
+                &self.axis.facility_expertise,
+            ),
+            (
+                "content.axis.communityResources",
+                &self.axis.community_resources,
+            ),
             ("content.standardServiceHours", &self.standard_service_hours),
             ("content.weeklySchedule", &self.weekly_schedule),
         ] {
             opt(f, v, 4000)?;
         }
         if self.goals.len() > 20 || self.needs.len() > 20 {
-            return Err(ApiError::bad_input("content.needs", "At most 20 goals and 20 need rows."));
+            return Err(ApiError::bad_input(
+                "content.needs",
+                "At most 20 goals and 20 need rows.",
+            ));
         }
         for g in &self.goals {
             req("content.goals.text", &g.text, 1000)?;
@@ -173,7 +185,10 @@ impl PlanContent {
             req("content.needs.need", &n.need, 2000)?;
             req("content.needs.supportGoal", &n.support_goal, 2000)?;
             if !(1..=99).contains(&n.priority) {
-                return Err(ApiError::bad_input("content.needs.priority", "Priority is 1 to 99."));
+                return Err(ApiError::bad_input(
+                    "content.needs.priority",
+                    "Priority is 1 to 99.",
+                ));
             }
             for (f, v) in [
                 ("content.needs.serviceType", &n.service_type),
@@ -188,7 +203,10 @@ impl PlanContent {
         if let Some(m) = self.monitoring_period_months
             && !(1..=12).contains(&m)
         {
-            return Err(ApiError::bad_input("content.monitoringPeriodMonths", "The monitoring period is 1 to 12 months."));
+            return Err(ApiError::bad_input(
+                "content.monitoringPeriodMonths",
+                "The monitoring period is 1 to 12 months.",
+            ));
         }
         Ok(())
     }
@@ -270,11 +288,18 @@ pub struct BriefContent {
 
 impl BriefContent {
     pub fn points(&self) -> impl Iterator<Item = &BriefPoint> {
-        self.recent_changes.iter().chain(&self.stable_points).chain(&self.unstable_points).chain(&self.focus_next_month)
+        self.recent_changes
+            .iter()
+            .chain(&self.stable_points)
+            .chain(&self.unstable_points)
+            .chain(&self.focus_next_month)
     }
 
     pub fn validate(&self) -> ApiResult<()> {
-        if self.recent_changes.is_empty() || self.focus_next_month.is_empty() || (self.stable_points.is_empty() && self.unstable_points.is_empty()) {
+        if self.recent_changes.is_empty()
+            || self.focus_next_month.is_empty()
+            || (self.stable_points.is_empty() && self.unstable_points.is_empty())
+        {
             return Err(ApiError::bad_input(
                 "content",
                 "A brief has all three parts: recent changes, stable or unstable points, and the focus for next month.",
@@ -286,7 +311,10 @@ impl BriefContent {
         for p in self.points() {
             req("content.text", &p.text, 1000)?;
             if p.observation_ids.len() > 20 {
-                return Err(ApiError::bad_input("content.observationIds", "Cite at most 20 observations per point."));
+                return Err(ApiError::bad_input(
+                    "content.observationIds",
+                    "Cite at most 20 observations per point.",
+                ));
             }
         }
         Ok(())
@@ -347,7 +375,10 @@ impl Minutes {
         opt("minutes.conclusions", &self.conclusions, 4000)?;
         opt("minutes.remainingIssues", &self.remaining_issues, 4000)?;
         if self.decisions.len() > 30 {
-            return Err(ApiError::bad_input("minutes.decisions", "At most 30 decisions."));
+            return Err(ApiError::bad_input(
+                "minutes.decisions",
+                "At most 30 decisions.",
+            ));
         }
         for d in &self.decisions {
             req("minutes.decisions.text", &d.text, 1000)?;
@@ -395,12 +426,18 @@ impl MonitoringContent {
     pub fn validate(&self) -> ApiResult<()> {
         req("content.overallSituation", &self.overall_situation, 4000)?;
         if self.goal_rows.len() > 20 {
-            return Err(ApiError::bad_input("content.goalRows", "At most 20 goal rows."));
+            return Err(ApiError::bad_input(
+                "content.goalRows",
+                "At most 20 goal rows.",
+            ));
         }
         for r in &self.goal_rows {
             req("content.goalRows.goal", &r.goal, 1000)?;
             for (f, v) in [
-                ("content.goalRows.serviceStatusFromFacility", &r.service_status_from_facility),
+                (
+                    "content.goalRows.serviceStatusFromFacility",
+                    &r.service_status_from_facility,
+                ),
                 ("content.goalRows.clientImpression", &r.client_impression),
                 ("content.goalRows.remainingIssues", &r.remaining_issues),
             ] {

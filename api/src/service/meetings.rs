@@ -14,7 +14,10 @@ use entity::{
     meeting_brief,
     observation::{self, RecordStatus, Visibility},
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set,
+};
 use uuid::Uuid;
 
 use super::{
@@ -37,23 +40,40 @@ use crate::{
 
 /// Invitation facts: every current member sees a meeting.
 pub fn facts(m: &meeting::Model) -> AnyRecordFacts {
-    AnyRecordFacts { organization_id: m.organization_id, visibility: Visibility::CareTeam, data: None, safeguarding: false }
+    AnyRecordFacts {
+        organization_id: m.organization_id,
+        visibility: Visibility::CareTeam,
+        data: None,
+        safeguarding: false,
+    }
 }
 
 /// Minutes facts: the host, or members whose consent covers meetings.
 pub fn minutes_facts(m: &meeting::Model) -> AnyRecordFacts {
-    AnyRecordFacts { data: Some(DataCategory::Meetings), ..facts(m) }
+    AnyRecordFacts {
+        data: Some(DataCategory::Meetings),
+        ..facts(m)
+    }
 }
 
 /// Brief facts: the writing facility and the consultation office, under consent.
 pub fn brief_facts(b: &meeting_brief::Model) -> AnyRecordFacts {
-    AnyRecordFacts { organization_id: b.organization_id, visibility: Visibility::Consultation, data: Some(DataCategory::Meetings), safeguarding: false }
+    AnyRecordFacts {
+        organization_id: b.organization_id,
+        visibility: Visibility::Consultation,
+        data: Some(DataCategory::Meetings),
+        safeguarding: false,
+    }
 }
 
 pub fn invited(m: &meeting::Model) -> Vec<Uuid> {
     m.invited_organization_ids
         .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str().and_then(|s| Uuid::parse_str(s).ok())).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().and_then(|s| Uuid::parse_str(s).ok()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -70,26 +90,49 @@ pub struct NewMeeting {
 }
 
 /// Schedules a meeting; the invited organizations must be current care-team members.
-pub async fn schedule(state: &AppState, viewer: &Viewer, new: NewMeeting) -> ApiResult<meeting::Model> {
+pub async fn schedule(
+    state: &AppState,
+    viewer: &Viewer,
+    new: NewMeeting,
+) -> ApiResult<meeting::Model> {
     let scope = Scope::for_client(&state.db, viewer, new.client_id).await?;
     let rel = scope.require(new.client_id)?;
     if !policy::can_host_meeting(viewer, rel) {
-        return Err(ApiError::forbidden("Only coordinators of a current care-team member schedule meetings."));
+        return Err(ApiError::forbidden(
+            "Only coordinators of a current care-team member schedule meetings.",
+        ));
     }
     let place = optional_text("place", new.place, 200)?;
     let agenda = optional_text("agenda", new.agenda, 4000)?;
     if place.is_none() && !new.online {
-        return Err(ApiError::bad_input("place", "Give a place, or mark the meeting online."));
+        return Err(ApiError::bad_input(
+            "place",
+            "Give a place, or mark the meeting online.",
+        ));
     }
-    if new.scheduled_at < Utc::now() - Duration::days(365) || new.scheduled_at > Utc::now() + Duration::days(730) {
-        return Err(ApiError::bad_input("scheduledAt", "Schedule within the past year and the next two years."));
+    if new.scheduled_at < Utc::now() - Duration::days(365)
+        || new.scheduled_at > Utc::now() + Duration::days(730)
+    {
+        return Err(ApiError::bad_input(
+            "scheduledAt",
+            "Schedule within the past year and the next two years.",
+        ));
     }
-    let members = super::care_team::of_clients(&state.db, &[new.client_id]).await?.remove(&new.client_id).unwrap_or_default();
+    let members = super::care_team::of_clients(&state.db, &[new.client_id])
+        .await?
+        .remove(&new.client_id)
+        .unwrap_or_default();
     let today = super::access::today();
     let mut invited: Vec<Uuid> = Vec::new();
     for org in &new.invited_organization_ids {
-        if !members.iter().any(|m| m.organization_id == *org && m.is_current_on(today)) {
-            return Err(ApiError::bad_input("invitedOrganizationIds", "Invite only current care-team members."));
+        if !members
+            .iter()
+            .any(|m| m.organization_id == *org && m.is_current_on(today))
+        {
+            return Err(ApiError::bad_input(
+                "invitedOrganizationIds",
+                "Invite only current care-team members.",
+            ));
         }
         if !invited.contains(org) {
             invited.push(*org);
@@ -104,7 +147,7 @@ pub async fn schedule(state: &AppState, viewer: &Viewer, new: NewMeeting) -> Api
         kind: Set(new.kind),
         status: Set(MeetingStatus::Scheduled),
         version: Set(1),
-        scheduled_at: Set(new.scheduled_at),
+        scheduled_at: Set(super::micros(new.scheduled_at)),
         place: Set(place),
         online: Set(new.online),
         invited_organization_ids: Set(serde_json::json!(invited)),
@@ -120,7 +163,15 @@ pub async fn schedule(state: &AppState, viewer: &Viewer, new: NewMeeting) -> Api
     .insert(&txn)
     .await?;
     put_meeting_timeline(&txn, &model).await?;
-    events::record_change(&txn, viewer, EventKind::MeetingScheduled, model.client_id, "Meeting", model.id).await?;
+    events::record_change(
+        &txn,
+        viewer,
+        EventKind::MeetingScheduled,
+        model.client_id,
+        "Meeting",
+        model.id,
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -137,39 +188,66 @@ async fn put_meeting_timeline(db: &impl ConnectionTrait, m: &meeting::Model) -> 
             visibility: Visibility::CareTeam,
             data: None,
             category: None,
-            status: if m.status == MeetingStatus::Cancelled { RecordStatus::EnteredInError } else { RecordStatus::Current },
+            status: if m.status == MeetingStatus::Cancelled {
+                RecordStatus::EnteredInError
+            } else {
+                RecordStatus::Current
+            },
         },
     )
     .await
 }
 
 /// Loads a meeting for a change by its host.
-async fn for_host_change(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid, expected_version: i32) -> ApiResult<meeting::Model> {
-    let m = meeting::Entity::find_by_id(id).one(db).await?.ok_or(ApiError::NotFound("Meeting"))?;
+async fn for_host_change(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+    expected_version: i32,
+) -> ApiResult<meeting::Model> {
+    let m = meeting::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("Meeting"))?;
     let scope = Scope::for_client(db, viewer, m.client_id).await?;
     if !scope.can_see_record(m.client_id, facts(&m)) {
         return Err(ApiError::NotFound("Meeting"));
     }
     let rel = scope.require(m.client_id)?;
     if m.organization_id != viewer.organization_id || !policy::can_host_meeting(viewer, rel) {
-        return Err(ApiError::forbidden("Only the host organization's coordinators change a meeting."));
+        return Err(ApiError::forbidden(
+            "Only the host organization's coordinators change a meeting.",
+        ));
     }
     if m.version != expected_version {
-        return Err(ApiError::conflict(format!("The meeting is at version {}, not {expected_version}: reload it.", m.version)));
+        return Err(ApiError::conflict(format!(
+            "The meeting is at version {}, not {expected_version}: reload it.",
+            m.version
+        )));
     }
     Ok(m)
 }
 
 /// Reschedules or cancels a scheduled meeting.
-pub async fn update(state: &AppState, viewer: &Viewer, id: Uuid, expected_version: i32, scheduled_at: Option<DateTime<Utc>>, place: Option<String>, cancel: bool) -> ApiResult<meeting::Model> {
+pub async fn update(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+    expected_version: i32,
+    scheduled_at: Option<DateTime<Utc>>,
+    place: Option<String>,
+    cancel: bool,
+) -> ApiResult<meeting::Model> {
     let txn = db::begin_write(&state.db).await?;
     let m = for_host_change(&txn, viewer, id, expected_version).await?;
     if m.status != MeetingStatus::Scheduled {
-        return Err(ApiError::conflict("Only a scheduled meeting can be changed."));
+        return Err(ApiError::conflict(
+            "Only a scheduled meeting can be changed.",
+        ));
     }
     let mut am = m.clone().into_active_model();
     if let Some(at) = scheduled_at {
-        am.scheduled_at = Set(at);
+        am.scheduled_at = Set(super::micros(at));
     }
     if let Some(p) = optional_text("place", place, 200)? {
         am.place = Set(Some(p));
@@ -181,7 +259,15 @@ pub async fn update(state: &AppState, viewer: &Viewer, id: Uuid, expected_versio
     am.updated_at = Set(super::now());
     let model = am.update(&txn).await?;
     put_meeting_timeline(&txn, &model).await?;
-    events::record_change(&txn, viewer, EventKind::MeetingUpdated, model.client_id, "Meeting", model.id).await?;
+    events::record_change(
+        &txn,
+        viewer,
+        EventKind::MeetingUpdated,
+        model.client_id,
+        "Meeting",
+        model.id,
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -202,7 +288,13 @@ pub fn direction_changed(previous: Option<&str>, next: &str) -> bool {
 
 /// Records the minutes: the meeting is held. A direction unlike the previous held meeting's needs
 /// a reason.
-pub async fn record_minutes(state: &AppState, viewer: &Viewer, id: Uuid, expected_version: i32, input: MinutesInput) -> ApiResult<meeting::Model> {
+pub async fn record_minutes(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+    expected_version: i32,
+    input: MinutesInput,
+) -> ApiResult<meeting::Model> {
     input.minutes.validate()?;
     if input.attendance.len() > 50 {
         return Err(ApiError::bad_input("attendance", "At most 50 attendees."));
@@ -212,7 +304,11 @@ pub async fn record_minutes(state: &AppState, viewer: &Viewer, id: Uuid, expecte
         super::required_text("attendance.affiliation", &a.affiliation, 200)?;
     }
     for d in &input.minutes.decisions {
-        ids::decode("Organization", "minutes.decisions.ownerOrganizationId", &d.owner_organization_id)?;
+        ids::decode(
+            "Organization",
+            "minutes.decisions.ownerOrganizationId",
+            &d.owner_organization_id,
+        )?;
     }
     let direction = super::required_text("direction", &input.direction, 1000)?;
     let reason = optional_text("directionChangeReason", input.direction_change_reason, 2000)?;
@@ -229,7 +325,11 @@ pub async fn record_minutes(state: &AppState, viewer: &Viewer, id: Uuid, expecte
         .order_by_desc(meeting::Column::ScheduledAt)
         .one(&txn)
         .await?;
-    if direction_changed(previous.as_ref().and_then(|p| p.direction.as_deref()), &direction) && reason.is_none() {
+    if direction_changed(
+        previous.as_ref().and_then(|p| p.direction.as_deref()),
+        &direction,
+    ) && reason.is_none()
+    {
         return Err(ApiError::bad_input(
             "directionChangeReason",
             "The direction differs from the previous meeting's: say why it changed.",
@@ -238,20 +338,33 @@ pub async fn record_minutes(state: &AppState, viewer: &Viewer, id: Uuid, expecte
     let mut am = m.clone().into_active_model();
     am.status = Set(MeetingStatus::Held);
     am.attendance = Set(serde_json::to_value(&input.attendance).map_err(ApiError::internal)?);
-    am.minutes = Set(Some(serde_json::to_value(&input.minutes).map_err(ApiError::internal)?));
+    am.minutes = Set(Some(
+        serde_json::to_value(&input.minutes).map_err(ApiError::internal)?,
+    ));
     am.direction = Set(Some(direction));
     am.direction_change_reason = Set(reason);
     am.version = Set(m.version + 1);
     am.updated_at = Set(super::now());
     let model = am.update(&txn).await?;
     put_meeting_timeline(&txn, &model).await?;
-    events::record_change(&txn, viewer, EventKind::MeetingUpdated, model.client_id, "Meeting", model.id).await?;
+    events::record_change(
+        &txn,
+        viewer,
+        EventKind::MeetingUpdated,
+        model.client_id,
+        "Meeting",
+        model.id,
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }
 
 /// The held meeting before `m` (for "previous direction").
-pub async fn previous_held(db: &impl ConnectionTrait, m: &meeting::Model) -> ApiResult<Option<meeting::Model>> {
+pub async fn previous_held(
+    db: &impl ConnectionTrait,
+    m: &meeting::Model,
+) -> ApiResult<Option<meeting::Model>> {
     Ok(meeting::Entity::find()
         .filter(meeting::Column::ClientId.eq(m.client_id))
         .filter(meeting::Column::Status.eq(MeetingStatus::Held))
@@ -262,19 +375,33 @@ pub async fn previous_held(db: &impl ConnectionTrait, m: &meeting::Model) -> Api
 }
 
 /// Submits (or resubmits) the viewer's facility's brief for a meeting it is invited to.
-pub async fn submit_brief(state: &AppState, viewer: &Viewer, meeting_id: Uuid, content: BriefContent) -> ApiResult<meeting_brief::Model> {
+pub async fn submit_brief(
+    state: &AppState,
+    viewer: &Viewer,
+    meeting_id: Uuid,
+    content: BriefContent,
+) -> ApiResult<meeting_brief::Model> {
     content.validate()?;
-    let m = meeting::Entity::find_by_id(meeting_id).one(&state.db).await?.ok_or(ApiError::NotFound("Meeting"))?;
+    let m = meeting::Entity::find_by_id(meeting_id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("Meeting"))?;
     let scope = Scope::for_client(&state.db, viewer, m.client_id).await?;
     if !scope.can_see_record(m.client_id, facts(&m)) {
         return Err(ApiError::NotFound("Meeting"));
     }
     let rel = scope.require(m.client_id)?;
-    if !invited(&m).contains(&viewer.organization_id) || !policy::can_write_individual_plan(viewer, rel) {
-        return Err(ApiError::forbidden("Briefs come from the service managers of invited facilities."));
+    if !invited(&m).contains(&viewer.organization_id)
+        || !policy::can_write_individual_plan(viewer, rel)
+    {
+        return Err(ApiError::forbidden(
+            "Briefs come from the service managers of invited facilities.",
+        ));
     }
     if m.status != MeetingStatus::Scheduled {
-        return Err(ApiError::conflict("Briefs are submitted before the meeting."));
+        return Err(ApiError::conflict(
+            "Briefs are submitted before the meeting.",
+        ));
     }
     // Every cited observation must be one the facility can see, about this client.
     let mut cited = Vec::new();
@@ -284,10 +411,20 @@ pub async fn submit_brief(state: &AppState, viewer: &Viewer, meeting_id: Uuid, c
         }
     }
     if !cited.is_empty() {
-        let found = observation::Entity::find().filter(observation::Column::Id.is_in(cited.clone())).all(&state.db).await?;
-        let ok = cited.iter().all(|id| found.iter().any(|o| o.id == *id && o.client_id == m.client_id && scope.can_see_observation(o)));
+        let found = observation::Entity::find()
+            .filter(observation::Column::Id.is_in(cited.clone()))
+            .all(&state.db)
+            .await?;
+        let ok = cited.iter().all(|id| {
+            found
+                .iter()
+                .any(|o| o.id == *id && o.client_id == m.client_id && scope.can_see_observation(o))
+        });
         if !ok {
-            return Err(ApiError::bad_input("content.observationIds", "Cite only visible observations of this client."));
+            return Err(ApiError::bad_input(
+                "content.observationIds",
+                "Cite only visible observations of this client.",
+            ));
         }
     }
     let now = super::now();
@@ -338,24 +475,50 @@ pub async fn submit_brief(state: &AppState, viewer: &Viewer, meeting_id: Uuid, c
         },
     )
     .await?;
-    events::record_change(&txn, viewer, EventKind::BriefSubmitted, model.client_id, "MeetingBrief", model.id).await?;
+    events::record_change(
+        &txn,
+        viewer,
+        EventKind::BriefSubmitted,
+        model.client_id,
+        "MeetingBrief",
+        model.id,
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }
 
 /// One meeting the viewer may see.
-pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> ApiResult<(meeting::Model, Scope)> {
-    let m = meeting::Entity::find_by_id(id).one(&state.db).await?.ok_or(ApiError::NotFound("Meeting"))?;
+pub async fn get(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+) -> ApiResult<(meeting::Model, Scope)> {
+    let m = meeting::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("Meeting"))?;
     let scope = Scope::for_client(&state.db, viewer, m.client_id).await?;
     if !scope.can_see_record(m.client_id, facts(&m)) {
         return Err(ApiError::NotFound("Meeting"));
     }
-    events::record_read(&state.db, viewer, "READ_MEETINGS", Some(m.client_id), &[m.id]).await?;
+    events::record_read(
+        &state.db,
+        viewer,
+        "READ_MEETINGS",
+        Some(m.client_id),
+        &[m.id],
+    )
+    .await?;
     Ok((m, scope))
 }
 
 /// A client's meetings the scope may see, newest first (bounded).
-pub async fn of_client(db: &impl ConnectionTrait, scope: &Scope, client_id: Uuid) -> ApiResult<Vec<meeting::Model>> {
+pub async fn of_client(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    client_id: Uuid,
+) -> ApiResult<Vec<meeting::Model>> {
     use sea_orm::QuerySelect;
     Ok(meeting::Entity::find()
         .filter(meeting::Column::ClientId.eq(client_id))
@@ -369,7 +532,10 @@ pub async fn of_client(db: &impl ConnectionTrait, scope: &Scope, client_id: Uuid
 }
 
 /// Briefs of meetings (one query), keyed by meeting.
-pub async fn briefs(db: &impl ConnectionTrait, meeting_ids: &[Uuid]) -> ApiResult<HashMap<Uuid, Vec<meeting_brief::Model>>> {
+pub async fn briefs(
+    db: &impl ConnectionTrait,
+    meeting_ids: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<meeting_brief::Model>>> {
     let mut out: HashMap<Uuid, Vec<meeting_brief::Model>> = HashMap::new();
     for b in meeting_brief::Entity::find()
         .filter(meeting_brief::Column::MeetingId.is_in(meeting_ids.iter().copied()))
@@ -406,7 +572,13 @@ mod tests {
     #[test]
     fn a_direction_change_is_a_change_of_words_not_of_spacing() {
         assert!(!direction_changed(None, "見通し支援を続ける"));
-        assert!(!direction_changed(Some("見通し支援を続ける "), "見通し支援を続ける"));
-        assert!(direction_changed(Some("見通し支援を続ける"), "一人暮らしの準備を始める"));
+        assert!(!direction_changed(
+            Some("見通し支援を続ける "),
+            "見通し支援を続ける"
+        ));
+        assert!(direction_changed(
+            Some("見通し支援を続ける"),
+            "一人暮らしの準備を始める"
+        ));
     }
 }

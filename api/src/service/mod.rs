@@ -26,6 +26,12 @@ pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
+/// A client-supplied time at microsecond precision (what both databases keep), so that what is
+/// read back equals what was stored on either.
+pub fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
+}
+
 /// Trims a required text field and checks its length in characters.
 pub fn required_text(
     field: &str,

@@ -13,7 +13,10 @@ use entity::{
     recipient_certificate,
     support_plan::{self, PlanKind, PlanStatus},
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use super::{
@@ -37,7 +40,12 @@ pub const OUTCOMES: [&str; 4] = ["CONTINUE", "CHANGE", "RENEW", "END"];
 
 /// Reports are shared with the care team under the `PLANS` category (they review the plan).
 pub fn facts(r: &monitoring_report::Model) -> AnyRecordFacts {
-    AnyRecordFacts { organization_id: r.organization_id, visibility: Visibility::CareTeam, data: Some(DataCategory::Plans), safeguarding: false }
+    AnyRecordFacts {
+        organization_id: r.organization_id,
+        visibility: Visibility::CareTeam,
+        data: Some(DataCategory::Plans),
+        safeguarding: false,
+    }
 }
 
 fn first_of_month(d: NaiveDate) -> NaiveDate {
@@ -49,7 +57,12 @@ fn add_months(d: NaiveDate, n: u32) -> NaiveDate {
 }
 
 /// The monitoring months (first days) from `start` over `horizon` months.
-pub fn monitoring_months(start: NaiveDate, period_months: u32, new_client: bool, horizon: u32) -> Vec<NaiveDate> {
+pub fn monitoring_months(
+    start: NaiveDate,
+    period_months: u32,
+    new_client: bool,
+    horizon: u32,
+) -> Vec<NaiveDate> {
     let start = first_of_month(start);
     let period = period_months.max(1);
     let mut months: Vec<NaiveDate> = (1..=horizon / period + 1)
@@ -67,7 +80,13 @@ pub fn monitoring_months(start: NaiveDate, period_months: u32, new_client: bool,
 
 /// The next monitoring month due after the last report (or from the start), and whether it has
 /// passed without a report.
-pub fn next_monitoring(start: NaiveDate, period_months: u32, new_client: bool, last_report: Option<NaiveDate>, today: NaiveDate) -> Option<(NaiveDate, bool)> {
+pub fn next_monitoring(
+    start: NaiveDate,
+    period_months: u32,
+    new_client: bool,
+    last_report: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Option<(NaiveDate, bool)> {
     let after = last_report.map(first_of_month);
     let horizon = 12 * 20;
     monitoring_months(start, period_months, new_client, horizon)
@@ -97,7 +116,11 @@ pub struct DueItem {
 }
 
 /// Everything due for the given clients, soonest first (four queries for any number of clients).
-pub async fn due_items(db: &impl ConnectionTrait, scope: &Scope, clients: &[Uuid]) -> ApiResult<Vec<DueItem>> {
+pub async fn due_items(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    clients: &[Uuid],
+) -> ApiResult<Vec<DueItem>> {
     let today = today();
     let certificates = recipient_certificate::Entity::find()
         .filter(recipient_certificate::Column::ClientId.is_in(clients.iter().copied()))
@@ -116,7 +139,10 @@ pub async fn due_items(db: &impl ConnectionTrait, scope: &Scope, clients: &[Uuid
     let first_starts: Vec<(Uuid, Option<NaiveDate>)> = entity::care_team_membership::Entity::find()
         .select_only()
         .column(entity::care_team_membership::Column::ClientId)
-        .column_as(entity::care_team_membership::Column::StartDate.min(), "first")
+        .column_as(
+            entity::care_team_membership::Column::StartDate.min(),
+            "first",
+        )
         .filter(entity::care_team_membership::Column::ClientId.is_in(clients.iter().copied()))
         .group_by(entity::care_team_membership::Column::ClientId)
         .into_tuple()
@@ -131,25 +157,63 @@ pub async fn due_items(db: &impl ConnectionTrait, scope: &Scope, clients: &[Uuid
     let mut items = Vec::new();
     for client in clients {
         // The certificate in force (the latest that has started).
-        let Some(cert) = certificates.iter().rev().find(|c| c.client_id == *client && c.valid_from <= today).or_else(|| certificates.iter().find(|c| c.client_id == *client)) else {
+        let Some(cert) = certificates
+            .iter()
+            .rev()
+            .find(|c| c.client_id == *client && c.valid_from <= today)
+            .or_else(|| certificates.iter().find(|c| c.client_id == *client))
+        else {
             continue;
         };
         let start = cert.monitoring_start_month;
-        let first_service = first_starts.iter().find(|(c, _)| c == client).and_then(|(_, d)| *d);
+        let first_service = first_starts
+            .iter()
+            .find(|(c, _)| c == client)
+            .and_then(|(_, d)| *d);
         let new_client = first_service.is_some_and(|d| first_of_month(d) >= first_of_month(start));
-        let last = last_reports.iter().find(|(c, _)| c == client).and_then(|(_, d)| *d);
+        let last = last_reports
+            .iter()
+            .find(|(c, _)| c == client)
+            .and_then(|(_, d)| *d);
         let period = u32::try_from(cert.monitoring_period_months).unwrap_or(1);
         if let Some((month, overdue)) = next_monitoring(start, period, new_client, last, today) {
-            items.push(DueItem { client_id: *client, kind: DueKind::Monitoring, due_on: month, overdue });
+            items.push(DueItem {
+                client_id: *client,
+                kind: DueKind::Monitoring,
+                due_on: month,
+                overdue,
+            });
         }
-        let services: Vec<super::clients::GrantedService> = serde_json::from_value(cert.granted_services.clone()).unwrap_or_default();
-        if let Some(g) = services.iter().filter(|g| g.grant_until >= today - chrono::Duration::days(31)).min_by_key(|g| g.grant_until) {
-            items.push(DueItem { client_id: *client, kind: DueKind::GrantExpiry { service_type: g.service_type.clone() }, due_on: g.grant_until, overdue: g.grant_until < today });
+        let services: Vec<super::clients::GrantedService> =
+            serde_json::from_value(cert.granted_services.clone()).unwrap_or_default();
+        if let Some(g) = services
+            .iter()
+            .filter(|g| g.grant_until >= today - chrono::Duration::days(31))
+            .min_by_key(|g| g.grant_until)
+        {
+            items.push(DueItem {
+                client_id: *client,
+                kind: DueKind::GrantExpiry {
+                    service_type: g.service_type.clone(),
+                },
+                due_on: g.grant_until,
+                overdue: g.grant_until < today,
+            });
         }
     }
-    for p in plans.iter().filter(|p| scope.can_see_record(p.client_id, super::plans::facts(p))) {
+    for p in plans
+        .iter()
+        .filter(|p| scope.can_see_record(p.client_id, super::plans::facts(p)))
+    {
         if let Some(due) = super::plans::review_due(p) {
-            items.push(DueItem { client_id: p.client_id, kind: DueKind::PlanReview { organization_id: p.organization_id }, due_on: due, overdue: due < today });
+            items.push(DueItem {
+                client_id: p.client_id,
+                kind: DueKind::PlanReview {
+                    organization_id: p.organization_id,
+                },
+                due_on: due,
+                overdue: due < today,
+            });
         }
     }
     items.sort_by_key(|i| (i.due_on, i.client_id));
@@ -167,20 +231,35 @@ pub struct NewReport {
 }
 
 /// Records a monitoring report against the client's active service-use plan.
-pub async fn record(state: &AppState, viewer: &Viewer, new: NewReport) -> ApiResult<monitoring_report::Model> {
+pub async fn record(
+    state: &AppState,
+    viewer: &Viewer,
+    new: NewReport,
+) -> ApiResult<monitoring_report::Model> {
     let scope = Scope::for_client(&state.db, viewer, new.client_id).await?;
     let rel = scope.require(new.client_id)?;
     if !policy::can_write_service_use_plan(viewer, rel) {
-        return Err(ApiError::forbidden("Monitoring reports are written by the client's consultation specialist."));
+        return Err(ApiError::forbidden(
+            "Monitoring reports are written by the client's consultation specialist.",
+        ));
     }
     if !METHODS.contains(&new.method.as_str()) {
-        return Err(ApiError::bad_input("method", "The method is VISIT, OFFICE or PHONE."));
+        return Err(ApiError::bad_input(
+            "method",
+            "The method is VISIT, OFFICE or PHONE.",
+        ));
     }
     if !OUTCOMES.contains(&new.outcome.as_str()) {
-        return Err(ApiError::bad_input("outcome", "The outcome is CONTINUE, CHANGE, RENEW or END."));
+        return Err(ApiError::bad_input(
+            "outcome",
+            "The outcome is CONTINUE, CHANGE, RENEW or END.",
+        ));
     }
     if new.monitored_on > today() {
-        return Err(ApiError::bad_input("monitoredOn", "A monitoring cannot be dated in the future."));
+        return Err(ApiError::bad_input(
+            "monitoredOn",
+            "A monitoring cannot be dated in the future.",
+        ));
     }
     new.content.validate()?;
     let plan = support_plan::Entity::find()
@@ -204,7 +283,11 @@ pub async fn record(state: &AppState, viewer: &Viewer, new: NewReport) -> ApiRes
     }
     .insert(&txn)
     .await?;
-    let noon_jst = new.monitored_on.and_hms_opt(3, 0, 0).unwrap_or_default().and_utc();
+    let noon_jst = new
+        .monitored_on
+        .and_hms_opt(3, 0, 0)
+        .unwrap_or_default()
+        .and_utc();
     timeline::put(
         &txn,
         timeline::Entry {
@@ -220,13 +303,25 @@ pub async fn record(state: &AppState, viewer: &Viewer, new: NewReport) -> ApiRes
         },
     )
     .await?;
-    events::record_change(&txn, viewer, EventKind::MonitoringRecorded, model.client_id, "MonitoringReport", model.id).await?;
+    events::record_change(
+        &txn,
+        viewer,
+        EventKind::MonitoringRecorded,
+        model.client_id,
+        "MonitoringReport",
+        model.id,
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }
 
 /// A client's reports the scope may see, newest first (bounded).
-pub async fn of_client(db: &impl ConnectionTrait, scope: &Scope, client_id: Uuid) -> ApiResult<Vec<monitoring_report::Model>> {
+pub async fn of_client(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    client_id: Uuid,
+) -> ApiResult<Vec<monitoring_report::Model>> {
     Ok(monitoring_report::Entity::find()
         .filter(monitoring_report::Column::ClientId.eq(client_id))
         .order_by_desc(monitoring_report::Column::MonitoredOn)
@@ -249,7 +344,15 @@ mod tests {
     #[test]
     fn every_three_months_from_may_is_july_october_january_april() {
         let months = monitoring_months(d("2025-05-10"), 3, false, 12);
-        assert_eq!(months[..4], [d("2025-07-01"), d("2025-10-01"), d("2026-01-01"), d("2026-04-01")]);
+        assert_eq!(
+            months[..4],
+            [
+                d("2025-07-01"),
+                d("2025-10-01"),
+                d("2026-01-01"),
+                d("2026-04-01")
+            ]
+        );
     }
 
     #[test]
@@ -261,7 +364,15 @@ mod tests {
     #[test]
     fn a_new_client_is_monitored_monthly_for_three_months_first() {
         let months = monitoring_months(d("2025-05-01"), 6, true, 12);
-        assert_eq!(months[..4], [d("2025-06-01"), d("2025-07-01"), d("2025-08-01"), d("2025-10-01")]);
+        assert_eq!(
+            months[..4],
+            [
+                d("2025-06-01"),
+                d("2025-07-01"),
+                d("2025-08-01"),
+                d("2025-10-01")
+            ]
+        );
         let monthly = monitoring_months(d("2025-05-01"), 1, false, 3);
         assert_eq!(monthly, [d("2025-06-01"), d("2025-07-01"), d("2025-08-01")]);
     }
@@ -269,8 +380,17 @@ mod tests {
     #[test]
     fn the_next_month_follows_the_last_report_and_knows_when_it_is_overdue() {
         let start = d("2025-05-01");
-        assert_eq!(next_monitoring(start, 3, false, None, d("2025-06-15")), Some((d("2025-07-01"), false)));
-        assert_eq!(next_monitoring(start, 3, false, None, d("2025-08-02")), Some((d("2025-07-01"), true)));
-        assert_eq!(next_monitoring(start, 3, false, Some(d("2025-07-20")), d("2025-08-02")), Some((d("2025-10-01"), false)));
+        assert_eq!(
+            next_monitoring(start, 3, false, None, d("2025-06-15")),
+            Some((d("2025-07-01"), false))
+        );
+        assert_eq!(
+            next_monitoring(start, 3, false, None, d("2025-08-02")),
+            Some((d("2025-07-01"), true))
+        );
+        assert_eq!(
+            next_monitoring(start, 3, false, Some(d("2025-07-20")), d("2025-08-02")),
+            Some((d("2025-10-01"), false))
+        );
     }
 }

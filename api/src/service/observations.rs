@@ -10,8 +10,8 @@ use entity::{
     observation_version,
 };
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, StatementBuilder,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, StatementBuilder,
     sea_query::{Alias, Expr, OnConflict, Query},
 };
 use uuid::Uuid;
@@ -41,6 +41,15 @@ pub struct ObservationContent {
     pub visibility: Visibility,
     pub tags: Vec<String>,
     pub cited_observation_ids: Vec<Uuid>,
+}
+
+impl ObservationContent {
+    /// Times at the precision the database keeps.
+    fn normalized(mut self) -> Self {
+        self.occurred_from = super::micros(self.occurred_from);
+        self.occurred_to = self.occurred_to.map(super::micros);
+        self
+    }
 }
 
 /// Validated content, ready to store.
@@ -171,6 +180,7 @@ pub async fn record(
     client_id: Uuid,
     content: ObservationContent,
 ) -> ApiResult<observation::Model> {
+    let content = content.normalized();
     let scope = Scope::for_client(&state.db, viewer, client_id).await?;
     let rel = scope.require(client_id)?;
     if !policy::can_record_observation(rel) {
@@ -265,6 +275,7 @@ pub async fn amend(
     expected_version: i32,
     content: ObservationContent,
 ) -> ApiResult<observation::Model> {
+    let content = content.normalized();
     let txn = db::begin_write(&state.db).await?;
     let (o, scope) = for_change(&txn, viewer, id, expected_version).await?;
     let checked = check(&txn, &scope, o.client_id, &content, Some(o.id)).await?;

@@ -15,7 +15,9 @@ use entity::{
     support_plan::{self, PlanKind, PlanStatus},
     support_plan_version,
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+};
 use uuid::Uuid;
 
 use super::{
@@ -58,18 +60,39 @@ pub fn facts(p: &support_plan::Model) -> AnyRecordFacts {
     }
 }
 
+/// Whether a stored version is visible: each version carries the visibility of its status then
+/// (another organization never sees a plan's drafts, even after the plan became active).
+pub fn version_visible(
+    scope: &Scope,
+    p: &support_plan::Model,
+    v: &support_plan_version::Model,
+) -> bool {
+    scope.can_see_record(
+        p.client_id,
+        AnyRecordFacts {
+            visibility: visibility(p.kind, v.status),
+            ..facts(p)
+        },
+    )
+}
+
 /// When an active individual plan must be reviewed: 6 months after activation (3 for
 /// 就労移行支援 and 自立訓練).
 pub fn review_due(p: &support_plan::Model) -> Option<NaiveDate> {
     if p.kind != PlanKind::IndividualSupportPlan || p.status != PlanStatus::Active {
         return None;
     }
-    let months = if p.service_type.as_deref().is_some_and(|s| QUARTERLY_REVIEW_SERVICES.iter().any(|q| s.starts_with(q))) {
+    let months = if p
+        .service_type
+        .as_deref()
+        .is_some_and(|s| QUARTERLY_REVIEW_SERVICES.iter().any(|q| s.starts_with(q)))
+    {
         3
     } else {
         6
     };
-    p.activated_on.and_then(|d| d.checked_add_months(Months::new(months)))
+    p.activated_on
+        .and_then(|d| d.checked_add_months(Months::new(months)))
 }
 
 /// A new plan.
@@ -84,7 +107,11 @@ pub struct NewPlan {
 }
 
 /// Starts a plan as a draft.
-pub async fn create(state: &AppState, viewer: &Viewer, new: NewPlan) -> ApiResult<support_plan::Model> {
+pub async fn create(
+    state: &AppState,
+    viewer: &Viewer,
+    new: NewPlan,
+) -> ApiResult<support_plan::Model> {
     let scope = Scope::for_client(&state.db, viewer, new.client_id).await?;
     let rel = scope.require(new.client_id)?;
     let allowed = match new.kind {
@@ -93,20 +120,33 @@ pub async fn create(state: &AppState, viewer: &Viewer, new: NewPlan) -> ApiResul
     };
     if !allowed {
         return Err(ApiError::forbidden(match new.kind {
-            PlanKind::ServiceUsePlan => "Service-use plans are written by the client's consultation specialist.",
-            PlanKind::IndividualSupportPlan => "Individual support plans are written by a service manager of a current service provider.",
+            PlanKind::ServiceUsePlan => {
+                "Service-use plans are written by the client's consultation specialist."
+            }
+            PlanKind::IndividualSupportPlan => {
+                "Individual support plans are written by a service manager of a current service provider."
+            }
         }));
     }
     new.content.validate()?;
     check_period(new.period_from, new.period_to)?;
     let based_on = match (new.kind, new.based_on_plan_id) {
         (PlanKind::ServiceUsePlan, Some(_)) => {
-            return Err(ApiError::bad_input("basedOnPlanId", "A service-use plan is not based on another plan."));
+            return Err(ApiError::bad_input(
+                "basedOnPlanId",
+                "A service-use plan is not based on another plan.",
+            ));
         }
         (PlanKind::ServiceUsePlan, None) => None,
         (PlanKind::IndividualSupportPlan, Some(id)) => {
-            let p = support_plan::Entity::find_by_id(id).one(&state.db).await?.ok_or(ApiError::NotFound("Support plan"))?;
-            if p.client_id != new.client_id || p.kind != PlanKind::ServiceUsePlan || !scope.can_see_record(p.client_id, facts(&p)) {
+            let p = support_plan::Entity::find_by_id(id)
+                .one(&state.db)
+                .await?
+                .ok_or(ApiError::NotFound("Support plan"))?;
+            if p.client_id != new.client_id
+                || p.kind != PlanKind::ServiceUsePlan
+                || !scope.can_see_record(p.client_id, facts(&p))
+            {
                 return Err(ApiError::NotFound("Support plan"));
             }
             Some(id)
@@ -162,7 +202,10 @@ pub async fn create(state: &AppState, viewer: &Viewer, new: NewPlan) -> ApiResul
 
 fn check_period(from: NaiveDate, to: Option<NaiveDate>) -> ApiResult<()> {
     if to.is_some_and(|t| t < from) {
-        return Err(ApiError::bad_input("periodTo", "The plan period ends before it starts."));
+        return Err(ApiError::bad_input(
+            "periodTo",
+            "The plan period ends before it starts.",
+        ));
     }
     Ok(())
 }
@@ -180,7 +223,11 @@ pub fn record_of(p: &serde_json::Value) -> PlanRecord {
 }
 
 /// Stores the plan's current state as a version, with its history entry and event.
-async fn write_version(db: &impl ConnectionTrait, viewer: &Viewer, p: &support_plan::Model) -> ApiResult<()> {
+async fn write_version(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    p: &support_plan::Model,
+) -> ApiResult<()> {
     let version = support_plan_version::ActiveModel {
         id: Set(Uuid::now_v7()),
         plan_id: Set(p.id),
@@ -210,32 +257,60 @@ async fn write_version(db: &impl ConnectionTrait, viewer: &Viewer, p: &support_p
         },
     )
     .await?;
-    events::record_change(db, viewer, EventKind::PlanChanged, p.client_id, "SupportPlan", p.id).await
+    events::record_change(
+        db,
+        viewer,
+        EventKind::PlanChanged,
+        p.client_id,
+        "SupportPlan",
+        p.id,
+    )
+    .await
 }
 
 /// A change to a plan.
 #[derive(Debug, Clone)]
 pub enum PlanChange {
     /// New text and period (drafts and proposals only).
-    Revise { content: PlanContent, period_from: NaiveDate, period_to: Option<NaiveDate> },
+    Revise {
+        content: Box<PlanContent>,
+        period_from: NaiveDate,
+        period_to: Option<NaiveDate>,
+    },
     /// Draft → proposed (案).
     Propose,
-    /// Explanation to the client (説明).
-    RecordExplanation { explained_on: NaiveDate, explained_by: String },
-    /// Written consent (同意).
-    RecordConsent { signed_by: String, signed_on: NaiveDate, method: String },
+    /// Explanation to the client and their written consent (説明・同意).
+    RecordConsent {
+        explained_on: NaiveDate,
+        explained_by: String,
+        signed_by: String,
+        signed_on: NaiveDate,
+        method: String,
+    },
     /// Proposed → active; requires written consent. Supersedes the previous active plan.
     Activate { activated_on: Option<NaiveDate> },
     /// Delivery of a copy (交付).
-    RecordDelivery { recipient: DeliveryRecipient, delivered_on: NaiveDate },
+    RecordDelivery {
+        recipient: DeliveryRecipient,
+        delivered_on: NaiveDate,
+    },
     /// Active → ended.
     End,
 }
 
 /// Applies a change as a new version.
-pub async fn change(state: &AppState, viewer: &Viewer, plan_id: Uuid, expected_version: i32, change: PlanChange) -> ApiResult<support_plan::Model> {
+pub async fn change(
+    state: &AppState,
+    viewer: &Viewer,
+    plan_id: Uuid,
+    expected_version: i32,
+    change: PlanChange,
+) -> ApiResult<support_plan::Model> {
     let txn = db::begin_write(&state.db).await?;
-    let p = support_plan::Entity::find_by_id(plan_id).one(&txn).await?.ok_or(ApiError::NotFound("Support plan"))?;
+    let p = support_plan::Entity::find_by_id(plan_id)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound("Support plan"))?;
     let scope = Scope::for_client(&txn, viewer, p.client_id).await?;
     if !scope.can_see_record(p.client_id, facts(&p)) {
         return Err(ApiError::NotFound("Support plan"));
@@ -250,14 +325,26 @@ pub async fn change(state: &AppState, viewer: &Viewer, plan_id: Uuid, expected_v
         return Err(ApiError::forbidden("Only the plan's writers change it."));
     }
     if p.version != expected_version {
-        return Err(ApiError::conflict(format!("The plan is at version {}, not {expected_version}: reload it.", p.version)));
+        return Err(ApiError::conflict(format!(
+            "The plan is at version {}, not {expected_version}: reload it.",
+            p.version
+        )));
     }
     let mut record = record_of(&p.record);
     let mut am = p.clone().into_active_model();
-    let wrong_state = |what: &str| ApiError::conflict(format!("A {} plan cannot be {what}.", status_word(p.status)));
+    let wrong_state = |what: &str| {
+        ApiError::conflict(format!(
+            "A {} plan cannot be {what}.",
+            status_word(p.status)
+        ))
+    };
     let mut superseded = None;
     match change {
-        PlanChange::Revise { content, period_from, period_to } => {
+        PlanChange::Revise {
+            content,
+            period_from,
+            period_to,
+        } => {
             if !matches!(p.status, PlanStatus::Draft | PlanStatus::Proposed) {
                 return Err(wrong_state("revised; start a new plan instead"));
             }
@@ -273,20 +360,24 @@ pub async fn change(state: &AppState, viewer: &Viewer, plan_id: Uuid, expected_v
             }
             am.status = Set(PlanStatus::Proposed);
         }
-        PlanChange::RecordExplanation { explained_on, explained_by } => {
-            if !matches!(p.status, PlanStatus::Proposed | PlanStatus::Active) {
-                return Err(wrong_state("explained"));
-            }
-            record.explained_on = Some(Date(explained_on));
-            record.explained_by = Some(super::required_text("explainedBy", &explained_by, 100)?);
-        }
-        PlanChange::RecordConsent { signed_by, signed_on, method } => {
+        PlanChange::RecordConsent {
+            explained_on,
+            explained_by,
+            signed_by,
+            signed_on,
+            method,
+        } => {
             if p.status != PlanStatus::Proposed {
                 return Err(wrong_state("consented to"));
             }
-            if signed_on > today() {
-                return Err(ApiError::bad_input("signedOn", "Consent cannot be dated in the future."));
+            if signed_on > today() || explained_on > today() {
+                return Err(ApiError::bad_input(
+                    "signedOn",
+                    "Explanation and consent cannot be dated in the future.",
+                ));
             }
+            record.explained_on = Some(Date(explained_on));
+            record.explained_by = Some(super::required_text("explainedBy", &explained_by, 100)?);
             record.consent_signed_by = Some(super::required_text("signedBy", &signed_by, 100)?);
             record.consent_signed_on = Some(Date(signed_on));
             record.consent_method = Some(super::required_text("method", &method, 50)?);
@@ -296,7 +387,10 @@ pub async fn change(state: &AppState, viewer: &Viewer, plan_id: Uuid, expected_v
                 return Err(wrong_state("activated"));
             }
             if record.consent_signed_on.is_none() {
-                return Err(ApiError::bad_input("planId", "Record the client's written consent before activating the plan."));
+                return Err(ApiError::bad_input(
+                    "planId",
+                    "Record the client's written consent before activating the plan.",
+                ));
             }
             am.status = Set(PlanStatus::Active);
             am.activated_on = Set(Some(activated_on.unwrap_or_else(today)));
@@ -308,14 +402,25 @@ pub async fn change(state: &AppState, viewer: &Viewer, plan_id: Uuid, expected_v
                 .one(&txn)
                 .await?;
         }
-        PlanChange::RecordDelivery { recipient, delivered_on } => {
+        PlanChange::RecordDelivery {
+            recipient,
+            delivered_on,
+        } => {
             if !matches!(p.status, PlanStatus::Proposed | PlanStatus::Active) {
                 return Err(wrong_state("delivered"));
             }
-            if recipient == DeliveryRecipient::ConsultationOffice && p.kind == PlanKind::ServiceUsePlan {
-                return Err(ApiError::bad_input("recipient", "The service-use plan is the consultation office's own."));
+            if recipient == DeliveryRecipient::ConsultationOffice
+                && p.kind == PlanKind::ServiceUsePlan
+            {
+                return Err(ApiError::bad_input(
+                    "recipient",
+                    "The service-use plan is the consultation office's own.",
+                ));
             }
-            record.deliveries.push(PlanDelivery { recipient, delivered_on: Date(delivered_on) });
+            record.deliveries.push(PlanDelivery {
+                recipient,
+                delivered_on: Date(delivered_on),
+            });
         }
         PlanChange::End => {
             if p.status != PlanStatus::Active {
@@ -355,7 +460,10 @@ fn status_word(s: PlanStatus) -> &'static str {
 
 /// One plan the viewer may see.
 pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> ApiResult<support_plan::Model> {
-    let p = support_plan::Entity::find_by_id(id).one(&state.db).await?.ok_or(ApiError::NotFound("Support plan"))?;
+    let p = support_plan::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("Support plan"))?;
     let scope = Scope::for_client(&state.db, viewer, p.client_id).await?;
     if !scope.can_see_record(p.client_id, facts(&p)) {
         return Err(ApiError::NotFound("Support plan"));
@@ -365,7 +473,11 @@ pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> ApiResult<suppo
 }
 
 /// The plans of a client the scope may see, newest first (a client has few plans).
-pub async fn of_client(db: &impl ConnectionTrait, scope: &Scope, client_id: Uuid) -> ApiResult<Vec<support_plan::Model>> {
+pub async fn of_client(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    client_id: Uuid,
+) -> ApiResult<Vec<support_plan::Model>> {
     let mut plans: Vec<support_plan::Model> = support_plan::Entity::find()
         .filter(support_plan::Column::ClientId.eq(client_id))
         .all(db)
@@ -373,13 +485,16 @@ pub async fn of_client(db: &impl ConnectionTrait, scope: &Scope, client_id: Uuid
         .into_iter()
         .filter(|p| scope.can_see_record(p.client_id, facts(p)))
         .collect();
-    plans.sort_by(|a, b| b.id.cmp(&a.id));
+    plans.sort_by_key(|p| std::cmp::Reverse(p.id));
     plans.truncate(100);
     Ok(plans)
 }
 
 /// Versions of plans by id (one query), oldest first.
-pub async fn versions(db: &impl ConnectionTrait, plan_ids: &[Uuid]) -> ApiResult<Vec<support_plan_version::Model>> {
+pub async fn versions(
+    db: &impl ConnectionTrait,
+    plan_ids: &[Uuid],
+) -> ApiResult<Vec<support_plan_version::Model>> {
     use sea_orm::QueryOrder;
     Ok(support_plan_version::Entity::find()
         .filter(support_plan_version::Column::PlanId.is_in(plan_ids.iter().copied()))

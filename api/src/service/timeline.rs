@@ -9,8 +9,8 @@ use entity::{
     timeline_entry,
 };
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::OnConflict,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, sea_query::OnConflict,
 };
 use uuid::Uuid;
 
@@ -91,7 +91,13 @@ pub async fn put(db: &impl ConnectionTrait, e: Entry) -> ApiResult<()> {
     })
     .on_conflict(
         OnConflict::columns([T::Kind, T::RecordId])
-            .update_columns([T::OccurredAt, T::Visibility, T::DataCategory, T::Category, T::Status])
+            .update_columns([
+                T::OccurredAt,
+                T::Visibility,
+                T::DataCategory,
+                T::Category,
+                T::Status,
+            ])
             .to_owned(),
     )
     .exec_without_returning(db)
@@ -117,17 +123,34 @@ pub struct HistoryPage {
 
 /// Position of an entry in the newest-first order: (time, record id, kind).
 fn cursor_of(e: &timeline_entry::Model) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}|{}|{}", e.occurred_at.timestamp_micros(), e.record_id, e.kind))
+    URL_SAFE_NO_PAD.encode(format!(
+        "{}|{}|{}",
+        e.occurred_at.timestamp_micros(),
+        e.record_id,
+        e.kind
+    ))
 }
 
 fn parse_cursor(c: &str) -> ApiResult<(DateTime<Utc>, Uuid, String)> {
     let bad = || ApiError::bad_input("after", "after is not a valid cursor.");
-    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?).map_err(|_| bad())?;
+    let text =
+        String::from_utf8(URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?).map_err(|_| bad())?;
     let mut parts = text.splitn(3, '|');
     let micros: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    let id = parts.next().and_then(|p| Uuid::parse_str(p).ok()).ok_or_else(bad)?;
-    let kind = parts.next().filter(|k| EntryKind::parse(k).is_some()).ok_or_else(bad)?.to_owned();
-    Ok((DateTime::from_timestamp_micros(micros).ok_or_else(bad)?, id, kind))
+    let id = parts
+        .next()
+        .and_then(|p| Uuid::parse_str(p).ok())
+        .ok_or_else(bad)?;
+    let kind = parts
+        .next()
+        .filter(|k| EntryKind::parse(k).is_some())
+        .ok_or_else(bad)?
+        .to_owned();
+    Ok((
+        DateTime::from_timestamp_micros(micros).ok_or_else(bad)?,
+        id,
+        kind,
+    ))
 }
 
 /// A client's history as the scope may see it, newest first (forward paging only).
@@ -145,7 +168,12 @@ pub async fn history(
         Some(n) => u64::try_from(n)
             .ok()
             .filter(|n| *n <= MAX_PAGE_SIZE)
-            .ok_or_else(|| ApiError::bad_input("first", format!("first must be between 0 and {MAX_PAGE_SIZE}.")))?,
+            .ok_or_else(|| {
+                ApiError::bad_input(
+                    "first",
+                    format!("first must be between 0 and {MAX_PAGE_SIZE}."),
+                )
+            })?,
     };
     let mut base = Condition::all()
         .add(T::ClientId.eq(client_id))
@@ -160,15 +188,27 @@ pub async fn history(
     if !filter.kinds.is_empty() {
         base = base.add(T::Kind.is_in(filter.kinds.iter().map(|k| k.as_str())));
     }
-    let total_count = timeline_entry::Entity::find().filter(base.clone()).count(db).await?;
+    let total_count = timeline_entry::Entity::find()
+        .filter(base.clone())
+        .count(db)
+        .await?;
     let mut q = timeline_entry::Entity::find().filter(base);
     if let Some(c) = after {
         let (t, id, kind) = parse_cursor(c)?;
         q = q.filter(
             Condition::any()
                 .add(T::OccurredAt.lt(t))
-                .add(Condition::all().add(T::OccurredAt.eq(t)).add(T::RecordId.lt(id)))
-                .add(Condition::all().add(T::OccurredAt.eq(t)).add(T::RecordId.eq(id)).add(T::Kind.lt(kind))),
+                .add(
+                    Condition::all()
+                        .add(T::OccurredAt.eq(t))
+                        .add(T::RecordId.lt(id)),
+                )
+                .add(
+                    Condition::all()
+                        .add(T::OccurredAt.eq(t))
+                        .add(T::RecordId.eq(id))
+                        .add(T::Kind.lt(kind)),
+                ),
         );
     }
     let mut rows = q

@@ -1,0 +1,369 @@
+//! The client history (経過): one time-ordered list over observations, plan versions, meetings,
+//! briefs, monitoring reports and consent changes, filtered exactly like the individual queries,
+//! and the schedules of what falls due.
+
+use std::collections::HashMap;
+
+use async_graphql::{Context, Enum, Object, SimpleObject, Union};
+use chrono::{DateTime, Utc};
+use entity::{
+    meeting, meeting_brief, monitoring_report, observation, sharing_consent, support_plan_version,
+    timeline_entry,
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::{
+    Organization,
+    care_team::SharingConsent,
+    client::Client,
+    context::ContextExt,
+    meeting::{Meeting, MeetingBrief, MonitoringReport},
+    observation::Observation,
+    plan::SupportPlanVersion,
+    scalars::Date,
+};
+use crate::{
+    error::{ApiError, ApiResult},
+    service::{
+        monitoring::{DueItem, DueKind},
+        timeline::{self, EntryKind},
+    },
+};
+
+/// Kind of history item.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum HistoryKind {
+    /// An observation (支援記録).
+    Observation,
+    /// A version of a support plan (計画の版).
+    PlanVersion,
+    /// A meeting (会議).
+    Meeting,
+    /// A three-point brief (事前共有).
+    Brief,
+    /// A monitoring report (モニタリング).
+    MonitoringReport,
+    /// A sharing consent was given (同意).
+    ConsentGranted,
+    /// A sharing consent was revoked (同意撤回).
+    ConsentRevoked,
+}
+
+impl From<HistoryKind> for EntryKind {
+    fn from(k: HistoryKind) -> Self {
+        match k {
+            HistoryKind::Observation => EntryKind::Observation,
+            HistoryKind::PlanVersion => EntryKind::PlanVersion,
+            HistoryKind::Meeting => EntryKind::Meeting,
+            HistoryKind::Brief => EntryKind::Brief,
+            HistoryKind::MonitoringReport => EntryKind::MonitoringReport,
+            HistoryKind::ConsentGranted => EntryKind::ConsentGranted,
+            HistoryKind::ConsentRevoked => EntryKind::ConsentRevoked,
+        }
+    }
+}
+
+fn history_kind(k: EntryKind) -> HistoryKind {
+    match k {
+        EntryKind::Observation => HistoryKind::Observation,
+        EntryKind::PlanVersion => HistoryKind::PlanVersion,
+        EntryKind::Meeting => HistoryKind::Meeting,
+        EntryKind::Brief => HistoryKind::Brief,
+        EntryKind::MonitoringReport => HistoryKind::MonitoringReport,
+        EntryKind::ConsentGranted => HistoryKind::ConsentGranted,
+        EntryKind::ConsentRevoked => HistoryKind::ConsentRevoked,
+    }
+}
+
+/// The record behind a history item.
+#[derive(Union)]
+pub enum HistoryItem {
+    Observation(Observation),
+    SupportPlanVersion(SupportPlanVersion),
+    Meeting(Meeting),
+    MeetingBrief(MeetingBrief),
+    MonitoringReport(MonitoringReport),
+    SharingConsent(SharingConsent),
+}
+
+/// One item of a client's history.
+#[derive(SimpleObject)]
+pub struct HistoryEntry {
+    /// What kind of item.
+    pub kind: HistoryKind,
+    /// When it happened (for observations: when the event took place, not when it was written).
+    pub occurred_at: DateTime<Utc>,
+    /// The record itself.
+    pub item: HistoryItem,
+}
+
+/// One history item with its cursor.
+#[derive(SimpleObject)]
+pub struct HistoryEdge {
+    /// Opaque cursor; pass it as `after`.
+    pub cursor: String,
+    /// The item.
+    pub node: HistoryEntry,
+}
+
+/// A page of a client's history (Relay connection), newest first.
+#[derive(SimpleObject)]
+pub struct HistoryConnection {
+    /// The items of this page with cursors.
+    pub edges: Vec<HistoryEdge>,
+    /// Where this page sits in the whole history.
+    pub page_info: super::pagination::PageInfo,
+    /// How many items the whole history holds under the same filters.
+    pub total_count: u64,
+}
+
+/// Loads the records behind entries, one statement per kind present.
+async fn load_items(
+    ctx: &Context<'_>,
+    entries: &[timeline_entry::Model],
+) -> ApiResult<HashMap<(String, Uuid), HistoryItem>> {
+    let db = &ctx.state()?.db;
+    let ids_of = |kind: EntryKind| -> Vec<Uuid> {
+        entries
+            .iter()
+            .filter(|e| e.kind == kind.as_str())
+            .map(|e| e.record_id)
+            .collect()
+    };
+    let mut out = HashMap::new();
+    let key = |k: EntryKind, id: Uuid| (k.as_str().to_owned(), id);
+    let ids = ids_of(EntryKind::Observation);
+    if !ids.is_empty() {
+        for o in observation::Entity::find()
+            .filter(observation::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+        {
+            out.insert(
+                key(EntryKind::Observation, o.id),
+                HistoryItem::Observation(Observation(o)),
+            );
+        }
+    }
+    let ids = ids_of(EntryKind::PlanVersion);
+    if !ids.is_empty() {
+        for v in support_plan_version::Entity::find()
+            .filter(support_plan_version::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+        {
+            out.insert(
+                key(EntryKind::PlanVersion, v.id),
+                HistoryItem::SupportPlanVersion(SupportPlanVersion(v)),
+            );
+        }
+    }
+    let ids = ids_of(EntryKind::Meeting);
+    if !ids.is_empty() {
+        for m in meeting::Entity::find()
+            .filter(meeting::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+        {
+            out.insert(
+                key(EntryKind::Meeting, m.id),
+                HistoryItem::Meeting(Meeting(m)),
+            );
+        }
+    }
+    let ids = ids_of(EntryKind::Brief);
+    if !ids.is_empty() {
+        for b in meeting_brief::Entity::find()
+            .filter(meeting_brief::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+        {
+            out.insert(
+                key(EntryKind::Brief, b.id),
+                HistoryItem::MeetingBrief(MeetingBrief(b)),
+            );
+        }
+    }
+    let ids = ids_of(EntryKind::MonitoringReport);
+    if !ids.is_empty() {
+        for r in monitoring_report::Entity::find()
+            .filter(monitoring_report::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+        {
+            out.insert(
+                key(EntryKind::MonitoringReport, r.id),
+                HistoryItem::MonitoringReport(MonitoringReport(r)),
+            );
+        }
+    }
+    let mut consent_ids = ids_of(EntryKind::ConsentGranted);
+    consent_ids.extend(ids_of(EntryKind::ConsentRevoked));
+    if !consent_ids.is_empty() {
+        for c in sharing_consent::Entity::find()
+            .filter(sharing_consent::Column::Id.is_in(consent_ids))
+            .all(db)
+            .await?
+        {
+            out.insert(
+                key(EntryKind::ConsentGranted, c.id),
+                HistoryItem::SharingConsent(SharingConsent(c.clone())),
+            );
+            out.insert(
+                key(EntryKind::ConsentRevoked, c.id),
+                HistoryItem::SharingConsent(SharingConsent(c)),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// `client.history`: see [`super::client::Client`].
+pub async fn client_history(
+    ctx: &Context<'_>,
+    client_id: Uuid,
+    filter: timeline::HistoryFilter,
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<HistoryConnection> {
+    let scope = ctx.loaders()?.ctx.scope().await?;
+    let state = ctx.state()?;
+    let page = timeline::history(
+        &state.db,
+        scope,
+        client_id,
+        &filter,
+        first,
+        after.as_deref(),
+    )
+    .await?;
+    let entries: Vec<timeline_entry::Model> = page.items.iter().map(|(_, e)| e.clone()).collect();
+    let mut items = load_items(ctx, &entries).await?;
+    let read: Vec<Uuid> = entries.iter().map(|e| e.record_id).collect();
+    crate::service::events::record_read(
+        &state.db,
+        ctx.viewer()?,
+        "READ_HISTORY",
+        Some(client_id),
+        &read,
+    )
+    .await?;
+    let mut edges = Vec::with_capacity(page.items.len());
+    for (cursor, e) in page.items {
+        let Some(kind) = EntryKind::parse(&e.kind) else {
+            continue;
+        };
+        let Some(item) = items.remove(&(e.kind.clone(), e.record_id)) else {
+            continue;
+        };
+        edges.push(HistoryEdge {
+            cursor,
+            node: HistoryEntry {
+                kind: history_kind(kind),
+                occurred_at: e.occurred_at,
+                item,
+            },
+        });
+    }
+    let page_info = super::pagination::PageInfo {
+        has_previous_page: page.has_previous_page,
+        has_next_page: page.has_next_page,
+        start_cursor: edges.first().map(|e| e.cursor.clone()),
+        end_cursor: edges.last().map(|e| e.cursor.clone()),
+    };
+    Ok(HistoryConnection {
+        edges,
+        page_info,
+        total_count: page.total_count,
+    })
+}
+
+/// What falls due (期限の種類).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum DueItemKind {
+    /// Monitoring (モニタリング) is due in the month of `dueOn`.
+    Monitoring,
+    /// An individual support plan must be reviewed (個別支援計画の見直し).
+    PlanReview,
+    /// A grant period ends (支給決定期間の終了); renewal work starts 2–3 months before.
+    GrantExpiry,
+}
+
+/// Something that falls due for a client (期限).
+pub struct DueItemObject(pub DueItem);
+
+/// Something that falls due for a client: monitoring, a plan review, a grant expiry.
+#[Object(name = "DueItem")]
+impl DueItemObject {
+    /// What falls due.
+    async fn kind(&self) -> DueItemKind {
+        match self.0.kind {
+            DueKind::Monitoring => DueItemKind::Monitoring,
+            DueKind::PlanReview { .. } => DueItemKind::PlanReview,
+            DueKind::GrantExpiry { .. } => DueItemKind::GrantExpiry,
+        }
+    }
+    /// When (for monitoring: the first day of the month it is due in).
+    async fn due_on(&self) -> Date {
+        Date(self.0.due_on)
+    }
+    /// True when the date has passed without it being done.
+    async fn overdue(&self) -> bool {
+        self.0.overdue
+    }
+    /// The client.
+    async fn client(&self, ctx: &Context<'_>) -> async_graphql::Result<Client> {
+        Client::load(ctx, self.0.client_id).await
+    }
+    /// For a plan review: the facility whose plan it is.
+    async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
+        let DueKind::PlanReview { organization_id } = self.0.kind else {
+            return Ok(None);
+        };
+        Ok(ctx
+            .loaders()?
+            .organizations
+            .load_one(organization_id)
+            .await?
+            .map(Organization))
+    }
+    /// For a grant expiry: the service whose grant ends.
+    async fn service_type(&self) -> Option<&str> {
+        match &self.0.kind {
+            DueKind::GrantExpiry { service_type } => Some(service_type),
+            _ => None,
+        }
+    }
+}
+
+/// Items due for `clients`, soonest first, at most 100 (`first` bounded like any page).
+pub async fn due_items(
+    ctx: &Context<'_>,
+    clients: &[Uuid],
+    first: Option<i32>,
+) -> async_graphql::Result<Vec<DueItemObject>> {
+    let limit = match first {
+        None => 100,
+        Some(n) if (0..=100).contains(&n) => n as usize,
+        Some(_) => {
+            return Err(ApiError::bad_input("first", "first must be between 0 and 100.").into());
+        }
+    };
+    let scope = ctx.loaders()?.ctx.scope().await?;
+    let items = crate::service::monitoring::due_items(&ctx.state()?.db, scope, clients).await?;
+    Ok(items.into_iter().take(limit).map(DueItemObject).collect())
+}
+
+/// History filters as GraphQL arguments.
+pub fn filter(
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    kinds: Vec<HistoryKind>,
+) -> timeline::HistoryFilter {
+    timeline::HistoryFilter {
+        from,
+        to,
+        kinds: kinds.into_iter().map(Into::into).collect(),
+    }
+}

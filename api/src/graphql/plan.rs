@@ -1,0 +1,425 @@
+//! Support plans (計画): service-use plans and individual support plans, with their versions.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{support_plan as db, support_plan_version};
+
+use super::{
+    Organization, client::Client, context::ContextExt, ids, scalars::Date, staff::StaffMember,
+};
+use crate::{
+    error::ApiError,
+    service::{
+        self,
+        documents::{DeliveryRecipient, PlanContent, PlanRecord},
+        plans::{self, NewPlan, PlanChange},
+    },
+};
+
+/// Kind of support plan (計画の種類).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::support_plan::PlanKind")]
+pub enum PlanKind {
+    /// Service-use plan (サービス等利用計画), by the consultation specialist.
+    ServiceUsePlan,
+    /// Individual support plan (個別支援計画), by a facility's service manager.
+    IndividualSupportPlan,
+}
+
+/// Plan lifecycle (計画の状態).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::support_plan::PlanStatus")]
+pub enum PlanStatus {
+    /// Being written; visible only to the writing organization (作成中).
+    Draft,
+    /// Proposed to the client and team (案).
+    Proposed,
+    /// In force, after written consent (本案・実施中).
+    Active,
+    /// Replaced by a newer active plan (変更済).
+    Superseded,
+    /// Ended (終了).
+    Ended,
+}
+
+/// A support plan.
+pub struct SupportPlan(pub db::Model);
+
+/// Support plan (計画): a service-use plan or an individual support plan, at its current version.
+#[Object]
+impl SupportPlan {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        ids::encode("SupportPlan", self.0.id)
+    }
+    /// Service-use plan or individual support plan.
+    async fn kind(&self) -> PlanKind {
+        self.0.kind.into()
+    }
+    /// Lifecycle status.
+    async fn status(&self) -> PlanStatus {
+        self.0.status.into()
+    }
+    /// Current version number; pass it back as `expectedVersion`.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// The client.
+    async fn client(&self, ctx: &Context<'_>) -> async_graphql::Result<Client> {
+        Client::load(ctx, self.0.client_id).await
+    }
+    /// The writing organization.
+    async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
+        let org = ctx
+            .loaders()?
+            .organizations
+            .load_one(self.0.organization_id)
+            .await?
+            .ok_or(ApiError::NotFound("Organization"))?;
+        Ok(Organization(org))
+    }
+    /// For an individual plan: the service-use plan it follows (null if none, or not visible).
+    async fn based_on(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<SupportPlan>> {
+        let Some(id) = self.0.based_on_plan_id else {
+            return Ok(None);
+        };
+        Ok(plans::get(ctx.state()?, ctx.viewer()?, id)
+            .await
+            .ok()
+            .map(SupportPlan))
+    }
+    /// The facility's service, for individual plans.
+    async fn service_type(&self) -> Option<&str> {
+        self.0.service_type.as_deref()
+    }
+    /// First day of the plan period (計画期間).
+    async fn period_from(&self) -> Date {
+        Date(self.0.period_from)
+    }
+    /// Last day of the plan period.
+    async fn period_to(&self) -> Option<Date> {
+        self.0.period_to.map(Date)
+    }
+    /// The day the plan came into force.
+    async fn activated_on(&self) -> Option<Date> {
+        self.0.activated_on.map(Date)
+    }
+    /// For an active individual plan: when it must be reviewed (6 months after activation, 3 for
+    /// 就労移行支援 and 自立訓練).
+    async fn review_due_on(&self) -> Option<Date> {
+        plans::review_due(&self.0).map(Date)
+    }
+    /// The plan's text.
+    async fn content(&self) -> PlanContent {
+        plans::content_of(&self.0.content)
+    }
+    /// Explanation, written consent and deliveries (説明・同意・交付).
+    async fn record(&self) -> PlanRecord {
+        plans::record_of(&self.0.record)
+    }
+    /// Every version you may see, oldest first (変更履歴): another organization's drafts stay
+    /// hidden even after the plan is active.
+    async fn versions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SupportPlanVersion>> {
+        let scope = ctx.loaders()?.ctx.scope().await?;
+        let list = plans::versions(&ctx.state()?.db, &[self.0.id]).await?;
+        Ok(list
+            .into_iter()
+            .filter(|v| plans::version_visible(scope, &self.0, v))
+            .map(SupportPlanVersion)
+            .collect())
+    }
+    /// When the current version was written.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// One version of a plan.
+pub struct SupportPlanVersion(pub support_plan_version::Model);
+
+/// A version of a support plan (計画の版), as it stood.
+#[Object]
+impl SupportPlanVersion {
+    /// Opaque global id.
+    async fn id(&self) -> ID {
+        ids::encode("SupportPlanVersion", self.0.id)
+    }
+    /// The plan's global id.
+    async fn plan_id(&self) -> ID {
+        ids::encode("SupportPlan", self.0.plan_id)
+    }
+    /// Version number.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Status at this version.
+    async fn status(&self) -> PlanStatus {
+        self.0.status.into()
+    }
+    /// Plan period start at this version.
+    async fn period_from(&self) -> Date {
+        Date(self.0.period_from)
+    }
+    /// Plan period end at this version.
+    async fn period_to(&self) -> Option<Date> {
+        self.0.period_to.map(Date)
+    }
+    /// The text at this version.
+    async fn content(&self) -> PlanContent {
+        plans::content_of(&self.0.content)
+    }
+    /// Explanation, consent and deliveries at this version.
+    async fn record(&self) -> PlanRecord {
+        plans::record_of(&self.0.record)
+    }
+    /// When this version was written.
+    async fn edited_at(&self) -> DateTime<Utc> {
+        self.0.edited_at
+    }
+    /// Who wrote it.
+    async fn edited_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<StaffMember>> {
+        Ok(ctx
+            .loaders()?
+            .staff_members
+            .load_one(self.0.edited_by_staff_member_id)
+            .await?
+            .map(StaffMember::new))
+    }
+}
+
+/// Input of `createSupportPlan`.
+#[derive(InputObject)]
+pub struct CreateSupportPlanInput {
+    /// The client's global id.
+    pub client_id: ID,
+    /// Which plan: a consultation specialist writes the service-use plan, a facility's service
+    /// manager its individual support plan.
+    pub kind: PlanKind,
+    /// For an individual plan: the service-use plan it follows (default: the client's active one).
+    pub based_on_plan_id: Option<ID>,
+    /// First day of the plan period.
+    pub period_from: Date,
+    /// Last day of the plan period.
+    pub period_to: Option<Date>,
+    /// The plan's text.
+    pub content: PlanContentInput,
+}
+
+pub use crate::service::documents::PlanContent as PlanContentInput;
+
+/// Result of plan mutations.
+#[derive(SimpleObject)]
+pub struct SupportPlanPayload {
+    /// The plan after the change.
+    pub support_plan: SupportPlan,
+}
+
+/// Input of `reviseSupportPlan` (drafts and proposals only).
+#[derive(InputObject)]
+pub struct ReviseSupportPlanInput {
+    /// The plan's global id.
+    pub plan_id: ID,
+    /// The version you are changing.
+    pub expected_version: i32,
+    /// First day of the plan period.
+    pub period_from: Date,
+    /// Last day of the plan period.
+    pub period_to: Option<Date>,
+    /// The whole new text.
+    pub content: PlanContentInput,
+}
+
+/// A lifecycle step of a plan.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum PlanTransition {
+    /// Draft → proposed (案として提示).
+    Propose,
+    /// Proposed → active; needs recorded written consent. Supersedes the previous active plan.
+    Activate,
+    /// Active → ended.
+    End,
+}
+
+/// Input of `transitionSupportPlan`.
+#[derive(InputObject)]
+pub struct TransitionSupportPlanInput {
+    /// The plan's global id.
+    pub plan_id: ID,
+    /// The version you are changing.
+    pub expected_version: i32,
+    /// The step.
+    pub transition: PlanTransition,
+    /// For `ACTIVATE`: the day it comes into force (default: today).
+    pub effective_on: Option<Date>,
+}
+
+/// Input of `recordSupportPlanConsent`: explanation and written consent (説明・同意).
+#[derive(InputObject)]
+pub struct RecordSupportPlanConsentInput {
+    /// The plan's global id.
+    pub plan_id: ID,
+    /// The version you are changing.
+    pub expected_version: i32,
+    /// Date the plan was explained.
+    pub explained_on: Date,
+    /// Who explained it.
+    pub explained_by: String,
+    /// Who signed (the client, or their guardian).
+    pub signed_by: String,
+    /// Date of signature.
+    pub signed_on: Date,
+    /// How, e.g. 署名.
+    pub method: String,
+}
+
+/// Input of `recordSupportPlanDelivery` (交付).
+#[derive(InputObject)]
+pub struct RecordSupportPlanDeliveryInput {
+    /// The plan's global id.
+    pub plan_id: ID,
+    /// The version you are changing.
+    pub expected_version: i32,
+    /// Who received a copy.
+    pub recipient: DeliveryRecipient,
+    /// When.
+    pub delivered_on: Date,
+}
+
+#[derive(Default)]
+pub struct PlanQuery;
+
+#[Object]
+impl PlanQuery {
+    /// One support plan you may see (drafts only by their writers).
+    async fn support_plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The plan's global id.")] id: ID,
+    ) -> async_graphql::Result<SupportPlan> {
+        let uuid = ids::decode("SupportPlan", "id", &id)?;
+        Ok(SupportPlan(
+            plans::get(ctx.state()?, ctx.viewer()?, uuid).await?,
+        ))
+    }
+}
+
+#[derive(Default)]
+pub struct PlanMutation;
+
+#[Object]
+impl PlanMutation {
+    /// Starts a support plan as a draft (計画の作成).
+    async fn create_support_plan(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateSupportPlanInput,
+    ) -> async_graphql::Result<SupportPlanPayload> {
+        let new = NewPlan {
+            client_id: ids::decode("Client", "clientId", &input.client_id)?,
+            kind: input.kind.into(),
+            based_on_plan_id: input
+                .based_on_plan_id
+                .as_ref()
+                .map(|id| ids::decode("SupportPlan", "basedOnPlanId", id))
+                .transpose()?,
+            period_from: input.period_from.0,
+            period_to: input.period_to.map(|d| d.0),
+            content: input.content,
+        };
+        let model = plans::create(ctx.state()?, ctx.viewer()?, new).await?;
+        Ok(SupportPlanPayload {
+            support_plan: SupportPlan(model),
+        })
+    }
+
+    /// Rewrites a draft or proposed plan as a new version.
+    async fn revise_support_plan(
+        &self,
+        ctx: &Context<'_>,
+        input: ReviseSupportPlanInput,
+    ) -> async_graphql::Result<SupportPlanPayload> {
+        let id = ids::decode("SupportPlan", "planId", &input.plan_id)?;
+        let change = PlanChange::Revise {
+            content: Box::new(input.content),
+            period_from: input.period_from.0,
+            period_to: input.period_to.map(|d| d.0),
+        };
+        apply(ctx, id, input.expected_version, change).await
+    }
+
+    /// Moves a plan through its lifecycle: propose, activate (needs written consent), end.
+    async fn transition_support_plan(
+        &self,
+        ctx: &Context<'_>,
+        input: TransitionSupportPlanInput,
+    ) -> async_graphql::Result<SupportPlanPayload> {
+        let id = ids::decode("SupportPlan", "planId", &input.plan_id)?;
+        let change = match input.transition {
+            PlanTransition::Propose => PlanChange::Propose,
+            PlanTransition::Activate => PlanChange::Activate {
+                activated_on: input.effective_on.map(|d| d.0),
+            },
+            PlanTransition::End => PlanChange::End,
+        };
+        apply(ctx, id, input.expected_version, change).await
+    }
+
+    /// Records the explanation and the client's written consent to a proposed plan.
+    async fn record_support_plan_consent(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordSupportPlanConsentInput,
+    ) -> async_graphql::Result<SupportPlanPayload> {
+        let id = ids::decode("SupportPlan", "planId", &input.plan_id)?;
+        let change = PlanChange::RecordConsent {
+            explained_on: input.explained_on.0,
+            explained_by: input.explained_by,
+            signed_by: input.signed_by,
+            signed_on: input.signed_on.0,
+            method: input.method,
+        };
+        apply(ctx, id, input.expected_version, change).await
+    }
+
+    /// Records that a copy was delivered (交付): to the client, and an individual plan to the
+    /// client's consultation office.
+    async fn record_support_plan_delivery(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordSupportPlanDeliveryInput,
+    ) -> async_graphql::Result<SupportPlanPayload> {
+        let id = ids::decode("SupportPlan", "planId", &input.plan_id)?;
+        let change = PlanChange::RecordDelivery {
+            recipient: input.recipient,
+            delivered_on: input.delivered_on.0,
+        };
+        apply(ctx, id, input.expected_version, change).await
+    }
+}
+
+async fn apply(
+    ctx: &Context<'_>,
+    id: uuid::Uuid,
+    expected_version: i32,
+    change: PlanChange,
+) -> async_graphql::Result<SupportPlanPayload> {
+    let model = plans::change(ctx.state()?, ctx.viewer()?, id, expected_version, change).await?;
+    Ok(SupportPlanPayload {
+        support_plan: SupportPlan(model),
+    })
+}
+
+/// Plans of a client as the request's scope sees them.
+pub async fn client_plans(
+    ctx: &Context<'_>,
+    client_id: uuid::Uuid,
+) -> async_graphql::Result<Vec<SupportPlan>> {
+    let scope = ctx.loaders()?.ctx.scope().await?;
+    Ok(
+        service::plans::of_client(&ctx.state()?.db, scope, client_id)
+            .await?
+            .into_iter()
+            .map(SupportPlan)
+            .collect(),
+    )
+}

@@ -1,0 +1,624 @@
+//! Support plans, meetings with three-point briefs, monitoring, schedules and the client
+//! history, end to end through the API.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::{helpers::*, views::client_id};
+
+fn date(days_from_today: i64) -> String {
+    let jst_today = (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive();
+    (jst_today + chrono::Duration::days(days_from_today)).to_string()
+}
+
+const CREATE_PLAN: &str = "mutation($i: CreateSupportPlanInput!) { createSupportPlan(input: $i) { supportPlan { id version status basedOn { id } } } }";
+const TRANSITION: &str = "mutation($i: TransitionSupportPlanInput!) { transitionSupportPlan(input: $i) { supportPlan { id version status activatedOn reviewDueOn } } }";
+const CONSENT: &str = "mutation($i: RecordSupportPlanConsentInput!) { recordSupportPlanConsent(input: $i) { supportPlan { version record { consentSignedBy consentSignedOn explainedBy } } } }";
+const DELIVER: &str = "mutation($i: RecordSupportPlanDeliveryInput!) { recordSupportPlanDelivery(input: $i) { supportPlan { version record { deliveries { recipient deliveredOn } } } } }";
+const PLAN: &str = "query($id: ID!) { supportPlan(id: $id) { id kind status version content { clientWishes familyWishes needs { priority need clientRole } goals { text expressedBy achievement } axis { familyWorries } } versions { version status } } }";
+
+fn plan_input(client: &str, kind: &str) -> Value {
+    json!({ "clientId": client, "kind": kind, "periodFrom": date(0), "periodTo": date(365), "content": {
+        "clientWishes": "「パンを作る仕事をしてみたい」",
+        "familyWishes": "母: 通い続けられるか心配",
+        "overallPolicy": "職業体験を重ね、本人の関心を具体的な仕事につなげる。",
+        "axis": { "clientWishes": "パン作り", "familyWorries": "体力が続くか", "facilityExpertise": "作業分解", "communityResources": "地域のパン工房" },
+        "goals": [{ "text": "週4日通所を続ける", "expressedBy": "CLIENT", "achievement": "NOT_ASSESSED" }],
+        "needs": [{ "priority": 1, "need": "働く体験が少ない", "supportGoal": "パン工房で月2回体験する", "serviceType": "就労継続支援B型", "amount": "週4日", "clientRole": "体験の感想を話す" }],
+        "monitoringPeriodMonths": 3
+    } })
+}
+
+/// Moves a plan from draft to active (propose, consent, activate) and returns its state.
+async fn activate(app: &TestApp, token: &str, plan: &str) -> Value {
+    let p = app
+        .gql(
+            Some(token),
+            TRANSITION,
+            json!({ "i": { "planId": plan, "expectedVersion": 1, "transition": "PROPOSE" } }),
+        )
+        .await;
+    assert_eq!(
+        p["data"]["transitionSupportPlan"]["supportPlan"]["status"], "PROPOSED",
+        "{p}"
+    );
+    let early = app
+        .gql(
+            Some(token),
+            TRANSITION,
+            json!({ "i": { "planId": plan, "expectedVersion": 2, "transition": "ACTIVATE" } }),
+        )
+        .await;
+    assert_error(&early, "BAD_USER_INPUT");
+    let c = app.gql(Some(token), CONSENT, json!({ "i": { "planId": plan, "expectedVersion": 2, "explainedOn": date(0), "explainedBy": "担当", "signedBy": "小川 さくら", "signedOn": date(0), "method": "署名" } })).await;
+    assert_eq!(
+        c["data"]["recordSupportPlanConsent"]["supportPlan"]["record"]["consentSignedBy"],
+        "小川 さくら",
+        "{c}"
+    );
+    let a = app
+        .gql(
+            Some(token),
+            TRANSITION,
+            json!({ "i": { "planId": plan, "expectedVersion": 3, "transition": "ACTIVATE" } }),
+        )
+        .await;
+    assert_eq!(
+        a["data"]["transitionSupportPlan"]["supportPlan"]["status"], "ACTIVE",
+        "{a}"
+    );
+    a["data"]["transitionSupportPlan"]["supportPlan"].clone()
+}
+
+#[tokio::test]
+async fn a_specialist_writes_the_service_use_plan_and_a_manager_an_individual_plan_that_follows_it()
+{
+    let app = TestApp::spawn().await;
+    let (manager, _) = app.login("manager@himawari.example").await;
+    let (staff, _) = app.login("staff@himawari.example").await;
+    let (mirai, _) = app.login("specialist@mirai.example").await;
+    let (aozora, _) = app.login("specialist@aozora.example").await;
+    let ogawa = client_id(&app, &manager, "小川 さくら").await;
+
+    // 小川 さくら has a self-made plan: no consultation office, so no specialist may write one.
+    let denied = app
+        .gql(
+            Some(&mirai),
+            CREATE_PLAN,
+            json!({ "i": plan_input(&ogawa, "SERVICE_USE_PLAN") }),
+        )
+        .await;
+    assert_error(&denied, "NOT_FOUND");
+    // みらい joins as consultation office (ひまわり invites it), with consent for plans.
+    let orgs = app
+        .gql(
+            Some(&manager),
+            "{ organizations(first: 10) { nodes { id name } } }",
+            json!({}),
+        )
+        .await;
+    let org = |name: &str| {
+        orgs["data"]["organizations"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let add = app.gql(Some(&manager), "mutation($c: ID!, $o: ID!) { addCareTeamMember(input: { clientId: $c, organizationId: $o, relationship: CONSULTATION }) { careTeamMember { id } } }",
+        json!({ "c": ogawa, "o": org("みらい相談室") })).await;
+    assert!(add.get("errors").is_none(), "{add}");
+    let consent = app.gql(Some(&manager), "mutation($c: ID!, $d: Date!) { recordSharingConsent(input: { clientId: $c, grantedBy: \"小川 さくら\", signerRelationship: CLIENT, grantedOn: $d, dataCategories: [PLANS, MEETINGS] }) { sharingConsent { id } } }",
+        json!({ "c": ogawa, "d": date(0) })).await;
+    assert!(consent.get("errors").is_none(), "{consent}");
+
+    // Only the client's specialist writes the service-use plan; a facility manager cannot.
+    assert_error(
+        &app.gql(
+            Some(&manager),
+            CREATE_PLAN,
+            json!({ "i": plan_input(&ogawa, "SERVICE_USE_PLAN") }),
+        )
+        .await,
+        "FORBIDDEN",
+    );
+    assert_error(
+        &app.gql(
+            Some(&aozora),
+            CREATE_PLAN,
+            json!({ "i": plan_input(&ogawa, "SERVICE_USE_PLAN") }),
+        )
+        .await,
+        "NOT_FOUND",
+    );
+    let created = app
+        .gql(
+            Some(&mirai),
+            CREATE_PLAN,
+            json!({ "i": plan_input(&ogawa, "SERVICE_USE_PLAN") }),
+        )
+        .await;
+    let sup = created["data"]["createSupportPlan"]["supportPlan"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        created["data"]["createSupportPlan"]["supportPlan"]["status"],
+        "DRAFT"
+    );
+
+    // A draft is internal to the writer.
+    assert_error(
+        &app.gql(Some(&manager), PLAN, json!({ "id": sup })).await,
+        "NOT_FOUND",
+    );
+    let proposed = activate(&app, &mirai, &sup).await;
+    assert_eq!(proposed["version"], 4);
+    // Active and shared under consent: the facility reads it, client's words and family's kept apart.
+    let read = app.gql(Some(&manager), PLAN, json!({ "id": sup })).await;
+    let p = &read["data"]["supportPlan"];
+    assert_eq!(p["status"], "ACTIVE", "{read}");
+    assert_eq!(
+        p["content"]["clientWishes"],
+        "「パンを作る仕事をしてみたい」"
+    );
+    assert_eq!(p["content"]["familyWishes"], "母: 通い続けられるか心配");
+    assert_eq!(
+        p["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["status"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["PROPOSED", "PROPOSED", "ACTIVE"],
+        "the draft stays the writer's"
+    );
+    // Active plans are not rewritten; stale versions conflict.
+    let revise = "mutation($i: ReviseSupportPlanInput!) { reviseSupportPlan(input: $i) { supportPlan { version } } }";
+    let mut input = plan_input(&ogawa, "SERVICE_USE_PLAN");
+    let content = input["content"].take();
+    let stale = app.gql(Some(&mirai), revise, json!({ "i": { "planId": sup, "expectedVersion": 3, "periodFrom": date(0), "content": content } })).await;
+    assert_error(&stale, "CONFLICT");
+    let active = app.gql(Some(&mirai), revise, json!({ "i": { "planId": sup, "expectedVersion": 4, "periodFrom": date(0), "content": content } })).await;
+    assert_error(&active, "CONFLICT");
+
+    // The facility's individual plan follows the active service-use plan automatically.
+    assert_error(
+        &app.gql(
+            Some(&staff),
+            CREATE_PLAN,
+            json!({ "i": plan_input(&ogawa, "INDIVIDUAL_SUPPORT_PLAN") }),
+        )
+        .await,
+        "FORBIDDEN",
+    );
+    let isp = app
+        .gql(
+            Some(&manager),
+            CREATE_PLAN,
+            json!({ "i": plan_input(&ogawa, "INDIVIDUAL_SUPPORT_PLAN") }),
+        )
+        .await;
+    let isp_plan = &isp["data"]["createSupportPlan"]["supportPlan"];
+    assert_eq!(isp_plan["basedOn"]["id"], sup.as_str(), "{isp}");
+    let isp_id = isp_plan["id"].as_str().unwrap().to_owned();
+    let active = activate(&app, &manager, &isp_id).await;
+    // Reviewed at most 6 months after activation (就労継続支援B型).
+    let activated: chrono::NaiveDate = active["activatedOn"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        active["reviewDueOn"].as_str().unwrap(),
+        activated
+            .checked_add_months(chrono::Months::new(6))
+            .unwrap()
+            .to_string()
+    );
+    let delivered = app.gql(Some(&manager), DELIVER, json!({ "i": { "planId": isp_id, "expectedVersion": 4, "recipient": "CONSULTATION_OFFICE", "deliveredOn": date(0) } })).await;
+    assert_eq!(
+        delivered["data"]["recordSupportPlanDelivery"]["supportPlan"]["record"]["deliveries"][0]["recipient"],
+        "CONSULTATION_OFFICE",
+        "{delivered}"
+    );
+    // The consultation office reads the delivered individual plan; a new one supersedes the old.
+    assert_eq!(
+        app.gql(Some(&mirai), PLAN, json!({ "id": isp_id })).await["data"]["supportPlan"]["kind"],
+        "INDIVIDUAL_SUPPORT_PLAN"
+    );
+    let second = app
+        .gql(
+            Some(&manager),
+            CREATE_PLAN,
+            json!({ "i": plan_input(&ogawa, "INDIVIDUAL_SUPPORT_PLAN") }),
+        )
+        .await;
+    let second_id = second["data"]["createSupportPlan"]["supportPlan"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    activate(&app, &manager, &second_id).await;
+    let old = app.gql(Some(&manager), PLAN, json!({ "id": isp_id })).await;
+    assert_eq!(old["data"]["supportPlan"]["status"], "SUPERSEDED", "{old}");
+}
+
+const SCHEDULE: &str = "mutation($i: ScheduleMeetingInput!) { scheduleMeeting(input: $i) { meeting { id version status } } }";
+const BRIEF: &str = "mutation($i: SubmitMeetingBriefInput!) { submitMeetingBrief(input: $i) { brief { id submittedAt } } }";
+const MINUTES: &str = "mutation($i: RecordMeetingMinutesInput!) { recordMeetingMinutes(input: $i) { meeting { status direction previousDirection directionChangeReason } } }";
+const MEETING: &str = "query($id: ID!) { meeting(id: $id) { status briefArrivals { organization { name } submittedAt } briefs { organization { name } content { recentChanges { text observationIds } } } minutes { discussion } } }";
+
+fn brief(observation: Option<&str>) -> Value {
+    let cites: Vec<&str> = observation.into_iter().collect();
+    json!({
+        "recentChanges": [{ "text": "前日予告で大声が減った(この1週間0回)。", "observationIds": cites }],
+        "unstablePoints": [{ "text": "昼食を半分残す日が3日続いた。" }],
+        "focusNextMonth": [{ "text": "食事量を毎日記録する。" }]
+    })
+}
+
+#[tokio::test]
+async fn a_meeting_gathers_briefs_records_minutes_and_keeps_its_direction_honest() {
+    let app = TestApp::spawn().await;
+    let (specialist, _) = app.login("specialist@aozora.example").await;
+    let (himawari, _) = app.login("manager@himawari.example").await;
+    let (himawari_staff, _) = app.login("staff@himawari.example").await;
+    let (komorebi, _) = app.login("manager@komorebi.example").await;
+    let yamada = client_id(&app, &specialist, "山田 太郎").await;
+    let orgs = app
+        .gql(
+            Some(&specialist),
+            "{ organizations(kind: FACILITY) { nodes { id name } } }",
+            json!({}),
+        )
+        .await;
+    let ids: Vec<String> = orgs["data"]["organizations"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_owned())
+        .collect();
+    let when = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
+
+    let bad = app.gql(Some(&specialist), SCHEDULE, json!({ "i": { "clientId": yamada, "kind": "SERVICE_COORDINATION", "scheduledAt": when, "invitedOrganizationIds": ids } })).await;
+    assert_error(&bad, "BAD_USER_INPUT"); // neither a place nor online
+    assert_error(&app.gql(Some(&himawari_staff), SCHEDULE, json!({ "i": { "clientId": yamada, "kind": "CASE_CONFERENCE", "scheduledAt": when, "online": true } })).await, "FORBIDDEN");
+    let m = app.gql(Some(&specialist), SCHEDULE, json!({ "i": { "clientId": yamada, "kind": "SERVICE_COORDINATION", "scheduledAt": when, "place": "相談室", "invitedOrganizationIds": ids, "agenda": "計画の見直し" } })).await;
+    let meeting = m["data"]["scheduleMeeting"]["meeting"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Briefs: three parts required, cited observations must be visible, service managers only.
+    let obs = app
+        .gql(
+            Some(&himawari),
+            "query($c: ID!) { client(id: $c) { observations(first: 1) { nodes { id } } } }",
+            json!({ "c": yamada }),
+        )
+        .await;
+    let cited = obs["data"]["client"]["observations"]["nodes"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let partial = json!({ "recentChanges": [{ "text": "変化" }] });
+    assert_error(
+        &app.gql(
+            Some(&himawari),
+            BRIEF,
+            json!({ "i": { "meetingId": meeting, "content": partial } }),
+        )
+        .await,
+        "BAD_USER_INPUT",
+    );
+    assert_error(
+        &app.gql(
+            Some(&himawari_staff),
+            BRIEF,
+            json!({ "i": { "meetingId": meeting, "content": brief(None) } }),
+        )
+        .await,
+        "FORBIDDEN",
+    );
+    assert_error(
+        &app.gql(
+            Some(&himawari),
+            BRIEF,
+            json!({ "i": { "meetingId": meeting, "content": brief(Some(&yamada)) } }),
+        )
+        .await,
+        "NOT_FOUND",
+    );
+    let b = app
+        .gql(
+            Some(&himawari),
+            BRIEF,
+            json!({ "i": { "meetingId": meeting, "content": brief(Some(&cited)) } }),
+        )
+        .await;
+    assert!(
+        b["data"]["submitMeetingBrief"]["brief"]["submittedAt"].is_string(),
+        "{b}"
+    );
+
+    // The consultation side sees which briefs arrived, and when; こもれび's is still missing.
+    let view = app
+        .gql(Some(&specialist), MEETING, json!({ "id": meeting }))
+        .await;
+    let arrivals = view["data"]["meeting"]["briefArrivals"].as_array().unwrap();
+    assert!(
+        arrivals
+            .iter()
+            .any(|a| a["organization"]["name"] == "ひまわり作業所" && a["submittedAt"].is_string()),
+        "{view}"
+    );
+    assert!(arrivals.iter().any(
+        |a| a["organization"]["name"] == "グループホームこもれび" && a["submittedAt"].is_null()
+    ));
+    assert_eq!(
+        view["data"]["meeting"]["briefs"][0]["content"]["recentChanges"][0]["observationIds"][0],
+        cited.as_str()
+    );
+    // こもれび does not read ひまわり's brief.
+    let other = app
+        .gql(Some(&komorebi), MEETING, json!({ "id": meeting }))
+        .await;
+    assert_eq!(other["data"]["meeting"]["briefs"], json!([]), "{other}");
+
+    // Minutes: the demo's previous meeting set a direction; a different one needs a reason.
+    let minutes = |direction: &str, reason: Value, version: i32| {
+        json!({ "i": { "meetingId": meeting, "expectedVersion": version,
+        "attendance": [{ "affiliation": "本人", "name": "山田 太郎", "attended": true }],
+        "minutes": { "discussion": "前日予告の効果を確認した。", "decisions": [{ "text": "食事量を記録", "ownerOrganizationId": ids[0] }] },
+        "direction": direction, "directionChangeReason": reason } })
+    };
+    let unexplained = app
+        .gql(
+            Some(&specialist),
+            MINUTES,
+            minutes("一人暮らしの準備を始める", Value::Null, 1),
+        )
+        .await;
+    assert_error(&unexplained, "BAD_USER_INPUT");
+    assert_eq!(
+        unexplained["errors"][0]["extensions"]["field"],
+        "directionChangeReason"
+    );
+    assert_error(
+        &app.gql(Some(&himawari), MINUTES, minutes("x", Value::Null, 1))
+            .await,
+        "FORBIDDEN",
+    );
+    let held = app
+        .gql(
+            Some(&specialist),
+            MINUTES,
+            minutes(
+                "一人暮らしの準備を始める",
+                json!("本人が一人暮らしを希望したため"),
+                1,
+            ),
+        )
+        .await;
+    let h = &held["data"]["recordMeetingMinutes"]["meeting"];
+    assert_eq!(h["status"], "HELD", "{held}");
+    assert_eq!(
+        h["previousDirection"],
+        "予定の見通しを持てる支援を両事業所で揃える"
+    );
+    assert_eq!(h["directionChangeReason"], "本人が一人暮らしを希望したため");
+    // Briefs come before the meeting, not after.
+    assert_error(
+        &app.gql(
+            Some(&komorebi),
+            BRIEF,
+            json!({ "i": { "meetingId": meeting, "content": brief(None) } }),
+        )
+        .await,
+        "CONFLICT",
+    );
+}
+
+#[tokio::test]
+async fn monitoring_reports_are_the_specialists_and_move_the_due_date() {
+    let app = TestApp::spawn().await;
+    let (specialist, _) = app.login("specialist@aozora.example").await;
+    let (manager, _) = app.login("manager@himawari.example").await;
+    // A client whose 3-monthly cycle started four months ago: the first monitoring (two months
+    // ago) was missed.
+    let reg = app.gql(Some(&specialist), "mutation { registerClient(input: { displayName: \"試験 花子\", nameKana: \"しけん はなこ\", startDate: \"2020-01-01\" }) { client { id } } }", json!({})).await;
+    let client = reg["data"]["registerClient"]["client"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let cert = "mutation($i: AddRecipientCertificateInput!) { addRecipientCertificate(input: $i) { recipientCertificate { id } } }";
+    let c = app.gql(Some(&specialist), cert, json!({ "i": { "clientId": client, "number": "1300099999", "municipality": "千代田区",
+        "validFrom": date(-120), "validUntil": date(240), "monitoringPeriodMonths": 3, "monitoringStartMonth": date(-120) } })).await;
+    assert!(c.get("errors").is_none(), "{c}");
+    let due = "query($c: ID!) { client(id: $c) { dueItems { kind dueOn overdue } } }";
+    let monitoring = |body: &Value| {
+        body["data"]["client"]["dueItems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["kind"] == "MONITORING")
+            .cloned()
+            .unwrap()
+    };
+    let before = monitoring(
+        &app.gql(Some(&specialist), due, json!({ "c": client }))
+            .await,
+    );
+    assert_eq!(before["overdue"], true, "{before}");
+
+    let report = "mutation($i: RecordMonitoringReportInput!) { recordMonitoringReport(input: $i) { monitoringReport { id outcome content { goalRows { clientImpression achievement } } } } }";
+    let input = json!({ "i": { "clientId": client, "monitoredOn": date(0), "method": "VISIT", "outcome": "CONTINUE", "content": {
+        "overallSituation": "通所は安定。", "changeServiceType": false, "changeAmount": false, "changeWeeklySchedule": false,
+        "goalRows": [{ "goal": "定時に通う", "serviceStatusFromFacility": "5日間定時", "clientImpression": "「たのしい」", "achievement": "ACHIEVED" }] } } });
+    let yamada = client_id(&app, &specialist, "山田 太郎").await;
+    let mut for_yamada = input.clone();
+    for_yamada["i"]["clientId"] = json!(yamada);
+    assert_error(
+        &app.gql(Some(&manager), report, for_yamada).await,
+        "FORBIDDEN",
+    );
+    let r = app.gql(Some(&specialist), report, input).await;
+    assert_eq!(
+        r["data"]["recordMonitoringReport"]["monitoringReport"]["content"]["goalRows"][0]["clientImpression"],
+        "「たのしい」",
+        "{r}"
+    );
+    let after = monitoring(
+        &app.gql(Some(&specialist), due, json!({ "c": client }))
+            .await,
+    );
+    assert_eq!(after["overdue"], false, "{after}");
+    assert!(
+        after["dueOn"].as_str() > before["dueOn"].as_str(),
+        "{before} → {after}"
+    );
+    // The facility reads 山田's reports (consent covers plans), not this client's (not a member).
+    let seen = app
+        .gql(
+            Some(&manager),
+            "query($c: ID!) { client(id: $c) { monitoringReports { outcome } } }",
+            json!({ "c": yamada }),
+        )
+        .await;
+    assert_eq!(
+        seen["data"]["client"]["monitoringReports"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "{seen}"
+    );
+    assert_error(
+        &app.gql(
+            Some(&manager),
+            "query($c: ID!) { client(id: $c) { monitoringReports { outcome } } }",
+            json!({ "c": client }),
+        )
+        .await,
+        "NOT_FOUND",
+    );
+}
+
+/// For every demo account and every client it sees, the history holds exactly the items the
+/// individual fields show.
+#[tokio::test]
+async fn history_returns_the_same_items_as_the_individual_queries_for_every_demo_account() {
+    let app = TestApp::spawn().await;
+    let q = "query($c: ID!, $after: String) { client(id: $c) {
+      observations(first: 100) { nodes { id } }
+      supportPlans { versions { id } }
+      meetings { id briefs { id } }
+      monitoringReports { id }
+      sharingConsents { id revokedOn }
+      history(first: 7, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { kind item {
+        ... on Observation { id } ... on SupportPlanVersion { id } ... on Meeting { id } ... on MeetingBrief { id }
+        ... on MonitoringReport { id } ... on SharingConsent { id } } } } }
+    } }";
+    for email in [
+        "staff@himawari.example",
+        "manager@himawari.example",
+        "staff@komorebi.example",
+        "manager@komorebi.example",
+        "specialist@aozora.example",
+        "specialist@mirai.example",
+    ] {
+        let (token, _) = app.login(email).await;
+        let kind = app
+            .gql(Some(&token), "{ me { organization { kind } } }", json!({}))
+            .await;
+        let list = if kind["data"]["me"]["organization"]["kind"] == "FACILITY" {
+            app.gql(
+                Some(&token),
+                "{ facility { clients { nodes { id } } } }",
+                json!({}),
+            )
+            .await["data"]["facility"]["clients"]["nodes"]
+                .clone()
+        } else {
+            let c = app
+                .gql(
+                    Some(&token),
+                    "{ consultation { caseload { nodes { client { id } } } } }",
+                    json!({}),
+                )
+                .await;
+            Value::Array(
+                c["data"]["consultation"]["caseload"]["nodes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|n| n["client"].clone())
+                    .collect(),
+            )
+        };
+        for client in list.as_array().unwrap() {
+            let id = client["id"].as_str().unwrap();
+            let mut expected = BTreeSet::new();
+            let mut history = BTreeSet::new();
+            let mut after = Value::Null;
+            let mut total = None;
+            loop {
+                let body = app
+                    .gql(Some(&token), q, json!({ "c": id, "after": after }))
+                    .await;
+                assert!(body.get("errors").is_none(), "{email}: {body}");
+                let c = &body["data"]["client"];
+                if expected.is_empty() {
+                    let ids = |v: &Value| {
+                        v.as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|n| n["id"].as_str().unwrap().to_owned())
+                            .collect::<Vec<_>>()
+                    };
+                    expected.extend(
+                        ids(&c["observations"]["nodes"])
+                            .into_iter()
+                            .map(|i| ("OBSERVATION", i)),
+                    );
+                    for p in c["supportPlans"].as_array().unwrap() {
+                        expected
+                            .extend(ids(&p["versions"]).into_iter().map(|i| ("PLAN_VERSION", i)));
+                    }
+                    for m in c["meetings"].as_array().unwrap() {
+                        expected.insert(("MEETING", m["id"].as_str().unwrap().to_owned()));
+                        expected.extend(ids(&m["briefs"]).into_iter().map(|i| ("BRIEF", i)));
+                    }
+                    expected.extend(
+                        ids(&c["monitoringReports"])
+                            .into_iter()
+                            .map(|i| ("MONITORING_REPORT", i)),
+                    );
+                    for s in c["sharingConsents"].as_array().unwrap() {
+                        expected.insert(("CONSENT_GRANTED", s["id"].as_str().unwrap().to_owned()));
+                        if !s["revokedOn"].is_null() {
+                            expected
+                                .insert(("CONSENT_REVOKED", s["id"].as_str().unwrap().to_owned()));
+                        }
+                    }
+                }
+                total.get_or_insert(c["history"]["totalCount"].as_u64().unwrap());
+                for e in c["history"]["edges"].as_array().unwrap() {
+                    let kind = e["node"]["kind"].as_str().unwrap();
+                    let kind: &'static str = Box::leak(kind.to_owned().into_boxed_str());
+                    assert!(
+                        history
+                            .insert((kind, e["node"]["item"]["id"].as_str().unwrap().to_owned())),
+                        "{email}: duplicate in history"
+                    );
+                }
+                if c["history"]["pageInfo"]["hasNextPage"] != true {
+                    break;
+                }
+                after = c["history"]["pageInfo"]["endCursor"].clone();
+            }
+            assert_eq!(history, expected, "{email} / {id}");
+            assert_eq!(total, Some(history.len() as u64), "{email} / {id}");
+        }
+    }
+}
