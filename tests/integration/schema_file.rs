@@ -102,3 +102,41 @@ fn every_type_field_argument_and_value_has_a_description() {
         "undocumented in schema.graphql: {missing:?}"
     );
 }
+
+/// Every GraphQL example in the README parses and validates against the schema (each named
+/// operation runs without data: any error must come from a resolver, never from validation).
+#[tokio::test]
+async fn every_readme_example_operation_is_valid() {
+    use async_graphql::parser::parse_query;
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let schema = kakehashi::graphql::build_schema(&kakehashi::Config::default());
+    let mut checked = 0;
+    for block in readme.split("```graphql\n").skip(1) {
+        let block = block.split("```").next().unwrap();
+        let doc = parse_query(block)
+            .unwrap_or_else(|e| panic!("README example does not parse: {e}\n{block}"));
+        let names: Vec<Option<String>> = doc
+            .operations
+            .iter()
+            .map(|(n, _)| n.map(|n| n.to_string()))
+            .collect();
+        for name in names {
+            let mut request = async_graphql::Request::new(block);
+            if let Some(n) = &name {
+                request = request.operation_name(n);
+            }
+            let response = schema.execute(request).await;
+            for e in &response.errors {
+                assert!(
+                    !e.path.is_empty(),
+                    "README operation {name:?} is invalid: {}\n{block}",
+                    e.message
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "only {checked} README operations found");
+}
