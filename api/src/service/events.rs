@@ -73,6 +73,34 @@ pub async fn record_change(
     Ok(())
 }
 
+/// Records reads of several clients' records in one statement (list pages).
+pub async fn record_reads(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    operation: &str,
+    reads: Vec<(Uuid, Vec<Uuid>)>,
+) -> ApiResult<()> {
+    if reads.is_empty() {
+        return Ok(());
+    }
+    let now = super::now();
+    let rows = reads
+        .into_iter()
+        .map(|(client, ids)| audit_event::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            occurred_at: Set(now),
+            staff_member_id: Set(viewer.staff_member_id),
+            organization_id: Set(viewer.organization_id),
+            operation: Set(operation.to_owned()),
+            client_id: Set(Some(client)),
+            record_ids: Set(serde_json::json!(ids)),
+        });
+    audit_event::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
 /// Records that the viewer read a client's records (`operation` like `READ_OBSERVATIONS`).
 pub async fn record_read(
     db: &impl ConnectionTrait,

@@ -424,8 +424,8 @@ fn filter_condition(scope: &Scope, f: &ObservationFilter) -> Condition {
     c
 }
 
-/// One audit entry per client whose records were read.
-async fn audit_reads(
+/// One audit entry per client whose records were read, all in one statement.
+pub async fn audit_reads(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
     items: &[observation::Model],
@@ -434,10 +434,13 @@ async fn audit_reads(
     for o in items {
         by_client.entry(o.client_id).or_default().push(o.id);
     }
-    for (client, ids) in by_client {
-        events::record_read(db, viewer, "READ_OBSERVATIONS", Some(client), &ids).await?;
-    }
-    Ok(())
+    events::record_reads(
+        db,
+        viewer,
+        "READ_OBSERVATIONS",
+        by_client.into_iter().collect(),
+    )
+    .await
 }
 
 /// The newest `limit` visible, current observations of each client, in one statement (a window
