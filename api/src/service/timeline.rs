@@ -194,21 +194,14 @@ pub async fn history(
         .await?;
     let mut q = timeline_entry::Entity::find().filter(base);
     if let Some(c) = after {
+        // A row-value comparison, which both SQLite and PostgreSQL answer from the
+        // (client_id, occurred_at, record_id) index without walking the newer rows: deep pages
+        // cost the same as the first.
+        use sea_orm::sea_query::{Expr, ExprTrait};
         let (t, id, kind) = parse_cursor(c)?;
         q = q.filter(
-            Condition::any()
-                .add(T::OccurredAt.lt(t))
-                .add(
-                    Condition::all()
-                        .add(T::OccurredAt.eq(t))
-                        .add(T::RecordId.lt(id)),
-                )
-                .add(
-                    Condition::all()
-                        .add(T::OccurredAt.eq(t))
-                        .add(T::RecordId.eq(id))
-                        .add(T::Kind.lt(kind)),
-                ),
+            Expr::tuple([Expr::col(T::OccurredAt), Expr::col(T::RecordId), Expr::col(T::Kind)])
+                .lt(Expr::tuple([Expr::val(t), Expr::val(id), Expr::val(kind)])),
         );
     }
     let mut rows = q
