@@ -12,6 +12,7 @@ mod helpers;
 mod auth_sessions;
 mod cli_bootstrap;
 mod http_conformance;
+mod permissions;
 mod plans_meetings;
 mod schema_file;
 mod staff_accounts;

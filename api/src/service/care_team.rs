@@ -185,14 +185,12 @@ pub async fn of_clients(
     db: &impl ConnectionTrait,
     clients: &[Uuid],
 ) -> ApiResult<HashMap<Uuid, Vec<care_team_membership::Model>>> {
-    let mut out: HashMap<Uuid, Vec<care_team_membership::Model>> = HashMap::new();
-    for m in care_team_membership::Entity::find()
-        .filter(care_team_membership::Column::ClientId.is_in(clients.iter().copied()))
-        .order_by_asc(care_team_membership::Column::Id)
-        .all(db)
-        .await?
-    {
-        out.entry(m.client_id).or_default().push(m);
-    }
-    Ok(out)
+    Ok(super::group_by(
+        care_team_membership::Entity::find()
+            .filter(care_team_membership::Column::ClientId.is_in(clients.iter().copied()))
+            .order_by_asc(care_team_membership::Column::Id)
+            .all(db)
+            .await?,
+        |r| r.client_id,
+    ))
 }

@@ -409,15 +409,13 @@ pub async fn certificates(
     db: &impl ConnectionTrait,
     clients: &[Uuid],
 ) -> ApiResult<HashMap<Uuid, Vec<recipient_certificate::Model>>> {
-    let mut out: HashMap<Uuid, Vec<recipient_certificate::Model>> = HashMap::new();
-    for c in recipient_certificate::Entity::find()
-        .filter(recipient_certificate::Column::ClientId.is_in(clients.iter().copied()))
-        .all(db)
-        .await?
-    {
-        out.entry(c.client_id).or_default().push(c);
-    }
-    Ok(out)
+    Ok(super::group_by(
+        recipient_certificate::Entity::find()
+            .filter(recipient_certificate::Column::ClientId.is_in(clients.iter().copied()))
+            .all(db)
+            .await?,
+        |r| r.client_id,
+    ))
 }
 
 use chrono::Datelike;

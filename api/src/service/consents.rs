@@ -219,14 +219,12 @@ pub async fn of_clients(
     db: &impl ConnectionTrait,
     clients: &[Uuid],
 ) -> ApiResult<HashMap<Uuid, Vec<sharing_consent::Model>>> {
-    let mut out: HashMap<Uuid, Vec<sharing_consent::Model>> = HashMap::new();
-    for c in sharing_consent::Entity::find()
-        .filter(sharing_consent::Column::ClientId.is_in(clients.iter().copied()))
-        .order_by_asc(sharing_consent::Column::Id)
-        .all(db)
-        .await?
-    {
-        out.entry(c.client_id).or_default().push(c);
-    }
-    Ok(out)
+    Ok(super::group_by(
+        sharing_consent::Entity::find()
+            .filter(sharing_consent::Column::ClientId.is_in(clients.iter().copied()))
+            .order_by_asc(sharing_consent::Column::Id)
+            .all(db)
+            .await?,
+        |r| r.client_id,
+    ))
 }

@@ -536,16 +536,14 @@ pub async fn briefs(
     db: &impl ConnectionTrait,
     meeting_ids: &[Uuid],
 ) -> ApiResult<HashMap<Uuid, Vec<meeting_brief::Model>>> {
-    let mut out: HashMap<Uuid, Vec<meeting_brief::Model>> = HashMap::new();
-    for b in meeting_brief::Entity::find()
-        .filter(meeting_brief::Column::MeetingId.is_in(meeting_ids.iter().copied()))
-        .order_by_asc(meeting_brief::Column::Id)
-        .all(db)
-        .await?
-    {
-        out.entry(b.meeting_id).or_default().push(b);
-    }
-    Ok(out)
+    Ok(super::group_by(
+        meeting_brief::Entity::find()
+            .filter(meeting_brief::Column::MeetingId.is_in(meeting_ids.iter().copied()))
+            .order_by_asc(meeting_brief::Column::Id)
+            .all(db)
+            .await?,
+        |r| r.meeting_id,
+    ))
 }
 
 /// Upcoming scheduled meetings of clients the viewer serves today, soonest first.

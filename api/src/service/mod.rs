@@ -54,6 +54,18 @@ pub fn required_text(
     Ok(trimmed.to_owned())
 }
 
+/// Groups rows by a key (per-client lists for DataLoaders), keeping their order.
+pub fn group_by<M>(
+    rows: Vec<M>,
+    key: impl Fn(&M) -> uuid::Uuid,
+) -> std::collections::HashMap<uuid::Uuid, Vec<M>> {
+    let mut out: std::collections::HashMap<uuid::Uuid, Vec<M>> = std::collections::HashMap::new();
+    for row in rows {
+        out.entry(key(&row)).or_default().push(row);
+    }
+    out
+}
+
 /// `true` when a database error is a uniqueness violation (same check on both backends).
 pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
     matches!(

@@ -595,16 +595,14 @@ pub async fn versions(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
 ) -> ApiResult<HashMap<Uuid, Vec<observation_version::Model>>> {
-    let mut out: HashMap<Uuid, Vec<observation_version::Model>> = HashMap::new();
-    for v in observation_version::Entity::find()
-        .filter(observation_version::Column::ObservationId.is_in(ids.iter().copied()))
-        .order_by_asc(observation_version::Column::Version)
-        .all(db)
-        .await?
-    {
-        out.entry(v.observation_id).or_default().push(v);
-    }
-    Ok(out)
+    Ok(super::group_by(
+        observation_version::Entity::find()
+            .filter(observation_version::Column::ObservationId.is_in(ids.iter().copied()))
+            .order_by_asc(observation_version::Column::Version)
+            .all(db)
+            .await?,
+        |r| r.observation_id,
+    ))
 }
 
 /// Clients among `clients` with a visible, current observation of `category` that happened

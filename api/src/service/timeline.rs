@@ -200,8 +200,12 @@ pub async fn history(
         use sea_orm::sea_query::{Expr, ExprTrait};
         let (t, id, kind) = parse_cursor(c)?;
         q = q.filter(
-            Expr::tuple([Expr::col(T::OccurredAt), Expr::col(T::RecordId), Expr::col(T::Kind)])
-                .lt(Expr::tuple([Expr::val(t), Expr::val(id), Expr::val(kind)])),
+            Expr::tuple([
+                Expr::col(T::OccurredAt),
+                Expr::col(T::RecordId),
+                Expr::col(T::Kind),
+            ])
+            .lt(Expr::tuple([Expr::val(t), Expr::val(id), Expr::val(kind)])),
         );
     }
     let mut rows = q
