@@ -109,16 +109,15 @@ fn text(v: &Value, pointer: &str) -> String {
 
 /// Ids of a list of nodes (or of caseload entries' clients).
 fn ids(list: &Value) -> BTreeSet<String> {
-    let list = list
-        .as_array()
-        .unwrap_or_else(|| panic!("not a list: {list}"));
     let id = |n: &Value| {
-        n["id"]
-            .as_str()
-            .or(n["client"]["id"].as_str())
-            .map(str::to_owned)
+        let pointer = if n["id"].is_string() {
+            "/id"
+        } else {
+            "/client/id"
+        };
+        text(n, pointer)
     };
-    list.iter().map(|n| id(n).unwrap()).collect()
+    list.as_array().unwrap().iter().map(id).collect()
 }
 
 fn content(fact: &str, category: &str, visibility: &str) -> Value {
@@ -156,13 +155,14 @@ impl World {
     async fn expect(&self, row: &str, who: &str, want: Want, query: &str, vars: Value) -> Value {
         let body = self.app.gql(Some(&self.tokens[who]), query, vars).await;
         let got = error_code(&body);
-        assert_eq!(
-            got,
-            want.err(),
-            "[{row}] {who}: expected {want:?}, got {body}"
-        );
+        assert_eq!(got, want.err(), "[{row}] {who}: {body}");
         assert_no_internals(&body);
         body
+    }
+
+    async fn ok(&self, who: &str, query: &str, vars: Value) -> Value {
+        self.expect("expected to succeed", who, OK, query, vars)
+            .await
     }
 
     /// Runs a table of operations in order.
@@ -177,9 +177,7 @@ impl World {
         let i = json!({ "displayName": name, "nameKana": "てすと", "birthDate": "1990-04-01",
             "supportCategory": 3, "wishes": "「ひとりで電車に乗りたい」", "familyContacts": contacts,
             "startDate": start.map(|d| d.to_string()) });
-        let body = self
-            .expect("register", who, OK, REGISTER, json!({ "i": i }))
-            .await;
+        let body = self.ok(who, REGISTER, json!({ "i": i })).await;
         text(&body, "/data/registerClient/client/id")
     }
 
@@ -197,7 +195,7 @@ impl World {
     /// Adds an organization to the care team; returns the membership id.
     async fn add(&self, who: &str, client: &str, org: &str, start: Option<NaiveDate>) -> String {
         let vars = self.add_input(client, org, start);
-        let body = self.expect("add member", who, OK, ADD, vars).await;
+        let body = self.ok(who, ADD, vars).await;
         text(&body, "/data/addCareTeamMember/careTeamMember/id")
     }
 
@@ -211,7 +209,7 @@ impl World {
 
     async fn consent(&self, who: &str, c: &str, data: &[&str], to: Option<&[&str]>) -> String {
         let vars = self.consent_input(c, data, to);
-        let body = self.expect("consent", who, OK, CONSENT, vars).await;
+        let body = self.ok(who, CONSENT, vars).await;
         text(&body, "/data/recordSharingConsent/sharingConsent/id")
     }
 
@@ -241,6 +239,7 @@ impl World {
         let mut totals = BTreeMap::new();
         for &(who, sees, profile) in rows {
             let row = format!("{phase} / {who}");
+            let exists = found(sees.is_some());
             let labels = sees.unwrap_or_default();
             let pick = |shared_only: bool| -> BTreeSet<String> {
                 let own = |l: &str| l.starts_with(letter(who));
@@ -252,11 +251,12 @@ impl World {
 
             // The root field, the client's own connection and its profile fields.
             let vars = json!({ "id": client });
-            let body = self.expect(&row, who, found(sees.is_some()), CLIENT, vars).await;
+            let body = self.expect(&row, who, exists, CLIENT, vars).await;
             let c = &body["data"]["client"];
             let current = sees.is_some() && c["viewerMembership"] != "FORMER";
             if sees.is_some() {
-                assert_list(&c["observations"], &want, &format!("{row}: client.observations"));
+                let what = format!("{row}: client.observations");
+                assert_list(&c["observations"], &want, &what);
                 assert_eq!(c["profileVisible"], profile, "[{row}] profileVisible");
                 for f in ["birthDate", "supportCategory", "wishes"] {
                     assert_eq!(!c[f].is_null(), profile, "[{row}] {f}: {c}");
@@ -268,13 +268,14 @@ impl World {
             // node(id) of the client and of each observation.
             let vars = json!({ "id": client });
             let node_row = format!("{row} / node(client)");
-            self.expect(&node_row, who, found(sees.is_some()), NODE, vars).await;
+            self.expect(&node_row, who, exists, NODE, vars).await;
             for (label, id) in obs {
-                let (node_row, want) = (format!("{row} / node({label})"), found(labels.contains(label)));
-                self.expect(&node_row, who, want, NODE, json!({ "id": id })).await;
+                let (node_row, vars) = (format!("{row} / node({label})"), json!({ "id": id }));
+                let want = found(labels.contains(label));
+                self.expect(&node_row, who, want, NODE, vars).await;
             }
             // The view of the viewer's organization kind: its client list and observation list.
-            let (mut body, keys, in_view) = if is_office(who) {
+            let (view, keys, in_view) = if is_office(who) {
                 let mut body = self.expect(&row, who, OK, CONSULTATION, json!({})).await;
                 let view = &body["data"]["consultation"];
                 let entries = view["caseload"]["nodes"].as_array().unwrap();
@@ -283,9 +284,9 @@ impl World {
                     assert_eq!(count, &json!(shared.len()), "[{row}] caseload count");
                 }
                 let vars = json!({ "c": client });
-                let of = self.expect(&row, who, found(sees.is_some()), SHARED_OF, vars).await;
+                let of = self.expect(&row, who, exists, SHARED_OF, vars).await;
                 if sees.is_some() {
-                    let want = current.then(|| shared.clone()).unwrap_or_default();
+                    let want = if current { shared.clone() } else { none() };
                     let list = &of["data"]["consultation"]["sharedObservations"];
                     assert_list(list, &want, &format!("{row}: sharedObservations(clientId)"));
                 }
@@ -296,20 +297,25 @@ impl World {
                 let view = body["data"]["facility"].take();
                 (view, ("clients", "recentObservations"), want)
             };
-            let (list, items) = (&body[keys.0], &body[keys.1]);
+            let (list, items) = (&view[keys.0], &view[keys.1]);
             let listed = ids(&list["nodes"]).contains(client);
             assert_eq!(listed, current, "[{row}] client listed in {}", keys.0);
-            let seen = ids(&items["nodes"]).intersection(&fixture).cloned().collect();
-            let expected = current.then_some(in_view).unwrap_or_default();
+            let seen: BTreeSet<String> = ids(&items["nodes"])
+                .intersection(&fixture)
+                .cloned()
+                .collect();
+            let expected = if current { in_view } else { none() };
             assert_eq!(seen, expected, "[{row}] observations in {}", keys.1);
             let total = |v: &Value| v["totalCount"].as_i64().unwrap();
             let count = i64::try_from(expected.len()).unwrap();
             totals.insert(who, (total(list) - i64::from(listed), total(items) - count));
-            body = Value::Null;
-            drop(body);
         }
         totals
     }
+}
+
+fn none() -> BTreeSet<String> {
+    BTreeSet::new()
 }
 
 /// Success when `yes`, otherwise `NOT_FOUND`.
@@ -337,40 +343,26 @@ fn assert_same_totals(a: &BTreeMap<&str, (i64, i64)>, b: &BTreeMap<&str, (i64, i
 async fn a_client_exists_only_for_its_care_team_on_every_read_path() {
     let w = World::new().await;
     // One client known to one organization each: two facilities and a consultation office.
-    let x = w.register(HM, "越境テスト ひまわり", None).await;
-    let y = w.register(KM, "越境テスト こもれび", None).await;
-    let z = w.register(AS, "越境テスト あおぞら", None).await;
-    let fixtures = [
-        (
-            &x,
-            w.records(&x, &[(HS, "H_CARE_TEAM", "ROUTINE", "CARE_TEAM")])
-                .await,
-        ),
-        (
-            &y,
-            w.records(&y, &[(KS, "K_CARE_TEAM", "ROUTINE", "CARE_TEAM")])
-                .await,
-        ),
-        (
-            &z,
-            w.records(&z, &[(AS, "A_CARE_TEAM", "ROUTINE", "CARE_TEAM")])
-                .await,
-        ),
-    ];
+    let mut fixtures = Vec::new();
+    #[rustfmt::skip]
+    let owners = [(HM, HS, "越境テスト ひまわり", "H_CARE_TEAM"), (KM, KS, "越境テスト こもれび", "K_CARE_TEAM"),
+        (AS, AS, "越境テスト あおぞら", "A_CARE_TEAM")];
+    for (coordinator, writer, name, label) in owners {
+        let c = w.register(coordinator, name, None).await;
+        let obs = [(writer, label, "ROUTINE", "CARE_TEAM")];
+        let obs = w.records(&c, &obs).await;
+        fixtures.push((c, obs));
+    }
     for (client, obs) in &fixtures {
         let labels = [obs[0].0];
         let owner = labels[0].chars().next().unwrap();
-        let row = |who: &'static str| {
-            (
-                who,
-                (letter(who) == owner).then_some(&labels[..]),
-                letter(who) == owner,
-            )
-        };
-        let rows = [HS, HM, KS, KM, AS, AA, MS].map(row);
-        w.check_reads(&format!("only {owner}"), client, obs, &rows)
-            .await;
+        let own = |who: &str| letter(who) == owner;
+        let rows = [HS, HM, KS, KM, AS, AA, MS]
+            .map(|who| (who, own(who).then_some(&labels[..]), own(who)));
+        let phase = format!("only {owner}");
+        w.check_reads(&phase, client, obs, &rows).await;
     }
+    let [x, y, z] = [0, 1, 2].map(|i| fixtures[i].0.clone());
     // Writes through a client id you cannot see are NOT_FOUND as well.
     let note = content("9時に来所した。", "ROUTINE", "CARE_TEAM");
     let record = |c: &str| json!({ "i": { "clientId": c, "content": note } });
@@ -488,13 +480,9 @@ async fn a_former_member_keeps_only_its_own_records() {
         (AS, Some(&["A_CARE_TEAM"][..]), false), (MS, None, false)];
     assert_same_totals(&w.check_reads("former", &c, &obs, &former).await, &before);
     for who in [KS, AS] {
-        let body = w
-            .expect("former", who, OK, CLIENT, json!({ "id": c }))
-            .await;
-        assert_eq!(
-            body["data"]["client"]["viewerMembership"], "FORMER",
-            "{who}: {body}"
-        );
+        let body = w.ok(who, CLIENT, json!({ "id": c })).await;
+        let membership = &body["data"]["client"]["viewerMembership"];
+        assert_eq!(membership, "FORMER", "{who}: {body}");
     }
 
     let note = content("9時に来所した。", "ROUTINE", "CARE_TEAM");
@@ -526,10 +514,8 @@ async fn escalation_through_mutation_input_is_refused() {
     let aozora = w.add(HM, &d, AOZORA, None).await;
     let consent = w.consent(HM, &d, &["OBSERVATIONS"], None).await;
     let e = w.register(KM, "権限テスト こもれび", None).await;
-    let ke = &w
-        .records(&e, &[(KS, "K_CARE_TEAM", "ROUTINE", "CARE_TEAM")])
-        .await[0]
-        .1;
+    let ke = w.records(&e, &[(KS, "K_CARE_TEAM", "ROUTINE", "CARE_TEAM")]);
+    let ke = &ke.await[0].1;
     #[rustfmt::skip]
     let obs = w.records(&d, &[
         (HS, "H_CARE_TEAM",  "ROUTINE", "CARE_TEAM"),
@@ -583,6 +569,8 @@ async fn escalation_through_mutation_input_is_refused() {
         ("specialist amends a facility's",    AS, FORBIDDEN, AMEND,    amend(hd, 1)),
         ("specialist marks it in error",      AS, FORBIDDEN, MARK,     mark(hd, 1)),
         ("other facility amends a shared",    KS, FORBIDDEN, AMEND,    amend(hd, 1)),
+        ("other facility's manager amends",   KM, FORBIDDEN, AMEND,    amend(hd, 1)),
+        ("office admin marks it in error",    AA, FORBIDDEN, MARK,     mark(hd, 1)),
         ("specialist amends an INTERNAL",     AS, NOT_FOUND, AMEND,    amend(internal, 1)),
         ("manager amends another's unseen",   HM, NOT_FOUND, AMEND,    amend(ke, 1)),
         ("staff amends a colleague's",        HS, FORBIDDEN, AMEND,    amend(by_manager, 1)),
@@ -605,22 +593,18 @@ async fn escalation_through_mutation_input_is_refused() {
 
     // The refused writes changed nothing.
     let q = "query($id: ID!) { node(id: $id) { ... on Observation { version status } } }";
-    let body = w
-        .expect("final state", HS, OK, q, json!({ "id": hd }))
-        .await;
+    let body = w.ok(HS, q, json!({ "id": hd })).await;
     let expected = json!({ "version": 4, "status": "ENTERED_IN_ERROR" });
     assert_eq!(body["data"]["node"], expected, "{body}");
     let q = "query($id: ID!) { client(id: $id) {
       careTeam { organization { name } } observations { totalCount } } }";
-    let body = w.expect("final state", HM, OK, q, json!({ "id": d })).await;
+    let body = w.ok(HM, q, json!({ "id": d })).await;
     let team = body["data"]["client"]["careTeam"].as_array().unwrap();
     let team: Vec<String> = team.iter().map(|m| text(m, "/organization/name")).collect();
     assert_eq!(team, [HIMAWARI, AOZORA, KOMOREBI], "{body}");
-    let body = w.expect("final state", KM, OK, q, json!({ "id": e })).await;
-    assert_eq!(
-        body["data"]["client"]["observations"]["totalCount"], 1,
-        "{body}"
-    );
+    let body = w.ok(KM, q, json!({ "id": e })).await;
+    let count = &body["data"]["client"]["observations"]["totalCount"];
+    assert_eq!(count, 1, "{body}");
 }
 
 #[tokio::test]
@@ -651,10 +635,8 @@ async fn safeguarding_reaches_the_current_consultation_office_without_consent() 
     #[rustfmt::skip]
     let rows = [(HS, Some(&all[..]), true), (KS, Some(&[][..]), false), (AS, Some(&[][..]), false),
         (MS, Some(reach), false)];
-    assert_same_totals(
-        &w.check_reads("office changed", &c, &obs, &rows).await,
-        &base,
-    );
+    let after = w.check_reads("office changed", &c, &obs, &rows).await;
+    assert_same_totals(&after, &base);
 }
 
 #[tokio::test]
@@ -692,38 +674,25 @@ async fn views_audit_log_and_access_history_check_the_role() {
     for (admin, own, other) in [(HA, HS, AS), (AA, AS, HS)] {
         let body = w.expect("audit log", admin, OK, AUDIT, json!({})).await;
         let nodes = body["data"]["auditLog"]["nodes"].as_array().unwrap();
+        let on_client = |n: &&Value| n["clientId"] == c.as_str();
         let by = |who: &str| {
             nodes
                 .iter()
-                .any(|n| n["staffMember"]["email"] == who && n["clientId"] == c.as_str())
+                .filter(on_client)
+                .any(|n| n["staffMember"]["email"] == who)
         };
-        assert!(
-            by(own),
-            "{admin}: {own}'s read of the client is missing: {body}"
-        );
+        assert!(by(own), "{admin}: {own}'s read is missing: {body}");
         assert!(!by(other), "{admin} sees {other}'s actions: {body}");
-        let domain = admin.split('@').nth(1).unwrap();
         let email = |n: &Value| n["staffMember"]["email"].as_str().map(str::to_owned);
+        let domain = admin.split('@').nth(1).unwrap();
         let foreign = nodes.iter().filter_map(email).any(|e| !e.ends_with(domain));
-        assert!(
-            !foreign,
-            "{admin} sees another organization's staff: {body}"
-        );
+        assert!(!foreign, "{admin} sees other organizations' staff: {body}");
     }
     // The access history shows every organization's access to the client.
-    let body = w
-        .expect("access history", HA, OK, HISTORY, json!({ "c": c }))
-        .await;
-    let nodes = body["data"]["client"]["accessHistory"]["nodes"]
-        .as_array()
-        .unwrap();
-    let orgs: BTreeSet<String> = nodes
-        .iter()
-        .map(|n| text(n, "/organization/name"))
-        .collect();
-    assert_eq!(
-        orgs,
-        BTreeSet::from([HIMAWARI.into(), AOZORA.into()]),
-        "{body}"
-    );
+    let body = w.ok(HA, HISTORY, json!({ "c": c })).await;
+    let nodes = body["data"]["client"]["accessHistory"]["nodes"].as_array();
+    let org = |n: &Value| text(n, "/organization/name");
+    let orgs: BTreeSet<String> = nodes.unwrap().iter().map(org).collect();
+    let expected = BTreeSet::from([HIMAWARI.to_owned(), AOZORA.to_owned()]);
+    assert_eq!(orgs, expected, "{body}");
 }

@@ -629,65 +629,231 @@ async fn history_returns_the_same_items_as_the_individual_queries_for_every_demo
 async fn plan_and_meeting_permission_table() {
     let app = TestApp::spawn().await;
     let mut tokens = std::collections::HashMap::new();
-    for email in ["staff@himawari.example", "manager@himawari.example", "manager@komorebi.example", "specialist@aozora.example", "specialist@mirai.example", "admin@aozora.example"] {
+    for email in [
+        "staff@himawari.example",
+        "manager@himawari.example",
+        "manager@komorebi.example",
+        "specialist@aozora.example",
+        "specialist@mirai.example",
+        "admin@aozora.example",
+    ] {
         tokens.insert(email, app.login(email).await.0);
     }
     let specialist = &tokens["specialist@aozora.example"];
     let yamada = client_id(&app, specialist, "山田 太郎").await;
     let mori = client_id(&app, specialist, "森 陽介").await;
     let plans = app.gql(Some(specialist), "query($c: ID!) { client(id: $c) { supportPlans { id kind organization { name } } meetings { id status } } }", json!({ "c": yamada })).await;
-    let plan_of = |org: &str| plans["data"]["client"]["supportPlans"].as_array().unwrap().iter().find(|p| p["organization"]["name"] == org).unwrap()["id"].as_str().unwrap().to_owned();
+    let plan_of = |org: &str| {
+        plans["data"]["client"]["supportPlans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["organization"]["name"] == org)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
     let sup = plan_of("あおぞら相談支援センター");
     let himawari_isp = plan_of("ひまわり作業所");
-    let held = plans["data"]["client"]["meetings"].as_array().unwrap().iter().find(|m| m["status"] == "HELD").unwrap()["id"].as_str().unwrap().to_owned();
+    let held = plans["data"]["client"]["meetings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["status"] == "HELD")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let read_plan = "query($id: ID!) { supportPlan(id: $id) { id } }";
     let minutes_of = "query($id: ID!) { meeting(id: $id) { minutes { discussion } direction } }";
     let schedule = |client: &str| json!({ "i": { "clientId": client, "kind": "CASE_CONFERENCE", "scheduledAt": (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339(), "online": true } });
     let plan_for = |client: &str, kind: &str| json!({ "i": plan_input(client, kind) });
-    let report = |client: &str| json!({ "i": { "clientId": client, "monitoredOn": date(0), "method": "PHONE", "outcome": "CONTINUE",
-        "content": { "overallSituation": "電話で確認", "changeServiceType": false, "changeAmount": false, "changeWeeklySchedule": false } } });
+    let report = |client: &str| {
+        json!({ "i": { "clientId": client, "monitoredOn": date(0), "method": "PHONE", "outcome": "CONTINUE",
+        "content": { "overallSituation": "電話で確認", "changeServiceType": false, "changeAmount": false, "changeWeeklySchedule": false } } })
+    };
     let record_report = "mutation($i: RecordMonitoringReportInput!) { recordMonitoringReport(input: $i) { monitoringReport { id } } }";
 
     // (account, operation, query, variables, expected: None = success, Some(code))
     let rows: Vec<(&str, &str, &str, Value, Option<&str>)> = vec![
-        ("manager@komorebi.example", "read the active service-use plan (consent covers plans)", read_plan, json!({ "id": sup }), None),
-        ("staff@himawari.example", "read the active service-use plan", read_plan, json!({ "id": sup }), None),
-        ("specialist@aozora.example", "read ひまわり's delivered individual plan", read_plan, json!({ "id": himawari_isp }), None),
-        ("manager@komorebi.example", "read ひまわり's individual plan (it goes to the consultation office only)", read_plan, json!({ "id": himawari_isp }), Some("NOT_FOUND")),
-        ("specialist@mirai.example", "read a plan of a client not on its caseload", read_plan, json!({ "id": sup }), Some("NOT_FOUND")),
-        ("specialist@aozora.example", "write a service-use plan for its client", CREATE_PLAN, plan_for(&mori, "SERVICE_USE_PLAN"), None),
-        ("manager@himawari.example", "write a service-use plan", CREATE_PLAN, plan_for(&yamada, "SERVICE_USE_PLAN"), Some("FORBIDDEN")),
-        ("specialist@mirai.example", "write a service-use plan for another office's client", CREATE_PLAN, plan_for(&yamada, "SERVICE_USE_PLAN"), Some("NOT_FOUND")),
-        ("specialist@aozora.example", "write an individual support plan", CREATE_PLAN, plan_for(&yamada, "INDIVIDUAL_SUPPORT_PLAN"), Some("FORBIDDEN")),
-        ("manager@himawari.example", "write an individual plan for a client it does not serve", CREATE_PLAN, plan_for(&mori, "INDIVIDUAL_SUPPORT_PLAN"), Some("NOT_FOUND")),
-        ("specialist@aozora.example", "schedule a case conference", SCHEDULE, schedule(&yamada), None),
-        ("staff@himawari.example", "schedule a meeting", SCHEDULE, schedule(&yamada), Some("FORBIDDEN")),
-        ("manager@himawari.example", "schedule a meeting for a client it does not serve", SCHEDULE, schedule(&mori), Some("NOT_FOUND")),
-        ("manager@komorebi.example", "read the minutes (consent covers meetings)", minutes_of, json!({ "id": held }), None),
-        ("specialist@mirai.example", "read a meeting of another office's client", minutes_of, json!({ "id": held }), Some("NOT_FOUND")),
-        ("specialist@aozora.example", "record a monitoring report", record_report, report(&yamada), None),
-        ("admin@aozora.example", "record a monitoring report (admins are not specialists)", record_report, report(&yamada), Some("FORBIDDEN")),
-        ("manager@himawari.example", "record a monitoring report", record_report, report(&yamada), Some("FORBIDDEN")),
-        ("specialist@mirai.example", "record a monitoring report for another office's client", record_report, report(&yamada), Some("NOT_FOUND")),
+        (
+            "manager@komorebi.example",
+            "read the active service-use plan (consent covers plans)",
+            read_plan,
+            json!({ "id": sup }),
+            None,
+        ),
+        (
+            "staff@himawari.example",
+            "read the active service-use plan",
+            read_plan,
+            json!({ "id": sup }),
+            None,
+        ),
+        (
+            "specialist@aozora.example",
+            "read ひまわり's delivered individual plan",
+            read_plan,
+            json!({ "id": himawari_isp }),
+            None,
+        ),
+        (
+            "manager@komorebi.example",
+            "read ひまわり's individual plan (it goes to the consultation office only)",
+            read_plan,
+            json!({ "id": himawari_isp }),
+            Some("NOT_FOUND"),
+        ),
+        (
+            "specialist@mirai.example",
+            "read a plan of a client not on its caseload",
+            read_plan,
+            json!({ "id": sup }),
+            Some("NOT_FOUND"),
+        ),
+        (
+            "specialist@aozora.example",
+            "write a service-use plan for its client",
+            CREATE_PLAN,
+            plan_for(&mori, "SERVICE_USE_PLAN"),
+            None,
+        ),
+        (
+            "manager@himawari.example",
+            "write a service-use plan",
+            CREATE_PLAN,
+            plan_for(&yamada, "SERVICE_USE_PLAN"),
+            Some("FORBIDDEN"),
+        ),
+        (
+            "specialist@mirai.example",
+            "write a service-use plan for another office's client",
+            CREATE_PLAN,
+            plan_for(&yamada, "SERVICE_USE_PLAN"),
+            Some("NOT_FOUND"),
+        ),
+        (
+            "specialist@aozora.example",
+            "write an individual support plan",
+            CREATE_PLAN,
+            plan_for(&yamada, "INDIVIDUAL_SUPPORT_PLAN"),
+            Some("FORBIDDEN"),
+        ),
+        (
+            "manager@himawari.example",
+            "write an individual plan for a client it does not serve",
+            CREATE_PLAN,
+            plan_for(&mori, "INDIVIDUAL_SUPPORT_PLAN"),
+            Some("NOT_FOUND"),
+        ),
+        (
+            "specialist@aozora.example",
+            "schedule a case conference",
+            SCHEDULE,
+            schedule(&yamada),
+            None,
+        ),
+        (
+            "staff@himawari.example",
+            "schedule a meeting",
+            SCHEDULE,
+            schedule(&yamada),
+            Some("FORBIDDEN"),
+        ),
+        (
+            "manager@himawari.example",
+            "schedule a meeting for a client it does not serve",
+            SCHEDULE,
+            schedule(&mori),
+            Some("NOT_FOUND"),
+        ),
+        (
+            "manager@komorebi.example",
+            "read the minutes (consent covers meetings)",
+            minutes_of,
+            json!({ "id": held }),
+            None,
+        ),
+        (
+            "specialist@mirai.example",
+            "read a meeting of another office's client",
+            minutes_of,
+            json!({ "id": held }),
+            Some("NOT_FOUND"),
+        ),
+        (
+            "specialist@aozora.example",
+            "record a monitoring report",
+            record_report,
+            report(&yamada),
+            None,
+        ),
+        (
+            "admin@aozora.example",
+            "record a monitoring report (admins are not specialists)",
+            record_report,
+            report(&yamada),
+            Some("FORBIDDEN"),
+        ),
+        (
+            "manager@himawari.example",
+            "record a monitoring report",
+            record_report,
+            report(&yamada),
+            Some("FORBIDDEN"),
+        ),
+        (
+            "specialist@mirai.example",
+            "record a monitoring report for another office's client",
+            record_report,
+            report(&yamada),
+            Some("NOT_FOUND"),
+        ),
     ];
     for (email, what, query, vars, expected) in rows {
         let body = app.gql(Some(&tokens[email]), query, vars).await;
         match expected {
-            None => assert!(body.get("errors").is_none(), "{email} should {what}: {body}"),
-            Some(code) => assert_eq!(error_code(&body), Some(code), "{email} must not {what}: {body}"),
+            None => assert!(
+                body.get("errors").is_none(),
+                "{email} should {what}: {body}"
+            ),
+            Some(code) => assert_eq!(
+                error_code(&body),
+                Some(code),
+                "{email} must not {what}: {body}"
+            ),
         }
         assert_no_internals(&body);
     }
 
     // Without consent for meetings, a member sees the invitation but not the minutes.
     let m = app.gql(Some(specialist), SCHEDULE, json!({ "i": { "clientId": mori, "kind": "SERVICE_COORDINATION", "scheduledAt": (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339(), "online": true } })).await;
-    let id = m["data"]["scheduleMeeting"]["meeting"]["id"].as_str().unwrap().to_owned();
+    let id = m["data"]["scheduleMeeting"]["meeting"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let held = app.gql(Some(specialist), MINUTES, json!({ "i": { "meetingId": id, "expectedVersion": 1, "minutes": { "discussion": "あざの経過を共有した" }, "direction": "見守りを強める" } })).await;
     assert!(held.get("errors").is_none(), "{held}");
-    let komorebi = app.gql(Some(&tokens["manager@komorebi.example"]), minutes_of, json!({ "id": id })).await;
+    let komorebi = app
+        .gql(
+            Some(&tokens["manager@komorebi.example"]),
+            minutes_of,
+            json!({ "id": id }),
+        )
+        .await;
     // こもれび registered 森 but wrote no consent: it is not the host, so the minutes stay hidden.
-    assert!(komorebi["data"]["meeting"]["minutes"].is_null() && komorebi["data"]["meeting"]["direction"].is_null(), "{komorebi}");
-    let host = app.gql(Some(specialist), minutes_of, json!({ "id": id })).await;
-    assert_eq!(host["data"]["meeting"]["direction"], "見守りを強める", "{host}");
+    assert!(
+        komorebi["data"]["meeting"]["minutes"].is_null()
+            && komorebi["data"]["meeting"]["direction"].is_null(),
+        "{komorebi}"
+    );
+    let host = app
+        .gql(Some(specialist), minutes_of, json!({ "id": id }))
+        .await;
+    assert_eq!(
+        host["data"]["meeting"]["direction"], "見守りを強める",
+        "{host}"
+    );
 }

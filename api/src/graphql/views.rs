@@ -48,22 +48,24 @@ async fn client_page(
 ) -> async_graphql::Result<Page<Client>> {
     let page = service::clients::page_of(&ctx.state()?.db, ids, args).await?;
     let scope = ctx.loaders()?.ctx.scope().await?;
-    Ok(page.map(|model| Client {
-        rel: scope
-            .relation(model.id)
-            .cloned()
-            .unwrap_or_else(|| unreachable_relation(model.id)),
-        model,
-    }))
-}
-
-/// Pages only ever hold clients from the scope; this keeps the type total without a panic.
-fn unreachable_relation(_client: Uuid) -> policy::ClientRelation {
-    policy::ClientRelation {
-        membership: policy::Membership::Past,
-        consented: Default::default(),
-        registered_by: Uuid::nil(),
-    }
+    // The ids came from the scope, so every client has its relation; filter rather than assume.
+    let items = page
+        .items
+        .iter()
+        .cloned()
+        .filter_map(|model| {
+            scope
+                .relation(model.id)
+                .cloned()
+                .map(|rel| Client { model, rel })
+        })
+        .collect();
+    Ok(Page {
+        items,
+        has_previous_page: page.has_previous_page,
+        has_next_page: page.has_next_page,
+        total_count: page.total_count,
+    })
 }
 
 async fn observation_page(
