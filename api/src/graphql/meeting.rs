@@ -570,32 +570,29 @@ impl MeetingMutation {
     }
 }
 
-/// Meetings of a client as the request's scope sees them.
+/// Meetings of a client as the request's scope sees them (the read is audited).
 pub async fn client_meetings(
     ctx: &Context<'_>,
     client_id: uuid::Uuid,
 ) -> async_graphql::Result<Vec<Meeting>> {
     let scope = ctx.loaders()?.ctx.scope().await?;
-    Ok(
-        service::meetings::of_client(&ctx.state()?.db, scope, client_id)
-            .await?
-            .into_iter()
-            .map(Meeting)
-            .collect(),
-    )
+    let db = &ctx.state()?.db;
+    let list = service::meetings::of_client(db, scope, client_id).await?;
+    let ids: Vec<uuid::Uuid> = list.iter().map(|m| m.id).collect();
+    service::events::record_read(db, ctx.viewer()?, "READ_MEETINGS", Some(client_id), &ids).await?;
+    Ok(list.into_iter().map(Meeting).collect())
 }
 
-/// Monitoring reports of a client as the request's scope sees them.
+/// Monitoring reports of a client as the request's scope sees them (the read is audited).
 pub async fn client_reports(
     ctx: &Context<'_>,
     client_id: uuid::Uuid,
 ) -> async_graphql::Result<Vec<MonitoringReport>> {
     let scope = ctx.loaders()?.ctx.scope().await?;
-    Ok(
-        service::monitoring::of_client(&ctx.state()?.db, scope, client_id)
-            .await?
-            .into_iter()
-            .map(MonitoringReport)
-            .collect(),
-    )
+    let db = &ctx.state()?.db;
+    let list = service::monitoring::of_client(db, scope, client_id).await?;
+    let ids: Vec<uuid::Uuid> = list.iter().map(|r| r.id).collect();
+    service::events::record_read(db, ctx.viewer()?, "READ_MONITORING", Some(client_id), &ids)
+        .await?;
+    Ok(list.into_iter().map(MonitoringReport).collect())
 }

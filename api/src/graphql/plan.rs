@@ -415,11 +415,9 @@ pub async fn client_plans(
     client_id: uuid::Uuid,
 ) -> async_graphql::Result<Vec<SupportPlan>> {
     let scope = ctx.loaders()?.ctx.scope().await?;
-    Ok(
-        service::plans::of_client(&ctx.state()?.db, scope, client_id)
-            .await?
-            .into_iter()
-            .map(SupportPlan)
-            .collect(),
-    )
+    let db = &ctx.state()?.db;
+    let list = service::plans::of_client(db, scope, client_id).await?;
+    let ids: Vec<uuid::Uuid> = list.iter().map(|p| p.id).collect();
+    service::events::record_read(db, ctx.viewer()?, "READ_PLANS", Some(client_id), &ids).await?;
+    Ok(list.into_iter().map(SupportPlan).collect())
 }
