@@ -6,7 +6,6 @@ use entity::{care_team_membership as membership, sharing_consent};
 use super::{Organization, context::ContextExt, ids, scalars::Date, staff::StaffMember};
 use crate::{
     auth::policy::DataCategory as PolicyCategory,
-    error::ApiError,
     service::{self, access::parse_categories},
 };
 
@@ -79,13 +78,7 @@ impl CareTeamMember {
     }
     /// The member organization.
     async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
-        let org = ctx
-            .loaders()?
-            .organizations
-            .load_one(self.0.organization_id)
-            .await?
-            .ok_or(ApiError::NotFound("Organization"))?;
-        Ok(Organization(org))
+        Organization::load(ctx, self.0.organization_id).await
     }
     /// Service provider or consultation office.
     async fn relationship(&self) -> CareRelationship {

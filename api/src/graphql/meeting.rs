@@ -7,13 +7,10 @@ use entity::{meeting as db, meeting_brief, monitoring_report};
 use super::{
     Organization, client::Client, context::ContextExt, ids, scalars::Date, staff::StaffMember,
 };
-use crate::{
-    error::ApiError,
-    service::{
-        self,
-        documents::{Attendee, BriefContent, Minutes, MonitoringContent},
-        meetings, monitoring,
-    },
+use crate::service::{
+    self,
+    documents::{Attendee, BriefContent, Minutes, MonitoringContent},
+    meetings, monitoring,
 };
 
 /// Kind of meeting (会議の種類).
@@ -79,13 +76,7 @@ impl Meeting {
     }
     /// The host organization (主催).
     async fn host(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
-        let org = ctx
-            .loaders()?
-            .organizations
-            .load_one(self.0.organization_id)
-            .await?
-            .ok_or(ApiError::NotFound("Organization"))?;
-        Ok(Organization(org))
+        Organization::load(ctx, self.0.organization_id).await
     }
     /// When (開催日時).
     async fn scheduled_at(&self) -> DateTime<Utc> {
@@ -231,13 +222,7 @@ impl MeetingBrief {
     }
     /// The facility that wrote it.
     async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
-        let org = ctx
-            .loaders()?
-            .organizations
-            .load_one(self.0.organization_id)
-            .await?
-            .ok_or(ApiError::NotFound("Organization"))?;
-        Ok(Organization(org))
+        Organization::load(ctx, self.0.organization_id).await
     }
     /// The three points, each citing observations.
     async fn content(&self) -> BriefContent {

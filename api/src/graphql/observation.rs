@@ -90,13 +90,7 @@ impl Observation {
     }
     /// The organization that wrote it.
     async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
-        let org = ctx
-            .loaders()?
-            .organizations
-            .load_one(self.0.organization_id)
-            .await?
-            .ok_or(ApiError::NotFound("Organization"))?;
-        Ok(Organization(org))
+        Organization::load(ctx, self.0.organization_id).await
     }
     /// The staff member who wrote it (記録者).
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<StaffMember> {

@@ -66,6 +66,20 @@ impl Organization {
     }
 }
 
+impl Organization {
+    /// Loads an organization through the request's DataLoader. Organizations are a public
+    /// directory, so a missing one is a broken reference: `NOT_FOUND`.
+    pub async fn load(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Organization> {
+        let org = ctx
+            .loaders()?
+            .organizations
+            .load_one(id)
+            .await?
+            .ok_or(crate::error::ApiError::NotFound("Organization"))?;
+        Ok(Organization(org))
+    }
+}
+
 #[derive(Default)]
 pub struct OrganizationQuery;
 

@@ -7,13 +7,10 @@ use entity::{support_plan as db, support_plan_version};
 use super::{
     Organization, client::Client, context::ContextExt, ids, scalars::Date, staff::StaffMember,
 };
-use crate::{
-    error::ApiError,
-    service::{
-        self,
-        documents::{DeliveryRecipient, PlanContent, PlanRecord},
-        plans::{self, NewPlan, PlanChange},
-    },
+use crate::service::{
+    self,
+    documents::{DeliveryRecipient, PlanContent, PlanRecord},
+    plans::{self, NewPlan, PlanChange},
 };
 
 /// Kind of support plan (計画の種類).
@@ -70,13 +67,7 @@ impl SupportPlan {
     }
     /// The writing organization.
     async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
-        let org = ctx
-            .loaders()?
-            .organizations
-            .load_one(self.0.organization_id)
-            .await?
-            .ok_or(ApiError::NotFound("Organization"))?;
-        Ok(Organization(org))
+        Organization::load(ctx, self.0.organization_id).await
     }
     /// For an individual plan: the service-use plan it follows (null if none, or not visible).
     async fn based_on(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<SupportPlan>> {

@@ -29,13 +29,7 @@ impl Viewer {
 
     /// The organization the viewer acts for (所属事業所).
     async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
-        let org = ctx
-            .loaders()?
-            .organizations
-            .load_one(self.0.organization_id)
-            .await?
-            .ok_or(ApiError::NotFound("Organization"))?;
-        Ok(Organization(org))
+        Organization::load(ctx, self.0.organization_id).await
     }
 
     /// The viewer's role (役割), which decides what they may do.

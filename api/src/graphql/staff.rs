@@ -9,7 +9,7 @@ use super::{
     organization::Organization,
     pagination::{connection_types, page_args},
 };
-use crate::{error::ApiError, service};
+use crate::service;
 
 /// Role of a staff member (職種・役割). It must fit the organization's kind.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -90,13 +90,7 @@ impl StaffMember {
 
     /// The organization the staff member works for (所属事業所).
     async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
-        let org = ctx
-            .loaders()?
-            .organizations
-            .load_one(self.model.organization_id)
-            .await?
-            .ok_or(ApiError::NotFound("Organization"))?;
-        Ok(Organization(org))
+        Organization::load(ctx, self.model.organization_id).await
     }
 }
 

@@ -31,13 +31,7 @@ const OPEN_RISK_DAYS: i64 = 30;
 
 async fn own_organization(ctx: &Context<'_>) -> async_graphql::Result<Organization> {
     let viewer = ctx.viewer()?;
-    let org = ctx
-        .loaders()?
-        .organizations
-        .load_one(viewer.organization_id)
-        .await?
-        .ok_or(ApiError::NotFound("Organization"))?;
-    Ok(Organization(org))
+    Organization::load(ctx, viewer.organization_id).await
 }
 
 /// A page of clients among `ids` (all from the scope), each with its relation.
