@@ -14,6 +14,7 @@ mod cli_bootstrap;
 mod http_conformance;
 mod permissions;
 mod plans_meetings;
+mod policy_equivalence;
 mod schema_file;
 mod staff_accounts;
 mod views;
