@@ -12,7 +12,7 @@ use anyhow::Context;
 use migration::MigratorTrait;
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait,
     sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
 };
 
@@ -45,14 +45,24 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
         .context("applying database migrations")
 }
 
-/// Begins a transaction that will write: `BEGIN IMMEDIATE` on SQLite, a plain `BEGIN` elsewhere.
+/// Begins a transaction that will write. On SQLite `BEGIN IMMEDIATE` serializes writers. On
+/// PostgreSQL the transaction is `SERIALIZABLE`, so the read-check-write steps of the service
+/// layer (version checks, "at most one consultation office", "one active plan") cannot
+/// interleave: a clash aborts one side, which the client receives as `CONFLICT`.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     let sqlite = db.get_database_backend() == DbBackend::Sqlite;
     db.begin_with_options(TransactionOptions {
         sqlite_transaction_mode: sqlite.then_some(SqliteTransactionMode::Immediate),
+        isolation_level: (!sqlite).then_some(IsolationLevel::Serializable),
         ..Default::default()
     })
     .await
+}
+
+/// `true` for PostgreSQL's "could not serialize access" (SQLSTATE 40001).
+pub fn is_serialization_failure(err: &DbErr) -> bool {
+    let text = err.to_string();
+    text.contains("40001") || text.contains("could not serialize access")
 }
 
 /// `true` when the database answers a trivial query (for `/readyz`).

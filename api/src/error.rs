@@ -110,7 +110,15 @@ impl ApiError {
 }
 
 impl From<sea_orm::DbErr> for ApiError {
+    /// A uniqueness violation or a serialization failure means a concurrent change won: the
+    /// client should reload and retry (`CONFLICT`); anything else is internal.
     fn from(err: sea_orm::DbErr) -> Self {
+        if crate::service::is_unique_violation(&err) || crate::db::is_serialization_failure(&err) {
+            tracing::info!(error = %err, "write conflict");
+            return Self::Conflict(
+                "A concurrent change got there first: reload and try again.".into(),
+            );
+        }
         Self::Internal(err.into())
     }
 }
@@ -191,6 +199,14 @@ mod tests {
             assert_eq!(err.code().as_str(), expected);
             assert_eq!(code_of(err).0, expected);
         }
+    }
+
+    #[test]
+    fn uniqueness_clashes_are_conflicts() {
+        let clash = sea_orm::DbErr::Query(sea_orm::RuntimeErr::Internal(
+            "could not serialize access due to read/write dependencies among transactions".into(),
+        ));
+        assert_eq!(ApiError::from(clash).code(), ErrorCode::Conflict);
     }
 
     #[test]

@@ -857,3 +857,112 @@ async fn plan_and_meeting_permission_table() {
         "{host}"
     );
 }
+
+/// Leaks found in review, kept closed: profile-derived due dates, another host's direction,
+/// earlier internal versions of a shared observation, other organizations' record keys.
+#[tokio::test]
+async fn derived_fields_do_not_leak_what_their_source_hides() {
+    let app = TestApp::spawn().await;
+    let (manager, _) = app.login("manager@himawari.example").await;
+    let (staff, _) = app.login("staff@himawari.example").await;
+    let (mirai, _) = app.login("specialist@mirai.example").await;
+    let (aozora_admin, _) = app.login("admin@aozora.example").await;
+    let sasaki = client_id(&app, &manager, "佐々木 健").await;
+
+    // 1. A certificate is profile data; みらい's consent covers observations only.
+    let cert = app.gql(Some(&manager), "mutation($i: AddRecipientCertificateInput!) { addRecipientCertificate(input: $i) { recipientCertificate { id } } }",
+        json!({ "i": { "clientId": sasaki, "number": "1300055555", "municipality": "千代田区", "validFrom": date(-30), "validUntil": date(300),
+            "monitoringPeriodMonths": 3, "monitoringStartMonth": date(-30),
+            "grantedServices": [{ "serviceType": "就労継続支援B型", "amount": 22, "unit": "DAYS_PER_MONTH", "grantFrom": date(-30), "grantUntil": date(300) }] } })).await;
+    assert!(cert.get("errors").is_none(), "{cert}");
+    let due = "query($c: ID!) { client(id: $c) { profileVisible dueItems { kind } } }";
+    let own = app.gql(Some(&manager), due, json!({ "c": sasaki })).await;
+    assert!(
+        !own["data"]["client"]["dueItems"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{own}"
+    );
+    let other = app.gql(Some(&mirai), due, json!({ "c": sasaki })).await;
+    assert_eq!(other["data"]["client"]["profileVisible"], false);
+    assert_eq!(other["data"]["client"]["dueItems"], json!([]), "{other}");
+
+    // 2. みらい's held meeting sets a direction ひまわり may not read (no MEETINGS consent).
+    let m = app.gql(Some(&mirai), SCHEDULE, json!({ "i": { "clientId": sasaki, "kind": "SERVICE_COORDINATION", "scheduledAt": (chrono::Utc::now() - chrono::Duration::days(5)).to_rfc3339(), "online": true } })).await;
+    let held = m["data"]["scheduleMeeting"]["meeting"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app.gql(Some(&mirai), MINUTES, json!({ "i": { "meetingId": held, "expectedVersion": 1, "minutes": { "discussion": "金銭管理" }, "direction": "成年後見の申立てを検討する(秘)" } })).await;
+    assert!(r.get("errors").is_none(), "{r}");
+    let p = app.gql(Some(&manager), SCHEDULE, json!({ "i": { "clientId": sasaki, "kind": "PLANNING", "scheduledAt": (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339(), "place": "相談室" } })).await;
+    let planning = p["data"]["scheduleMeeting"]["meeting"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let seen = app
+        .gql(
+            Some(&manager),
+            "query($id: ID!) { meeting(id: $id) { previousDirection } }",
+            json!({ "id": planning }),
+        )
+        .await;
+    assert!(
+        seen["data"]["meeting"]["previousDirection"].is_null(),
+        "{seen}"
+    );
+    // …nor is it compared against: a different direction needs no reason.
+    let own_minutes = app.gql(Some(&manager), MINUTES, json!({ "i": { "meetingId": planning, "expectedVersion": 1, "minutes": { "discussion": "計画作成" }, "direction": "一人暮らしの練習を始める" } })).await;
+    assert!(own_minutes.get("errors").is_none(), "{own_minutes}");
+
+    // 3. An observation first written INTERNAL, then shared: the internal text stays internal.
+    let rec = app.gql(Some(&staff), "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { observation { id } } }",
+        json!({ "i": { "clientId": sasaki, "content": { "fact": "昼食代を貸した", "interpretation": "職員Aとの関係悪化(事業所内限り)", "category": "ROUTINE", "occurredFrom": chrono::Utc::now().to_rfc3339(), "visibility": "INTERNAL" } } })).await;
+    let obs = rec["data"]["recordObservation"]["observation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let amended = app.gql(Some(&staff), "mutation($i: AmendObservationInput!) { amendObservation(input: $i) { observation { version } } }",
+        json!({ "i": { "observationId": obs, "expectedVersion": 1, "content": { "fact": "昼食代を貸した", "category": "ROUTINE", "occurredFrom": chrono::Utc::now().to_rfc3339(), "visibility": "CARE_TEAM" } } })).await;
+    assert_eq!(
+        amended["data"]["amendObservation"]["observation"]["version"], 2,
+        "{amended}"
+    );
+    let versions = "query($id: ID!) { node(id: $id) { ... on Observation { versions { version interpretation } } } }";
+    let theirs = app.gql(Some(&mirai), versions, json!({ "id": obs })).await;
+    assert_eq!(
+        theirs["data"]["node"]["versions"],
+        json!([{ "version": 2, "interpretation": null }]),
+        "{theirs}"
+    );
+    let ours = app.gql(Some(&staff), versions, json!({ "id": obs })).await;
+    assert_eq!(
+        ours["data"]["node"]["versions"].as_array().unwrap().len(),
+        2
+    );
+
+    // 4. Access history names other organizations' actions without their record keys.
+    let aozora_client = client_id(&app, &aozora_admin, "山田 太郎").await;
+    let history = app.gql(Some(&aozora_admin), "query($c: ID!) { client(id: $c) { accessHistory(first: 100) { nodes { organization { name } recordKeys } } } }", json!({ "c": aozora_client })).await;
+    let nodes = history["data"]["client"]["accessHistory"]["nodes"]
+        .as_array()
+        .unwrap();
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n["organization"]["name"] != "あおぞら相談支援センター"),
+        "{history}"
+    );
+    for n in nodes {
+        if n["organization"]["name"] != "あおぞら相談支援センター" {
+            assert_eq!(n["recordKeys"], json!([]), "{n}");
+        }
+    }
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n["organization"]["name"] == "あおぞら相談支援センター"
+                && !n["recordKeys"].as_array().unwrap().is_empty())
+    );
+}

@@ -61,9 +61,14 @@ impl AuditEvent {
     async fn client_id(&self) -> Option<ID> {
         self.0.client_id.map(|c| ids::encode("Client", c))
     }
-    /// Internal keys of the records involved.
-    async fn record_keys(&self) -> Vec<String> {
-        self.0
+    /// Internal keys of the records involved; empty for another organization's actions.
+    async fn record_keys(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
+        // Another organization's record keys would reveal records you may not see.
+        if ctx.viewer()?.organization_id != self.0.organization_id {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .0
             .record_ids
             .as_array()
             .map(|a| {
@@ -71,7 +76,7 @@ impl AuditEvent {
                     .filter_map(|v| v.as_str().map(str::to_owned))
                     .collect()
             })
-            .unwrap_or_default()
+            .unwrap_or_default())
     }
 }
 

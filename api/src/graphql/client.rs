@@ -184,18 +184,35 @@ impl Client {
         Ok(list.into_iter().map(CareTeamMember).collect())
     }
 
-    /// Sharing consents (情報共有の同意), including revoked ones, oldest first.
+    /// Sharing consents (情報共有の同意), including revoked ones, oldest first. A former member
+    /// sees only the consents it recorded.
     async fn sharing_consents(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<SharingConsent>> {
-        let list = ctx
-            .loaders()?
+        let loaders = ctx.loaders()?;
+        let scope = loaders.ctx.scope().await?;
+        let list = loaders
             .consents
             .load_one(self.model.id)
             .await?
             .unwrap_or_default();
-        Ok(list.into_iter().map(SharingConsent).collect())
+        // Coordination data for current members; a former member keeps only what it recorded.
+        Ok(list
+            .into_iter()
+            .filter(|c| {
+                scope.can_see_record(
+                    c.client_id,
+                    crate::auth::policy::AnyRecordFacts {
+                        organization_id: c.recorded_by_organization_id,
+                        visibility: entity::observation::Visibility::CareTeam,
+                        data: None,
+                        safeguarding: false,
+                    },
+                )
+            })
+            .map(SharingConsent)
+            .collect())
     }
 
     /// Observations (支援記録) you may see, newest first. Entered-in-error records are left out

@@ -193,9 +193,11 @@ impl Meeting {
         if !self.minutes_visible(ctx).await? {
             return Ok(None);
         }
-        Ok(meetings::previous_held(&ctx.state()?.db, &self.0)
-            .await?
-            .and_then(|m| m.direction))
+        Ok(
+            meetings::previous_held(&ctx.state()?.db, ctx.loaders()?.ctx.scope().await?, &self.0)
+                .await?
+                .and_then(|m| m.direction),
+        )
     }
 }
 

@@ -163,15 +163,33 @@ impl Observation {
     async fn entered_in_error_reason(&self) -> Option<&str> {
         self.0.entered_in_error_reason.as_deref()
     }
-    /// Every version, oldest first (修正履歴). The last one is the current text.
+    /// Every version you may see, oldest first (修正履歴): each with the visibility it had then.
     async fn versions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ObservationVersion>> {
-        let list = ctx
-            .loaders()?
+        let loaders = ctx.loaders()?;
+        let scope = loaders.ctx.scope().await?;
+        let list = loaders
             .observation_versions
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        Ok(list.into_iter().map(ObservationVersion).collect())
+        // Each version with the visibility it had: an earlier INTERNAL text stays internal even
+        // after the record was shared.
+        Ok(list
+            .into_iter()
+            .filter(|v| {
+                scope.can_see_record(
+                    self.0.client_id,
+                    crate::auth::policy::AnyRecordFacts {
+                        organization_id: self.0.organization_id,
+                        visibility: v.visibility,
+                        data: Some(crate::auth::policy::DataCategory::Observations),
+                        safeguarding: v.category
+                            == entity::observation::ObservationCategory::Safeguarding,
+                    },
+                )
+            })
+            .map(ObservationVersion)
+            .collect())
     }
 }
 

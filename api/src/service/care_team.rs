@@ -163,6 +163,12 @@ pub async fn end(
     }
     let client_id = membership.client_id;
     let txn = db::begin_write(&state.db).await?;
+    // Check again inside the write transaction: a concurrent call may have ended it.
+    let membership = care_team_membership::Entity::find_by_id(membership_id)
+        .one(&txn)
+        .await?
+        .filter(|m| m.end_date.is_none())
+        .ok_or_else(|| ApiError::conflict("This membership has already ended."))?;
     let mut am = membership.into_active_model();
     am.end_date = Set(Some(end));
     am.ended_by_staff_member_id = Set(Some(viewer.staff_member_id));

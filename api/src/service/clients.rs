@@ -350,13 +350,14 @@ pub async fn add_certificate(
             .map(|g| g.amount)
             .max()
             .unwrap_or(0);
-        let contracted: i32 = new
+        // Summed as i64: 32-bit amounts must not wrap around the check.
+        let contracted: i64 = new
             .contracted_amounts
             .iter()
             .filter(|x| x.service_type == c.service_type)
-            .map(|x| x.amount.max(0))
+            .map(|x| i64::from(x.amount.max(0)))
             .sum();
-        if c.amount < 0 || contracted > granted {
+        if c.amount < 0 || contracted > i64::from(granted) {
             return Err(ApiError::bad_input(
                 "contractedAmounts",
                 format!(

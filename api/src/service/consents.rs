@@ -164,6 +164,12 @@ pub async fn revoke(
     let note = optional_text("note", note, 1000)?;
     let client_id = consent.client_id;
     let txn = db::begin_write(&state.db).await?;
+    // Check again inside the write transaction: a concurrent call may have revoked it.
+    let consent = sharing_consent::Entity::find_by_id(consent_id)
+        .one(&txn)
+        .await?
+        .filter(|c| c.revoked_at.is_none())
+        .ok_or_else(|| ApiError::conflict("This consent has already been revoked."))?;
     let mut am = consent.into_active_model();
     am.revoked_on = Set(Some(revoked_on.unwrap_or_else(today)));
     am.revoked_at = Set(Some(super::now()));

@@ -317,14 +317,9 @@ pub async fn record_minutes(
     if m.status == MeetingStatus::Cancelled {
         return Err(ApiError::conflict("A cancelled meeting has no minutes."));
     }
-    let previous = meeting::Entity::find()
-        .filter(meeting::Column::ClientId.eq(m.client_id))
-        .filter(meeting::Column::Status.eq(MeetingStatus::Held))
-        .filter(meeting::Column::Id.ne(m.id))
-        .filter(meeting::Column::ScheduledAt.lte(m.scheduled_at))
-        .order_by_desc(meeting::Column::ScheduledAt)
-        .one(&txn)
-        .await?;
+    // Compare with the previous meeting whose minutes the host may read (never reveal others').
+    let scope = Scope::for_client(&txn, viewer, m.client_id).await?;
+    let previous = previous_held(&txn, &scope, &m).await?;
     if direction_changed(
         previous.as_ref().and_then(|p| p.direction.as_deref()),
         &direction,
@@ -360,18 +355,25 @@ pub async fn record_minutes(
     Ok(model)
 }
 
-/// The held meeting before `m` (for "previous direction").
+/// The latest held meeting before `m` whose minutes the scope may read (for "previous
+/// direction": a direction the viewer may not read is never revealed or compared against).
 pub async fn previous_held(
     db: &impl ConnectionTrait,
+    scope: &Scope,
     m: &meeting::Model,
 ) -> ApiResult<Option<meeting::Model>> {
+    use sea_orm::QuerySelect;
     Ok(meeting::Entity::find()
         .filter(meeting::Column::ClientId.eq(m.client_id))
         .filter(meeting::Column::Status.eq(MeetingStatus::Held))
-        .filter(meeting::Column::ScheduledAt.lt(m.scheduled_at))
+        .filter(meeting::Column::Id.ne(m.id))
+        .filter(meeting::Column::ScheduledAt.lte(m.scheduled_at))
         .order_by_desc(meeting::Column::ScheduledAt)
-        .one(db)
-        .await?)
+        .limit(50)
+        .all(db)
+        .await?
+        .into_iter()
+        .find(|p| scope.can_see_record(p.client_id, minutes_facts(p))))
 }
 
 /// Submits (or resubmits) the viewer's facility's brief for a meeting it is invited to.

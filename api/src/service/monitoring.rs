@@ -156,6 +156,14 @@ pub async fn due_items(
         .await?;
     let mut items = Vec::new();
     for client in clients {
+        // Monitoring months and grant periods come from the recipient certificate, a profile
+        // record: only for viewers who may see the client's profile.
+        let profile = scope
+            .relation(*client)
+            .is_some_and(|rel| policy::can_see_profile(scope.viewer_org, rel));
+        if !profile {
+            continue;
+        }
         // The certificate in force (the latest that has started).
         let Some(cert) = certificates
             .iter()
