@@ -9,8 +9,9 @@ use std::{collections::HashMap, future::Future, hash::Hash, pin::Pin, sync::Arc}
 use async_graphql::dataloader::{DataLoader, Loader};
 use chrono::{DateTime, Utc};
 use entity::{
-    care_team_membership, client, observation, observation_version, organization,
-    recipient_certificate, sharing_consent, staff_member,
+    care_team_membership, client, meeting, meeting_brief, monitoring_report, observation,
+    observation_version, organization, recipient_certificate, sharing_consent, staff_member,
+    support_plan, support_plan_version,
 };
 use sea_orm::DatabaseConnection;
 use tokio::sync::OnceCell;
@@ -122,6 +123,13 @@ pub struct Loaders {
     pub certificates: DataLoader<BatchLoader<Uuid, Vec<recipient_certificate::Model>>>,
     pub external_ids: DataLoader<BatchLoader<Uuid, String>>,
     pub observation_versions: DataLoader<BatchLoader<Uuid, Vec<observation_version::Model>>>,
+    /// Per client, filtered by the scope; the batch's read is audited.
+    pub plans_by_client: DataLoader<BatchLoader<Uuid, Vec<support_plan::Model>>>,
+    pub meetings_by_client: DataLoader<BatchLoader<Uuid, Vec<meeting::Model>>>,
+    pub reports_by_client: DataLoader<BatchLoader<Uuid, Vec<monitoring_report::Model>>>,
+    /// Per plan / per meeting; callers filter by visibility.
+    pub plan_versions: DataLoader<BatchLoader<Uuid, Vec<support_plan_version::Model>>>,
+    pub meeting_briefs: DataLoader<BatchLoader<Uuid, Vec<meeting_brief::Model>>>,
 }
 
 impl Loaders {
@@ -164,9 +172,46 @@ impl Loaders {
             observation_versions: loader(&ctx, |c, k| {
                 Box::pin(service::observations::versions(&c.db, k))
             }),
+            plans_by_client: loader(&ctx, |c, k| {
+                Box::pin(async move {
+                    let found = service::plans::of_clients(&c.db, c.scope().await?, k).await?;
+                    audit(c, "READ_PLANS", &found, |p| p.id).await?;
+                    Ok(found)
+                })
+            }),
+            meetings_by_client: loader(&ctx, |c, k| {
+                Box::pin(async move {
+                    let found = service::meetings::of_clients(&c.db, c.scope().await?, k).await?;
+                    audit(c, "READ_MEETINGS", &found, |m| m.id).await?;
+                    Ok(found)
+                })
+            }),
+            reports_by_client: loader(&ctx, |c, k| {
+                Box::pin(async move {
+                    let found = service::monitoring::of_clients(&c.db, c.scope().await?, k).await?;
+                    audit(c, "READ_MONITORING", &found, |r| r.id).await?;
+                    Ok(found)
+                })
+            }),
+            plan_versions: loader(&ctx, |c, k| Box::pin(service::plans::versions(&c.db, k))),
+            meeting_briefs: loader(&ctx, |c, k| Box::pin(service::meetings::briefs(&c.db, k))),
             ctx,
         }
     }
+}
+
+/// One audit statement for the records a batch read, per client.
+async fn audit<M>(
+    c: &RequestCtx,
+    operation: &str,
+    found: &HashMap<Uuid, Vec<M>>,
+    id: impl Fn(&M) -> Uuid,
+) -> ApiResult<()> {
+    let reads = found
+        .iter()
+        .map(|(client, list)| (*client, list.iter().map(&id).collect()))
+        .collect();
+    service::events::record_reads(&c.db, c.viewer()?, operation, reads).await
 }
 
 /// Recent observations for (client, limit) keys: one statement per distinct limit.

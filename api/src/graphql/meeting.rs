@@ -8,7 +8,6 @@ use super::{
     Organization, client::Client, context::ContextExt, ids, scalars::Date, staff::StaffMember,
 };
 use crate::service::{
-    self,
     documents::{Attendee, BriefContent, Minutes, MonitoringContent},
     meetings, monitoring,
 };
@@ -113,9 +112,11 @@ impl Meeting {
     /// For each invited organization: whether its three-point brief has arrived, and when.
     async fn brief_arrivals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<BriefArrival>> {
         let invited = meetings::invited(&self.0);
-        let briefs = meetings::briefs(&ctx.state()?.db, &[self.0.id])
+        let briefs = ctx
+            .loaders()?
+            .meeting_briefs
+            .load_one(self.0.id)
             .await?
-            .remove(&self.0.id)
             .unwrap_or_default();
         let orgs = ctx
             .loaders()?
@@ -138,9 +139,11 @@ impl Meeting {
     /// The briefs you may read (your own, or all of them for the consultation office under consent).
     async fn briefs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MeetingBrief>> {
         let scope = ctx.loaders()?.ctx.scope().await?;
-        let list = meetings::briefs(&ctx.state()?.db, &[self.0.id])
+        let list = ctx
+            .loaders()?
+            .meeting_briefs
+            .load_one(self.0.id)
             .await?
-            .remove(&self.0.id)
             .unwrap_or_default();
         Ok(list
             .into_iter()
@@ -557,29 +560,30 @@ impl MeetingMutation {
     }
 }
 
-/// Meetings of a client as the request's scope sees them (the read is audited).
+/// Meetings of a client as the request's scope sees them (batched and audited by the loader).
 pub async fn client_meetings(
     ctx: &Context<'_>,
     client_id: uuid::Uuid,
 ) -> async_graphql::Result<Vec<Meeting>> {
-    let scope = ctx.loaders()?.ctx.scope().await?;
-    let db = &ctx.state()?.db;
-    let list = service::meetings::of_client(db, scope, client_id).await?;
-    let ids: Vec<uuid::Uuid> = list.iter().map(|m| m.id).collect();
-    service::events::record_read(db, ctx.viewer()?, "READ_MEETINGS", Some(client_id), &ids).await?;
+    let list = ctx
+        .loaders()?
+        .meetings_by_client
+        .load_one(client_id)
+        .await?
+        .unwrap_or_default();
     Ok(list.into_iter().map(Meeting).collect())
 }
 
-/// Monitoring reports of a client as the request's scope sees them (the read is audited).
+/// Monitoring reports of a client as the request's scope sees them (batched and audited).
 pub async fn client_reports(
     ctx: &Context<'_>,
     client_id: uuid::Uuid,
 ) -> async_graphql::Result<Vec<MonitoringReport>> {
-    let scope = ctx.loaders()?.ctx.scope().await?;
-    let db = &ctx.state()?.db;
-    let list = service::monitoring::of_client(db, scope, client_id).await?;
-    let ids: Vec<uuid::Uuid> = list.iter().map(|r| r.id).collect();
-    service::events::record_read(db, ctx.viewer()?, "READ_MONITORING", Some(client_id), &ids)
-        .await?;
+    let list = ctx
+        .loaders()?
+        .reports_by_client
+        .load_one(client_id)
+        .await?
+        .unwrap_or_default();
     Ok(list.into_iter().map(MonitoringReport).collect())
 }

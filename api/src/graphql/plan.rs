@@ -8,7 +8,6 @@ use super::{
     Organization, client::Client, context::ContextExt, ids, scalars::Date, staff::StaffMember,
 };
 use crate::service::{
-    self,
     documents::{DeliveryRecipient, PlanContent, PlanRecord},
     plans::{self, NewPlan, PlanChange},
 };
@@ -111,8 +110,13 @@ impl SupportPlan {
     /// Every version you may see, oldest first (変更履歴): another organization's drafts stay
     /// hidden even after the plan is active.
     async fn versions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SupportPlanVersion>> {
-        let scope = ctx.loaders()?.ctx.scope().await?;
-        let list = plans::versions(&ctx.state()?.db, &[self.0.id]).await?;
+        let loaders = ctx.loaders()?;
+        let scope = loaders.ctx.scope().await?;
+        let list = loaders
+            .plan_versions
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
         Ok(list
             .into_iter()
             .filter(|v| plans::version_visible(scope, &self.0, v))
@@ -400,15 +404,16 @@ async fn apply(
     })
 }
 
-/// Plans of a client as the request's scope sees them.
+/// Plans of a client as the request's scope sees them (batched and audited by the loader).
 pub async fn client_plans(
     ctx: &Context<'_>,
     client_id: uuid::Uuid,
 ) -> async_graphql::Result<Vec<SupportPlan>> {
-    let scope = ctx.loaders()?.ctx.scope().await?;
-    let db = &ctx.state()?.db;
-    let list = service::plans::of_client(db, scope, client_id).await?;
-    let ids: Vec<uuid::Uuid> = list.iter().map(|p| p.id).collect();
-    service::events::record_read(db, ctx.viewer()?, "READ_PLANS", Some(client_id), &ids).await?;
+    let list = ctx
+        .loaders()?
+        .plans_by_client
+        .load_one(client_id)
+        .await?
+        .unwrap_or_default();
     Ok(list.into_iter().map(SupportPlan).collect())
 }

@@ -515,22 +515,21 @@ pub async fn get(
     Ok((m, scope))
 }
 
-/// A client's meetings the scope may see, newest first (bounded).
-pub async fn of_client(
+/// Meetings of clients the scope may see, newest first, at most 100 each (one query).
+pub async fn of_clients(
     db: &impl ConnectionTrait,
     scope: &Scope,
-    client_id: Uuid,
-) -> ApiResult<Vec<meeting::Model>> {
-    use sea_orm::QuerySelect;
-    Ok(meeting::Entity::find()
-        .filter(meeting::Column::ClientId.eq(client_id))
+    clients: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<meeting::Model>>> {
+    let meetings = meeting::Entity::find()
+        .filter(meeting::Column::ClientId.is_in(clients.iter().copied()))
         .order_by_desc(meeting::Column::ScheduledAt)
-        .limit(100)
         .all(db)
         .await?
         .into_iter()
         .filter(|m| scope.can_see_record(m.client_id, facts(m)))
-        .collect())
+        .collect();
+    Ok(super::capped(super::group_by(meetings, |m| m.client_id)))
 }
 
 /// Briefs of meetings (one query), keyed by meeting.

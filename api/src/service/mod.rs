@@ -66,6 +66,19 @@ pub fn group_by<M>(
     out
 }
 
+/// The most items a nested per-parent list returns.
+pub const MAX_NESTED: usize = 100;
+
+/// Caps each group at [`MAX_NESTED`] items (nested lists are bounded like pages).
+pub fn capped<M>(
+    mut groups: std::collections::HashMap<uuid::Uuid, Vec<M>>,
+) -> std::collections::HashMap<uuid::Uuid, Vec<M>> {
+    for list in groups.values_mut() {
+        list.truncate(MAX_NESTED);
+    }
+    groups
+}
+
 /// `true` when a database error is a uniqueness violation (same check on both backends).
 pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
     matches!(

@@ -324,21 +324,21 @@ pub async fn record(
     Ok(model)
 }
 
-/// A client's reports the scope may see, newest first (bounded).
-pub async fn of_client(
+/// Reports of clients the scope may see, newest first, at most 100 each (one query).
+pub async fn of_clients(
     db: &impl ConnectionTrait,
     scope: &Scope,
-    client_id: Uuid,
-) -> ApiResult<Vec<monitoring_report::Model>> {
-    Ok(monitoring_report::Entity::find()
-        .filter(monitoring_report::Column::ClientId.eq(client_id))
+    clients: &[Uuid],
+) -> ApiResult<std::collections::HashMap<Uuid, Vec<monitoring_report::Model>>> {
+    let reports = monitoring_report::Entity::find()
+        .filter(monitoring_report::Column::ClientId.is_in(clients.iter().copied()))
         .order_by_desc(monitoring_report::Column::MonitoredOn)
-        .limit(100)
         .all(db)
         .await?
         .into_iter()
         .filter(|r| scope.can_see_record(r.client_id, facts(r)))
-        .collect())
+        .collect();
+    Ok(super::capped(super::group_by(reports, |r| r.client_id)))
 }
 
 #[cfg(test)]

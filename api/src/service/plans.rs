@@ -9,6 +9,8 @@
 //! are shared under the `PLANS` consent category (service-use plans with the care team,
 //! individual plans with the consultation office, to which they are delivered).
 
+use std::collections::HashMap;
+
 use chrono::{Months, NaiveDate};
 use entity::{
     observation::{RecordStatus, Visibility},
@@ -472,33 +474,36 @@ pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> ApiResult<suppo
     Ok(p)
 }
 
-/// The plans of a client the scope may see, newest first (a client has few plans).
-pub async fn of_client(
+/// The plans of clients the scope may see, newest first, at most 100 each (one query).
+pub async fn of_clients(
     db: &impl ConnectionTrait,
     scope: &Scope,
-    client_id: Uuid,
-) -> ApiResult<Vec<support_plan::Model>> {
-    let mut plans: Vec<support_plan::Model> = support_plan::Entity::find()
-        .filter(support_plan::Column::ClientId.eq(client_id))
+    clients: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<support_plan::Model>>> {
+    use sea_orm::QueryOrder;
+    let plans = support_plan::Entity::find()
+        .filter(support_plan::Column::ClientId.is_in(clients.iter().copied()))
+        .order_by_desc(support_plan::Column::Id)
         .all(db)
         .await?
         .into_iter()
         .filter(|p| scope.can_see_record(p.client_id, facts(p)))
         .collect();
-    plans.sort_by_key(|p| std::cmp::Reverse(p.id));
-    plans.truncate(100);
-    Ok(plans)
+    Ok(super::capped(super::group_by(plans, |p| p.client_id)))
 }
 
-/// Versions of plans by id (one query), oldest first.
+/// Versions of plans by plan id (one query), oldest first.
 pub async fn versions(
     db: &impl ConnectionTrait,
     plan_ids: &[Uuid],
-) -> ApiResult<Vec<support_plan_version::Model>> {
+) -> ApiResult<HashMap<Uuid, Vec<support_plan_version::Model>>> {
     use sea_orm::QueryOrder;
-    Ok(support_plan_version::Entity::find()
-        .filter(support_plan_version::Column::PlanId.is_in(plan_ids.iter().copied()))
-        .order_by_asc(support_plan_version::Column::Version)
-        .all(db)
-        .await?)
+    Ok(super::group_by(
+        support_plan_version::Entity::find()
+            .filter(support_plan_version::Column::PlanId.is_in(plan_ids.iter().copied()))
+            .order_by_asc(support_plan_version::Column::Version)
+            .all(db)
+            .await?,
+        |v| v.plan_id,
+    ))
 }
