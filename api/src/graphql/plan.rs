@@ -73,10 +73,11 @@ impl SupportPlan {
         let Some(id) = self.0.based_on_plan_id else {
             return Ok(None);
         };
-        Ok(plans::get(ctx.state()?, ctx.viewer()?, id)
-            .await
-            .ok()
-            .map(SupportPlan))
+        match plans::get(ctx.state()?, ctx.viewer()?, id).await {
+            Ok(p) => Ok(Some(SupportPlan(p))),
+            Err(crate::error::ApiError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
     /// The facility's service, for individual plans.
     async fn service_type(&self) -> Option<&str> {

@@ -191,12 +191,12 @@ pub async fn of_clients(
     db: &impl ConnectionTrait,
     clients: &[Uuid],
 ) -> ApiResult<HashMap<Uuid, Vec<care_team_membership::Model>>> {
-    Ok(super::group_by(
+    Ok(super::capped(super::group_by(
         care_team_membership::Entity::find()
             .filter(care_team_membership::Column::ClientId.is_in(clients.iter().copied()))
             .order_by_asc(care_team_membership::Column::Id)
             .all(db)
             .await?,
         |r| r.client_id,
-    ))
+    )))
 }

@@ -410,13 +410,13 @@ pub async fn certificates(
     db: &impl ConnectionTrait,
     clients: &[Uuid],
 ) -> ApiResult<HashMap<Uuid, Vec<recipient_certificate::Model>>> {
-    Ok(super::group_by(
+    Ok(super::capped(super::group_by(
         recipient_certificate::Entity::find()
             .filter(recipient_certificate::Column::ClientId.is_in(clients.iter().copied()))
             .all(db)
             .await?,
         |r| r.client_id,
-    ))
+    )))
 }
 
 use chrono::Datelike;

@@ -225,12 +225,12 @@ pub async fn of_clients(
     db: &impl ConnectionTrait,
     clients: &[Uuid],
 ) -> ApiResult<HashMap<Uuid, Vec<sharing_consent::Model>>> {
-    Ok(super::group_by(
+    Ok(super::capped(super::group_by(
         sharing_consent::Entity::find()
             .filter(sharing_consent::Column::ClientId.is_in(clients.iter().copied()))
             .order_by_asc(sharing_consent::Column::Id)
             .all(db)
             .await?,
         |r| r.client_id,
-    ))
+    )))
 }

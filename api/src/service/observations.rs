@@ -595,14 +595,14 @@ pub async fn versions(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
 ) -> ApiResult<HashMap<Uuid, Vec<observation_version::Model>>> {
-    Ok(super::group_by(
+    Ok(super::capped(super::group_by(
         observation_version::Entity::find()
             .filter(observation_version::Column::ObservationId.is_in(ids.iter().copied()))
             .order_by_asc(observation_version::Column::Version)
             .all(db)
             .await?,
         |r| r.observation_id,
-    ))
+    )))
 }
 
 /// Clients among `clients` with a visible, current observation of `category` that happened

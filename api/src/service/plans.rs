@@ -498,12 +498,12 @@ pub async fn versions(
     plan_ids: &[Uuid],
 ) -> ApiResult<HashMap<Uuid, Vec<support_plan_version::Model>>> {
     use sea_orm::QueryOrder;
-    Ok(super::group_by(
+    Ok(super::capped(super::group_by(
         support_plan_version::Entity::find()
             .filter(support_plan_version::Column::PlanId.is_in(plan_ids.iter().copied()))
             .order_by_asc(support_plan_version::Column::Version)
             .all(db)
             .await?,
         |v| v.plan_id,
-    ))
+    )))
 }
