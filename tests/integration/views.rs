@@ -464,7 +464,7 @@ async fn the_audit_log_records_reads_and_writes_and_only_admins_read_it() {
     let client = client_id(&app, &staff, "小川 さくら").await;
     app.gql(
         Some(&staff),
-        "query($c: ID!) { client(id: $c) { observations { totalCount } } }",
+        "query($c: ID!) { client(id: $c) { wishes observations { totalCount } } }",
         json!({ "c": client }),
     )
     .await;
@@ -487,7 +487,7 @@ async fn the_audit_log_records_reads_and_writes_and_only_admins_read_it() {
             )
         })
         .collect();
-    for op in ["READ_CLIENT", "OBSERVATION_RECORDED"] {
+    for op in ["READ_CLIENT", "READ_PROFILE", "OBSERVATION_RECORDED"] {
         assert!(
             ops.contains(&(op.to_owned(), "staff@himawari.example".to_owned())),
             "{op} missing: {log}"

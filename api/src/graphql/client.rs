@@ -29,6 +29,15 @@ pub struct Client {
 connection_types!(ClientConnection, ClientEdge, Client, "clients (本人)");
 
 impl Client {
+    /// Whether the profile is visible; a visible profile read is audited (batched per request).
+    async fn read_profile(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        if !self.shows_profile(ctx) {
+            return Ok(false);
+        }
+        ctx.loaders()?.profile_reads.load_one(self.model.id).await?;
+        Ok(true)
+    }
+
     fn shows_profile(&self, ctx: &Context<'_>) -> bool {
         ctx.viewer()
             .is_ok_and(|v| policy::can_see_profile(v.organization_id, &self.rel))
@@ -111,34 +120,43 @@ impl Client {
     }
 
     /// Birth date (生年月日). Profile field.
-    async fn birth_date(&self, ctx: &Context<'_>) -> Option<Date> {
-        self.shows_profile(ctx)
+    async fn birth_date(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Date>> {
+        Ok(self
+            .read_profile(ctx)
+            .await?
             .then_some(self.model.birth_date.map(Date))
-            .flatten()
+            .flatten())
     }
 
     /// Disability support category (障害支援区分) 1–6; null when not assessed. Profile field.
-    async fn support_category(&self, ctx: &Context<'_>) -> Option<i32> {
-        self.shows_profile(ctx)
+    async fn support_category(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i32>> {
+        Ok(self
+            .read_profile(ctx)
+            .await?
             .then_some(self.model.support_category)
-            .flatten()
+            .flatten())
     }
 
     /// The client's wishes in their own words (本人の希望). Profile field.
-    async fn wishes(&self, ctx: &Context<'_>) -> Option<&str> {
-        self.shows_profile(ctx)
+    async fn wishes(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        Ok(self
+            .read_profile(ctx)
+            .await?
             .then_some(self.model.wishes.as_deref())
-            .flatten()
+            .flatten())
     }
 
     /// Family and guardian contacts (家族・保護者の連絡先). Profile field: null when hidden.
-    async fn family_contacts(&self, ctx: &Context<'_>) -> Option<Vec<FamilyContact>> {
-        if !self.shows_profile(ctx) {
-            return None;
+    async fn family_contacts(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<FamilyContact>>> {
+        if !self.read_profile(ctx).await? {
+            return Ok(None);
         }
         let parsed: Vec<clients::FamilyContact> =
             serde_json::from_value(self.model.family_contacts.clone()).unwrap_or_default();
-        Some(
+        Ok(Some(
             parsed
                 .into_iter()
                 .map(|c| FamilyContact {
@@ -148,7 +166,7 @@ impl Client {
                     note: c.note,
                 })
                 .collect(),
-        )
+        ))
     }
 
     /// Recipient certificates (受給者証), oldest first. Profile field: null when hidden.
@@ -156,7 +174,7 @@ impl Client {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Vec<RecipientCertificate>>> {
-        if !self.shows_profile(ctx) {
+        if !self.read_profile(ctx).await? {
             return Ok(None);
         }
         let list = ctx

@@ -130,6 +130,9 @@ pub struct Loaders {
     /// Per plan / per meeting; callers filter by visibility.
     pub plan_versions: DataLoader<BatchLoader<Uuid, Vec<support_plan_version::Model>>>,
     pub meeting_briefs: DataLoader<BatchLoader<Uuid, Vec<meeting_brief::Model>>>,
+    /// Audits profile reads (wishes, family, certificates): once per client per request, all
+    /// clients of a page in one statement.
+    pub profile_reads: DataLoader<BatchLoader<Uuid, ()>>,
 }
 
 impl Loaders {
@@ -195,6 +198,14 @@ impl Loaders {
             }),
             plan_versions: loader(&ctx, |c, k| Box::pin(service::plans::versions(&c.db, k))),
             meeting_briefs: loader(&ctx, |c, k| Box::pin(service::meetings::briefs(&c.db, k))),
+            profile_reads: loader(&ctx, |c, k| {
+                Box::pin(async move {
+                    let reads = k.iter().map(|client| (*client, vec![*client])).collect();
+                    service::events::record_reads(&c.db, c.viewer()?, "READ_PROFILE", reads)
+                        .await?;
+                    Ok(k.iter().map(|client| (*client, ())).collect())
+                })
+            }),
             ctx,
         }
     }
