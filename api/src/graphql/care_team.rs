@@ -284,7 +284,7 @@ impl CareTeamMutation {
     }
 
     /// Ends a care-team membership. The organization keeps its own records but sees no one
-    /// else's from then on.
+    /// else's after the membership's last day (`endDate`, default today).
     async fn end_care_team_membership(
         &self,
         ctx: &Context<'_>,
