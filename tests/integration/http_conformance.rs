@@ -199,10 +199,20 @@ async fn deep_and_wide_queries_are_rejected_before_execution() {
     let aliases: String = (0..1000).map(|i| format!("a{i}: me {{ role }} ")).collect();
     let fragment_bomb = "query { ...A } fragment A on Query { me { ...B } } fragment B on Viewer { organization { name } staffMember { organization { name } } role }".to_owned();
     let very_deep = format!("{{{}}}", "a {".repeat(5000)) + &"}".repeat(5000);
+    // 27 fragments, each spreading the previous one twice: 2^26 fields in about 1 KB.
+    let mut doubling = String::from("query { ...F26 } fragment F0 on Query { __typename }");
+    for i in 1..=26 {
+        doubling.push_str(&format!(
+            " fragment F{i} on Query {{ ...F{} ...F{} }}",
+            i - 1,
+            i - 1
+        ));
+    }
     for (name, query) in [
         ("50 levels", deep),
         ("1,000 aliases", format!("{{ {aliases} }}")),
         ("5,000 levels", very_deep),
+        ("doubling fragments", doubling),
     ] {
         let body = json!({ "query": query }).to_string();
         let res = app

@@ -69,9 +69,13 @@ impl Extension for QueryLimitsExtension {
         if text_nesting(query) > MAX_TEXT_NESTING {
             return Err(too_complex("The query is nested too deeply."));
         }
-        let doc = next.run(ctx, query, variables).await?;
-        check_document(&doc, self.max_depth, self.max_aliases).map_err(too_complex)?;
-        Ok(doc)
+        // Measure before async-graphql's own parse-time checks, which expand fragment spreads
+        // recursively (exponential on doubling fragment chains). A syntax error is left to the
+        // real parse below, which reports it properly.
+        if let Ok(doc) = async_graphql::parser::parse_query(query) {
+            check_document(&doc, self.max_depth, self.max_aliases).map_err(too_complex)?;
+        }
+        next.run(ctx, query, variables).await
     }
 
     async fn validation(
@@ -165,66 +169,82 @@ pub(crate) fn text_nesting(query: &str) -> usize {
     max
 }
 
-/// Depth (fragments expanded) and alias count of every operation.
+/// The most field selections an operation may expand to (fragments expanded).
+const MAX_SELECTIONS: u64 = 10_000;
+
+/// What a selection set costs once its fragments are expanded.
+#[derive(Clone, Copy, Default)]
+struct Cost {
+    depth: u64,
+    aliases: u64,
+    selections: u64,
+}
+
+/// Depth, aliases and expanded size of every operation. Each fragment's cost is computed once
+/// and reused, so a chain of fragments that each spread the previous one twice (2^N expanded
+/// fields in a few hundred bytes) is measured in linear time and refused.
 fn check_document(
     doc: &ExecutableDocument,
     max_depth: usize,
     max_aliases: usize,
 ) -> Result<(), &'static str> {
-    struct Walk<'a> {
+    use std::collections::HashMap;
+
+    fn cost<'a>(
         doc: &'a ExecutableDocument,
-        aliases: usize,
-        // Guards against fragment cycles (validation reports them properly later).
-        fragment_stack: Vec<&'a str>,
-    }
-    impl<'a> Walk<'a> {
-        fn depth(
-            &mut self,
-            set: &'a SelectionSet,
-            level: usize,
-            max_depth: usize,
-        ) -> Result<(), &'static str> {
-            if level > max_depth {
-                return Err("The query is nested too deeply.");
-            }
-            for item in &set.items {
-                match &item.node {
-                    Selection::Field(f) => {
-                        if f.node.alias.is_some() {
-                            self.aliases += 1;
-                        }
-                        if !f.node.selection_set.node.items.is_empty() {
-                            self.depth(&f.node.selection_set.node, level + 1, max_depth)?;
-                        }
-                    }
-                    Selection::FragmentSpread(s) => {
-                        let name = s.node.fragment_name.node.as_str();
-                        if self.fragment_stack.contains(&name) {
-                            continue;
-                        }
-                        if let Some(frag) = self.doc.fragments.get(&s.node.fragment_name.node) {
-                            self.fragment_stack.push(name);
-                            self.depth(&frag.node.selection_set.node, level, max_depth)?;
-                            self.fragment_stack.pop();
-                        }
-                    }
-                    Selection::InlineFragment(i) => {
-                        self.depth(&i.node.selection_set.node, level, max_depth)?;
+        set: &'a SelectionSet,
+        memo: &mut HashMap<&'a str, Option<Cost>>,
+    ) -> Cost {
+        let mut total = Cost::default();
+        for item in &set.items {
+            let inner = match &item.node {
+                Selection::Field(f) => {
+                    let below = cost(doc, &f.node.selection_set.node, memo);
+                    Cost {
+                        depth: below.depth + 1,
+                        aliases: below
+                            .aliases
+                            .saturating_add(u64::from(f.node.alias.is_some())),
+                        selections: below.selections.saturating_add(1),
                     }
                 }
-            }
-            Ok(())
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    match memo.get(name) {
+                        Some(Some(c)) => *c,
+                        // A cycle (validation rejects it properly) or an unknown fragment.
+                        Some(None) => Cost::default(),
+                        None => match doc.fragments.get(&spread.node.fragment_name.node) {
+                            Some(fragment) => {
+                                memo.insert(name, None);
+                                let c = cost(doc, &fragment.node.selection_set.node, memo);
+                                memo.insert(name, Some(c));
+                                c
+                            }
+                            None => Cost::default(),
+                        },
+                    }
+                }
+                Selection::InlineFragment(i) => cost(doc, &i.node.selection_set.node, memo),
+            };
+            total.depth = total.depth.max(inner.depth);
+            total.aliases = total.aliases.saturating_add(inner.aliases);
+            total.selections = total.selections.saturating_add(inner.selections);
         }
+        total
     }
+
+    let mut memo = HashMap::new();
     for (_, op) in doc.operations.iter() {
-        let mut walk = Walk {
-            doc,
-            aliases: 0,
-            fragment_stack: Vec::new(),
-        };
-        walk.depth(&op.node.selection_set.node, 1, max_depth)?;
-        if walk.aliases > max_aliases {
+        let c = cost(doc, &op.node.selection_set.node, &mut memo);
+        if c.depth > max_depth as u64 {
+            return Err("The query is nested too deeply.");
+        }
+        if c.aliases > max_aliases as u64 {
             return Err("The query uses too many aliases.");
+        }
+        if c.selections > MAX_SELECTIONS {
+            return Err("The query selects too many fields once its fragments are expanded.");
         }
     }
     Ok(())
@@ -262,6 +282,35 @@ mod tests {
             Err("The query uses too many aliases.")
         );
         assert!(check_document(&doc, 10, 31).is_ok());
+    }
+
+    #[test]
+    fn doubling_fragment_chains_are_measured_quickly_and_refused() {
+        let mut q = String::from("query { ...F30 } fragment F0 on Query { __typename }");
+        for i in 1..=30 {
+            q.push_str(&format!(
+                " fragment F{i} on Query {{ ...F{} ...F{} }}",
+                i - 1,
+                i - 1
+            ));
+        }
+        let doc = parse_query(&q).unwrap();
+        let started = std::time::Instant::now();
+        assert_eq!(
+            check_document(&doc, 12, 30),
+            Err("The query selects too many fields once its fragments are expanded.")
+        );
+        assert!(started.elapsed() < std::time::Duration::from_millis(100));
+        // A chain that stays small is fine.
+        let mut small = String::from("query { ...F3 } fragment F0 on Query { __typename }");
+        for i in 1..=3 {
+            small.push_str(&format!(
+                " fragment F{i} on Query {{ ...F{} ...F{} }}",
+                i - 1,
+                i - 1
+            ));
+        }
+        assert!(check_document(&parse_query(&small).unwrap(), 12, 30).is_ok());
     }
 
     #[test]
