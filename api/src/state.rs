@@ -27,6 +27,8 @@ pub struct AppState {
     pub schema: KakehashiSchema,
     /// SQL statements run so far (for tests and benchmarks: statements per operation).
     pub statements: Arc<AtomicU64>,
+    /// Emails with a login attempt in progress (one at a time per account).
+    pub logins_in_flight: crate::service::sessions::LoginsInFlight,
 }
 
 impl AppState {
@@ -55,6 +57,7 @@ impl AppState {
             config: Arc::new(config),
             schema,
             statements,
+            logins_in_flight: Default::default(),
         })
     }
 }

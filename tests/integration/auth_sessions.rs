@@ -373,3 +373,24 @@ async fn oversized_credentials_are_refused_without_hashing() {
     let body = try_login(&app, &format!("{}@x.example", "a".repeat(400)), "whatever").await;
     assert_error(&body, "BAD_USER_INPUT");
 }
+
+#[tokio::test]
+async fn parallel_guesses_cannot_outrun_the_throttle() {
+    let app = TestApp::spawn().await;
+    let attempts = (0..20).map(|i| {
+        let app = &app;
+        async move { try_login(app, "admin@aozora.example", &format!("wrong-guess-{i}")).await }
+    });
+    let results = futures_util::future::join_all(attempts).await;
+    let checked = results
+        .iter()
+        .filter(|b| error_code(b) == Some("UNAUTHENTICATED"))
+        .count();
+    let limited = results
+        .iter()
+        .filter(|b| error_code(b) == Some("RATE_LIMITED"))
+        .count();
+    assert_eq!(checked + limited, 20);
+    // Only the free attempts may reach the password check, whatever the parallelism.
+    assert!(checked <= 3, "{checked} guesses were checked in parallel");
+}

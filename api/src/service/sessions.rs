@@ -85,6 +85,13 @@ pub async fn login(state: &AppState, email: &str, password: &str) -> ApiResult<I
         return Err(ApiError::bad_input("password", "The password is too long."));
     }
     let key = normalize_email(email);
+    // One attempt per account at a time: parallel guesses would all pass the throttle check
+    // before any of them recorded its failure.
+    let Some(_in_flight) = InFlight::claim(&state.logins_in_flight, &key) else {
+        return Err(ApiError::RateLimited {
+            retry_after_secs: 1,
+        });
+    };
     let now = super::now();
 
     if let Some(t) = login_throttle::Entity::find_by_id(key.clone())
@@ -145,6 +152,29 @@ pub async fn login(state: &AppState, email: &str, password: &str) -> ApiResult<I
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     issue(state, viewer, refresh, expires_at)
+}
+
+/// Emails with a login attempt in progress on this server.
+pub type LoginsInFlight = std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>;
+
+/// A claim on an email's single in-flight login attempt, released on drop.
+struct InFlight(LoginsInFlight, String);
+
+impl InFlight {
+    fn claim(set: &LoginsInFlight, key: &str) -> Option<Self> {
+        let mut held = set.lock().unwrap_or_else(|e| e.into_inner());
+        held.insert(key.to_owned())
+            .then(|| Self(set.clone(), key.to_owned()))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.1);
+    }
 }
 
 /// The one error for an unknown email, a wrong password and a deactivated account.
@@ -223,6 +253,24 @@ pub async fn refresh(state: &AppState, presented: &str) -> ApiResult<IssuedSessi
     if presented.len() > 256 {
         return Err(ApiError::Unauthenticated);
     }
+    match rotate(state, presented).await {
+        // Two exchanges of one token at the same moment: on PostgreSQL the loser is aborted as
+        // a serialization conflict. That is reuse too: revoke the session.
+        Err(ApiError::Conflict(_)) => {
+            if let Some(token) = refresh_token::Entity::find()
+                .filter(refresh_token::Column::TokenHash.eq(hash_token(presented)))
+                .one(&state.db)
+                .await?
+            {
+                revoke(&state.db, token.session_id, "REFRESH_TOKEN_REUSED").await?;
+            }
+            Err(ApiError::Unauthenticated)
+        }
+        other => other,
+    }
+}
+
+async fn rotate(state: &AppState, presented: &str) -> ApiResult<IssuedSession> {
     let now = super::now();
     let txn = db::begin_write(&state.db).await?;
     let token = refresh_token::Entity::find()
