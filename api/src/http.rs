@@ -394,8 +394,10 @@ pub async fn authenticate(state: &AppState, authorization: Option<&str>) -> Cred
     let Some(value) = authorization else {
         return Credential::Anonymous;
     };
-    let Some(token) = value.strip_prefix("Bearer ").map(str::trim) else {
-        return Credential::Invalid;
+    // The scheme is case-insensitive (RFC 7235).
+    let token = match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+        _ => return Credential::Invalid,
     };
     let Some(claims) = state.tokens.verify(token) else {
         return Credential::Invalid;

@@ -394,3 +394,21 @@ async fn parallel_guesses_cannot_outrun_the_throttle() {
     // Only the free attempts may reach the password check, whatever the parallelism.
     assert!(checked <= 3, "{checked} guesses were checked in parallel");
 }
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let app = TestApp::spawn().await;
+    let (access, _) = app.login("staff@himawari.example").await;
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let res = app
+            .client
+            .post(&app.url)
+            .header("authorization", format!("{scheme} {access}"))
+            .json(&json!({ "query": ME }))
+            .send()
+            .await
+            .unwrap();
+        let body: Value = res.json().await.unwrap();
+        assert!(body.get("errors").is_none(), "{scheme}: {body}");
+    }
+}

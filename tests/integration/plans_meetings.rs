@@ -365,6 +365,15 @@ async fn a_meeting_gathers_briefs_records_minutes_and_keeps_its_direction_honest
         .await;
     assert_eq!(other["data"]["meeting"]["briefs"], json!([]), "{other}");
 
+    // Minutes come after the meeting: not before it has taken place.
+    let early = app.gql(Some(&specialist), MINUTES, json!({ "i": { "meetingId": meeting, "expectedVersion": 1, "minutes": { "discussion": "x" }, "direction": "x" } })).await;
+    assert_error(&early, "BAD_USER_INPUT");
+    let moved = app.gql(Some(&specialist), "mutation($i: UpdateMeetingInput!) { updateMeeting(input: $i) { meeting { version } } }",
+        json!({ "i": { "meetingId": meeting, "expectedVersion": 1, "scheduledAt": (chrono::Utc::now() - chrono::Duration::minutes(90)).to_rfc3339() } })).await;
+    assert_eq!(
+        moved["data"]["updateMeeting"]["meeting"]["version"], 2,
+        "{moved}"
+    );
     // Minutes: the demo's previous meeting set a direction; a different one needs a reason.
     let minutes = |direction: &str, reason: Value, version: i32| {
         json!({ "i": { "meetingId": meeting, "expectedVersion": version,
@@ -376,7 +385,7 @@ async fn a_meeting_gathers_briefs_records_minutes_and_keeps_its_direction_honest
         .gql(
             Some(&specialist),
             MINUTES,
-            minutes("一人暮らしの準備を始める", Value::Null, 1),
+            minutes("一人暮らしの準備を始める", Value::Null, 2),
         )
         .await;
     assert_error(&unexplained, "BAD_USER_INPUT");
@@ -385,7 +394,7 @@ async fn a_meeting_gathers_briefs_records_minutes_and_keeps_its_direction_honest
         "directionChangeReason"
     );
     assert_error(
-        &app.gql(Some(&himawari), MINUTES, minutes("x", Value::Null, 1))
+        &app.gql(Some(&himawari), MINUTES, minutes("x", Value::Null, 2))
             .await,
         "FORBIDDEN",
     );
@@ -396,7 +405,7 @@ async fn a_meeting_gathers_briefs_records_minutes_and_keeps_its_direction_honest
             minutes(
                 "一人暮らしの準備を始める",
                 json!("本人が一人暮らしを希望したため"),
-                1,
+                2,
             ),
         )
         .await;
@@ -407,7 +416,16 @@ async fn a_meeting_gathers_briefs_records_minutes_and_keeps_its_direction_honest
         "予定の見通しを持てる支援を両事業所で揃える"
     );
     assert_eq!(h["directionChangeReason"], "本人が一人暮らしを希望したため");
-    // Briefs come before the meeting, not after.
+    // Minutes are recorded once, and briefs come before the meeting, not after.
+    assert_error(
+        &app.gql(
+            Some(&specialist),
+            MINUTES,
+            minutes("見守り", json!("理由"), 3),
+        )
+        .await,
+        "CONFLICT",
+    );
     assert_error(
         &app.gql(
             Some(&komorebi),
@@ -965,4 +983,53 @@ async fn derived_fields_do_not_leak_what_their_source_hides() {
             .any(|n| n["organization"]["name"] == "あおぞら相談支援センター"
                 && !n["recordKeys"].as_array().unwrap().is_empty())
     );
+}
+
+#[tokio::test]
+async fn consent_belongs_to_the_text_it_was_given_for() {
+    let app = TestApp::spawn().await;
+    let (manager, _) = app.login("manager@himawari.example").await;
+    let yamada = client_id(&app, &manager, "山田 太郎").await;
+    let created = app
+        .gql(
+            Some(&manager),
+            CREATE_PLAN,
+            json!({ "i": plan_input(&yamada, "INDIVIDUAL_SUPPORT_PLAN") }),
+        )
+        .await;
+    let plan = created["data"]["createSupportPlan"]["supportPlan"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.gql(
+        Some(&manager),
+        TRANSITION,
+        json!({ "i": { "planId": plan, "expectedVersion": 1, "transition": "PROPOSE" } }),
+    )
+    .await;
+    let backwards = app.gql(Some(&manager), CONSENT, json!({ "i": { "planId": plan, "expectedVersion": 2, "explainedOn": date(0), "explainedBy": "鈴木", "signedBy": "山田 太郎", "signedOn": date(-1), "method": "署名" } })).await;
+    assert_error(&backwards, "BAD_USER_INPUT");
+    let signed = app.gql(Some(&manager), CONSENT, json!({ "i": { "planId": plan, "expectedVersion": 2, "explainedOn": date(-2), "explainedBy": "鈴木", "signedBy": "山田 太郎", "signedOn": date(-1), "method": "署名" } })).await;
+    assert!(signed.get("errors").is_none(), "{signed}");
+    // Activating before the day of consent, or in the future, is refused.
+    for day in [date(-5), date(3)] {
+        let bad = app.gql(Some(&manager), TRANSITION, json!({ "i": { "planId": plan, "expectedVersion": 3, "transition": "ACTIVATE", "effectiveOn": day } })).await;
+        assert_error(&bad, "BAD_USER_INPUT");
+    }
+    // Revising the text voids the consent: it must be explained and signed again.
+    let mut input = plan_input(&yamada, "INDIVIDUAL_SUPPORT_PLAN");
+    let revised = app.gql(Some(&manager), "mutation($i: ReviseSupportPlanInput!) { reviseSupportPlan(input: $i) { supportPlan { version record { consentSignedOn } } } }",
+        json!({ "i": { "planId": plan, "expectedVersion": 3, "periodFrom": date(0), "content": input["content"].take() } })).await;
+    assert!(
+        revised["data"]["reviseSupportPlan"]["supportPlan"]["record"]["consentSignedOn"].is_null(),
+        "{revised}"
+    );
+    let activate = app
+        .gql(
+            Some(&manager),
+            TRANSITION,
+            json!({ "i": { "planId": plan, "expectedVersion": 4, "transition": "ACTIVATE" } }),
+        )
+        .await;
+    assert_error(&activate, "BAD_USER_INPUT");
 }

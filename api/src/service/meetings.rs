@@ -77,6 +77,17 @@ pub fn invited(m: &meeting::Model) -> Vec<Uuid> {
         .unwrap_or_default()
 }
 
+/// Meetings are scheduled within the past year and the next two years.
+fn check_window(at: DateTime<Utc>) -> ApiResult<()> {
+    if at < Utc::now() - Duration::days(365) || at > Utc::now() + Duration::days(730) {
+        return Err(ApiError::bad_input(
+            "scheduledAt",
+            "Schedule within the past year and the next two years.",
+        ));
+    }
+    Ok(())
+}
+
 /// A meeting to schedule.
 #[derive(Debug, Clone)]
 pub struct NewMeeting {
@@ -110,14 +121,7 @@ pub async fn schedule(
             "Give a place, or mark the meeting online.",
         ));
     }
-    if new.scheduled_at < Utc::now() - Duration::days(365)
-        || new.scheduled_at > Utc::now() + Duration::days(730)
-    {
-        return Err(ApiError::bad_input(
-            "scheduledAt",
-            "Schedule within the past year and the next two years.",
-        ));
-    }
+    check_window(new.scheduled_at)?;
     let members = super::care_team::of_clients(&state.db, &[new.client_id])
         .await?
         .remove(&new.client_id)
@@ -247,6 +251,7 @@ pub async fn update(
     }
     let mut am = m.clone().into_active_model();
     if let Some(at) = scheduled_at {
+        check_window(at)?;
         am.scheduled_at = Set(super::micros(at));
     }
     if let Some(p) = optional_text("place", place, 200)? {
@@ -314,8 +319,16 @@ pub async fn record_minutes(
     let reason = optional_text("directionChangeReason", input.direction_change_reason, 2000)?;
     let txn = db::begin_write(&state.db).await?;
     let m = for_host_change(&txn, viewer, id, expected_version).await?;
-    if m.status == MeetingStatus::Cancelled {
-        return Err(ApiError::conflict("A cancelled meeting has no minutes."));
+    if m.status != MeetingStatus::Scheduled {
+        return Err(ApiError::conflict(
+            "Minutes are recorded once, for a scheduled meeting.",
+        ));
+    }
+    if m.scheduled_at > Utc::now() + Duration::hours(1) {
+        return Err(ApiError::bad_input(
+            "meetingId",
+            "The meeting has not taken place yet.",
+        ));
     }
     // Compare with the previous meeting whose minutes the host may read (never reveal others').
     let scope = Scope::for_client(&txn, viewer, m.client_id).await?;
@@ -400,7 +413,7 @@ pub async fn submit_brief(
             "Briefs come from the service managers of invited facilities.",
         ));
     }
-    if m.status != MeetingStatus::Scheduled {
+    if m.status != MeetingStatus::Scheduled || m.scheduled_at <= Utc::now() {
         return Err(ApiError::conflict(
             "Briefs are submitted before the meeting.",
         ));

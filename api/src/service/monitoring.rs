@@ -168,7 +168,7 @@ pub async fn due_items(
         let Some(cert) = certificates
             .iter()
             .rev()
-            .find(|c| c.client_id == *client && c.valid_from <= today)
+            .find(|c| c.client_id == *client && c.valid_from <= today && c.valid_until >= today)
             .or_else(|| certificates.iter().find(|c| c.client_id == *client))
         else {
             continue;

@@ -352,6 +352,8 @@ pub async fn change(
             }
             content.validate()?;
             check_period(period_from, period_to)?;
+            // Consent was given to the old text: a revised plan must be explained and signed again.
+            record = PlanRecord::default();
             am.content = Set(to_json(&content)?);
             am.period_from = Set(period_from);
             am.period_to = Set(period_to);
@@ -371,6 +373,12 @@ pub async fn change(
         } => {
             if p.status != PlanStatus::Proposed {
                 return Err(wrong_state("consented to"));
+            }
+            if explained_on > signed_on {
+                return Err(ApiError::bad_input(
+                    "signedOn",
+                    "Consent follows the explanation: signedOn is before explainedOn.",
+                ));
             }
             if signed_on > today() || explained_on > today() {
                 return Err(ApiError::bad_input(
@@ -394,8 +402,16 @@ pub async fn change(
                     "Record the client's written consent before activating the plan.",
                 ));
             }
+            let activated_on = activated_on.unwrap_or_else(today);
+            let consented = record.consent_signed_on.map(|d| d.0);
+            if consented.is_some_and(|c| activated_on < c) || activated_on > today() {
+                return Err(ApiError::bad_input(
+                    "effectiveOn",
+                    "A plan comes into force between the day of consent and today.",
+                ));
+            }
             am.status = Set(PlanStatus::Active);
-            am.activated_on = Set(Some(activated_on.unwrap_or_else(today)));
+            am.activated_on = Set(Some(activated_on));
             superseded = support_plan::Entity::find()
                 .filter(support_plan::Column::ClientId.eq(p.client_id))
                 .filter(support_plan::Column::Kind.eq(p.kind))
@@ -410,6 +426,12 @@ pub async fn change(
         } => {
             if !matches!(p.status, PlanStatus::Proposed | PlanStatus::Active) {
                 return Err(wrong_state("delivered"));
+            }
+            if delivered_on > today() {
+                return Err(ApiError::bad_input(
+                    "deliveredOn",
+                    "A delivery cannot be dated in the future.",
+                ));
             }
             if recipient == DeliveryRecipient::ConsultationOffice
                 && p.kind == PlanKind::ServiceUsePlan
