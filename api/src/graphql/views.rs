@@ -77,6 +77,19 @@ async fn observation_page(
     ))
 }
 
+/// The clients the viewer's organization serves today in `relationship` (any when `None`).
+async fn current_clients(
+    ctx: &Context<'_>,
+    relationship: Option<CareRelationship>,
+) -> ApiResult<Vec<Uuid>> {
+    Ok(ctx
+        .loaders()?
+        .ctx
+        .scope()
+        .await?
+        .current_clients(relationship))
+}
+
 fn open_risk_since() -> DateTime<Utc> {
     Utc::now() - Duration::days(OPEN_RISK_DAYS)
 }
@@ -103,12 +116,7 @@ impl FacilityView {
         #[graphql(desc = "Cursor to continue before.")] before: Option<String>,
     ) -> async_graphql::Result<ClientConnection> {
         let args = page_args(first, after, last, before)?;
-        let ids = ctx
-            .loaders()?
-            .ctx
-            .scope()
-            .await?
-            .current_clients(Some(CareRelationship::ServiceProvider));
+        let ids = current_clients(ctx, Some(CareRelationship::ServiceProvider)).await?;
         let page = client_page(ctx, ids, &args).await?;
         Ok(ClientConnection::from_page(page, |c| c.model.id, |c| c))
     }
@@ -123,7 +131,7 @@ impl FacilityView {
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<ObservationConnection> {
         let args = page_args(first, after, None, None)?;
-        let clients = ctx.loaders()?.ctx.scope().await?.current_clients(None);
+        let clients = current_clients(ctx, None).await?;
         let filter = ObservationFilter {
             categories: categories.into_iter().map(Into::into).collect(),
             clients: Some(clients),
@@ -241,12 +249,7 @@ impl ConsultationView {
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<CaseloadEntryConnection> {
         let args = page_args(first, after, None, None)?;
-        let ids = ctx
-            .loaders()?
-            .ctx
-            .scope()
-            .await?
-            .current_clients(Some(CareRelationship::Consultation));
+        let ids = current_clients(ctx, Some(CareRelationship::Consultation)).await?;
         let page = client_page(ctx, ids, &args).await?;
         Ok(CaseloadEntryConnection::from_page(
             page,
@@ -290,12 +293,7 @@ impl ConsultationView {
         ctx: &Context<'_>,
         #[graphql(desc = "How many (at most 100).")] first: Option<i32>,
     ) -> async_graphql::Result<Vec<super::history::DueItemObject>> {
-        let clients = ctx
-            .loaders()?
-            .ctx
-            .scope()
-            .await?
-            .current_clients(Some(CareRelationship::Consultation));
+        let clients = current_clients(ctx, Some(CareRelationship::Consultation)).await?;
         super::history::due_items(ctx, &clients, first).await
     }
 
@@ -307,12 +305,7 @@ impl ConsultationView {
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<ObservationConnection> {
         let args = page_args(first, after, None, None)?;
-        let clients = ctx
-            .loaders()?
-            .ctx
-            .scope()
-            .await?
-            .current_clients(Some(CareRelationship::Consultation));
+        let clients = current_clients(ctx, Some(CareRelationship::Consultation)).await?;
         let filter = ObservationFilter {
             categories: vec![entity::observation::ObservationCategory::RiskSign],
             clients: Some(clients),

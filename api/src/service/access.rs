@@ -167,15 +167,6 @@ impl Scope {
         self.relation(client_id).ok_or(ApiError::NotFound("Client"))
     }
 
-    /// Every visible client.
-    pub fn clients(&self) -> Vec<Uuid> {
-        self.relations
-            .iter()
-            .filter(|(_, r)| policy::can_see_client(r))
-            .map(|(id, _)| *id)
-            .collect()
-    }
-
     /// Clients the organization serves today in `relationship` (any when `None`).
     pub fn current_clients(&self, relationship: Option<CareRelationship>) -> Vec<Uuid> {
         self.relations

@@ -33,17 +33,6 @@ pub struct Page<T> {
     pub total_count: u64,
 }
 
-impl<T> Page<T> {
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            items: self.items.into_iter().map(f).collect(),
-            has_previous_page: self.has_previous_page,
-            has_next_page: self.has_next_page,
-            total_count: self.total_count,
-        }
-    }
-}
-
 impl PageArgs {
     /// The page size and direction, refusing contradictory or absurd arguments.
     fn size(&self) -> ApiResult<(u64, bool)> {
