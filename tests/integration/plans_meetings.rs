@@ -685,6 +685,7 @@ async fn plan_and_meeting_permission_table() {
         .to_owned();
 
     let read_plan = "query($id: ID!) { supportPlan(id: $id) { id } }";
+    let read_node = "query($id: ID!) { node(id: $id) { id } }";
     let minutes_of = "query($id: ID!) { meeting(id: $id) { minutes { discussion } direction } }";
     let schedule = |client: &str| json!({ "i": { "clientId": client, "kind": "CASE_CONFERENCE", "scheduledAt": (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339(), "online": true } });
     let plan_for = |client: &str, kind: &str| json!({ "i": plan_input(client, kind) });
@@ -730,6 +731,34 @@ async fn plan_and_meeting_permission_table() {
             read_plan,
             json!({ "id": sup }),
             Some("NOT_FOUND"),
+        ),
+        (
+            "manager@komorebi.example",
+            "read ひまわり's individual plan through node",
+            read_node,
+            json!({ "id": himawari_isp }),
+            Some("NOT_FOUND"),
+        ),
+        (
+            "specialist@aozora.example",
+            "read ひまわり's delivered individual plan through node",
+            read_node,
+            json!({ "id": himawari_isp }),
+            None,
+        ),
+        (
+            "specialist@mirai.example",
+            "read another office's client's meeting through node",
+            read_node,
+            json!({ "id": held }),
+            Some("NOT_FOUND"),
+        ),
+        (
+            "manager@komorebi.example",
+            "read a meeting of its client through node",
+            read_node,
+            json!({ "id": held }),
+            None,
         ),
         (
             "specialist@aozora.example",

@@ -373,3 +373,22 @@ async fn the_organization_directory_pages_with_bounded_sizes() {
     }
     assert_error(&app.gql(None, q, json!({})).await, "UNAUTHENTICATED");
 }
+
+#[tokio::test]
+async fn node_shows_staff_members_only_to_their_own_organization() {
+    let app = TestApp::spawn().await;
+    let (himawari_admin, _) = app.login("admin@himawari.example").await;
+    let (manager, _) = app.login("manager@himawari.example").await;
+    let (specialist, _) = app.login("specialist@aozora.example").await;
+    let id = staff_id(&app, &himawari_admin, "staff@himawari.example").await;
+    let q = "query($id: ID!) { node(id: $id) { ... on StaffMember { displayName email } } }";
+    let own = app.gql(Some(&manager), q, json!({ "id": id })).await;
+    assert_eq!(
+        own["data"]["node"]["email"], "staff@himawari.example",
+        "{own}"
+    );
+    assert_error(
+        &app.gql(Some(&specialist), q, json!({ "id": id })).await,
+        "NOT_FOUND",
+    );
+}
