@@ -59,10 +59,28 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     .await
 }
 
-/// `true` for PostgreSQL's "could not serialize access" (SQLSTATE 40001).
+/// Begins a transaction that only *adds* rows whose checks were made before it (a new
+/// observation): on PostgreSQL `READ COMMITTED`, because under `SERIALIZABLE` the foreign-key
+/// checks of concurrent inserts with time-ordered ids predicate-lock the same index pages and
+/// abort each other for nothing. SQLite still takes the write lock up front.
+pub async fn begin_insert(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let sqlite = db.get_database_backend() == DbBackend::Sqlite;
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: sqlite.then_some(SqliteTransactionMode::Immediate),
+        isolation_level: (!sqlite).then_some(IsolationLevel::ReadCommitted),
+        ..Default::default()
+    })
+    .await
+}
+
+/// `true` for PostgreSQL's "could not serialize access" (SQLSTATE 40001) and for a detected
+/// deadlock (40P01): either way one side lost a race and may retry.
 pub fn is_serialization_failure(err: &DbErr) -> bool {
     let text = err.to_string();
-    text.contains("40001") || text.contains("could not serialize access")
+    text.contains("40001")
+        || text.contains("could not serialize access")
+        || text.contains("40P01")
+        || text.contains("deadlock detected")
 }
 
 /// `true` when the database answers a trivial query (for `/readyz`).

@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_identity;
 mod m20261124_000002_clients;
 mod m20261124_000003_plans_meetings;
+mod m20261201_000004_realtime;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_identity::Migration),
             Box::new(m20261124_000002_clients::Migration),
             Box::new(m20261124_000003_plans_meetings::Migration),
+            Box::new(m20261201_000004_realtime::Migration),
         ]
     }
 }

@@ -123,6 +123,7 @@ pub async fn record(
     }
     .insert(&txn)
     .await?;
+    put_timeline(&txn, &model, EntryKind::ConsentGranted, model.created_at).await?;
     events::record_change(
         &txn,
         viewer,
@@ -132,7 +133,6 @@ pub async fn record(
         model.id,
     )
     .await?;
-    put_timeline(&txn, &model, EntryKind::ConsentGranted, model.created_at).await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -176,6 +176,13 @@ pub async fn revoke(
     am.revoked_by_staff_member_id = Set(Some(viewer.staff_member_id));
     am.revocation_note = Set(note);
     let model = am.update(&txn).await?;
+    put_timeline(
+        &txn,
+        &model,
+        EntryKind::ConsentRevoked,
+        model.revoked_at.unwrap_or(model.created_at),
+    )
+    .await?;
     events::record_change(
         &txn,
         viewer,
@@ -185,15 +192,19 @@ pub async fn revoke(
         model.id,
     )
     .await?;
-    put_timeline(
-        &txn,
-        &model,
-        EntryKind::ConsentRevoked,
-        model.revoked_at.unwrap_or(model.created_at),
-    )
-    .await?;
     txn.commit().await?;
     Ok(model)
+}
+
+/// The policy facts of a consent record: coordination data every current member sees; a former
+/// member keeps only the consents it recorded.
+pub fn record_facts(c: &sharing_consent::Model) -> crate::auth::policy::AnyRecordFacts {
+    crate::auth::policy::AnyRecordFacts {
+        organization_id: c.recorded_by_organization_id,
+        visibility: entity::observation::Visibility::CareTeam,
+        data: None,
+        safeguarding: false,
+    }
 }
 
 /// Consent changes are coordination data every current member sees (no consent needed).

@@ -4,7 +4,7 @@
 //! same transaction as the data: an event exists exactly when its change committed. Reads of a
 //! client's records call [`record_read`].
 
-use entity::{audit_event, outbox_event};
+use entity::audit_event;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
@@ -47,7 +47,8 @@ impl EventKind {
     }
 }
 
-/// Appends the audit entry and the outbox event of one write (call inside its transaction).
+/// Appends the audit entry and the outbox event of one write (call inside its transaction, after
+/// its other writes: the outbox append orders commits, see [`super::outbox`]).
 pub async fn record_change(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -56,21 +57,8 @@ pub async fn record_change(
     record_type: &str,
     record_id: Uuid,
 ) -> ApiResult<()> {
-    let now = super::now();
     audit(db, viewer, kind.as_str(), Some(client_id), &[record_id]).await?;
-    outbox_event::ActiveModel {
-        kind: Set(kind.as_str().to_owned()),
-        client_id: Set(client_id),
-        record_type: Set(record_type.to_owned()),
-        record_id: Set(record_id),
-        actor_staff_member_id: Set(viewer.staff_member_id),
-        actor_organization_id: Set(viewer.organization_id),
-        occurred_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+    super::outbox::append(db, viewer, kind.as_str(), client_id, record_type, record_id).await
 }
 
 /// Records reads of several clients' records in one statement (list pages).
@@ -95,6 +83,30 @@ pub async fn record_reads(
             client_id: Set(Some(client)),
             record_ids: Set(serde_json::json!(ids)),
         });
+    audit_event::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Records reads through subscriptions (one statement for the batch).
+pub async fn record_deliveries(
+    db: &impl ConnectionTrait,
+    reads: &[crate::realtime::hub::DeliveryRead],
+) -> ApiResult<()> {
+    if reads.is_empty() {
+        return Ok(());
+    }
+    let now = super::now();
+    let rows = reads.iter().map(|r| audit_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        occurred_at: Set(now),
+        staff_member_id: Set(r.staff_member_id),
+        organization_id: Set(r.organization_id),
+        operation: Set("READ_EVENT".to_owned()),
+        client_id: Set(Some(r.client_id)),
+        record_ids: Set(serde_json::json!([r.record_id])),
+    });
     audit_event::Entity::insert_many(rows)
         .exec_without_returning(db)
         .await?;

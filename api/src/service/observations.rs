@@ -136,21 +136,21 @@ async fn check(
 
 /// The history entry of an observation (one per observation, following its current version).
 async fn put_timeline(db: &impl ConnectionTrait, o: &observation::Model) -> ApiResult<()> {
-    super::timeline::put(
-        db,
-        super::timeline::Entry {
-            kind: super::timeline::EntryKind::Observation,
-            record_id: o.id,
-            client_id: o.client_id,
-            occurred_at: o.occurred_from,
-            organization_id: o.organization_id,
-            visibility: o.visibility,
-            data: Some(crate::auth::policy::DataCategory::Observations),
-            category: Some(o.category.to_value()),
-            status: o.status,
-        },
-    )
-    .await
+    super::timeline::put(db, timeline_entry(o)).await
+}
+
+fn timeline_entry(o: &observation::Model) -> super::timeline::Entry {
+    super::timeline::Entry {
+        kind: super::timeline::EntryKind::Observation,
+        record_id: o.id,
+        client_id: o.client_id,
+        occurred_at: o.occurred_from,
+        organization_id: o.organization_id,
+        visibility: o.visibility,
+        data: Some(crate::auth::policy::DataCategory::Observations),
+        category: Some(o.category.to_value()),
+        status: o.status,
+    }
 }
 
 fn version_row(o: &observation::Model, editor: Uuid) -> observation_version::ActiveModel {
@@ -190,7 +190,7 @@ pub async fn record(
     }
     let checked = check(&state.db, &scope, client_id, &content, None).await?;
     let now = super::now();
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_insert(&state.db).await?;
     let model = observation::ActiveModel {
         id: Set(Uuid::now_v7()),
         client_id: Set(client_id),
@@ -217,7 +217,7 @@ pub async fn record(
     version_row(&model, viewer.staff_member_id)
         .insert(&txn)
         .await?;
-    put_timeline(&txn, &model).await?;
+    super::timeline::insert(&txn, timeline_entry(&model)).await?;
     events::record_change(
         &txn,
         viewer,

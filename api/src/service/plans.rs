@@ -458,14 +458,21 @@ pub async fn change(
     am.updated_by_staff_member_id = Set(viewer.staff_member_id);
     am.updated_at = Set(super::now());
     let model = am.update(&txn).await?;
+    // Both updates come before the version rows: the outbox append that ends each
+    // `write_version` must be the transaction's last lock (see `outbox`).
+    let superseded = match superseded {
+        Some(old) => {
+            let mut am = old.clone().into_active_model();
+            am.status = Set(PlanStatus::Superseded);
+            am.version = Set(old.version + 1);
+            am.updated_by_staff_member_id = Set(viewer.staff_member_id);
+            am.updated_at = Set(super::now());
+            Some(am.update(&txn).await?)
+        }
+        None => None,
+    };
     write_version(&txn, viewer, &model).await?;
     if let Some(old) = superseded {
-        let mut am = old.clone().into_active_model();
-        am.status = Set(PlanStatus::Superseded);
-        am.version = Set(old.version + 1);
-        am.updated_by_staff_member_id = Set(viewer.staff_member_id);
-        am.updated_at = Set(super::now());
-        let old = am.update(&txn).await?;
         write_version(&txn, viewer, &old).await?;
     }
     txn.commit().await?;

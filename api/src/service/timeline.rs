@@ -75,10 +75,18 @@ pub struct Entry {
     pub status: RecordStatus,
 }
 
-/// Writes or replaces an entry (call inside the change's transaction).
-pub async fn put(db: &impl ConnectionTrait, e: Entry) -> ApiResult<()> {
-    use timeline_entry::Column as T;
-    timeline_entry::Entity::insert(timeline_entry::ActiveModel {
+/// Writes the entry of a new record (call inside the change's transaction). A plain insert:
+/// on PostgreSQL an `ON CONFLICT` probe takes a predicate lock on the index page, which makes
+/// concurrent recordings for the same client abort each other under `SERIALIZABLE`.
+pub async fn insert(db: &impl ConnectionTrait, e: Entry) -> ApiResult<()> {
+    timeline_entry::Entity::insert(row(e))
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+fn row(e: Entry) -> timeline_entry::ActiveModel {
+    timeline_entry::ActiveModel {
         kind: Set(e.kind.as_str().to_owned()),
         record_id: Set(e.record_id),
         client_id: Set(e.client_id),
@@ -88,20 +96,26 @@ pub async fn put(db: &impl ConnectionTrait, e: Entry) -> ApiResult<()> {
         data_category: Set(e.data.map(|d| category_str(d).to_owned())),
         category: Set(e.category),
         status: Set(e.status),
-    })
-    .on_conflict(
-        OnConflict::columns([T::Kind, T::RecordId])
-            .update_columns([
-                T::OccurredAt,
-                T::Visibility,
-                T::DataCategory,
-                T::Category,
-                T::Status,
-            ])
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
+    }
+}
+
+/// Writes or replaces an entry (call inside the change's transaction).
+pub async fn put(db: &impl ConnectionTrait, e: Entry) -> ApiResult<()> {
+    use timeline_entry::Column as T;
+    timeline_entry::Entity::insert(row(e))
+        .on_conflict(
+            OnConflict::columns([T::Kind, T::RecordId])
+                .update_columns([
+                    T::OccurredAt,
+                    T::Visibility,
+                    T::DataCategory,
+                    T::Category,
+                    T::Status,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
