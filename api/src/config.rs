@@ -50,6 +50,23 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Concurrent argon2 hashes (each takes ~19 MiB).
     pub password_hash_concurrency: usize,
+    /// Browser origins allowed to open `/graphql/ws` (besides the server's own); `*` allows any.
+    pub ws_allowed_origins: Vec<String>,
+    /// Time a new socket has to send `connection_init` before it is closed with 4408.
+    pub ws_init_timeout: Duration,
+    /// Interval of the server's keep-alive `ping` messages.
+    pub ws_keep_alive: Duration,
+    /// Largest WebSocket message accepted from a client.
+    pub ws_max_message_bytes: usize,
+    /// Subscriptions one socket may run at once.
+    pub ws_max_subscriptions: usize,
+    /// Events kept in the outbox for resuming subscriptions (`after`); older cursors get
+    /// `CURSOR_EXPIRED`.
+    pub outbox_retention: Duration,
+    /// Safety poll of the outbox, in case a wake-up (NOTIFY) was missed.
+    pub outbox_poll_interval: Duration,
+    /// Events buffered for live subscribers; one that falls further behind is told to resume.
+    pub subscriber_buffer: usize,
 }
 
 impl fmt::Debug for Config {
@@ -117,6 +134,14 @@ impl Default for Config {
             max_aliases: 30,
             db_max_connections: 8,
             password_hash_concurrency: 2,
+            ws_allowed_origins: Vec::new(),
+            ws_init_timeout: Duration::from_secs(10),
+            ws_keep_alive: Duration::from_secs(15),
+            ws_max_message_bytes: 64 * 1024,
+            ws_max_subscriptions: 50,
+            outbox_retention: Duration::from_secs(7 * 24 * 3600),
+            outbox_poll_interval: Duration::from_millis(1000),
+            subscriber_buffer: 4096,
         }
     }
 }
@@ -191,6 +216,37 @@ impl Config {
         }
         if let Some(v) = get("DB_MAX_CONNECTIONS") {
             c.db_max_connections = parse_num(&v, "DB_MAX_CONNECTIONS")?;
+        }
+        if let Some(v) = get("WS_ALLOWED_ORIGINS") {
+            c.ws_allowed_origins = v
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .filter(|o| !o.is_empty())
+                .collect();
+        }
+        if let Some(v) = get("WS_INIT_TIMEOUT_SECONDS") {
+            c.ws_init_timeout = Duration::from_secs(parse_num(&v, "WS_INIT_TIMEOUT_SECONDS")?);
+        }
+        if let Some(v) = get("WS_KEEP_ALIVE_SECONDS") {
+            c.ws_keep_alive =
+                Duration::from_secs(parse_num::<u64>(&v, "WS_KEEP_ALIVE_SECONDS")?.max(1));
+        }
+        if let Some(v) = get("WS_MAX_MESSAGE_BYTES") {
+            c.ws_max_message_bytes = parse_num(&v, "WS_MAX_MESSAGE_BYTES")?;
+        }
+        if let Some(v) = get("WS_MAX_SUBSCRIPTIONS") {
+            c.ws_max_subscriptions = parse_num(&v, "WS_MAX_SUBSCRIPTIONS")?;
+        }
+        if let Some(v) = get("OUTBOX_RETENTION_SECONDS") {
+            c.outbox_retention =
+                Duration::from_secs(parse_num::<u64>(&v, "OUTBOX_RETENTION_SECONDS")?.max(1));
+        }
+        if let Some(v) = get("OUTBOX_POLL_MILLIS") {
+            c.outbox_poll_interval =
+                Duration::from_millis(parse_num::<u64>(&v, "OUTBOX_POLL_MILLIS")?.max(10));
+        }
+        if let Some(v) = get("SUBSCRIBER_BUFFER") {
+            c.subscriber_buffer = parse_num::<usize>(&v, "SUBSCRIBER_BUFFER")?.max(16);
         }
         Ok(c)
     }

@@ -18,6 +18,8 @@ pub enum ErrorCode {
     RateLimited,
     QueryTooComplex,
     InternalServerError,
+    CursorExpired,
+    SubscriberTooSlow,
 }
 
 impl ErrorCode {
@@ -31,6 +33,8 @@ impl ErrorCode {
             Self::RateLimited => "RATE_LIMITED",
             Self::QueryTooComplex => "QUERY_TOO_COMPLEX",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
+            Self::CursorExpired => "CURSOR_EXPIRED",
+            Self::SubscriberTooSlow => "SUBSCRIBER_TOO_SLOW",
         }
     }
 }
@@ -55,6 +59,12 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     /// The query exceeds a depth, complexity or alias limit.
     QueryTooComplex(String),
+    /// A subscription's `after` cursor is older than the outbox keeps: refetch, then subscribe
+    /// without `after`.
+    CursorExpired,
+    /// A live subscriber fell further behind than the server buffers; it should resubscribe
+    /// with `after` set to `cursor`, the last event it received.
+    SubscriberTooSlow { cursor: Option<String> },
     /// A bug or an unavailable dependency; the detail is logged, never shown.
     Internal(anyhow::Error),
 }
@@ -89,6 +99,8 @@ impl ApiError {
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::QueryTooComplex(_) => ErrorCode::QueryTooComplex,
             Self::Internal(_) => ErrorCode::InternalServerError,
+            Self::CursorExpired => ErrorCode::CursorExpired,
+            Self::SubscriberTooSlow { .. } => ErrorCode::SubscriberTooSlow,
         }
     }
 
@@ -105,6 +117,12 @@ impl ApiError {
                 format!("Too many attempts. Try again in {retry_after_secs} seconds.")
             }
             Self::Internal(_) => "Internal server error.".into(),
+            Self::CursorExpired => {
+                "The cursor is older than the event retention: refetch, then subscribe without `after`.".into()
+            }
+            Self::SubscriberTooSlow { .. } => {
+                "Events arrived faster than this subscriber read them: resubscribe with `after` set to the last cursor received.".into()
+            }
         }
     }
 }
@@ -136,6 +154,9 @@ impl From<ApiError> for async_graphql::Error {
                 ApiError::BadUserInput {
                     field: Some(field), ..
                 } => ext.set("field", field.as_str()),
+                ApiError::SubscriberTooSlow {
+                    cursor: Some(cursor),
+                } => ext.set("cursor", cursor.as_str()),
                 ApiError::RateLimited { retry_after_secs } => {
                     ext.set("retryAfterSeconds", *retry_after_secs)
                 }

@@ -1,4 +1,5 @@
-//! The HTTP surface: `/graphql` (GraphQL over HTTP), `/healthz`, `/readyz`.
+//! The HTTP surface: `/graphql` (GraphQL over HTTP), `/graphql/ws` (subscriptions, see
+//! [`crate::realtime::ws`]), `/healthz`, `/readyz`.
 //!
 //! async-graphql-axum's stock service is too permissive (batches, mutations over GET, any content
 //! type, always 200), so the handler is written out here to follow the GraphQL-over-HTTP spec:
@@ -75,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         }));
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphql/ws", get(crate::realtime::ws::upgrade))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .layer(middleware)
@@ -288,7 +290,13 @@ async fn graphql_get(
         .is_some_and(|a| a.contains("text/html"));
     if wants_html && get("query").is_none() {
         if state.config.graphiql {
-            return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+            return Html(
+                GraphiQLSource::build()
+                    .endpoint("/graphql")
+                    .subscription_endpoint("/graphql/ws")
+                    .finish(),
+            )
+            .into_response();
         }
         return (
             StatusCode::NOT_FOUND,
@@ -368,7 +376,7 @@ async fn graphql_get(
 
 /// Whether the operation a GET would run is a mutation (or subscription). Unparseable documents
 /// are left to the executor, which reports them properly.
-fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
+pub fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
     if limits::text_nesting(query) > limits::MAX_TEXT_NESTING {
         return false;
     }
@@ -391,18 +399,27 @@ fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
 
 /// Reads the `Authorization` header into a credential (one database query when a token is sent).
 pub async fn authenticate(state: &AppState, authorization: Option<&str>) -> Credential {
+    authenticate_until(state, authorization).await.0
+}
+
+/// [`authenticate`], with the access token's expiry (Unix seconds) for a viewer: a WebSocket
+/// stays open until then.
+pub async fn authenticate_until(
+    state: &AppState,
+    authorization: Option<&str>,
+) -> (Credential, Option<i64>) {
     let Some(value) = authorization else {
-        return Credential::Anonymous;
+        return (Credential::Anonymous, None);
     };
     // The scheme is case-insensitive (RFC 7235).
     let token = match value.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-        _ => return Credential::Invalid,
+        _ => return (Credential::Invalid, None),
     };
     let Some(claims) = state.tokens.verify(token) else {
-        return Credential::Invalid;
+        return (Credential::Invalid, None);
     };
-    match tokio::time::timeout(
+    let credential = match tokio::time::timeout(
         Duration::from_secs(5),
         sessions::resolve_viewer(&state.db, &claims),
     )
@@ -411,7 +428,8 @@ pub async fn authenticate(state: &AppState, authorization: Option<&str>) -> Cred
         Ok(Ok(Some(viewer))) => Credential::Viewer(viewer),
         Ok(Ok(None)) => Credential::Invalid,
         Ok(Err(_)) | Err(_) => Credential::Unavailable,
-    }
+    };
+    (credential, Some(claims.exp))
 }
 
 async fn execute(
@@ -424,6 +442,7 @@ async fn execute(
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("invalid"));
     let credential = authenticate(state, authorization).await;
+    let writes = is_mutation(&params.query, params.operation_name.as_deref());
     let mut request = async_graphql::Request::new(params.query);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
@@ -435,6 +454,10 @@ async fn execute(
     let request = graphql::request_data(request, state, credential, outcome.clone());
     let mut response = state.schema.execute(request).await;
     let executed = outcome.executed();
+    if writes && executed {
+        // Committed changes wait in the outbox: deliver them now rather than at the next poll.
+        state.hub.wake();
+    }
     limits::assign_codes(&mut response.errors, executed);
 
     let mut body = match serde_json::to_value(&response) {

@@ -3,6 +3,7 @@
 //!
 //! Architecture, outside in:
 //! - `http`: axum router, the spec-conformant `/graphql` handler, health checks, request ids.
+//! - `realtime`: the event hub (outbox → subscribers) and the `/graphql/ws` WebSocket protocol.
 //! - `graphql`: one module per domain concept; resolvers only decode ids, call the service layer
 //!   and wrap results. DataLoaders are per request.
 //! - `service`: domain rules, authorization (via the pure `auth::policy`) and persistence; no
@@ -19,6 +20,7 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod realtime;
 pub mod seed;
 pub mod service;
 pub mod state;
@@ -68,6 +70,13 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        self.state
+            .hub
+            .start(self.state.clone())
+            .await
+            .map_err(|_| {
+                anyhow::anyhow!("starting event delivery: the outbox could not be read")
+            })?;
         let app = http::router(self.state);
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)

@@ -17,6 +17,9 @@ use crate::{
 pub struct AppState {
     /// The connection pool (SQLite or PostgreSQL).
     pub db: DatabaseConnection,
+    /// The same pool for background work (event delivery, pruning), left out of
+    /// [`AppState::statement_count`] so that it counts requests only.
+    pub background_db: DatabaseConnection,
     /// The configuration the server started with.
     pub config: Arc<Config>,
     /// Signs and verifies access tokens.
@@ -29,11 +32,14 @@ pub struct AppState {
     pub statements: Arc<AtomicU64>,
     /// Emails with a login attempt in progress (one at a time per account).
     pub logins_in_flight: crate::service::sessions::LoginsInFlight,
+    /// Delivers committed events to this instance's subscribers.
+    pub hub: crate::realtime::hub::EventHub,
 }
 
 impl AppState {
     /// Builds the state; the configuration must already have its JWT secret resolved.
     pub fn new(mut db: DatabaseConnection, config: Config) -> anyhow::Result<Self> {
+        let background_db = db.clone();
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
         db.set_metric_callback(move |_| {
@@ -50,14 +56,17 @@ impl AppState {
             config.access_token_ttl,
         );
         let schema = crate::graphql::build_schema(&config);
+        let config_buffer = config.subscriber_buffer;
         Ok(Self {
             db,
+            background_db,
             passwords: PasswordHasher::new(config.password_hash_concurrency),
             tokens: Arc::new(tokens),
             config: Arc::new(config),
             schema,
             statements,
             logins_in_flight: Default::default(),
+            hub: crate::realtime::hub::EventHub::new(config_buffer),
         })
     }
 }

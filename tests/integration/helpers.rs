@@ -27,6 +27,8 @@ pub enum TestDb {
         name: String,
         url: String,
     },
+    /// Another server's database (a second instance); its owner removes it.
+    Shared { url: String },
 }
 
 impl TestDb {
@@ -64,7 +66,9 @@ impl TestDb {
 
     pub fn url(&self) -> &str {
         match self {
-            TestDb::Sqlite { url, .. } | TestDb::Postgres { url, .. } => url,
+            TestDb::Sqlite { url, .. } | TestDb::Postgres { url, .. } | TestDb::Shared { url } => {
+                url
+            }
         }
     }
 }
@@ -138,9 +142,24 @@ impl TestApp {
         app
     }
 
+    /// A second server on this server's database (as two instances behind a load balancer).
+    /// Drop it before `self`.
+    pub async fn spawn_sibling(&self) -> Self {
+        Self::spawn_on(
+            TestDb::Shared {
+                url: self.db.url().to_owned(),
+            },
+            |_| {},
+        )
+        .await
+    }
+
     /// A server with an empty (migrated) database.
     pub async fn spawn_empty_with(tweak: impl FnOnce(&mut Config) + Send + 'static) -> Self {
-        let db = TestDb::create().await;
+        Self::spawn_on(TestDb::create().await, tweak).await
+    }
+
+    async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut Config) + Send + 'static) -> Self {
         let mut config = Self::config(db.url());
         tweak(&mut config);
         let state = kakehashi::build_state(config).await.expect("build state");
@@ -162,6 +181,11 @@ impl TestApp {
             state,
             shutdown: Some(tx),
         }
+    }
+
+    /// The WebSocket endpoint.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/graphql/ws", self.addr)
     }
 
     /// The configuration of a test server on `database_url`.

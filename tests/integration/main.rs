@@ -17,4 +17,5 @@ mod plans_meetings;
 mod policy_equivalence;
 mod schema_file;
 mod staff_accounts;
+mod subscriptions;
 mod views;

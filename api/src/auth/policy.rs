@@ -110,6 +110,13 @@ pub fn can_see_client(rel: &ClientRelation) -> bool {
     rel.membership != Membership::None
 }
 
+/// Whether the organization receives the client's live events (subscriptions, webhooks): current
+/// care-team members only. A former member keeps reading its own past records, but what happens
+/// to the client from now on is no longer its business.
+pub fn follows_client(rel: &ClientRelation) -> bool {
+    matches!(rel.membership, Membership::Current(_))
+}
+
 /// Profile details (wishes, family, certificates): the registering organization always; other
 /// current members only with consent.
 pub fn can_see_profile(viewer_org: Uuid, rel: &ClientRelation) -> bool {
@@ -311,6 +318,25 @@ mod tests {
         for (kind, role, fits) in expected {
             assert_eq!(role_fits(kind, role), fits, "{kind:?} × {role:?}");
         }
+    }
+
+    #[test]
+    fn only_current_members_follow_a_clients_events() {
+        let rel = |membership| ClientRelation {
+            membership,
+            consented: BTreeSet::new(),
+            registered_by: Uuid::now_v7(),
+        };
+        assert!(follows_client(&rel(Membership::Current(
+            CareRelationship::ServiceProvider
+        ))));
+        assert!(follows_client(&rel(Membership::Current(
+            CareRelationship::Consultation
+        ))));
+        // A former member still sees the client (its own records) but gets no new events.
+        assert!(can_see_client(&rel(Membership::Past)));
+        assert!(!follows_client(&rel(Membership::Past)));
+        assert!(!follows_client(&rel(Membership::None)));
     }
 
     #[test]

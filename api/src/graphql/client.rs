@@ -218,17 +218,7 @@ impl Client {
         // Coordination data for current members; a former member keeps only what it recorded.
         Ok(list
             .into_iter()
-            .filter(|c| {
-                scope.can_see_record(
-                    c.client_id,
-                    crate::auth::policy::AnyRecordFacts {
-                        organization_id: c.recorded_by_organization_id,
-                        visibility: entity::observation::Visibility::CareTeam,
-                        data: None,
-                        safeguarding: false,
-                    },
-                )
-            })
+            .filter(|c| scope.can_see_record(c.client_id, service::consents::record_facts(c)))
             .map(SharingConsent)
             .collect())
     }
@@ -257,7 +247,7 @@ impl Client {
             clients: Some(vec![self.model.id]),
             ..Default::default()
         };
-        let page = service::observations::list(state, viewer, scope, &filter, &args).await?;
+        let page = service::observations::list(state, viewer, &scope, &filter, &args).await?;
         Ok(ObservationConnection::from_page(
             page,
             |o| o.id,

@@ -231,7 +231,7 @@ pub async fn client_history(
     let state = ctx.state()?;
     let page = timeline::history(
         &state.db,
-        scope,
+        &scope,
         client_id,
         &filter,
         first,
@@ -351,7 +351,7 @@ pub async fn due_items(
         }
     };
     let scope = ctx.loaders()?.ctx.scope().await?;
-    let items = crate::service::monitoring::due_items(&ctx.state()?.db, scope, clients).await?;
+    let items = crate::service::monitoring::due_items(&ctx.state()?.db, &scope, clients).await?;
     Ok(items.into_iter().take(limit).map(DueItemObject).collect())
 }
 

@@ -14,7 +14,6 @@ use entity::{
     support_plan, support_plan_version,
 };
 use sea_orm::DatabaseConnection;
-use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use crate::{
@@ -27,16 +26,39 @@ use crate::{
 pub struct RequestCtx {
     pub db: DatabaseConnection,
     pub viewer: Option<Viewer>,
-    scope: OnceCell<Scope>,
+    scope: std::sync::Mutex<Option<Arc<Scope>>>,
+    loading: tokio::sync::Mutex<()>,
 }
 
 impl RequestCtx {
     /// The viewer's scope over all its clients (three queries, once per request).
-    pub async fn scope(&self) -> ApiResult<&Scope> {
+    pub async fn scope(&self) -> ApiResult<Arc<Scope>> {
+        if let Some(s) = self.cached_scope() {
+            return Ok(s);
+        }
         let viewer = self.viewer()?;
+        let _single_flight = self.loading.lock().await;
+        if let Some(s) = self.cached_scope() {
+            return Ok(s);
+        }
+        let scope = Arc::new(Scope::for_viewer(&self.db, viewer).await?);
+        self.set_scope(scope.clone());
+        Ok(scope)
+    }
+
+    /// Replaces the scope: a subscription resolves each event with the scope that authorized it.
+    pub fn set_scope(&self, scope: Arc<Scope>) {
+        *self
+            .scope
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(scope);
+    }
+
+    fn cached_scope(&self) -> Option<Arc<Scope>> {
         self.scope
-            .get_or_try_init(|| Scope::for_viewer(&self.db, viewer))
-            .await
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     pub fn viewer(&self) -> ApiResult<&Viewer> {
@@ -140,7 +162,8 @@ impl Loaders {
         let ctx = Arc::new(RequestCtx {
             db,
             viewer: credential.viewer().cloned(),
-            scope: OnceCell::new(),
+            scope: Default::default(),
+            loading: Default::default(),
         });
         Self {
             organizations: loader(&ctx, |c, k| {
@@ -152,7 +175,7 @@ impl Loaders {
             client_counts: loader(&ctx, |c, k| {
                 Box::pin(async move {
                     let scope = c.scope().await?;
-                    service::observations::counts_for_clients(&c.db, c.viewer()?, scope, k).await
+                    service::observations::counts_for_clients(&c.db, c.viewer()?, &scope, k).await
                 })
             }),
             reviews: loader(&ctx, |c, k| {
@@ -177,21 +200,22 @@ impl Loaders {
             }),
             plans_by_client: loader(&ctx, |c, k| {
                 Box::pin(async move {
-                    let found = service::plans::of_clients(&c.db, c.scope().await?, k).await?;
+                    let found = service::plans::of_clients(&c.db, &*c.scope().await?, k).await?;
                     audit(c, "READ_PLANS", &found, |p| p.id).await?;
                     Ok(found)
                 })
             }),
             meetings_by_client: loader(&ctx, |c, k| {
                 Box::pin(async move {
-                    let found = service::meetings::of_clients(&c.db, c.scope().await?, k).await?;
+                    let found = service::meetings::of_clients(&c.db, &*c.scope().await?, k).await?;
                     audit(c, "READ_MEETINGS", &found, |m| m.id).await?;
                     Ok(found)
                 })
             }),
             reports_by_client: loader(&ctx, |c, k| {
                 Box::pin(async move {
-                    let found = service::monitoring::of_clients(&c.db, c.scope().await?, k).await?;
+                    let found =
+                        service::monitoring::of_clients(&c.db, &*c.scope().await?, k).await?;
                     audit(c, "READ_MONITORING", &found, |r| r.id).await?;
                     Ok(found)
                 })
@@ -238,7 +262,7 @@ async fn recent(
     let mut out = HashMap::new();
     for (limit, clients) in by_limit {
         let mut found =
-            service::observations::recent_for_clients(&c.db, scope, &clients, limit).await?;
+            service::observations::recent_for_clients(&c.db, &scope, &clients, limit).await?;
         for client in clients {
             out.insert((client, limit), found.remove(&client).unwrap_or_default());
         }

@@ -196,11 +196,13 @@ impl Meeting {
         if !self.minutes_visible(ctx).await? {
             return Ok(None);
         }
-        Ok(
-            meetings::previous_held(&ctx.state()?.db, ctx.loaders()?.ctx.scope().await?, &self.0)
-                .await?
-                .and_then(|m| m.direction),
+        Ok(meetings::previous_held(
+            &ctx.state()?.db,
+            &*ctx.loaders()?.ctx.scope().await?,
+            &self.0,
         )
+        .await?
+        .and_then(|m| m.direction))
     }
 }
 

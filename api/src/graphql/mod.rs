@@ -21,11 +21,12 @@ mod plan;
 pub mod scalars;
 mod session;
 mod staff;
+mod subscription;
 mod views;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema};
+use async_graphql::{MergedObject, SDLExportOptions, Schema};
 
 use crate::{auth::Credential, config::Config, state::AppState};
 
@@ -58,21 +59,25 @@ pub struct Mutation(
     staff::StaffMutation,
 );
 
-pub type KakehashiSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type KakehashiSchema = Schema<Query, Mutation, subscription::SubscriptionRoot>;
 
 /// Builds the schema with the limits from the configuration.
 pub fn build_schema(config: &Config) -> KakehashiSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .register_output_type::<node::Node>()
-        .limit_depth(config.max_query_depth)
-        .limit_complexity(config.max_query_complexity)
-        .limit_recursive_depth(64)
-        .limit_directives(20)
-        .disable_suggestions()
-        .extension(limits::QueryLimits {
-            max_depth: config.max_query_depth,
-            max_aliases: config.max_aliases,
-        });
+    let mut builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        subscription::SubscriptionRoot,
+    )
+    .register_output_type::<node::Node>()
+    .limit_depth(config.max_query_depth)
+    .limit_complexity(config.max_query_complexity)
+    .limit_recursive_depth(64)
+    .limit_directives(20)
+    .disable_suggestions()
+    .extension(limits::QueryLimits {
+        max_depth: config.max_query_depth,
+        max_aliases: config.max_aliases,
+    });
     if !config.introspection {
         builder = builder.disable_introspection();
     }

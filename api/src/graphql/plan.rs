@@ -120,7 +120,7 @@ impl SupportPlan {
             .unwrap_or_default();
         Ok(list
             .into_iter()
-            .filter(|v| plans::version_visible(scope, &self.0, v))
+            .filter(|v| plans::version_visible(&scope, &self.0, v))
             .map(SupportPlanVersion)
             .collect())
     }

@@ -69,7 +69,7 @@ async fn observation_page(
 ) -> async_graphql::Result<ObservationConnection> {
     let viewer = ctx.viewer()?;
     let scope = ctx.loaders()?.ctx.scope().await?;
-    let page = service::observations::list(ctx.state()?, viewer, scope, &filter, &args).await?;
+    let page = service::observations::list(ctx.state()?, viewer, &scope, &filter, &args).await?;
     Ok(ObservationConnection::from_page(
         page,
         |o| o.id,
@@ -147,7 +147,7 @@ impl FacilityView {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<super::meeting::Meeting>> {
         let scope = ctx.loaders()?.ctx.scope().await?;
-        let list = service::meetings::upcoming(&ctx.state()?.db, scope).await?;
+        let list = service::meetings::upcoming(&ctx.state()?.db, &scope).await?;
         Ok(list.into_iter().map(super::meeting::Meeting).collect())
     }
 
@@ -173,7 +173,7 @@ async fn clients_with_open_risk(
     let current = scope.current_clients(relationship);
     service::observations::clients_with(
         &ctx.state()?.db,
-        scope,
+        &scope,
         &current,
         entity::observation::ObservationCategory::RiskSign,
         open_risk_since(),

@@ -77,7 +77,16 @@ pub struct Scope {
 impl Scope {
     /// Every client of the viewer's organization.
     pub async fn for_viewer(db: &impl ConnectionTrait, viewer: &Viewer) -> ApiResult<Self> {
-        Self::load(db, viewer, None).await
+        Self::load(db, viewer.organization_id, None).await
+    }
+
+    /// The same for an organization (a scope depends on the organization only; subscribers of
+    /// one office share it).
+    pub async fn for_organization(
+        db: &impl ConnectionTrait,
+        organization_id: Uuid,
+    ) -> ApiResult<Self> {
+        Self::load(db, organization_id, None).await
     }
 
     /// One client only (cheaper for single-client operations).
@@ -86,17 +95,17 @@ impl Scope {
         viewer: &Viewer,
         client_id: Uuid,
     ) -> ApiResult<Self> {
-        Self::load(db, viewer, Some(client_id)).await
+        Self::load(db, viewer.organization_id, Some(client_id)).await
     }
 
     async fn load(
         db: &impl ConnectionTrait,
-        viewer: &Viewer,
+        organization_id: Uuid,
         only: Option<Uuid>,
     ) -> ApiResult<Self> {
         let today = today();
         let mut q = care_team_membership::Entity::find()
-            .filter(care_team_membership::Column::OrganizationId.eq(viewer.organization_id));
+            .filter(care_team_membership::Column::OrganizationId.eq(organization_id));
         if let Some(c) = only {
             q = q.filter(care_team_membership::Column::ClientId.eq(c));
         }
@@ -111,7 +120,7 @@ impl Scope {
         let mut relations = HashMap::with_capacity(ids.len());
         if ids.is_empty() {
             return Ok(Self {
-                viewer_org: viewer.organization_id,
+                viewer_org: organization_id,
                 relations,
             });
         }
@@ -132,7 +141,7 @@ impl Scope {
         for c in &consents {
             let current = matches!(membership.get(&c.client_id), Some(Membership::Current(_)));
             let covered =
-                policy::consent_covers(&consent_facts(c), viewer.organization_id, current, today);
+                policy::consent_covers(&consent_facts(c), organization_id, current, today);
             consented.entry(c.client_id).or_default().extend(covered);
         }
         for (client_id, registered_by) in registered {
@@ -150,7 +159,7 @@ impl Scope {
             );
         }
         Ok(Self {
-            viewer_org: viewer.organization_id,
+            viewer_org: organization_id,
             relations,
         })
     }

@@ -12,6 +12,7 @@ pub mod meetings;
 pub mod monitoring;
 pub mod observations;
 pub mod organizations;
+pub mod outbox;
 pub mod page;
 pub mod plans;
 pub mod sessions;

@@ -330,6 +330,14 @@ struct ViewerRow {
     organization_kind: organization::OrganizationKind,
 }
 
+/// Whether a session is still live (not revoked, not expired).
+pub async fn is_live(db: &impl ConnectionTrait, session_id: Uuid) -> ApiResult<bool> {
+    Ok(session::Entity::find_by_id(session_id)
+        .one(db)
+        .await?
+        .is_some_and(|s| s.revoked_at.is_none() && s.expires_at > Utc::now()))
+}
+
 /// The viewer behind verified token claims: one query that also checks that the session is live
 /// and the account active.
 pub async fn resolve_viewer(

@@ -1,0 +1,211 @@
+//! One subscriber's feed: the events it missed (from its cursor), then live events, each one
+//! authorized with the organization's *current* scope, exactly as a query now would be.
+//!
+//! Order and exactly-once: the feed tracks the last event id it has judged. Replay reads the
+//! outbox after it; live events at or below it are skipped. The live receiver is opened only
+//! after the replay caught up, followed by one more replay step, so an event published between
+//! the two is read from the database instead of being lost.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::Utc;
+use futures_util::Stream;
+use tokio::sync::broadcast::error::RecvError;
+use uuid::Uuid;
+
+use super::hub::{BATCH, DeliveryRead, EventHub};
+use crate::{
+    auth::{Viewer, policy},
+    error::{ApiError, ApiResult},
+    service::{
+        access::Scope,
+        outbox::{self, Cursor, Delivery, EventRecord},
+    },
+    state::AppState,
+};
+
+/// One event for one subscriber, with the scope that authorized it (nested fields resolve
+/// with it too).
+pub struct FeedItem {
+    pub delivery: Arc<Delivery>,
+    pub scope: Arc<Scope>,
+}
+
+/// What a feed follows.
+#[derive(Clone, Copy)]
+pub enum Follow {
+    /// One client (`clientEvents`).
+    Client(Uuid),
+    /// Every client the viewer may see (`myEvents`).
+    AllMine,
+}
+
+/// Checks the subscription and returns its stream; errors here (an unknown client, an expired
+/// cursor) are the subscription's answer before any event.
+pub async fn open(
+    state: &AppState,
+    viewer: &Viewer,
+    follow: Follow,
+    after: Option<Cursor>,
+) -> ApiResult<impl Stream<Item = ApiResult<FeedItem>> + Send + use<>> {
+    let judge = Judge {
+        state: state.clone(),
+        viewer: viewer.clone(),
+        follow,
+    };
+    let scope = judge.scope().await?;
+    if let Follow::Client(c) = follow
+        && !policy::follows_client(scope.require(c)?)
+    {
+        return Err(ApiError::forbidden(
+            "Only current care-team members receive a client's events.",
+        ));
+    }
+    let start = match after {
+        Some(c) => {
+            if c.occurred_at < expiry_line(state) {
+                return Err(ApiError::CursorExpired);
+            }
+            c.id
+        }
+        // "From now": the newest committed event, which the hub may not have published yet.
+        None => outbox::head(&state.db).await?,
+    };
+    Ok(judge.stream(start, after))
+}
+
+/// Cursors older than this are expired: the retention minus a safety margin, so the sweep can
+/// never have removed an event the cursor still needs.
+fn expiry_line(state: &AppState) -> chrono::DateTime<Utc> {
+    let retention = state.config.outbox_retention;
+    let margin = (retention / 10).min(Duration::from_secs(60));
+    Utc::now() - (retention - margin)
+}
+
+struct Judge {
+    state: AppState,
+    viewer: Viewer,
+    follow: Follow,
+}
+
+impl Judge {
+    fn hub(&self) -> &EventHub {
+        &self.state.hub
+    }
+
+    async fn scope(&self) -> ApiResult<Arc<Scope>> {
+        self.hub()
+            .scope(&self.state.db, self.viewer.organization_id)
+            .await
+    }
+
+    fn stream(
+        self,
+        start: i64,
+        after: Option<Cursor>,
+    ) -> impl Stream<Item = ApiResult<FeedItem>> + Send + 'static {
+        async_stream::try_stream! {
+            let mut last = start;
+            let mut last_cursor = after;
+            // Replay what was missed; then open the live receiver and replay once more for
+            // anything published in between.
+            let mut live = None;
+            let mut live = loop {
+                loop {
+                    let batch = self.replay_batch(last).await?;
+                    let full = batch.len() as u64 == BATCH;
+                    for d in batch {
+                        last = d.event.id;
+                        last_cursor = Some(d.cursor());
+                        if let Some(item) = self.admit(Arc::new(d)).await? {
+                            yield item;
+                        }
+                    }
+                    if !full {
+                        break;
+                    }
+                }
+                match live.take() {
+                    Some(receiver) => break receiver,
+                    None => live = Some(self.hub().subscribe()),
+                }
+            };
+            loop {
+                match live.recv().await {
+                    Ok(d) => {
+                        if d.event.id <= last {
+                            continue;
+                        }
+                        last = d.event.id;
+                        last_cursor = Some(d.cursor());
+                        if let Some(item) = self.admit(d).await? {
+                            yield item;
+                        }
+                    }
+                    Err(RecvError::Lagged(_)) => {
+                        Err(ApiError::SubscriberTooSlow {
+                            cursor: last_cursor.map(Cursor::encode),
+                        })?;
+                    }
+                    Err(RecvError::Closed) => break,
+                }
+            }
+        }
+    }
+
+    async fn replay_batch(&self, after: i64) -> ApiResult<Vec<Delivery>> {
+        let db = &self.state.db;
+        let rows = match self.follow {
+            Follow::Client(c) => outbox::read_after(db, after, Some(&[c]), BATCH).await?,
+            Follow::AllMine => outbox::read_after(db, after, None, BATCH).await?,
+        };
+        outbox::load(db, rows).await
+    }
+
+    /// The event for this subscriber, or `None` when a query would not show it.
+    async fn admit(&self, d: Arc<Delivery>) -> ApiResult<Option<FeedItem>> {
+        if let Follow::Client(c) = self.follow
+            && d.event.client_id != c
+        {
+            return Ok(None);
+        }
+        let scope = self.scope().await?;
+        if let Follow::Client(c) = self.follow
+            && !scope.relation(c).is_some_and(policy::follows_client)
+        {
+            // Consent revoked or membership ended: the feed of this client stops here.
+            return Err(ApiError::forbidden(
+                "Access to this client has ended: its events are no longer delivered.",
+            ));
+        }
+        if !d.visible_to(&scope) {
+            return Ok(None);
+        }
+        if let Some(record_id) = audited_record(&d) {
+            self.hub()
+                .audit_read(DeliveryRead {
+                    staff_member_id: self.viewer.staff_member_id,
+                    organization_id: self.viewer.organization_id,
+                    client_id: d.event.client_id,
+                    record_id,
+                })
+                .await;
+        }
+        Ok(Some(FeedItem { delivery: d, scope }))
+    }
+}
+
+/// Records whose reads the audit log covers (the client's own records, not coordination data).
+fn audited_record(d: &Delivery) -> Option<Uuid> {
+    match d.record.as_ref()? {
+        EventRecord::Observation(o) => Some(o.id),
+        EventRecord::SupportPlan(p) => Some(p.id),
+        EventRecord::MeetingBrief(b) => Some(b.id),
+        EventRecord::MonitoringReport(r) => Some(r.id),
+        EventRecord::RecipientCertificate(c) => Some(c.id),
+        EventRecord::Meeting(_)
+        | EventRecord::Client(_)
+        | EventRecord::CareTeamMember(_)
+        | EventRecord::SharingConsent(_) => None,
+    }
+}

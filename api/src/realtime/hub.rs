@@ -1,0 +1,294 @@
+//! The event hub: one per instance. It reads committed outbox events in order, loads each
+//! event's record once, and broadcasts it to every subscriber on this instance.
+//!
+//! Wake-ups: after every local mutation (in-process), on PostgreSQL `NOTIFY` from any instance,
+//! and a periodic safety poll. Whatever wakes it, the hub reads "everything after the last id I
+//! published", so a missed or duplicated wake-up costs nothing but latency.
+//!
+//! The hub also keeps each organization's [`Scope`] (what it may see of which client) for the
+//! subscribers, so 1,000 sockets of one office share one copy; it is dropped whenever an event
+//! changes access (care team, consent, registration) and after a minute (memberships and
+//! consents also end by date).
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicI64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use chrono::Utc;
+use entity::session;
+use sea_orm::{ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QuerySelect};
+use tokio::sync::{Notify, OnceCell, broadcast, mpsc};
+use uuid::Uuid;
+
+use crate::{
+    error::ApiResult,
+    service::{
+        access::Scope,
+        events,
+        outbox::{self, Delivery},
+    },
+    state::AppState,
+};
+
+/// Events read from the outbox per statement.
+pub const BATCH: u64 = 500;
+/// How long a cached scope is trusted without an access-changing event.
+const SCOPE_TTL: Duration = Duration::from_secs(60);
+/// Overlap of the revoked-sessions poll, so a session revoked by a slightly slow clock on
+/// another instance is still seen.
+const SESSION_POLL_OVERLAP: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
+
+/// A read of a record through a subscription, audited like a query's read.
+pub struct DeliveryRead {
+    pub staff_member_id: Uuid,
+    pub organization_id: Uuid,
+    pub client_id: Uuid,
+    pub record_id: Uuid,
+}
+
+type ScopeCell = Arc<OnceCell<Arc<Scope>>>;
+
+struct Inner {
+    events: broadcast::Sender<Arc<Delivery>>,
+    sessions_ended: broadcast::Sender<Arc<Vec<Uuid>>>,
+    wake: Notify,
+    /// The last event id published (set from the outbox head when the hub starts).
+    head: AtomicI64,
+    scopes: Mutex<HashMap<Uuid, (Instant, ScopeCell)>>,
+    reads: mpsc::Sender<DeliveryRead>,
+    reads_rx: Mutex<Option<mpsc::Receiver<DeliveryRead>>>,
+}
+
+/// Cheap to clone; all clones share one hub.
+#[derive(Clone)]
+pub struct EventHub(Arc<Inner>);
+
+impl EventHub {
+    /// A hub that buffers `capacity` events for its live subscribers.
+    pub fn new(capacity: usize) -> Self {
+        let (reads, reads_rx) = mpsc::channel(10_000);
+        Self(Arc::new(Inner {
+            events: broadcast::channel(capacity.max(16)).0,
+            sessions_ended: broadcast::channel(64).0,
+            wake: Notify::new(),
+            head: AtomicI64::new(0),
+            scopes: Mutex::default(),
+            reads,
+            reads_rx: Mutex::new(Some(reads_rx)),
+        }))
+    }
+
+    /// Asks the hub to look for new events now (after a local commit).
+    pub fn wake(&self) {
+        self.0.wake.notify_one();
+    }
+
+    /// Live events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Delivery>> {
+        self.0.events.subscribe()
+    }
+
+    /// Ids of sessions that ended (logout, deactivation, password change, token reuse).
+    pub fn sessions_ended(&self) -> broadcast::Receiver<Arc<Vec<Uuid>>> {
+        self.0.sessions_ended.subscribe()
+    }
+
+    /// Live subscribers on this instance.
+    pub fn subscriber_count(&self) -> usize {
+        self.0.events.receiver_count()
+    }
+
+    /// The organization's current scope, shared by all its subscribers.
+    pub async fn scope(
+        &self,
+        db: &DatabaseConnection,
+        organization_id: Uuid,
+    ) -> ApiResult<Arc<Scope>> {
+        let cell = {
+            let mut scopes = self
+                .0
+                .scopes
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let fresh = scopes
+                .get(&organization_id)
+                .filter(|(at, _)| at.elapsed() < SCOPE_TTL)
+                .map(|(_, cell)| cell.clone());
+            fresh.unwrap_or_else(|| {
+                let cell = ScopeCell::default();
+                scopes.insert(organization_id, (Instant::now(), cell.clone()));
+                cell
+            })
+        };
+        cell.get_or_try_init(|| async {
+            Ok(Arc::new(
+                Scope::for_organization(db, organization_id).await?,
+            ))
+        })
+        .await
+        .cloned()
+    }
+
+    /// Audits that a subscriber received a record (written in batches in the background).
+    pub async fn audit_read(&self, read: DeliveryRead) {
+        // Waits when the writer is behind: delivery slows down rather than dropping audit rows.
+        let _ = self.0.reads.send(read).await;
+    }
+
+    fn forget_scopes(&self) {
+        self.0
+            .scopes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+
+    /// Starts the hub's background tasks (for the life of the process).
+    pub async fn start(&self, state: AppState) -> ApiResult<()> {
+        let db = state.background_db.clone();
+        let head = outbox::head(&db).await?;
+        self.0.head.store(head, Ordering::Release);
+        tokio::spawn(self.clone().run(state.clone()));
+        if let Some(rx) = self
+            .0
+            .reads_rx
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        {
+            tokio::spawn(write_reads(db.clone(), rx));
+        }
+        if db.get_database_backend() == DbBackend::Postgres {
+            tokio::spawn(self.clone().listen(db));
+        }
+        Ok(())
+    }
+
+    async fn run(self, state: AppState) {
+        let poll = state.config.outbox_poll_interval;
+        let retention = state.config.outbox_retention;
+        let prune_every = (retention / 4).clamp(Duration::from_secs(1), Duration::from_secs(3600));
+        let mut last_prune = Instant::now();
+        let mut sessions_checked = Utc::now();
+        let db = &state.background_db;
+        loop {
+            tokio::select! {
+                () = self.0.wake.notified() => {}
+                () = tokio::time::sleep(poll) => {}
+            }
+            if let Err(e) = self.publish_new(db).await {
+                tracing::warn!(error = ?e, "reading the outbox failed; retrying");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                continue;
+            }
+            match self.check_sessions(db, sessions_checked).await {
+                Ok(at) => sessions_checked = at,
+                Err(e) => tracing::warn!(error = ?e, "checking ended sessions failed"),
+            }
+            if last_prune.elapsed() >= prune_every {
+                last_prune = Instant::now();
+                let before = Utc::now() - retention;
+                match outbox::prune(db, before).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(events = n, "pruned the outbox"),
+                    Err(e) => tracing::warn!(error = ?e, "pruning the outbox failed"),
+                }
+            }
+        }
+    }
+
+    /// Publishes every committed event after the head, in id order.
+    async fn publish_new(&self, db: &DatabaseConnection) -> ApiResult<()> {
+        loop {
+            let head = self.0.head.load(Ordering::Acquire);
+            let rows = outbox::read_after(db, head, None, BATCH).await?;
+            let Some(last) = rows.last().map(|e| e.id) else {
+                return Ok(());
+            };
+            let full = rows.len() as u64 == BATCH;
+            for d in outbox::load(db, rows).await? {
+                if d.changes_access() {
+                    // Before the event goes out, so no subscriber judges it with an old scope.
+                    self.forget_scopes();
+                }
+                // An error only means nobody is listening right now.
+                let _ = self.0.events.send(Arc::new(d));
+            }
+            self.0.head.store(last, Ordering::Release);
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Tells sockets about sessions revoked since `since`; returns the new mark.
+    async fn check_sessions(
+        &self,
+        db: &DatabaseConnection,
+        since: chrono::DateTime<Utc>,
+    ) -> ApiResult<chrono::DateTime<Utc>> {
+        let now = Utc::now();
+        let ended: Vec<Uuid> = session::Entity::find()
+            .select_only()
+            .column(session::Column::Id)
+            .filter(session::Column::RevokedAt.gt(since - SESSION_POLL_OVERLAP))
+            .into_tuple()
+            .all(db)
+            .await?;
+        if !ended.is_empty() {
+            let _ = self.0.sessions_ended.send(Arc::new(ended));
+        }
+        Ok(now)
+    }
+
+    /// PostgreSQL: wakes the hub on every `NOTIFY` from any instance.
+    async fn listen(self, db: DatabaseConnection) {
+        use sea_orm::sqlx::postgres::PgListener;
+        let pool = db.get_postgres_connection_pool().clone();
+        loop {
+            let mut listener = match PgListener::connect_with(&pool).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "LISTEN connection failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if let Err(e) = listener.listen(outbox::NOTIFY_CHANNEL).await {
+                tracing::warn!(error = %e, "LISTEN failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            // Anything committed while we were not listening.
+            self.wake();
+            loop {
+                match listener.try_recv().await {
+                    Ok(Some(_)) => self.wake(),
+                    // The connection was lost; sqlx reconnects on the next call.
+                    Ok(None) => self.wake(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "LISTEN connection lost; reconnecting");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Writes audited subscription reads in batches of up to 500 rows per statement.
+async fn write_reads(db: DatabaseConnection, mut rx: mpsc::Receiver<DeliveryRead>) {
+    let mut batch = Vec::with_capacity(500);
+    while rx.recv_many(&mut batch, 500).await > 0 {
+        if let Err(e) = events::record_deliveries(&db, &batch).await {
+            tracing::error!(error = ?e, rows = batch.len(), "auditing subscription reads failed");
+        }
+        batch.clear();
+    }
+}

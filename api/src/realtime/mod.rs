@@ -1,0 +1,10 @@
+//! Real-time delivery: committed outbox events reach subscribers over WebSocket.
+//!
+//! - [`hub`]: one per instance; reads the outbox in commit order and broadcasts.
+//! - [`feed`]: one per subscription; replays from a cursor, then follows the hub, authorizing
+//!   every event for the subscriber.
+//! - [`ws`]: the `graphql-transport-ws` protocol at `/graphql/ws`.
+
+pub mod feed;
+pub mod hub;
+pub mod ws;
