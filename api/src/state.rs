@@ -28,6 +28,8 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     /// The GraphQL schema, built once without data; per-request data is attached to each request.
     pub schema: KakehashiSchema,
+    /// The schema for WebSocket operations (limits checked by the socket handler).
+    pub stream_schema: KakehashiSchema,
     /// SQL statements run so far (for tests and benchmarks: statements per operation).
     pub statements: Arc<AtomicU64>,
     /// Emails with a login attempt in progress (one at a time per account).
@@ -56,6 +58,7 @@ impl AppState {
             config.access_token_ttl,
         );
         let schema = crate::graphql::build_schema(&config);
+        let stream_schema = crate::graphql::build_stream_schema(&config);
         let config_buffer = config.subscriber_buffer;
         Ok(Self {
             db,
@@ -64,6 +67,7 @@ impl AppState {
             tokens: Arc::new(tokens),
             config: Arc::new(config),
             schema,
+            stream_schema,
             statements,
             logins_in_flight: Default::default(),
             hub: crate::realtime::hub::EventHub::new(config_buffer),

@@ -1,7 +1,9 @@
-//! Kakehashi's benchmark harness. One scenario so far:
+//! Kakehashi's benchmark harness:
 //!
-//! `cargo run --release -p bench -- history [ENTRIES] [DATABASE_URL]`
+//! - `cargo run --release -p bench -- history [ENTRIES] [DATABASE_URL]`
+//! - `cargo run --release -p bench -- fanout [SUBSCRIBERS] [DATABASE_URL]` (see [`fanout`])
 //!
+//! `history`:
 //! Builds a client with ENTRIES (default 10,000) history items through the service layer (the
 //! real write path: observation, version, timeline entry, audit entry and outbox event per
 //! record), then pages through the whole history over HTTP, 50 at a time, as the consultation
@@ -20,6 +22,12 @@ use kakehashi::{
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
+mod fanout;
+
+/// The server's allocator (see `api/src/main.rs`), since `serve-child` runs the server here.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -32,7 +40,16 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or(10_000);
             history(entries, args.get(2).cloned()).await
         }
-        _ => bail!("usage: bench history [ENTRIES] [DATABASE_URL]"),
+        Some("fanout") => {
+            let subscribers: usize = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(1000);
+            fanout::run(subscribers, args.get(2).cloned()).await
+        }
+        Some("serve-child") => {
+            fanout::serve_child(args.get(1).cloned().context("database url")?).await
+        }
+        _ => bail!(
+            "usage: bench history [ENTRIES] [DATABASE_URL] | bench fanout [SUBSCRIBERS] [DATABASE_URL]"
+        ),
     }
 }
 

@@ -66,15 +66,7 @@ impl Extension for QueryLimitsExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        if text_nesting(query) > MAX_TEXT_NESTING {
-            return Err(too_complex("The query is nested too deeply."));
-        }
-        // Measure before async-graphql's own parse-time checks, which expand fragment spreads
-        // recursively (exponential on doubling fragment chains). A syntax error is left to the
-        // real parse below, which reports it properly.
-        if let Ok(doc) = async_graphql::parser::parse_query(query) {
-            check_document(&doc, self.max_depth, self.max_aliases).map_err(too_complex)?;
-        }
+        check_query(query, self.max_depth, self.max_aliases)?;
         next.run(ctx, query, variables).await
     }
 
@@ -97,6 +89,20 @@ impl Extension for QueryLimitsExtension {
         }
         next.run(ctx, operation_name).await
     }
+}
+
+/// The limits, checked before async-graphql parses the document: raw nesting (protects the
+/// parser), then depth and aliases with fragments expanded linearly. async-graphql's own
+/// parse-time checks expand fragment spreads recursively (exponential on doubling fragment
+/// chains). A syntax error is left to the real parse, which reports it properly.
+pub fn check_query(query: &str, max_depth: usize, max_aliases: usize) -> ServerResult<()> {
+    if text_nesting(query) > MAX_TEXT_NESTING {
+        return Err(too_complex("The query is nested too deeply."));
+    }
+    if let Ok(doc) = async_graphql::parser::parse_query(query) {
+        check_document(&doc, max_depth, max_aliases).map_err(too_complex)?;
+    }
+    Ok(())
 }
 
 fn too_complex(message: &str) -> ServerError {

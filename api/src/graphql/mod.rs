@@ -63,7 +63,26 @@ pub type KakehashiSchema = Schema<Query, Mutation, subscription::SubscriptionRoo
 
 /// Builds the schema with the limits from the configuration.
 pub fn build_schema(config: &Config) -> KakehashiSchema {
-    let mut builder = Schema::build(
+    builder(config)
+        .extension(limits::QueryLimits {
+            max_depth: config.max_query_depth,
+            max_aliases: config.max_aliases,
+        })
+        .finish()
+}
+
+/// The same schema without the limits extension, for WebSocket operations. async-graphql wraps
+/// *every field* of every response in the extension chain when any extension is installed;
+/// with thousands of subscribers that was a third of the server's time. The socket handler
+/// runs [`limits::check_query`] itself before executing.
+pub fn build_stream_schema(config: &Config) -> KakehashiSchema {
+    builder(config).finish()
+}
+
+fn builder(
+    config: &Config,
+) -> async_graphql::SchemaBuilder<Query, Mutation, subscription::SubscriptionRoot> {
+    let builder = Schema::build(
         Query::default(),
         Mutation::default(),
         subscription::SubscriptionRoot,
@@ -73,15 +92,12 @@ pub fn build_schema(config: &Config) -> KakehashiSchema {
     .limit_complexity(config.max_query_complexity)
     .limit_recursive_depth(64)
     .limit_directives(20)
-    .disable_suggestions()
-    .extension(limits::QueryLimits {
-        max_depth: config.max_query_depth,
-        max_aliases: config.max_aliases,
-    });
-    if !config.introspection {
-        builder = builder.disable_introspection();
+    .disable_suggestions();
+    if config.introspection {
+        builder
+    } else {
+        builder.disable_introspection()
     }
-    builder.finish()
 }
 
 /// The SDL as committed in `schema.graphql` (introspection settings do not change it).

@@ -71,7 +71,7 @@ pub struct EventHub(Arc<Inner>);
 impl EventHub {
     /// A hub that buffers `capacity` events for its live subscribers.
     pub fn new(capacity: usize) -> Self {
-        let (reads, reads_rx) = mpsc::channel(10_000);
+        let (reads, reads_rx) = mpsc::channel(65_536);
         Self(Arc::new(Inner {
             events: broadcast::channel(capacity.max(16)).0,
             sessions_ended: broadcast::channel(64).0,
@@ -283,12 +283,20 @@ impl EventHub {
 }
 
 /// Writes audited subscription reads in batches of up to 500 rows per statement.
+///
+/// A staff member with several sockets (tabs, devices) receives each record several times; the
+/// audit log needs it once per batch ("who received what, when").
 async fn write_reads(db: DatabaseConnection, mut rx: mpsc::Receiver<DeliveryRead>) {
-    let mut batch = Vec::with_capacity(500);
-    while rx.recv_many(&mut batch, 500).await > 0 {
-        if let Err(e) = events::record_deliveries(&db, &batch).await {
-            tracing::error!(error = ?e, rows = batch.len(), "auditing subscription reads failed");
+    let mut batch = Vec::with_capacity(4096);
+    let mut seen = std::collections::HashSet::new();
+    while rx.recv_many(&mut batch, 4096).await > 0 {
+        batch.retain(|r| seen.insert((r.staff_member_id, r.record_id)));
+        for chunk in batch.chunks(500) {
+            if let Err(e) = events::record_deliveries(&db, chunk).await {
+                tracing::error!(error = ?e, rows = chunk.len(), "auditing subscription reads failed");
+            }
         }
         batch.clear();
+        seen.clear();
     }
 }

@@ -26,9 +26,12 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use futures_util::{SinkExt, StreamExt, stream::SplitSink};
+use futures_util::{
+    SinkExt, StreamExt,
+    stream::{self, AbortHandle, Abortable, BoxStream, SelectAll, SplitSink},
+};
 use serde_json::{Value, json};
-use tokio::{sync::mpsc, task::AbortHandle, time::Instant};
+use tokio::{sync::broadcast::error::RecvError, time::Instant};
 
 use crate::{
     auth::Credential,
@@ -42,8 +45,6 @@ use crate::{
 pub const SUBPROTOCOL: &str = "graphql-transport-ws";
 /// A socket that cannot take a message for this long is dropped.
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
-/// Messages queued from a socket's subscriptions to the socket.
-const OUTBOX_PER_SOCKET: usize = 64;
 
 /// The close codes of the protocol.
 mod close {
@@ -68,10 +69,15 @@ pub async fn upgrade(
         return (StatusCode::FORBIDDEN, "Origin not allowed.").into_response();
     }
     let cap = state.config.ws_max_message_bytes;
+    // Small buffers: 10,000 idle sockets should not hold 128 KiB each (the defaults); a socket
+    // whose unsent data passes 1 MiB is broken off.
     let ws = ws
         .protocols([SUBPROTOCOL])
         .max_message_size(cap)
-        .max_frame_size(cap);
+        .max_frame_size(cap)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(1024 * 1024);
     let spoken = ws.selected_protocol().is_some();
     ws.on_upgrade(move |socket| Connection::run(state, socket, spoken))
 }
@@ -97,23 +103,27 @@ fn origin_allowed(allowed: &[String], headers: &HeaderMap) -> bool {
     matches!((host, origin_host), (Some(h), Some(o)) if h.eq_ignore_ascii_case(o))
 }
 
-/// What a subscription task hands to its socket. `generation` tells a finished subscription
-/// from a newer one that reuses its id.
-enum Out {
-    Next {
-        id: String,
-        generation: u64,
-        payload: Value,
-    },
-    Error {
-        id: String,
-        generation: u64,
-        errors: Value,
-    },
-    Complete {
-        id: String,
-        generation: u64,
-    },
+/// One item of a running operation: a response, or `None` when it has finished.
+/// `generation` tells a finished operation from a newer one that reuses its id.
+type Tagged = (String, u64, Option<async_graphql::Response>);
+
+/// A running operation as the socket tracks it.
+struct Running {
+    generation: u64,
+    abort: AbortHandle,
+    /// Nothing sent yet: a failure now is an `error` message, not a `next`.
+    first: bool,
+    /// A mutation: wake the event hub when it is done.
+    writes: bool,
+}
+
+/// A `next` message written straight to its text.
+#[derive(serde::Serialize)]
+struct NextFrame<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    payload: &'a async_graphql::Response,
 }
 
 /// Why the socket closes.
@@ -130,23 +140,24 @@ struct Connection {
     sink: SplitSink<WebSocket, Message>,
     init_received: bool,
     credential: Option<Credential>,
-    subscriptions: HashMap<String, (u64, AbortHandle)>,
+    subscriptions: HashMap<String, Running>,
+    /// The operations' response streams, polled by the socket's own task: one wake-up per
+    /// event instead of a task and a queue per subscription.
+    streams: SelectAll<BoxStream<'static, Tagged>>,
     generation: u64,
-    out: mpsc::Sender<Out>,
 }
 
 impl Connection {
     async fn run(state: AppState, socket: WebSocket, spoken: bool) {
         let (sink, mut incoming) = socket.split();
-        let (out, mut queued) = mpsc::channel(OUTBOX_PER_SOCKET);
         let mut conn = Connection {
             state,
             sink,
             init_received: false,
             credential: None,
             subscriptions: HashMap::new(),
+            streams: SelectAll::new(),
             generation: 0,
-            out,
         };
         if !spoken {
             conn.close(Close::new(
@@ -192,9 +203,9 @@ impl Connection {
                 () = &mut expiry, if acked => {
                     break Some(Close::new(close::FORBIDDEN, "Forbidden: the access token expired"));
                 }
-                Some(message) = queued.recv() => {
-                    if let Err(close) = conn.forward(message).await {
-                        break close;
+                Some((id, generation, item)) = conn.streams.next(), if !conn.streams.is_empty() => {
+                    if conn.forward(id, generation, item).await.is_err() {
+                        break None;
                     }
                 }
                 _ = keep_alive.tick(), if acked => {
@@ -209,8 +220,8 @@ impl Connection {
                 }
             }
         };
-        for (_, (_, task)) in conn.subscriptions.drain() {
-            task.abort();
+        for (_, running) in conn.subscriptions.drain() {
+            running.abort.abort();
         }
         if let Some(close) = ending {
             conn.close(close).await;
@@ -273,8 +284,8 @@ impl Connection {
                     .get("id")
                     .and_then(Value::as_str)
                     .ok_or_else(invalid)?;
-                if let Some((_, task)) = self.subscriptions.remove(id) {
-                    task.abort();
+                if let Some(running) = self.subscriptions.remove(id) {
+                    running.abort.abort();
                 }
                 Ok(None)
             }
@@ -346,6 +357,15 @@ impl Connection {
                 .await
                 .map_err(|()| Close::new(close::INTERNAL, "Internal server error"));
         }
+        let config = &self.state.config;
+        if let Err(e) = limits::check_query(query, config.max_query_depth, config.max_aliases) {
+            let errors = serde_json::to_value(vec![e]).unwrap_or(Value::Null);
+            let message = json!({ "type": "error", "id": id, "payload": errors });
+            return self
+                .send(message)
+                .await
+                .map_err(|()| Close::new(close::INTERNAL, "Internal server error"));
+        }
         self.generation += 1;
         let generation = self.generation;
         let writes = is_mutation(query, operation_name.as_deref());
@@ -357,108 +377,99 @@ impl Connection {
             request = request.variables(Variables::from_json(vars));
         }
         let outcome = Arc::new(limits::RequestOutcome::default());
-        let request = graphql::request_data(request, &self.state, credential, outcome.clone());
-        let state = self.state.clone();
-        let out = self.out.clone();
-        let task_id = id.clone();
-        let task = tokio::spawn(async move {
-            let id = task_id;
-            let mut responses = state.schema.execute_stream(request);
-            let mut first = true;
-            while let Some(mut response) = responses.next().await {
-                limits::assign_codes(&mut response.errors, outcome.executed());
-                let failed =
-                    response.data == async_graphql::Value::Null && !response.errors.is_empty();
-                if first && failed {
-                    let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
-                    let _ = out
-                        .send(Out::Error {
-                            id,
-                            generation,
-                            errors,
-                        })
-                        .await;
-                    return;
-                }
-                first = false;
-                let payload = serde_json::to_value(&response).unwrap_or(Value::Null);
-                if out
-                    .send(Out::Next {
-                        id: id.clone(),
-                        generation,
-                        payload,
-                    })
-                    .await
-                    .is_err()
-                {
-                    return;
-                }
-            }
-            if writes {
-                state.hub.wake();
-            }
-            let _ = out.send(Out::Complete { id, generation }).await;
-        });
-        self.subscriptions
-            .insert(id, (generation, task.abort_handle()));
+        let request = graphql::request_data(request, &self.state, credential, outcome);
+        let (abort, registration) = AbortHandle::new_pair();
+        let (tag, end_tag) = (id.clone(), id.clone());
+        let responses = Abortable::new(
+            self.state.stream_schema.execute_stream(request),
+            registration,
+        )
+        .map(move |r| (tag.clone(), generation, Some(r)))
+        .chain(stream::once(async move { (end_tag, generation, None) }));
+        self.streams.push(responses.boxed());
+        self.subscriptions.insert(
+            id,
+            Running {
+                generation,
+                abort,
+                first: true,
+                writes,
+            },
+        );
         Ok(())
     }
 
-    /// Sends a subscription's message if that subscription is still the one running.
-    async fn forward(&mut self, message: Out) -> Result<(), Option<Close>> {
-        let (id, generation, frame, finished) = match message {
-            Out::Next {
-                id,
-                generation,
-                payload,
-            } => {
-                let frame = json!({ "type": "next", "id": id, "payload": payload });
-                (id, generation, frame, false)
-            }
-            Out::Error {
-                id,
-                generation,
-                errors,
-            } => {
-                let frame = json!({ "type": "error", "id": id, "payload": errors });
-                (id, generation, frame, true)
-            }
-            Out::Complete { id, generation } => {
-                let frame = json!({ "type": "complete", "id": id });
-                (id, generation, frame, true)
-            }
-        };
-        if self.subscriptions.get(&id).map(|(g, _)| *g) != Some(generation) {
+    /// Sends an operation's response (or its end) if that operation is still the one running.
+    async fn forward(
+        &mut self,
+        id: String,
+        generation: u64,
+        item: Option<async_graphql::Response>,
+    ) -> Result<(), ()> {
+        let Some(running) = self
+            .subscriptions
+            .get_mut(&id)
+            .filter(|r| r.generation == generation)
+        else {
             return Ok(());
-        }
-        if finished {
+        };
+        let Some(mut response) = item else {
+            let writes = running.writes;
             self.subscriptions.remove(&id);
+            if writes {
+                // Committed changes wait in the outbox: deliver them now.
+                self.state.hub.wake();
+            }
+            return self.send(json!({ "type": "complete", "id": id })).await;
+        };
+        limits::assign_codes(&mut response.errors, false);
+        let failed = response.data == async_graphql::Value::Null && !response.errors.is_empty();
+        if running.first && failed {
+            if let Some(running) = self.subscriptions.remove(&id) {
+                running.abort.abort();
+            }
+            let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
+            return self
+                .send(json!({ "type": "error", "id": id, "payload": errors }))
+                .await;
         }
-        self.send(frame).await.map_err(|()| None)
+        running.first = false;
+        let frame = NextFrame {
+            kind: "next",
+            id: &id,
+            payload: &response,
+        };
+        match serde_json::to_string(&frame) {
+            Ok(text) => self.send_text(text).await,
+            Err(_) => {
+                tracing::error!("a response could not be serialized");
+                Ok(())
+            }
+        }
     }
 
     /// Whether this socket's session is among the ended ones (or, if the notice was missed,
     /// whether the session still holds).
-    async fn session_ended(
-        &self,
-        ended: Result<Arc<Vec<uuid::Uuid>>, tokio::sync::broadcast::error::RecvError>,
-    ) -> bool {
+    async fn session_ended(&mut self, ended: Result<Arc<Vec<uuid::Uuid>>, RecvError>) -> bool {
         let Some(Credential::Viewer(viewer)) = &self.credential else {
             return false;
         };
         match ended {
             Ok(ids) => ids.contains(&viewer.session_id),
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+            Err(RecvError::Lagged(_)) => {
                 !crate::service::sessions::is_live(&self.state.db, viewer.session_id)
                     .await
                     .unwrap_or(true)
             }
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => false,
+            Err(RecvError::Closed) => false,
         }
     }
 
     async fn send(&mut self, message: Value) -> Result<(), ()> {
-        let text = message.to_string();
+        self.send_text(message.to_string()).await
+    }
+
+    async fn send_text(&mut self, text: String) -> Result<(), ()> {
         match tokio::time::timeout(SEND_TIMEOUT, self.sink.send(Message::Text(text.into()))).await {
             Ok(Ok(())) => Ok(()),
             _ => Err(()),

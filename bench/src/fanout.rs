@@ -1,0 +1,308 @@
+//! `fanout SUBSCRIBERS [DATABASE_URL]`: mutation-to-delivery latency and server memory per
+//! connection with SUBSCRIBERS WebSocket subscribers on one instance.
+//!
+//! The server runs in a child process (this binary, `serve-child`), so its memory is measured
+//! alone. The subscribers (staff of the three organizations on 山田 太郎's care team, each
+//! socket running `myEvents`) connect over loopback; then one observation is recorded every
+//! 250 ms, and each subscriber notes when the event arrives. Latency = arrival − the moment
+//! before the `recordObservation` request was sent, so it includes the HTTP mutation, the
+//! commit, the hub's read, per-subscriber authorization, GraphQL resolution and the socket.
+
+use std::{
+    process::Stdio,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt, stream};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+
+const SECRET: &[u8] = b"bench-secret-bench-secret-bench-secret";
+const EVENTS: usize = 20;
+const SUBSCRIPTION: &str = "subscription { myEvents { cursor kind occurredAt client { displayName } actor { displayName } record { ... on Observation { id fact category } } } }";
+
+/// The server half: seeds the demo data, listens on a free port and prints it.
+pub async fn serve_child(database_url: String) -> anyhow::Result<()> {
+    let config = kakehashi::Config {
+        database_url,
+        bind_addr: "127.0.0.1:0".parse()?,
+        jwt_secret: Some(SECRET.to_vec()),
+        access_token_ttl: Duration::from_secs(3600),
+        db_max_connections: 16,
+        ..kakehashi::Config::default()
+    };
+    let state = kakehashi::build_state(config).await?;
+    kakehashi::seed::seed_demo(&state).await?;
+    let server = kakehashi::Server::bind(state).await?;
+    println!("PORT {}", server.local_addr()?.port());
+    server.run(std::future::pending()).await
+}
+
+fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("VmRSS")
+}
+
+/// CPU time (user + system) the process has used, in seconds.
+fn cpu_secs(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').context("stat")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11).context("utime")?.parse()?;
+    let stime: f64 = fields.get(12).context("stime")?.parse()?;
+    Ok((utime + stime) / 100.0)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// The sequence number in an event message (`"fact":"fanout 12 …"`), without parsing JSON.
+fn sequence(text: &str) -> Option<usize> {
+    let start = text.find("\"fact\":\"fanout ")? + "\"fact\":\"fanout ".len();
+    let digits: String = text[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+pub async fn run(subscribers: usize, url: Option<String>) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let database_url = url.unwrap_or_else(|| {
+        format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("fanout.db").display()
+        )
+    });
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["serve-child", &database_url])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = child.id().context("child pid")?;
+    let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
+    let port: u16 = loop {
+        let line = lines.next_line().await?.context("server exited")?;
+        if let Some(p) = line.strip_prefix("PORT ") {
+            break p.parse()?;
+        }
+    };
+    let http_url = format!("http://127.0.0.1:{port}/graphql");
+    let ws_url = format!("ws://127.0.0.1:{port}/graphql/ws");
+    let http = reqwest::Client::new();
+    let login = |email: &'static str| {
+        let (http, url) = (http.clone(), http_url.clone());
+        async move {
+            let body: Value = http
+                .post(&url)
+                .json(&json!({ "query": "mutation($e: String!) { login(input: { email: $e, password: \"kakehashi-demo\" }) { accessToken } }", "variables": { "e": email } }))
+                .send()
+                .await?
+                .json()
+                .await?;
+            body["data"]["login"]["accessToken"]
+                .as_str()
+                .map(str::to_owned)
+                .with_context(|| format!("login {email}: {body}"))
+        }
+    };
+    let tokens = [
+        login("specialist@aozora.example").await?,
+        login("staff@himawari.example").await?,
+        login("staff@komorebi.example").await?,
+    ];
+    let writer = login("manager@himawari.example").await?;
+    let yamada = {
+        let body: Value = http
+            .post(&http_url)
+            .bearer_auth(&writer)
+            .json(&json!({ "query": "{ facility { clients(first: 100) { nodes { id displayName } } } }" }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        body["data"]["facility"]["clients"]["nodes"]
+            .as_array()
+            .and_then(|l| l.iter().find(|c| c["displayName"] == "山田 太郎"))
+            .and_then(|c| c["id"].as_str())
+            .map(str::to_owned)
+            .with_context(|| format!("山田 太郎 in {body}"))?
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle_kib = rss_kib(pid)?;
+
+    // t0 of each event, in µs since `base`.
+    let base = Instant::now();
+    let sent_at: Arc<Vec<AtomicU64>> = Arc::new((0..=EVENTS).map(|_| AtomicU64::new(0)).collect());
+    let warmed = Arc::new(AtomicUsize::new(0));
+    let connect_started = Instant::now();
+    let readers: Vec<_> = stream::iter(0..subscribers)
+        .map(|i| {
+            let token = tokens[i % tokens.len()].clone();
+            let ws_url = ws_url.clone();
+            let (sent_at, warmed) = (sent_at.clone(), warmed.clone());
+            async move {
+                let mut request = ws_url.into_client_request()?;
+                request.headers_mut().insert(
+                    "sec-websocket-protocol",
+                    HeaderValue::from_static("graphql-transport-ws"),
+                );
+                let (mut ws, _) = tokio_tungstenite::connect_async(request).await?;
+                ws.send(Message::Text(
+                    json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })
+                        .to_string()
+                        .into(),
+                ))
+                .await?;
+                ws.next().await.context("ack")??;
+                ws.send(Message::Text(
+                    json!({ "type": "subscribe", "id": "1", "payload": { "query": SUBSCRIPTION } })
+                        .to_string()
+                        .into(),
+                ))
+                .await?;
+                anyhow::Ok(tokio::spawn(async move {
+                    let mut latencies = Vec::with_capacity(EVENTS);
+                    while let Some(Ok(message)) = ws.next().await {
+                        let Message::Text(text) = message else { continue };
+                        let arrived = base.elapsed().as_micros() as u64;
+                        match sequence(text.as_str()) {
+                            Some(0) => {
+                                warmed.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Some(seq) if seq <= EVENTS => {
+                                let t0 = sent_at[seq].load(Ordering::Acquire);
+                                latencies.push((arrived.saturating_sub(t0)) as f64 / 1000.0);
+                                if seq == EVENTS {
+                                    break;
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    latencies
+                }))
+            }
+        })
+        .buffer_unordered(100)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<_>>()?;
+    let connect_secs = connect_started.elapsed().as_secs_f64();
+
+    let record = |seq: usize| {
+        let (http, url, writer, yamada) = (
+            http.clone(),
+            http_url.clone(),
+            writer.clone(),
+            yamada.clone(),
+        );
+        async move {
+            let body: Value = http
+                .post(&url)
+                .bearer_auth(&writer)
+                .json(&json!({
+                    "query": "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { observation { id } } }",
+                    "variables": { "i": { "clientId": yamada, "content": {
+                        "fact": format!("fanout {seq}: 作業を続けた。"), "category": "ROUTINE",
+                        "occurredFrom": chrono::Utc::now().to_rfc3339(), "visibility": "CARE_TEAM" } } }
+                }))
+                .send()
+                .await?
+                .json()
+                .await?;
+            if body.get("errors").is_some() {
+                bail!("recordObservation failed: {body}");
+            }
+            anyhow::Ok(())
+        }
+    };
+    // Warm-up: every subscriber is live once it has received event 0.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    record(0).await?;
+    while warmed.load(Ordering::Relaxed) < subscribers {
+        if Instant::now() > deadline {
+            bail!(
+                "only {} of {subscribers} subscribers went live",
+                warmed.load(Ordering::Relaxed)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let connected_kib = rss_kib(pid)?;
+    let cpu_before = cpu_secs(pid)?;
+
+    for seq in 1..=EVENTS {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        sent_at[seq].store(base.elapsed().as_micros() as u64, Ordering::Release);
+        record(seq).await?;
+    }
+    let mut all = Vec::with_capacity(subscribers * EVENTS);
+    let collect = async {
+        for r in readers {
+            all.extend(r.await?);
+        }
+        anyhow::Ok(())
+    };
+    tokio::time::timeout(Duration::from_secs(300), collect)
+        .await
+        .context("deliveries did not finish in 5 minutes")??;
+    let peak_kib = rss_kib(pid)?;
+    let server_cpu = cpu_secs(pid)? - cpu_before;
+    let _ = child.kill().await;
+
+    all.sort_by(f64::total_cmp);
+    let expected = subscribers * EVENTS;
+    println!(
+        "database: {}",
+        if database_url.starts_with("sqlite") {
+            "SQLite (temporary file)"
+        } else {
+            "PostgreSQL"
+        }
+    );
+    println!("subscribers: {subscribers} (connected and subscribed in {connect_secs:.1} s)");
+    println!(
+        "deliveries: {} of {expected} ({EVENTS} events, one every 250 ms)",
+        all.len()
+    );
+    println!(
+        "mutation-to-delivery latency: p50 {:.1} ms   p99 {:.1} ms   max {:.1} ms",
+        percentile(&all, 0.5),
+        percentile(&all, 0.99),
+        all.last().copied().unwrap_or(f64::NAN)
+    );
+    println!(
+        "server CPU: {server_cpu:.2} s for {} deliveries ({:.1} µs per delivery)",
+        all.len(),
+        server_cpu * 1e6 / all.len().max(1) as f64
+    );
+    println!(
+        "server memory: idle {:.1} MiB, with subscribers {:.1} MiB ({:.1} KiB per connection), after the run {:.1} MiB",
+        idle_kib as f64 / 1024.0,
+        connected_kib as f64 / 1024.0,
+        (connected_kib.saturating_sub(idle_kib)) as f64 / subscribers as f64,
+        peak_kib as f64 / 1024.0
+    );
+    if all.len() != expected {
+        bail!("{} deliveries missing", expected - all.len());
+    }
+    Ok(())
+}
