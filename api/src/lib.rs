@@ -77,9 +77,14 @@ impl Server {
             .map_err(|_| {
                 anyhow::anyhow!("starting event delivery: the outbox could not be read")
             })?;
+        let hub = self.state.hub.clone();
         let app = http::router(self.state);
         axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                // Upgraded sockets are not HTTP requests: tell them to close (1001).
+                hub.stop();
+            })
             .await
             .context("serving HTTP")
     }

@@ -248,6 +248,7 @@ pub async fn run(subscribers: usize, url: Option<String>) -> anyhow::Result<()> 
     }
     let connected_kib = rss_kib(pid)?;
     let cpu_before = cpu_secs(pid)?;
+    let own_cpu_before = cpu_secs(std::process::id())?;
 
     for seq in 1..=EVENTS {
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -266,6 +267,7 @@ pub async fn run(subscribers: usize, url: Option<String>) -> anyhow::Result<()> 
         .context("deliveries did not finish in 5 minutes")??;
     let peak_kib = rss_kib(pid)?;
     let server_cpu = cpu_secs(pid)? - cpu_before;
+    let client_cpu = cpu_secs(std::process::id())? - own_cpu_before;
     let _ = child.kill().await;
 
     all.sort_by(f64::total_cmp);
@@ -293,6 +295,10 @@ pub async fn run(subscribers: usize, url: Option<String>) -> anyhow::Result<()> 
         "server CPU: {server_cpu:.2} s for {} deliveries ({:.1} µs per delivery)",
         all.len(),
         server_cpu * 1e6 / all.len().max(1) as f64
+    );
+    println!(
+        "load generator CPU on the same 2 cores: {client_cpu:.2} s ({:.1} µs per delivery)",
+        client_cpu * 1e6 / all.len().max(1) as f64
     );
     println!(
         "server memory: idle {:.1} MiB, with subscribers {:.1} MiB ({:.1} KiB per connection), after the run {:.1} MiB",

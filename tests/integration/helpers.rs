@@ -183,6 +183,13 @@ impl TestApp {
         }
     }
 
+    /// Starts a graceful shutdown (as SIGTERM would).
+    pub fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
     /// The WebSocket endpoint.
     pub fn ws_url(&self) -> String {
         format!("ws://{}/graphql/ws", self.addr)

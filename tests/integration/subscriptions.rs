@@ -734,3 +734,82 @@ async fn a_live_subscriber_that_falls_behind_is_told_to_resume_from_its_cursor()
         assert_eq!(item.delivery.event.kind, "OBSERVATION_RECORDED");
     }
 }
+
+#[tokio::test]
+async fn a_rolled_back_change_is_never_delivered() {
+    use kakehashi::{
+        realtime::feed::{self, Follow},
+        service::events::{self, EventKind},
+    };
+    use sea_orm::TransactionTrait;
+
+    let app = TestApp::spawn().await;
+    let (specialist, _) = app.login("specialist@aozora.example").await;
+    let (staff, _) = app.login("staff@himawari.example").await;
+    let yamada = client_id(&app, &specialist, "山田 太郎").await;
+    let yamada_uuid =
+        kakehashi::graphql::ids::decode("Client", "id", &async_graphql::ID(yamada.clone()))
+            .unwrap();
+    let viewer_of = |token: String| {
+        let state = app.state.clone();
+        async move {
+            kakehashi::http::authenticate(&state, Some(&format!("Bearer {token}")))
+                .await
+                .viewer()
+                .cloned()
+                .unwrap()
+        }
+    };
+    let reader = viewer_of(specialist).await;
+    let writer = viewer_of(staff.clone()).await;
+    let stream = feed::open(&app.state, &reader, Follow::AllMine, None)
+        .await
+        .unwrap();
+    tokio::pin!(stream);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), stream.next())
+            .await
+            .is_err()
+    );
+
+    // A change whose transaction rolls back leaves no event behind.
+    let txn = app.state.db.begin().await.unwrap();
+    events::record_change(
+        &txn,
+        &writer,
+        EventKind::ObservationRecorded,
+        yamada_uuid,
+        "Observation",
+        uuid::Uuid::now_v7(),
+    )
+    .await
+    .unwrap();
+    txn.rollback().await.unwrap();
+    app.state.hub.wake();
+    let committed = record(&app, &staff, &yamada, "14:00 散歩から戻った。", "CARE_TEAM").await;
+    let item = tokio::time::timeout(WAIT, stream.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let (_, id) = kakehashi::graphql::ids::decode_any(
+        "id",
+        &async_graphql::ID(committed["id"].as_str().unwrap().to_owned()),
+    )
+    .unwrap();
+    assert_eq!(
+        item.delivery.event.record_id, id,
+        "the next event is the committed one"
+    );
+}
+
+#[tokio::test]
+async fn shutting_down_closes_sockets_with_1001() {
+    let mut app = TestApp::spawn().await;
+    let (token, _) = app.login("staff@himawari.example").await;
+    let mut raw = Raw::ready(&app, &token).await;
+    raw.subscribe("1", MY_EVENTS, json!({})).await;
+    live_subscribers(&app, 1).await;
+    app.stop();
+    assert_eq!(raw.closed().await, 1001);
+}

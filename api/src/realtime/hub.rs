@@ -61,6 +61,7 @@ struct Inner {
     head: AtomicI64,
     scopes: Mutex<HashMap<Uuid, (Instant, ScopeCell)>>,
     reads: mpsc::Sender<DeliveryRead>,
+    stopping: tokio::sync::watch::Sender<bool>,
     reads_rx: Mutex<Option<mpsc::Receiver<DeliveryRead>>>,
 }
 
@@ -80,6 +81,7 @@ impl EventHub {
             scopes: Mutex::default(),
             reads,
             reads_rx: Mutex::new(Some(reads_rx)),
+            stopping: tokio::sync::watch::channel(false).0,
         }))
     }
 
@@ -96,6 +98,21 @@ impl EventHub {
     /// Ids of sessions that ended (logout, deactivation, password change, token reuse).
     pub fn sessions_ended(&self) -> broadcast::Receiver<Arc<Vec<Uuid>>> {
         self.0.sessions_ended.subscribe()
+    }
+
+    /// Tells every socket that the server is shutting down.
+    pub fn stop(&self) {
+        self.0.stopping.send_replace(true);
+    }
+
+    /// Resolves once [`EventHub::stop`] was called.
+    pub fn stopping(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut rx = self.0.stopping.subscribe();
+        async move {
+            if rx.wait_for(|stop| *stop).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
     }
 
     /// Live subscribers on this instance.
@@ -175,6 +192,7 @@ impl EventHub {
         let prune_every = (retention / 4).clamp(Duration::from_secs(1), Duration::from_secs(3600));
         let mut last_prune = Instant::now();
         let mut sessions_checked = Utc::now();
+        let mut last_session_check = Instant::now();
         let db = &state.background_db;
         loop {
             tokio::select! {
@@ -186,9 +204,13 @@ impl EventHub {
                 tokio::time::sleep(Duration::from_millis(250)).await;
                 continue;
             }
-            match self.check_sessions(db, sessions_checked).await {
-                Ok(at) => sessions_checked = at,
-                Err(e) => tracing::warn!(error = ?e, "checking ended sessions failed"),
+            // At most once per poll interval, however many writes wake the hub.
+            if last_session_check.elapsed() >= poll {
+                last_session_check = Instant::now();
+                match self.check_sessions(db, sessions_checked).await {
+                    Ok(at) => sessions_checked = at,
+                    Err(e) => tracing::warn!(error = ?e, "checking ended sessions failed"),
+                }
             }
             if last_prune.elapsed() >= prune_every {
                 last_prune = Instant::now();

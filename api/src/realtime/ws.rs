@@ -11,11 +11,13 @@
 //!   deactivation, password change): the client refreshes and reconnects with `after`.
 //! - Requests that fail before execution (syntax, validation, an unknown client, an expired
 //!   cursor) answer `error`; events answer `next`; a finished operation `complete`.
-//! - Every subscription runs in its own task and hands its messages to the socket through a
-//!   small bounded queue: a client that does not read stops its subscriptions from pulling
-//!   events, which then fall behind the hub's buffer and end with `SUBSCRIBER_TOO_SLOW`.
+//! - The socket's own task polls its operations' response streams: a client that does not read
+//!   stops its subscriptions from pulling events, which then fall behind the hub's buffer and
+//!   end with `SUBSCRIBER_TOO_SLOW`. Memory stays bounded by the hub's buffer.
+//! - When the server shuts down, sockets close with 1001 (going away) and clients reconnect to
+//!   another instance with `after`.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use async_graphql::Variables;
 use axum::{
@@ -57,6 +59,7 @@ mod close {
     pub const TOO_MANY_INITS: u16 = 4429;
     pub const INTERNAL: u16 = 4500;
     pub const TOO_BIG: u16 = 1009;
+    pub const GOING_AWAY: u16 = 1001;
 }
 
 /// `GET /graphql/ws`: checks the origin, then upgrades.
@@ -80,6 +83,27 @@ pub async fn upgrade(
         .max_write_buffer_size(1024 * 1024);
     let spoken = ws.selected_protocol().is_some();
     ws.on_upgrade(move |socket| Connection::run(state, socket, spoken))
+}
+
+/// Resolves when the session ends (logout, deactivation, password change, token reuse), as the
+/// hub hears from the database; if its notices were missed, the session is checked directly.
+async fn session_ends(state: AppState, session_id: uuid::Uuid) {
+    let mut ended = state.hub.sessions_ended();
+    loop {
+        match ended.recv().await {
+            Ok(ids) if ids.contains(&session_id) => return,
+            Ok(_) => {}
+            Err(RecvError::Lagged(_)) => {
+                if !crate::service::sessions::is_live(&state.db, session_id)
+                    .await
+                    .unwrap_or(true)
+                {
+                    return;
+                }
+            }
+            Err(RecvError::Closed) => std::future::pending().await,
+        }
+    }
 }
 
 /// Browsers send `Origin`; other clients usually do not. A browser page may connect from the
@@ -175,14 +199,24 @@ impl Connection {
         tokio::pin!(expiry);
         let mut keep_alive = tokio::time::interval(config.ws_keep_alive);
         keep_alive.reset();
-        let mut sessions_ended = conn.state.hub.sessions_ended();
+        // Long-lived futures, pinned once: re-creating them on every turn of the loop would
+        // register and drop a waiter per event on every socket.
+        let mut session_end: Pin<Box<dyn Future<Output = ()> + Send>> =
+            Box::pin(std::future::pending());
+        let stopping = conn.state.hub.stopping();
+        tokio::pin!(stopping);
 
         let ending = loop {
             let acked = conn.credential.is_some();
             tokio::select! {
                 frame = incoming.next() => match frame {
                     Some(Ok(Message::Text(text))) => match conn.on_text(text.as_str()).await {
-                        Ok(Some(exp)) => expiry.as_mut().reset(exp),
+                        Ok(Some(exp)) => {
+                            expiry.as_mut().reset(exp);
+                            if let Some(Credential::Viewer(v)) = &conn.credential {
+                                session_end = Box::pin(session_ends(conn.state.clone(), v.session_id));
+                            }
+                        }
                         Ok(None) => {}
                         Err(close) => break Some(close),
                     },
@@ -213,10 +247,11 @@ impl Connection {
                         break None;
                     }
                 }
-                ended = sessions_ended.recv(), if acked => {
-                    if conn.session_ended(ended).await {
-                        break Some(Close::new(close::FORBIDDEN, "Forbidden: the session ended"));
-                    }
+                () = &mut session_end => {
+                    break Some(Close::new(close::FORBIDDEN, "Forbidden: the session ended"));
+                }
+                () = &mut stopping => {
+                    break Some(Close::new(close::GOING_AWAY, "Server shutting down"));
                 }
             }
         };
@@ -445,23 +480,6 @@ impl Connection {
                 tracing::error!("a response could not be serialized");
                 Ok(())
             }
-        }
-    }
-
-    /// Whether this socket's session is among the ended ones (or, if the notice was missed,
-    /// whether the session still holds).
-    async fn session_ended(&mut self, ended: Result<Arc<Vec<uuid::Uuid>>, RecvError>) -> bool {
-        let Some(Credential::Viewer(viewer)) = &self.credential else {
-            return false;
-        };
-        match ended {
-            Ok(ids) => ids.contains(&viewer.session_id),
-            Err(RecvError::Lagged(_)) => {
-                !crate::service::sessions::is_live(&self.state.db, viewer.session_id)
-                    .await
-                    .unwrap_or(true)
-            }
-            Err(RecvError::Closed) => false,
         }
     }
 
