@@ -112,14 +112,18 @@ impl Judge {
             let mut live = None;
             let mut live = loop {
                 loop {
-                    let batch = self.replay_batch(last).await?;
-                    let full = batch.len() as u64 == BATCH;
+                    let (read, batch) = self.replay_batch(last).await?;
+                    let full = read.is_some_and(|(count, _)| count == BATCH);
                     for d in batch {
                         last = d.event.id;
                         last_cursor = Some(d.cursor());
                         if let Some(item) = self.admit(Arc::new(d)).await? {
                             yield item;
                         }
+                    }
+                    // Past events the load left out too (none exist: clients are never deleted).
+                    if let Some((_, newest)) = read {
+                        last = last.max(newest);
                     }
                     if !full {
                         break;
@@ -153,13 +157,16 @@ impl Judge {
         }
     }
 
-    async fn replay_batch(&self, after: i64) -> ApiResult<Vec<Delivery>> {
+    /// The next stored events after `after`: (rows read, newest id) when there were any, and
+    /// the loaded deliveries.
+    async fn replay_batch(&self, after: i64) -> ApiResult<(Option<(u64, i64)>, Vec<Delivery>)> {
         let db = &self.state.db;
         let rows = match self.follow {
             Follow::Client(c) => outbox::read_after(db, after, Some(&[c]), BATCH).await?,
             Follow::AllMine => outbox::read_after(db, after, None, BATCH).await?,
         };
-        outbox::load(db, rows).await
+        let read = rows.last().map(|e| (rows.len() as u64, e.id));
+        Ok((read, outbox::load(db, rows).await?))
     }
 
     /// The event for this subscriber, or `None` when a query would not show it.
