@@ -1,0 +1,266 @@
+//! Two `kakehashi serve` processes on one database: a change made through instance A reaches a
+//! subscriber on instance B, in commit order, exactly once, while both take writes.
+//!
+//! This test lives beside the binary (not in the workspace's `tests/`) because only here does
+//! Cargo hand a test the path of the built `kakehashi` executable. With `TEST_DATABASE_URL`
+//! set to PostgreSQL it creates and drops its own database; otherwise both processes share one
+//! SQLite file (the second instance then learns of A's events by its safety poll).
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test should fail loudly on an unexpected value"
+)]
+
+use std::{collections::BTreeSet, process::Stdio, time::Duration};
+
+use base64::Engine;
+use futures_util::{SinkExt, StreamExt};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+
+const SECRET: &str = "two-process-test-secret-0123456789abcdef";
+
+/// Starts `kakehashi serve` and returns it with its base URL.
+async fn serve(database_url: &str, demo: bool) -> (Child, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kakehashi"));
+    cmd.arg("serve").arg("--bind").arg("127.0.0.1:0");
+    if demo {
+        cmd.arg("--demo");
+    }
+    let mut child = cmd
+        .env("DATABASE_URL", database_url)
+        .env("JWT_SECRET", SECRET)
+        .env("OUTBOX_POLL_MILLIS", "200")
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let base = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let line = lines
+                .next_line()
+                .await
+                .unwrap()
+                .expect("the server started");
+            if let Some(at) = line.find("listening on http://") {
+                let rest = &line[at + "listening on ".len()..];
+                break rest.split("/graphql").next().unwrap().to_owned();
+            }
+        }
+    })
+    .await
+    .expect("the server listened in time");
+    // Keep draining the log so the child never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, base)
+}
+
+async fn gql(
+    http: &reqwest::Client,
+    base: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let mut req = http
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap().json().await.unwrap()
+}
+
+async fn login(http: &reqwest::Client, base: &str, email: &str) -> String {
+    let body = gql(
+        http,
+        base,
+        None,
+        "mutation($e: String!) { login(input: { email: $e, password: \"kakehashi-demo\" }) { accessToken } }",
+        json!({ "e": email }),
+    )
+    .await;
+    body["data"]["login"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned()
+}
+
+async fn record(http: &reqwest::Client, base: &str, token: &str, client: &str, fact: &str) {
+    let body = gql(
+        http,
+        base,
+        Some(token),
+        "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { observation { id } } }",
+        json!({ "i": { "clientId": client, "content": { "fact": fact, "category": "ROUTINE",
+            "occurredFrom": chrono::Utc::now().to_rfc3339(), "visibility": "CARE_TEAM" } } }),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+}
+
+/// `postgres://user@host:port/db?x` → `postgres://user@host:port`.
+fn server_part(url: &str) -> String {
+    let without_query = url.split('?').next().unwrap_or(url);
+    let scheme_end = without_query.find("://").map_or(0, |i| i + 3);
+    match without_query[scheme_end..].find('/') {
+        Some(slash) => without_query[..scheme_end + slash].to_owned(),
+        None => without_query.to_owned(),
+    }
+}
+
+/// The event id inside a cursor (`base64url("ev:<id>:<micros>")`).
+fn event_id(cursor: &str) -> i64 {
+    let text = String::from_utf8(
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(cursor)
+            .unwrap(),
+    )
+    .unwrap();
+    text.split(':').nth(1).unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_deliver_each_others_changes_in_order_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (database_url, cleanup) = match std::env::var("TEST_DATABASE_URL") {
+        Ok(base) if base.starts_with("postgres") => {
+            let server = server_part(&base);
+            let name = format!("kk_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(format!("{server}/postgres"))
+                .await
+                .unwrap();
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
+            (format!("{server}/{name}"), Some((admin, name)))
+        }
+        _ => (
+            format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("shared.db").display()
+            ),
+            None,
+        ),
+    };
+
+    let (_a, a) = serve(&database_url, true).await;
+    let (_b, b) = serve(&database_url, false).await;
+    let http = reqwest::Client::new();
+    let specialist = login(&http, &b, "specialist@aozora.example").await;
+    let staff_a = login(&http, &a, "staff@himawari.example").await;
+    let staff_b = login(&http, &b, "staff@komorebi.example").await;
+    let clients = gql(
+        &http,
+        &a,
+        Some(&staff_a),
+        "{ facility { clients(first: 100) { nodes { id displayName } } } }",
+        json!({}),
+    )
+    .await;
+    let yamada = clients["data"]["facility"]["clients"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["displayName"] == "山田 太郎")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The subscriber on B.
+    let mut request = format!("{}/graphql/ws", b.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    ws.send(Message::Text(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {specialist}") } }).to_string().into())).await.unwrap();
+    ws.send(Message::Text(json!({ "type": "subscribe", "id": "1", "payload": { "query": "subscription { myEvents { cursor record { ... on Observation { fact } } } }" } }).to_string().into())).await.unwrap();
+    let mut next_event = async || -> Option<(i64, String)> {
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(2), ws.next())
+                .await
+                .ok()??
+                .unwrap();
+            let Message::Text(text) = frame else { continue };
+            let m: Value = serde_json::from_str(text.as_str()).unwrap();
+            if m["type"] == "next" {
+                let e = &m["payload"]["data"]["myEvents"];
+                return Some((
+                    event_id(e["cursor"].as_str().unwrap()),
+                    e["record"]["fact"].as_str().unwrap().to_owned(),
+                ));
+            }
+        }
+    };
+    // Live once a marker written through A arrives on B.
+    let mut marker = 0;
+    loop {
+        marker += 1;
+        record(&http, &a, &staff_a, &yamada, &format!("marker {marker}")).await;
+        if let Some((_, fact)) = next_event().await {
+            assert!(fact.starts_with("marker"));
+            break;
+        }
+        assert!(marker < 30, "the subscriber on B never went live");
+    }
+    while next_event().await.is_some() {} // later markers, if any
+
+    // Both instances take writes at once.
+    let writers = [
+        (a.clone(), staff_a.clone(), "A", 60),
+        (b.clone(), staff_b.clone(), "B", 40),
+    ]
+    .map(|(base, token, label, n)| {
+        let (http, yamada) = (http.clone(), yamada.clone());
+        tokio::spawn(async move {
+            for i in 0..n {
+                record(&http, &base, &token, &yamada, &format!("{label}-{i}")).await;
+            }
+        })
+    });
+    for w in writers {
+        w.await.unwrap();
+    }
+    let mut ids = Vec::new();
+    let mut facts = BTreeSet::new();
+    while facts.len() < 100 {
+        let (id, fact) = next_event()
+            .await
+            .unwrap_or_else(|| panic!("only {} of 100 arrived", facts.len()));
+        assert!(facts.insert(fact.clone()), "{fact} arrived twice");
+        ids.push(id);
+    }
+    let expected: BTreeSet<String> = (0..60)
+        .map(|i| format!("A-{i}"))
+        .chain((0..40).map(|i| format!("B-{i}")))
+        .collect();
+    assert_eq!(facts, expected);
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "out of commit order: {ids:?}"
+    );
+    assert!(next_event().await.is_none(), "nothing beyond the 100");
+
+    drop((_a, _b));
+    if let Some((admin, name)) = cleanup {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .unwrap();
+    }
+}
