@@ -238,8 +238,10 @@ impl Config {
             c.ws_max_subscriptions = parse_num(&v, "WS_MAX_SUBSCRIPTIONS")?;
         }
         if let Some(v) = get("OUTBOX_RETENTION_SECONDS") {
-            c.outbox_retention =
-                Duration::from_secs(parse_num::<u64>(&v, "OUTBOX_RETENTION_SECONDS")?.max(1));
+            // At most ten years, so that "now minus the retention" stays a valid time.
+            c.outbox_retention = Duration::from_secs(
+                parse_num::<u64>(&v, "OUTBOX_RETENTION_SECONDS")?.clamp(1, 10 * 366 * 24 * 3600),
+            );
         }
         if let Some(v) = get("OUTBOX_POLL_MILLIS") {
             c.outbox_poll_interval =

@@ -73,6 +73,29 @@ pub async fn begin_insert(db: &DatabaseConnection) -> Result<DatabaseTransaction
     .await
 }
 
+/// Runs a whole write operation (checks, transaction, commit) again when PostgreSQL aborted it
+/// to keep transactions serializable, up to 4 attempts with a short, jittered backoff. The
+/// aborted attempt left nothing behind, so running it again is safe; a clash that persists
+/// reaches the client as `CONFLICT`.
+pub async fn retrying<T, Fut>(mut attempt: impl FnMut() -> Fut) -> crate::error::ApiResult<T>
+where
+    Fut: Future<Output = crate::error::ApiResult<T>>,
+{
+    const ATTEMPTS: u32 = 4;
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(crate::error::ApiError::Contention) if tries < ATTEMPTS => {
+                let base = 5u64 << tries;
+                let jitter = rand::random_range(0..=base);
+                tokio::time::sleep(Duration::from_millis(base + jitter)).await;
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// `true` for PostgreSQL's "could not serialize access" (SQLSTATE 40001) and for a detected
 /// deadlock (40P01): either way one side lost a race and may retry.
 pub fn is_serialization_failure(err: &DbErr) -> bool {
@@ -88,4 +111,47 @@ pub async fn ping(db: &DatabaseConnection) -> bool {
     tokio::time::timeout(Duration::from_secs(2), db.ping())
         .await
         .is_ok_and(|r| r.is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+    use crate::error::ApiError;
+
+    #[tokio::test]
+    async fn serialization_failures_are_retried_and_then_reported_as_conflicts() {
+        let calls = AtomicU32::new(0);
+        let ok = retrying(|| async {
+            match calls.fetch_add(1, Ordering::SeqCst) {
+                0 | 1 => Err(ApiError::Contention),
+                _ => Ok(7),
+            }
+        })
+        .await;
+        assert_eq!(ok.ok(), Some(7));
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+
+        let calls = AtomicU32::new(0);
+        let err = retrying(|| async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err::<(), _>(ApiError::Contention)
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(err.code().as_str(), "CONFLICT");
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+
+        // Other errors are not retried.
+        let calls = AtomicU32::new(0);
+        let err = retrying(|| async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err::<(), _>(ApiError::conflict("stale version"))
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(err.code().as_str(), "CONFLICT");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
 }

@@ -55,6 +55,9 @@ pub enum ApiError {
     },
     /// A uniqueness or optimistic-concurrency clash.
     Conflict(String),
+    /// PostgreSQL aborted the transaction to keep it serializable (a concurrent transaction won
+    /// a race): worth retrying as a whole ([`crate::db::retrying`]); `CONFLICT` if it persists.
+    Contention,
     /// Too many attempts; try again after the given number of seconds.
     RateLimited { retry_after_secs: u64 },
     /// The query exceeds a depth, complexity or alias limit.
@@ -95,7 +98,7 @@ impl ApiError {
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::BadUserInput { .. } => ErrorCode::BadUserInput,
-            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::Conflict(_) | Self::Contention => ErrorCode::Conflict,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::QueryTooComplex(_) => ErrorCode::QueryTooComplex,
             Self::Internal(_) => ErrorCode::InternalServerError,
@@ -117,6 +120,7 @@ impl ApiError {
                 format!("Too many attempts. Try again in {retry_after_secs} seconds.")
             }
             Self::Internal(_) => "Internal server error.".into(),
+            Self::Contention => "A concurrent change got there first: reload and try again.".into(),
             Self::CursorExpired => {
                 "The cursor is older than the event retention: refetch, then subscribe without `after`.".into()
             }
@@ -131,7 +135,11 @@ impl From<sea_orm::DbErr> for ApiError {
     /// A uniqueness violation or a serialization failure means a concurrent change won: the
     /// client should reload and retry (`CONFLICT`); anything else is internal.
     fn from(err: sea_orm::DbErr) -> Self {
-        if crate::service::is_unique_violation(&err) || crate::db::is_serialization_failure(&err) {
+        if crate::db::is_serialization_failure(&err) {
+            tracing::info!(error = %err, "serialization failure");
+            return Self::Contention;
+        }
+        if crate::service::is_unique_violation(&err) {
             tracing::info!(error = %err, "write conflict");
             return Self::Conflict(
                 "A concurrent change got there first: reload and try again.".into(),

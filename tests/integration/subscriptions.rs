@@ -284,6 +284,11 @@ async fn bad_subscriptions_answer_error_messages_and_the_socket_stays_open() {
     let yamada = client_id(&app, &token, "山田 太郎").await;
     let mut raw = Raw::ready(&app, &token).await;
 
+    // A well-formed cursor of an event that does not exist yet.
+    let future_cursor = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        format!("ev:999999999:{}", chrono::Utc::now().timestamp_micros()),
+    );
     let cases = [
         (
             "1",
@@ -302,6 +307,18 @@ async fn bad_subscriptions_answer_error_messages_and_the_socket_stays_open() {
             CLIENT_EVENTS,
             json!({ "c": "Q2xpZW50OjAxOWEwMDAwLTAwMDAtNzAwMC04MDAwLTAwMDAwMDAwMDAwMA" }),
             "NOT_FOUND",
+        ),
+        (
+            "4",
+            "subscription { a: myEvents { cursor } b: myEvents { cursor } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "5",
+            "subscription($after: String) { myEvents(after: $after) { cursor } }",
+            json!({ "after": future_cursor }),
+            "BAD_USER_INPUT",
         ),
     ];
     for (id, query, variables, code) in cases {

@@ -53,7 +53,8 @@ pub async fn open(
         viewer: viewer.clone(),
         follow,
     };
-    let scope = judge.scope().await?;
+    // Fresh, not the shared cache: the hub may not have published an access change yet.
+    let scope = Scope::for_organization(&state.db, viewer.organization_id).await?;
     if let Follow::Client(c) = follow
         && !policy::follows_client(scope.require(c)?)
     {
@@ -61,17 +62,27 @@ pub async fn open(
             "Only current care-team members receive a client's events.",
         ));
     }
+    let head = outbox::head(&state.db).await?;
     let start = match after {
         Some(c) => {
             if c.occurred_at < expiry_line(state) {
                 return Err(ApiError::CursorExpired);
             }
-            c.id
+            if c.id > head {
+                return Err(ApiError::bad_input(
+                    "after",
+                    "after is not a cursor of this server's events.",
+                ));
+            }
+            c
         }
         // "From now": the newest committed event, which the hub may not have published yet.
-        None => outbox::head(&state.db).await?,
+        None => Cursor {
+            id: head,
+            occurred_at: Utc::now(),
+        },
     };
-    Ok(judge.stream(start, after))
+    Ok(judge.stream(start))
 }
 
 /// Cursors older than this are expired: the retention minus a safety margin, so the sweep can
@@ -99,14 +110,10 @@ impl Judge {
             .await
     }
 
-    fn stream(
-        self,
-        start: i64,
-        after: Option<Cursor>,
-    ) -> impl Stream<Item = ApiResult<FeedItem>> + Send + 'static {
+    fn stream(self, start: Cursor) -> impl Stream<Item = ApiResult<FeedItem>> + Send + 'static {
         async_stream::try_stream! {
-            let mut last = start;
-            let mut last_cursor = after;
+            let mut last = start.id;
+            let mut last_cursor = start;
             // Replay what was missed; then open the live receiver and replay once more for
             // anything published in between.
             let mut live = None;
@@ -116,8 +123,8 @@ impl Judge {
                     let full = read.is_some_and(|(count, _)| count == BATCH);
                     for d in batch {
                         last = d.event.id;
-                        last_cursor = Some(d.cursor());
-                        if let Some(item) = self.admit(Arc::new(d)).await? {
+                        last_cursor = d.cursor();
+                        if let Some(item) = self.admit(Arc::new(d), true).await? {
                             yield item;
                         }
                     }
@@ -141,14 +148,14 @@ impl Judge {
                             continue;
                         }
                         last = d.event.id;
-                        last_cursor = Some(d.cursor());
-                        if let Some(item) = self.admit(d).await? {
+                        last_cursor = d.cursor();
+                        if let Some(item) = self.admit(d, false).await? {
                             yield item;
                         }
                     }
                     Err(RecvError::Lagged(_)) => {
                         Err(ApiError::SubscriberTooSlow {
-                            cursor: last_cursor.map(Cursor::encode),
+                            cursor: Some(last_cursor.encode()),
                         })?;
                     }
                     Err(RecvError::Closed) => break,
@@ -163,14 +170,25 @@ impl Judge {
         let db = &self.state.db;
         let rows = match self.follow {
             Follow::Client(c) => outbox::read_after(db, after, Some(&[c]), BATCH).await?,
-            Follow::AllMine => outbox::read_after(db, after, None, BATCH).await?,
+            Follow::AllMine => {
+                // Only the clients followed now (a short list for one office); a very large
+                // caseload is filtered in memory instead of in a huge `IN` list.
+                let followed = self.scope().await?.current_clients(None);
+                let filter = (followed.len() <= 1000).then_some(followed.as_slice());
+                outbox::read_after(db, after, filter, BATCH).await?
+            }
         };
         let read = rows.last().map(|e| (rows.len() as u64, e.id));
         Ok((read, outbox::load(db, rows).await?))
     }
 
-    /// The event for this subscriber, or `None` when a query would not show it.
-    async fn admit(&self, d: Arc<Delivery>) -> ApiResult<Option<FeedItem>> {
+    /// The event for this subscriber, or `None` when a query would not show it. A replayed
+    /// event may be ahead of the hub: if it changes access, the shared scope is reloaded
+    /// before anything after it is judged (live events were handled by the hub already).
+    async fn admit(&self, d: Arc<Delivery>, replayed: bool) -> ApiResult<Option<FeedItem>> {
+        if replayed && d.changes_access() {
+            self.hub().forget_scope(self.viewer.organization_id);
+        }
         if let Follow::Client(c) = self.follow
             && d.event.client_id != c
         {

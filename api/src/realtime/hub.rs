@@ -157,6 +157,15 @@ impl EventHub {
         let _ = self.0.reads.send(read).await;
     }
 
+    /// Drops one organization's cached scope (the next use reloads it).
+    pub fn forget_scope(&self, organization_id: Uuid) {
+        self.0
+            .scopes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&organization_id);
+    }
+
     fn forget_scopes(&self) {
         self.0
             .scopes
@@ -170,7 +179,19 @@ impl EventHub {
         let db = state.background_db.clone();
         let head = outbox::head(&db).await?;
         self.0.head.store(head, Ordering::Release);
-        tokio::spawn(self.clone().run(state.clone()));
+        let hub = self.clone();
+        let supervised = state.clone();
+        tokio::spawn(async move {
+            // A bug must not silently stop delivery for the life of the process.
+            loop {
+                let run = tokio::spawn(hub.clone().run(supervised.clone()));
+                if run.await.is_ok() {
+                    return;
+                }
+                tracing::error!("the event hub stopped unexpectedly; restarting it");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
         if let Some(rx) = self
             .0
             .reads_rx

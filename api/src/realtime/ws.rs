@@ -89,6 +89,13 @@ pub async fn upgrade(
 /// hub hears from the database; if its notices were missed, the session is checked directly.
 async fn session_ends(state: AppState, session_id: uuid::Uuid) {
     let mut ended = state.hub.sessions_ended();
+    // A revocation announced between authentication and subscribing above.
+    if !crate::service::sessions::is_live(&state.db, session_id)
+        .await
+        .unwrap_or(true)
+    {
+        return;
+    }
     loop {
         match ended.recv().await {
             Ok(ids) if ids.contains(&session_id) => return,
@@ -103,6 +110,27 @@ async fn session_ends(state: AppState, session_id: uuid::Uuid) {
             }
             Err(RecvError::Closed) => std::future::pending().await,
         }
+    }
+}
+
+/// The GraphQL rule async-graphql leaves unchecked: a subscription operation has exactly one
+/// root field (one feed per operation). Documents that do not parse are left to the executor.
+fn single_root_field(query: &str, operation_name: Option<&str>) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType, Selection};
+    let Ok(doc) = async_graphql::parser::parse_query(query) else {
+        return true;
+    };
+    let operation = match (&doc.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    match operation {
+        Some(op) if op.node.ty == OperationType::Subscription => {
+            let items = &op.node.selection_set.node.items;
+            items.len() == 1 && matches!(items[0].node, Selection::Field(_))
+        }
+        _ => true,
     }
 }
 
@@ -385,6 +413,17 @@ impl Connection {
                     self.state.config.ws_max_subscriptions
                 ),
                 "extensions": { "code": ErrorCode::RateLimited.as_str() },
+            }]);
+            let message = json!({ "type": "error", "id": id, "payload": error });
+            return self
+                .send(message)
+                .await
+                .map_err(|()| Close::new(close::INTERNAL, "Internal server error"));
+        }
+        if !single_root_field(query, operation_name.as_deref()) {
+            let error = json!([{
+                "message": "A subscription selects exactly one root field.",
+                "extensions": { "code": ErrorCode::BadUserInput.as_str() },
             }]);
             let message = json!({ "type": "error", "id": id, "payload": error });
             return self

@@ -41,6 +41,15 @@ pub async fn add(
     viewer: &Viewer,
     new: NewMembership,
 ) -> ApiResult<care_team_membership::Model> {
+    db::retrying(|| add_once(state, viewer, new.clone())).await
+}
+
+/// One attempt of [`add`].
+async fn add_once(
+    state: &AppState,
+    viewer: &Viewer,
+    new: NewMembership,
+) -> ApiResult<care_team_membership::Model> {
     let scope = Scope::for_client(&state.db, viewer, new.client_id).await?;
     let rel = scope.require(new.client_id)?;
     if !policy::can_coordinate_client(viewer, rel) {
@@ -133,6 +142,16 @@ pub async fn add(
 /// Ends a membership on `end_date` (default today). The organization keeps its own records but
 /// no longer sees other organizations' records from the day after.
 pub async fn end(
+    state: &AppState,
+    viewer: &Viewer,
+    membership_id: Uuid,
+    end_date: Option<NaiveDate>,
+) -> ApiResult<care_team_membership::Model> {
+    db::retrying(|| end_once(state, viewer, membership_id, end_date)).await
+}
+
+/// One attempt of [`end`].
+async fn end_once(
     state: &AppState,
     viewer: &Viewer,
     membership_id: Uuid,

@@ -93,6 +93,15 @@ pub async fn register(
     viewer: &Viewer,
     new: NewClient,
 ) -> ApiResult<client::Model> {
+    db::retrying(|| register_once(state, viewer, new.clone())).await
+}
+
+/// One attempt of [`register`].
+async fn register_once(
+    state: &AppState,
+    viewer: &Viewer,
+    new: NewClient,
+) -> ApiResult<client::Model> {
     if !policy::can_register_client(viewer) {
         return Err(ApiError::forbidden(
             "Only service managers, consultation specialists and admins register clients.",
@@ -305,6 +314,15 @@ pub struct NewCertificate {
 /// Records a recipient certificate (受給者証). The contracted amounts of each service must not
 /// add up to more than its granted amount.
 pub async fn add_certificate(
+    state: &AppState,
+    viewer: &Viewer,
+    new: NewCertificate,
+) -> ApiResult<recipient_certificate::Model> {
+    db::retrying(|| add_certificate_once(state, viewer, new.clone())).await
+}
+
+/// One attempt of [`add_certificate`].
+async fn add_certificate_once(
     state: &AppState,
     viewer: &Viewer,
     new: NewCertificate,

@@ -50,6 +50,15 @@ pub async fn record(
     viewer: &Viewer,
     new: NewConsent,
 ) -> ApiResult<sharing_consent::Model> {
+    db::retrying(|| record_once(state, viewer, new.clone())).await
+}
+
+/// One attempt of [`record`].
+async fn record_once(
+    state: &AppState,
+    viewer: &Viewer,
+    new: NewConsent,
+) -> ApiResult<sharing_consent::Model> {
     let scope = Scope::for_client(&state.db, viewer, new.client_id).await?;
     let rel = scope.require(new.client_id)?;
     if !policy::can_coordinate_client(viewer, rel) {
@@ -139,6 +148,17 @@ pub async fn record(
 
 /// Revokes a consent: sharing stops at once; the record stays, dated.
 pub async fn revoke(
+    state: &AppState,
+    viewer: &Viewer,
+    consent_id: Uuid,
+    revoked_on: Option<NaiveDate>,
+    note: Option<String>,
+) -> ApiResult<sharing_consent::Model> {
+    db::retrying(|| revoke_once(state, viewer, consent_id, revoked_on, note.clone())).await
+}
+
+/// One attempt of [`revoke`].
+async fn revoke_once(
     state: &AppState,
     viewer: &Viewer,
     consent_id: Uuid,

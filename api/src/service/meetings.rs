@@ -106,6 +106,15 @@ pub async fn schedule(
     viewer: &Viewer,
     new: NewMeeting,
 ) -> ApiResult<meeting::Model> {
+    db::retrying(|| schedule_once(state, viewer, new.clone())).await
+}
+
+/// One attempt of [`schedule`].
+async fn schedule_once(
+    state: &AppState,
+    viewer: &Viewer,
+    new: NewMeeting,
+) -> ApiResult<meeting::Model> {
     let scope = Scope::for_client(&state.db, viewer, new.client_id).await?;
     let rel = scope.require(new.client_id)?;
     if !policy::can_host_meeting(viewer, rel) {
@@ -242,6 +251,30 @@ pub async fn update(
     place: Option<String>,
     cancel: bool,
 ) -> ApiResult<meeting::Model> {
+    db::retrying(|| {
+        update_once(
+            state,
+            viewer,
+            id,
+            expected_version,
+            scheduled_at,
+            place.clone(),
+            cancel,
+        )
+    })
+    .await
+}
+
+/// One attempt of [`update`].
+async fn update_once(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+    expected_version: i32,
+    scheduled_at: Option<DateTime<Utc>>,
+    place: Option<String>,
+    cancel: bool,
+) -> ApiResult<meeting::Model> {
     let txn = db::begin_write(&state.db).await?;
     let m = for_host_change(&txn, viewer, id, expected_version).await?;
     if m.status != MeetingStatus::Scheduled {
@@ -294,6 +327,17 @@ pub fn direction_changed(previous: Option<&str>, next: &str) -> bool {
 /// Records the minutes: the meeting is held. A direction unlike the previous held meeting's needs
 /// a reason.
 pub async fn record_minutes(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+    expected_version: i32,
+    input: MinutesInput,
+) -> ApiResult<meeting::Model> {
+    db::retrying(|| record_minutes_once(state, viewer, id, expected_version, input.clone())).await
+}
+
+/// One attempt of [`record_minutes`].
+async fn record_minutes_once(
     state: &AppState,
     viewer: &Viewer,
     id: Uuid,
@@ -391,6 +435,16 @@ pub async fn previous_held(
 
 /// Submits (or resubmits) the viewer's facility's brief for a meeting it is invited to.
 pub async fn submit_brief(
+    state: &AppState,
+    viewer: &Viewer,
+    meeting_id: Uuid,
+    content: BriefContent,
+) -> ApiResult<meeting_brief::Model> {
+    db::retrying(|| submit_brief_once(state, viewer, meeting_id, content.clone())).await
+}
+
+/// One attempt of [`submit_brief`].
+async fn submit_brief_once(
     state: &AppState,
     viewer: &Viewer,
     meeting_id: Uuid,

@@ -244,6 +244,15 @@ pub async fn record(
     viewer: &Viewer,
     new: NewReport,
 ) -> ApiResult<monitoring_report::Model> {
+    db::retrying(|| record_once(state, viewer, new.clone())).await
+}
+
+/// One attempt of [`record`].
+async fn record_once(
+    state: &AppState,
+    viewer: &Viewer,
+    new: NewReport,
+) -> ApiResult<monitoring_report::Model> {
     let scope = Scope::for_client(&state.db, viewer, new.client_id).await?;
     let rel = scope.require(new.client_id)?;
     if !policy::can_write_service_use_plan(viewer, rel) {

@@ -180,6 +180,16 @@ pub async fn record(
     client_id: Uuid,
     content: ObservationContent,
 ) -> ApiResult<observation::Model> {
+    db::retrying(|| record_once(state, viewer, client_id, content.clone())).await
+}
+
+/// One attempt of [`record`].
+async fn record_once(
+    state: &AppState,
+    viewer: &Viewer,
+    client_id: Uuid,
+    content: ObservationContent,
+) -> ApiResult<observation::Model> {
     let content = content.normalized();
     let scope = Scope::for_client(&state.db, viewer, client_id).await?;
     let rel = scope.require(client_id)?;
@@ -275,6 +285,17 @@ pub async fn amend(
     expected_version: i32,
     content: ObservationContent,
 ) -> ApiResult<observation::Model> {
+    db::retrying(|| amend_once(state, viewer, id, expected_version, content.clone())).await
+}
+
+/// One attempt of [`amend`].
+async fn amend_once(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+    expected_version: i32,
+    content: ObservationContent,
+) -> ApiResult<observation::Model> {
     let content = content.normalized();
     let txn = db::begin_write(&state.db).await?;
     let (o, scope) = for_change(&txn, viewer, id, expected_version).await?;
@@ -313,6 +334,17 @@ pub async fn amend(
 
 /// Marks an observation entered-in-error (記載誤り): it stays stored and auditable, out of lists.
 pub async fn mark_entered_in_error(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+    expected_version: i32,
+    reason: &str,
+) -> ApiResult<observation::Model> {
+    db::retrying(|| mark_entered_in_error_once(state, viewer, id, expected_version, reason)).await
+}
+
+/// One attempt of [`mark_entered_in_error`].
+async fn mark_entered_in_error_once(
     state: &AppState,
     viewer: &Viewer,
     id: Uuid,

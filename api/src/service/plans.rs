@@ -114,6 +114,15 @@ pub async fn create(
     viewer: &Viewer,
     new: NewPlan,
 ) -> ApiResult<support_plan::Model> {
+    db::retrying(|| create_once(state, viewer, new.clone())).await
+}
+
+/// One attempt of [`create`].
+async fn create_once(
+    state: &AppState,
+    viewer: &Viewer,
+    new: NewPlan,
+) -> ApiResult<support_plan::Model> {
     let scope = Scope::for_client(&state.db, viewer, new.client_id).await?;
     let rel = scope.require(new.client_id)?;
     let allowed = match new.kind {
@@ -302,6 +311,17 @@ pub enum PlanChange {
 
 /// Applies a change as a new version.
 pub async fn change(
+    state: &AppState,
+    viewer: &Viewer,
+    plan_id: Uuid,
+    expected_version: i32,
+    change: PlanChange,
+) -> ApiResult<support_plan::Model> {
+    db::retrying(|| change_once(state, viewer, plan_id, expected_version, change.clone())).await
+}
+
+/// One attempt of [`change`].
+async fn change_once(
     state: &AppState,
     viewer: &Viewer,
     plan_id: Uuid,
