@@ -830,3 +830,121 @@ async fn shutting_down_closes_sockets_with_1001() {
     app.stop();
     assert_eq!(raw.closed().await, 1001);
 }
+
+#[tokio::test]
+async fn a_replay_ahead_of_the_hub_still_judges_with_the_access_it_replays() {
+    use kakehashi::{
+        realtime::feed::{self, Follow},
+        service::{consents, observations},
+    };
+
+    // The hub polls rarely and service-layer writes do not wake it: a resuming subscriber
+    // reads the revocation from the database before the hub has published it.
+    let app = TestApp::spawn_with(|c| c.outbox_poll_interval = Duration::from_secs(60)).await;
+    let (specialist, _) = app.login("specialist@aozora.example").await;
+    let (himawari, _) = app.login("staff@himawari.example").await;
+    let (komorebi, _) = app.login("staff@komorebi.example").await;
+    let yamada = client_id(&app, &specialist, "山田 太郎").await;
+    let yamada_uuid =
+        kakehashi::graphql::ids::decode("Client", "id", &async_graphql::ID(yamada.clone()))
+            .unwrap();
+    let viewer_of = |token: &str| {
+        let (state, header) = (app.state.clone(), format!("Bearer {token}"));
+        async move {
+            kakehashi::http::authenticate(&state, Some(&header))
+                .await
+                .viewer()
+                .cloned()
+                .unwrap()
+        }
+    };
+    let reader = viewer_of(&komorebi).await;
+    let writer = viewer_of(&himawari).await;
+    let coordinator = viewer_of(&specialist).await;
+
+    // Live: an observation under consent arrives, and the office's scope is cached.
+    let live = feed::open(&app.state, &reader, Follow::AllMine, None)
+        .await
+        .unwrap();
+    tokio::pin!(live);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), live.next())
+            .await
+            .is_err()
+    );
+    record(&app, &himawari, &yamada, "朝の会に参加した。", "CARE_TEAM").await;
+    let seen = tokio::time::timeout(WAIT, live.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let cursor = seen.delivery.cursor();
+
+    // Revoke and record behind the hub's back.
+    let consents_body = app
+        .gql(
+            Some(&specialist),
+            "query($c: ID!) { client(id: $c) { sharingConsents { id revokedOn } } }",
+            json!({ "c": yamada }),
+        )
+        .await;
+    let consent_gid = consents_body["data"]["client"]["sharingConsents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["revokedOn"].is_null())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, consent) =
+        kakehashi::graphql::ids::decode_any("id", &async_graphql::ID(consent_gid)).unwrap();
+    consents::revoke(&app.state, &coordinator, consent, None, None)
+        .await
+        .unwrap();
+    let content = |fact: &str| observations::ObservationContent {
+        fact: fact.into(),
+        interpretation: None,
+        client_words: None,
+        category: entity::observation::ObservationCategory::Routine,
+        occurred_from: chrono::Utc::now(),
+        occurred_to: None,
+        visibility: entity::observation::Visibility::CareTeam,
+        tags: vec![],
+        cited_observation_ids: vec![],
+    };
+    let hidden = observations::record(
+        &app.state,
+        &writer,
+        yamada_uuid,
+        content("昼食後に居眠りをした。"),
+    )
+    .await
+    .unwrap();
+    let own = observations::record(
+        &app.state,
+        &reader,
+        yamada_uuid,
+        content("夕食を残さず食べた。"),
+    )
+    .await
+    .unwrap();
+
+    // Resume: the revocation, then our own record; ひまわり's is not shown.
+    let resumed = feed::open(&app.state, &reader, Follow::AllMine, Some(cursor))
+        .await
+        .unwrap();
+    tokio::pin!(resumed);
+    let first = tokio::time::timeout(WAIT, resumed.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.delivery.event.kind, "CONSENT_CHANGED");
+    let second = tokio::time::timeout(WAIT, resumed.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.delivery.event.record_id, own.id, "not {}", hidden.id);
+}
