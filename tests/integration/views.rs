@@ -430,20 +430,26 @@ async fn nested_lists_do_not_multiply_sql_statements() {
     } } } }";
     let mut counts = Vec::new();
     for n in [2, 5, 15] {
-        let before = app.state.statement_count();
-        let body = app.gql(Some(&staff), q, json!({ "n": n })).await;
-        let after = app.state.statement_count();
-        assert!(body.get("errors").is_none(), "{body}");
-        let nodes = body["data"]["facility"]["clients"]["nodes"]
-            .as_array()
-            .unwrap();
-        assert_eq!(nodes.len(), n as usize);
-        assert!(
-            nodes
-                .iter()
-                .all(|c| !c["recentObservations"].as_array().unwrap().is_empty())
-        );
-        counts.push(after - before);
+        // The fewest of three runs: on a loaded machine a loader's keys can straddle its batch
+        // delay and split into two statements now and then; an N+1 adds statements every time.
+        let mut fewest = u64::MAX;
+        for _ in 0..3 {
+            let before = app.state.statement_count();
+            let body = app.gql(Some(&staff), q, json!({ "n": n })).await;
+            let after = app.state.statement_count();
+            assert!(body.get("errors").is_none(), "{body}");
+            let nodes = body["data"]["facility"]["clients"]["nodes"]
+                .as_array()
+                .unwrap();
+            assert_eq!(nodes.len(), n as usize);
+            assert!(
+                nodes
+                    .iter()
+                    .all(|c| !c["recentObservations"].as_array().unwrap().is_empty())
+            );
+            fewest = fewest.min(after - before);
+        }
+        counts.push(fewest);
     }
     // An N+1 would add at least 13 statements between the first and last page size. Batches of
     // different loaders may coincide in time and merge, which can only save a statement.
