@@ -127,11 +127,7 @@ impl EventHub {
         organization_id: Uuid,
     ) -> ApiResult<Arc<Scope>> {
         let cell = {
-            let mut scopes = self
-                .0
-                .scopes
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut scopes = self.scopes();
             let fresh = scopes
                 .get(&organization_id)
                 .filter(|(at, _)| at.elapsed() < SCOPE_TTL)
@@ -159,19 +155,18 @@ impl EventHub {
 
     /// Drops one organization's cached scope (the next use reloads it).
     pub fn forget_scope(&self, organization_id: Uuid) {
+        self.scopes().remove(&organization_id);
+    }
+
+    fn scopes(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, (Instant, ScopeCell)>> {
         self.0
             .scopes
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&organization_id);
     }
 
     fn forget_scopes(&self) {
-        self.0
-            .scopes
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clear();
+        self.scopes().clear();
     }
 
     /// Starts the hub's background tasks (for the life of the process).

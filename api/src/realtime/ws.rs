@@ -113,6 +113,11 @@ async fn session_ends(state: AppState, session_id: uuid::Uuid) {
     }
 }
 
+/// A one-error GraphQL `errors` list with a stable code.
+fn coded(code: ErrorCode, message: &str) -> Value {
+    json!([{ "message": message, "extensions": { "code": code.as_str() } }])
+}
+
 /// The GraphQL rule async-graphql leaves unchecked: a subscription operation has exactly one
 /// root field (one feed per operation). Documents that do not parse are left to the executor.
 fn single_root_field(query: &str, operation_name: Option<&str>) -> bool {
@@ -397,7 +402,7 @@ impl Connection {
         Ok(Instant::now() + Duration::from_secs(left.unsigned_abs()))
     }
 
-    /// Starts one operation in its own task.
+    /// Starts one operation; its responses are polled by the socket's own loop.
     async fn start(
         &mut self,
         id: String,
@@ -406,39 +411,25 @@ impl Connection {
         operation_name: Option<String>,
         variables: Option<Value>,
     ) -> Result<(), Close> {
-        if self.subscriptions.len() >= self.state.config.ws_max_subscriptions {
-            let error = json!([{
-                "message": format!(
-                    "At most {} operations may run on one socket.",
-                    self.state.config.ws_max_subscriptions
-                ),
-                "extensions": { "code": ErrorCode::RateLimited.as_str() },
-            }]);
-            let message = json!({ "type": "error", "id": id, "payload": error });
+        let config = self.state.config.clone();
+        if self.subscriptions.len() >= config.ws_max_subscriptions {
+            let message = format!(
+                "At most {} operations may run on one socket.",
+                config.ws_max_subscriptions
+            );
             return self
-                .send(message)
-                .await
-                .map_err(|()| Close::new(close::INTERNAL, "Internal server error"));
+                .refuse(&id, coded(ErrorCode::RateLimited, &message))
+                .await;
         }
         if !single_root_field(query, operation_name.as_deref()) {
-            let error = json!([{
-                "message": "A subscription selects exactly one root field.",
-                "extensions": { "code": ErrorCode::BadUserInput.as_str() },
-            }]);
-            let message = json!({ "type": "error", "id": id, "payload": error });
+            let message = "A subscription selects exactly one root field.";
             return self
-                .send(message)
-                .await
-                .map_err(|()| Close::new(close::INTERNAL, "Internal server error"));
+                .refuse(&id, coded(ErrorCode::BadUserInput, message))
+                .await;
         }
-        let config = &self.state.config;
         if let Err(e) = limits::check_query(query, config.max_query_depth, config.max_aliases) {
             let errors = serde_json::to_value(vec![e]).unwrap_or(Value::Null);
-            let message = json!({ "type": "error", "id": id, "payload": errors });
-            return self
-                .send(message)
-                .await
-                .map_err(|()| Close::new(close::INTERNAL, "Internal server error"));
+            return self.refuse(&id, errors).await;
         }
         self.generation += 1;
         let generation = self.generation;
@@ -471,6 +462,13 @@ impl Connection {
             },
         );
         Ok(())
+    }
+
+    /// Answers a `subscribe` with an `error` message (the socket stays open).
+    async fn refuse(&mut self, id: &str, errors: Value) -> Result<(), Close> {
+        self.send(json!({ "type": "error", "id": id, "payload": errors }))
+            .await
+            .map_err(|()| Close::new(close::INTERNAL, "Internal server error"))
     }
 
     /// Sends an operation's response (or its end) if that operation is still the one running.
