@@ -18,7 +18,10 @@ use super::{
 use crate::{
     error::ApiError,
     realtime::feed::{self, FeedItem, Follow},
-    service::outbox::{Cursor, EventRecord},
+    service::{
+        events::EventKind,
+        outbox::{Cursor, EventRecord},
+    },
 };
 
 /// What happened (変更の種類).
@@ -50,23 +53,22 @@ pub enum ClientEventKind {
     MonitoringRecorded,
 }
 
-impl ClientEventKind {
-    fn parse(kind: &str) -> Option<Self> {
-        Some(match kind {
-            "CLIENT_REGISTERED" => Self::ClientRegistered,
-            "CARE_TEAM_CHANGED" => Self::CareTeamChanged,
-            "CONSENT_CHANGED" => Self::ConsentChanged,
-            "CERTIFICATE_RECORDED" => Self::CertificateRecorded,
-            "OBSERVATION_RECORDED" => Self::ObservationRecorded,
-            "OBSERVATION_AMENDED" => Self::ObservationAmended,
-            "OBSERVATION_ENTERED_IN_ERROR" => Self::ObservationEnteredInError,
-            "PLAN_CHANGED" => Self::PlanChanged,
-            "MEETING_SCHEDULED" => Self::MeetingScheduled,
-            "MEETING_UPDATED" => Self::MeetingUpdated,
-            "BRIEF_SUBMITTED" => Self::BriefSubmitted,
-            "MONITORING_RECORDED" => Self::MonitoringRecorded,
-            _ => return None,
-        })
+impl From<EventKind> for ClientEventKind {
+    fn from(kind: EventKind) -> Self {
+        match kind {
+            EventKind::ClientRegistered => Self::ClientRegistered,
+            EventKind::CareTeamChanged => Self::CareTeamChanged,
+            EventKind::ConsentChanged => Self::ConsentChanged,
+            EventKind::CertificateRecorded => Self::CertificateRecorded,
+            EventKind::ObservationRecorded => Self::ObservationRecorded,
+            EventKind::ObservationAmended => Self::ObservationAmended,
+            EventKind::ObservationEnteredInError => Self::ObservationEnteredInError,
+            EventKind::PlanChanged => Self::PlanChanged,
+            EventKind::MeetingScheduled => Self::MeetingScheduled,
+            EventKind::MeetingUpdated => Self::MeetingUpdated,
+            EventKind::BriefSubmitted => Self::BriefSubmitted,
+            EventKind::MonitoringRecorded => Self::MonitoringRecorded,
+        }
     }
 }
 
@@ -105,13 +107,15 @@ impl ClientEvent {
     }
     /// What happened (種類).
     async fn kind(&self) -> async_graphql::Result<ClientEventKind> {
-        ClientEventKind::parse(&self.0.delivery.event.kind).ok_or_else(|| {
-            ApiError::internal(anyhow::anyhow!(
-                "unknown event kind {}",
-                self.0.delivery.event.kind
-            ))
-            .into()
-        })
+        EventKind::parse(&self.0.delivery.event.kind)
+            .map(Into::into)
+            .ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!(
+                    "unknown event kind {}",
+                    self.0.delivery.event.kind
+                ))
+                .into()
+            })
     }
     /// When it was committed (発生日時).
     async fn occurred_at(&self) -> DateTime<Utc> {

@@ -29,6 +29,26 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    pub const ALL: [Self; 12] = [
+        Self::ClientRegistered,
+        Self::CareTeamChanged,
+        Self::ConsentChanged,
+        Self::CertificateRecorded,
+        Self::ObservationRecorded,
+        Self::ObservationAmended,
+        Self::ObservationEnteredInError,
+        Self::PlanChanged,
+        Self::MeetingScheduled,
+        Self::MeetingUpdated,
+        Self::BriefSubmitted,
+        Self::MonitoringRecorded,
+    ];
+
+    /// The kind an outbox row names (`None` for a name this version does not know).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::ClientRegistered => "CLIENT_REGISTERED",
@@ -164,4 +184,17 @@ pub async fn log_for_client(
 ) -> ApiResult<Page<audit_event::Model>> {
     let q = audit_event::Entity::find().filter(audit_event::Column::ClientId.eq(client_id));
     paginate_ordered(db, q, audit_event::Column::Id, page, Order::NewestFirst).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EventKind;
+
+    #[test]
+    fn every_kind_round_trips_through_its_name() {
+        for kind in EventKind::ALL {
+            assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(EventKind::parse("SOMETHING_ELSE"), None);
+    }
 }
