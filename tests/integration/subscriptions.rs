@@ -176,6 +176,42 @@ impl Drop for NodeClient {
     }
 }
 
+/// The viewer behind an access token, as the server resolves it (for service-level tests).
+async fn viewer(app: &TestApp, token: &str) -> kakehashi::auth::Viewer {
+    kakehashi::http::authenticate(&app.state, Some(&format!("Bearer {token}")))
+        .await
+        .viewer()
+        .cloned()
+        .unwrap()
+}
+
+/// The UUID inside a global id.
+fn uuid_of(id: &str) -> uuid::Uuid {
+    kakehashi::graphql::ids::decode_any("id", &async_graphql::ID(id.to_owned()))
+        .unwrap()
+        .1
+}
+
+/// The global id of the client's one unrevoked sharing consent.
+async fn active_consent(app: &TestApp, token: &str, client: &str) -> String {
+    let body = app
+        .gql(
+            Some(token),
+            "query($c: ID!) { client(id: $c) { sharingConsents { id revokedOn } } }",
+            json!({ "c": client }),
+        )
+        .await;
+    body["data"]["client"]["sharingConsents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["revokedOn"].is_null())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// Waits until `n` live subscribers are attached to the app's hub (so a change made next is
 /// one they must receive).
 async fn live_subscribers(app: &TestApp, n: usize) {
@@ -472,20 +508,7 @@ async fn revoked_consent_and_an_ended_membership_stop_delivery_at_once() {
     assert_eq!(e["record"]["id"], before["id"]);
 
     // Revoke: the revocation itself (coordination data) arrives, then nothing of ひまわり's.
-    let consents = app
-        .gql(
-            Some(&specialist),
-            "query($c: ID!) { client(id: $c) { sharingConsents { id revokedOn } } }",
-            json!({ "c": yamada }),
-        )
-        .await;
-    let consent = consents["data"]["client"]["sharingConsents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["revokedOn"].is_null())
-        .unwrap()["id"]
-        .clone();
+    let consent = active_consent(&app, &specialist, &yamada).await;
     let body = app
         .gql(
             Some(&specialist),
@@ -702,11 +725,7 @@ async fn a_live_subscriber_that_falls_behind_is_told_to_resume_from_its_cursor()
     let (specialist, _) = app.login("specialist@aozora.example").await;
     let (staff, _) = app.login("staff@himawari.example").await;
     let yamada = client_id(&app, &specialist, "山田 太郎").await;
-    let viewer = kakehashi::http::authenticate(&app.state, Some(&format!("Bearer {specialist}")))
-        .await
-        .viewer()
-        .cloned()
-        .unwrap();
+    let viewer = viewer(&app, &specialist).await;
     let stream = feed::open(&app.state, &viewer, Follow::AllMine, None)
         .await
         .unwrap();
@@ -764,21 +783,9 @@ async fn a_rolled_back_change_is_never_delivered() {
     let (specialist, _) = app.login("specialist@aozora.example").await;
     let (staff, _) = app.login("staff@himawari.example").await;
     let yamada = client_id(&app, &specialist, "山田 太郎").await;
-    let yamada_uuid =
-        kakehashi::graphql::ids::decode("Client", "id", &async_graphql::ID(yamada.clone()))
-            .unwrap();
-    let viewer_of = |token: String| {
-        let state = app.state.clone();
-        async move {
-            kakehashi::http::authenticate(&state, Some(&format!("Bearer {token}")))
-                .await
-                .viewer()
-                .cloned()
-                .unwrap()
-        }
-    };
-    let reader = viewer_of(specialist).await;
-    let writer = viewer_of(staff.clone()).await;
+    let yamada_uuid = uuid_of(&yamada);
+    let reader = viewer(&app, &specialist).await;
+    let writer = viewer(&app, &staff).await;
     let stream = feed::open(&app.state, &reader, Follow::AllMine, None)
         .await
         .unwrap();
@@ -809,13 +816,9 @@ async fn a_rolled_back_change_is_never_delivered() {
         .unwrap()
         .unwrap()
         .unwrap();
-    let (_, id) = kakehashi::graphql::ids::decode_any(
-        "id",
-        &async_graphql::ID(committed["id"].as_str().unwrap().to_owned()),
-    )
-    .unwrap();
     assert_eq!(
-        item.delivery.event.record_id, id,
+        item.delivery.event.record_id,
+        uuid_of(committed["id"].as_str().unwrap()),
         "the next event is the committed one"
     );
 }
@@ -845,22 +848,10 @@ async fn a_replay_ahead_of_the_hub_still_judges_with_the_access_it_replays() {
     let (himawari, _) = app.login("staff@himawari.example").await;
     let (komorebi, _) = app.login("staff@komorebi.example").await;
     let yamada = client_id(&app, &specialist, "山田 太郎").await;
-    let yamada_uuid =
-        kakehashi::graphql::ids::decode("Client", "id", &async_graphql::ID(yamada.clone()))
-            .unwrap();
-    let viewer_of = |token: &str| {
-        let (state, header) = (app.state.clone(), format!("Bearer {token}"));
-        async move {
-            kakehashi::http::authenticate(&state, Some(&header))
-                .await
-                .viewer()
-                .cloned()
-                .unwrap()
-        }
-    };
-    let reader = viewer_of(&komorebi).await;
-    let writer = viewer_of(&himawari).await;
-    let coordinator = viewer_of(&specialist).await;
+    let yamada_uuid = uuid_of(&yamada);
+    let reader = viewer(&app, &komorebi).await;
+    let writer = viewer(&app, &himawari).await;
+    let coordinator = viewer(&app, &specialist).await;
 
     // Live: an observation under consent arrives, and the office's scope is cached.
     let live = feed::open(&app.state, &reader, Follow::AllMine, None)
@@ -881,24 +872,7 @@ async fn a_replay_ahead_of_the_hub_still_judges_with_the_access_it_replays() {
     let cursor = seen.delivery.cursor();
 
     // Revoke and record behind the hub's back.
-    let consents_body = app
-        .gql(
-            Some(&specialist),
-            "query($c: ID!) { client(id: $c) { sharingConsents { id revokedOn } } }",
-            json!({ "c": yamada }),
-        )
-        .await;
-    let consent_gid = consents_body["data"]["client"]["sharingConsents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["revokedOn"].is_null())
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (_, consent) =
-        kakehashi::graphql::ids::decode_any("id", &async_graphql::ID(consent_gid)).unwrap();
+    let consent = uuid_of(&active_consent(&app, &specialist, &yamada).await);
     consents::revoke(&app.state, &coordinator, consent, None, None)
         .await
         .unwrap();
