@@ -20,6 +20,7 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod language;
 pub mod realtime;
 pub mod seed;
 pub mod service;
