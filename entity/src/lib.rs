@@ -3,11 +3,14 @@
 //! Enumerations are stored as strings so that SQLite and PostgreSQL hold the same values and a
 //! new variant needs no database type change.
 
+pub mod acknowledgement;
 pub mod audit_event;
 pub mod care_team_membership;
 pub mod client;
 pub mod client_external_id;
 pub mod client_review;
+pub mod glossary_entry;
+pub mod lexicon_term;
 pub mod login_throttle;
 pub mod meeting;
 pub mod meeting_brief;
@@ -18,6 +21,7 @@ pub mod organization;
 pub mod outbox_event;
 pub mod recipient_certificate;
 pub mod refresh_token;
+pub mod risk_sign_alert;
 pub mod session;
 pub mod sharing_consent;
 pub mod staff_member;

@@ -27,6 +27,9 @@ pub struct Model {
     /// 事業所番号, unique where present.
     pub office_number: Option<String>,
     pub created_at: DateTimeUtc,
+    /// Hours a consultation office has to acknowledge a shared risk sign before it is
+    /// highlighted and pushed as overdue.
+    pub risk_acknowledgement_hours: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

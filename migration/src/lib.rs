@@ -11,6 +11,7 @@ mod m20261124_000001_identity;
 mod m20261124_000002_clients;
 mod m20261124_000003_plans_meetings;
 mod m20261201_000004_realtime;
+mod m20261201_000005_collaboration;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_clients::Migration),
             Box::new(m20261124_000003_plans_meetings::Migration),
             Box::new(m20261201_000004_realtime::Migration),
+            Box::new(m20261201_000005_collaboration::Migration),
         ]
     }
 }

@@ -291,6 +291,16 @@ impl Client {
         super::meeting::client_meetings(ctx, self.model.id).await
     }
 
+    /// The alignment map (目標の対応表) between the service-use plan's goals and each
+    /// facility's individual-plan goals, with goals missing on either side and rating drift.
+    /// Built only from plans and monitoring reports you may see.
+    async fn plan_alignment(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<super::plan_check::PlanAlignment> {
+        super::plan_check::alignment(ctx, self.model.id).await
+    }
+
     /// Monitoring reports you may see, newest first (at most 100).
     async fn monitoring_reports(
         &self,

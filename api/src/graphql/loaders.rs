@@ -155,6 +155,9 @@ pub struct Loaders {
     /// Audits profile reads (wishes, family, certificates): once per client per request, all
     /// clients of a page in one statement.
     pub profile_reads: DataLoader<BatchLoader<Uuid, ()>>,
+    /// Each organization's own fact-check terms, compiled.
+    pub own_lexicons:
+        DataLoader<BatchLoader<Uuid, Arc<crate::language::lexicon::OrganizationLexicon>>>,
 }
 
 impl Loaders {
@@ -229,6 +232,9 @@ impl Loaders {
                         .await?;
                     Ok(k.iter().map(|client| (*client, ())).collect())
                 })
+            }),
+            own_lexicons: loader(&ctx, |c, k| {
+                Box::pin(service::fact_checks::lexicons(&c.db, k))
             }),
             ctx,
         }

@@ -8,6 +8,7 @@ mod audit;
 mod care_team;
 mod client;
 pub mod context;
+mod fact_check;
 mod history;
 pub mod ids;
 pub mod limits;
@@ -18,6 +19,7 @@ mod observation;
 mod organization;
 mod pagination;
 mod plan;
+mod plan_check;
 pub mod scalars;
 mod session;
 mod staff;
@@ -45,6 +47,7 @@ pub struct Query(
     plan::PlanQuery,
     meeting::MeetingQuery,
     audit::AuditQuery,
+    fact_check::FactCheckQuery,
 );
 
 /// Every mutation.
@@ -57,6 +60,7 @@ pub struct Mutation(
     plan::PlanMutation,
     meeting::MeetingMutation,
     staff::StaffMutation,
+    fact_check::FactCheckMutation,
 );
 
 pub type KakehashiSchema = Schema<Query, Mutation, subscription::SubscriptionRoot>;

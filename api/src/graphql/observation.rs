@@ -119,6 +119,28 @@ impl Observation {
     async fn client_words(&self) -> Option<&str> {
         self.0.client_words.as_deref()
     }
+    /// The fact check of the `fact` text (事実と解釈のチェック), with the writing
+    /// organization's own terms: interpretive words without a fact beside them, vague amounts.
+    async fn fact_check(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<super::fact_check::FactCheckResult> {
+        let own = ctx
+            .loaders()?
+            .own_lexicons
+            .load_one(self.0.organization_id)
+            .await?;
+        let report = service::fact_checks::check(
+            &self.0.fact,
+            crate::language::fact_check::Mode::Record,
+            own.as_deref(),
+        )?;
+        Ok(super::fact_check::FactCheckResult::new(
+            &self.0.fact,
+            Some("fact"),
+            report,
+        ))
+    }
     /// Category (分類).
     async fn category(&self) -> ObservationCategory {
         self.0.category.into()

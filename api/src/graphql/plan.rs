@@ -12,6 +12,24 @@ use crate::service::{
     plans::{self, NewPlan, PlanChange},
 };
 
+/// The goal texts of a plan by field path, as `fact_checks::plan_findings` names them.
+fn plan_texts(c: &PlanContent) -> std::collections::HashMap<String, &str> {
+    let mut out = std::collections::HashMap::new();
+    if let Some(t) = &c.long_term_goal {
+        out.insert("longTermGoal".to_owned(), t.as_str());
+    }
+    if let Some(t) = &c.short_term_goal {
+        out.insert("shortTermGoal".to_owned(), t.as_str());
+    }
+    for (i, g) in c.goals.iter().enumerate() {
+        out.insert(format!("goals.{i}.text"), g.text.as_str());
+    }
+    for (i, n) in c.needs.iter().enumerate() {
+        out.insert(format!("needs.{i}.supportGoal"), n.support_goal.as_str());
+    }
+    out
+}
+
 /// Kind of support plan (計画の種類).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "entity::support_plan::PlanKind")]
@@ -39,6 +57,7 @@ pub enum PlanStatus {
 }
 
 /// A support plan.
+#[derive(Clone)]
 pub struct SupportPlan(pub db::Model);
 
 /// Support plan (計画): a service-use plan or an individual support plan, at its current version.
@@ -107,6 +126,33 @@ impl SupportPlan {
     /// Explanation, written consent and deliveries (説明・同意・交付).
     async fn record(&self) -> PlanRecord {
         plans::record_of(&self.0.record)
+    }
+    /// The fact check of the plan's goals (long- and short-term goals, goal rows, need rows'
+    /// support goals): goals nobody could check, with the question that makes them checkable.
+    /// Each finding names its field, e.g. `goals.0.text`.
+    async fn fact_check(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::fact_check::TextFinding>> {
+        let own = ctx
+            .loaders()?
+            .own_lexicons
+            .load_one(self.0.organization_id)
+            .await?;
+        let content = plans::content_of(&self.0.content);
+        let texts = plan_texts(&content);
+        Ok(crate::service::fact_checks::plan_findings(&content, own.as_deref())?
+            .into_iter()
+            .map(|(field, f)| {
+                let text = texts.get(&field).copied().unwrap_or_default();
+                super::fact_check::TextFinding::new(text, Some(field), f)
+            })
+            .collect())
+    }
+    /// Axis completeness (計画の軸): whether the plan binds the client's wishes in their own
+    /// words, the family's worries, the facility's expertise and links to community resources.
+    async fn axis_check(&self) -> Vec<super::plan_check::AxisCheck> {
+        super::plan_check::axis_checks(&plans::content_of(&self.0.content))
     }
     /// Every version you may see, oldest first (変更履歴): another organization's drafts stay
     /// hidden even after the plan is active.

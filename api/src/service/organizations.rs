@@ -68,6 +68,7 @@ pub async fn create(
         municipality: Set(municipality),
         office_number: Set(office_number),
         created_at: Set(super::now()),
+        risk_acknowledgement_hours: Set(24),
     };
     model.insert(db).await.map_err(|e| {
         if super::is_unique_violation(&e) {
