@@ -291,6 +291,29 @@ impl Client {
         super::meeting::client_meetings(ctx, self.model.id).await
     }
 
+    /// Materials for the consultation side (素材) for a period (default the last 28 days, at
+    /// most 366): record summary, evidence of change with numbers, each facility's direction,
+    /// signs of risk and pre-filled monitoring rows. Built only from records you may see, never
+    /// from internal notes.
+    async fn materials(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "First day (JST); default 27 days before `to`.")] from: Option<
+            super::scalars::Date,
+        >,
+        #[graphql(desc = "Last day (JST); default today.")] to: Option<super::scalars::Date>,
+    ) -> async_graphql::Result<super::materials::Materials> {
+        Ok(crate::service::materials::materials(
+            ctx.state()?,
+            ctx.viewer()?,
+            self.model.id,
+            from.map(|d| d.0),
+            to.map(|d| d.0),
+        )
+        .await?
+        .into())
+    }
+
     /// The alignment map (目標の対応表) between the service-use plan's goals and each
     /// facility's individual-plan goals, with goals missing on either side and rating drift.
     /// Built only from plans and monitoring reports you may see.

@@ -39,6 +39,7 @@ pub enum MeetingStatus {
 }
 
 /// A meeting.
+#[derive(Clone)]
 pub struct Meeting(pub db::Model);
 
 /// Whether an invited organization's brief has arrived.

@@ -5,6 +5,7 @@
 //! [`request_data`].
 
 mod audit;
+mod brief_draft;
 mod care_team;
 mod client;
 pub mod context;
@@ -13,6 +14,7 @@ mod history;
 pub mod ids;
 pub mod limits;
 pub mod loaders;
+mod materials;
 mod meeting;
 mod node;
 mod observation;
@@ -48,6 +50,7 @@ pub struct Query(
     meeting::MeetingQuery,
     audit::AuditQuery,
     fact_check::FactCheckQuery,
+    brief_draft::BriefDraftQuery,
 );
 
 /// Every mutation.

@@ -16,3 +16,4 @@ pub mod fact_check;
 pub mod lexicon;
 pub mod similarity;
 pub mod text;
+pub mod translation;

@@ -3,12 +3,14 @@
 //! GraphQL, the CLI and, later, WebSocket and webhook paths.
 
 pub mod access;
+pub mod brief_drafts;
 pub mod care_team;
 pub mod clients;
 pub mod consents;
 pub mod documents;
 pub mod events;
 pub mod fact_checks;
+pub mod materials;
 pub mod meetings;
 pub mod monitoring;
 pub mod observations;

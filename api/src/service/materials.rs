@@ -1,0 +1,330 @@
+//! Materials for the consultation side (素材): a short record summary, evidence of change with
+//! numbers, the facility's direction, signs of risk, and the "service status as heard from the
+//! facility" row of a monitoring report pre-filled goal by goal.
+//!
+//! Built only from what the viewer may see, and never from internal notes (visibility
+//! `INTERNAL`), even the viewer's own: materials are handed over, so a facility previewing them
+//! sees exactly what the consultation side would.
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, NaiveDate, Utc};
+use entity::{
+    meeting_brief,
+    observation::{self, ObservationCategory, RecordStatus, Visibility},
+    support_plan,
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use super::{
+    access::{Scope, today},
+    documents::{Achievement, BriefContent},
+    meetings, monitoring, observations, plan_checks, plans,
+};
+use crate::{
+    auth::Viewer,
+    error::{ApiError, ApiResult},
+    language::similarity::{COUNTERPART, similarity},
+    state::AppState,
+};
+
+/// Longest period materials cover.
+const MAX_DAYS: i64 = 366;
+/// Most observations read for one set of materials.
+const MAX_OBSERVATIONS: u64 = 5_000;
+/// Key facts listed.
+const KEY_FACTS: usize = 10;
+
+/// A tag's count in the period against the four weeks before it (変化の根拠).
+#[derive(Debug, Clone)]
+pub struct TagTrend {
+    pub tag: String,
+    pub count: usize,
+    pub per_week: f64,
+    pub baseline_count: usize,
+    pub baseline_per_week: f64,
+}
+
+/// A facility's direction: its plan in force and its latest brief's focus.
+#[derive(Debug, Clone)]
+pub struct FacilityDirection {
+    pub organization_id: Uuid,
+    pub plan: Option<support_plan::Model>,
+    pub latest_brief: Option<meeting_brief::Model>,
+}
+
+/// A pre-filled monitoring row.
+#[derive(Debug, Clone)]
+pub struct PrefilledRow {
+    pub goal: String,
+    pub achievement: Achievement,
+    pub service_status_from_facility: String,
+    pub observation_ids: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Materials {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub counts: Vec<(ObservationCategory, usize)>,
+    pub key_facts: Vec<observation::Model>,
+    pub trends: Vec<TagTrend>,
+    pub directions: Vec<FacilityDirection>,
+    pub risk_signs: Vec<observation::Model>,
+    pub monitoring_rows: Vec<PrefilledRow>,
+    pub observation_count: usize,
+}
+
+fn tags(o: &observation::Model) -> Vec<String> {
+    o.tags
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn jst_midnight(d: NaiveDate) -> chrono::DateTime<Utc> {
+    d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - Duration::hours(9)
+}
+
+fn achievement_ja(a: Achievement) -> &'static str {
+    match a {
+        Achievement::NotAssessed => "未評価",
+        Achievement::Improving => "改善",
+        Achievement::NoChange => "変化なし",
+        Achievement::Worsening => "悪化",
+        Achievement::Achieved => "達成",
+        Achievement::Discontinued => "中止",
+    }
+}
+
+/// The materials of a client for `[from, to]` (Japanese calendar days; default the last 28 days).
+pub async fn materials(
+    state: &AppState,
+    viewer: &Viewer,
+    client_id: Uuid,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> ApiResult<Materials> {
+    let to = to.unwrap_or_else(today);
+    let from = from.unwrap_or(to - Duration::days(27));
+    if from > to || (to - from).num_days() >= MAX_DAYS {
+        return Err(ApiError::bad_input(
+            "from",
+            format!("from must not be after to, and the period at most {MAX_DAYS} days."),
+        ));
+    }
+    let scope = Scope::for_client(&state.db, viewer, client_id).await?;
+    scope.require(client_id)?;
+    let (start, end) = (jst_midnight(from), jst_midnight(to) + Duration::days(1));
+    let baseline_start = start - Duration::days(28);
+
+    let all: Vec<observation::Model> = observation::Entity::find()
+        .filter(scope.observation_condition())
+        .filter(observation::Column::ClientId.eq(client_id))
+        .filter(observation::Column::Status.eq(RecordStatus::Current))
+        .filter(observation::Column::Visibility.ne(Visibility::Internal))
+        .filter(observation::Column::OccurredFrom.gte(baseline_start))
+        .filter(observation::Column::OccurredFrom.lt(end))
+        .order_by_desc(observation::Column::OccurredFrom)
+        .limit(MAX_OBSERVATIONS)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .filter(|o| scope.can_see_observation(o))
+        .collect();
+    let (period, baseline): (Vec<_>, Vec<_>) =
+        all.into_iter().partition(|o| o.occurred_from >= start);
+    observations::audit_reads(&state.db, viewer, &period).await?;
+
+    let mut counts: BTreeMap<u8, (ObservationCategory, usize)> = BTreeMap::new();
+    for o in &period {
+        counts.entry(o.category as u8).or_insert((o.category, 0)).1 += 1;
+    }
+    let mut key_facts: Vec<observation::Model> = period
+        .iter()
+        .filter(|o| {
+            matches!(
+                o.category,
+                ObservationCategory::RiskSign
+                    | ObservationCategory::Change
+                    | ObservationCategory::Unstable
+                    | ObservationCategory::Safeguarding
+            )
+        })
+        .take(KEY_FACTS)
+        .cloned()
+        .collect();
+    if key_facts.len() < KEY_FACTS {
+        let more: Vec<_> = period
+            .iter()
+            .filter(|o| !key_facts.iter().any(|k| k.id == o.id))
+            .take(KEY_FACTS - key_facts.len())
+            .cloned()
+            .collect();
+        key_facts.extend(more);
+    }
+
+    let weeks = ((to - from).num_days() + 1) as f64 / 7.0;
+    let mut period_tags: BTreeMap<String, usize> = BTreeMap::new();
+    let mut baseline_tags: BTreeMap<String, usize> = BTreeMap::new();
+    for o in &period {
+        for t in tags(o) {
+            *period_tags.entry(t).or_default() += 1;
+        }
+    }
+    for o in &baseline {
+        for t in tags(o) {
+            *baseline_tags.entry(t).or_default() += 1;
+        }
+    }
+    let mut names: Vec<&String> = period_tags.keys().chain(baseline_tags.keys()).collect();
+    names.sort();
+    names.dedup();
+    let round = |v: f64| (v * 10.0).round() / 10.0;
+    let trends = names
+        .into_iter()
+        .map(|tag| {
+            let count = period_tags.get(tag).copied().unwrap_or(0);
+            let baseline_count = baseline_tags.get(tag).copied().unwrap_or(0);
+            TagTrend {
+                tag: tag.clone(),
+                count,
+                per_week: round(count as f64 / weeks),
+                baseline_count,
+                baseline_per_week: round(baseline_count as f64 / 4.0),
+            }
+        })
+        .collect();
+
+    // The facility's direction: visible plans in force and latest visible briefs.
+    let visible_plans = plans::of_clients(&state.db, &scope, &[client_id])
+        .await?
+        .remove(&client_id)
+        .unwrap_or_default();
+    let alignment = plan_checks::align(&visible_plans, &[]);
+    let meetings_list = meetings::of_clients(&state.db, &scope, &[client_id])
+        .await?
+        .remove(&client_id)
+        .unwrap_or_default();
+    let meeting_ids: Vec<Uuid> = meetings_list.iter().map(|m| m.id).collect();
+    let mut briefs: Vec<meeting_brief::Model> = meetings::briefs(&state.db, &meeting_ids)
+        .await?
+        .into_values()
+        .flatten()
+        .filter(|b| scope.can_see_record(b.client_id, meetings::brief_facts(b)))
+        .collect();
+    briefs.sort_by_key(|b| std::cmp::Reverse(b.submitted_at));
+    let mut directions: Vec<FacilityDirection> = alignment
+        .individual_plans
+        .iter()
+        .map(|p| FacilityDirection {
+            organization_id: p.organization_id,
+            plan: Some(p.clone()),
+            latest_brief: None,
+        })
+        .collect();
+    for b in briefs {
+        match directions
+            .iter_mut()
+            .find(|d| d.organization_id == b.organization_id)
+        {
+            Some(d) if d.latest_brief.is_none() => d.latest_brief = Some(b),
+            Some(_) => {}
+            None => directions.push(FacilityDirection {
+                organization_id: b.organization_id,
+                plan: None,
+                latest_brief: Some(b),
+            }),
+        }
+    }
+
+    let risk_signs: Vec<observation::Model> = period
+        .iter()
+        .filter(|o| o.category == ObservationCategory::RiskSign)
+        .cloned()
+        .collect();
+
+    // Pre-filled monitoring rows: per service-use goal, the facility counterparts' ratings and
+    // the facility records that mention the goal's words.
+    let full = plan_checks::align(&visible_plans, &monitoring_reports(state, &scope, client_id).await?);
+    // What the facility said: records not written by the service-use plan's office.
+    let planner = full.service_use_plan.as_ref().map(|p| p.organization_id);
+    let facility_period: Vec<&observation::Model> = period
+        .iter()
+        .filter(|o| Some(o.organization_id) != planner)
+        .collect();
+    let monitoring_rows = full
+        .goals
+        .iter()
+        .map(|g| {
+            let mut parts: Vec<String> = g
+                .counterparts
+                .iter()
+                .map(|c| {
+                    format!(
+                        "個別支援計画「{}」: {}",
+                        c.goal.text,
+                        c.goal.achievement.map(achievement_ja).unwrap_or("未評価")
+                    )
+                })
+                .collect();
+            let related: Vec<&&observation::Model> = facility_period
+                .iter()
+                .filter(|o| similarity(&g.goal.text, &o.fact) >= COUNTERPART / 2.0
+                    || g.counterparts.iter().any(|c| similarity(&c.goal.text, &o.fact) >= COUNTERPART / 2.0))
+                .take(5)
+                .collect();
+            for o in &related {
+                parts.push(format!(
+                    "{} {}",
+                    (o.occurred_from + Duration::hours(9)).format("%-m/%-d"),
+                    o.fact.chars().take(80).collect::<String>()
+                ));
+            }
+            if parts.is_empty() {
+                parts.push("期間中、この目標に関する事業所からの記録はありません。".to_owned());
+            }
+            PrefilledRow {
+                goal: g.goal.text.clone(),
+                achievement: g.consultation_rating.unwrap_or(Achievement::NotAssessed),
+                service_status_from_facility: parts.join("\n"),
+                observation_ids: related.iter().map(|o| o.id).collect(),
+            }
+        })
+        .collect();
+
+    Ok(Materials {
+        from,
+        to,
+        observation_count: period.len(),
+        counts: counts.into_values().collect(),
+        key_facts,
+        trends,
+        directions,
+        risk_signs,
+        monitoring_rows,
+    })
+}
+
+async fn monitoring_reports(
+    state: &AppState,
+    scope: &Scope,
+    client_id: Uuid,
+) -> ApiResult<Vec<entity::monitoring_report::Model>> {
+    Ok(monitoring::of_clients(&state.db, scope, &[client_id])
+        .await?
+        .remove(&client_id)
+        .unwrap_or_default())
+}
+
+/// The brief's focus points, for a facility's direction.
+pub fn brief_focus(b: &meeting_brief::Model) -> Vec<String> {
+    serde_json::from_value::<BriefContent>(b.content.clone())
+        .map(|c| c.focus_next_month.into_iter().map(|p| p.text).collect())
+        .unwrap_or_default()
+}
