@@ -314,6 +314,34 @@ impl Client {
         .into())
     }
 
+    /// Information freshness per side (情報の鮮度) over a period (default the last 90 days):
+    /// unacknowledged shared records, the age of the oldest, and median lags happened →
+    /// recorded → acknowledged.
+    async fn freshness(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "First day (JST); default 89 days before `to`.")] from: Option<
+            super::scalars::Date,
+        >,
+        #[graphql(desc = "Last day (JST); default today.")] to: Option<super::scalars::Date>,
+    ) -> async_graphql::Result<Vec<super::acknowledgement::SideFreshness>> {
+        super::acknowledgement::freshness(ctx, self.model.id, from, to).await
+    }
+
+    /// What each organization contributed (相互性) over a period (default the last 90 days):
+    /// shared observations, briefs, monitoring reports, acknowledgements, median response time.
+    /// For team reviews, not blame.
+    async fn reciprocity(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "First day (JST); default 89 days before `to`.")] from: Option<
+            super::scalars::Date,
+        >,
+        #[graphql(desc = "Last day (JST); default today.")] to: Option<super::scalars::Date>,
+    ) -> async_graphql::Result<Vec<super::acknowledgement::Contribution>> {
+        super::acknowledgement::reciprocity(ctx, self.model.id, from, to).await
+    }
+
     /// The alignment map (目標の対応表) between the service-use plan's goals and each
     /// facility's individual-plan goals, with goals missing on either side and rating drift.
     /// Built only from plans and monitoring reports you may see.

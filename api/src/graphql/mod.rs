@@ -4,6 +4,7 @@
 //! the application state, the credential and fresh DataLoaders are attached to each request by
 //! [`request_data`].
 
+mod acknowledgement;
 mod audit;
 mod brief_draft;
 mod care_team;
@@ -64,6 +65,7 @@ pub struct Mutation(
     meeting::MeetingMutation,
     staff::StaffMutation,
     fact_check::FactCheckMutation,
+    acknowledgement::AcknowledgementMutation,
 );
 
 pub type KakehashiSchema = Schema<Query, Mutation, subscription::SubscriptionRoot>;

@@ -314,6 +314,17 @@ impl ConsultationView {
         };
         observation_page(ctx, filter, args).await
     }
+
+    /// Risk signs other organizations shared with your office that your office has not
+    /// acknowledged yet (未確認のリスクの兆し), oldest first; those past your office's deadline
+    /// are marked `overdue`. Acknowledge them with `acknowledgeRecords`.
+    async fn unacknowledged_risk_signs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many (1–100, default 50).")] first: Option<i32>,
+    ) -> async_graphql::Result<Vec<super::acknowledgement::UnacknowledgedRiskSign>> {
+        super::acknowledgement::unacknowledged_risk_signs(ctx, first).await
+    }
 }
 
 #[derive(Default)]

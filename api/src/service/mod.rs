@@ -3,6 +3,7 @@
 //! GraphQL, the CLI and, later, WebSocket and webhook paths.
 
 pub mod access;
+pub mod acknowledgements;
 pub mod brief_drafts;
 pub mod care_team;
 pub mod clients;
