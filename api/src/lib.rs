@@ -37,6 +37,8 @@ pub use state::AppState;
 /// Connects, migrates (unless switched off) and builds the state.
 pub async fn build_state(mut config: Config) -> anyhow::Result<AppState> {
     config.resolve_jwt_secret()?;
+    language::lexicon::Lexicon::check_builtin()?;
+    language::translation::Glossary::check_shipped()?;
     let db = db::connect(&config.database_url, config.db_max_connections).await?;
     if config.run_migrations {
         db::migrate(&db).await?;

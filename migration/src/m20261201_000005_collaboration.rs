@@ -135,7 +135,9 @@ impl MigrationTrait for Migration {
                     .col(string(Acknowledgements::SubjectType))
                     .col(uuid(Acknowledgements::SubjectId))
                     .col(uuid(Acknowledgements::SubjectOrganizationId))
-                    .col(timestamp_with_time_zone(Acknowledgements::SubjectRecordedAt))
+                    .col(timestamp_with_time_zone(
+                        Acknowledgements::SubjectRecordedAt,
+                    ))
                     .col(timestamp_with_time_zone(Acknowledgements::AcknowledgedAt))
                     .to_owned(),
             )

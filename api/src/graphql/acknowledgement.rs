@@ -234,7 +234,9 @@ impl AcknowledgementMutation {
         input: AcknowledgeRecordsInput,
     ) -> async_graphql::Result<AcknowledgeRecordsPayload> {
         if input.ids.len() > svc::MAX_PER_CALL {
-            return Err(ApiError::bad_input("ids", "Acknowledge at most 100 records at a time.").into());
+            return Err(
+                ApiError::bad_input("ids", "Acknowledge at most 100 records at a time.").into(),
+            );
         }
         let mut subjects = Vec::with_capacity(input.ids.len());
         for id in &input.ids {

@@ -83,7 +83,10 @@ impl BriefDraftQuery {
             missing.push("focusNextMonth".to_owned());
         }
         Ok(MeetingBriefDraft {
-            previous_direction: d.previous_meeting.as_ref().and_then(|p| p.direction.clone()),
+            previous_direction: d
+                .previous_meeting
+                .as_ref()
+                .and_then(|p| p.direction.clone()),
             previous_meeting: d.previous_meeting.map(Meeting),
             meeting: Meeting(d.meeting),
             since: d.since,

@@ -155,6 +155,8 @@ pub struct Loaders {
     /// Audits profile reads (wishes, family, certificates): once per client per request, all
     /// clients of a page in one statement.
     pub profile_reads: DataLoader<BatchLoader<Uuid, ()>>,
+    /// Each organization's glossary (shipped entries with its own on top).
+    pub glossaries: DataLoader<BatchLoader<Uuid, Arc<crate::language::translation::Glossary>>>,
     /// Each organization's own fact-check terms, compiled.
     pub own_lexicons:
         DataLoader<BatchLoader<Uuid, Arc<crate::language::lexicon::OrganizationLexicon>>>,
@@ -232,6 +234,9 @@ impl Loaders {
                         .await?;
                     Ok(k.iter().map(|client| (*client, ())).collect())
                 })
+            }),
+            glossaries: loader(&ctx, |c, k| {
+                Box::pin(service::glossaries::glossaries_for(&c.db, k))
             }),
             own_lexicons: loader(&ctx, |c, k| {
                 Box::pin(service::fact_checks::lexicons(&c.db, k))

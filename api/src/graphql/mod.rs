@@ -27,6 +27,7 @@ pub mod scalars;
 mod session;
 mod staff;
 mod subscription;
+mod translation;
 mod views;
 
 use std::sync::Arc;
@@ -52,6 +53,7 @@ pub struct Query(
     audit::AuditQuery,
     fact_check::FactCheckQuery,
     brief_draft::BriefDraftQuery,
+    translation::TranslationQuery,
 );
 
 /// Every mutation.
@@ -66,6 +68,7 @@ pub struct Mutation(
     staff::StaffMutation,
     fact_check::FactCheckMutation,
     acknowledgement::AcknowledgementMutation,
+    translation::TranslationMutation,
 );
 
 pub type KakehashiSchema = Schema<Query, Mutation, subscription::SubscriptionRoot>;

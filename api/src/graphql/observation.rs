@@ -141,6 +141,15 @@ impl Observation {
             report,
         ))
     }
+    /// The fact rendered for an audience (情報の翻訳), with your organization's glossary;
+    /// every change names its glossary entry or rule.
+    async fn rendering(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Who it is for.")] audience: super::translation::Audience,
+    ) -> async_graphql::Result<super::translation::Rendering> {
+        super::translation::render(ctx, &self.0.fact, audience).await
+    }
     /// Category (分類).
     async fn category(&self) -> ObservationCategory {
         self.0.category.into()

@@ -141,13 +141,15 @@ impl SupportPlan {
             .await?;
         let content = plans::content_of(&self.0.content);
         let texts = plan_texts(&content);
-        Ok(crate::service::fact_checks::plan_findings(&content, own.as_deref())?
-            .into_iter()
-            .map(|(field, f)| {
-                let text = texts.get(&field).copied().unwrap_or_default();
-                super::fact_check::TextFinding::new(text, Some(field), f)
-            })
-            .collect())
+        Ok(
+            crate::service::fact_checks::plan_findings(&content, own.as_deref())?
+                .into_iter()
+                .map(|(field, f)| {
+                    let text = texts.get(&field).copied().unwrap_or_default();
+                    super::fact_check::TextFinding::new(text, Some(field), f)
+                })
+                .collect(),
+        )
     }
     /// Axis completeness (計画の軸): whether the plan binds the client's wishes in their own
     /// words, the family's worries, the facility's expertise and links to community resources.

@@ -304,7 +304,11 @@ async fn sides(
     db: &impl ConnectionTrait,
     orgs: impl IntoIterator<Item = Uuid>,
 ) -> ApiResult<HashMap<Uuid, Side>> {
-    let ids: Vec<Uuid> = orgs.into_iter().collect::<HashSet<_>>().into_iter().collect();
+    let ids: Vec<Uuid> = orgs
+        .into_iter()
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
     Ok(super::organizations::by_ids(db, &ids)
         .await?
         .into_values()
@@ -318,7 +322,7 @@ fn median(mut v: Vec<i64>) -> Option<i64> {
     }
     v.sort_unstable();
     let mid = v.len() / 2;
-    Some(if v.len() % 2 == 0 {
+    Some(if v.len().is_multiple_of(2) {
         (v[mid - 1] + v[mid]) / 2
     } else {
         v[mid]
@@ -417,8 +421,7 @@ pub async fn freshness(
                 rec_lag.push((i.recorded - h).num_minutes().max(0));
             }
             let first = l.acks.iter().find(|a| {
-                a.subject_id == i.id
-                    && l.sides.get(&a.organization_id).is_some_and(|s| *s != side)
+                a.subject_id == i.id && l.sides.get(&a.organization_id).is_some_and(|s| *s != side)
             });
             match first {
                 Some(a) => {

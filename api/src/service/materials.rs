@@ -251,7 +251,10 @@ pub async fn materials(
 
     // Pre-filled monitoring rows: per service-use goal, the facility counterparts' ratings and
     // the facility records that mention the goal's words.
-    let full = plan_checks::align(&visible_plans, &monitoring_reports(state, &scope, client_id).await?);
+    let full = plan_checks::align(
+        &visible_plans,
+        &monitoring_reports(state, &scope, client_id).await?,
+    );
     // What the facility said: records not written by the service-use plan's office.
     let planner = full.service_use_plan.as_ref().map(|p| p.organization_id);
     let facility_period: Vec<&observation::Model> = period
@@ -275,8 +278,12 @@ pub async fn materials(
                 .collect();
             let related: Vec<&&observation::Model> = facility_period
                 .iter()
-                .filter(|o| similarity(&g.goal.text, &o.fact) >= COUNTERPART / 2.0
-                    || g.counterparts.iter().any(|c| similarity(&c.goal.text, &o.fact) >= COUNTERPART / 2.0))
+                .filter(|o| {
+                    similarity(&g.goal.text, &o.fact) >= COUNTERPART / 2.0
+                        || g.counterparts
+                            .iter()
+                            .any(|c| similarity(&c.goal.text, &o.fact) >= COUNTERPART / 2.0)
+                })
                 .take(5)
                 .collect();
             for o in &related {

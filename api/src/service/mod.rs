@@ -11,6 +11,7 @@ pub mod consents;
 pub mod documents;
 pub mod events;
 pub mod fact_checks;
+pub mod glossaries;
 pub mod materials;
 pub mod meetings;
 pub mod monitoring;

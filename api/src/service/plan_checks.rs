@@ -142,10 +142,10 @@ pub struct Alignment {
 }
 
 /// The plan in force of a kind: the active one, else the newest proposal.
-fn in_force<'a>(
-    plans: &'a [support_plan::Model],
+fn in_force(
+    plans: &[support_plan::Model],
     pred: impl Fn(&support_plan::Model) -> bool,
-) -> Option<&'a support_plan::Model> {
+) -> Option<&support_plan::Model> {
     plans
         .iter()
         .filter(|p| pred(p))
