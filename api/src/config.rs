@@ -65,6 +65,8 @@ pub struct Config {
     pub outbox_retention: Duration,
     /// Safety poll of the outbox, in case a wake-up (NOTIFY) was missed.
     pub outbox_poll_interval: Duration,
+    /// How often each instance looks for risk signs past their acknowledgement deadline.
+    pub risk_sweep_interval: Duration,
     /// Events buffered for live subscribers; one that falls further behind is told to resume.
     pub subscriber_buffer: usize,
 }
@@ -141,6 +143,7 @@ impl Default for Config {
             ws_max_subscriptions: 50,
             outbox_retention: Duration::from_secs(7 * 24 * 3600),
             outbox_poll_interval: Duration::from_millis(1000),
+            risk_sweep_interval: Duration::from_secs(60),
             subscriber_buffer: 4096,
         }
     }
@@ -242,6 +245,10 @@ impl Config {
             c.outbox_retention = Duration::from_secs(
                 parse_num::<u64>(&v, "OUTBOX_RETENTION_SECONDS")?.clamp(1, 10 * 366 * 24 * 3600),
             );
+        }
+        if let Some(v) = get("RISK_SWEEP_SECONDS") {
+            c.risk_sweep_interval =
+                Duration::from_secs(parse_num::<u64>(&v, "RISK_SWEEP_SECONDS")?.clamp(1, 86_400));
         }
         if let Some(v) = get("OUTBOX_POLL_MILLIS") {
             c.outbox_poll_interval =

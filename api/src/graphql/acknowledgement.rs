@@ -220,11 +220,37 @@ pub struct AcknowledgeRecordsPayload {
     pub acknowledgements: Vec<Acknowledgement>,
 }
 
+/// Input of `setRiskAcknowledgementDeadline`.
+#[derive(InputObject)]
+pub struct SetRiskAcknowledgementDeadlineInput {
+    /// Hours your office has to acknowledge a shared risk sign (0–720; 0 alerts at once).
+    pub hours: i32,
+}
+
+/// Result of `setRiskAcknowledgementDeadline`.
+#[derive(SimpleObject)]
+pub struct RiskAcknowledgementDeadlinePayload {
+    /// The deadline now in force, in hours.
+    pub hours: i32,
+}
+
 #[derive(Default)]
 pub struct AcknowledgementMutation;
 
 #[Object]
 impl AcknowledgementMutation {
+    /// Sets how many hours your consultation office has to acknowledge a shared risk sign
+    /// before it is marked overdue and `RISK_SIGN_OVERDUE` is pushed (default 24). Admins and
+    /// specialists of consultation offices.
+    async fn set_risk_acknowledgement_deadline(
+        &self,
+        ctx: &Context<'_>,
+        input: SetRiskAcknowledgementDeadlineInput,
+    ) -> async_graphql::Result<RiskAcknowledgementDeadlinePayload> {
+        let hours = svc::set_deadline(ctx.state()?, ctx.viewer()?, input.hours).await?;
+        Ok(RiskAcknowledgementDeadlinePayload { hours })
+    }
+
     /// Acknowledges records other organizations shared with you (確認): observations, briefs,
     /// monitoring reports. Idempotent. `NOT_FOUND` when any id is not a record you may see;
     /// `BAD_USER_INPUT` for your own organization's records.

@@ -51,6 +51,9 @@ pub enum ClientEventKind {
     BriefSubmitted,
     /// A monitoring report was recorded (モニタリング報告).
     MonitoringRecorded,
+    /// A shared risk sign was not acknowledged by the consultation office within its deadline
+    /// (未確認のリスクの兆し); `record` is the observation.
+    RiskSignOverdue,
 }
 
 impl From<EventKind> for ClientEventKind {
@@ -68,6 +71,7 @@ impl From<EventKind> for ClientEventKind {
             EventKind::MeetingUpdated => Self::MeetingUpdated,
             EventKind::BriefSubmitted => Self::BriefSubmitted,
             EventKind::MonitoringRecorded => Self::MonitoringRecorded,
+            EventKind::RiskSignOverdue => Self::RiskSignOverdue,
         }
     }
 }

@@ -207,6 +207,8 @@ impl EventHub {
         let retention = state.config.outbox_retention;
         let prune_every = (retention / 4).clamp(Duration::from_secs(1), Duration::from_secs(3600));
         let mut last_prune = Instant::now();
+        let sweep_every = state.config.risk_sweep_interval;
+        let mut last_sweep = Instant::now();
         let mut sessions_checked = Utc::now();
         let mut last_session_check = Instant::now();
         let db = &state.background_db;
@@ -226,6 +228,15 @@ impl EventHub {
                 match self.check_sessions(db, sessions_checked).await {
                     Ok(at) => sessions_checked = at,
                     Err(e) => tracing::warn!(error = ?e, "checking ended sessions failed"),
+                }
+            }
+            if last_sweep.elapsed() >= sweep_every {
+                last_sweep = Instant::now();
+                match crate::service::acknowledgements::raise_overdue(db).await {
+                    Ok(0) => {}
+                    // Publish them now rather than at the next poll.
+                    Ok(_) => self.0.wake.notify_one(),
+                    Err(e) => tracing::warn!(error = ?e, "raising overdue risk signs failed"),
                 }
             }
             if last_prune.elapsed() >= prune_every {

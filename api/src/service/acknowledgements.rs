@@ -530,3 +530,132 @@ pub async fn unacknowledged_risk_signs(
         .collect();
     Ok((list, deadline))
 }
+
+/// Raises `RISK_SIGN_OVERDUE` once per risk sign that a current consultation office of the
+/// client may see, has not acknowledged, and received longer ago than its deadline. Run by
+/// every instance's hub; the alert row's primary key makes the event appear once however many
+/// instances sweep at the same time.
+pub async fn raise_overdue(db: &sea_orm::DatabaseConnection) -> ApiResult<usize> {
+    use entity::{care_team_membership, risk_sign_alert};
+    let now = super::now();
+    let alerted = risk_sign_alert::Entity::find()
+        .select_only()
+        .column(risk_sign_alert::Column::ObservationId)
+        .into_query();
+    let candidates = observation::Entity::find()
+        .filter(observation::Column::Category.eq(ObservationCategory::RiskSign))
+        .filter(observation::Column::Status.eq(RecordStatus::Current))
+        .filter(observation::Column::Visibility.ne(Visibility::Internal))
+        .filter(observation::Column::RecordedAt.gte(now - Duration::days(30)))
+        .filter(observation::Column::Id.not_in_subquery(alerted))
+        .order_by_asc(observation::Column::RecordedAt)
+        .limit(500)
+        .all(db)
+        .await?;
+    if candidates.is_empty() {
+        return Ok(0);
+    }
+    let clients: Vec<Uuid> = candidates.iter().map(|o| o.client_id).collect();
+    let offices: Vec<care_team_membership::Model> = care_team_membership::Entity::find()
+        .filter(care_team_membership::Column::ClientId.is_in(clients))
+        .filter(
+            care_team_membership::Column::Relationship
+                .eq(entity::care_team_membership::CareRelationship::Consultation),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|m| m.is_current_on(today()))
+        .collect();
+    let office_ids: Vec<Uuid> = offices.iter().map(|m| m.organization_id).collect();
+    let hours: HashMap<Uuid, i32> = super::organizations::by_ids(db, &office_ids)
+        .await?
+        .into_values()
+        .map(|o| (o.id, o.risk_acknowledgement_hours))
+        .collect();
+    let acked: HashSet<(Uuid, Uuid)> = acknowledgement::Entity::find()
+        .filter(acknowledgement::Column::SubjectId.is_in(candidates.iter().map(|o| o.id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.organization_id, a.subject_id))
+        .collect();
+    let mut scopes: HashMap<Uuid, Scope> = HashMap::new();
+    let mut raised = 0;
+    for o in &candidates {
+        let mut overdue = false;
+        for m in offices.iter().filter(|m| m.client_id == o.client_id) {
+            let deadline = o.recorded_at
+                + Duration::hours(i64::from(*hours.get(&m.organization_id).unwrap_or(&24)));
+            if now < deadline || acked.contains(&(m.organization_id, o.id)) {
+                continue;
+            }
+            if !scopes.contains_key(&m.organization_id) {
+                let s = Scope::for_organization(db, m.organization_id).await?;
+                scopes.insert(m.organization_id, s);
+            }
+            if scopes
+                .get(&m.organization_id)
+                .is_some_and(|s| s.can_see_observation(o))
+            {
+                overdue = true;
+            }
+        }
+        if !overdue {
+            continue;
+        }
+        let txn = crate::db::begin_write(db).await?;
+        let inserted = risk_sign_alert::ActiveModel {
+            observation_id: Set(o.id),
+            client_id: Set(o.client_id),
+            raised_at: Set(now),
+        }
+        .insert(&txn)
+        .await;
+        match inserted {
+            Ok(_) => {
+                super::outbox::append_as(
+                    &txn,
+                    (o.author_staff_member_id, o.organization_id),
+                    super::events::EventKind::RiskSignOverdue.as_str(),
+                    o.client_id,
+                    "Observation",
+                    o.id,
+                )
+                .await?;
+                txn.commit().await?;
+                raised += 1;
+            }
+            // Another instance raised it first.
+            Err(e) if super::is_unique_violation(&e) => txn.rollback().await?,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(raised)
+}
+
+/// Sets how many hours the viewer's consultation office has to acknowledge a shared risk sign
+/// (org admins and specialists of consultation offices; 0–720, where 0 alerts at once).
+pub async fn set_deadline(state: &AppState, viewer: &Viewer, hours: i32) -> ApiResult<i32> {
+    use entity::staff_member::StaffRole;
+    if viewer.organization_kind != OrganizationKind::ConsultationOffice
+        || !matches!(
+            viewer.role,
+            StaffRole::OrgAdmin | StaffRole::ConsultationSpecialist
+        )
+    {
+        return Err(ApiError::forbidden(
+            "The acknowledgement deadline is set by a consultation office's admins and specialists.",
+        ));
+    }
+    if !(0..=720).contains(&hours) {
+        return Err(ApiError::bad_input("hours", "hours is 0 to 720."));
+    }
+    let org = organization::Entity::find_by_id(viewer.organization_id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("Organization"))?;
+    let mut m: organization::ActiveModel = org.into();
+    m.risk_acknowledgement_hours = Set(hours);
+    Ok(m.update(&state.db).await?.risk_acknowledgement_hours)
+}

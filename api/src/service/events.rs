@@ -26,10 +26,12 @@ pub enum EventKind {
     MeetingUpdated,
     BriefSubmitted,
     MonitoringRecorded,
+    /// A shared risk sign passed the consultation office's acknowledgement deadline.
+    RiskSignOverdue,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::ClientRegistered,
         Self::CareTeamChanged,
         Self::ConsentChanged,
@@ -42,6 +44,7 @@ impl EventKind {
         Self::MeetingUpdated,
         Self::BriefSubmitted,
         Self::MonitoringRecorded,
+        Self::RiskSignOverdue,
     ];
 
     /// The kind an outbox row names (`None` for a name this version does not know).
@@ -63,6 +66,7 @@ impl EventKind {
             Self::MeetingUpdated => "MEETING_UPDATED",
             Self::BriefSubmitted => "BRIEF_SUBMITTED",
             Self::MonitoringRecorded => "MONITORING_RECORDED",
+            Self::RiskSignOverdue => "RISK_SIGN_OVERDUE",
         }
     }
 }

@@ -45,6 +45,20 @@ pub async fn append(
     record_type: &str,
     record_id: Uuid,
 ) -> ApiResult<()> {
+    let actor = (viewer.staff_member_id, viewer.organization_id);
+    append_as(db, actor, kind, client_id, record_type, record_id).await
+}
+
+/// [`append`] for an event no request caused (a deadline passing): `actor` is the staff member
+/// and organization the event is about.
+pub async fn append_as(
+    db: &impl ConnectionTrait,
+    actor: (Uuid, Uuid),
+    kind: &str,
+    client_id: Uuid,
+    record_type: &str,
+    record_id: Uuid,
+) -> ApiResult<()> {
     let postgres = db.get_database_backend() == DbBackend::Postgres;
     if postgres {
         db.execute_raw(Statement::from_sql_and_values(
@@ -59,8 +73,8 @@ pub async fn append(
         client_id: Set(client_id),
         record_type: Set(record_type.to_owned()),
         record_id: Set(record_id),
-        actor_staff_member_id: Set(viewer.staff_member_id),
-        actor_organization_id: Set(viewer.organization_id),
+        actor_staff_member_id: Set(actor.0),
+        actor_organization_id: Set(actor.1),
         occurred_at: Set(super::now()),
         ..Default::default()
     }
