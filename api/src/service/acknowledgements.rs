@@ -590,14 +590,13 @@ pub async fn raise_overdue(db: &sea_orm::DatabaseConnection) -> ApiResult<usize>
             if now < deadline || acked.contains(&(m.organization_id, o.id)) {
                 continue;
             }
-            if !scopes.contains_key(&m.organization_id) {
-                let s = Scope::for_organization(db, m.organization_id).await?;
-                scopes.insert(m.organization_id, s);
-            }
-            if scopes
-                .get(&m.organization_id)
-                .is_some_and(|s| s.can_see_observation(o))
-            {
+            let scope = match scopes.entry(m.organization_id) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(Scope::for_organization(db, m.organization_id).await?)
+                }
+            };
+            if scope.can_see_observation(o) {
                 overdue = true;
             }
         }
