@@ -1,5 +1,5 @@
 //! Acknowledgement (確認): an organization has read a record another organization shared.
-//! Keeps the record's writer and times so freshness needs no join.
+//! Keeps the record's writer, version and times so freshness needs no join.
 
 use sea_orm::entity::prelude::*;
 
@@ -17,6 +17,8 @@ pub struct Model {
     pub subject_id: Uuid,
     /// The organization that wrote the record.
     pub subject_organization_id: Uuid,
+    /// The record's version when acknowledged: an amended record needs a new acknowledgement.
+    pub subject_version: i32,
     /// When the record was written (recorded / submitted).
     pub subject_recorded_at: DateTimeUtc,
     pub acknowledged_at: DateTimeUtc,

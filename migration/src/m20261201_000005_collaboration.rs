@@ -40,6 +40,7 @@ enum Acknowledgements {
     SubjectType,
     SubjectId,
     SubjectOrganizationId,
+    SubjectVersion,
     SubjectRecordedAt,
     AcknowledgedAt,
 }
@@ -135,6 +136,7 @@ impl MigrationTrait for Migration {
                     .col(string(Acknowledgements::SubjectType))
                     .col(uuid(Acknowledgements::SubjectId))
                     .col(uuid(Acknowledgements::SubjectOrganizationId))
+                    .col(integer(Acknowledgements::SubjectVersion))
                     .col(timestamp_with_time_zone(
                         Acknowledgements::SubjectRecordedAt,
                     ))

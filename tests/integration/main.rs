@@ -11,6 +11,7 @@ mod helpers;
 
 mod auth_sessions;
 mod cli_bootstrap;
+mod collaboration;
 mod http_conformance;
 mod permissions;
 mod plans_meetings;

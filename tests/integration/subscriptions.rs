@@ -27,7 +27,7 @@ const MY_EVENTS: &str = "subscription($after: String) { myEvents(after: $after) 
 const CLIENT_EVENTS: &str = "subscription($c: ID!, $after: String) { clientEvents(clientId: $c, after: $after) { cursor kind record { __typename ... on Observation { id fact } } } }";
 
 /// A client speaking `graphql-transport-ws` frame by frame.
-struct Raw {
+pub(crate) struct Raw {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
 }
 
@@ -59,7 +59,7 @@ impl Raw {
     }
 
     /// Signs in over the socket and waits for the acknowledgement.
-    async fn ready(app: &TestApp, token: &str) -> Self {
+    pub(crate) async fn ready(app: &TestApp, token: &str) -> Self {
         let mut raw = Self::connect(app).await;
         raw.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))
             .await;
@@ -74,7 +74,7 @@ impl Raw {
             .expect("send");
     }
 
-    async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+    pub(crate) async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
         self.send(json!({ "type": "subscribe", "id": id, "payload": { "query": query, "variables": variables } }))
             .await;
     }
@@ -115,7 +115,7 @@ impl Raw {
     }
 
     /// The next `next` payload's event (`data.<field>`), failing on anything else.
-    async fn event(&mut self, field: &str) -> Value {
+    pub(crate) async fn event(&mut self, field: &str) -> Value {
         let m = self.recv().await;
         assert_eq!(m["type"], "next", "expected an event, got {m}");
         assert!(m["payload"].get("errors").is_none(), "{m}");
@@ -157,7 +157,7 @@ impl NodeClient {
     }
 
     /// The next event (`next.data.<field>`), skipping connection notices.
-    async fn event(&mut self, field: &str) -> Value {
+    pub(crate) async fn event(&mut self, field: &str) -> Value {
         loop {
             let l = self.line().await;
             if l.get("connected").is_some() {

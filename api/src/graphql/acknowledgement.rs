@@ -191,7 +191,7 @@ pub async fn unacknowledged_risk_signs(
     ctx: &Context<'_>,
     first: Option<i32>,
 ) -> async_graphql::Result<Vec<UnacknowledgedRiskSign>> {
-    let limit = u64::try_from(first.unwrap_or(50).clamp(1, 100)).unwrap_or(50);
+    let limit = usize::try_from(first.unwrap_or(50).clamp(1, 100)).unwrap_or(50);
     let loaders = ctx.loaders()?;
     let scope = loaders.ctx.scope().await?;
     let (list, deadline) =

@@ -295,6 +295,7 @@ impl Client {
     /// most 366): record summary, evidence of change with numbers, each facility's direction,
     /// signs of risk and pre-filled monitoring rows. Built only from records you may see, never
     /// from internal notes.
+    #[graphql(complexity = 50)]
     async fn materials(
         &self,
         ctx: &Context<'_>,
@@ -317,6 +318,7 @@ impl Client {
     /// Information freshness per side (情報の鮮度) over a period (default the last 90 days):
     /// unacknowledged shared records, the age of the oldest, and median lags happened →
     /// recorded → acknowledged.
+    #[graphql(complexity = 50)]
     async fn freshness(
         &self,
         ctx: &Context<'_>,
@@ -331,6 +333,7 @@ impl Client {
     /// What each organization contributed (相互性) over a period (default the last 90 days):
     /// shared observations, briefs, monitoring reports, acknowledgements, median response time.
     /// For team reviews, not blame.
+    #[graphql(complexity = 50)]
     async fn reciprocity(
         &self,
         ctx: &Context<'_>,
@@ -345,6 +348,7 @@ impl Client {
     /// The alignment map (目標の対応表) between the service-use plan's goals and each
     /// facility's individual-plan goals, with goals missing on either side and rating drift.
     /// Built only from plans and monitoring reports you may see.
+    #[graphql(complexity = 50)]
     async fn plan_alignment(
         &self,
         ctx: &Context<'_>,

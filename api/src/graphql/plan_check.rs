@@ -92,6 +92,18 @@ pub struct PlanGoalRef {
     /// How alike it is to the goal it is paired with, 0–1 (character bigrams); null where
     /// there is no pairing.
     pub similarity: Option<f64>,
+    /// Why it is paired: the need row names its facility as provider, or their words are alike
+    /// (similarity at least 0.15); null where there is no pairing.
+    pub paired_by: Option<GoalPairing>,
+}
+
+/// Why two goals are paired in the alignment map.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum GoalPairing {
+    /// The service-use plan's need row names this facility as its provider (提供事業者).
+    Provider,
+    /// Their words are alike (character bigrams).
+    SimilarWords,
 }
 
 #[async_graphql::ComplexObject]
@@ -104,7 +116,16 @@ impl PlanGoalRef {
 
 impl PlanGoalRef {
     fn new(g: plan_checks::GoalRef, similarity: Option<f64>) -> Self {
+        Self::paired(g, similarity, None)
+    }
+
+    fn paired(
+        g: plan_checks::GoalRef,
+        similarity: Option<f64>,
+        paired_by: Option<GoalPairing>,
+    ) -> Self {
         Self {
+            paired_by,
             plan: SupportPlan(g.plan),
             field: g.field,
             text: g.text,
@@ -185,7 +206,14 @@ pub async fn alignment(
                 counterparts: g
                     .counterparts
                     .into_iter()
-                    .map(|c| PlanGoalRef::new(c.goal, Some(c.similarity)))
+                    .map(|c| {
+                        let by = if c.by_provider {
+                            GoalPairing::Provider
+                        } else {
+                            GoalPairing::SimilarWords
+                        };
+                        PlanGoalRef::paired(c.goal, Some(c.similarity), Some(by))
+                    })
                     .collect(),
                 consultation_rating: g.consultation_rating,
                 rated_on: g.rated_in_report.map(|r| Date(r.monitored_on)),

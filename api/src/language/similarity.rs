@@ -6,8 +6,25 @@ use std::collections::HashMap;
 
 use super::text::fold;
 
-/// The score at or above which two goals count as counterparts.
-pub const COUNTERPART: f64 = 0.3;
+/// The score at or above which two goals count as counterparts. Low on purpose: paraphrased
+/// goals share few pieces (予定変更の前日予告… and 作業変更は前日の終礼で予告… score 0.18),
+/// and every pairing is shown with its score.
+pub const COUNTERPART: f64 = 0.15;
+
+/// A text's bigram counts, computed once when compared many times.
+#[derive(Debug, Clone, Default)]
+pub struct Profile(HashMap<(char, char), usize>);
+
+impl Profile {
+    pub fn of(text: &str) -> Self {
+        Self(bigrams(text))
+    }
+
+    /// Dice coefficient against another profile.
+    pub fn similarity(&self, other: &Profile) -> f64 {
+        dice(&self.0, &other.0)
+    }
+}
 
 fn bigrams(text: &str) -> HashMap<(char, char), usize> {
     let chars: Vec<char> = fold(text).chars().filter(|c| c.is_alphanumeric()).collect();
@@ -20,7 +37,10 @@ fn bigrams(text: &str) -> HashMap<(char, char), usize> {
 
 /// Dice coefficient of the character bigrams of `a` and `b`, from 0 (nothing shared) to 1.
 pub fn similarity(a: &str, b: &str) -> f64 {
-    let (x, y) = (bigrams(a), bigrams(b));
+    dice(&bigrams(a), &bigrams(b))
+}
+
+fn dice(x: &HashMap<(char, char), usize>, y: &HashMap<(char, char), usize>) -> f64 {
     let total: usize = x.values().sum::<usize>() + y.values().sum::<usize>();
     if total == 0 {
         return 0.0;

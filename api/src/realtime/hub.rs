@@ -196,10 +196,33 @@ impl EventHub {
         {
             tokio::spawn(write_reads(db.clone(), rx));
         }
+        tokio::spawn(self.clone().sweep_risk_signs(
+            state.background_db.clone(),
+            state.config.risk_sweep_interval,
+        ));
         if db.get_database_backend() == DbBackend::Postgres {
             tokio::spawn(self.clone().listen(db));
         }
         Ok(())
+    }
+
+    /// Raises overdue risk signs on its own schedule, apart from delivery, so a slow sweep
+    /// never holds events back.
+    async fn sweep_risk_signs(self, db: DatabaseConnection, every: Duration) {
+        let stopping = self.stopping();
+        tokio::pin!(stopping);
+        loop {
+            tokio::select! {
+                () = &mut stopping => return,
+                () = tokio::time::sleep(every) => {}
+            }
+            match crate::service::acknowledgements::raise_overdue(&db).await {
+                Ok(0) => {}
+                // Publish them now rather than at the next poll.
+                Ok(_) => self.0.wake.notify_one(),
+                Err(e) => tracing::warn!(error = ?e, "raising overdue risk signs failed"),
+            }
+        }
     }
 
     async fn run(self, state: AppState) {
@@ -207,8 +230,6 @@ impl EventHub {
         let retention = state.config.outbox_retention;
         let prune_every = (retention / 4).clamp(Duration::from_secs(1), Duration::from_secs(3600));
         let mut last_prune = Instant::now();
-        let sweep_every = state.config.risk_sweep_interval;
-        let mut last_sweep = Instant::now();
         let mut sessions_checked = Utc::now();
         let mut last_session_check = Instant::now();
         let db = &state.background_db;
@@ -228,15 +249,6 @@ impl EventHub {
                 match self.check_sessions(db, sessions_checked).await {
                     Ok(at) => sessions_checked = at,
                     Err(e) => tracing::warn!(error = ?e, "checking ended sessions failed"),
-                }
-            }
-            if last_sweep.elapsed() >= sweep_every {
-                last_sweep = Instant::now();
-                match crate::service::acknowledgements::raise_overdue(db).await {
-                    Ok(0) => {}
-                    // Publish them now rather than at the next poll.
-                    Ok(_) => self.0.wake.notify_one(),
-                    Err(e) => tracing::warn!(error = ?e, "raising overdue risk signs failed"),
                 }
             }
             if last_prune.elapsed() >= prune_every {

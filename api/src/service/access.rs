@@ -89,6 +89,16 @@ impl Scope {
         Self::load(db, organization_id, None).await
     }
 
+    /// An organization's relation to one client (to judge what another care-team member may
+    /// see of a record).
+    pub async fn for_organization_client(
+        db: &impl ConnectionTrait,
+        organization_id: Uuid,
+        client_id: Uuid,
+    ) -> ApiResult<Self> {
+        Self::load(db, organization_id, Some(client_id)).await
+    }
+
     /// One client only (cheaper for single-client operations).
     pub async fn for_client(
         db: &impl ConnectionTrait,

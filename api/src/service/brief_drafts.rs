@@ -3,9 +3,11 @@
 //! last meeting or monitoring, each point citing its facts. Nothing is stored: the service
 //! manager edits the draft and submits it with `submitMeetingBrief`.
 //!
-//! Only the drafting facility's observations that leave the facility anyway (visibility
-//! `CONSULTATION` or `CARE_TEAM`) are used: a brief goes to the consultation office, so an
-//! internal note must not reach it through a draft.
+//! A brief goes to the client's consultation office, so a draft uses only the facility's
+//! observations that every current consultation office of the client may already read (never
+//! an internal note, never one the client's consent keeps from the office): nothing reaches the
+//! office through a draft that it could not read anyway. A client without a consultation office
+//! (セルフプラン) gets drafts from the facility's shared observations.
 
 use std::collections::BTreeMap;
 
@@ -18,7 +20,7 @@ use entity::{
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use super::{documents::Achievement, meetings, observations, plans};
+use super::{access::Scope, documents::Achievement, meetings, observations, plans};
 use crate::{
     auth::{Viewer, policy},
     error::{ApiError, ApiResult},
@@ -124,6 +126,26 @@ pub async fn draft(state: &AppState, viewer: &Viewer, meeting_id: Uuid) -> ApiRe
         .into_iter()
         .filter(|o| scope.can_see_observation(o))
         .collect();
+    let offices: Vec<Uuid> = entity::care_team_membership::Entity::find()
+        .filter(entity::care_team_membership::Column::ClientId.eq(m.client_id))
+        .filter(
+            entity::care_team_membership::Column::Relationship
+                .eq(entity::care_team_membership::CareRelationship::Consultation),
+        )
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .filter(|c| c.is_current_on(super::access::today()))
+        .map(|c| c.organization_id)
+        .collect();
+    let mut office_scopes = Vec::with_capacity(offices.len());
+    for office in offices {
+        office_scopes.push(Scope::for_organization_client(&state.db, office, m.client_id).await?);
+    }
+    let observations: Vec<observation::Model> = observations
+        .into_iter()
+        .filter(|o| office_scopes.iter().all(|s| s.can_see_observation(o)))
+        .collect();
     observations::audit_reads(&state.db, viewer, &observations).await?;
 
     let of = |cats: &[ObservationCategory]| -> Vec<&observation::Model> {
@@ -144,7 +166,11 @@ pub async fn draft(state: &AppState, viewer: &Viewer, meeting_id: Uuid) -> ApiRe
             by_tag.entry(t).or_default().push(o);
         }
     }
-    for (tag, list) in by_tag.iter().filter(|(_, l)| l.len() >= 2).take(3) {
+    // The most repeated tags first (ties by name, so drafts are stable).
+    let mut repeated: Vec<(&String, &Vec<&observation::Model>)> =
+        by_tag.iter().filter(|(_, l)| l.len() >= 2).collect();
+    repeated.sort_by_key(|(tag, l)| (std::cmp::Reverse(l.len()), (*tag).clone()));
+    for (tag, list) in repeated.into_iter().take(3) {
         let first = list.iter().map(|o| o.occurred_from).min();
         let last = list.iter().map(|o| o.occurred_from).max();
         if let (Some(first), Some(last)) = (first, last) {

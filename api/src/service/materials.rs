@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::{
     meeting_brief,
     observation::{self, ObservationCategory, RecordStatus, Visibility},
@@ -25,7 +25,7 @@ use super::{
 use crate::{
     auth::Viewer,
     error::{ApiError, ApiResult},
-    language::similarity::{COUNTERPART, similarity},
+    language::similarity::{COUNTERPART, Profile},
     state::AppState,
 };
 
@@ -87,10 +87,6 @@ fn tags(o: &observation::Model) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn jst_midnight(d: NaiveDate) -> chrono::DateTime<Utc> {
-    d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - Duration::hours(9)
-}
-
 fn achievement_ja(a: Achievement) -> &'static str {
     match a {
         Achievement::NotAssessed => "未評価",
@@ -111,7 +107,9 @@ pub async fn materials(
     to: Option<NaiveDate>,
 ) -> ApiResult<Materials> {
     let to = to.unwrap_or_else(today);
+    let end = super::jst_day_start("to", to)? + Duration::days(1);
     let from = from.unwrap_or(to - Duration::days(27));
+    let start = super::jst_day_start("from", from)?;
     if from > to || (to - from).num_days() >= MAX_DAYS {
         return Err(ApiError::bad_input(
             "from",
@@ -120,25 +118,31 @@ pub async fn materials(
     }
     let scope = Scope::for_client(&state.db, viewer, client_id).await?;
     scope.require(client_id)?;
-    let (start, end) = (jst_midnight(from), jst_midnight(to) + Duration::days(1));
     let baseline_start = start - Duration::days(28);
-
-    let all: Vec<observation::Model> = observation::Entity::find()
-        .filter(scope.observation_condition())
-        .filter(observation::Column::ClientId.eq(client_id))
-        .filter(observation::Column::Status.eq(RecordStatus::Current))
-        .filter(observation::Column::Visibility.ne(Visibility::Internal))
-        .filter(observation::Column::OccurredFrom.gte(baseline_start))
-        .filter(observation::Column::OccurredFrom.lt(end))
-        .order_by_desc(observation::Column::OccurredFrom)
-        .limit(MAX_OBSERVATIONS)
-        .all(&state.db)
+    // The period and its 4-week baseline are read separately, so a busy period cannot crowd
+    // the baseline out of the cap (which would fake a rise).
+    let read = |from: DateTime<Utc>, to: DateTime<Utc>| {
+        observation::Entity::find()
+            .filter(scope.observation_condition())
+            .filter(observation::Column::ClientId.eq(client_id))
+            .filter(observation::Column::Status.eq(RecordStatus::Current))
+            .filter(observation::Column::Visibility.ne(Visibility::Internal))
+            .filter(observation::Column::OccurredFrom.gte(from))
+            .filter(observation::Column::OccurredFrom.lt(to))
+            .order_by_desc(observation::Column::OccurredFrom)
+            .limit(MAX_OBSERVATIONS)
+            .all(&state.db)
+    };
+    let period: Vec<observation::Model> = read(start, end)
         .await?
         .into_iter()
         .filter(|o| scope.can_see_observation(o))
         .collect();
-    let (period, baseline): (Vec<_>, Vec<_>) =
-        all.into_iter().partition(|o| o.occurred_from >= start);
+    let baseline: Vec<observation::Model> = read(baseline_start, start)
+        .await?
+        .into_iter()
+        .filter(|o| scope.can_see_observation(o))
+        .collect();
     observations::audit_reads(&state.db, viewer, &period).await?;
 
     let mut counts: BTreeMap<u8, (ObservationCategory, usize)> = BTreeMap::new();
@@ -255,16 +259,31 @@ pub async fn materials(
         &visible_plans,
         &monitoring_reports(state, &scope, client_id).await?,
     );
-    // What the facility said: records not written by the service-use plan's office.
-    let planner = full.service_use_plan.as_ref().map(|p| p.organization_id);
+    // What the facility said: records written by facilities.
+    let writers: Vec<Uuid> = period.iter().map(|o| o.organization_id).collect();
+    let facilities: std::collections::HashSet<Uuid> =
+        super::organizations::by_ids(&state.db, &writers)
+            .await?
+            .into_values()
+            .filter(|o| o.kind == entity::organization::OrganizationKind::Facility)
+            .map(|o| o.id)
+            .collect();
     let facility_period: Vec<&observation::Model> = period
         .iter()
-        .filter(|o| Some(o.organization_id) != planner)
+        .filter(|o| facilities.contains(&o.organization_id))
+        .collect();
+    let profiles: Vec<(&observation::Model, Profile)> = facility_period
+        .iter()
+        .map(|o| (*o, Profile::of(&o.fact)))
         .collect();
     let monitoring_rows = full
         .goals
         .iter()
         .map(|g| {
+            let goal_profiles: Vec<Profile> = std::iter::once(&g.goal.text)
+                .chain(g.counterparts.iter().map(|c| &c.goal.text))
+                .map(|t| Profile::of(t))
+                .collect();
             let mut parts: Vec<String> = g
                 .counterparts
                 .iter()
@@ -276,14 +295,10 @@ pub async fn materials(
                     )
                 })
                 .collect();
-            let related: Vec<&&observation::Model> = facility_period
+            let related: Vec<&observation::Model> = profiles
                 .iter()
-                .filter(|o| {
-                    similarity(&g.goal.text, &o.fact) >= COUNTERPART / 2.0
-                        || g.counterparts
-                            .iter()
-                            .any(|c| similarity(&c.goal.text, &o.fact) >= COUNTERPART / 2.0)
-                })
+                .filter(|(_, p)| goal_profiles.iter().any(|g| g.similarity(p) >= COUNTERPART))
+                .map(|(o, _)| *o)
                 .take(5)
                 .collect();
             for o in &related {

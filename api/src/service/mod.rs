@@ -39,6 +39,22 @@ pub fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(6)
 }
 
+/// Midnight (JST) starting a calendar day, as UTC. Years outside 1900–2100 are refused, so
+/// date arithmetic on client input can never overflow.
+pub fn jst_day_start(
+    field: &str,
+    day: chrono::NaiveDate,
+) -> crate::error::ApiResult<DateTime<Utc>> {
+    use chrono::Datelike;
+    if !(1900..=2100).contains(&day.year()) {
+        return Err(crate::error::ApiError::bad_input(
+            field,
+            format!("{field} must be between 1900 and 2100."),
+        ));
+    }
+    Ok(day.and_time(chrono::NaiveTime::MIN).and_utc() - chrono::Duration::hours(9))
+}
+
 /// Trims a required text field and checks its length in characters.
 pub fn required_text(
     field: &str,

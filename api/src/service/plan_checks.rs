@@ -79,6 +79,8 @@ pub struct GoalRef {
     pub text: String,
     /// Goal rows carry one; need rows do not.
     pub achievement: Option<Achievement>,
+    /// For a need row: the provider named for it (提供事業者).
+    pub provider: Option<uuid::Uuid>,
 }
 
 fn goals_of(plan: &support_plan::Model) -> Vec<GoalRef> {
@@ -92,6 +94,7 @@ fn goals_of(plan: &support_plan::Model) -> Vec<GoalRef> {
             field: format!("goals.{i}.text"),
             text: g.text.clone(),
             achievement: Some(g.achievement),
+            provider: None,
         })
         .collect();
     out.extend(c.needs.iter().enumerate().map(|(i, n)| GoalRef {
@@ -99,6 +102,9 @@ fn goals_of(plan: &support_plan::Model) -> Vec<GoalRef> {
         field: format!("needs.{i}.supportGoal"),
         text: n.support_goal.clone(),
         achievement: None,
+        provider: n.provider_organization_id.as_ref().and_then(|id| {
+            crate::graphql::ids::decode("Organization", "providerOrganizationId", id).ok()
+        }),
     }));
     out
 }
@@ -108,6 +114,9 @@ fn goals_of(plan: &support_plan::Model) -> Vec<GoalRef> {
 pub struct Counterpart {
     pub goal: GoalRef,
     pub similarity: f64,
+    /// Paired because the need row names this goal's facility as its provider (rather than
+    /// by the words they share).
+    pub by_provider: bool,
 }
 
 /// One service-use goal and its counterparts.
@@ -206,11 +215,13 @@ pub fn align(plans: &[support_plan::Model], reports: &[monitoring_report::Model]
         let mut counterparts: Vec<Counterpart> = Vec::new();
         for (i, f) in facility_goals.iter().enumerate() {
             let s = similarity(&goal.text, &f.text);
-            if s >= COUNTERPART {
+            let by_provider = goal.provider == Some(f.plan.organization_id);
+            if s >= COUNTERPART || by_provider {
                 matched[i] = true;
                 counterparts.push(Counterpart {
                     goal: f.clone(),
                     similarity: s,
+                    by_provider,
                 });
             }
         }
@@ -250,4 +261,134 @@ pub fn align(plans: &[support_plan::Model], reports: &[monitoring_report::Model]
         .map(|(g, _)| g)
         .collect();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::documents::{ExpressedBy, NeedRow, PlanGoal};
+    use chrono::Utc;
+    use uuid::Uuid;
+
+    fn plan(
+        kind: PlanKind,
+        org: Uuid,
+        goals: &[(&str, Achievement)],
+        needs: &[(&str, Option<Uuid>)],
+    ) -> support_plan::Model {
+        let content = PlanContent {
+            goals: goals
+                .iter()
+                .map(|(t, a)| PlanGoal {
+                    text: (*t).into(),
+                    expressed_by: ExpressedBy::Facility,
+                    achievement: *a,
+                    target_date: None,
+                })
+                .collect(),
+            needs: needs
+                .iter()
+                .map(|(t, provider)| NeedRow {
+                    priority: 1,
+                    need: "課題".into(),
+                    support_goal: (*t).into(),
+                    target_date: None,
+                    service_type: None,
+                    service_content: None,
+                    amount: None,
+                    provider_organization_id: provider
+                        .map(|p| crate::graphql::ids::encode("Organization", p)),
+                    client_role: None,
+                    evaluation_date: None,
+                    notes: None,
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let now = Utc::now();
+        support_plan::Model {
+            id: Uuid::now_v7(),
+            client_id: Uuid::nil(),
+            organization_id: org,
+            kind,
+            based_on_plan_id: None,
+            status: PlanStatus::Active,
+            version: 1,
+            service_type: None,
+            period_from: now.date_naive(),
+            period_to: None,
+            activated_on: None,
+            content: serde_json::to_value(content).unwrap_or_default(),
+            record: serde_json::json!({}),
+            created_by_staff_member_id: Uuid::nil(),
+            created_at: now,
+            updated_by_staff_member_id: Uuid::nil(),
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn goals_pair_by_words_or_provider_and_disagreeing_ratings_are_drift() {
+        let (office, a, b) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let sup = plan(
+            PlanKind::ServiceUsePlan,
+            office,
+            &[(
+                "一人でバスに乗って通所できるようになる",
+                Achievement::Improving,
+            )],
+            &[("夜間に安心して眠れる", Some(b))],
+        );
+        let fa = plan(
+            PlanKind::IndividualSupportPlan,
+            a,
+            &[
+                (
+                    "バスに一人で乗って通所する練習をする",
+                    Achievement::Worsening,
+                ),
+                ("昼食を残さず食べる", Achievement::Improving),
+            ],
+            &[],
+        );
+        let fb = plan(
+            PlanKind::IndividualSupportPlan,
+            b,
+            &[(
+                "21時以降の見回りの声かけを小さくする",
+                Achievement::NoChange,
+            )],
+            &[],
+        );
+        let al = align(&[sup, fa, fb], &[]);
+        assert_eq!(al.individual_plans.len(), 2);
+        let bus = &al.goals[0];
+        assert_eq!(bus.counterparts.len(), 1);
+        assert!(!bus.counterparts[0].by_provider);
+        let night = &al.goals[1];
+        assert_eq!(night.counterparts.len(), 1);
+        assert!(night.counterparts[0].by_provider);
+        let unmatched: Vec<&str> = al
+            .unmatched_facility_goals
+            .iter()
+            .map(|g| g.text.as_str())
+            .collect();
+        assert_eq!(unmatched, vec!["昼食を残さず食べる"]);
+        assert_eq!(al.drifts.len(), 1);
+        assert_eq!(al.drifts[0].consultation, Achievement::Improving);
+        assert_eq!(al.drifts[0].facility, Achievement::Worsening);
+    }
+
+    #[test]
+    fn the_axis_notices_missing_parts_and_wishes_not_in_the_clients_words() {
+        let mut c = PlanContent {
+            client_wishes: Some("安定した生活".into()),
+            ..Default::default()
+        };
+        let a = axis(&c);
+        assert!(a[0].text.is_some() && !a[0].own_words);
+        assert!(a[1..].iter().all(|x| x.text.is_none()));
+        c.client_wishes = Some("「一人暮らしをしたい」".into());
+        assert!(axis(&c)[0].own_words);
+    }
 }
