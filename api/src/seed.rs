@@ -6,6 +6,11 @@
 //! 佐々木 健 uses ひまわり with みらい, consent for observations only; 小川 さくら has a self-made
 //! plan (セルフプラン, no consultation office); 森 陽介 lives at こもれび with あおぞら and has no
 //! consent on file yet.
+//!
+//! Collaboration (山田 太郎): あおぞら has acknowledged part of what ひまわり shared (so freshness
+//! and reciprocity have numbers, and the risk signs are still waiting), ひまわり allow-lists its
+//! 落ち着きルーム in the fact check, あおぞら has a glossary entry of its own, and こもれび wrote
+//! one vague note the fact check flags.
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use entity::{
@@ -502,6 +507,14 @@ async fn seed_clients(state: &AppState) -> Result<(), ApiError> {
         &komorebi_manager,
     )
     .await?;
+    seed_collaboration(
+        state,
+        yamada,
+        &aozora_specialist,
+        &himawari_manager,
+        &komorebi_staff,
+    )
+    .await?;
     observe(
         state,
         &aozora_specialist,
@@ -973,4 +986,79 @@ async fn seed_plans_and_meetings(
     )
     .await?;
     Ok(())
+}
+
+/// Acknowledgements, an organization's own fact-check term and glossary entry, and a vague
+/// note for the fact check to flag.
+async fn seed_collaboration(
+    state: &AppState,
+    yamada: Uuid,
+    aozora_specialist: &Viewer,
+    himawari_manager: &Viewer,
+    komorebi_staff: &Viewer,
+) -> Result<(), ApiError> {
+    use crate::{
+        language::{lexicon::OwnTermKind, translation::Audience},
+        service::{
+            acknowledgements::{self, Subject},
+            fact_checks, glossaries,
+        },
+    };
+    use entity::observation::{self, Column};
+    use sea_orm::QueryOrder;
+
+    let shared = observation::Entity::find()
+        .filter(Column::ClientId.eq(yamada))
+        .filter(Column::OrganizationId.eq(himawari_manager.organization_id))
+        .filter(Column::Category.is_in([Cat::Change, Cat::Unstable]))
+        .order_by_asc(Column::Id)
+        .all(&state.db)
+        .await?;
+    let mut subjects: Vec<(Subject, Uuid)> = shared
+        .iter()
+        .map(|o| (Subject::Observation, o.id))
+        .collect();
+    subjects.extend(
+        entity::meeting_brief::Entity::find()
+            .filter(entity::meeting_brief::Column::ClientId.eq(yamada))
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .map(|b| (Subject::MeetingBrief, b.id)),
+    );
+    acknowledgements::acknowledge(state, aozora_specialist, &subjects).await?;
+    fact_checks::add_term(
+        state,
+        himawari_manager,
+        "落ち着きルーム",
+        OwnTermKind::Allowed,
+    )
+    .await?;
+    glossaries::set_entry(
+        state,
+        aozora_specialist,
+        "見通し支援",
+        Some("みとおししえん"),
+        &[(
+            Audience::Family,
+            "予定を前もってお知らせして、安心して過ごせるようにする工夫".to_owned(),
+        )],
+    )
+    .await?;
+    observe(
+        state,
+        komorebi_staff,
+        yamada,
+        &[(
+            1,
+            20,
+            Cat::Routine,
+            Vis::CareTeam,
+            "最近は落ち着いて過ごしている様子。",
+            None,
+            None,
+            &[],
+        )],
+    )
+    .await
 }

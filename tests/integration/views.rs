@@ -129,8 +129,8 @@ async fn each_consultation_office_sees_its_caseload_across_facilities() {
     for entry in caseload {
         match entry["client"]["displayName"].as_str().unwrap() {
             "山田 太郎" => {
-                // 5 of ひまわり's 6 records are shared (one is INTERNAL), and both of こもれび's.
-                assert_eq!(entry["newSharedObservationCount"], 7, "{entry}");
+                // 5 of ひまわり's 6 records are shared (one is INTERNAL), and all 3 of こもれび's.
+                assert_eq!(entry["newSharedObservationCount"], 8, "{entry}");
                 assert_eq!(entry["openRiskSignCount"], 2);
                 assert_eq!(entry["client"]["profileVisible"], true);
             }
