@@ -67,6 +67,8 @@ pub struct Config {
     pub outbox_poll_interval: Duration,
     /// How often each instance looks for risk signs past their acknowledgement deadline.
     pub risk_sweep_interval: Duration,
+    /// A directory of MeCab IPA dictionary sources for furigana readings (optional).
+    pub reading_dictionary: Option<std::path::PathBuf>,
     /// Events buffered for live subscribers; one that falls further behind is told to resume.
     pub subscriber_buffer: usize,
 }
@@ -144,6 +146,7 @@ impl Default for Config {
             outbox_retention: Duration::from_secs(7 * 24 * 3600),
             outbox_poll_interval: Duration::from_millis(1000),
             risk_sweep_interval: Duration::from_secs(60),
+            reading_dictionary: None,
             subscriber_buffer: 4096,
         }
     }
@@ -245,6 +248,9 @@ impl Config {
             c.outbox_retention = Duration::from_secs(
                 parse_num::<u64>(&v, "OUTBOX_RETENTION_SECONDS")?.clamp(1, 10 * 366 * 24 * 3600),
             );
+        }
+        if let Some(v) = get("READING_DICTIONARY").filter(|v| !v.trim().is_empty()) {
+            c.reading_dictionary = Some(v.into());
         }
         if let Some(v) = get("RISK_SWEEP_SECONDS") {
             c.risk_sweep_interval =

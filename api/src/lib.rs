@@ -39,6 +39,10 @@ pub async fn build_state(mut config: Config) -> anyhow::Result<AppState> {
     config.resolve_jwt_secret()?;
     language::lexicon::Lexicon::check_builtin()?;
     language::translation::Glossary::check_shipped()?;
+    if let Some(dir) = &config.reading_dictionary {
+        let n = language::readings::install(dir)?;
+        tracing::info!(words = n, dir = %dir.display(), "reading dictionary loaded");
+    }
     let db = db::connect(&config.database_url, config.db_max_connections).await?;
     if config.run_migrations {
         db::migrate(&db).await?;

@@ -143,7 +143,7 @@ async fn each_consultation_office_sees_its_caseload_across_facilities() {
         }
     }
     let shared = c["sharedObservations"]["nodes"].as_array().unwrap();
-    assert_eq!(shared.len(), 8);
+    assert_eq!(shared.len(), 9);
     assert!(
         shared
             .iter()

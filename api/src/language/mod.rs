@@ -14,6 +14,7 @@
 
 pub mod fact_check;
 pub mod lexicon;
+pub mod readings;
 pub mod similarity;
 pub mod text;
 pub mod translation;

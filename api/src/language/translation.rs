@@ -334,8 +334,19 @@ const EASY_MAX_CHARS: usize = 30;
 /// A piece shorter than this stays with its neighbour rather than standing alone.
 const EASY_MIN_PIECE: usize = 8;
 
-/// Renders `text` for `audience`: glossary terms first, then the audience's rules.
+/// Renders `text` for `audience`: glossary terms first, then the audience's rules. Furigana
+/// come from the glossary, then from the installed reading dictionary, if any.
 pub fn render(text: &str, audience: Audience, glossary: &Glossary) -> Rendering {
+    render_with_readings(text, audience, glossary, super::readings::installed())
+}
+
+/// [`render`] with an explicit reading dictionary.
+pub fn render_with_readings(
+    text: &str,
+    audience: Audience,
+    glossary: &Glossary,
+    dictionary: Option<&super::readings::ReadingDictionary>,
+) -> Rendering {
     let mut changes = Vec::new();
     let mut out = apply_glossary(text, audience, glossary, &mut changes);
     match audience {
@@ -347,7 +358,7 @@ pub fn render(text: &str, audience: Audience, glossary: &Glossary) -> Rendering 
         Audience::Support | Audience::Record | Audience::Plan | Audience::Administration => {}
     }
     let segments = if audience == Audience::ClientEasy {
-        furigana(&out, glossary)
+        furigana(&out, glossary, dictionary)
     } else {
         Vec::new()
     };
@@ -709,7 +720,11 @@ fn split_long(sentence: &str, quotes: &[Range<usize>]) -> Option<String> {
 /// The text cut into furigana pieces: at each position the longest glossary term with a
 /// kanji and a reading that starts there gives its pieces; everything else is plain text
 /// (reading `None`), merged into as few pieces as possible.
-fn furigana(text: &str, glossary: &Glossary) -> Vec<Segment> {
+fn furigana(
+    text: &str,
+    glossary: &Glossary,
+    dictionary: Option<&super::readings::ReadingDictionary>,
+) -> Vec<Segment> {
     let mut out: Vec<Segment> = Vec::new();
     let mut i = 0;
     while let Some(c) = text[i..].chars().next() {
@@ -725,10 +740,18 @@ fn furigana(text: &str, glossary: &Glossary) -> Vec<Segment> {
                 }
                 i += term.len();
             }
-            None => {
-                push_segment(&mut out, &text[i..i + c.len_utf8()], None);
-                i += c.len_utf8();
-            }
+            None => match dictionary.and_then(|d| d.longest_at(&text[i..])) {
+                Some((len, reading)) => {
+                    for piece in ruby_pieces(&text[i..i + len], reading) {
+                        push_segment(&mut out, &piece.text, piece.reading.as_deref());
+                    }
+                    i += len;
+                }
+                None => {
+                    push_segment(&mut out, &text[i..i + c.len_utf8()], None);
+                    i += c.len_utf8();
+                }
+            },
         }
     }
     out
@@ -895,7 +918,7 @@ mod tests {
             let Some(easy) = e.rendering(Audience::ClientEasy) else {
                 continue;
             };
-            for s in furigana(easy, g) {
+            for s in furigana(easy, g, None) {
                 assert!(
                     s.reading.is_some() || !s.text.chars().any(is_kanji),
                     "{}: {easy} has {} without a reading",
@@ -1150,5 +1173,31 @@ mod tests {
             assert_eq!(r.text, "");
             assert!(r.changes.is_empty() && r.segments.is_empty());
         }
+    }
+
+    #[test]
+    fn an_installed_dictionary_reads_kanji_the_glossary_does_not_know() {
+        let g = Glossary::shipped().unwrap();
+        let text = "参加した。";
+        let without = render_with_readings(text, Audience::ClientEasy, g, None);
+        assert!(
+            without.segments.iter().all(|s| s.reading.is_none()),
+            "{without:?}"
+        );
+        let mut d = crate::language::readings::ReadingDictionary::default();
+        d.add_csv("参加,1285,1285,3000,名詞,サ変接続,*,*,*,*,参加,サンカ,サンカ\n");
+        let with = render_with_readings(text, Audience::ClientEasy, g, Some(&d));
+        let ruby: Vec<(String, Option<String>)> = with
+            .segments
+            .iter()
+            .map(|s| (s.text.clone(), s.reading.clone()))
+            .collect();
+        assert_eq!(
+            ruby[0],
+            ("参加".to_owned(), Some("さんか".to_owned())),
+            "{ruby:?}"
+        );
+        let joined: String = with.segments.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(joined, with.text);
     }
 }
