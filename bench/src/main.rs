@@ -23,6 +23,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 mod fanout;
+mod language;
 
 /// The server's allocator (see `api/src/main.rs`), since `serve-child` runs the server here.
 #[global_allocator]
@@ -44,11 +45,14 @@ async fn main() -> anyhow::Result<()> {
             let subscribers: usize = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(1000);
             fanout::run(subscribers, args.get(2).cloned()).await
         }
+        Some("language") => {
+            language::run(args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(20))
+        }
         Some("serve-child") => {
             fanout::serve_child(args.get(1).cloned().context("database url")?).await
         }
         _ => bail!(
-            "usage: bench history [ENTRIES] [DATABASE_URL] | bench fanout [SUBSCRIBERS] [DATABASE_URL]"
+            "usage: bench history [ENTRIES] [DATABASE_URL] | bench fanout [SUBSCRIBERS] [DATABASE_URL] | bench language [ROUNDS]"
         ),
     }
 }
