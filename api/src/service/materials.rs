@@ -247,6 +247,22 @@ pub async fn materials(
         }
     }
 
+    // The plans and briefs whose words the materials quote are reads like any other.
+    let quoted: Vec<Uuid> = alignment
+        .service_use_plan
+        .iter()
+        .map(|p| p.id)
+        .chain(directions.iter().flat_map(|d| {
+            d.plan
+                .iter()
+                .map(|p| p.id)
+                .chain(d.latest_brief.iter().map(|b| b.id))
+        }))
+        .collect();
+    if !quoted.is_empty() {
+        super::events::record_reads(&state.db, viewer, "READ_PLANS", vec![(client_id, quoted)])
+            .await?;
+    }
     let risk_signs: Vec<observation::Model> = period
         .iter()
         .filter(|o| o.category == ObservationCategory::RiskSign)
