@@ -283,6 +283,24 @@ async fn a_drafted_brief_cites_only_the_facilitys_own_shared_observations() {
         .await;
     assert!(submitted.get("errors").is_none(), "{submitted}");
 
+    // Submitting is held to the same rule: an internal note cannot travel in a citation.
+    let internal = observations(&app, &manager, &yamada)
+        .await
+        .into_iter()
+        .find(|(_, org, vis, _)| org == "ひまわり作業所" && vis == "INTERNAL")
+        .unwrap()
+        .0;
+    let mut leaking = content.clone();
+    leaking["recentChanges"][0]["observationIds"] = json!([internal]);
+    let refused = app
+        .gql(
+            Some(&manager),
+            "mutation($i: SubmitMeetingBriefInput!) { submitMeetingBrief(input: $i) { brief { id } } }",
+            json!({ "i": { "meetingId": meeting, "content": leaking } }),
+        )
+        .await;
+    assert_error(&refused, "BAD_USER_INPUT");
+
     // Staff without the service-manager role, and offices outside the team, get nothing.
     assert_error(
         &app.gql(Some(&staff), DRAFT, json!({ "m": meeting })).await,

@@ -20,7 +20,7 @@ use entity::{
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use super::{access::Scope, documents::Achievement, meetings, observations, plans};
+use super::{documents::Achievement, meetings, observations, plans};
 use crate::{
     auth::{Viewer, policy},
     error::{ApiError, ApiResult},
@@ -126,22 +126,8 @@ pub async fn draft(state: &AppState, viewer: &Viewer, meeting_id: Uuid) -> ApiRe
         .into_iter()
         .filter(|o| scope.can_see_observation(o))
         .collect();
-    let offices: Vec<Uuid> = entity::care_team_membership::Entity::find()
-        .filter(entity::care_team_membership::Column::ClientId.eq(m.client_id))
-        .filter(
-            entity::care_team_membership::Column::Relationship
-                .eq(entity::care_team_membership::CareRelationship::Consultation),
-        )
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .filter(|c| c.is_current_on(super::access::today()))
-        .map(|c| c.organization_id)
-        .collect();
-    let mut office_scopes = Vec::with_capacity(offices.len());
-    for office in offices {
-        office_scopes.push(Scope::for_organization_client(&state.db, office, m.client_id).await?);
-    }
+    let office_scopes =
+        super::care_team::consultation_office_scopes(&state.db, m.client_id).await?;
     let observations: Vec<observation::Model> = observations
         .into_iter()
         .filter(|o| office_scopes.iter().all(|s| s.can_see_observation(o)))

@@ -219,3 +219,25 @@ pub async fn of_clients(
         |r| r.client_id,
     )))
 }
+
+/// The scopes of the client's current consultation offices, to judge what may travel to them
+/// (a brief, its draft, an overdue alert): empty for a self-made plan (セルフプラン).
+pub async fn consultation_office_scopes(
+    db: &impl ConnectionTrait,
+    client_id: Uuid,
+) -> ApiResult<Vec<Scope>> {
+    let offices: Vec<Uuid> = care_team_membership::Entity::find()
+        .filter(care_team_membership::Column::ClientId.eq(client_id))
+        .filter(care_team_membership::Column::Relationship.eq(CareRelationship::Consultation))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|m| m.is_current_on(today()))
+        .map(|m| m.organization_id)
+        .collect();
+    let mut scopes = Vec::with_capacity(offices.len());
+    for office in offices {
+        scopes.push(Scope::for_organization_client(db, office, client_id).await?);
+    }
+    Ok(scopes)
+}

@@ -472,7 +472,9 @@ async fn submit_brief_once(
             "Briefs are submitted before the meeting.",
         ));
     }
-    // Every cited observation must be one the facility can see, about this client.
+    // Every cited observation must be one the facility can see, about this client, and one
+    // every consultation office the brief goes to may read already: a brief never carries a
+    // record past the client's consent.
     let mut cited = Vec::new();
     for p in content.points() {
         for id in &p.observation_ids {
@@ -480,19 +482,23 @@ async fn submit_brief_once(
         }
     }
     if !cited.is_empty() {
+        let offices = super::care_team::consultation_office_scopes(&state.db, m.client_id).await?;
         let found = observation::Entity::find()
             .filter(observation::Column::Id.is_in(cited.clone()))
             .all(&state.db)
             .await?;
         let ok = cited.iter().all(|id| {
-            found
-                .iter()
-                .any(|o| o.id == *id && o.client_id == m.client_id && scope.can_see_observation(o))
+            found.iter().any(|o| {
+                o.id == *id
+                    && o.client_id == m.client_id
+                    && scope.can_see_observation(o)
+                    && offices.iter().all(|s| s.can_see_observation(o))
+            })
         });
         if !ok {
             return Err(ApiError::bad_input(
                 "content.observationIds",
-                "Cite only visible observations of this client.",
+                "Cite only observations of this client that you and the client's consultation office may read.",
             ));
         }
     }
