@@ -62,27 +62,15 @@ fn short(text: &str, max: usize) -> String {
     }
 }
 
-fn day(t: DateTime<Utc>) -> String {
-    let jst = t + Duration::hours(9);
-    jst.format("%-m/%-d").to_string()
-}
-
 fn point(o: &observation::Model) -> DraftPoint {
     DraftPoint {
-        text: format!("{} {}", day(o.occurred_from), short(&o.fact, 120)),
+        text: format!(
+            "{} {}",
+            super::jst_month_day(o.occurred_from),
+            short(&o.fact, 120)
+        ),
         observation_ids: vec![o.id],
     }
-}
-
-fn tags(o: &observation::Model) -> Vec<String> {
-    o.tags
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|t| t.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Drafts the viewer's facility's brief for a meeting it is invited to.
@@ -103,8 +91,7 @@ pub async fn draft(state: &AppState, viewer: &Viewer, meeting_id: Uuid) -> ApiRe
         .one(&state.db)
         .await?
         .filter(|r| scope.can_see_record(r.client_id, super::monitoring::facts(r)))
-        .and_then(|r| r.monitored_on.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc() - Duration::hours(9));
+        .and_then(|r| super::jst_day_start("monitoredOn", r.monitored_on).ok());
     let since = [previous.as_ref().map(|p| p.scheduled_at), last_monitoring]
         .into_iter()
         .flatten()
@@ -148,7 +135,7 @@ pub async fn draft(state: &AppState, viewer: &Viewer, meeting_id: Uuid) -> ApiRe
     // Repeated tags are evidence of change with numbers.
     let mut by_tag: BTreeMap<String, Vec<&observation::Model>> = BTreeMap::new();
     for o in &observations {
-        for t in tags(o) {
+        for t in observations::tags(o) {
             by_tag.entry(t).or_default().push(o);
         }
     }
@@ -164,8 +151,8 @@ pub async fn draft(state: &AppState, viewer: &Viewer, meeting_id: Uuid) -> ApiRe
                 text: format!(
                     "「{tag}」の記録が{}件（{}〜{}）",
                     list.len(),
-                    day(first),
-                    day(last)
+                    super::jst_month_day(first),
+                    super::jst_month_day(last)
                 ),
                 observation_ids: list.iter().take(20).map(|o| o.id).collect(),
             });

@@ -76,17 +76,6 @@ pub struct Materials {
     pub observation_count: usize,
 }
 
-fn tags(o: &observation::Model) -> Vec<String> {
-    o.tags
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|t| t.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn achievement_ja(a: Achievement) -> &'static str {
     match a {
         Achievement::NotAssessed => "未評価",
@@ -177,12 +166,12 @@ pub async fn materials(
     let mut period_tags: BTreeMap<String, usize> = BTreeMap::new();
     let mut baseline_tags: BTreeMap<String, usize> = BTreeMap::new();
     for o in &period {
-        for t in tags(o) {
+        for t in observations::tags(o) {
             *period_tags.entry(t).or_default() += 1;
         }
     }
     for o in &baseline {
-        for t in tags(o) {
+        for t in observations::tags(o) {
             *baseline_tags.entry(t).or_default() += 1;
         }
     }
@@ -320,7 +309,7 @@ pub async fn materials(
             for o in &related {
                 parts.push(format!(
                     "{} {}",
-                    (o.occurred_from + Duration::hours(9)).format("%-m/%-d"),
+                    super::jst_month_day(o.occurred_from),
                     o.fact.chars().take(80).collect::<String>()
                 ));
             }

@@ -55,6 +55,13 @@ pub fn jst_day_start(
     Ok(day.and_time(chrono::NaiveTime::MIN).and_utc() - chrono::Duration::hours(9))
 }
 
+/// A time as its Japanese calendar day, month/day (11/3), as records cite dates.
+pub fn jst_month_day(t: DateTime<Utc>) -> String {
+    (t + chrono::Duration::hours(9))
+        .format("%-m/%-d")
+        .to_string()
+}
+
 /// Trims a required text field and checks its length in characters.
 pub fn required_text(
     field: &str,

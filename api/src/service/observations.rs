@@ -400,6 +400,18 @@ pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> ApiResult<obser
     Ok(o)
 }
 
+/// An observation's tags (stored as a JSON array of strings).
+pub fn tags(o: &observation::Model) -> Vec<String> {
+    o.tags
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Filters for observation lists.
 #[derive(Debug, Clone, Default)]
 pub struct ObservationFilter {
