@@ -13,6 +13,7 @@ use crate::{
 
 /// Who the text is for (読み手).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::language::translation::Audience")]
 pub enum Audience {
     /// Support staff (支援の言葉).
     Support,
@@ -26,32 +27,6 @@ pub enum Audience {
     Family,
     /// The client, in easy Japanese with furigana (やさしい日本語).
     ClientEasy,
-}
-
-impl From<Audience> for tr::Audience {
-    fn from(a: Audience) -> Self {
-        match a {
-            Audience::Support => Self::Support,
-            Audience::Record => Self::Record,
-            Audience::Plan => Self::Plan,
-            Audience::Administration => Self::Administration,
-            Audience::Family => Self::Family,
-            Audience::ClientEasy => Self::ClientEasy,
-        }
-    }
-}
-
-impl From<tr::Audience> for Audience {
-    fn from(a: tr::Audience) -> Self {
-        match a {
-            tr::Audience::Support => Self::Support,
-            tr::Audience::Record => Self::Record,
-            tr::Audience::Plan => Self::Plan,
-            tr::Audience::Administration => Self::Administration,
-            tr::Audience::Family => Self::Family,
-            tr::Audience::ClientEasy => Self::ClientEasy,
-        }
-    }
 }
 
 /// Why a change was made.
