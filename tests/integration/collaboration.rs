@@ -97,6 +97,12 @@ async fn the_fact_check_flags_interpretations_without_facts_and_organizations_tu
             .any(|a| a["text"] == "3回" && a["kind"] == "NUMBER")
     );
 
+    // Signed-out callers get nothing checked.
+    assert_error(
+        &app.gql(None, CHECK, json!({ "t": text })).await,
+        "UNAUTHENTICATED",
+    );
+
     let plan = app
         .gql(
             Some(&staff),
@@ -442,6 +448,14 @@ async fn materials_show_evidence_with_numbers_and_nothing_the_specialist_may_not
             .unwrap()
             > 0,
         "{own}"
+    );
+
+    // An office outside the client's team gets no materials at all.
+    let (mirai, _) = app.login("specialist@mirai.example").await;
+    assert_error(
+        &app.gql(Some(&mirai), MATERIALS, json!({ "c": yamada }))
+            .await,
+        "NOT_FOUND",
     );
 
     // A period backwards or over a year is refused.
@@ -863,6 +877,23 @@ async fn translation_renders_for_each_audience_and_organization_glossaries_take_
     assert_eq!(
         other["data"]["translateText"]["text"], family["data"]["translateText"]["text"],
         "{other}"
+    );
+
+    // Only coordinators remove entries; signed-out callers translate nothing.
+    let remove = "mutation($i: RemoveGlossaryEntryInput!) { removeGlossaryEntry(input: $i) { entry { term } } }";
+    assert_error(
+        &app.gql(
+            Some(&staff),
+            remove,
+            json!({ "i": { "term": "パニックになった" } }),
+        )
+        .await,
+        "FORBIDDEN",
+    );
+    assert_error(
+        &app.gql(None, TRANSLATE, json!({ "t": "x", "a": "FAMILY" }))
+            .await,
+        "UNAUTHENTICATED",
     );
 
     // Renderings of stored observations, a page at a time.
