@@ -1,5 +1,5 @@
 //! Command line: `serve` (the default), `migrate`, `seed-demo`, `create-org`, `create-admin`,
-//! `export-schema`. Configuration comes from the environment (see `config`); flags override it
+//! `export-schema`, `schema-compat`, `import`, `export`. Configuration comes from the environment (see `config`); flags override it
 //! where natural.
 
 use std::{io::BufRead, net::SocketAddr, path::PathBuf, process::ExitCode};
@@ -77,6 +77,98 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// List the changes from one schema to another that break existing clients (removed or
+    /// renamed fields that were not deprecated first, incompatible type changes). Exits 1 when
+    /// there is any.
+    SchemaCompat {
+        #[arg(long)]
+        old: PathBuf,
+        #[arg(long)]
+        new: PathBuf,
+    },
+    /// Import clients or observations from a CSV or JSON Lines file through the API; resumable.
+    Import {
+        /// The file (`.csv` with a header row, or JSON Lines).
+        file: PathBuf,
+        /// What the file holds.
+        #[arg(long, value_enum)]
+        kind: ImportKindArg,
+        #[command(flatten)]
+        endpoint: EndpointArgs,
+        /// Records per request.
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+        /// Rename a source column to a field, e.g. `--map 記録ID=externalId` (repeatable).
+        #[arg(long = "map", value_parser = parse_rename)]
+        renames: Vec<(String, String)>,
+        /// Start from the first record even if an earlier run saved its position.
+        #[arg(long)]
+        restart: bool,
+        /// Read the file as CSV or JSON Lines whatever its extension.
+        #[arg(long, value_enum)]
+        format: Option<FormatArg>,
+    },
+    /// Write one client's complete history as JSON (disclosure requests, moving systems).
+    Export {
+        /// The client's global id.
+        #[arg(
+            long,
+            conflicts_with = "client_external_id",
+            required_unless_present = "client_external_id"
+        )]
+        client: Option<String>,
+        /// Or your organization's external id for the client.
+        #[arg(long)]
+        client_external_id: Option<String>,
+        #[command(flatten)]
+        endpoint: EndpointArgs,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// The server and credential that `import` and `export` use.
+#[derive(clap::Args)]
+struct EndpointArgs {
+    /// The server's GraphQL URL.
+    #[arg(
+        long,
+        env = "KAKEHASHI_URL",
+        default_value = "http://127.0.0.1:8080/graphql"
+    )]
+    url: String,
+    /// An API key (or access token); prefer the environment variable over the command line.
+    #[arg(long, env = "KAKEHASHI_API_KEY", hide_env_values = true)]
+    api_key: String,
+}
+
+impl EndpointArgs {
+    fn endpoint(self) -> crate::transfer::Endpoint {
+        crate::transfer::Endpoint {
+            url: self.url,
+            token: self.api_key,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ImportKindArg {
+    Clients,
+    Observations,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Csv,
+    Jsonl,
+}
+
+fn parse_rename(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(a, b)| (a.trim().to_owned(), b.trim().to_owned()))
+        .filter(|(a, b)| !a.is_empty() && !b.is_empty())
+        .ok_or_else(|| "use COLUMN=field".to_owned())
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -251,12 +343,87 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
                     display_name: name,
                     role: StaffRole::OrgAdmin,
                     initial_password: password,
+                    external_id: None,
                 },
             )
             .await
             .map_err(describe)?;
             println!("{}", member.id);
             Ok(())
+        }
+        Command::SchemaCompat { old, new } => {
+            let read = |p: &PathBuf| {
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))
+            };
+            let changes = crate::schema_compat::breaking_changes(&read(&old)?, &read(&new)?)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            for c in &changes {
+                println!("{c}");
+            }
+            if changes.is_empty() {
+                Ok(())
+            } else {
+                bail!("{} breaking schema change(s)", changes.len())
+            }
+        }
+        Command::Import {
+            file,
+            kind,
+            endpoint,
+            batch,
+            renames,
+            restart,
+            format,
+        } => {
+            use crate::transfer::{Format, ImportKind, ImportOptions};
+            let opts = ImportOptions {
+                format: match format {
+                    Some(FormatArg::Csv) => Format::Csv,
+                    Some(FormatArg::Jsonl) => Format::JsonLines,
+                    None => Format::of(&file),
+                },
+                file,
+                kind: match kind {
+                    ImportKindArg::Clients => ImportKind::Clients,
+                    ImportKindArg::Observations => ImportKind::Observations,
+                },
+                batch: batch.clamp(1, 1000),
+                renames: renames.into_iter().collect(),
+                restart,
+                progress: true,
+            };
+            let summary = crate::transfer::import(&endpoint.endpoint(), &opts).await?;
+            println!("{summary}");
+            if summary.failed > 0 {
+                eprintln!(
+                    "refused items are listed in {}.errors.jsonl",
+                    opts.file.display()
+                );
+            }
+            Ok(())
+        }
+        Command::Export {
+            client,
+            client_external_id,
+            endpoint,
+            out,
+        } => {
+            use crate::transfer::ClientSelector;
+            let selector = match (client, client_external_id) {
+                (Some(id), _) => ClientSelector::Id(id),
+                (None, Some(ext)) => ClientSelector::External(ext),
+                (None, None) => bail!("give --client or --client-external-id"),
+            };
+            let doc = crate::transfer::export(&endpoint.endpoint(), selector).await?;
+            let text = serde_json::to_string_pretty(&doc)?;
+            match out {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("writing {}", path.display())),
+                None => {
+                    println!("{text}");
+                    Ok(())
+                }
+            }
         }
         Command::ExportSchema { out } => {
             let sdl = crate::graphql::sdl();

@@ -71,6 +71,31 @@ pub struct Config {
     pub reading_dictionary: Option<std::path::PathBuf>,
     /// Events buffered for live subscribers; one that falls further behind is told to resume.
     pub subscriber_buffer: usize,
+    /// Items one `importClients` / `importObservations` call may carry.
+    pub import_max_items: usize,
+    /// Allow `http://` webhook URLs and private, loopback or link-local addresses (development
+    /// and tests only: in production a webhook could otherwise reach internal services).
+    pub webhook_allow_insecure: bool,
+    /// Attempts before a delivery is marked failed (the first one included).
+    pub webhook_max_attempts: i32,
+    /// The first retry waits this long; each further one twice as long (capped at six hours).
+    pub webhook_retry_base: Duration,
+    /// How long an endpoint has to answer.
+    pub webhook_timeout: Duration,
+    /// Persisted queries: `off`, `automatic` (Apollo APQ, the default) or `allowlist`.
+    pub persisted_queries: PersistedQueriesMode,
+    /// The manifest of allowed operations (required in `allowlist` mode).
+    pub persisted_queries_file: Option<PathBuf>,
+    /// When set, `/metrics` requires `Authorization: Bearer <this>`.
+    pub metrics_token: Option<String>,
+}
+
+/// Which persisted-query protocol the server speaks (see [`crate::persisted`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersistedQueriesMode {
+    Off,
+    Automatic,
+    AllowList,
 }
 
 impl fmt::Debug for Config {
@@ -92,6 +117,13 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("run_migrations", &self.run_migrations)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("import_max_items", &self.import_max_items)
+            .field("webhook_allow_insecure", &self.webhook_allow_insecure)
+            .field("persisted_queries", &self.persisted_queries)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -148,6 +180,14 @@ impl Default for Config {
             risk_sweep_interval: Duration::from_secs(60),
             reading_dictionary: None,
             subscriber_buffer: 4096,
+            import_max_items: 500,
+            webhook_allow_insecure: false,
+            webhook_max_attempts: 8,
+            webhook_retry_base: Duration::from_secs(30),
+            webhook_timeout: Duration::from_secs(10),
+            persisted_queries: PersistedQueriesMode::Automatic,
+            persisted_queries_file: None,
+            metrics_token: None,
         }
     }
 }
@@ -262,6 +302,46 @@ impl Config {
         }
         if let Some(v) = get("SUBSCRIBER_BUFFER") {
             c.subscriber_buffer = parse_num::<usize>(&v, "SUBSCRIBER_BUFFER")?.max(16);
+        }
+        if let Some(v) = get("IMPORT_MAX_ITEMS") {
+            c.import_max_items = parse_num::<usize>(&v, "IMPORT_MAX_ITEMS")?.clamp(1, 10_000);
+        }
+        if let Some(v) = get("WEBHOOK_ALLOW_INSECURE") {
+            c.webhook_allow_insecure = parse_bool(&v, "WEBHOOK_ALLOW_INSECURE")?;
+        }
+        if let Some(v) = get("WEBHOOK_MAX_ATTEMPTS") {
+            c.webhook_max_attempts = parse_num::<i32>(&v, "WEBHOOK_MAX_ATTEMPTS")?.clamp(1, 30);
+        }
+        if let Some(v) = get("WEBHOOK_RETRY_BASE_MILLIS") {
+            c.webhook_retry_base =
+                Duration::from_millis(parse_num::<u64>(&v, "WEBHOOK_RETRY_BASE_MILLIS")?.max(10));
+        }
+        if let Some(v) = get("WEBHOOK_TIMEOUT_SECONDS") {
+            c.webhook_timeout =
+                Duration::from_secs(parse_num::<u64>(&v, "WEBHOOK_TIMEOUT_SECONDS")?.clamp(1, 60));
+        }
+        if let Some(v) = get("PERSISTED_QUERIES") {
+            c.persisted_queries = match v.to_ascii_lowercase().as_str() {
+                "off" => PersistedQueriesMode::Off,
+                "automatic" => PersistedQueriesMode::Automatic,
+                "allowlist" => PersistedQueriesMode::AllowList,
+                other => {
+                    bail!("PERSISTED_QUERIES must be off, automatic or allowlist, not {other:?}")
+                }
+            };
+        }
+        if let Some(v) = get("PERSISTED_QUERIES_FILE").filter(|v| !v.trim().is_empty()) {
+            c.persisted_queries_file = Some(v.into());
+        }
+        if c.persisted_queries == PersistedQueriesMode::AllowList
+            && c.persisted_queries_file.is_none()
+        {
+            bail!(
+                "PERSISTED_QUERIES=allowlist needs PERSISTED_QUERIES_FILE (the operation manifest)"
+            );
+        }
+        if let Some(v) = get("METRICS_TOKEN").filter(|v| !v.trim().is_empty()) {
+            c.metrics_token = Some(v);
         }
         Ok(c)
     }

@@ -10,6 +10,8 @@
 //! - `Accept` decides the response type: `application/graphql-response+json` (request errors then
 //!   get 400 and no `data`) or `application/json` (legacy: 200); anything else is 406.
 //! - Every response carries `x-request-id`; every error carries `extensions.code`.
+//! - Persisted queries ([`crate::persisted`]): a hash in `extensions.persistedQuery` may stand
+//!   for the query text (Apollo APQ), or, in allow-list mode, only listed operations run.
 
 use std::{sync::Arc, time::Duration};
 
@@ -34,6 +36,7 @@ use crate::{
     auth::Credential,
     error::ErrorCode,
     graphql::{self, limits},
+    persisted,
     service::sessions,
     state::AppState,
 };
@@ -79,8 +82,54 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(crate::realtime::ws::upgrade))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            count_responses,
+        ))
         .layer(middleware)
         .with_state(state)
+}
+
+/// Counts every response by status (including those refused before GraphQL runs).
+async fn count_responses(
+    State(state): State<AppState>,
+    req: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    let res = next.run(req).await;
+    state.metrics.http_response(res.status().as_u16());
+    res
+}
+
+/// Prometheus metrics; with `METRICS_TOKEN` set, only for `Authorization: Bearer <token>`.
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(expected) = &state.config.metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        let same = crate::auth::hash_token(given) == crate::auth::hash_token(expected);
+        if !same {
+            return (StatusCode::UNAUTHORIZED, "metrics need the metrics token").into_response();
+        }
+    }
+    let m = &state.metrics;
+    m.active_subscriptions
+        .set(i64::try_from(state.hub.subscriber_count()).unwrap_or(i64::MAX));
+    if let Ok(head) = crate::service::outbox::head(&state.background_db).await {
+        m.outbox_lag_events.set((head - state.hub.head()).max(0));
+    }
+    if let Ok(n) = crate::service::webhooks::pending_count(&state.background_db).await {
+        m.webhook_pending.set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+    let mut res = m.render().into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    res
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
@@ -180,11 +229,13 @@ fn is_json_content_type(headers: &HeaderMap) -> bool {
     })
 }
 
-/// The request parameters, whether from a JSON body or a query string.
+/// The request parameters, whether from a JSON body or a query string. The query text may be
+/// absent when a persisted query's hash stands for it.
 struct Params {
-    query: String,
+    query: Option<String>,
     operation_name: Option<String>,
     variables: Option<Value>,
+    extensions: Option<Value>,
 }
 
 /// Validates the shape of a JSON request body.
@@ -197,9 +248,9 @@ fn params_from_json(body: Value) -> Result<Params, &'static str> {
         });
     };
     let query = match map.remove("query") {
-        Some(Value::String(q)) => q,
+        Some(Value::String(q)) => Some(q),
+        None | Some(Value::Null) => None,
         Some(_) => return Err("The query parameter must be a string."),
-        None => return Err("The query parameter is required."),
     };
     let operation_name = match map.remove("operationName") {
         None | Some(Value::Null) => None,
@@ -211,14 +262,16 @@ fn params_from_json(body: Value) -> Result<Params, &'static str> {
         Some(v @ Value::Object(_)) => Some(v),
         Some(_) => return Err("The variables parameter must be an object."),
     };
-    match map.remove("extensions") {
-        None | Some(Value::Null) | Some(Value::Object(_)) => {}
+    let extensions = match map.remove("extensions") {
+        None | Some(Value::Null) => None,
+        Some(v @ Value::Object(_)) => Some(v),
         Some(_) => return Err("The extensions parameter must be an object."),
-    }
+    };
     Ok(Params {
         query,
         operation_name,
         variables,
+        extensions,
     })
 }
 
@@ -258,7 +311,24 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
         Err(_) => Err("The request body is not valid JSON."),
     };
     match parsed {
-        Ok(params) => execute(&state, &headers, params, media).await,
+        Ok(params) => {
+            let query = match state
+                .persisted
+                .resolve(params.query.as_deref(), params.extensions.as_ref())
+            {
+                Ok(q) => q,
+                Err(refusal) => return refused(refusal, media),
+            };
+            execute(
+                &state,
+                &headers,
+                query,
+                params.operation_name,
+                params.variables,
+                media,
+            )
+            .await
+        }
         Err(message) => error_response(
             StatusCode::BAD_REQUEST,
             media,
@@ -313,14 +383,6 @@ async fn graphql_get(
             "Accept application/graphql-response+json or application/json.",
         );
     };
-    let Some(query) = get("query") else {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            media,
-            ErrorCode::BadUserInput,
-            "The query parameter is required.",
-        );
-    };
     let variables = match get("variables").filter(|v| !v.is_empty()) {
         None => None,
         Some(text) => match serde_json::from_str::<Value>(&text) {
@@ -336,20 +398,29 @@ async fn graphql_get(
             }
         },
     };
-    if let Some(ext) = get("extensions").filter(|v| !v.is_empty())
-        && !matches!(
-            serde_json::from_str::<Value>(&ext),
-            Ok(Value::Object(_) | Value::Null)
-        )
-    {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            media,
-            ErrorCode::BadUserInput,
-            "The extensions parameter must be a JSON object.",
-        );
-    }
+    let extensions = match get("extensions").filter(|v| !v.is_empty()) {
+        None => None,
+        Some(text) => match serde_json::from_str::<Value>(&text) {
+            Ok(v @ Value::Object(_)) => Some(v),
+            Ok(Value::Null) => None,
+            _ => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    media,
+                    ErrorCode::BadUserInput,
+                    "The extensions parameter must be a JSON object.",
+                );
+            }
+        },
+    };
     let operation_name = get("operationName").filter(|s| !s.is_empty());
+    let query = match state
+        .persisted
+        .resolve(get("query").as_deref(), extensions.as_ref())
+    {
+        Ok(q) => q,
+        Err(refusal) => return refused(refusal, media),
+    };
     if is_mutation(&query, operation_name.as_deref()) {
         let mut res = error_response(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -361,40 +432,61 @@ async fn graphql_get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return res;
     }
-    execute(
-        &state,
-        &headers,
-        Params {
-            query,
-            operation_name,
-            variables,
-        },
-        media,
-    )
-    .await
+    execute(&state, &headers, query, operation_name, variables, media).await
+}
+
+/// A persisted-query refusal as a response. The negotiation replies that make a client resend
+/// its text (`PersistedQueryNotFound`) are 200 and never cached, as Apollo clients expect.
+fn refused(refusal: persisted::Refusal, media: MediaType) -> Response {
+    let body = json!({ "errors": [refusal.to_json()] });
+    // Like any other invalid request parameter: 400, whatever the media type.
+    let status = if refusal.asks_client_to_retry() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let mut res = (status, body.to_string()).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media.content_type()),
+    );
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache, must-revalidate"),
+    );
+    res
 }
 
 /// Whether the operation a GET would run is a mutation (or subscription). Unparseable documents
 /// are left to the executor, which reports them properly.
 pub fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
+    operation(query, operation_name).1
+}
+
+/// The name of the operation a request runs (as given, else the document's) and whether it
+/// writes (a mutation or subscription).
+fn operation(query: &str, operation_name: Option<&str>) -> (Option<String>, bool) {
     if limits::text_nesting(query) > limits::MAX_TEXT_NESTING {
-        return false;
+        return (operation_name.map(str::to_owned), false);
     }
     let Ok(doc) = async_graphql::parser::parse_query(query) else {
-        return false;
+        return (operation_name.map(str::to_owned), false);
     };
-    let ty = match operation_name {
+    let found = match operation_name {
         Some(name) => doc
             .operations
             .iter()
-            .find(|(n, _)| n.is_some_and(|n| n.as_str() == name))
-            .map(|(_, op)| op.node.ty),
-        None => doc.operations.iter().next().map(|(_, op)| op.node.ty),
+            .find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
+        None => doc.operations.iter().next(),
     };
-    matches!(
-        ty,
+    let name = operation_name
+        .map(str::to_owned)
+        .or_else(|| found.and_then(|(n, _)| n.map(|n| n.to_string())));
+    let writes = matches!(
+        found.map(|(_, op)| op.node.ty),
         Some(OperationType::Mutation | OperationType::Subscription)
-    )
+    );
+    (name, writes)
 }
 
 /// Reads the `Authorization` header into a credential (one database query when a token is sent).
@@ -416,6 +508,20 @@ pub async fn authenticate_until(
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
         _ => return (Credential::Invalid, None),
     };
+    if crate::service::api_keys::is_api_key(token) {
+        let credential = match tokio::time::timeout(
+            Duration::from_secs(5),
+            sessions::resolve_api_key(&state.db, token),
+        )
+        .await
+        {
+            Ok(Ok(Some(viewer))) => Credential::Viewer(viewer),
+            Ok(Ok(None)) => Credential::Invalid,
+            Ok(Err(_)) | Err(_) => Credential::Unavailable,
+        };
+        // A key has no token expiry: its socket stays until the key is revoked.
+        return (credential, None);
+    }
     let Some(claims) = state.tokens.verify(token) else {
         return (Credential::Invalid, None);
     };
@@ -435,19 +541,22 @@ pub async fn authenticate_until(
 async fn execute(
     state: &AppState,
     headers: &HeaderMap,
-    params: Params,
+    query: String,
+    operation_name: Option<String>,
+    variables: Option<Value>,
     media: MediaType,
 ) -> Response {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("invalid"));
     let credential = authenticate(state, authorization).await;
-    let writes = is_mutation(&params.query, params.operation_name.as_deref());
-    let mut request = async_graphql::Request::new(params.query);
-    if let Some(name) = params.operation_name {
+    let (named, writes) = operation(&query, operation_name.as_deref());
+    let started = std::time::Instant::now();
+    let mut request = async_graphql::Request::new(query);
+    if let Some(name) = operation_name.clone() {
         request = request.operation_name(name);
     }
-    if let Some(vars) = params.variables {
+    if let Some(vars) = variables {
         request = request.variables(Variables::from_json(vars));
     }
     let outcome = Arc::new(limits::RequestOutcome::default());
@@ -459,6 +568,20 @@ async fn execute(
         state.hub.wake();
     }
     limits::assign_codes(&mut response.errors, executed);
+    state.metrics.graphql_request(
+        named.as_deref(),
+        writes,
+        started.elapsed().as_secs_f64(),
+        response.errors.iter().filter_map(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .and_then(|v| match v {
+                    async_graphql::Value::String(s) => Some(s.as_str()),
+                    _ => None,
+                })
+        }),
+    );
 
     let mut body = match serde_json::to_value(&response) {
         Ok(v) => v,
@@ -547,7 +670,7 @@ mod tests {
         assert!(params_from_json(json!({"query": "{me{role}}"})).is_ok());
         assert!(params_from_json(json!([{"query": "{a}"}])).is_err());
         assert!(params_from_json(json!({"query": 1})).is_err());
-        assert!(params_from_json(json!({})).is_err());
+        assert!(params_from_json(json!({"extensions": {"persistedQuery": {}}})).is_ok());
         assert!(params_from_json(json!({"query": "{a}", "variables": "x"})).is_err());
         assert!(params_from_json(json!({"query": "{a}", "operationName": 3})).is_err());
         assert!(params_from_json(json!({"query": "{a}", "extensions": []})).is_err());

@@ -21,10 +21,14 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod language;
+pub mod metrics;
+pub mod persisted;
 pub mod realtime;
+pub mod schema_compat;
 pub mod seed;
 pub mod service;
 pub mod state;
+pub mod transfer;
 
 use std::net::SocketAddr;
 
@@ -84,6 +88,7 @@ impl Server {
             .map_err(|_| {
                 anyhow::anyhow!("starting event delivery: the outbox could not be read")
             })?;
+        realtime::webhooks::start(self.state.clone());
         let hub = self.state.hub.clone();
         let app = http::router(self.state);
         axum::serve(self.listener, app)

@@ -164,6 +164,7 @@ async fn seed_organizations(
                     display_name: (*name).into(),
                     role: *role,
                     initial_password: DEMO_PASSWORD.into(),
+                    external_id: None,
                 },
             )
             .await
@@ -849,6 +850,7 @@ async fn seed_plans_and_meetings(
             period_from: from,
             period_to: Some(from + Duration::days(364)),
             content: sup,
+            external_id: None,
         },
         false,
     )
@@ -879,6 +881,7 @@ async fn seed_plans_and_meetings(
                     standard_service_hours: Some("1日5時間".into()),
                     ..Default::default()
                 },
+                external_id: None,
             },
             true,
         )
@@ -897,6 +900,7 @@ async fn seed_plans_and_meetings(
             online: false,
             invited_organization_ids: vec![himawari, komorebi],
             agenda: Some("サービス等利用計画(案)の確認".into()),
+            external_id: None,
         },
     )
     .await?;
@@ -930,6 +934,7 @@ async fn seed_plans_and_meetings(
             online: true,
             invited_organization_ids: vec![himawari, komorebi],
             agenda: Some("3か月モニタリングと次の1か月の方向".into()),
+            external_id: None,
         },
     )
     .await?;

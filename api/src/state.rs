@@ -9,9 +9,13 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     auth::{jwt::TokenKeys, password::PasswordHasher},
-    config::Config,
+    config::{Config, PersistedQueriesMode},
     graphql::KakehashiSchema,
+    persisted::PersistedQueries,
 };
+
+/// Queries the automatic persisted-query cache keeps per instance.
+const APQ_CAPACITY: usize = 1000;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -36,6 +40,10 @@ pub struct AppState {
     pub logins_in_flight: crate::service::sessions::LoginsInFlight,
     /// Delivers committed events to this instance's subscribers.
     pub hub: crate::realtime::hub::EventHub,
+    /// Prometheus series for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Persisted queries (APQ cache or allow-list).
+    pub persisted: crate::persisted::PersistedQueries,
 }
 
 impl AppState {
@@ -60,6 +68,20 @@ impl AppState {
         let schema = crate::graphql::build_schema(&config);
         let stream_schema = crate::graphql::build_stream_schema(&config);
         let config_buffer = config.subscriber_buffer;
+        let persisted = match (config.persisted_queries, &config.persisted_queries_file) {
+            (PersistedQueriesMode::Off, _) => PersistedQueries::off(),
+            (PersistedQueriesMode::Automatic, _) => {
+                PersistedQueries::automatic(APQ_CAPACITY, config.max_body_bytes)
+            }
+            (PersistedQueriesMode::AllowList, Some(path)) => {
+                PersistedQueries::allow_list_from_file(path).map_err(|e| {
+                    anyhow::anyhow!("loading PERSISTED_QUERIES_FILE {}: {e}", path.display())
+                })?
+            }
+            (PersistedQueriesMode::AllowList, None) => {
+                anyhow::bail!("PERSISTED_QUERIES=allowlist needs PERSISTED_QUERIES_FILE")
+            }
+        };
         Ok(Self {
             db,
             background_db,
@@ -71,6 +93,8 @@ impl AppState {
             statements,
             logins_in_flight: Default::default(),
             hub: crate::realtime::hub::EventHub::new(config_buffer),
+            metrics: crate::metrics::Metrics::new(),
+            persisted,
         })
     }
 }

@@ -4,6 +4,7 @@
 //! new variant needs no database type change.
 
 pub mod acknowledgement;
+pub mod api_key;
 pub mod audit_event;
 pub mod care_team_membership;
 pub mod client;
@@ -28,3 +29,6 @@ pub mod staff_member;
 pub mod support_plan;
 pub mod support_plan_version;
 pub mod timeline_entry;
+pub mod webhook_cursor;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;

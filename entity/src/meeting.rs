@@ -53,6 +53,8 @@ pub struct Model {
     pub created_by_staff_member_id: Uuid,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The convening organization's own id for this meeting (unique per organization).
+    pub external_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

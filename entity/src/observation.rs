@@ -70,6 +70,8 @@ pub struct Model {
     pub entered_in_error_reason: Option<String>,
     pub updated_by_staff_member_id: Uuid,
     pub updated_at: DateTimeUtc,
+    /// The writing organization's own id for this record (unique per organization).
+    pub external_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -36,6 +36,10 @@ pub struct Model {
     pub active: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The organization's own id for this person (e.g. from its HR or billing system).
+    pub external_id: Option<String>,
+    /// A service account behind an API key: it never logs in with a password.
+    pub service_account: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

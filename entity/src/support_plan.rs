@@ -53,6 +53,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_by_staff_member_id: Uuid,
     pub updated_at: DateTimeUtc,
+    /// The writing organization's own id for this plan (unique per organization).
+    pub external_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

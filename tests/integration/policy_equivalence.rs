@@ -190,6 +190,7 @@ async fn sql_visibility_equals_the_pure_policy_on_random_worlds() {
                     entered_in_error_reason: Set(None),
                     updated_by_staff_member_id: Set(author_of(org)),
                     updated_at: Set(now),
+                    external_id: Set(None),
                 }
                 .insert(db)
                 .await

@@ -80,7 +80,7 @@ impl Raw {
     }
 
     /// The next protocol message (server pings answered), or `{"closed": code}`.
-    async fn recv(&mut self) -> Value {
+    pub(crate) async fn recv(&mut self) -> Value {
         loop {
             let frame = tokio::time::timeout(WAIT, self.ws.next())
                 .await
@@ -105,7 +105,7 @@ impl Raw {
     }
 
     /// The close code the server ends with.
-    async fn closed(&mut self) -> u16 {
+    pub(crate) async fn closed(&mut self) -> u16 {
         loop {
             let m = self.recv().await;
             if let Some(code) = m["closed"].as_u64() {

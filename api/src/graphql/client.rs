@@ -548,6 +548,24 @@ impl ClientQuery {
         let rel = scope.require(uuid)?.clone();
         Ok(Client { model, rel })
     }
+
+    /// The client your organization knows by its own external id (外部ID); null when none.
+    async fn client_by_external_id(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Your organization's id for the client.")] external_id: String,
+    ) -> async_graphql::Result<Option<Client>> {
+        let viewer = ctx.viewer()?;
+        let state = ctx.state()?;
+        let Some(uuid) =
+            clients::by_external_id(&state.db, viewer.organization_id, external_id.trim()).await?
+        else {
+            return Ok(None);
+        };
+        let (model, scope) = service::clients::get(state, viewer, uuid).await?;
+        let rel = scope.require(uuid)?.clone();
+        Ok(Some(Client { model, rel }))
+    }
 }
 
 /// Input of `registerClient`.
@@ -572,6 +590,31 @@ pub struct RegisterClientInput {
     pub service_type: Option<String>,
     /// When your care-team membership starts (default: today).
     pub start_date: Option<Date>,
+}
+
+impl RegisterClientInput {
+    pub fn into_new(self) -> clients::NewClient {
+        clients::NewClient {
+            display_name: self.display_name,
+            name_kana: self.name_kana,
+            birth_date: self.birth_date.map(|d| d.0),
+            support_category: self.support_category,
+            wishes: self.wishes,
+            family_contacts: self
+                .family_contacts
+                .into_iter()
+                .map(|c| clients::FamilyContact {
+                    name: c.name,
+                    relationship: c.relationship,
+                    phone: c.phone,
+                    note: c.note,
+                })
+                .collect(),
+            external_id: self.external_id,
+            service_type: self.service_type,
+            start_date: self.start_date.map(|d| d.0),
+        }
+    }
 }
 
 /// Result of `registerClient`.
@@ -667,26 +710,7 @@ impl ClientMutation {
         input: RegisterClientInput,
     ) -> async_graphql::Result<RegisterClientPayload> {
         let viewer = ctx.viewer()?;
-        let new = clients::NewClient {
-            display_name: input.display_name,
-            name_kana: input.name_kana,
-            birth_date: input.birth_date.map(|d| d.0),
-            support_category: input.support_category,
-            wishes: input.wishes,
-            family_contacts: input
-                .family_contacts
-                .into_iter()
-                .map(|c| clients::FamilyContact {
-                    name: c.name,
-                    relationship: c.relationship,
-                    phone: c.phone,
-                    note: c.note,
-                })
-                .collect(),
-            external_id: input.external_id,
-            service_type: input.service_type,
-            start_date: input.start_date.map(|d| d.0),
-        };
+        let new = input.into_new();
         let state = ctx.state()?;
         let model = clients::register(state, viewer, new).await?;
         let scope = service::access::Scope::for_client(&state.db, viewer, model.id).await?;

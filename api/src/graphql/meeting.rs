@@ -66,6 +66,13 @@ impl Meeting {
     async fn status(&self) -> MeetingStatus {
         self.0.status.into()
     }
+    /// Your organization's own id for this meeting (外部ID); null for other organizations.
+    async fn external_id(&self, ctx: &Context<'_>) -> Option<&str> {
+        let own = ctx
+            .viewer()
+            .is_ok_and(|v| v.organization_id == self.0.organization_id);
+        own.then_some(self.0.external_id.as_deref()).flatten()
+    }
     /// Version; pass it back as `expectedVersion`.
     async fn version(&self) -> i32 {
         self.0.version
@@ -352,6 +359,9 @@ pub struct ScheduleMeetingInput {
     pub invited_organization_ids: Vec<ID>,
     /// Agenda.
     pub agenda: Option<String>,
+    /// Your organization's own id for the meeting (外部ID), unique in your organization.
+    /// Scheduling again with the same id returns the first meeting unchanged.
+    pub external_id: Option<String>,
 }
 
 /// Result of meeting mutations.
@@ -475,6 +485,7 @@ impl MeetingMutation {
             online: input.online,
             invited_organization_ids: invited,
             agenda: input.agenda,
+            external_id: input.external_id,
         };
         Ok(MeetingPayload {
             meeting: Meeting(meetings::schedule(ctx.state()?, ctx.viewer()?, new).await?),

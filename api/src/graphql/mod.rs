@@ -5,6 +5,7 @@
 //! [`request_data`].
 
 mod acknowledgement;
+mod api_key;
 mod audit;
 mod brief_draft;
 mod care_team;
@@ -13,6 +14,7 @@ pub mod context;
 mod fact_check;
 mod history;
 pub mod ids;
+mod import;
 pub mod limits;
 pub mod loaders;
 mod materials;
@@ -29,6 +31,7 @@ mod staff;
 mod subscription;
 mod translation;
 mod views;
+mod webhook;
 
 use std::sync::Arc;
 
@@ -54,6 +57,8 @@ pub struct Query(
     fact_check::FactCheckQuery,
     brief_draft::BriefDraftQuery,
     translation::TranslationQuery,
+    api_key::ApiKeyQuery,
+    webhook::WebhookQuery,
 );
 
 /// Every mutation.
@@ -69,6 +74,9 @@ pub struct Mutation(
     fact_check::FactCheckMutation,
     acknowledgement::AcknowledgementMutation,
     translation::TranslationMutation,
+    import::ImportMutation,
+    api_key::ApiKeyMutation,
+    webhook::WebhookMutation,
 );
 
 pub type KakehashiSchema = Schema<Query, Mutation, subscription::SubscriptionRoot>;

@@ -102,6 +102,13 @@ impl Observation {
             .ok_or(ApiError::NotFound("Staff member"))?;
         Ok(StaffMember::new(s))
     }
+    /// Your organization's own id for this record (外部ID); null for other organizations.
+    async fn external_id(&self, ctx: &Context<'_>) -> Option<&str> {
+        let own = ctx
+            .viewer()
+            .is_ok_and(|v| v.organization_id == self.0.organization_id);
+        own.then_some(self.0.external_id.as_deref()).flatten()
+    }
     /// Version number, starting at 1; pass it back as `expectedVersion` when changing it.
     async fn version(&self) -> i32 {
         self.0.version
@@ -300,7 +307,7 @@ pub struct ObservationContentInput {
 }
 
 impl ObservationContentInput {
-    fn into_content(self) -> Result<ObservationContent, ApiError> {
+    pub(crate) fn into_content(self) -> Result<ObservationContent, ApiError> {
         let cited = self
             .cited_observation_ids
             .iter()

@@ -75,6 +75,13 @@ impl SupportPlan {
     async fn status(&self) -> PlanStatus {
         self.0.status.into()
     }
+    /// Your organization's own id for this plan (外部ID); null for other organizations.
+    async fn external_id(&self, ctx: &Context<'_>) -> Option<&str> {
+        let own = ctx
+            .viewer()
+            .is_ok_and(|v| v.organization_id == self.0.organization_id);
+        own.then_some(self.0.external_id.as_deref()).flatten()
+    }
     /// Current version number; pass it back as `expectedVersion`.
     async fn version(&self) -> i32 {
         self.0.version
@@ -247,6 +254,10 @@ pub struct CreateSupportPlanInput {
     pub period_to: Option<Date>,
     /// The plan's text.
     pub content: PlanContentInput,
+    /// Your organization's own id for the plan (外部ID), unique in your organization. Creating
+    /// again with the same id returns the first plan unchanged, so a retried call never
+    /// duplicates it.
+    pub external_id: Option<String>,
 }
 
 pub use crate::service::documents::PlanContent as PlanContentInput;
@@ -369,6 +380,7 @@ impl PlanMutation {
             period_from: input.period_from.0,
             period_to: input.period_to.map(|d| d.0),
             content: input.content,
+            external_id: input.external_id,
         };
         let model = plans::create(ctx.state()?, ctx.viewer()?, new).await?;
         Ok(SupportPlanPayload {

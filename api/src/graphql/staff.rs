@@ -88,6 +88,21 @@ impl StaffMember {
         self.model.active
     }
 
+    /// True for an API key's service account (サービスアカウント): its name is the key's.
+    async fn service_account(&self) -> bool {
+        self.model.service_account
+    }
+
+    /// Your organization's own id for the person (外部ID). Null for other organizations.
+    async fn external_id(&self, ctx: &Context<'_>) -> Option<&str> {
+        let same_org = ctx
+            .viewer()
+            .is_ok_and(|v| v.organization_id == self.model.organization_id);
+        same_org
+            .then_some(self.model.external_id.as_deref())
+            .flatten()
+    }
+
     /// The organization the staff member works for (所属事業所).
     async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
         Organization::load(ctx, self.model.organization_id).await
@@ -132,6 +147,9 @@ pub struct CreateStaffMemberInput {
     pub role: StaffRole,
     /// First password (at least 10 characters); the staff member should change it.
     pub initial_password: String,
+    /// Your organization's own id for the person (外部ID, e.g. from HR), unique in your
+    /// organization.
+    pub external_id: Option<String>,
 }
 
 /// Result of `createStaffMember`.
@@ -189,6 +207,7 @@ impl StaffMutation {
             display_name: input.display_name,
             role: input.role.into(),
             initial_password: input.initial_password,
+            external_id: input.external_id,
         };
         let member = service::staff::create(state, viewer, new).await?;
         Ok(CreateStaffMemberPayload {

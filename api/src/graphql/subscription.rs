@@ -26,9 +26,12 @@ use crate::{
 
 /// What happened (変更の種類).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "EventKind")]
 pub enum ClientEventKind {
     /// A client was registered (利用者登録).
     ClientRegistered,
+    /// The registering organization changed the client's profile (利用者情報の更新).
+    ClientUpdated,
     /// A care-team membership began or ended (支援チームの変更).
     CareTeamChanged,
     /// A sharing consent was recorded or revoked (情報共有の同意の変更).
@@ -54,26 +57,6 @@ pub enum ClientEventKind {
     /// A shared risk sign was not acknowledged by the consultation office within its deadline
     /// (未確認のリスクの兆し); `record` is the observation.
     RiskSignOverdue,
-}
-
-impl From<EventKind> for ClientEventKind {
-    fn from(kind: EventKind) -> Self {
-        match kind {
-            EventKind::ClientRegistered => Self::ClientRegistered,
-            EventKind::CareTeamChanged => Self::CareTeamChanged,
-            EventKind::ConsentChanged => Self::ConsentChanged,
-            EventKind::CertificateRecorded => Self::CertificateRecorded,
-            EventKind::ObservationRecorded => Self::ObservationRecorded,
-            EventKind::ObservationAmended => Self::ObservationAmended,
-            EventKind::ObservationEnteredInError => Self::ObservationEnteredInError,
-            EventKind::PlanChanged => Self::PlanChanged,
-            EventKind::MeetingScheduled => Self::MeetingScheduled,
-            EventKind::MeetingUpdated => Self::MeetingUpdated,
-            EventKind::BriefSubmitted => Self::BriefSubmitted,
-            EventKind::MonitoringRecorded => Self::MonitoringRecorded,
-            EventKind::RiskSignOverdue => Self::RiskSignOverdue,
-        }
-    }
 }
 
 /// The changed record, as it is now and as the subscriber may see it (変更された記録).

@@ -57,6 +57,8 @@ struct Inner {
     events: broadcast::Sender<Arc<Delivery>>,
     sessions_ended: broadcast::Sender<Arc<Vec<Uuid>>>,
     wake: Notify,
+    /// Signalled after new events were published (the webhook dispatcher waits on it).
+    published: Notify,
     /// The last event id published (set from the outbox head when the hub starts).
     head: AtomicI64,
     scopes: Mutex<HashMap<Uuid, (Instant, ScopeCell)>>,
@@ -77,6 +79,7 @@ impl EventHub {
             events: broadcast::channel(capacity.max(16)).0,
             sessions_ended: broadcast::channel(64).0,
             wake: Notify::new(),
+            published: Notify::new(),
             head: AtomicI64::new(0),
             scopes: Mutex::default(),
             reads,
@@ -113,6 +116,16 @@ impl EventHub {
                 std::future::pending::<()>().await;
             }
         }
+    }
+
+    /// Resolves after the hub published new events (a permit is kept if nobody waits).
+    pub async fn published(&self) {
+        self.0.published.notified().await;
+    }
+
+    /// The id of the last event this instance published.
+    pub fn head(&self) -> i64 {
+        self.0.head.load(Ordering::Acquire)
     }
 
     /// Live subscribers on this instance.
@@ -281,6 +294,7 @@ impl EventHub {
                 let _ = self.0.events.send(Arc::new(d));
             }
             self.0.head.store(last, Ordering::Release);
+            self.0.published.notify_one();
             if !full {
                 return Ok(());
             }

@@ -3,8 +3,10 @@
 //! - [`hub`]: one per instance; reads the outbox in commit order and broadcasts.
 //! - [`feed`]: one per subscription; replays from a cursor, then follows the hub, authorizing
 //!   every event for the subscriber.
+//! - [`webhooks`]: turns the same events into signed HTTPS deliveries for organizations' endpoints.
 //! - [`ws`]: the `graphql-transport-ws` protocol at `/graphql/ws`.
 
 pub mod feed;
 pub mod hub;
+pub mod webhooks;
 pub mod ws;

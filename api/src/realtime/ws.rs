@@ -320,10 +320,26 @@ impl Connection {
                     .filter(|id| !id.is_empty() && id.len() <= 128)
                     .ok_or_else(invalid)?;
                 let payload = message.get("payload").ok_or_else(invalid)?;
-                let query = payload
-                    .get("query")
-                    .and_then(Value::as_str)
-                    .ok_or_else(invalid)?;
+                let text = match payload.get("query") {
+                    None | Some(Value::Null) => None,
+                    Some(Value::String(q)) => Some(q.as_str()),
+                    Some(_) => return Err(invalid()),
+                };
+                // Persisted queries (APQ hashes, or the allow-list) apply to sockets too.
+                let query = match self
+                    .state
+                    .persisted
+                    .resolve(text, payload.get("extensions"))
+                {
+                    Ok(q) => q,
+                    Err(refusal) => {
+                        return self
+                            .refuse(id, json!([refusal.to_json()]))
+                            .await
+                            .map(|()| None);
+                    }
+                };
+                let query = query.as_str();
                 let operation_name = match payload.get("operationName") {
                     None | Some(Value::Null) => None,
                     Some(Value::String(s)) => Some(s.clone()),
@@ -386,6 +402,8 @@ impl Connection {
         let (credential, exp) = authenticate_until(&self.state, authorization).await;
         let exp = match (&credential, exp) {
             (Credential::Viewer(_), Some(exp)) => exp,
+            // An API key does not expire like a token; its revocation ends the session instead.
+            (Credential::Viewer(_), None) => chrono::Utc::now().timestamp() + 365 * 24 * 3600,
             (Credential::Unavailable, _) => {
                 return Err(Close::new(close::INTERNAL, "Internal server error"));
             }

@@ -10,7 +10,9 @@ use entity::{
     organization::OrganizationKind,
     recipient_certificate,
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -102,6 +104,54 @@ async fn register_once(
     viewer: &Viewer,
     new: NewClient,
 ) -> ApiResult<client::Model> {
+    let prepared = prepare(&state.db, viewer, new).await?;
+    let txn = db::begin_write(&state.db).await?;
+    let model = insert_prepared(&txn, viewer, prepared).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// A new client's validated profile, with the care-team relationship it starts with.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    pub profile: Profile,
+    external_id: Option<String>,
+    relationship: CareRelationship,
+    service_type: Option<String>,
+    start_date: NaiveDate,
+}
+
+/// The parts of a client's record its registering organization writes (and an import compares).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Profile {
+    pub display_name: String,
+    pub name_kana: String,
+    pub birth_date: Option<NaiveDate>,
+    pub support_category: Option<i32>,
+    pub wishes: Option<String>,
+    pub family_contacts: serde_json::Value,
+}
+
+impl Profile {
+    /// The stored profile, for comparison with an incoming one.
+    pub fn of(c: &client::Model) -> Self {
+        Self {
+            display_name: c.display_name.clone(),
+            name_kana: c.name_kana.clone(),
+            birth_date: c.birth_date,
+            support_category: c.support_category,
+            wishes: c.wishes.clone(),
+            family_contacts: c.family_contacts.clone(),
+        }
+    }
+}
+
+/// Checks the viewer's right and the input; reads the organization (outside any transaction).
+pub(crate) async fn prepare(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    new: NewClient,
+) -> ApiResult<Prepared> {
     if !policy::can_register_client(viewer) {
         return Err(ApiError::forbidden(
             "Only service managers, consultation specialists and admins register clients.",
@@ -128,8 +178,8 @@ async fn register_once(
     }
     let wishes = optional_text("wishes", new.wishes, 2000)?;
     let contacts = validate_contacts(new.family_contacts)?;
-    let external_id = optional_text("externalId", new.external_id, 100)?;
-    let org = super::organizations::get_unchecked(&state.db, viewer.organization_id).await?;
+    let external_id = super::external_ids::validate(new.external_id)?;
+    let org = super::organizations::get_unchecked(db, viewer.organization_id).await?;
     let (relationship, service_type) = match org.kind {
         OrganizationKind::ConsultationOffice => (CareRelationship::Consultation, None),
         OrganizationKind::Facility => {
@@ -149,45 +199,67 @@ async fn register_once(
             (CareRelationship::ServiceProvider, Some(chosen))
         }
     };
+    Ok(Prepared {
+        profile: Profile {
+            display_name,
+            name_kana,
+            birth_date: new.birth_date,
+            support_category: new.support_category,
+            wishes,
+            family_contacts: serde_json::to_value(&contacts).map_err(ApiError::internal)?,
+        },
+        external_id,
+        relationship,
+        service_type,
+        start_date: new.start_date.unwrap_or(today),
+    })
+}
 
+/// Inserts a prepared client, its first care-team membership and its external id, with the
+/// event, in the caller's transaction.
+pub(crate) async fn insert_prepared(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    prepared: Prepared,
+) -> ApiResult<client::Model> {
     let now = super::now();
-    let txn = db::begin_write(&state.db).await?;
+    let p = prepared.profile;
     let model = client::ActiveModel {
         id: Set(Uuid::now_v7()),
-        display_name: Set(display_name),
-        name_kana: Set(name_kana),
-        birth_date: Set(new.birth_date),
-        support_category: Set(new.support_category),
-        wishes: Set(wishes),
-        family_contacts: Set(serde_json::to_value(&contacts).map_err(ApiError::internal)?),
+        display_name: Set(p.display_name),
+        name_kana: Set(p.name_kana),
+        birth_date: Set(p.birth_date),
+        support_category: Set(p.support_category),
+        wishes: Set(p.wishes),
+        family_contacts: Set(p.family_contacts),
         registered_by_organization_id: Set(viewer.organization_id),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     care_team_membership::ActiveModel {
         id: Set(Uuid::now_v7()),
         client_id: Set(model.id),
         organization_id: Set(viewer.organization_id),
-        relationship: Set(relationship),
-        service_type: Set(service_type),
-        start_date: Set(new.start_date.unwrap_or(today)),
+        relationship: Set(prepared.relationship),
+        service_type: Set(prepared.service_type),
+        start_date: Set(prepared.start_date),
         end_date: Set(None),
         added_by_staff_member_id: Set(viewer.staff_member_id),
         ended_by_staff_member_id: Set(None),
         created_at: Set(now),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    if let Some(ext) = external_id {
+    if let Some(ext) = prepared.external_id {
         client_external_id::ActiveModel {
             organization_id: Set(viewer.organization_id),
             external_id: Set(ext),
             client_id: Set(model.id),
         }
-        .insert(&txn)
+        .insert(txn)
         .await
         .map_err(|e| {
             if super::is_unique_violation(&e) {
@@ -200,7 +272,7 @@ async fn register_once(
         })?;
     }
     events::record_change(
-        &txn,
+        txn,
         viewer,
         EventKind::ClientRegistered,
         model.id,
@@ -208,8 +280,56 @@ async fn register_once(
         model.id,
     )
     .await?;
-    txn.commit().await?;
     Ok(model)
+}
+
+/// Replaces a client's profile (its registering organization only), as a new version.
+pub(crate) async fn update_profile(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    current: client::Model,
+    profile: Profile,
+) -> ApiResult<client::Model> {
+    if current.registered_by_organization_id != viewer.organization_id {
+        return Err(ApiError::forbidden(
+            "Only the organization that registered the client changes its profile.",
+        ));
+    }
+    let version = current.version;
+    let mut am = current.into_active_model();
+    am.display_name = Set(profile.display_name);
+    am.name_kana = Set(profile.name_kana);
+    am.birth_date = Set(profile.birth_date);
+    am.support_category = Set(profile.support_category);
+    am.wishes = Set(profile.wishes);
+    am.family_contacts = Set(profile.family_contacts);
+    am.version = Set(version + 1);
+    am.updated_at = Set(super::now());
+    let model = am.update(txn).await?;
+    events::record_change(
+        txn,
+        viewer,
+        EventKind::ClientUpdated,
+        model.id,
+        "Client",
+        model.id,
+    )
+    .await?;
+    Ok(model)
+}
+
+/// The client an organization knows by its own external id.
+pub async fn by_external_id(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    external_id: &str,
+) -> ApiResult<Option<Uuid>> {
+    Ok(
+        client_external_id::Entity::find_by_id((organization_id, external_id.to_owned()))
+            .one(db)
+            .await?
+            .map(|e| e.client_id),
+    )
 }
 
 /// One client as the viewer may see it, with the viewer's relation to it; the read is audited.

@@ -15,6 +15,8 @@ use crate::{auth::Viewer, error::ApiResult};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
     ClientRegistered,
+    /// The registering organization changed the client's profile (an import update).
+    ClientUpdated,
     CareTeamChanged,
     ConsentChanged,
     CertificateRecorded,
@@ -31,8 +33,9 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::ClientRegistered,
+        Self::ClientUpdated,
         Self::CareTeamChanged,
         Self::ConsentChanged,
         Self::CertificateRecorded,
@@ -55,6 +58,7 @@ impl EventKind {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::ClientRegistered => "CLIENT_REGISTERED",
+            Self::ClientUpdated => "CLIENT_UPDATED",
             Self::CareTeamChanged => "CARE_TEAM_CHANGED",
             Self::ConsentChanged => "CONSENT_CHANGED",
             Self::CertificateRecorded => "CERTIFICATE_RECORDED",

@@ -98,6 +98,9 @@ pub struct NewMeeting {
     pub online: bool,
     pub invited_organization_ids: Vec<Uuid>,
     pub agenda: Option<String>,
+    /// The convening organization's own id: a schedule repeated with the same one returns the
+    /// first meeting instead of a second.
+    pub external_id: Option<String>,
 }
 
 /// Schedules a meeting; the invited organizations must be current care-team members.
@@ -121,6 +124,17 @@ async fn schedule_once(
         return Err(ApiError::forbidden(
             "Only coordinators of a current care-team member schedule meetings.",
         ));
+    }
+    let external_id = super::external_ids::validate(new.external_id.clone())?;
+    if let Some(ext) = &external_id {
+        let existing = meeting::Entity::find()
+            .filter(meeting::Column::OrganizationId.eq(viewer.organization_id))
+            .filter(meeting::Column::ExternalId.eq(ext.as_str()))
+            .one(&state.db)
+            .await?;
+        if let Some(m) = existing {
+            return super::external_ids::same_client(m.client_id, new.client_id, m);
+        }
     }
     let place = optional_text("place", new.place, 200)?;
     let agenda = optional_text("agenda", new.agenda, 4000)?;
@@ -172,9 +186,11 @@ async fn schedule_once(
         created_by_staff_member_id: Set(viewer.staff_member_id),
         created_at: Set(now),
         updated_at: Set(now),
+        external_id: Set(external_id),
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(super::external_ids::race)?;
     put_meeting_timeline(&txn, &model).await?;
     events::record_change(
         &txn,

@@ -4,14 +4,17 @@
 
 pub mod access;
 pub mod acknowledgements;
+pub mod api_keys;
 pub mod brief_drafts;
 pub mod care_team;
 pub mod clients;
 pub mod consents;
 pub mod documents;
 pub mod events;
+pub mod external_ids;
 pub mod fact_checks;
 pub mod glossaries;
+pub mod imports;
 pub mod materials;
 pub mod meetings;
 pub mod monitoring;
@@ -24,6 +27,7 @@ pub mod plans;
 pub mod sessions;
 pub mod staff;
 pub mod timeline;
+pub mod webhooks;
 
 use chrono::{DateTime, SubsecRound, Utc};
 

@@ -199,8 +199,23 @@ async fn record_once(
         ));
     }
     let checked = check(&state.db, &scope, client_id, &content, None).await?;
-    let now = super::now();
     let txn = db::begin_insert(&state.db).await?;
+    let model = insert_checked(&txn, viewer, client_id, checked, &content, None).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Inserts a checked observation with its first version, history entry and event, in the
+/// caller's transaction.
+async fn insert_checked(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    client_id: Uuid,
+    checked: Checked,
+    content: &ObservationContent,
+    external_id: Option<String>,
+) -> ApiResult<observation::Model> {
+    let now = super::now();
     let model = observation::ActiveModel {
         id: Set(Uuid::now_v7()),
         client_id: Set(client_id),
@@ -221,15 +236,16 @@ async fn record_once(
         entered_in_error_reason: Set(None),
         updated_by_staff_member_id: Set(viewer.staff_member_id),
         updated_at: Set(now),
+        external_id: Set(external_id),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     version_row(&model, viewer.staff_member_id)
-        .insert(&txn)
+        .insert(txn)
         .await?;
-    super::timeline::insert(&txn, timeline_entry(&model)).await?;
+    super::timeline::insert(txn, timeline_entry(&model)).await?;
     events::record_change(
-        &txn,
+        txn,
         viewer,
         EventKind::ObservationRecorded,
         client_id,
@@ -237,7 +253,6 @@ async fn record_once(
         model.id,
     )
     .await?;
-    txn.commit().await?;
     Ok(model)
 }
 
@@ -300,9 +315,23 @@ async fn amend_once(
     let txn = db::begin_write(&state.db).await?;
     let (o, scope) = for_change(&txn, viewer, id, expected_version).await?;
     let checked = check(&txn, &scope, o.client_id, &content, Some(o.id)).await?;
+    let model = apply_amendment(&txn, viewer, o, checked, &content).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Writes a checked amendment as the next version, in the caller's transaction.
+async fn apply_amendment(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    o: observation::Model,
+    checked: Checked,
+    content: &ObservationContent,
+) -> ApiResult<observation::Model> {
     let client_id = o.client_id;
+    let next_version = o.version + 1;
     let mut am = o.into_active_model();
-    am.version = Set(expected_version + 1);
+    am.version = Set(next_version);
     am.fact = Set(checked.fact);
     am.interpretation = Set(checked.interpretation);
     am.client_words = Set(checked.client_words);
@@ -314,13 +343,13 @@ async fn amend_once(
     am.cited_observation_ids = Set(serde_json::json!(content.cited_observation_ids));
     am.updated_by_staff_member_id = Set(viewer.staff_member_id);
     am.updated_at = Set(super::now());
-    let model = am.update(&txn).await?;
+    let model = am.update(txn).await?;
     version_row(&model, viewer.staff_member_id)
-        .insert(&txn)
+        .insert(txn)
         .await?;
-    put_timeline(&txn, &model).await?;
+    put_timeline(txn, &model).await?;
     events::record_change(
-        &txn,
+        txn,
         viewer,
         EventKind::ObservationAmended,
         client_id,
@@ -328,8 +357,82 @@ async fn amend_once(
         model.id,
     )
     .await?;
-    txn.commit().await?;
     Ok(model)
+}
+
+/// Records or amends the observation the viewer's organization knows by `external_id`, in the
+/// caller's transaction: the same item sent again changes nothing. Citations are not imported;
+/// those already on a record are kept.
+pub(crate) async fn upsert_in(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    scope: &Scope,
+    client_id: Uuid,
+    external_id: String,
+    content: ObservationContent,
+) -> ApiResult<(super::external_ids::Outcome, observation::Model)> {
+    use super::external_ids::Outcome;
+    let mut content = content.normalized();
+    let rel = scope.require(client_id)?;
+    let existing = observation::Entity::find()
+        .filter(observation::Column::OrganizationId.eq(viewer.organization_id))
+        .filter(observation::Column::ExternalId.eq(external_id.as_str()))
+        .one(txn)
+        .await?;
+    let Some(o) = existing else {
+        if !policy::can_record_observation(rel) {
+            return Err(ApiError::forbidden(
+                "Only current care-team members record observations.",
+            ));
+        }
+        content.cited_observation_ids.clear();
+        let checked = check(txn, scope, client_id, &content, None).await?;
+        let model =
+            insert_checked(txn, viewer, client_id, checked, &content, Some(external_id)).await?;
+        return Ok((Outcome::Created, model));
+    };
+    if o.client_id != client_id {
+        return Err(ApiError::conflict(
+            "This externalId already names an observation of another client.",
+        ));
+    }
+    content.cited_observation_ids = uuids(&o.cited_observation_ids);
+    let checked = check(txn, scope, client_id, &content, Some(o.id)).await?;
+    let same = o.fact == checked.fact
+        && o.interpretation == checked.interpretation
+        && o.client_words == checked.client_words
+        && o.category == content.category
+        && o.occurred_from == content.occurred_from
+        && o.occurred_to == content.occurred_to
+        && o.visibility == content.visibility
+        && o.tags == serde_json::json!(checked.tags);
+    if same {
+        return Ok((Outcome::Unchanged, o));
+    }
+    if o.status == RecordStatus::EnteredInError {
+        return Err(ApiError::conflict(
+            "This observation was marked entered-in-error and cannot change.",
+        ));
+    }
+    if !policy::can_amend_observation(viewer, rel, o.organization_id, o.author_staff_member_id) {
+        return Err(ApiError::forbidden(
+            "Only the author, or a service manager or admin of the writing organization, changes an observation.",
+        ));
+    }
+    let model = apply_amendment(txn, viewer, o, checked, &content).await?;
+    Ok((Outcome::Updated, model))
+}
+
+/// The ids in a JSON array column (malformed entries are skipped).
+fn uuids(value: &serde_json::Value) -> Vec<Uuid> {
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().and_then(|s| Uuid::parse_str(s).ok()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Marks an observation entered-in-error (記載誤り): it stays stored and auditable, out of lists.

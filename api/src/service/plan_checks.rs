@@ -324,6 +324,7 @@ mod tests {
             created_at: now,
             updated_by_staff_member_id: Uuid::nil(),
             updated_at: now,
+            external_id: None,
         }
     }
 

@@ -106,6 +106,9 @@ pub struct NewPlan {
     pub period_from: NaiveDate,
     pub period_to: Option<NaiveDate>,
     pub content: PlanContent,
+    /// The writing organization's own id: a create repeated with the same one returns the
+    /// first plan instead of a second.
+    pub external_id: Option<String>,
 }
 
 /// Starts a plan as a draft.
@@ -138,6 +141,17 @@ async fn create_once(
                 "Individual support plans are written by a service manager of a current service provider."
             }
         }));
+    }
+    let external_id = super::external_ids::validate(new.external_id.clone())?;
+    if let Some(ext) = &external_id {
+        let existing = support_plan::Entity::find()
+            .filter(support_plan::Column::OrganizationId.eq(viewer.organization_id))
+            .filter(support_plan::Column::ExternalId.eq(ext.as_str()))
+            .one(&state.db)
+            .await?;
+        if let Some(p) = existing {
+            return super::external_ids::same_client(p.client_id, new.client_id, p);
+        }
     }
     new.content.validate()?;
     check_period(new.period_from, new.period_to)?;
@@ -203,9 +217,11 @@ async fn create_once(
         created_at: Set(now),
         updated_by_staff_member_id: Set(viewer.staff_member_id),
         updated_at: Set(now),
+        external_id: Set(external_id),
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(super::external_ids::race)?;
     write_version(&txn, viewer, &model).await?;
     txn.commit().await?;
     Ok(model)

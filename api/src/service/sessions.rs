@@ -115,6 +115,7 @@ pub async fn login(state: &AppState, email: &str, password: &str) -> ApiResult<I
 
     let member = staff_member::Entity::find()
         .filter(staff_member::Column::Email.eq(key.as_str()))
+        .filter(staff_member::Column::ServiceAccount.eq(false))
         .one(&state.db)
         .await?;
     let matches = state
@@ -340,6 +341,14 @@ pub async fn is_live(db: &impl ConnectionTrait, session_id: Uuid) -> ApiResult<b
 
 /// The viewer behind verified token claims: one query that also checks that the session is live
 /// and the account active.
+/// The viewer behind an API key (see [`super::api_keys`]), re-checked like a session.
+pub async fn resolve_api_key(db: &impl ConnectionTrait, key: &str) -> ApiResult<Option<Viewer>> {
+    match super::api_keys::authenticate(db, key).await? {
+        Some((staff_member_id, session_id)) => viewer_of(db, staff_member_id, session_id).await,
+        None => Ok(None),
+    }
+}
+
 pub async fn resolve_viewer(
     db: &impl ConnectionTrait,
     claims: &AccessClaims,

@@ -31,6 +31,8 @@ pub struct NewStaffMember {
     pub display_name: String,
     pub role: StaffRole,
     pub initial_password: String,
+    /// The organization's own id for the person (unique per organization).
+    pub external_id: Option<String>,
 }
 
 /// The login name as stored: trimmed and lower-cased.
@@ -85,6 +87,7 @@ pub async fn insert(
 ) -> ApiResult<staff_member::Model> {
     let email = validate_email("email", &new.email)?;
     let display_name = super::required_text("displayName", &new.display_name, 100)?;
+    let external_id = super::external_ids::validate(new.external_id)?;
     let password_hash = passwords
         .hash(&new.initial_password, "initialPassword")
         .await?;
@@ -99,10 +102,14 @@ pub async fn insert(
         active: Set(true),
         created_at: Set(now),
         updated_at: Set(now),
+        external_id: Set(external_id),
+        service_account: Set(false),
     };
     model.insert(db).await.map_err(|e| {
         if super::is_unique_violation(&e) {
-            ApiError::conflict("A staff member with this email already exists.")
+            ApiError::conflict(
+                "A staff member with this email, or this externalId, already exists.",
+            )
         } else {
             e.into()
         }
@@ -126,6 +133,12 @@ pub async fn set_active(
     if !policy::can_manage_staff(viewer, member.organization_id) {
         return Err(ApiError::forbidden(
             "Only the organization's admin can change accounts.",
+        ));
+    }
+    if member.service_account {
+        return Err(ApiError::bad_input(
+            "staffMemberId",
+            "This is an API key's service account: revoke the key instead.",
         ));
     }
     if member.id == viewer.staff_member_id && !active {

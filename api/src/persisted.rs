@@ -1,0 +1,791 @@
+//! Persisted queries (永続化クエリ): Apollo's automatic persisted queries (APQ) and a production
+//! allow-list loaded from a manifest.
+//!
+//! The HTTP and WebSocket handlers call [`PersistedQueries::resolve`] with the request's `query`
+//! and `extensions` *before* anything parses the document, and execute the text it returns
+//! (checks that depend on the operation, such as "no mutation over GET", must look at that
+//! text, not at the request). A [`Refusal`] becomes a GraphQL error with
+//! [`Refusal::to_json`]. Nothing here knows HTTP, WebSockets or async-graphql.
+//!
+//! The three [`Mode`]s:
+//! - `Off`: `extensions.persistedQuery` is ignored when the request carries query text; a
+//!   hash-only request gets `PersistedQueryNotSupported`, after which Apollo clients stop
+//!   sending hashes.
+//! - `Automatic` (APQ): a hash-only request runs the cached document or gets
+//!   `PersistedQueryNotFound`; the client then resends hash + text, which is verified, cached
+//!   and run. Text-only requests run as usual.
+//! - `AllowList`: only documents in the manifest run, whether named by hash or sent as text
+//!   (byte-identical to the manifest's body); nothing is ever registered.
+//!
+//! Design notes:
+//! - The APQ cache is a per-process LRU behind one `Mutex`: the critical section is a hash-map
+//!   operation, far cheaper than parsing the query it saves. Recency is kept with stamps in a
+//!   `VecDeque` (a touch appends; stale pairs are skipped on eviction and swept once the queue
+//!   reaches twice the capacity), so every operation is amortised O(1) without a linked list.
+//!   Worst-case memory is `capacity × max_query_bytes`.
+//! - Hashes must be lowercase hex, as Apollo Client, Apollo's manifest generator and GraphQL
+//!   Code Generator all produce; accepting other spellings would only create aliases.
+//! - In allow-list mode a request carrying both a hash and text must be consistent (sha256 of
+//!   the text equals the hash), so a client never gets the result of a different document
+//!   than the one it sent.
+//! - [`Refusal`] has no `Display` on purpose: async-graphql turns `Display` types into errors
+//!   without `extensions.code` (see `crate::error`).
+
+use std::{
+    collections::{HashMap, VecDeque},
+    fmt,
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::error::ErrorCode;
+
+/// The `extensions.code` Apollo clients look for on a cache miss. Not (yet) in
+/// [`ErrorCode`]; kept here so the contract lives in one place.
+pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+
+/// How the server treats persisted queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// APQ disabled: only query text runs.
+    Off,
+    /// Automatic persisted queries with an in-memory LRU cache.
+    Automatic,
+    /// Only the operations of a manifest may run.
+    AllowList,
+}
+
+/// Why a request cannot run: a GraphQL error with a stable `extensions.code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    /// `PERSISTED_QUERY_NOT_FOUND`, `BAD_USER_INPUT` or `FORBIDDEN`.
+    pub code: &'static str,
+    /// The error message; Apollo clients match `PersistedQueryNotFound` and
+    /// `PersistedQueryNotSupported` literally.
+    pub message: &'static str,
+}
+
+impl Refusal {
+    /// APQ: the hash is not (or no longer) cached; the client resends hash and text.
+    pub const NOT_FOUND: Self = Self {
+        code: PERSISTED_QUERY_NOT_FOUND,
+        message: "PersistedQueryNotFound",
+    };
+    /// A hash-only request to a server with persisted queries off.
+    pub const NOT_SUPPORTED: Self = Self::bad_input("PersistedQueryNotSupported");
+    /// The text's sha256 differs from the hash sent with it.
+    pub const HASH_MISMATCH: Self = Self::bad_input("provided sha does not match query");
+    /// `persistedQuery.version` is not 1.
+    pub const BAD_VERSION: Self =
+        Self::bad_input("Unsupported persisted query version: only version 1 is supported.");
+    /// `persistedQuery` is not an object with a 64-digit lowercase hex `sha256Hash`.
+    pub const BAD_HASH: Self = Self::bad_input(
+        "extensions.persistedQuery.sha256Hash must be a SHA-256 hash in 64 lowercase hex digits.",
+    );
+    /// Neither query text nor a persisted-query hash.
+    pub const QUERY_REQUIRED: Self = Self::bad_input("The query parameter is required.");
+    /// Allow-list mode: the operation is not listed (or a client tried to register one).
+    pub const NOT_ALLOWED: Self = Self {
+        code: ErrorCode::Forbidden.as_str(),
+        message: "This operation is not on the server's allow-list.",
+    };
+
+    const fn bad_input(message: &'static str) -> Self {
+        Self {
+            code: ErrorCode::BadUserInput.as_str(),
+            message,
+        }
+    }
+
+    /// True for `PersistedQueryNotFound` and `PersistedQueryNotSupported`: the negotiation
+    /// replies the client answers by retrying. Answer these with HTTP 200 whatever the media
+    /// type, and `Cache-Control: private, no-cache, must-revalidate` (a CDN must not cache a
+    /// miss for a GET), as Apollo Server does: Apollo Client before 3.8 switches APQ off for
+    /// good on a 400 or 500.
+    pub fn asks_client_to_retry(&self) -> bool {
+        *self == Self::NOT_FOUND || *self == Self::NOT_SUPPORTED
+    }
+
+    /// The GraphQL error object: `{"message": …, "extensions": {"code": …}}`.
+    pub fn to_json(&self) -> Value {
+        json!({ "message": self.message, "extensions": { "code": self.code } })
+    }
+}
+
+/// A manifest that cannot be used as an allow-list.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("reading the persisted-query manifest {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the persisted-query manifest is not valid JSON")]
+    Json(#[from] serde_json::Error),
+    /// Neither an Apollo manifest nor a GraphQL Code Generator `persisted-documents.json`.
+    #[error("the persisted-query manifest {0}")]
+    Shape(String),
+    #[error("persisted-query manifest entry {entry}: {problem}")]
+    BadEntry { entry: String, problem: String },
+}
+
+/// Persisted-query handling for the whole process; cloning shares the cache or allow-list.
+#[derive(Clone)]
+pub struct PersistedQueries {
+    inner: Arc<Inner>,
+}
+
+enum Inner {
+    Off,
+    Automatic(Cache),
+    /// sha256 hex → document.
+    AllowList(HashMap<String, String>),
+}
+
+impl fmt::Debug for PersistedQueries {
+    /// Mode and size only: documents are not worth a log line each.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PersistedQueries")
+            .field("mode", &self.mode())
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+impl PersistedQueries {
+    /// APQ with an LRU cache of at most `capacity` documents (0 caches nothing); documents
+    /// longer than `max_query_bytes` run but are not cached.
+    pub fn automatic(capacity: usize, max_query_bytes: usize) -> Self {
+        Self::new(Inner::Automatic(Cache {
+            capacity,
+            max_query_bytes,
+            state: Mutex::default(),
+        }))
+    }
+
+    /// Persisted queries switched off.
+    pub fn off() -> Self {
+        Self::new(Inner::Off)
+    }
+
+    /// Allow-list mode from a manifest file (see [`Self::allow_list_from_str`]).
+    pub fn allow_list_from_file(path: &Path) -> Result<Self, ManifestError> {
+        let json = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let this = Self::allow_list_from_str(&json)?;
+        tracing::info!(operations = this.len(), path = %path.display(), "persisted-query allow-list loaded");
+        Ok(this)
+    }
+
+    /// Allow-list mode from a manifest: Apollo's
+    /// `{"format":"apollo-persisted-query-manifest","version":1,"operations":[{"id","name","type","body"}]}`
+    /// or GraphQL Code Generator's `persisted-documents.json` (`{"<sha256 hex>": "<document>"}`).
+    /// Every id must be the lowercase-hex sha256 of its body; an empty manifest is refused too.
+    pub fn allow_list_from_str(json: &str) -> Result<Self, ManifestError> {
+        let entries = parse_manifest(serde_json::from_str(json)?)?;
+        if entries.is_empty() {
+            return Err(ManifestError::Shape(
+                "lists no operations: it would refuse every request".into(),
+            ));
+        }
+        let mut documents = HashMap::with_capacity(entries.len());
+        for entry in entries {
+            let problem = if !is_sha256_hex(&entry.id) {
+                "the id must be a SHA-256 hash in 64 lowercase hex digits".to_owned()
+            } else {
+                let actual = sha256_hex(&entry.body);
+                if actual == entry.id {
+                    documents.insert(entry.id, entry.body);
+                    continue;
+                }
+                format!("the id is not the SHA-256 of the body, which hashes to {actual}")
+            };
+            return Err(ManifestError::BadEntry {
+                entry: entry.label,
+                problem,
+            });
+        }
+        Ok(Self::new(Inner::AllowList(documents)))
+    }
+
+    fn new(inner: Inner) -> Self {
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    pub fn mode(&self) -> Mode {
+        match &*self.inner {
+            Inner::Off => Mode::Off,
+            Inner::Automatic(_) => Mode::Automatic,
+            Inner::AllowList(_) => Mode::AllowList,
+        }
+    }
+
+    /// Documents cached (APQ) or allowed (allow-list); 0 when off.
+    pub fn len(&self) -> usize {
+        match &*self.inner {
+            Inner::Off => 0,
+            Inner::Automatic(cache) => cache.lock().entries.len(),
+            Inner::AllowList(documents) => documents.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The document to execute for a request with this `query` text (`None` or empty when
+    /// absent) and `extensions` object (`None` when absent; a non-object counts as absent, the
+    /// handler validates its shape). Registers the document in APQ mode.
+    pub fn resolve(
+        &self,
+        query: Option<&str>,
+        extensions: Option<&Value>,
+    ) -> Result<String, Refusal> {
+        let text = query.filter(|q| !q.is_empty());
+        let reference = extensions
+            .and_then(|e| e.get("persistedQuery"))
+            .filter(|v| !v.is_null());
+        match &*self.inner {
+            Inner::Off => match (text, reference) {
+                (Some(text), _) => Ok(text.to_owned()),
+                (None, Some(_)) => Err(Refusal::NOT_SUPPORTED),
+                (None, None) => Err(Refusal::QUERY_REQUIRED),
+            },
+            Inner::Automatic(cache) => {
+                let Some(reference) = reference else {
+                    return text.map(str::to_owned).ok_or(Refusal::QUERY_REQUIRED);
+                };
+                let hash = requested_hash(reference)?;
+                match text {
+                    Some(text) => {
+                        check_hash(text, hash)?;
+                        cache.insert(hash, text);
+                        Ok(text.to_owned())
+                    }
+                    None => cache
+                        .get(hash)
+                        .map(|doc| doc.to_string())
+                        .ok_or(Refusal::NOT_FOUND),
+                }
+            }
+            Inner::AllowList(documents) => {
+                let hash = match (reference, text) {
+                    (Some(reference), text) => {
+                        let hash = requested_hash(reference)?;
+                        if let Some(text) = text {
+                            check_hash(text, hash)?;
+                        }
+                        hash.to_owned()
+                    }
+                    (None, Some(text)) => sha256_hex(text),
+                    (None, None) => return Err(Refusal::QUERY_REQUIRED),
+                };
+                documents.get(&hash).cloned().ok_or_else(|| {
+                    tracing::debug!(%hash, "operation not on the allow-list");
+                    Refusal::NOT_ALLOWED
+                })
+            }
+        }
+    }
+}
+
+/// The sha256 of `text` in 64 lowercase hex digits, as APQ and manifests spell it.
+pub fn sha256_hex(text: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 0x0f)]])
+        .map(char::from)
+        .collect()
+}
+
+fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The hash of `{"version": 1, "sha256Hash": "…"}`, checked in Apollo Server's order.
+fn requested_hash(reference: &Value) -> Result<&str, Refusal> {
+    if reference.get("version").and_then(Value::as_u64) != Some(1) {
+        return Err(Refusal::BAD_VERSION);
+    }
+    match reference.get("sha256Hash").and_then(Value::as_str) {
+        Some(hash) if is_sha256_hex(hash) => Ok(hash),
+        _ => Err(Refusal::BAD_HASH),
+    }
+}
+
+fn check_hash(text: &str, hash: &str) -> Result<(), Refusal> {
+    if sha256_hex(text) == hash {
+        Ok(())
+    } else {
+        Err(Refusal::HASH_MISMATCH)
+    }
+}
+
+/// One manifest operation before verification; `label` names it in errors.
+struct ManifestEntry {
+    label: String,
+    id: String,
+    body: String,
+}
+
+fn parse_manifest(json: Value) -> Result<Vec<ManifestEntry>, ManifestError> {
+    let Value::Object(mut map) = json else {
+        return Err(ManifestError::Shape(
+            "must be a JSON object (an Apollo manifest or a persisted-documents.json)".into(),
+        ));
+    };
+    let Some(format) = map.remove("format") else {
+        // GraphQL Code Generator: {"<hash>": "<document>"}. Its keys are hashes, so a
+        // `format` key always means Apollo's format.
+        return map
+            .into_iter()
+            .map(|(id, body)| match body {
+                Value::String(body) => Ok(ManifestEntry {
+                    label: format!("\"{id}\""),
+                    id,
+                    body,
+                }),
+                _ => Err(ManifestError::BadEntry {
+                    entry: format!("\"{id}\""),
+                    problem: "the document must be a string".into(),
+                }),
+            })
+            .collect();
+    };
+    if format != "apollo-persisted-query-manifest" {
+        return Err(ManifestError::Shape(format!(
+            "has an unknown format {format}"
+        )));
+    }
+    if map.get("version").and_then(Value::as_u64) != Some(1) {
+        return Err(ManifestError::Shape(
+            "has an unsupported version (expected 1)".into(),
+        ));
+    }
+    let Some(Value::Array(operations)) = map.remove("operations") else {
+        return Err(ManifestError::Shape("needs an `operations` array".into()));
+    };
+    operations
+        .into_iter()
+        .enumerate()
+        .map(|(i, op)| {
+            let field = |key: &str| op.get(key).and_then(Value::as_str);
+            let label = match field("name") {
+                Some(name) => format!("operations[{i}] ({name})"),
+                None => format!("operations[{i}]"),
+            };
+            let bad = |problem: &str| ManifestError::BadEntry {
+                entry: label.clone(),
+                problem: problem.into(),
+            };
+            if let Some(kind) = op.get("type")
+                && !matches!(kind.as_str(), Some("query" | "mutation" | "subscription"))
+            {
+                return Err(bad("`type` must be query, mutation or subscription"));
+            }
+            let id = field("id").ok_or_else(|| bad("`id` must be a string"))?;
+            let body = field("body").ok_or_else(|| bad("`body` must be a string"))?;
+            Ok(ManifestEntry {
+                id: id.to_owned(),
+                body: body.to_owned(),
+                label,
+            })
+        })
+        .collect()
+}
+
+/// The APQ store: a bounded LRU map from hash to document.
+struct Cache {
+    capacity: usize,
+    max_query_bytes: usize,
+    state: Mutex<CacheState>,
+}
+
+#[derive(Default)]
+struct CacheState {
+    entries: HashMap<Arc<str>, Entry>,
+    /// Recency, oldest first, as (hash, stamp); a pair whose stamp is not its entry's is stale.
+    order: VecDeque<(Arc<str>, u64)>,
+    clock: u64,
+}
+
+struct Entry {
+    document: Arc<str>,
+    stamp: u64,
+}
+
+impl Cache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheState> {
+        // Every update leaves the state usable (at worst a stale pair), so poisoning is moot.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn get(&self, hash: &str) -> Option<Arc<str>> {
+        let mut state = self.lock();
+        let (key, document) = state
+            .entries
+            .get_key_value(hash)
+            .map(|(k, e)| (k.clone(), e.document.clone()))?;
+        state.touch(key);
+        self.sweep(&mut state);
+        Some(document)
+    }
+
+    fn insert(&self, hash: &str, document: &str) {
+        if self.capacity == 0 || document.len() > self.max_query_bytes {
+            return;
+        }
+        let mut state = self.lock();
+        let key = match state.entries.get_key_value(hash) {
+            Some((key, _)) => key.clone(),
+            None => {
+                let key: Arc<str> = hash.into();
+                let entry = Entry {
+                    document: document.into(),
+                    stamp: 0,
+                };
+                state.entries.insert(key.clone(), entry);
+                key
+            }
+        };
+        state.touch(key);
+        while state.entries.len() > self.capacity {
+            let Some((key, stamp)) = state.order.pop_front() else {
+                break;
+            };
+            if state.entries.get(&key).is_some_and(|e| e.stamp == stamp) {
+                state.entries.remove(&key);
+            }
+        }
+        self.sweep(&mut state);
+    }
+
+    /// Drops stale pairs once they make up half the queue: O(n) every ≥ n touches.
+    fn sweep(&self, state: &mut CacheState) {
+        if state.order.len() > self.capacity.saturating_mul(2).max(64) {
+            let CacheState { entries, order, .. } = state;
+            order.retain(|(key, stamp)| entries.get(key).is_some_and(|e| e.stamp == *stamp));
+        }
+    }
+}
+
+impl CacheState {
+    /// Marks `key` (present in `entries`) as the most recently used.
+    fn touch(&mut self, key: Arc<str>) {
+        self.clock += 1;
+        let stamp = self.clock;
+        if let Some(entry) = self.entries.get_mut(&key) {
+            entry.stamp = stamp;
+            self.order.push_back((key, stamp));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ME: &str = "query Me { me { role } }";
+
+    fn hash_only(hash: &str) -> Value {
+        json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } })
+    }
+
+    /// Registers `query` under its own hash, as an Apollo client does after a miss.
+    fn register(pq: &PersistedQueries, query: &str) -> Result<String, Refusal> {
+        pq.resolve(Some(query), Some(&hash_only(&sha256_hex(query))))
+    }
+
+    fn fetch(pq: &PersistedQueries, query: &str) -> Result<String, Refusal> {
+        pq.resolve(None, Some(&hash_only(&sha256_hex(query))))
+    }
+
+    #[test]
+    fn sha256_hex_is_lowercase_hex() {
+        assert_eq!(
+            sha256_hex(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert!(is_sha256_hex(&sha256_hex(ME)));
+    }
+
+    #[test]
+    fn apq_miss_is_not_found_with_the_apollo_message() {
+        let pq = PersistedQueries::automatic(10, 1024);
+        let refusal = fetch(&pq, ME).unwrap_err();
+        assert_eq!(refusal, Refusal::NOT_FOUND);
+        assert!(refusal.asks_client_to_retry());
+        assert_eq!(
+            refusal.to_json(),
+            json!({"message": "PersistedQueryNotFound", "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"}})
+        );
+    }
+
+    #[test]
+    fn apq_registers_then_hits() {
+        let pq = PersistedQueries::automatic(10, 1024);
+        assert_eq!(register(&pq, ME).unwrap(), ME);
+        assert_eq!(pq.len(), 1);
+        // A clone shares the cache, and an empty query counts as absent.
+        let shared = pq.clone();
+        let ext = hash_only(&sha256_hex(ME));
+        assert_eq!(shared.resolve(Some(""), Some(&ext)).unwrap(), ME);
+        // Text without a hash runs but is not registered.
+        assert_eq!(pq.resolve(Some("{ a }"), None).unwrap(), "{ a }");
+        assert_eq!(pq.len(), 1);
+    }
+
+    #[test]
+    fn apq_rejects_a_hash_that_does_not_match_the_text() {
+        let pq = PersistedQueries::automatic(10, 1024);
+        let ext = hash_only(&sha256_hex("{ other }"));
+        let refusal = pq.resolve(Some(ME), Some(&ext)).unwrap_err();
+        assert_eq!(refusal, Refusal::HASH_MISMATCH);
+        assert_eq!(
+            (refusal.code, refusal.message),
+            ("BAD_USER_INPUT", "provided sha does not match query")
+        );
+        assert!(pq.is_empty());
+    }
+
+    #[test]
+    fn apq_needs_version_1_and_a_well_formed_hash() {
+        let pq = PersistedQueries::automatic(10, 1024);
+        let hash = sha256_hex(ME);
+        for version in [json!(2), json!("1"), Value::Null] {
+            let ext = json!({"persistedQuery": {"version": version, "sha256Hash": hash}});
+            assert_eq!(pq.resolve(Some(ME), Some(&ext)), Err(Refusal::BAD_VERSION));
+        }
+        let malformed = [
+            json!({"persistedQuery": {"version": 1}}),
+            json!({"persistedQuery": {"version": 1, "sha256Hash": 42}}),
+            hash_only(&hash.to_uppercase()),
+            hash_only(&hash[..63]),
+            hash_only(&format!("{}g", &hash[..63])),
+        ];
+        for ext in malformed {
+            let refusal = pq.resolve(None, Some(&ext)).unwrap_err();
+            assert_eq!(refusal, Refusal::BAD_HASH, "{ext}");
+            assert_eq!(refusal.code, "BAD_USER_INPUT");
+            assert!(!refusal.asks_client_to_retry());
+        }
+        assert!(pq.is_empty());
+    }
+
+    #[test]
+    fn apq_runs_but_does_not_cache_oversize_queries() {
+        let pq = PersistedQueries::automatic(10, ME.len() - 1);
+        assert_eq!(register(&pq, ME).unwrap(), ME);
+        assert!(pq.is_empty());
+        assert_eq!(fetch(&pq, ME), Err(Refusal::NOT_FOUND));
+        // At the limit exactly it is cached.
+        let pq = PersistedQueries::automatic(10, ME.len());
+        register(&pq, ME).unwrap();
+        assert_eq!(fetch(&pq, ME).unwrap(), ME);
+    }
+
+    #[test]
+    fn apq_evicts_the_least_recently_used_at_capacity() {
+        let pq = PersistedQueries::automatic(2, 1024);
+        let (a, b, c) = ("{ a }", "{ b }", "{ c }");
+        register(&pq, a).unwrap();
+        register(&pq, b).unwrap();
+        fetch(&pq, a).unwrap(); // a is now more recent than b
+        register(&pq, c).unwrap();
+        assert_eq!(pq.len(), 2);
+        assert_eq!(fetch(&pq, b), Err(Refusal::NOT_FOUND));
+        assert_eq!(fetch(&pq, a).unwrap(), a);
+        assert_eq!(fetch(&pq, c).unwrap(), c);
+        // Re-registering counts as a use: c was the most recent until a is sent again.
+        register(&pq, a).unwrap();
+        register(&pq, b).unwrap();
+        assert_eq!(fetch(&pq, c), Err(Refusal::NOT_FOUND));
+        assert_eq!(fetch(&pq, a).unwrap(), a);
+
+        let none = PersistedQueries::automatic(0, 1024);
+        assert_eq!(register(&none, a).unwrap(), a);
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn apq_recency_queue_stays_bounded_under_many_hits() {
+        let pq = PersistedQueries::automatic(3, 1024);
+        for q in ["{ a }", "{ b }", "{ c }"] {
+            register(&pq, q).unwrap();
+        }
+        for _ in 0..1000 {
+            fetch(&pq, "{ b }").unwrap();
+        }
+        let Inner::Automatic(cache) = &*pq.inner else {
+            unreachable!()
+        };
+        assert!(cache.lock().order.len() <= 65);
+        // The oldest untouched entry is still the one evicted.
+        register(&pq, "{ d }").unwrap();
+        assert_eq!(fetch(&pq, "{ a }"), Err(Refusal::NOT_FOUND));
+        assert_eq!(fetch(&pq, "{ b }").unwrap(), "{ b }");
+        assert_eq!(fetch(&pq, "{ c }").unwrap(), "{ c }");
+    }
+
+    #[test]
+    fn off_runs_text_and_refuses_hash_only_requests() {
+        let pq = PersistedQueries::off();
+        assert_eq!(pq.mode(), Mode::Off);
+        assert_eq!(pq.resolve(Some(ME), None).unwrap(), ME);
+        // Text with a (even wrong) hash: the extension is ignored.
+        let wrong = hash_only(&sha256_hex("{ x }"));
+        assert_eq!(pq.resolve(Some(ME), Some(&wrong)).unwrap(), ME);
+        let refusal = fetch(&pq, ME).unwrap_err();
+        assert_eq!(refusal, Refusal::NOT_SUPPORTED);
+        assert_eq!(
+            (refusal.code, refusal.message),
+            ("BAD_USER_INPUT", "PersistedQueryNotSupported")
+        );
+        assert!(refusal.asks_client_to_retry());
+        assert_eq!(pq.resolve(None, None), Err(Refusal::QUERY_REQUIRED));
+        assert_eq!(
+            pq.resolve(Some(""), Some(&json!({"persistedQuery": null}))),
+            Err(Refusal::QUERY_REQUIRED)
+        );
+        assert!(pq.is_empty());
+    }
+
+    fn codegen_manifest(docs: &[&str]) -> String {
+        let map: serde_json::Map<String, Value> = docs
+            .iter()
+            .map(|d| (sha256_hex(d), Value::from(*d)))
+            .collect();
+        Value::Object(map).to_string()
+    }
+
+    fn apollo_manifest(docs: &[(&str, &str, &str)]) -> String {
+        let operations: Vec<Value> = docs
+            .iter()
+            .map(|(name, kind, body)| {
+                json!({"id": sha256_hex(body), "name": name, "type": kind, "body": body})
+            })
+            .collect();
+        json!({"format": "apollo-persisted-query-manifest", "version": 1, "operations": operations})
+            .to_string()
+    }
+
+    #[test]
+    fn allow_list_loads_both_manifest_formats() {
+        let logout = "mutation Logout { logout { revoked } }";
+        let apollo = PersistedQueries::allow_list_from_str(&apollo_manifest(&[
+            ("Me", "query", ME),
+            ("Logout", "mutation", logout),
+        ]))
+        .unwrap();
+        let codegen =
+            PersistedQueries::allow_list_from_str(&codegen_manifest(&[ME, logout])).unwrap();
+        for pq in [apollo, codegen] {
+            assert_eq!(pq.mode(), Mode::AllowList);
+            assert_eq!(pq.len(), 2);
+            assert_eq!(fetch(&pq, ME).unwrap(), ME);
+            assert_eq!(register(&pq, logout).unwrap(), logout);
+        }
+    }
+
+    #[test]
+    fn the_shipped_fixture_is_a_valid_allow_list() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/persisted-documents.json");
+        let pq = PersistedQueries::allow_list_from_file(&path).unwrap();
+        assert_eq!(pq.len(), 2);
+        let missing = PersistedQueries::allow_list_from_file(Path::new("/nonexistent/pq.json"));
+        assert!(matches!(missing, Err(ManifestError::Read { .. })));
+    }
+
+    #[test]
+    fn manifests_with_a_bad_entry_are_refused_by_name() {
+        let wrong_hash = json!({"format": "apollo-persisted-query-manifest", "version": 1,
+        "operations": [
+            {"id": sha256_hex(ME), "name": "Me", "type": "query", "body": ME},
+            {"id": sha256_hex(ME), "name": "Sneaky", "type": "query", "body": "{ staffMembers { totalCount } }"},
+        ]});
+        match PersistedQueries::allow_list_from_str(&wrong_hash.to_string()) {
+            Err(ManifestError::BadEntry { entry, problem }) => {
+                assert_eq!(entry, "operations[1] (Sneaky)");
+                assert!(problem.contains("not the SHA-256"), "{problem}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let upper = json!({ sha256_hex(ME).to_uppercase(): ME });
+        let err = PersistedQueries::allow_list_from_str(&upper.to_string()).unwrap_err();
+        assert!(
+            err.to_string().contains(&sha256_hex(ME).to_uppercase()),
+            "{err}"
+        );
+        assert!(matches!(err, ManifestError::BadEntry { .. }));
+
+        let refused = [
+            json!({ sha256_hex(ME): 1 }).to_string(),
+            json!({}).to_string(),
+            json!([]).to_string(),
+            json!({"format": "relay", "operations": []}).to_string(),
+            json!({"format": "apollo-persisted-query-manifest", "version": 2, "operations": []})
+                .to_string(),
+            json!({"format": "apollo-persisted-query-manifest", "version": 1,
+                "operations": [{"id": sha256_hex(ME), "type": "fragment", "body": ME}]})
+            .to_string(),
+            json!({"format": "apollo-persisted-query-manifest", "version": 1,
+                "operations": [{"id": sha256_hex(ME)}]})
+            .to_string(),
+            "not json".to_owned(),
+        ];
+        for json in refused {
+            assert!(
+                PersistedQueries::allow_list_from_str(&json).is_err(),
+                "{json}"
+            );
+        }
+    }
+
+    #[test]
+    fn allow_list_runs_listed_text_and_refuses_the_rest() {
+        let pq = PersistedQueries::allow_list_from_str(&codegen_manifest(&[ME])).unwrap();
+        assert_eq!(pq.resolve(Some(ME), None).unwrap(), ME);
+        // Byte-identical only: reformatting changes the hash.
+        let refusal = pq
+            .resolve(Some("query Me { me { role }}"), None)
+            .unwrap_err();
+        assert_eq!(refusal, Refusal::NOT_ALLOWED);
+        assert_eq!(
+            refusal.to_json(),
+            json!({"message": "This operation is not on the server's allow-list.", "extensions": {"code": "FORBIDDEN"}})
+        );
+        assert!(!refusal.asks_client_to_retry());
+        assert_eq!(fetch(&pq, "{ other }"), Err(Refusal::NOT_ALLOWED));
+        assert_eq!(pq.resolve(None, None), Err(Refusal::QUERY_REQUIRED));
+    }
+
+    #[test]
+    fn allow_list_refuses_apq_registration_and_inconsistent_requests() {
+        let pq = PersistedQueries::allow_list_from_str(&codegen_manifest(&[ME])).unwrap();
+        let new = "{ staffMembers { totalCount } }";
+        assert_eq!(register(&pq, new), Err(Refusal::NOT_ALLOWED));
+        assert_eq!(fetch(&pq, new), Err(Refusal::NOT_ALLOWED));
+        assert_eq!(pq.len(), 1);
+        // A listed hash with other text never runs either document.
+        let ext = hash_only(&sha256_hex(ME));
+        assert_eq!(
+            pq.resolve(Some(new), Some(&ext)),
+            Err(Refusal::HASH_MISMATCH)
+        );
+        let bad_version = json!({"persistedQuery": {"version": 3, "sha256Hash": sha256_hex(ME)}});
+        assert_eq!(
+            pq.resolve(None, Some(&bad_version)),
+            Err(Refusal::BAD_VERSION)
+        );
+    }
+}
