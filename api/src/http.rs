@@ -72,7 +72,10 @@ pub fn router(state: AppState) -> Router {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("-");
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id)
-        }))
+        })
+        // One line per response (status and latency), inside the span with the request id.
+        // Never the query, its variables or a header: they may hold personal data or secrets.
+        .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(tower_http::LatencyUnit::Millis)))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("handler panicked");
             error_response(StatusCode::INTERNAL_SERVER_ERROR, MediaType::Json, ErrorCode::InternalServerError, "Internal server error.")
