@@ -5,11 +5,6 @@
 //! Beside the binary for the same reason as `two_processes.rs`: only here does Cargo hand a test
 //! the built executable.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "a test should fail loudly on an unexpected value"
-)]
-
 use std::{process::Stdio, sync::Arc, time::Duration};
 
 use serde_json::{Value, json};
