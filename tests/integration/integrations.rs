@@ -677,3 +677,99 @@ async fn the_import_command_replays_without_change_and_resumes_after_an_interrup
     assert!(message.contains("NOT_FOUND"), "{message}");
     drop(sibling);
 }
+
+#[tokio::test]
+async fn creating_plans_meetings_and_staff_again_with_the_same_external_id_returns_the_first() {
+    let app = TestApp::spawn().await;
+    let (specialist, _) = app.login("specialist@aozora.example").await;
+    let (admin, _) = app.login("admin@himawari.example").await;
+    let yamada = client_id(&app, &specialist, "山田 太郎").await;
+    let mori = client_id(&app, &specialist, "森 陽介").await;
+
+    let mut plan = crate::plans_meetings::plan_input(&yamada, "SERVICE_USE_PLAN");
+    plan["externalId"] = json!("PLAN-2026-12");
+    let create = "mutation($i: CreateSupportPlanInput!) { createSupportPlan(input: $i) { supportPlan { id version externalId } } }";
+    let first = app
+        .gql(Some(&specialist), create, json!({ "i": plan }))
+        .await;
+    let again = app
+        .gql(Some(&specialist), create, json!({ "i": plan }))
+        .await;
+    let id = &first["data"]["createSupportPlan"]["supportPlan"]["id"];
+    assert!(id.is_string(), "{first}");
+    assert_eq!(&again["data"]["createSupportPlan"]["supportPlan"]["id"], id);
+    assert_eq!(
+        again["data"]["createSupportPlan"]["supportPlan"]["version"],
+        1
+    );
+    assert_eq!(
+        first["data"]["createSupportPlan"]["supportPlan"]["externalId"],
+        "PLAN-2026-12"
+    );
+    plan["clientId"] = json!(mori);
+    assert_error(
+        &app.gql(Some(&specialist), create, json!({ "i": plan }))
+            .await,
+        "CONFLICT",
+    );
+
+    let when = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
+    let schedule = "mutation($i: ScheduleMeetingInput!) { scheduleMeeting(input: $i) { meeting { id externalId } } }";
+    let input = json!({ "i": { "clientId": yamada, "kind": "SERVICE_COORDINATION", "scheduledAt": when, "online": true, "externalId": "MTG-1" } });
+    let first = app.gql(Some(&specialist), schedule, input.clone()).await;
+    let again = app.gql(Some(&specialist), schedule, input).await;
+    assert!(
+        first["data"]["scheduleMeeting"]["meeting"]["id"].is_string(),
+        "{first}"
+    );
+    assert_eq!(
+        again["data"]["scheduleMeeting"]["meeting"]["id"],
+        first["data"]["scheduleMeeting"]["meeting"]["id"]
+    );
+    let meetings = app
+        .gql(
+            Some(&specialist),
+            "query($c: ID!) { client(id: $c) { meetings { externalId } } }",
+            json!({ "c": yamada }),
+        )
+        .await;
+    let with_id = meetings["data"]["client"]["meetings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["externalId"] == "MTG-1")
+        .count();
+    assert_eq!(with_id, 1, "{meetings}");
+    // Another organization never sees your external ids.
+    let (manager, _) = app.login("manager@himawari.example").await;
+    let theirs = app
+        .gql(
+            Some(&manager),
+            "query($c: ID!) { client(id: $c) { meetings { externalId } } }",
+            json!({ "c": yamada }),
+        )
+        .await;
+    assert!(
+        theirs["data"]["client"]["meetings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["externalId"].is_null()),
+        "{theirs}"
+    );
+
+    let staff = "mutation($i: CreateStaffMemberInput!) { createStaffMember(input: $i) { staffMember { id externalId } } }";
+    let input = json!({ "i": { "email": "new@himawari.example", "displayName": "新人 職員", "role": "FACILITY_STAFF", "initialPassword": "a-long-initial-pass", "externalId": "HR-77" } });
+    let first = app.gql(Some(&admin), staff, input.clone()).await;
+    let again = app.gql(Some(&admin), staff, input).await;
+    assert_eq!(
+        first["data"]["createStaffMember"]["staffMember"]["externalId"], "HR-77",
+        "{first}"
+    );
+    assert_eq!(
+        again["data"]["createStaffMember"]["staffMember"]["id"],
+        first["data"]["createStaffMember"]["staffMember"]["id"]
+    );
+    let other = json!({ "i": { "email": "other@himawari.example", "displayName": "別人", "role": "FACILITY_STAFF", "initialPassword": "a-long-initial-pass", "externalId": "HR-77" } });
+    assert_error(&app.gql(Some(&admin), staff, other).await, "CONFLICT");
+}

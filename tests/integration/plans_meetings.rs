@@ -18,7 +18,7 @@ const CONSENT: &str = "mutation($i: RecordSupportPlanConsentInput!) { recordSupp
 const DELIVER: &str = "mutation($i: RecordSupportPlanDeliveryInput!) { recordSupportPlanDelivery(input: $i) { supportPlan { version record { deliveries { recipient deliveredOn } } } } }";
 const PLAN: &str = "query($id: ID!) { supportPlan(id: $id) { id kind status version content { clientWishes familyWishes needs { priority need clientRole } goals { text expressedBy achievement } axis { familyWorries } } versions { version status } } }";
 
-fn plan_input(client: &str, kind: &str) -> Value {
+pub(crate) fn plan_input(client: &str, kind: &str) -> Value {
     json!({ "clientId": client, "kind": kind, "periodFrom": date(0), "periodTo": date(365), "content": {
         "clientWishes": "「パンを作る仕事をしてみたい」",
         "familyWishes": "母: 通い続けられるか心配",

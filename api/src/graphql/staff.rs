@@ -148,7 +148,7 @@ pub struct CreateStaffMemberInput {
     /// First password (at least 10 characters); the staff member should change it.
     pub initial_password: String,
     /// Your organization's own id for the person (外部ID, e.g. from HR), unique in your
-    /// organization.
+    /// organization. Creating again with the same id (and email) returns the first account.
     pub external_id: Option<String>,
 }
 

@@ -74,6 +74,23 @@ pub async fn create(
             "This role does not exist in an organization of this kind.",
         ));
     }
+    // A retried create with the same external id returns the account it made.
+    if let Some(ext) = super::external_ids::validate(new.external_id.clone())? {
+        let existing = staff_member::Entity::find()
+            .filter(staff_member::Column::OrganizationId.eq(viewer.organization_id))
+            .filter(staff_member::Column::ExternalId.eq(ext.as_str()))
+            .one(&state.db)
+            .await?;
+        if let Some(m) = existing {
+            return if m.email == normalize_email(&new.email) {
+                Ok(m)
+            } else {
+                Err(ApiError::conflict(
+                    "Your organization already uses this externalId for another staff member.",
+                ))
+            };
+        }
+    }
     insert(&state.db, &state.passwords, viewer.organization_id, new).await
 }
 
