@@ -1,0 +1,309 @@
+//! Durability under SIGKILL: concurrent writers record observations while the real server is
+//! killed at random moments and restarted. Afterwards every acknowledged write is stored exactly
+//! once, every refused write is absent, nothing appears that was never sent, and every stored
+//! observation has exactly one outbox event (the transactional outbox never loses or invents
+//! one). On SQLite the database file also passes `PRAGMA integrity_check`.
+//!
+//! `DURABILITY_CYCLES` sets the number of kill/restart cycles (3 in CI; the soak runs 50).
+//! With `TEST_DATABASE_URL` set to PostgreSQL it uses a fresh database of its own.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    process::Stdio,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use sea_orm::{ConnectionTrait, Database, Statement};
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
+
+const SECRET: &str = "durability-test-secret-0123456789abcdef";
+const WRITERS: usize = 8;
+
+/// Starts `kakehashi serve`; returns it with its base URL.
+async fn serve(database_url: &str, demo: bool) -> (Child, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kakehashi"));
+    cmd.args(["serve", "--bind", "127.0.0.1:0"]);
+    if demo {
+        cmd.arg("--demo");
+    }
+    let mut child = cmd
+        .env("DATABASE_URL", database_url)
+        .env("JWT_SECRET", SECRET)
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "warn,kakehashi=info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the server binary runs");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let base = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let line = lines
+                .next_line()
+                .await
+                .expect("read")
+                .expect("the server started");
+            if let Some(at) = line.find("listening on http://") {
+                let rest = &line[at + "listening on ".len()..];
+                break rest.split("/graphql").next().expect("url").to_owned();
+            }
+        }
+    })
+    .await
+    .expect("the server listened in time");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, base)
+}
+
+/// What the writers know about each fact they sent.
+#[derive(Default)]
+struct Ledger {
+    /// Answered with the stored record.
+    acknowledged: BTreeSet<String>,
+    /// Answered with an error: must not be stored.
+    refused: BTreeSet<String>,
+    /// No answer (the server died mid-request): stored or not, but never twice.
+    unknown: BTreeSet<String>,
+}
+
+async fn writer(
+    http: reqwest::Client,
+    base: String,
+    token: String,
+    client: String,
+    prefix: String,
+    ledger: Arc<Mutex<Ledger>>,
+) {
+    for i in 0.. {
+        let fact = format!("{prefix}-{i}");
+        // Every seventh write is invalid (a future time): the server must refuse and store nothing.
+        let occurred = if i % 7 == 6 {
+            chrono::Utc::now() + chrono::Duration::days(2)
+        } else {
+            chrono::Utc::now()
+        };
+        let body = json!({
+            "query": "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { observation { id } } }",
+            "variables": { "i": { "clientId": client, "content": { "fact": fact, "category": "ROUTINE", "occurredFrom": occurred.to_rfc3339() } } }
+        });
+        let answer = async {
+            let res = http
+                .post(format!("{base}/graphql"))
+                .bearer_auth(&token)
+                .json(&body)
+                .timeout(Duration::from_secs(10))
+                .send()
+                .await?;
+            res.json::<Value>().await
+        }
+        .await;
+        let mut ledger = ledger.lock().expect("ledger");
+        match answer {
+            Ok(v) if v["data"]["recordObservation"]["observation"]["id"].is_string() => {
+                ledger.acknowledged.insert(fact);
+            }
+            Ok(v) if v["errors"].is_array() => {
+                ledger.refused.insert(fact);
+            }
+            _ => {
+                ledger.unknown.insert(fact);
+                return;
+            }
+        }
+    }
+}
+
+async fn gql(
+    http: &reqwest::Client,
+    base: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let mut req = http
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json")
+}
+
+/// `postgres://user@host:port/db?x` → `postgres://user@host:port`.
+fn server_part(url: &str) -> String {
+    let without_query = url.split('?').next().unwrap_or(url);
+    let scheme_end = without_query.find("://").map_or(0, |i| i + 3);
+    match without_query[scheme_end..].find('/') {
+        Some(slash) => without_query[..scheme_end + slash].to_owned(),
+        None => without_query.to_owned(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_write_survives_sigkill_and_no_refused_write_appears() {
+    let cycles: usize = std::env::var("DURABILITY_CYCLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (database_url, cleanup) = match std::env::var("TEST_DATABASE_URL") {
+        Ok(base) if base.starts_with("postgres") => {
+            let server = server_part(&base);
+            let name = format!("kk_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(format!("{server}/postgres"))
+                .await
+                .expect("connect");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create database");
+            (format!("{server}/{name}"), Some((admin, name)))
+        }
+        _ => (
+            format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("durable.db").display()
+            ),
+            None,
+        ),
+    };
+    let http = reqwest::Client::new();
+    let ledger: Arc<Mutex<Ledger>> = Arc::default();
+
+    let mut token = String::new();
+    let mut client = String::new();
+    for cycle in 0..cycles {
+        let (mut child, base) = serve(&database_url, cycle == 0).await;
+        if cycle == 0 {
+            let login = gql(&http, &base, None, "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+                json!({ "i": { "email": "staff@himawari.example", "password": kakehashi::seed::DEMO_PASSWORD } })).await;
+            token = login["data"]["login"]["accessToken"]
+                .as_str()
+                .expect("token")
+                .to_owned();
+            let clients = gql(
+                &http,
+                &base,
+                Some(&token),
+                "{ facility { clients(first: 1) { nodes { id } } } }",
+                json!({}),
+            )
+            .await;
+            client = clients["data"]["facility"]["clients"]["nodes"][0]["id"]
+                .as_str()
+                .expect("client")
+                .to_owned();
+        }
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                tokio::spawn(writer(
+                    http.clone(),
+                    base.clone(),
+                    token.clone(),
+                    client.clone(),
+                    format!("D{cycle}-{w}"),
+                    ledger.clone(),
+                ))
+            })
+            .collect();
+        // Kill at a random moment while the writers are busy.
+        tokio::time::sleep(Duration::from_millis(rand::random_range(300..1500))).await;
+        child.start_kill().expect("SIGKILL");
+        child.wait().await.expect("the server died");
+        for w in writers {
+            w.await.expect("writer");
+        }
+    }
+
+    // A last start proves the database opens (and migrates) after the final kill.
+    let (mut child, base) = serve(&database_url, false).await;
+    let alive = gql(&http, &base, Some(&token), "{ me { role } }", json!({})).await;
+    assert_eq!(alive["data"]["me"]["role"], "FACILITY_STAFF", "{alive}");
+    child.start_kill().expect("kill");
+    child.wait().await.expect("stopped");
+
+    let db = Database::connect(&database_url).await.expect("connect");
+    let backend = db.get_database_backend();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT o.fact AS fact, (SELECT COUNT(*) FROM outbox_events e WHERE e.record_id = o.id AND e.kind = 'OBSERVATION_RECORDED') AS events FROM observations o WHERE o.fact LIKE 'D%-%-%'".to_owned(),
+        ))
+        .await
+        .expect("query");
+    let mut stored: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &rows {
+        let fact: String = r.try_get("", "fact").expect("fact");
+        let events: i64 = r.try_get("", "events").expect("events");
+        assert_eq!(events, 1, "{fact} has {events} outbox events");
+        *stored.entry(fact).or_default() += 1;
+    }
+    let ledger = std::mem::take(&mut *ledger.lock().expect("ledger"));
+    assert!(
+        ledger.acknowledged.len() > 20,
+        "too few writes to judge: {}",
+        ledger.acknowledged.len()
+    );
+    assert!(
+        !ledger.refused.is_empty(),
+        "the refused writes were exercised"
+    );
+    for fact in &ledger.acknowledged {
+        assert_eq!(
+            stored.get(fact),
+            Some(&1),
+            "acknowledged {fact} is stored exactly once"
+        );
+    }
+    for fact in &ledger.refused {
+        assert!(!stored.contains_key(fact), "refused {fact} was stored");
+    }
+    for (fact, n) in &stored {
+        assert_eq!(*n, 1, "{fact} stored {n} times");
+        assert!(
+            ledger.acknowledged.contains(fact) || ledger.unknown.contains(fact),
+            "{fact} was stored but never sent"
+        );
+    }
+    eprintln!(
+        "durability: {cycles} kills, {} acknowledged, {} refused, {} in flight at a kill ({} of them committed)",
+        ledger.acknowledged.len(),
+        ledger.refused.len(),
+        ledger.unknown.len(),
+        ledger
+            .unknown
+            .iter()
+            .filter(|f| stored.contains_key(*f))
+            .count()
+    );
+    if backend == sea_orm::DbBackend::Sqlite {
+        let check = db
+            .query_one_raw(Statement::from_string(
+                backend,
+                "PRAGMA integrity_check".to_owned(),
+            ))
+            .await
+            .expect("integrity check")
+            .expect("a row");
+        let verdict: String = check.try_get_by_index(0).expect("verdict");
+        assert_eq!(verdict, "ok");
+    }
+    db.close().await.ok();
+    if let Some((admin, name)) = cleanup {
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .ok();
+    }
+}
