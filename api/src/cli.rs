@@ -95,7 +95,7 @@ enum Command {
         kind: ImportKindArg,
         #[command(flatten)]
         endpoint: EndpointArgs,
-        /// Records per request.
+        /// Records per request (at most 500, the server's default limit).
         #[arg(long, default_value_t = 100)]
         batch: usize,
         /// Rename a source column to a field, e.g. `--map 記録ID=externalId` (repeatable).
@@ -387,7 +387,8 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
                     ImportKindArg::Clients => ImportKind::Clients,
                     ImportKindArg::Observations => ImportKind::Observations,
                 },
-                batch: batch.clamp(1, 1000),
+                // The server's default IMPORT_MAX_ITEMS.
+                batch: batch.clamp(1, 500),
                 renames: renames.into_iter().collect(),
                 restart,
                 progress: true,

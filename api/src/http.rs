@@ -512,18 +512,19 @@ pub async fn authenticate_until(
         _ => return (Credential::Invalid, None),
     };
     if crate::service::api_keys::is_api_key(token) {
-        let credential = match tokio::time::timeout(
+        return match tokio::time::timeout(
             Duration::from_secs(5),
             sessions::resolve_api_key(&state.db, token),
         )
         .await
         {
-            Ok(Ok(Some(viewer))) => Credential::Viewer(viewer),
-            Ok(Ok(None)) => Credential::Invalid,
-            Ok(Err(_)) | Err(_) => Credential::Unavailable,
+            // A key without an expiry keeps its socket until it is revoked.
+            Ok(Ok(Some((viewer, expires)))) => {
+                (Credential::Viewer(viewer), expires.map(|e| e.timestamp()))
+            }
+            Ok(Ok(None)) => (Credential::Invalid, None),
+            Ok(Err(_)) | Err(_) => (Credential::Unavailable, None),
         };
-        // A key has no token expiry: its socket stays until the key is revoked.
-        return (credential, None);
     }
     let Some(claims) = state.tokens.verify(token) else {
         return (Credential::Invalid, None);

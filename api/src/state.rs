@@ -14,8 +14,11 @@ use crate::{
     persisted::PersistedQueries,
 };
 
-/// Queries the automatic persisted-query cache keeps per instance.
+/// Queries the automatic persisted-query cache keeps per instance, and the largest it keeps:
+/// at most 16 MiB, however many anonymous callers register documents. A larger query still
+/// runs; it is just sent as text every time.
 const APQ_CAPACITY: usize = 1000;
+const APQ_MAX_QUERY_BYTES: usize = 16 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -71,7 +74,7 @@ impl AppState {
         let persisted = match (config.persisted_queries, &config.persisted_queries_file) {
             (PersistedQueriesMode::Off, _) => PersistedQueries::off(),
             (PersistedQueriesMode::Automatic, _) => {
-                PersistedQueries::automatic(APQ_CAPACITY, config.max_body_bytes)
+                PersistedQueries::automatic(APQ_CAPACITY, APQ_MAX_QUERY_BYTES)
             }
             (PersistedQueriesMode::AllowList, Some(path)) => {
                 PersistedQueries::allow_list_from_file(path).map_err(|e| {

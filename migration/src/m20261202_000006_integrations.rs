@@ -215,7 +215,16 @@ impl MigrationTrait for Migration {
             true,
         )
         .await?;
-        // The sender picks due deliveries; the log lists an endpoint's newest first.
+        // The log lists an endpoint's deliveries newest first.
+        index(
+            manager,
+            "idx_webhook_deliveries_endpoint_id",
+            WebhookDeliveries::Table,
+            &["endpoint_id", "id"],
+            false,
+        )
+        .await?;
+        // The sender picks due deliveries.
         index(
             manager,
             "idx_webhook_deliveries_due",

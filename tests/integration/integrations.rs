@@ -241,7 +241,12 @@ async fn api_keys_act_as_named_service_accounts_and_stop_at_revocation_or_expiry
         .to_owned();
     let ok = app.gql(Some(&short), "{ me { role } }", json!({})).await;
     assert_eq!(ok["data"]["me"]["role"], "FACILITY_STAFF", "{ok}");
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut short_socket = Raw::ready(&app, &short).await;
+    assert_eq!(
+        short_socket.closed().await,
+        4403,
+        "its socket closes at the expiry"
+    );
     assert_error(
         &app.gql(Some(&short), "{ me { role } }", json!({})).await,
         "UNAUTHENTICATED",

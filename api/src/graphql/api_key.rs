@@ -104,10 +104,11 @@ pub struct ApiKeyQuery;
 
 #[Object]
 impl ApiKeyQuery {
-    /// Your organization's API keys, newest first (org admins only; at most 100).
+    /// Your organization's API keys (org admins only): every unrevoked one (at most 50 exist),
+    /// then the 50 most recently created revoked ones; newest first in each group.
     async fn api_keys(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ApiKey>> {
         let viewer = ctx.viewer()?;
-        let list = api_keys::list(&ctx.state()?.db, viewer, 100).await?;
+        let list = api_keys::list(&ctx.state()?.db, viewer, 50).await?;
         Ok(list.into_iter().map(ApiKey).collect())
     }
 }

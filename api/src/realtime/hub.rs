@@ -267,7 +267,17 @@ impl EventHub {
             if last_prune.elapsed() >= prune_every {
                 last_prune = Instant::now();
                 let before = Utc::now() - retention;
-                match outbox::prune(db, before).await {
+                // Never below what webhooks still have to turn into deliveries.
+                let kept = crate::service::webhooks::cursor_position(db)
+                    .await
+                    .ok()
+                    .flatten();
+                match crate::service::webhooks::prune(db, before).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(deliveries = n, "pruned the webhook delivery log"),
+                    Err(e) => tracing::warn!(error = ?e, "pruning webhook deliveries failed"),
+                }
+                match outbox::prune(db, before, kept).await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(events = n, "pruned the outbox"),
                     Err(e) => tracing::warn!(error = ?e, "pruning the outbox failed"),

@@ -100,12 +100,16 @@ async fn dispatch(state: AppState) {
 }
 
 async fn send(state: AppState) {
-    let client = match reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .timeout(state.config.webhook_timeout)
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("Kakehashi-Webhooks/", env!("CARGO_PKG_VERSION")))
-        .build()
-    {
+        .user_agent(concat!("Kakehashi-Webhooks/", env!("CARGO_PKG_VERSION")));
+    if !state.config.webhook_allow_insecure {
+        // Checked where the connection is made, so a name cannot resolve to a public address
+        // for the check and to an internal one for the request (DNS rebinding).
+        builder = builder.dns_resolver(std::sync::Arc::new(PublicOnly));
+    }
+    let client = match builder.build() {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "cannot build the webhook HTTP client; webhooks are off");
@@ -133,13 +137,18 @@ async fn send(state: AppState) {
 
 /// One attempt of one delivery, recorded whatever happens.
 async fn attempt(state: &AppState, client: &reqwest::Client, c: Claimed) {
-    let outcome = post(state, client, &c).await;
+    // The whole attempt (name resolution included) ends before its claim does.
+    let budget = state.config.webhook_timeout + Duration::from_secs(3);
+    let outcome = match tokio::time::timeout(budget, post(state, client, &c)).await {
+        Ok(outcome) => outcome,
+        Err(_) => AttemptOutcome::Failed("timed out".into()),
+    };
     if let AttemptOutcome::Failed(reason) = &outcome {
         tracing::info!(delivery = %c.delivery.id, reason, "webhook attempt failed");
     }
     state.metrics.webhook_attempt(&outcome);
     if let Err(e) =
-        webhooks::record_attempt(&state.background_db, &state.config, &c.delivery, &outcome).await
+        webhooks::record_attempt(&state.background_db, &state.config, &c, &outcome).await
     {
         tracing::warn!(error = ?e, delivery = %c.delivery.id, "recording a webhook attempt failed");
     }
@@ -176,7 +185,26 @@ async fn post(state: &AppState, client: &reqwest::Client, c: &Claimed) -> Attemp
     }
 }
 
-/// Refuses hosts that resolve to internal addresses (a registered name may later point there).
+/// A resolver that returns public addresses only.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
+                .await?
+                .filter(|a| webhooks::is_public(a.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err("the host resolves to no public address".into());
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Refuses hosts that resolve to internal addresses, with a clear reason for the delivery log
+/// (the resolver above enforces it for the connection itself; a literal address skips DNS).
 async fn resolves_publicly(url: &reqwest::Url) -> Result<(), String> {
     let host = url.host_str().ok_or("no host")?;
     let port = url.port_or_known_default().unwrap_or(443);

@@ -320,6 +320,9 @@ impl Connection {
                     .filter(|id| !id.is_empty() && id.len() <= 128)
                     .ok_or_else(invalid)?;
                 let payload = message.get("payload").ok_or_else(invalid)?;
+                let Some(credential) = self.credential.clone() else {
+                    return Err(Close::new(close::UNAUTHORIZED, "Unauthorized"));
+                };
                 let text = match payload.get("query") {
                     None | Some(Value::Null) => None,
                     Some(Value::String(q)) => Some(q.as_str()),
@@ -349,9 +352,6 @@ impl Connection {
                     None | Some(Value::Null) => None,
                     Some(v @ Value::Object(_)) => Some(v.clone()),
                     Some(_) => return Err(invalid()),
-                };
-                let Some(credential) = self.credential.clone() else {
-                    return Err(Close::new(close::UNAUTHORIZED, "Unauthorized"));
                 };
                 if self.subscriptions.contains_key(id) {
                     return Err(Close::new(

@@ -10,8 +10,8 @@
 use chrono::{DateTime, Utc};
 use entity::{api_key, session, staff_member, staff_member::StaffRole};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -27,6 +27,8 @@ use crate::{
 pub const KEY_PREFIX: &str = "kkh_";
 /// A session that never expires on its own still needs an end date.
 const NO_EXPIRY_YEARS: i64 = 100;
+/// Unrevoked keys one organization may hold (so that every one of them is always listed).
+pub const MAX_ACTIVE_KEYS: u64 = 50;
 /// Last-used times are written at most this often per key (seconds), not on every request.
 const LAST_USED_RESOLUTION_SECS: i64 = 60;
 
@@ -69,6 +71,19 @@ pub async fn create(
         ));
     }
     let expires_at = new.expires_at.map(super::micros);
+    let active = api_key::Entity::find()
+        .filter(api_key::Column::OrganizationId.eq(viewer.organization_id))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .count(&state.db)
+        .await?;
+    if active >= MAX_ACTIVE_KEYS {
+        return Err(ApiError::bad_input(
+            "name",
+            format!(
+                "An organization holds at most {MAX_ACTIVE_KEYS} unrevoked keys: revoke unused ones first."
+            ),
+        ));
+    }
     let key = format!("{KEY_PREFIX}{}", random_token());
     let id = Uuid::now_v7();
     let txn = db::begin_write(&state.db).await?;
@@ -160,29 +175,50 @@ pub async fn revoke(state: &AppState, viewer: &Viewer, id: Uuid) -> ApiResult<ap
     Ok(key)
 }
 
-/// The organization's keys, newest first (admins only).
+/// The organization's keys (admins only): every unrevoked one, then the newest revoked ones
+/// up to `revoked_limit`, each group newest first.
 pub async fn list(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
-    limit: u64,
+    revoked_limit: u64,
 ) -> ApiResult<Vec<api_key::Model>> {
     if !policy::can_manage_staff(viewer, viewer.organization_id) {
         return Err(ApiError::forbidden(
             "Only the organization's admin lists API keys.",
         ));
     }
-    Ok(api_key::Entity::find()
-        .filter(api_key::Column::OrganizationId.eq(viewer.organization_id))
-        .order_by_desc(api_key::Column::CreatedAt)
-        .limit(limit)
+    let own = || {
+        api_key::Entity::find()
+            .filter(api_key::Column::OrganizationId.eq(viewer.organization_id))
+            .order_by_desc(api_key::Column::CreatedAt)
+    };
+    let mut keys = own()
+        .filter(api_key::Column::RevokedAt.is_null())
+        .limit(MAX_ACTIVE_KEYS)
         .all(db)
-        .await?)
+        .await?;
+    keys.extend(
+        own()
+            .filter(api_key::Column::RevokedAt.is_not_null())
+            .limit(revoked_limit)
+            .all(db)
+            .await?,
+    );
+    Ok(keys)
+}
+
+/// A live key: its service account, its session, and when it expires.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveKey {
+    pub staff_member_id: Uuid,
+    pub session_id: Uuid,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// The session a key stands for, if the key exists and is neither revoked nor expired; records
-/// when it was last used (at most once a minute). The caller then resolves the viewer exactly
-/// as for a person's session.
-pub async fn authenticate(db: &impl ConnectionTrait, key: &str) -> ApiResult<Option<(Uuid, Uuid)>> {
+/// when it was last used (at most once a minute, in the background, so a busy database never
+/// fails a read). The caller then resolves the viewer exactly as for a person's session.
+pub async fn authenticate(db: &DatabaseConnection, key: &str) -> ApiResult<Option<LiveKey>> {
     if key.len() > 200 {
         return Ok(None);
     }
@@ -202,13 +238,24 @@ pub async fn authenticate(db: &impl ConnectionTrait, key: &str) -> ApiResult<Opt
         .last_used_at
         .is_none_or(|t| (now - t).num_seconds() >= LAST_USED_RESOLUTION_SECS)
     {
-        api_key::Entity::update_many()
-            .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
-            .filter(api_key::Column::Id.eq(row.id))
-            .exec(db)
-            .await?;
+        let db = db.clone();
+        let id = row.id;
+        tokio::spawn(async move {
+            let written = api_key::Entity::update_many()
+                .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
+                .filter(api_key::Column::Id.eq(id))
+                .exec(&db)
+                .await;
+            if let Err(e) = written {
+                tracing::debug!(error = %e, "recording an API key's last use failed");
+            }
+        });
     }
-    Ok(Some((row.staff_member_id, row.id)))
+    Ok(Some(LiveKey {
+        staff_member_id: row.staff_member_id,
+        session_id: row.id,
+        expires_at: row.expires_at,
+    }))
 }
 
 #[cfg(test)]

@@ -252,6 +252,16 @@ async fn upsert_client_in(
     if Profile::of(&current) == prepared.profile {
         return Ok((Outcome::Unchanged, current));
     }
+    // Only while still serving the client: a former member's records stay, its say ends.
+    let scope = Scope::for_client(txn, viewer, client_id).await?;
+    if !matches!(
+        scope.require(client_id)?.membership,
+        crate::auth::policy::Membership::Current(_)
+    ) {
+        return Err(ApiError::forbidden(
+            "Only a current care-team member changes the client's profile.",
+        ));
+    }
     let model = clients::update_profile(txn, viewer, current, prepared.profile).await?;
     Ok((Outcome::Updated, model))
 }

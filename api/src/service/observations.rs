@@ -60,6 +60,29 @@ struct Checked {
     tags: Vec<String>,
 }
 
+/// The texts and tags as they would be stored (trimmed, bounded, tags without duplicates).
+fn texts(c: &ObservationContent) -> ApiResult<Checked> {
+    let fact = super::required_text("fact", &c.fact, 4000)?;
+    let interpretation = optional_text("interpretation", c.interpretation.clone(), 4000)?;
+    let client_words = optional_text("clientWords", c.client_words.clone(), 2000)?;
+    if c.tags.len() > 20 {
+        return Err(ApiError::bad_input("tags", "At most 20 tags."));
+    }
+    let mut tags = Vec::with_capacity(c.tags.len());
+    for t in &c.tags {
+        let t = super::required_text("tags", t, 50)?;
+        if !tags.contains(&t) {
+            tags.push(t);
+        }
+    }
+    Ok(Checked {
+        fact,
+        interpretation,
+        client_words,
+        tags,
+    })
+}
+
 async fn check(
     db: &impl ConnectionTrait,
     scope: &Scope,
@@ -67,9 +90,7 @@ async fn check(
     c: &ObservationContent,
     own_id: Option<Uuid>,
 ) -> ApiResult<Checked> {
-    let fact = super::required_text("fact", &c.fact, 4000)?;
-    let interpretation = optional_text("interpretation", c.interpretation.clone(), 4000)?;
-    let client_words = optional_text("clientWords", c.client_words.clone(), 2000)?;
+    let checked = texts(c)?;
     let now = Utc::now();
     if c.occurred_from > now + Duration::hours(1) {
         return Err(ApiError::bad_input(
@@ -90,16 +111,6 @@ async fn check(
             "occurredTo",
             "occurredTo must follow occurredFrom and not lie far ahead.",
         ));
-    }
-    if c.tags.len() > 20 {
-        return Err(ApiError::bad_input("tags", "At most 20 tags."));
-    }
-    let mut tags = Vec::with_capacity(c.tags.len());
-    for t in &c.tags {
-        let t = super::required_text("tags", t, 50)?;
-        if !tags.contains(&t) {
-            tags.push(t);
-        }
     }
     if c.cited_observation_ids.len() > 20 {
         return Err(ApiError::bad_input(
@@ -126,12 +137,7 @@ async fn check(
             ));
         }
     }
-    Ok(Checked {
-        fact,
-        interpretation,
-        client_words,
-        tags,
-    })
+    Ok(checked)
 }
 
 /// The history entry of an observation (one per observation, following its current version).
@@ -396,19 +402,22 @@ pub(crate) async fn upsert_in(
             "This externalId already names an observation of another client.",
         ));
     }
-    content.cited_observation_ids = uuids(&o.cited_observation_ids);
-    let checked = check(txn, scope, client_id, &content, Some(o.id)).await?;
-    let same = o.fact == checked.fact
-        && o.interpretation == checked.interpretation
-        && o.client_words == checked.client_words
+    // Compare first: an unchanged item is answered without re-judging what is stored (a cited
+    // record may have become invisible since, and a replay must still say UNCHANGED).
+    let incoming = texts(&content)?;
+    let same = o.fact == incoming.fact
+        && o.interpretation == incoming.interpretation
+        && o.client_words == incoming.client_words
         && o.category == content.category
         && o.occurred_from == content.occurred_from
         && o.occurred_to == content.occurred_to
         && o.visibility == content.visibility
-        && o.tags == serde_json::json!(checked.tags);
+        && o.tags == serde_json::json!(incoming.tags);
     if same {
         return Ok((Outcome::Unchanged, o));
     }
+    content.cited_observation_ids = uuids(&o.cited_observation_ids);
+    let checked = check(txn, scope, client_id, &content, Some(o.id)).await?;
     if o.status == RecordStatus::EnteredInError {
         return Err(ApiError::conflict(
             "This observation was marked entered-in-error and cannot change.",

@@ -118,13 +118,19 @@ pub async fn head(db: &impl ConnectionTrait) -> ApiResult<i64> {
     Ok(max.flatten().unwrap_or(0))
 }
 
-/// Deletes events older than `before`; returns how many went.
-pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> ApiResult<u64> {
-    Ok(outbox_event::Entity::delete_many()
-        .filter(outbox_event::Column::OccurredAt.lt(before))
-        .exec(db)
-        .await?
-        .rows_affected)
+/// Deletes events older than `before` (and, given `up_to`, none after that id); returns how
+/// many went.
+pub async fn prune(
+    db: &impl ConnectionTrait,
+    before: DateTime<Utc>,
+    up_to: Option<i64>,
+) -> ApiResult<u64> {
+    let mut q =
+        outbox_event::Entity::delete_many().filter(outbox_event::Column::OccurredAt.lt(before));
+    if let Some(last) = up_to {
+        q = q.filter(outbox_event::Column::Id.lte(last));
+    }
+    Ok(q.exec(db).await?.rows_affected)
 }
 
 /// A position in the event stream, opaque to clients: the event id and when it happened (so an

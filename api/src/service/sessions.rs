@@ -341,12 +341,18 @@ pub async fn is_live(db: &impl ConnectionTrait, session_id: Uuid) -> ApiResult<b
 
 /// The viewer behind verified token claims: one query that also checks that the session is live
 /// and the account active.
-/// The viewer behind an API key (see [`super::api_keys`]), re-checked like a session.
-pub async fn resolve_api_key(db: &impl ConnectionTrait, key: &str) -> ApiResult<Option<Viewer>> {
-    match super::api_keys::authenticate(db, key).await? {
-        Some((staff_member_id, session_id)) => viewer_of(db, staff_member_id, session_id).await,
-        None => Ok(None),
-    }
+/// The viewer behind an API key (see [`super::api_keys`]), re-checked like a session, with the
+/// key's expiry.
+pub async fn resolve_api_key(
+    db: &sea_orm::DatabaseConnection,
+    key: &str,
+) -> ApiResult<Option<(Viewer, Option<DateTime<Utc>>)>> {
+    let Some(live) = super::api_keys::authenticate(db, key).await? else {
+        return Ok(None);
+    };
+    Ok(viewer_of(db, live.staff_member_id, live.session_id)
+        .await?
+        .map(|v| (v, live.expires_at)))
 }
 
 pub async fn resolve_viewer(

@@ -74,24 +74,49 @@ pub async fn create(
             "This role does not exist in an organization of this kind.",
         ));
     }
-    // A retried create with the same external id returns the account it made.
-    if let Some(ext) = super::external_ids::validate(new.external_id.clone())? {
-        let existing = staff_member::Entity::find()
-            .filter(staff_member::Column::OrganizationId.eq(viewer.organization_id))
-            .filter(staff_member::Column::ExternalId.eq(ext.as_str()))
-            .one(&state.db)
-            .await?;
-        if let Some(m) = existing {
-            return if m.email == normalize_email(&new.email) {
-                Ok(m)
-            } else {
-                Err(ApiError::conflict(
-                    "Your organization already uses this externalId for another staff member.",
-                ))
-            };
-        }
+    // A retried create with the same external id returns the account it made, also when the
+    // two calls raced and the other one inserted first.
+    let ext = super::external_ids::validate(new.external_id.clone())?;
+    if let Some(found) = same_external_id(&state.db, viewer, ext.as_deref(), &new.email).await? {
+        return found;
     }
-    insert(&state.db, &state.passwords, viewer.organization_id, new).await
+    let email = new.email.clone();
+    match insert(&state.db, &state.passwords, viewer.organization_id, new).await {
+        Err(ApiError::Conflict(message)) => {
+            match same_external_id(&state.db, viewer, ext.as_deref(), &email).await? {
+                Some(found) => found,
+                None => Err(ApiError::Conflict(message)),
+            }
+        }
+        other => other,
+    }
+}
+
+/// The account already created with this external id: itself when the email matches, a
+/// conflict otherwise; `None` when there is none.
+async fn same_external_id(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    external_id: Option<&str>,
+    email: &str,
+) -> ApiResult<Option<ApiResult<staff_member::Model>>> {
+    let Some(ext) = external_id else {
+        return Ok(None);
+    };
+    let existing = staff_member::Entity::find()
+        .filter(staff_member::Column::OrganizationId.eq(viewer.organization_id))
+        .filter(staff_member::Column::ExternalId.eq(ext))
+        .one(db)
+        .await?;
+    Ok(existing.map(|m| {
+        if m.email == normalize_email(email) {
+            Ok(m)
+        } else {
+            Err(ApiError::conflict(
+                "Your organization already uses this externalId for another staff member.",
+            ))
+        }
+    }))
 }
 
 /// Inserts an account without an authorization check: the CLI bootstrap (`create-admin`) and the

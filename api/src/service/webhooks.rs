@@ -92,28 +92,50 @@ pub fn check_url(config: &Config, url: &str) -> ApiResult<reqwest::Url> {
     Ok(parsed)
 }
 
-/// Whether an address is reachable on the public internet (not loopback, private, link-local…).
+/// Whether an address is public unicast: not loopback, private, shared (CGN), link-local,
+/// documentation, benchmarking, multicast or reserved, including IPv4 addresses embedded in
+/// IPv6 (mapped, compatible, NAT64, 6to4), which would otherwise reach the same hosts.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            !(v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1]))
+            let [a, b, c, _] = v4.octets();
+            !(a == 0
+                || a == 10
+                || a == 127
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 169 && b == 254)
+                || (a == 172 && (16..32).contains(&b))
+                || (a == 192 && b == 168)
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 192 && b == 0 && c == 2)
+                || (a == 198 && (b == 18 || b == 19))
+                || (a == 198 && b == 51 && c == 100)
+                || (a == 203 && b == 0 && c == 113)
+                || a >= 224)
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
+            let s = v6.segments();
+            let embedded = |hi: u16, lo: u16| {
+                std::net::Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)
+            };
+            // ::ffff:a.b.c.d (mapped) and ::a.b.c.d (compatible, deprecated).
+            if s[..5] == [0; 5] && (s[5] == 0xffff || s[5] == 0) && !(s[5] == 0 && s[6] == 0) {
+                return is_public(IpAddr::V4(embedded(s[6], s[7])));
             }
-            let first = v6.segments()[0];
+            // NAT64 (64:ff9b::/96) and 6to4 (2002::/16).
+            if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                return is_public(IpAddr::V4(embedded(s[6], s[7])));
+            }
+            if s[0] == 0x2002 {
+                return is_public(IpAddr::V4(embedded(s[1], s[2])));
+            }
             !(v6.is_loopback()
                 || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0
+                || (s[0] & 0xff00) == 0xff00
+                || (s[0] == 0x2001 && s[1] == 0x0db8))
         }
     }
 }
@@ -410,6 +432,8 @@ pub struct Claimed {
     pub delivery: webhook_delivery::Model,
     pub url: String,
     pub secret: String,
+    /// The due time the claim set: the outcome is recorded only while it still stands.
+    pub claimed_until: DateTime<Utc>,
 }
 
 /// Claims up to `limit` due deliveries of active endpoints: each is pushed `lease` into the
@@ -420,25 +444,26 @@ pub async fn claim_due(
     lease: Duration,
 ) -> ApiResult<Vec<Claimed>> {
     let now = super::now();
-    let due = webhook_delivery::Entity::find()
-        .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
-        .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
-        .order_by_asc(webhook_delivery::Column::NextAttemptAt)
-        .limit(limit)
-        .all(db)
-        .await?;
-    if due.is_empty() {
-        return Ok(Vec::new());
-    }
-    let endpoint_ids: Vec<Uuid> = due.iter().map(|d| d.endpoint_id).collect();
+    // Only active endpoints' deliveries: a paused endpoint's backlog must never stand in
+    // front of everyone else's.
     let endpoints: HashMap<Uuid, webhook_endpoint::Model> = webhook_endpoint::Entity::find()
-        .filter(webhook_endpoint::Column::Id.is_in(endpoint_ids))
         .filter(webhook_endpoint::Column::Active.eq(true))
         .all(db)
         .await?
         .into_iter()
         .map(|e| (e.id, e))
         .collect();
+    if endpoints.is_empty() {
+        return Ok(Vec::new());
+    }
+    let due = webhook_delivery::Entity::find()
+        .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
+        .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
+        .filter(webhook_delivery::Column::EndpointId.is_in(endpoints.keys().copied()))
+        .order_by_asc(webhook_delivery::Column::NextAttemptAt)
+        .limit(limit)
+        .all(db)
+        .await?;
     let until = now + chrono::Duration::from_std(lease).map_err(ApiError::internal)?;
     let mut claimed = Vec::new();
     for d in due {
@@ -458,6 +483,7 @@ pub async fn claim_due(
             claimed.push(Claimed {
                 url: e.url.clone(),
                 secret: e.secret.clone(),
+                claimed_until: until,
                 delivery: d,
             });
         }
@@ -482,14 +508,16 @@ pub enum AttemptOutcome {
     Failed(String),
 }
 
-/// Records an attempt: delivered, or scheduled again with backoff, or failed for good.
-/// Returns the new status.
+/// Records an attempt: delivered, or scheduled again with backoff, or failed for good. Only
+/// while the claim stands: if a manual redelivery or another instance took the delivery over
+/// meanwhile, this stale outcome is dropped. Returns the new status.
 pub async fn record_attempt(
     db: &impl ConnectionTrait,
     config: &Config,
-    delivery: &webhook_delivery::Model,
+    claim: &Claimed,
     outcome: &AttemptOutcome,
 ) -> ApiResult<DeliveryStatus> {
+    let delivery = &claim.delivery;
     let now = super::now();
     let attempts = delivery.attempts + 1;
     let (code, error) = match outcome {
@@ -514,12 +542,32 @@ pub async fn record_attempt(
         .col_expr(webhook_delivery::Column::LastStatusCode, Expr::value(code))
         .col_expr(webhook_delivery::Column::LastError, Expr::value(error))
         .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(next))
-        .filter(webhook_delivery::Column::Id.eq(delivery.id));
+        .filter(webhook_delivery::Column::Id.eq(delivery.id))
+        .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
+        .filter(webhook_delivery::Column::NextAttemptAt.eq(claim.claimed_until));
     if delivered {
         q = q.col_expr(webhook_delivery::Column::DeliveredAt, Expr::value(now));
     }
     q.exec(db).await?;
     Ok(status)
+}
+
+/// The last outbox event turned into deliveries (the outbox keeps everything after it).
+pub async fn cursor_position(db: &impl ConnectionTrait) -> ApiResult<Option<i64>> {
+    Ok(webhook_cursor::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .map(|c| c.last_event_id))
+}
+
+/// Deletes finished deliveries created before `before` (the log keeps the outbox's retention).
+pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> ApiResult<u64> {
+    Ok(webhook_delivery::Entity::delete_many()
+        .filter(webhook_delivery::Column::Status.ne(DeliveryStatus::Pending))
+        .filter(webhook_delivery::Column::CreatedAt.lt(before))
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 /// Deliveries waiting (for `/metrics`).
@@ -569,7 +617,12 @@ mod tests {
 
     #[test]
     fn public_addresses_are_told_from_internal_ones() {
-        for ip in ["8.8.8.8", "2001:4860:4860::8888"] {
+        for ip in [
+            "8.8.8.8",
+            "2001:4860:4860::8888",
+            "::ffff:8.8.8.8",
+            "2002:0808:0808::1",
+        ] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
         for ip in [
@@ -582,6 +635,14 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:10.0.0.1",
+            "::10.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:c0a8:0101::1",
+            "fec0::1",
+            "198.18.0.1",
+            "192.0.0.8",
+            "240.0.0.1",
+            "0.1.2.3",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
