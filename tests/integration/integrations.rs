@@ -199,6 +199,21 @@ async fn api_keys_act_as_named_service_accounts_and_stop_at_revocation_or_expiry
         assert!(error_code(&refused).is_some(), "{refused}");
     }
 
+    // A key neither logs out nor has a password to change.
+    let logout = app
+        .gql(Some(&key), "mutation { logout { revoked } }", json!({}))
+        .await;
+    assert_error(&logout, "BAD_USER_INPUT");
+    let change = app
+        .gql(
+            Some(&key),
+            "mutation($i: ChangePasswordInput!) { changePassword(input: $i) { changed } }",
+            json!({ "i": { "currentPassword": "!service-account", "newPassword": "another-long-password" } }),
+        )
+        .await;
+    assert!(error_code(&change).is_some(), "{change}");
+    assert_no_internals(&change);
+
     // The key opens a socket; revoking it closes the socket and refuses the key over HTTP.
     let mut socket = Raw::ready(&app, &key).await;
     let foreign = app

@@ -309,6 +309,18 @@ async fn rotate(state: &AppState, presented: &str) -> ApiResult<IssuedSession> {
 
 /// Ends the viewer's session: its refresh token and every access token issued for it stop working.
 pub async fn logout(state: &AppState, viewer: &Viewer) -> ApiResult<()> {
+    // An API key's session is its key: only an admin's revocation ends it (so a key that is
+    // listed as working always works).
+    if entity::api_key::Entity::find_by_id(viewer.session_id)
+        .one(&state.db)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::bad_input(
+            "session",
+            "An API key does not log out: an org admin revokes it.",
+        ));
+    }
     revoke(&state.db, viewer.session_id, "LOGOUT").await
 }
 

@@ -211,6 +211,12 @@ pub async fn change_password(
         .one(&state.db)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
+    if member.service_account {
+        return Err(ApiError::bad_input(
+            "currentPassword",
+            "An API key's service account has no password.",
+        ));
+    }
     if !state
         .passwords
         .verify(current_password, Some(member.password_hash.clone()))
