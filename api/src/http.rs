@@ -386,35 +386,25 @@ async fn graphql_get(
             "Accept application/graphql-response+json or application/json.",
         );
     };
-    let variables = match get("variables").filter(|v| !v.is_empty()) {
-        None => None,
+    // `variables` and `extensions` are JSON objects in the query string.
+    let object = |name: &str| match get(name).filter(|v| !v.is_empty()) {
+        None => Ok(None),
         Some(text) => match serde_json::from_str::<Value>(&text) {
-            Ok(v @ Value::Object(_)) => Some(v),
-            Ok(Value::Null) => None,
-            _ => {
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    media,
-                    ErrorCode::BadUserInput,
-                    "The variables parameter must be a JSON object.",
-                );
-            }
+            Ok(v @ Value::Object(_)) => Ok(Some(v)),
+            Ok(Value::Null) => Ok(None),
+            _ => Err(format!("The {name} parameter must be a JSON object.")),
         },
     };
-    let extensions = match get("extensions").filter(|v| !v.is_empty()) {
-        None => None,
-        Some(text) => match serde_json::from_str::<Value>(&text) {
-            Ok(v @ Value::Object(_)) => Some(v),
-            Ok(Value::Null) => None,
-            _ => {
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    media,
-                    ErrorCode::BadUserInput,
-                    "The extensions parameter must be a JSON object.",
-                );
-            }
-        },
+    let (variables, extensions) = match (object("variables"), object("extensions")) {
+        (Ok(v), Ok(e)) => (v, e),
+        (Err(message), _) | (_, Err(message)) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                media,
+                ErrorCode::BadUserInput,
+                &message,
+            );
+        }
     };
     let operation_name = get("operationName").filter(|s| !s.is_empty());
     let query = match state

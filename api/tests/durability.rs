@@ -7,57 +7,31 @@
 //! `DURABILITY_CYCLES` sets the number of kill/restart cycles (3 in CI; the soak runs 50).
 //! With `TEST_DATABASE_URL` set to PostgreSQL it uses a fresh database of its own.
 
+mod common;
+
 use std::{
     collections::{BTreeMap, BTreeSet},
-    process::Stdio,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::{Child, Command},
-};
+use tokio::process::Child;
 
 const SECRET: &str = "durability-test-secret-0123456789abcdef";
 const WRITERS: usize = 8;
 
 /// Starts `kakehashi serve`; returns it with its base URL.
 async fn serve(database_url: &str, demo: bool) -> (Child, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kakehashi"));
-    cmd.args(["serve", "--bind", "127.0.0.1:0"]);
-    if demo {
-        cmd.arg("--demo");
-    }
-    let mut child = cmd
-        .env("DATABASE_URL", database_url)
-        .env("JWT_SECRET", SECRET)
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "warn,kakehashi=info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the server binary runs");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let base = tokio::time::timeout(Duration::from_secs(60), async {
-        loop {
-            let line = lines
-                .next_line()
-                .await
-                .expect("read")
-                .expect("the server started");
-            if let Some(at) = line.find("listening on http://") {
-                let rest = &line[at + "listening on ".len()..];
-                break rest.split("/graphql").next().expect("url").to_owned();
-            }
-        }
-    })
-    .await
-    .expect("the server listened in time");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let (child, base, _, log) = common::serve(
+        database_url,
+        SECRET,
+        demo,
+        &[("RUST_LOG", "warn,kakehashi=info")],
+    )
+    .await;
+    common::drain(log);
     (child, base)
 }
 
@@ -140,16 +114,6 @@ async fn gql(
         .expect("json")
 }
 
-/// `postgres://user@host:port/db?x` → `postgres://user@host:port`.
-fn server_part(url: &str) -> String {
-    let without_query = url.split('?').next().unwrap_or(url);
-    let scheme_end = without_query.find("://").map_or(0, |i| i + 3);
-    match without_query[scheme_end..].find('/') {
-        Some(slash) => without_query[..scheme_end + slash].to_owned(),
-        None => without_query.to_owned(),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_acknowledged_write_survives_sigkill_and_no_refused_write_appears() {
     let cycles: usize = std::env::var("DURABILITY_CYCLES")
@@ -159,7 +123,7 @@ async fn every_acknowledged_write_survives_sigkill_and_no_refused_write_appears(
     let dir = tempfile::tempdir().expect("temp dir");
     let (database_url, cleanup) = match std::env::var("TEST_DATABASE_URL") {
         Ok(base) if base.starts_with("postgres") => {
-            let server = server_part(&base);
+            let server = common::server_part(&base);
             let name = format!("kk_test_{}", uuid::Uuid::new_v4().simple());
             let admin = Database::connect(format!("{server}/postgres"))
                 .await

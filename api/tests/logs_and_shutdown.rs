@@ -5,14 +5,12 @@
 //! Beside the binary for the same reason as `two_processes.rs`: only here does Cargo hand a test
 //! the built executable.
 
-use std::{process::Stdio, sync::Arc, time::Duration};
+mod common;
+
+use std::{sync::Arc, time::Duration};
 
 use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::Command,
-    sync::Mutex,
-};
+use tokio::{process::Command, sync::Mutex};
 
 const SECRET: &str = "logs-test-secret-0123456789abcdef-0123";
 const FACT: &str = "個人情報を含む記録テキスト（ログに出てはならない）";
@@ -24,35 +22,8 @@ async fn json_logs_carry_request_ids_and_no_personal_data_and_sigterm_exits_clea
         "sqlite://{}?mode=rwc",
         dir.path().join("kakehashi.db").display()
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kakehashi"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--demo"])
-        .env("DATABASE_URL", &db)
-        .env("JWT_SECRET", SECRET)
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let lines: Arc<Mutex<Vec<String>>> = Arc::default();
-    let mut reader = BufReader::new(child.stderr.take().unwrap()).lines();
-    let base = tokio::time::timeout(Duration::from_secs(60), async {
-        loop {
-            let line = reader
-                .next_line()
-                .await
-                .unwrap()
-                .expect("the server started");
-            lines.lock().await.push(line.clone());
-            if let Some(at) = line.find("listening on http://") {
-                let rest = &line[at + "listening on ".len()..];
-                break rest.split("/graphql").next().unwrap().to_owned();
-            }
-        }
-    })
-    .await
-    .expect("the server listened in time");
+    let (mut child, base, seen, mut reader) = common::serve(&db, SECRET, true, &[]).await;
+    let lines: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(seen));
     let collector = {
         let lines = lines.clone();
         tokio::spawn(async move {

@@ -11,56 +11,24 @@
     reason = "a test should fail loudly on an unexpected value"
 )]
 
-use std::{collections::BTreeSet, process::Stdio, time::Duration};
+mod common;
+
+use std::{collections::BTreeSet, time::Duration};
 
 use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::{Child, Command},
-};
+use tokio::process::Child;
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
 
 const SECRET: &str = "two-process-test-secret-0123456789abcdef";
 
 /// Starts `kakehashi serve` and returns it with its base URL.
 async fn serve(database_url: &str, demo: bool) -> (Child, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kakehashi"));
-    cmd.arg("serve").arg("--bind").arg("127.0.0.1:0");
-    if demo {
-        cmd.arg("--demo");
-    }
-    let mut child = cmd
-        .env("DATABASE_URL", database_url)
-        .env("JWT_SECRET", SECRET)
-        .env("OUTBOX_POLL_MILLIS", "200")
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let base = tokio::time::timeout(Duration::from_secs(60), async {
-        loop {
-            let line = lines
-                .next_line()
-                .await
-                .unwrap()
-                .expect("the server started");
-            if let Some(at) = line.find("listening on http://") {
-                let rest = &line[at + "listening on ".len()..];
-                break rest.split("/graphql").next().unwrap().to_owned();
-            }
-        }
-    })
-    .await
-    .expect("the server listened in time");
-    // Keep draining the log so the child never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let (child, base, _, log) =
+        common::serve(database_url, SECRET, demo, &[("OUTBOX_POLL_MILLIS", "200")]).await;
+    common::drain(log);
     (child, base)
 }
 
@@ -108,16 +76,6 @@ async fn record(http: &reqwest::Client, base: &str, token: &str, client: &str, f
     assert!(body.get("errors").is_none(), "{body}");
 }
 
-/// `postgres://user@host:port/db?x` → `postgres://user@host:port`.
-fn server_part(url: &str) -> String {
-    let without_query = url.split('?').next().unwrap_or(url);
-    let scheme_end = without_query.find("://").map_or(0, |i| i + 3);
-    match without_query[scheme_end..].find('/') {
-        Some(slash) => without_query[..scheme_end + slash].to_owned(),
-        None => without_query.to_owned(),
-    }
-}
-
 /// The event id inside a cursor (`base64url("ev:<id>:<micros>")`).
 fn event_id(cursor: &str) -> i64 {
     let text = String::from_utf8(
@@ -134,7 +92,7 @@ async fn two_processes_deliver_each_others_changes_in_order_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let (database_url, cleanup) = match std::env::var("TEST_DATABASE_URL") {
         Ok(base) if base.starts_with("postgres") => {
-            let server = server_part(&base);
+            let server = common::server_part(&base);
             let name = format!("kk_test_{}", uuid::Uuid::new_v4().simple());
             let admin = Database::connect(format!("{server}/postgres"))
                 .await

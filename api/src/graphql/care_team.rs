@@ -133,14 +133,7 @@ impl SharingConsent {
         let Some(ids_json) = &self.0.recipient_organization_ids else {
             return Ok(None);
         };
-        let uuids: Vec<uuid::Uuid> = ids_json
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let uuids = crate::service::json_uuids(ids_json);
         let found = ctx
             .loaders()?
             .organizations

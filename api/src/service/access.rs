@@ -358,15 +358,7 @@ pub fn consent_facts(c: &sharing_consent::Model) -> ConsentFacts {
         granted_on: c.granted_on,
         expires_on: c.expires_on,
         revoked: c.revoked_at.is_some(),
-        recipients: c.recipient_organization_ids.as_ref().map(|v| {
-            v.as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().and_then(|s| Uuid::parse_str(s).ok()))
-                        .collect()
-                })
-                .unwrap_or_default()
-        }),
+        recipients: c.recipient_organization_ids.as_ref().map(super::json_uuids),
         categories: parse_categories(&c.data_categories),
     }
 }

@@ -67,14 +67,7 @@ pub fn brief_facts(b: &meeting_brief::Model) -> AnyRecordFacts {
 }
 
 pub fn invited(m: &meeting::Model) -> Vec<Uuid> {
-    m.invited_organization_ids
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().and_then(|s| Uuid::parse_str(s).ok()))
-                .collect()
-        })
-        .unwrap_or_default()
+    super::json_uuids(&m.invited_organization_ids)
 }
 
 /// Meetings are scheduled within the past year and the next two years.

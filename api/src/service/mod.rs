@@ -31,6 +31,18 @@ pub mod webhooks;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
+/// The ids in a JSON array column (entries that are not UUIDs are skipped).
+pub fn json_uuids(value: &serde_json::Value) -> Vec<uuid::Uuid> {
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The current time at microsecond precision, the finest both SQLite and PostgreSQL keep, so a
 /// value reads back exactly as it was written.
 pub fn now() -> DateTime<Utc> {

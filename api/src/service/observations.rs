@@ -416,7 +416,7 @@ pub(crate) async fn upsert_in(
     if same {
         return Ok((Outcome::Unchanged, o));
     }
-    content.cited_observation_ids = uuids(&o.cited_observation_ids);
+    content.cited_observation_ids = super::json_uuids(&o.cited_observation_ids);
     let checked = check(txn, scope, client_id, &content, Some(o.id)).await?;
     if o.status == RecordStatus::EnteredInError {
         return Err(ApiError::conflict(
@@ -430,18 +430,6 @@ pub(crate) async fn upsert_in(
     }
     let model = apply_amendment(txn, viewer, o, checked, &content).await?;
     Ok((Outcome::Updated, model))
-}
-
-/// The ids in a JSON array column (malformed entries are skipped).
-fn uuids(value: &serde_json::Value) -> Vec<Uuid> {
-    value
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().and_then(|s| Uuid::parse_str(s).ok()))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Marks an observation entered-in-error (記載誤り): it stays stored and auditable, out of lists.

@@ -1,0 +1,79 @@
+//! What the tests of the real binary share: starting `kakehashi serve` and reading its log.
+
+#![allow(
+    dead_code,
+    reason = "each test binary compiles this module and uses a part of it"
+)]
+
+use std::{process::Stdio, time::Duration};
+
+use tokio::{
+    io::{AsyncBufReadExt, BufReader, Lines},
+    process::{Child, ChildStderr, Command},
+};
+
+/// The rest of a server's log, after the line that said where it listens.
+pub type Log = Lines<BufReader<ChildStderr>>;
+
+/// Starts `kakehashi serve` on a free port with JSON logs and the given extra environment;
+/// returns the process, its base URL, the log lines read so far and the rest of the log.
+/// The caller must keep reading the log (or hand it to [`drain`]) so the child never blocks.
+pub async fn serve(
+    database_url: &str,
+    jwt_secret: &str,
+    demo: bool,
+    env: &[(&str, &str)],
+) -> (Child, String, Vec<String>, Log) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kakehashi"));
+    cmd.args(["serve", "--bind", "127.0.0.1:0"]);
+    if demo {
+        cmd.arg("--demo");
+    }
+    cmd.env("DATABASE_URL", database_url)
+        .env("JWT_SECRET", jwt_secret)
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "info");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the server binary runs");
+    let mut log = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut seen = Vec::new();
+    let base = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let line = log
+                .next_line()
+                .await
+                .expect("read the log")
+                .expect("the server started");
+            seen.push(line.clone());
+            if let Some(at) = line.find("listening on http://") {
+                let rest = &line[at + "listening on ".len()..];
+                break rest.split("/graphql").next().expect("url").to_owned();
+            }
+        }
+    })
+    .await
+    .expect("the server listened in time");
+    (child, base, seen, log)
+}
+
+/// Reads and drops the rest of a log in the background.
+pub fn drain(mut log: Log) {
+    tokio::spawn(async move { while let Ok(Some(_)) = log.next_line().await {} });
+}
+
+/// `postgres://user@host:port/db?x` → `postgres://user@host:port`.
+pub fn server_part(url: &str) -> String {
+    let without_query = url.split('?').next().unwrap_or(url);
+    let scheme_end = without_query.find("://").map_or(0, |i| i + 3);
+    match without_query[scheme_end..].find('/') {
+        Some(slash) => without_query[..scheme_end + slash].to_owned(),
+        None => without_query.to_owned(),
+    }
+}
