@@ -10,6 +10,7 @@
 mod helpers;
 
 mod auth_sessions;
+mod bad_input;
 mod cli_bootstrap;
 mod collaboration;
 mod http_conformance;
