@@ -9,6 +9,8 @@
 
 mod common;
 
+use common::gql;
+
 use std::{
     collections::{BTreeMap, BTreeSet},
     sync::{Arc, Mutex},
@@ -91,27 +93,6 @@ async fn writer(
             }
         }
     }
-}
-
-async fn gql(
-    http: &reqwest::Client,
-    base: &str,
-    token: Option<&str>,
-    query: &str,
-    variables: Value,
-) -> Value {
-    let mut req = http
-        .post(format!("{base}/graphql"))
-        .json(&json!({ "query": query, "variables": variables }));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    req.send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

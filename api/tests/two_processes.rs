@@ -13,6 +13,8 @@
 
 mod common;
 
+use common::gql;
+
 use std::{collections::BTreeSet, time::Duration};
 
 use base64::Engine;
@@ -30,22 +32,6 @@ async fn serve(database_url: &str, demo: bool) -> (Child, String) {
         common::serve(database_url, SECRET, demo, &[("OUTBOX_POLL_MILLIS", "200")]).await;
     common::drain(log);
     (child, base)
-}
-
-async fn gql(
-    http: &reqwest::Client,
-    base: &str,
-    token: Option<&str>,
-    query: &str,
-    variables: Value,
-) -> Value {
-    let mut req = http
-        .post(format!("{base}/graphql"))
-        .json(&json!({ "query": query, "variables": variables }));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    req.send().await.unwrap().json().await.unwrap()
 }
 
 async fn login(http: &reqwest::Client, base: &str, email: &str) -> String {

@@ -63,6 +63,28 @@ pub async fn serve(
     (child, base, seen, log)
 }
 
+/// POSTs a GraphQL operation to `<base>/graphql` and returns the response body.
+pub async fn gql(
+    http: &reqwest::Client,
+    base: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: serde_json::Value,
+) -> serde_json::Value {
+    let mut req = http
+        .post(format!("{base}/graphql"))
+        .json(&serde_json::json!({ "query": query, "variables": variables }));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("a JSON body")
+}
+
 /// Reads and drops the rest of a log in the background.
 pub fn drain(mut log: Log) {
     tokio::spawn(async move { while let Ok(Some(_)) = log.next_line().await {} });
