@@ -364,6 +364,29 @@ async fn webhooks_are_signed_retried_and_only_carry_events_the_organization_may_
         .find(|w| w["description"] == "himawari")
         .unwrap()["id"]
         .clone();
+    // Another organization's admin cannot pause or remove it, nor can a non-admin.
+    let update =
+        "mutation($i: UpdateWebhookInput!) { updateWebhook(input: $i) { webhook { active } } }";
+    let remove = "mutation($id: ID!) { removeWebhook(id: $id) { removedId } }";
+    assert_error(
+        &app.gql(
+            Some(&aozora_admin),
+            update,
+            json!({ "i": { "id": himawari_hook, "active": false } }),
+        )
+        .await,
+        "NOT_FOUND",
+    );
+    assert_error(
+        &app.gql(Some(&aozora_admin), remove, json!({ "id": himawari_hook }))
+            .await,
+        "NOT_FOUND",
+    );
+    assert_error(
+        &app.gql(Some(&staff), remove, json!({ "id": himawari_hook }))
+            .await,
+        "FORBIDDEN",
+    );
     let paused = app
         .gql(
             Some(&himawari_admin),
