@@ -6,7 +6,13 @@
 //! up front: a deferred transaction that reads and then writes fails with "database is locked"
 //! whatever the busy timeout says. PostgreSQL needs nothing special.
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use anyhow::Context;
 use migration::MigratorTrait;
@@ -104,6 +110,62 @@ pub fn is_serialization_failure(err: &DbErr) -> bool {
         || text.contains("could not serialize access")
         || text.contains("40P01")
         || text.contains("deadlock detected")
+}
+
+/// `true` when the error says the database could not be reached at all (PostgreSQL restarting,
+/// the network gone, the pool unable to open a connection), as opposed to a statement it
+/// refused. Such a request changed nothing the client can rely on, and trying again later may
+/// succeed: it is reported as `SERVICE_UNAVAILABLE`, never as an internal error.
+pub fn is_unreachable(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error};
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(e) | DbErr::Exec(e) | DbErr::Query(e) => e,
+        _ => return false,
+    };
+    match runtime {
+        RuntimeErr::SqlxError(e) => match e.as_ref() {
+            Error::Io(_)
+            | Error::Tls(_)
+            | Error::Protocol(_)
+            | Error::PoolTimedOut
+            | Error::PoolClosed
+            | Error::WorkerCrashed
+            | Error::BeginFailed => true,
+            // Class 08: connection exception; 57P01–57P03: the server is shutting down,
+            // crashed, or cannot accept connections yet.
+            Error::Database(db) => db
+                .code()
+                .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+            _ => false,
+        },
+        RuntimeErr::Internal(text) => text.contains("Connection pool timed out"),
+    }
+}
+
+/// Whether the database answered the event hub's latest read. The hub reads at every poll
+/// interval (and retries every 250 ms after a failure), so while the database is down each
+/// request is refused at once with `SERVICE_UNAVAILABLE` instead of waiting out the pool's
+/// acquire timeout, and traffic resumes by itself as soon as a read succeeds again.
+#[derive(Clone, Default)]
+pub struct Reachability(Arc<AtomicBool>);
+
+impl Reachability {
+    /// `true` once the hub has seen the database unreachable and not yet seen it answer.
+    pub fn is_down(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Records the outcome of a read; logs the transitions only.
+    pub fn observe(&self, unreachable: bool) {
+        if self.0.swap(unreachable, Ordering::Relaxed) != unreachable {
+            if unreachable {
+                tracing::error!("the database is unreachable; refusing requests until it answers");
+            } else {
+                tracing::info!("the database answers again; serving requests");
+            }
+        }
+    }
 }
 
 /// `true` when the database answers a trivial query (for `/readyz`).

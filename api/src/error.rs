@@ -20,6 +20,7 @@ pub enum ErrorCode {
     InternalServerError,
     CursorExpired,
     SubscriberTooSlow,
+    ServiceUnavailable,
 }
 
 impl ErrorCode {
@@ -35,9 +36,14 @@ impl ErrorCode {
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
             Self::CursorExpired => "CURSOR_EXPIRED",
             Self::SubscriberTooSlow => "SUBSCRIBER_TOO_SLOW",
+            Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
         }
     }
 }
+
+/// What a client reads while the database is unreachable.
+pub const UNAVAILABLE_MESSAGE: &str =
+    "The service cannot reach its database right now. Try again in a few seconds.";
 
 /// Everything that can go wrong in a request, as the service layer reports it.
 #[derive(Debug)]
@@ -68,7 +74,9 @@ pub enum ApiError {
     /// A live subscriber fell further behind than the server buffers; it should resubscribe
     /// with `after` set to `cursor`, the last event it received.
     SubscriberTooSlow { cursor: Option<String> },
-    /// A bug or an unavailable dependency; the detail is logged, never shown.
+    /// The database cannot be reached (restarting, network down): try again in a few seconds.
+    Unavailable,
+    /// A bug; the detail is logged, never shown.
     Internal(anyhow::Error),
 }
 
@@ -102,6 +110,7 @@ impl ApiError {
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::QueryTooComplex(_) => ErrorCode::QueryTooComplex,
             Self::Internal(_) => ErrorCode::InternalServerError,
+            Self::Unavailable => ErrorCode::ServiceUnavailable,
             Self::CursorExpired => ErrorCode::CursorExpired,
             Self::SubscriberTooSlow { .. } => ErrorCode::SubscriberTooSlow,
         }
@@ -120,6 +129,7 @@ impl ApiError {
                 format!("Too many attempts. Try again in {retry_after_secs} seconds.")
             }
             Self::Internal(_) => "Internal server error.".into(),
+            Self::Unavailable => UNAVAILABLE_MESSAGE.into(),
             Self::Contention => "A concurrent change got there first: reload and try again.".into(),
             Self::CursorExpired => {
                 "The cursor is older than the event retention: refetch, then subscribe without `after`.".into()
@@ -138,6 +148,10 @@ impl From<sea_orm::DbErr> for ApiError {
         if crate::db::is_serialization_failure(&err) {
             tracing::info!(error = %err, "serialization failure");
             return Self::Contention;
+        }
+        if crate::db::is_unreachable(&err) {
+            tracing::warn!(error = %err, "database unreachable");
+            return Self::Unavailable;
         }
         if crate::service::is_unique_violation(&err) {
             tracing::info!(error = %err, "write conflict");
@@ -223,6 +237,7 @@ mod tests {
                 ApiError::internal(anyhow::anyhow!("x")),
                 "INTERNAL_SERVER_ERROR",
             ),
+            (ApiError::Unavailable, "SERVICE_UNAVAILABLE"),
         ];
         for (err, expected) in cases {
             assert_eq!(err.code().as_str(), expected);
@@ -236,6 +251,25 @@ mod tests {
             "could not serialize access due to read/write dependencies among transactions".into(),
         ));
         assert_eq!(ApiError::from(clash).code(), ErrorCode::Conflict);
+    }
+
+    #[test]
+    fn an_unreachable_database_is_unavailable_not_internal() {
+        use std::sync::Arc;
+        let refused = sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(Arc::new(
+            sea_orm::sqlx::Error::Io(std::io::ErrorKind::ConnectionRefused.into()),
+        )));
+        assert_eq!(ApiError::from(refused).code(), ErrorCode::ServiceUnavailable);
+        let pool = sea_orm::DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout);
+        assert_eq!(ApiError::from(pool).code(), ErrorCode::ServiceUnavailable);
+        // A statement the database refused is not an outage.
+        let refused_statement = sea_orm::DbErr::Query(sea_orm::RuntimeErr::Internal(
+            "syntax error at or near".into(),
+        ));
+        assert_eq!(
+            ApiError::from(refused_statement).code(),
+            ErrorCode::InternalServerError
+        );
     }
 
     #[test]

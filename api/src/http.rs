@@ -540,6 +540,18 @@ async fn execute(
     variables: Option<Value>,
     media: MediaType,
 ) -> Response {
+    if state.reachability.is_down() {
+        // Refused before anything runs, so nothing was written.
+        let mut res = error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            media,
+            ErrorCode::ServiceUnavailable,
+            crate::error::UNAVAILABLE_MESSAGE,
+        );
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return res;
+    }
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("invalid"));

@@ -47,6 +47,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Persisted queries (APQ cache or allow-list).
     pub persisted: crate::persisted::PersistedQueries,
+    /// Whether the database answers (kept by the event hub): requests fail fast while it does not.
+    pub reachability: crate::db::Reachability,
 }
 
 impl AppState {
@@ -98,6 +100,7 @@ impl AppState {
             hub: crate::realtime::hub::EventHub::new(config_buffer),
             metrics: crate::metrics::Metrics::new(),
             persisted,
+            reachability: Default::default(),
         })
     }
 }

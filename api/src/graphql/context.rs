@@ -27,9 +27,7 @@ impl ContextExt for Context<'_> {
     fn viewer(&self) -> ApiResult<&Viewer> {
         match self.data_opt::<Credential>() {
             Some(Credential::Viewer(v)) => Ok(v),
-            Some(Credential::Unavailable) => Err(ApiError::internal(anyhow::anyhow!(
-                "credential could not be checked: database unavailable"
-            ))),
+            Some(Credential::Unavailable) => Err(ApiError::Unavailable),
             _ => Err(ApiError::Unauthenticated),
         }
     }

@@ -26,7 +26,7 @@ use tokio::sync::{Notify, OnceCell, broadcast, mpsc};
 use uuid::Uuid;
 
 use crate::{
-    error::ApiResult,
+    error::{ApiError, ApiResult},
     service::{
         access::Scope,
         events,
@@ -251,7 +251,11 @@ impl EventHub {
                 () = self.0.wake.notified() => {}
                 () = tokio::time::sleep(poll) => {}
             }
-            if let Err(e) = self.publish_new(db).await {
+            let read = self.publish_new(db).await;
+            state
+                .reachability
+                .observe(matches!(read, Err(ApiError::Unavailable)));
+            if let Err(e) = read {
                 tracing::warn!(error = ?e, "reading the outbox failed; retrying");
                 tokio::time::sleep(Duration::from_millis(250)).await;
                 continue;

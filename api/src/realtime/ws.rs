@@ -58,6 +58,9 @@ mod close {
     pub const SUBSCRIBER_EXISTS: u16 = 4409;
     pub const TOO_MANY_INITS: u16 = 4429;
     pub const INTERNAL: u16 = 4500;
+    /// The database is unreachable: the client should reconnect in a moment (RFC 6455's
+    /// "Try Again Later"; `graphql-ws` retries it like any non-4xxx close).
+    pub const TRY_AGAIN_LATER: u16 = 1013;
     pub const TOO_BIG: u16 = 1009;
     pub const GOING_AWAY: u16 = 1001;
 }
@@ -405,7 +408,7 @@ impl Connection {
             // An API key does not expire like a token; its revocation ends the session instead.
             (Credential::Viewer(_), None) => chrono::Utc::now().timestamp() + 365 * 24 * 3600,
             (Credential::Unavailable, _) => {
-                return Err(Close::new(close::INTERNAL, "Internal server error"));
+                return Err(Close::new(close::TRY_AGAIN_LATER, "Database unavailable"));
             }
             _ => return Err(forbidden()),
         };
