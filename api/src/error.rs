@@ -259,7 +259,10 @@ mod tests {
         let refused = sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(Arc::new(
             sea_orm::sqlx::Error::Io(std::io::ErrorKind::ConnectionRefused.into()),
         )));
-        assert_eq!(ApiError::from(refused).code(), ErrorCode::ServiceUnavailable);
+        assert_eq!(
+            ApiError::from(refused).code(),
+            ErrorCode::ServiceUnavailable
+        );
         let pool = sea_orm::DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout);
         assert_eq!(ApiError::from(pool).code(), ErrorCode::ServiceUnavailable);
         // A statement the database refused is not an outage.

@@ -61,6 +61,7 @@ pub struct Metrics {
     pub active_subscriptions: Gauge,
     pub outbox_lag_events: Gauge,
     pub webhook_pending: Gauge,
+    pub sql_statements: Gauge,
     names: Mutex<HashSet<String>>,
 }
 
@@ -83,6 +84,7 @@ impl Default for Metrics {
         let active_subscriptions = Gauge::default();
         let outbox_lag_events = Gauge::default();
         let webhook_pending = Gauge::default();
+        let sql_statements = Gauge::default();
         registry.register(
             "graphql_requests",
             "GraphQL operations executed, by operation name and type",
@@ -128,6 +130,11 @@ impl Default for Metrics {
             "Webhook deliveries waiting for an attempt",
             webhook_pending.clone(),
         );
+        registry.register(
+            "sql_statements",
+            "SQL statements run for requests since the server started (background work excluded): divide its growth by the requests to get statements per operation",
+            sql_statements.clone(),
+        );
         Self {
             registry,
             requests,
@@ -139,6 +146,7 @@ impl Default for Metrics {
             active_subscriptions,
             outbox_lag_events,
             webhook_pending,
+            sql_statements,
             names: Mutex::default(),
         }
     }

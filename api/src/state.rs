@@ -47,6 +47,10 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Persisted queries (APQ cache or allow-list).
     pub persisted: crate::persisted::PersistedQueries,
+    /// Audits concurrent reads together (one statement and commit per group).
+    pub read_audits: Arc<crate::service::events::ReadAudits>,
+    /// Commits concurrent `recordObservation`s together (one transaction and flush per group).
+    pub observation_writer: Arc<crate::service::observations::GroupCommit>,
     /// Whether the database answers (kept by the event hub): requests fail fast while it does not.
     pub reachability: crate::db::Reachability,
 }
@@ -87,8 +91,12 @@ impl AppState {
                 anyhow::bail!("PERSISTED_QUERIES=allowlist needs PERSISTED_QUERIES_FILE")
             }
         };
+        let observation_writer =
+            Arc::new(crate::service::observations::GroupCommit::new(db.clone()));
+        let read_audits = Arc::new(crate::service::events::ReadAudits::new(db.clone()));
         Ok(Self {
             db,
+            read_audits,
             background_db,
             passwords: PasswordHasher::new(config.password_hash_concurrency),
             tokens: Arc::new(tokens),
@@ -101,6 +109,7 @@ impl AppState {
             metrics: crate::metrics::Metrics::new(),
             persisted,
             reachability: Default::default(),
+            observation_writer,
         })
     }
 }

@@ -249,6 +249,13 @@ async fn metrics_expose_requests_errors_subscriptions_outbox_and_webhooks() {
     ] {
         assert!(text.contains(series), "missing {series} in\n{text}");
     }
+    // The requests above ran SQL (authentication at least), and the series says how much.
+    let statements: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("kakehashi_sql_statements "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("kakehashi_sql_statements missing in\n{text}"));
+    assert!(statements > 0 && statements <= app.state.statement_count());
     // No personal data in labels: names and emails never appear.
     assert!(!text.contains("himawari") && !text.contains("山田"));
 }
@@ -284,4 +291,86 @@ async fn a_graceful_shutdown_finishes_requests_in_flight() {
             .await
             .is_err()
     );
+}
+
+/// Concurrent writes are committed in groups and concurrent reads audited in groups: under 40
+/// writers and 40 readers at once, every acknowledged observation is stored once with one event,
+/// a write its checks refuse fails alone while the writes around it are stored, and every read that showed
+/// records left its own audit row.
+#[tokio::test]
+async fn grouped_commits_store_each_write_once_and_audit_each_read() {
+    use entity::{audit_event, observation, outbox_event};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+    let app = TestApp::spawn().await;
+    let (staff, _) = app.login("staff@himawari.example").await;
+    let (specialist, _) = app.login("specialist@aozora.example").await;
+    let yamada = crate::views::client_id(&app, &staff, "山田 太郎").await;
+    let record = "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { observation { id } } }";
+    let history =
+        "query($c: ID!) { client(id: $c) { history(first: 10) { edges { node { kind } } } } }";
+    let before = audit_event::Entity::find()
+        .filter(audit_event::Column::Operation.eq("READ_HISTORY"))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let (app_url, client) = (app.url.clone(), app.client.clone());
+        let (staff, specialist, yamada) = (staff.clone(), specialist.clone(), yamada.clone());
+        tasks.push(tokio::spawn(async move {
+            // Every tenth write has an empty fact: refused by its own checks.
+            let fact = if i % 10 == 9 { String::new() } else { format!("grouped {i}") };
+            let write = client
+                .post(&app_url)
+                .bearer_auth(&staff)
+                .json(&json!({ "query": record, "variables": { "i": { "clientId": yamada, "content": {
+                    "fact": fact, "category": "ROUTINE", "occurredFrom": "2026-11-20T10:00:00+09:00",
+                    "visibility": "CARE_TEAM" } } } }))
+                .send();
+            let read = client
+                .post(&app_url)
+                .bearer_auth(&specialist)
+                .json(&json!({ "query": history, "variables": { "c": yamada } }))
+                .send();
+            let (w, r) = tokio::join!(write, read);
+            let w: Value = w.unwrap().json().await.unwrap();
+            let r: Value = r.unwrap().json().await.unwrap();
+            (i, w, r)
+        }));
+    }
+    let mut acknowledged = Vec::new();
+    for t in tasks {
+        let (i, w, r) = t.await.unwrap();
+        assert!(r.get("errors").is_none(), "read {i}: {r}");
+        if i % 10 == 9 {
+            assert_error(&w, "BAD_USER_INPUT");
+        } else {
+            assert!(w.get("errors").is_none(), "write {i}: {w}");
+            acknowledged.push(w["data"]["recordObservation"]["observation"]["id"].clone());
+        }
+    }
+    assert_eq!(acknowledged.len(), 36);
+
+    let stored = observation::Entity::find()
+        .filter(observation::Column::Fact.starts_with("grouped "))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 36, "each acknowledged write stored once");
+    for o in &stored {
+        let events = outbox_event::Entity::find()
+            .filter(outbox_event::Column::RecordId.eq(o.id))
+            .count(&app.state.db)
+            .await
+            .unwrap();
+        assert_eq!(events, 1, "one event for {}", o.fact);
+    }
+    let after = audit_event::Entity::find()
+        .filter(audit_event::Column::Operation.eq("READ_HISTORY"))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(after - before, 40, "every read audited once");
 }

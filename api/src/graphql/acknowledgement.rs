@@ -196,7 +196,7 @@ pub async fn unacknowledged_risk_signs(
     let scope = loaders.ctx.scope().await?;
     let (list, deadline) =
         svc::unacknowledged_risk_signs(ctx.state()?, ctx.viewer()?, &scope, limit).await?;
-    crate::service::observations::audit_reads(&ctx.state()?.db, ctx.viewer()?, &list).await?;
+    crate::service::observations::audit_reads(ctx.state()?, ctx.viewer()?, &list).await?;
     Ok(list
         .into_iter()
         .map(|o| UnacknowledgedRiskSign {

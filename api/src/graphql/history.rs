@@ -241,14 +241,10 @@ pub async fn client_history(
     let entries: Vec<timeline_entry::Model> = page.items.iter().map(|(_, e)| e.clone()).collect();
     let mut items = load_items(ctx, &entries).await?;
     let read: Vec<Uuid> = entries.iter().map(|e| e.record_id).collect();
-    crate::service::events::record_read(
-        &state.db,
-        ctx.viewer()?,
-        "READ_HISTORY",
-        Some(client_id),
-        &read,
-    )
-    .await?;
+    state
+        .read_audits
+        .record(ctx.viewer()?, "READ_HISTORY", vec![(Some(client_id), read)])
+        .await?;
     let mut edges = Vec::with_capacity(page.items.len());
     for (cursor, e) in page.items {
         let Some(kind) = EntryKind::parse(&e.kind) else {

@@ -25,6 +25,8 @@ use crate::{
 /// Per-request context shared by the loaders.
 pub struct RequestCtx {
     pub db: DatabaseConnection,
+    /// Where the request's reads are audited (grouped with other requests' reads).
+    pub audits: Arc<service::events::ReadAudits>,
     pub viewer: Option<Viewer>,
     scope: std::sync::Mutex<Option<Arc<Scope>>>,
     loading: tokio::sync::Mutex<()>,
@@ -163,9 +165,14 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    pub fn new(db: DatabaseConnection, credential: &Credential) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        audits: Arc<service::events::ReadAudits>,
+        credential: &Credential,
+    ) -> Self {
         let ctx = Arc::new(RequestCtx {
             db,
+            audits,
             viewer: credential.viewer().cloned(),
             scope: Default::default(),
             loading: Default::default(),
@@ -229,9 +236,11 @@ impl Loaders {
             meeting_briefs: loader(&ctx, |c, k| Box::pin(service::meetings::briefs(&c.db, k))),
             profile_reads: loader(&ctx, |c, k| {
                 Box::pin(async move {
-                    let reads = k.iter().map(|client| (*client, vec![*client])).collect();
-                    service::events::record_reads(&c.db, c.viewer()?, "READ_PROFILE", reads)
-                        .await?;
+                    let reads = k
+                        .iter()
+                        .map(|client| (Some(*client), vec![*client]))
+                        .collect();
+                    c.audits.record(c.viewer()?, "READ_PROFILE", reads).await?;
                     Ok(k.iter().map(|client| (*client, ())).collect())
                 })
             }),
@@ -255,9 +264,9 @@ async fn audit<M>(
 ) -> ApiResult<()> {
     let reads = found
         .iter()
-        .map(|(client, list)| (*client, list.iter().map(&id).collect()))
+        .map(|(client, list)| (Some(*client), list.iter().map(&id).collect()))
         .collect();
-    service::events::record_reads(&c.db, c.viewer()?, operation, reads).await
+    c.audits.record(c.viewer()?, operation, reads).await
 }
 
 /// Recent observations for (client, limit) keys: one statement per distinct limit.

@@ -134,7 +134,11 @@ pub fn request_data(
 ) -> async_graphql::Request {
     request
         .data(state.clone())
-        .data(loaders::Loaders::new(state.db.clone(), &credential))
+        .data(loaders::Loaders::new(
+            state.db.clone(),
+            state.read_audits.clone(),
+            &credential,
+        ))
         .data(credential)
         .data(outcome)
 }

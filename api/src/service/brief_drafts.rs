@@ -119,7 +119,7 @@ pub async fn draft(state: &AppState, viewer: &Viewer, meeting_id: Uuid) -> ApiRe
         .into_iter()
         .filter(|o| office_scopes.iter().all(|s| s.can_see_observation(o)))
         .collect();
-    observations::audit_reads(&state.db, viewer, &observations).await?;
+    observations::audit_reads(state, viewer, &observations).await?;
 
     let of = |cats: &[ObservationCategory]| -> Vec<&observation::Model> {
         observations

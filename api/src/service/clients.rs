@@ -344,14 +344,14 @@ pub async fn get(
         .one(&state.db)
         .await?
         .ok_or(ApiError::NotFound("Client"))?;
-    events::record_read(
-        &state.db,
-        viewer,
-        "READ_CLIENT",
-        Some(client_id),
-        &[client_id],
-    )
-    .await?;
+    state
+        .read_audits
+        .record(
+            viewer,
+            "READ_CLIENT",
+            vec![(Some(client_id), vec![client_id])],
+        )
+        .await?;
     Ok((model, scope))
 }
 

@@ -2,10 +2,17 @@
 //!
 //! Every write calls [`record_change`], which appends an audit entry *and* an outbox event in the
 //! same transaction as the data: an event exists exactly when its change committed. Reads of a
-//! client's records call [`record_read`].
+//! client's records go through [`ReadAudits`] (grouped with other requests' reads), or
+//! [`record_read`] inside a transaction.
+
+use std::sync::OnceLock;
 
 use entity::audit_event;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::page::{Order, Page, PageArgs, paginate_ordered};
@@ -115,6 +122,103 @@ pub async fn record_reads(
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+type AuditJob = (
+    Vec<audit_event::ActiveModel>,
+    oneshot::Sender<ApiResult<()>>,
+);
+
+/// Writes the audit rows of concurrent reads together: one statement, so one commit and one disk
+/// flush, for every read waiting when the previous group was written. Each read waits until its
+/// rows are committed, so a response that showed records was audited. On SQLite, where commits
+/// are serialized and each one flushes the disk, this is what keeps reads from queuing behind
+/// each other's audit rows; a lone read sees no delay.
+pub struct ReadAudits {
+    db: DatabaseConnection,
+    queue: OnceLock<mpsc::Sender<AuditJob>>,
+}
+
+/// Rows per statement (7 parameters each: well under SQLite's 32,766 parameters).
+const AUDIT_ROWS_PER_STATEMENT: usize = 500;
+
+impl ReadAudits {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self {
+            db,
+            queue: OnceLock::new(),
+        }
+    }
+
+    /// Audits that the viewer read these records, per client (`None`: not about a client).
+    pub async fn record(
+        &self,
+        viewer: &Viewer,
+        operation: &str,
+        reads: Vec<(Option<Uuid>, Vec<Uuid>)>,
+    ) -> ApiResult<()> {
+        if reads.is_empty() {
+            return Ok(());
+        }
+        let now = super::now();
+        let rows = reads
+            .into_iter()
+            .map(|(client, ids)| audit_event::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                occurred_at: Set(now),
+                staff_member_id: Set(viewer.staff_member_id),
+                organization_id: Set(viewer.organization_id),
+                operation: Set(operation.to_owned()),
+                client_id: Set(client),
+                record_ids: Set(serde_json::json!(ids)),
+            })
+            .collect();
+        let queue = self.queue.get_or_init(|| {
+            // Started on first use, inside the runtime; it ends when the state is dropped.
+            let (tx, rx) = mpsc::channel(1024);
+            tokio::spawn(write_audit_groups(self.db.clone(), rx));
+            tx
+        });
+        let (reply, written) = oneshot::channel();
+        let stopped =
+            || crate::error::ApiError::internal(anyhow::anyhow!("the audit writer stopped"));
+        queue.send((rows, reply)).await.map_err(|_| stopped())?;
+        written.await.map_err(|_| stopped())?
+    }
+}
+
+async fn write_audit_groups(db: DatabaseConnection, mut queue: mpsc::Receiver<AuditJob>) {
+    let mut jobs = Vec::with_capacity(256);
+    while queue.recv_many(&mut jobs, 256).await > 0 {
+        let (rows, replies): (Vec<_>, Vec<_>) = std::mem::take(&mut jobs).into_iter().unzip();
+        let rows: Vec<audit_event::ActiveModel> = rows.into_iter().flatten().collect();
+        let written = insert_audit_rows(&db, rows).await;
+        for reply in replies {
+            let _ = reply.send(written.clone().map_err(Into::into));
+        }
+    }
+}
+
+/// One statement when the rows fit in one, else one transaction.
+async fn insert_audit_rows(
+    db: &DatabaseConnection,
+    rows: Vec<audit_event::ActiveModel>,
+) -> Result<(), sea_orm::DbErr> {
+    if rows.len() <= AUDIT_ROWS_PER_STATEMENT {
+        audit_event::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
+        return Ok(());
+    }
+    let txn = crate::db::begin_insert(db).await?;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(AUDIT_ROWS_PER_STATEMENT).collect();
+        audit_event::Entity::insert_many(chunk)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await
 }
 
 /// Records reads through subscriptions (one statement for the batch).

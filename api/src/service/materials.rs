@@ -132,7 +132,7 @@ pub async fn materials(
         .into_iter()
         .filter(|o| scope.can_see_observation(o))
         .collect();
-    observations::audit_reads(&state.db, viewer, &period).await?;
+    observations::audit_reads(state, viewer, &period).await?;
 
     let mut counts: BTreeMap<u8, (ObservationCategory, usize)> = BTreeMap::new();
     for o in &period {
@@ -249,7 +249,9 @@ pub async fn materials(
         }))
         .collect();
     if !quoted.is_empty() {
-        super::events::record_reads(&state.db, viewer, "READ_PLANS", vec![(client_id, quoted)])
+        state
+            .read_audits
+            .record(viewer, "READ_PLANS", vec![(Some(client_id), quoted)])
             .await?;
     }
     let risk_signs: Vec<observation::Model> = period

@@ -586,14 +586,14 @@ pub async fn get(
     if !scope.can_see_record(m.client_id, facts(&m)) {
         return Err(ApiError::NotFound("Meeting"));
     }
-    events::record_read(
-        &state.db,
-        viewer,
-        "READ_MEETINGS",
-        Some(m.client_id),
-        &[m.id],
-    )
-    .await?;
+    state
+        .read_audits
+        .record(
+            viewer,
+            "READ_MEETINGS",
+            vec![(Some(m.client_id), vec![m.id])],
+        )
+        .await?;
     Ok((m, scope))
 }
 

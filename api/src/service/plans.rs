@@ -535,7 +535,10 @@ pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> ApiResult<suppo
     if !scope.can_see_record(p.client_id, facts(&p)) {
         return Err(ApiError::NotFound("Support plan"));
     }
-    events::record_read(&state.db, viewer, "READ_PLANS", Some(p.client_id), &[p.id]).await?;
+    state
+        .read_audits
+        .record(viewer, "READ_PLANS", vec![(Some(p.client_id), vec![p.id])])
+        .await?;
     Ok(p)
 }
 
