@@ -203,3 +203,85 @@ async fn sql_and_like_metacharacters_in_looked_up_text_are_only_text() {
         "{clients}"
     );
 }
+
+#[tokio::test]
+async fn nul_characters_are_refused_before_they_reach_the_database() {
+    // PostgreSQL cannot hold U+0000 in text: found by schemathesis (.ci/fuzz-graphql), these
+    // answered INTERNAL_SERVER_ERROR there ("invalid byte sequence for encoding UTF8: 0x00").
+    let app = TestApp::spawn().await;
+    let (manager, _) = app.login("manager@himawari.example").await;
+    let count = |app: &TestApp| {
+        let db = app.state.db.clone();
+        async move {
+            db.query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM clients".to_owned(),
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap()
+        }
+    };
+    let before = count(&app).await;
+    let find = "query($e: String!) { clientByExternalId(externalId: $e) { id } }";
+    let register =
+        "mutation($i: RegisterClientInput!) { registerClient(input: $i) { client { id } } }";
+    for (query, variables) in [
+        // In variables, at the top and nested in an input object or a list.
+        (find, json!({ "e": "K-\u{0}1" })),
+        (
+            register,
+            json!({ "i": { "displayName": "山田\u{0}", "nameKana": "やまだ" } }),
+        ),
+        (
+            register,
+            json!({ "i": { "displayName": "山田 一", "nameKana": "やまだ はじめ",
+                "familyContacts": [{ "name": "母\u{0}", "relationship": "母" }] } }),
+        ),
+        // Written into the document as an escape, in an argument, a nested input and a fragment.
+        (
+            "{ clientByExternalId(externalId: \"K-\\u0000\") { id } }",
+            json!({}),
+        ),
+        (
+            "mutation { registerClient(input: { displayName: \"山田\\u0000\", nameKana: \"やまだ\" }) { client { id } } }",
+            json!({}),
+        ),
+        (
+            "query { ...F } fragment F on Query { clientByExternalId(externalId: \"\\u0000\") { id } }",
+            json!({}),
+        ),
+        (
+            "query($e: String = \"\\u0000\") { clientByExternalId(externalId: $e) { id } }",
+            json!({}),
+        ),
+    ] {
+        let body = app.gql(Some(&manager), query, variables.clone()).await;
+        assert_error(&body, "BAD_USER_INPUT");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("U+0000")),
+            "{query} {variables}: {body}"
+        );
+    }
+    // A request error: 400 for the GraphQL response media type.
+    let (status, body) = raw(
+        &app,
+        json!({ "query": find, "variables": { "e": "\u{0}" } })
+            .to_string()
+            .into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_error(&body, "BAD_USER_INPUT");
+    // Other control characters are still only text, and the same lookup without a NUL runs.
+    let fine = app
+        .gql(Some(&manager), find, json!({ "e": "K-\u{1}\t1" }))
+        .await;
+    assert!(fine.get("errors").is_none(), "{fine}");
+    assert_eq!(fine["data"]["clientByExternalId"], Value::Null);
+    assert_eq!(count(&app).await, before, "nothing was stored");
+}

@@ -4,7 +4,8 @@
 //! Three cheap checks run in the parse phase: raw nesting of brackets in the text (so a deeply
 //! nested document cannot exhaust the parser's stack), selection depth with fragments expanded,
 //! and the number of aliases. async-graphql's complexity and depth limits run in validation as a
-//! second line. All of them answer `QUERY_TOO_COMPLEX`.
+//! second line. All of them answer `QUERY_TOO_COMPLEX`. The parse phase also refuses U+0000 in
+//! any string of the variables or the document (`BAD_USER_INPUT`, see `nul_refused`).
 
 use std::sync::{
     Arc,
@@ -12,11 +13,12 @@ use std::sync::{
 };
 
 use async_graphql::{
-    Response, ServerError, ServerResult, ValidationResult, Variables,
+    Positioned, Response, ServerError, ServerResult, ValidationResult, Value as ConstValue,
+    Variables,
     extensions::{
         Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
     },
-    parser::types::{ExecutableDocument, Selection, SelectionSet},
+    parser::types::{Directive, ExecutableDocument, Selection, SelectionSet},
 };
 
 use crate::error::{ErrorCode, server_error};
@@ -67,7 +69,14 @@ impl Extension for QueryLimitsExtension {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         check_query(query, self.max_depth, self.max_aliases)?;
-        next.run(ctx, query, variables).await
+        if variables.values().any(const_has_nul) {
+            return Err(nul_refused());
+        }
+        let doc = next.run(ctx, query, variables).await?;
+        if document_has_nul(&doc) {
+            return Err(nul_refused());
+        }
+        Ok(doc)
     }
 
     async fn validation(
@@ -107,6 +116,72 @@ pub fn check_query(query: &str, max_depth: usize, max_aliases: usize) -> ServerR
 
 fn too_complex(message: &str) -> ServerError {
     server_error(ErrorCode::QueryTooComplex, message)
+}
+
+/// U+0000 is refused in every input, whichever database is behind: PostgreSQL cannot store it in
+/// text (or compare text with it) and would fail the statement, and SQLite would keep a value
+/// that PostgreSQL could not (so an export from one could not be imported into the other).
+fn nul_refused() -> ServerError {
+    server_error(
+        ErrorCode::BadUserInput,
+        "Text must not contain the NUL character (U+0000).",
+    )
+}
+
+fn const_has_nul(v: &ConstValue) -> bool {
+    match v {
+        ConstValue::String(s) => s.contains('\0'),
+        ConstValue::List(items) => items.iter().any(const_has_nul),
+        ConstValue::Object(fields) => fields
+            .iter()
+            .any(|(k, v)| k.contains('\0') || const_has_nul(v)),
+        _ => false,
+    }
+}
+
+/// Whether a string literal anywhere in the document (arguments, directive arguments, variable
+/// defaults) holds U+0000, e.g. written as `"\u0000"`.
+fn document_has_nul(doc: &ExecutableDocument) -> bool {
+    // An argument's literal, its variables (checked on their own) taken as null. (A macro: the
+    // parser's non-constant value type is not exported by name.)
+    macro_rules! literal {
+        ($v:expr) => {
+            $v.node
+                .clone()
+                .into_const_with(|_| Ok::<_, ()>(ConstValue::Null))
+                .is_ok_and(|c| const_has_nul(&c))
+        };
+    }
+    fn directives(ds: &[Positioned<Directive>]) -> bool {
+        ds.iter()
+            .any(|d| d.node.arguments.iter().any(|(_, v)| literal!(v)))
+    }
+    fn set(s: &SelectionSet) -> bool {
+        s.items.iter().any(|item| match &item.node {
+            Selection::Field(f) => {
+                f.node.arguments.iter().any(|(_, v)| literal!(v))
+                    || directives(&f.node.directives)
+                    || set(&f.node.selection_set.node)
+            }
+            Selection::FragmentSpread(f) => directives(&f.node.directives),
+            Selection::InlineFragment(f) => {
+                directives(&f.node.directives) || set(&f.node.selection_set.node)
+            }
+        })
+    }
+    doc.operations.iter().any(|(_, op)| {
+        op.node.variable_definitions.iter().any(|v| {
+            v.node
+                .default_value
+                .as_ref()
+                .is_some_and(|d| const_has_nul(&d.node))
+                || directives(&v.node.directives)
+        }) || directives(&op.node.directives)
+            || set(&op.node.selection_set.node)
+    }) || doc
+        .fragments
+        .values()
+        .any(|f| directives(&f.node.directives) || set(&f.node.selection_set.node))
 }
 
 /// Gives every error that has no code one: limits become `QUERY_TOO_COMPLEX`; everything else
