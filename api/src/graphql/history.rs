@@ -227,8 +227,10 @@ pub async fn client_history(
     first: Option<i32>,
     after: Option<String>,
 ) -> async_graphql::Result<HistoryConnection> {
-    let scope = ctx.loaders()?.ctx.scope().await?;
     let state = ctx.state()?;
+    // One client's relation (three small queries), not the organization's whole caseload.
+    let scope =
+        crate::service::access::Scope::for_client(&state.db, ctx.viewer()?, client_id).await?;
     let page = timeline::history(
         &state.db,
         &scope,

@@ -75,6 +75,20 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// The same scope over `clients` only. A query about a few clients filters with this one:
+    /// the SQL condition then lists those clients instead of every client of the organization
+    /// (a consultation office may have hundreds), which is the same filter for their rows and a
+    /// statement a fraction of the size to build, send and plan.
+    pub fn narrowed(&self, clients: &[Uuid]) -> Scope {
+        Scope {
+            viewer_org: self.viewer_org,
+            relations: clients
+                .iter()
+                .filter_map(|c| self.relations.get(c).map(|r| (*c, r.clone())))
+                .collect(),
+        }
+    }
+
     /// Every client of the viewer's organization.
     pub async fn for_viewer(db: &impl ConnectionTrait, viewer: &Viewer) -> ApiResult<Self> {
         Self::load(db, viewer.organization_id, None).await

@@ -289,7 +289,7 @@ async fn shared(
     end: DateTime<Utc>,
 ) -> ApiResult<Vec<Shared>> {
     let mut out: Vec<Shared> = observation::Entity::find()
-        .filter(scope.observation_condition())
+        .filter(scope.narrowed(&[client_id]).observation_condition())
         .filter(observation::Column::ClientId.eq(client_id))
         .filter(observation::Column::Status.eq(RecordStatus::Current))
         .filter(observation::Column::Visibility.ne(Visibility::Internal))

@@ -641,6 +641,10 @@ pub struct ObservationFilter {
     pub shared_only: bool,
 }
 
+/// A filter on at most this many clients narrows the scope's condition to them (larger lists
+/// are about as long as the scope itself).
+const NARROW_UP_TO: usize = 100;
+
 /// Observations visible to the scope, newest first, as a page; the read is audited per client.
 pub async fn list(
     state: &AppState,
@@ -649,7 +653,13 @@ pub async fn list(
     filter: &ObservationFilter,
     page: &PageArgs,
 ) -> ApiResult<Page<observation::Model>> {
-    let mut q = observation::Entity::find().filter(scope.observation_condition());
+    let condition = match &filter.clients {
+        Some(clients) if clients.len() <= NARROW_UP_TO => {
+            scope.narrowed(clients).observation_condition()
+        }
+        _ => scope.observation_condition(),
+    };
+    let mut q = observation::Entity::find().filter(condition);
     q = q.filter(filter_condition(scope, filter));
     let result = paginate_ordered(
         &state.db,
@@ -727,7 +737,7 @@ pub async fn recent_for_clients(
         .from(observation::Entity)
         .cond_where(
             Condition::all()
-                .add(scope.observation_condition())
+                .add(scope.narrowed(clients).observation_condition())
                 .add(observation::Column::ClientId.is_in(clients.iter().copied()))
                 .add(observation::Column::Status.eq(RecordStatus::Current)),
         );
@@ -779,12 +789,13 @@ pub async fn counts_for_clients(
                 .add(observation::Column::RecordedAt.gt(*at)),
         );
     }
+    let narrowed = scope.narrowed(clients);
     let base = || {
         observation::Entity::find()
             .select_only()
             .column(observation::Column::ClientId)
             .column_as(observation::Column::Id.count(), "n")
-            .filter(scope.observation_condition())
+            .filter(narrowed.observation_condition())
             .filter(observation::Column::ClientId.is_in(clients.iter().copied()))
             .filter(observation::Column::Status.eq(RecordStatus::Current))
             .group_by(observation::Column::ClientId)
@@ -882,7 +893,7 @@ pub async fn clients_with(
         .select_only()
         .column(observation::Column::ClientId)
         .distinct()
-        .filter(scope.observation_condition())
+        .filter(scope.narrowed(clients).observation_condition())
         .filter(observation::Column::ClientId.is_in(clients.iter().copied()))
         .filter(observation::Column::Category.eq(category))
         .filter(observation::Column::Status.eq(RecordStatus::Current))

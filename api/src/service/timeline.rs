@@ -192,7 +192,7 @@ pub async fn history(
     let mut base = Condition::all()
         .add(T::ClientId.eq(client_id))
         .add(T::Status.eq(RecordStatus::Current))
-        .add(scope.timeline_condition());
+        .add(scope.narrowed(&[client_id]).timeline_condition());
     if let Some(from) = filter.from {
         base = base.add(T::OccurredAt.gte(from));
     }
