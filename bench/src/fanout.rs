@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
 
-const SECRET: &[u8] = b"bench-secret-bench-secret-bench-secret";
+pub(crate) const SECRET: &[u8] = b"bench-secret-bench-secret-bench-secret";
 const EVENTS: usize = 20;
 const SUBSCRIPTION: &str = "subscription { myEvents { cursor kind occurredAt client { displayName } actor { displayName } record { ... on Observation { id fact category } } } }";
 
@@ -44,7 +44,7 @@ pub async fn serve_child(database_url: String) -> anyhow::Result<()> {
     server.run(std::future::pending()).await
 }
 
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+pub(crate) fn rss_kib(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     status
         .lines()

@@ -2,6 +2,7 @@
 //!
 //! - `cargo run --release -p bench -- history [ENTRIES] [DATABASE_URL]`
 //! - `cargo run --release -p bench -- fanout [SUBSCRIBERS] [DATABASE_URL]` (see [`fanout`])
+//! - `cargo run --release -p bench -- load [DATABASE_URL]` (see [`load`])
 //!
 //! `history`:
 //! Builds a client with ENTRIES (default 10,000) history items through the service layer (the
@@ -24,6 +25,7 @@ use serde_json::{Value, json};
 
 mod fanout;
 mod language;
+mod load;
 
 /// The server's allocator (see `api/src/main.rs`), since `serve-child` runs the server here.
 #[global_allocator]
@@ -48,11 +50,12 @@ async fn main() -> anyhow::Result<()> {
         Some("language") => {
             language::run(args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(20))
         }
+        Some("load") => load::run(args.get(1).cloned()).await,
         Some("serve-child") => {
             fanout::serve_child(args.get(1).cloned().context("database url")?).await
         }
         _ => bail!(
-            "usage: bench history [ENTRIES] [DATABASE_URL] | bench fanout [SUBSCRIBERS] [DATABASE_URL] | bench language [ROUNDS]"
+            "usage: bench history [ENTRIES] [DATABASE_URL] | bench fanout [SUBSCRIBERS] [DATABASE_URL] | bench load [DATABASE_URL] | bench language [ROUNDS]"
         ),
     }
 }
