@@ -192,7 +192,15 @@ async fn write_audit_groups(db: DatabaseConnection, mut queue: mpsc::Receiver<Au
     while queue.recv_many(&mut jobs, 256).await > 0 {
         let (rows, replies): (Vec<_>, Vec<_>) = std::mem::take(&mut jobs).into_iter().unzip();
         let rows: Vec<audit_event::ActiveModel> = rows.into_iter().flatten().collect();
-        let written = insert_audit_rows(&db, rows).await;
+        // A panic drops this group's answers (internal errors) but never stops the writer.
+        let write = std::panic::AssertUnwindSafe(insert_audit_rows(&db, rows));
+        let written = match futures_util::FutureExt::catch_unwind(write).await {
+            Ok(written) => written,
+            Err(_) => {
+                tracing::error!("writing a group of read audits panicked; the writer goes on");
+                continue;
+            }
+        };
         for reply in replies {
             let _ = reply.send(written.clone().map_err(Into::into));
         }

@@ -271,7 +271,12 @@ impl GroupCommit {
 async fn write_groups(db: DatabaseConnection, mut queue: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(GROUP_MAX);
     while queue.recv_many(&mut jobs, GROUP_MAX).await > 0 {
-        commit_group(&db, std::mem::take(&mut jobs)).await;
+        // A bug in one group must not stop every later write: its requests get an internal
+        // error (their answers are dropped) and the writer goes on.
+        let group = std::panic::AssertUnwindSafe(commit_group(&db, std::mem::take(&mut jobs)));
+        if futures_util::FutureExt::catch_unwind(group).await.is_err() {
+            tracing::error!("writing a group of observations panicked; the writer goes on");
+        }
     }
 }
 
