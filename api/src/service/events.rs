@@ -106,8 +106,21 @@ pub async fn record_reads(
     if reads.is_empty() {
         return Ok(());
     }
+    let reads = reads.into_iter().map(|(c, ids)| (Some(c), ids)).collect();
+    audit_event::Entity::insert_many(read_rows(viewer, operation, reads))
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// One audit row per client read (`None`: not about a client), all stamped with the same time.
+fn read_rows(
+    viewer: &Viewer,
+    operation: &str,
+    reads: Vec<(Option<Uuid>, Vec<Uuid>)>,
+) -> Vec<audit_event::ActiveModel> {
     let now = super::now();
-    let rows = reads
+    reads
         .into_iter()
         .map(|(client, ids)| audit_event::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -115,13 +128,10 @@ pub async fn record_reads(
             staff_member_id: Set(viewer.staff_member_id),
             organization_id: Set(viewer.organization_id),
             operation: Set(operation.to_owned()),
-            client_id: Set(Some(client)),
+            client_id: Set(client),
             record_ids: Set(serde_json::json!(ids)),
-        });
-    audit_event::Entity::insert_many(rows)
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+        })
+        .collect()
 }
 
 type AuditJob = (
@@ -160,19 +170,7 @@ impl ReadAudits {
         if reads.is_empty() {
             return Ok(());
         }
-        let now = super::now();
-        let rows = reads
-            .into_iter()
-            .map(|(client, ids)| audit_event::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                occurred_at: Set(now),
-                staff_member_id: Set(viewer.staff_member_id),
-                organization_id: Set(viewer.organization_id),
-                operation: Set(operation.to_owned()),
-                client_id: Set(client),
-                record_ids: Set(serde_json::json!(ids)),
-            })
-            .collect();
+        let rows = read_rows(viewer, operation, reads);
         let queue = self.queue.get_or_init(|| {
             // Started on first use, inside the runtime; it ends when the state is dropped.
             let (tx, rx) = mpsc::channel(1024);
