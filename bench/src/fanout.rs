@@ -44,6 +44,26 @@ pub async fn serve_child(database_url: String) -> anyhow::Result<()> {
     server.run(std::future::pending()).await
 }
 
+/// Starts this binary's `serve-child` on the database; returns the process, its pid and port.
+pub(crate) async fn spawn_server(
+    database_url: &str,
+) -> anyhow::Result<(tokio::process::Child, u32, u16)> {
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["serve-child", database_url])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = child.id().context("child pid")?;
+    let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
+    let port = loop {
+        let line = lines.next_line().await?.context("the server exited")?;
+        if let Some(p) = line.strip_prefix("PORT ") {
+            break p.parse()?;
+        }
+    };
+    Ok((child, pid, port))
+}
+
 pub(crate) fn rss_kib(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     status
@@ -90,19 +110,7 @@ pub async fn run(subscribers: usize, url: Option<String>) -> anyhow::Result<()> 
             dir.path().join("fanout.db").display()
         )
     });
-    let mut child = tokio::process::Command::new(std::env::current_exe()?)
-        .args(["serve-child", &database_url])
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()?;
-    let pid = child.id().context("child pid")?;
-    let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
-    let port: u16 = loop {
-        let line = lines.next_line().await?.context("server exited")?;
-        if let Some(p) = line.strip_prefix("PORT ") {
-            break p.parse()?;
-        }
-    };
+    let (mut child, pid, port) = spawn_server(&database_url).await?;
     let http_url = format!("http://127.0.0.1:{port}/graphql");
     let ws_url = format!("ws://127.0.0.1:{port}/graphql/ws");
     let http = reqwest::Client::new();

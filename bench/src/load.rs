@@ -15,7 +15,7 @@
 //!    p99 latency, SQL statements per operation (from `kakehashi_sql_statements` in `/metrics`)
 //!    and the GraphQL errors counted by the server (`oha` sees only HTTP statuses).
 
-use std::{path::Path, process::Stdio, time::Duration};
+use std::{path::Path, time::Duration};
 
 use anyhow::{Context, bail};
 use chrono::{NaiveDate, Utc};
@@ -35,9 +35,8 @@ use kakehashi::{
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::fanout::{SECRET, rss_kib};
+use crate::fanout::{SECRET, rss_kib, spawn_server};
 
 const CLIENTS: usize = 1_000;
 const OBSERVATIONS_PER_CLIENT: usize = 200;
@@ -62,19 +61,8 @@ pub async fn run(url: Option<String>) -> anyhow::Result<()> {
     generate(&database_url).await?;
 
     let oha = std::env::var("OHA").unwrap_or_else(|_| "oha".into());
-    let mut child = tokio::process::Command::new(std::env::current_exe()?)
-        .args(["serve-child", &database_url])
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()?;
-    let pid = child.id().context("child pid")?;
-    let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
-    let port = loop {
-        let line = lines.next_line().await?.context("the server exited")?;
-        if let Some(p) = line.strip_prefix("PORT ") {
-            break p.parse::<u16>()?;
-        }
-    };
+    // Kept until the end: dropping it stops the server.
+    let (_server, pid, port) = spawn_server(&database_url).await?;
     let base = format!("http://127.0.0.1:{port}");
     let url = format!("{base}/graphql");
     tokio::time::sleep(Duration::from_secs(3)).await;
