@@ -15,7 +15,7 @@
 
 mod common;
 
-use common::gql;
+use common::login;
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -119,21 +119,6 @@ async fn record(
         Some(code) => Outcome::Failed(code.to_owned()),
     };
     (outcome, status)
-}
-
-async fn login(http: &reqwest::Client, base: &str, email: &str) -> String {
-    let body = gql(
-        http,
-        base,
-        None,
-        "mutation($e: String!) { login(input: { email: $e, password: \"kakehashi-demo\" }) { accessToken } }",
-        json!({ "e": email }),
-    )
-    .await;
-    body["data"]["login"]["accessToken"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_owned()
 }
 
 /// A `myEvents` subscriber that resubscribes from its last cursor whenever its subscription
@@ -264,23 +249,7 @@ async fn postgres_restarting_under_load_fails_fast_and_recovers_without_a_restar
         .unwrap();
     let staff = login(&http, &url, "staff@himawari.example").await;
     let specialist = login(&http, &url, "specialist@aozora.example").await;
-    let clients = gql(
-        &http,
-        &url,
-        Some(&staff),
-        "{ facility { clients(first: 100) { nodes { id displayName } } } }",
-        json!({}),
-    )
-    .await;
-    let yamada = clients["data"]["facility"]["clients"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["displayName"] == "山田 太郎")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let yamada = common::facility_client(&http, &url, &staff, "山田 太郎").await;
 
     let mut subscriber = Subscriber {
         url: format!("{}/graphql/ws", url.replace("http://", "ws://")),

@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::gql;
+use common::{gql, login};
 
 use std::{collections::BTreeSet, time::Duration};
 
@@ -32,21 +32,6 @@ async fn serve(database_url: &str, demo: bool) -> (Child, String) {
         common::serve(database_url, SECRET, demo, &[("OUTBOX_POLL_MILLIS", "200")]).await;
     common::drain(log);
     (child, base)
-}
-
-async fn login(http: &reqwest::Client, base: &str, email: &str) -> String {
-    let body = gql(
-        http,
-        base,
-        None,
-        "mutation($e: String!) { login(input: { email: $e, password: \"kakehashi-demo\" }) { accessToken } }",
-        json!({ "e": email }),
-    )
-    .await;
-    body["data"]["login"]["accessToken"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_owned()
 }
 
 async fn record(http: &reqwest::Client, base: &str, token: &str, client: &str, fact: &str) {
@@ -104,23 +89,7 @@ async fn two_processes_deliver_each_others_changes_in_order_exactly_once() {
     let specialist = login(&http, &b, "specialist@aozora.example").await;
     let staff_a = login(&http, &a, "staff@himawari.example").await;
     let staff_b = login(&http, &b, "staff@komorebi.example").await;
-    let clients = gql(
-        &http,
-        &a,
-        Some(&staff_a),
-        "{ facility { clients(first: 100) { nodes { id displayName } } } }",
-        json!({}),
-    )
-    .await;
-    let yamada = clients["data"]["facility"]["clients"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["displayName"] == "山田 太郎")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let yamada = common::facility_client(&http, &a, &staff_a, "山田 太郎").await;
 
     // The subscriber on B.
     let mut request = format!("{}/graphql/ws", b.replace("http://", "ws://"))

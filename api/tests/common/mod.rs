@@ -85,6 +85,45 @@ pub async fn gql(
         .expect("a JSON body")
 }
 
+/// Signs a demo account in (password `kakehashi-demo`) and returns its access token.
+pub async fn login(http: &reqwest::Client, base: &str, email: &str) -> String {
+    let body = gql(
+        http,
+        base,
+        None,
+        "mutation($e: String!) { login(input: { email: $e, password: \"kakehashi-demo\" }) { accessToken } }",
+        serde_json::json!({ "e": email }),
+    )
+    .await;
+    body["data"]["login"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned()
+}
+
+/// The id of one of the signed-in facility's current clients, by display name.
+pub async fn facility_client(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    name: &str,
+) -> String {
+    let page = gql(
+        http,
+        base,
+        Some(token),
+        "{ facility { clients(first: 100) { nodes { id displayName } } } }",
+        serde_json::json!({}),
+    )
+    .await;
+    page["data"]["facility"]["clients"]["nodes"]
+        .as_array()
+        .and_then(|nodes| nodes.iter().find(|c| c["displayName"] == name))
+        .and_then(|c| c["id"].as_str())
+        .unwrap_or_else(|| panic!("no client {name} in {page}"))
+        .to_owned()
+}
+
 /// Reads and drops the rest of a log in the background.
 pub fn drain(mut log: Log) {
     tokio::spawn(async move { while let Ok(Some(_)) = log.next_line().await {} });
