@@ -510,10 +510,12 @@ pub async fn authenticate_until(
         )
         .await
         {
-            // A key without an expiry keeps its socket until it is revoked.
-            Ok(Ok(Some((viewer, expires)))) => {
-                (Credential::Viewer(viewer), expires.map(|e| e.timestamp()))
-            }
+            // A key without an expiry keeps its socket until it is revoked. The expiry is
+            // rounded up to the second: a socket must not close before its key stops working.
+            Ok(Ok(Some((viewer, expires)))) => (
+                Credential::Viewer(viewer),
+                expires.map(|e| e.timestamp() + i64::from(e.timestamp_subsec_nanos() > 0)),
+            ),
             Ok(Ok(None)) => (Credential::Invalid, None),
             Ok(Err(_)) | Err(_) => (Credential::Unavailable, None),
         };
