@@ -53,6 +53,8 @@ pub struct AppState {
     pub observation_writer: Arc<crate::service::observations::GroupCommit>,
     /// Whether the database answers (kept by the event hub): requests fail fast while it does not.
     pub reachability: crate::db::Reachability,
+    /// Each organization's scope, reused by requests while no access change was committed.
+    pub scopes: Arc<crate::service::access::ScopeCache>,
 }
 
 impl AppState {
@@ -110,6 +112,7 @@ impl AppState {
             persisted,
             reachability: Default::default(),
             observation_writer,
+            scopes: Default::default(),
         })
     }
 }

@@ -1,5 +1,6 @@
 //! Two `kakehashi serve` processes on one database: a change made through instance A reaches a
-//! subscriber on instance B, in commit order, exactly once, while both take writes.
+//! subscriber on instance B, in commit order, exactly once, while both take writes; and an access
+//! change made through A holds on B's very next request.
 //!
 //! This test lives beside the binary (not in the workspace's `tests/`) because only here does
 //! Cargo hand a test the path of the built `kakehashi` executable. With `TEST_DATABASE_URL`
@@ -167,6 +168,63 @@ async fn two_processes_deliver_each_others_changes_in_order_exactly_once() {
         "out of commit order: {ids:?}"
     );
     assert!(next_event().await.is_none(), "nothing beyond the 100");
+
+    // Access changed through A is enforced by B's very next request (B has just served this
+    // viewer, so it holds the office's scope): こもれび sees ひまわり's records under the
+    // client's consent, and not one request after the consent is revoked on A.
+    let himawari_records = async |token: &str| -> usize {
+        let body = gql(
+            &http,
+            &b,
+            Some(token),
+            "query($c: ID!) { client(id: $c) { observations(first: 100) { nodes { organization { name } } } } }",
+            json!({ "c": yamada }),
+        )
+        .await;
+        let nodes = body["data"]["client"]["observations"]["nodes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"));
+        nodes
+            .iter()
+            .filter(|n| {
+                n["organization"]["name"]
+                    .as_str()
+                    .unwrap()
+                    .contains("ひまわり")
+            })
+            .count()
+    };
+    assert!(himawari_records(&staff_b).await > 0, "shared under consent");
+    let specialist_a = login(&http, &a, "specialist@aozora.example").await;
+    let consents = gql(
+        &http,
+        &a,
+        Some(&specialist_a),
+        "query($c: ID!) { client(id: $c) { sharingConsents { id revokedOn } } }",
+        json!({ "c": yamada }),
+    )
+    .await;
+    let consent = consents["data"]["client"]["sharingConsents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["revokedOn"].is_null())
+        .unwrap()["id"]
+        .clone();
+    let revoked = gql(
+        &http,
+        &a,
+        Some(&specialist_a),
+        "mutation($i: RevokeSharingConsentInput!) { revokeSharingConsent(input: $i) { sharingConsent { id } } }",
+        json!({ "i": { "sharingConsentId": consent, "note": "本人の申し出" } }),
+    )
+    .await;
+    assert!(revoked.get("errors").is_none(), "{revoked}");
+    assert_eq!(
+        himawari_records(&staff_b).await,
+        0,
+        "B still showed ひまわり's records after the consent was revoked on A"
+    );
 
     drop((_a, _b));
     if let Some((admin, name)) = cleanup {

@@ -13,6 +13,7 @@ mod m20261124_000003_plans_meetings;
 mod m20261201_000004_realtime;
 mod m20261201_000005_collaboration;
 mod m20261202_000006_integrations;
+mod m20261202_000007_access_version;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_realtime::Migration),
             Box::new(m20261201_000005_collaboration::Migration),
             Box::new(m20261202_000006_integrations::Migration),
+            Box::new(m20261202_000007_access_version::Migration),
         ]
     }
 }

@@ -1358,10 +1358,16 @@ impl<'a> Case<'a> {
                 got,
                 policy::can_see_client(&exp.relations[i]),
             )?;
-            let history =
-                timeline::history(db, scope, *cid, &HistoryFilter::default(), Some(100), None)
-                    .await
-                    .or_fail()?;
+            let history = timeline::history(
+                db,
+                scope,
+                *cid,
+                &HistoryFilter::default(),
+                (Some(100), None),
+                true,
+            )
+            .await
+            .or_fail()?;
             let got: Labels = history
                 .items
                 .iter()

@@ -98,7 +98,7 @@ impl AuditQuery {
                 ApiError::forbidden("Only the organization's admin reads its audit log.").into(),
             );
         }
-        let args = page_args(first, after, None, None)?;
+        let args = page_args(ctx, first, after, None, None)?;
         let page =
             service::events::log_for_organization(&ctx.state()?.db, viewer.organization_id, &args)
                 .await?;

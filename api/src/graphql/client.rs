@@ -237,7 +237,7 @@ impl Client {
         #[graphql(desc = "Page size from the oldest (at most 100).")] last: Option<i32>,
         #[graphql(desc = "Cursor to continue before.")] before: Option<String>,
     ) -> async_graphql::Result<ObservationConnection> {
-        let args = page_args(first, after, last, before)?;
+        let args = page_args(ctx, first, after, last, before)?;
         let state = ctx.state()?;
         let viewer = ctx.viewer()?;
         let scope = ctx.loaders()?.ctx.scope().await?;
@@ -413,7 +413,7 @@ impl Client {
             )
             .into());
         }
-        let args = page_args(first, after, None, None)?;
+        let args = page_args(ctx, first, after, None, None)?;
         let page = service::events::log_for_client(&ctx.state()?.db, self.model.id, &args).await?;
         Ok(AuditEventConnection::from_page(
             page,

@@ -228,16 +228,15 @@ pub async fn client_history(
     after: Option<String>,
 ) -> async_graphql::Result<HistoryConnection> {
     let state = ctx.state()?;
-    // One client's relation (three small queries), not the organization's whole caseload.
-    let scope =
-        crate::service::access::Scope::for_client(&state.db, ctx.viewer()?, client_id).await?;
+    // The history's condition lists this one client, not the organization's whole caseload.
+    let scope = ctx.loaders()?.ctx.scope().await?.narrowed(&[client_id]);
     let page = timeline::history(
         &state.db,
         &scope,
         client_id,
         &filter,
-        first,
-        after.as_deref(),
+        (first, after.as_deref()),
+        ctx.look_ahead().field("totalCount").exists(),
     )
     .await?;
     let entries: Vec<timeline_entry::Model> = page.items.iter().map(|(_, e)| e.clone()).collect();

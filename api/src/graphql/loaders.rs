@@ -27,13 +27,16 @@ pub struct RequestCtx {
     pub db: DatabaseConnection,
     /// Where the request's reads are audited (grouped with other requests' reads).
     pub audits: Arc<service::events::ReadAudits>,
+    /// Scopes shared across requests (see [`service::access::ScopeCache`]).
+    scopes: Arc<service::access::ScopeCache>,
     pub viewer: Option<Viewer>,
     scope: std::sync::Mutex<Option<Arc<Scope>>>,
     loading: tokio::sync::Mutex<()>,
 }
 
 impl RequestCtx {
-    /// The viewer's scope over all its clients (three queries, once per request).
+    /// The viewer's scope over all its clients (once per request; one statement when the
+    /// organization's cached scope is current, four otherwise).
     pub async fn scope(&self) -> ApiResult<Arc<Scope>> {
         if let Some(s) = self.cached_scope() {
             return Ok(s);
@@ -43,7 +46,7 @@ impl RequestCtx {
         if let Some(s) = self.cached_scope() {
             return Ok(s);
         }
-        let scope = Arc::new(Scope::for_viewer(&self.db, viewer).await?);
+        let scope = self.scopes.get(&self.db, viewer.organization_id).await?;
         self.set_scope(scope.clone());
         Ok(scope)
     }
@@ -165,14 +168,11 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    pub fn new(
-        db: DatabaseConnection,
-        audits: Arc<service::events::ReadAudits>,
-        credential: &Credential,
-    ) -> Self {
+    pub fn new(state: &crate::state::AppState, credential: &Credential) -> Self {
         let ctx = Arc::new(RequestCtx {
-            db,
-            audits,
+            db: state.db.clone(),
+            audits: state.read_audits.clone(),
+            scopes: state.scopes.clone(),
             viewer: credential.viewer().cloned(),
             scope: Default::default(),
             loading: Default::default(),

@@ -134,11 +134,7 @@ pub fn request_data(
 ) -> async_graphql::Request {
     request
         .data(state.clone())
-        .data(loaders::Loaders::new(
-            state.db.clone(),
-            state.read_audits.clone(),
-            &credential,
-        ))
+        .data(loaders::Loaders::new(state, &credential))
         .data(credential)
         .data(outcome)
 }

@@ -111,7 +111,7 @@ impl OrganizationQuery {
         #[graphql(desc = "Cursor to continue before.")] before: Option<String>,
     ) -> async_graphql::Result<OrganizationConnection> {
         let viewer = ctx.viewer()?;
-        let args = page_args(first, after, last, before)?;
+        let args = page_args(ctx, first, after, last, before)?;
         let state = ctx.state()?;
         let page =
             service::organizations::list(&state.db, viewer, kind.map(Into::into), &args).await?;

@@ -28,7 +28,10 @@ pub struct PageInfo {
 }
 
 /// Decodes Relay arguments; the page-size bounds are checked by the service layer.
+/// Relay arguments of a connection field; `totalCount` is counted only when it is selected (a
+/// count reads every row of the filtered list, a page only its own).
 pub fn page_args(
+    ctx: &async_graphql::Context<'_>,
     first: Option<i32>,
     after: Option<String>,
     last: Option<i32>,
@@ -45,6 +48,7 @@ pub fn page_args(
             .as_deref()
             .map(|c| ids::decode_cursor("before", c))
             .transpose()?,
+        count_total: ctx.look_ahead().field("totalCount").exists(),
     })
 }
 

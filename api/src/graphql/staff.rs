@@ -125,7 +125,7 @@ impl StaffQuery {
         #[graphql(desc = "Cursor to continue before.")] before: Option<String>,
     ) -> async_graphql::Result<StaffMemberConnection> {
         let viewer = ctx.viewer()?;
-        let args = page_args(first, after, last, before)?;
+        let args = page_args(ctx, first, after, last, before)?;
         let state = ctx.state()?;
         let page = service::staff::list_own(&state.db, viewer, include_inactive, &args).await?;
         Ok(StaffMemberConnection::from_page(

@@ -115,7 +115,7 @@ impl FacilityView {
         #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
         #[graphql(desc = "Cursor to continue before.")] before: Option<String>,
     ) -> async_graphql::Result<ClientConnection> {
-        let args = page_args(first, after, last, before)?;
+        let args = page_args(ctx, first, after, last, before)?;
         let ids = current_clients(ctx, Some(CareRelationship::ServiceProvider)).await?;
         let page = client_page(ctx, ids, &args).await?;
         Ok(ClientConnection::from_page(page, |c| c.model.id, |c| c))
@@ -130,7 +130,7 @@ impl FacilityView {
         #[graphql(desc = "Page size (at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<ObservationConnection> {
-        let args = page_args(first, after, None, None)?;
+        let args = page_args(ctx, first, after, None, None)?;
         let clients = current_clients(ctx, None).await?;
         let filter = ObservationFilter {
             categories: categories.into_iter().map(Into::into).collect(),
@@ -158,7 +158,7 @@ impl FacilityView {
         #[graphql(desc = "Page size (at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<ClientConnection> {
-        let args = page_args(first, after, None, None)?;
+        let args = page_args(ctx, first, after, None, None)?;
         let ids = clients_with_open_risk(ctx, Some(CareRelationship::ServiceProvider)).await?;
         let page = client_page(ctx, ids, &args).await?;
         Ok(ClientConnection::from_page(page, |c| c.model.id, |c| c))
@@ -248,7 +248,7 @@ impl ConsultationView {
         #[graphql(desc = "Page size (at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<CaseloadEntryConnection> {
-        let args = page_args(first, after, None, None)?;
+        let args = page_args(ctx, first, after, None, None)?;
         let ids = current_clients(ctx, Some(CareRelationship::Consultation)).await?;
         let page = client_page(ctx, ids, &args).await?;
         Ok(CaseloadEntryConnection::from_page(
@@ -267,7 +267,7 @@ impl ConsultationView {
         #[graphql(desc = "Page size (at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<ObservationConnection> {
-        let args = page_args(first, after, None, None)?;
+        let args = page_args(ctx, first, after, None, None)?;
         let scope = ctx.loaders()?.ctx.scope().await?;
         let clients = match client_id {
             Some(id) => {
@@ -304,7 +304,7 @@ impl ConsultationView {
         #[graphql(desc = "Page size (at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<ObservationConnection> {
-        let args = page_args(first, after, None, None)?;
+        let args = page_args(ctx, first, after, None, None)?;
         let clients = current_clients(ctx, Some(CareRelationship::Consultation)).await?;
         let filter = ObservationFilter {
             categories: vec![entity::observation::ObservationCategory::RiskSign],

@@ -67,7 +67,7 @@ impl Webhook {
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<WebhookDeliveryConnection> {
         let viewer = ctx.viewer()?;
-        let args = page_args(first, after, None, None)?;
+        let args = page_args(ctx, first, after, None, None)?;
         let page = webhooks::deliveries(
             &ctx.state()?.db,
             viewer,

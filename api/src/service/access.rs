@@ -6,7 +6,10 @@
 //! loaded in three queries and then answers both "may I see this record?" (through the policy)
 //! and "which rows may I see?" (as a SQL condition that mirrors the policy exactly).
 
-use std::collections::{BTreeSet, HashMap};
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::Arc,
+};
 
 use chrono::{FixedOffset, NaiveDate, Utc};
 use entity::{
@@ -375,4 +378,100 @@ pub fn consent_facts(c: &sharing_consent::Model) -> ConsentFacts {
         recipients: c.recipient_organization_ids.as_ref().map(super::json_uuids),
         categories: parse_categories(&c.data_categories),
     }
+}
+
+/// Each organization's [`Scope`], shared by its requests.
+///
+/// Loading a scope decodes every membership and consent of the organization (hundreds of rows for
+/// a consultation office), which cost more than the rest of a small query. A cached scope is used
+/// only while it is provably current: access changes only through a client's registration or
+/// update, a care-team change or a consent change, and each of those appends an outbox event in
+/// its own transaction. Every request reads the newest such event id (one indexed statement) and
+/// reloads the scope when it moved, so a change is seen by the very next request on every
+/// instance. Memberships and consents also start and end by date: the day is part of the key.
+#[derive(Default)]
+pub struct ScopeCache {
+    entries: std::sync::Mutex<HashMap<Uuid, CachedScope>>,
+}
+
+#[derive(Clone)]
+struct CachedScope {
+    version: i64,
+    day: NaiveDate,
+    cell: Arc<tokio::sync::OnceCell<Arc<Scope>>>,
+}
+
+/// The newest outbox event that can change access (the record types of [`outbox::Delivery::changes_access`]).
+///
+/// [`outbox::Delivery::changes_access`]: super::outbox::Delivery::changes_access
+const ACCESS_VERSION_SQL: &str = "SELECT \
+     (SELECT MAX(id) FROM outbox_events WHERE record_type = 'Client'), \
+     (SELECT MAX(id) FROM outbox_events WHERE record_type = 'CareTeamMembership'), \
+     (SELECT MAX(id) FROM outbox_events WHERE record_type = 'SharingConsent')";
+
+/// How many organizations' scopes are kept (each a few hundred bytes per client).
+const SCOPE_CACHE_ORGANIZATIONS: usize = 1_000;
+
+impl ScopeCache {
+    /// The organization's scope as of now: cached while no access-changing event was committed
+    /// since it was loaded, loaded once for all concurrent requests otherwise.
+    pub async fn get(
+        &self,
+        db: &impl ConnectionTrait,
+        organization_id: Uuid,
+    ) -> ApiResult<Arc<Scope>> {
+        // Read the version first: a change committed while the scope loads makes the next request
+        // reload, never keeps an older scope under a newer version.
+        let version = access_version(db).await?;
+        let day = today();
+        let cached = {
+            let mut entries = self.entries();
+            match entries.get(&organization_id) {
+                Some(e) if e.version == version && e.day == day => e.clone(),
+                _ => {
+                    if entries.len() >= SCOPE_CACHE_ORGANIZATIONS {
+                        entries.clear();
+                    }
+                    let fresh = CachedScope {
+                        version,
+                        day,
+                        cell: Default::default(),
+                    };
+                    entries.insert(organization_id, fresh.clone());
+                    fresh
+                }
+            }
+        };
+        cached
+            .cell
+            .get_or_try_init(|| async {
+                Ok::<_, ApiError>(Arc::new(
+                    Scope::for_organization(db, organization_id).await?,
+                ))
+            })
+            .await
+            .cloned()
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, CachedScope>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+async fn access_version(db: &impl ConnectionTrait) -> ApiResult<i64> {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            ACCESS_VERSION_SQL,
+        ))
+        .await?;
+    let Some(row) = row else { return Ok(0) };
+    let mut newest = 0;
+    for i in 0..3 {
+        let id: Option<i64> = row.try_get_by_index(i)?;
+        newest = newest.max(id.unwrap_or(0));
+    }
+    Ok(newest)
 }

@@ -13,7 +13,7 @@ use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
     EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
     StatementBuilder, TransactionTrait,
-    sea_query::{Alias, Expr, OnConflict, Query},
+    sea_query::{OnConflict, Query},
 };
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -22,7 +22,7 @@ use super::{
     access::Scope,
     clients::optional_text,
     events::{self, EventKind},
-    page::{Order, Page, PageArgs, paginate_ordered},
+    page::{self, Order, Page, PageArgs, paginate_merged, paginate_ordered},
 };
 use crate::{
     auth::{Viewer, policy},
@@ -651,6 +651,9 @@ pub struct ObservationFilter {
 const NARROW_UP_TO: usize = 100;
 
 /// Observations visible to the scope, newest first, as a page; the read is audited per client.
+///
+/// A list over several clients is walked client by client and merged (see
+/// [`page::paginate_merged`]): each client's newest rows come from its own index range.
 pub async fn list(
     state: &AppState,
     viewer: &Viewer,
@@ -664,16 +667,47 @@ pub async fn list(
         }
         _ => scope.observation_condition(),
     };
-    let mut q = observation::Entity::find().filter(condition);
-    q = q.filter(filter_condition(scope, filter));
-    let result = paginate_ordered(
-        &state.db,
-        q,
-        observation::Column::Id,
-        page,
-        Order::NewestFirst,
-    )
-    .await?;
+    let whole = observation::Entity::find()
+        .filter(condition)
+        .filter(filter_condition(scope, filter));
+    let result = match &filter.clients {
+        Some(clients) if clients.len() > 1 => {
+            let own = ObservationFilter {
+                clients: None,
+                ..filter.clone()
+            };
+            let rest = filter_condition(scope, &own);
+            let parts = clients
+                .iter()
+                .map(|c| {
+                    observation::Entity::find()
+                        .filter(observation::Column::ClientId.eq(*c))
+                        .filter(scope.narrowed(&[*c]).observation_condition())
+                        .filter(rest.clone())
+                })
+                .collect();
+            paginate_merged(
+                &state.db,
+                parts,
+                whole,
+                observation::Column::Id,
+                |o| o.id,
+                page,
+                Order::NewestFirst,
+            )
+            .await?
+        }
+        _ => {
+            paginate_ordered(
+                &state.db,
+                whole,
+                observation::Column::Id,
+                page,
+                Order::NewestFirst,
+            )
+            .await?
+        }
+    };
     audit_reads(state, viewer, &result.items).await?;
     Ok(result)
 }
@@ -722,42 +756,51 @@ pub async fn audit_reads(
         .await
 }
 
-/// The newest `limit` visible, current observations of each client, in one statement (a window
-/// function), for `Client.recentObservations` on a page of clients.
+/// The newest `limit` visible, current observations of each client, in one statement, for
+/// `Client.recentObservations` on a page of clients.
+///
+/// Each client is its own `ORDER BY id DESC LIMIT n` branch of a `UNION ALL`: both databases
+/// answer a branch by walking the `(client_id, id)` index backwards and stop after `n` visible
+/// rows. (A window function over the same rows ranks every observation of every client first:
+/// 10,000 rows for a page of 50 clients with 200 each.)
 pub async fn recent_for_clients(
     db: &impl ConnectionTrait,
     scope: &Scope,
     clients: &[Uuid],
     limit: u64,
 ) -> ApiResult<HashMap<Uuid, Vec<observation::Model>>> {
-    use sea_orm::sea_query::ExprTrait;
-    let backend = db.get_database_backend();
-    let mut inner = Query::select();
-    inner
-        .column(sea_orm::sea_query::Asterisk)
-        .expr_as(
-            Expr::cust("ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY id DESC)"),
-            Alias::new("rn"),
-        )
-        .from(observation::Entity)
-        .cond_where(
-            Condition::all()
-                .add(scope.narrowed(clients).observation_condition())
-                .add(observation::Column::ClientId.is_in(clients.iter().copied()))
-                .add(observation::Column::Status.eq(RecordStatus::Current)),
-        );
-    let outer = Query::select()
-        .column(sea_orm::sea_query::Asterisk)
-        .from_subquery(inner, Alias::new("ranked"))
-        .and_where(Expr::col(Alias::new("rn")).lte(limit))
-        .order_by(Alias::new("id"), sea_orm::sea_query::Order::Desc)
-        .to_owned();
-    let rows = observation::Model::find_by_statement(StatementBuilder::build(&outer, &backend))
-        .all(db)
-        .await?;
     let mut out: HashMap<Uuid, Vec<observation::Model>> = HashMap::new();
-    for o in rows {
-        out.entry(o.client_id).or_default().push(o);
+    if clients.is_empty() || limit == 0 {
+        return Ok(out);
+    }
+    let backend = db.get_database_backend();
+    let newest = |client_id: Uuid| {
+        Query::select()
+            .column(sea_orm::sea_query::Asterisk)
+            .from(observation::Entity)
+            .cond_where(
+                Condition::all()
+                    .add(observation::Column::ClientId.eq(client_id))
+                    .add(observation::Column::Status.eq(RecordStatus::Current))
+                    .add(scope.narrowed(&[client_id]).observation_condition()),
+            )
+            .order_by(observation::Column::Id, sea_orm::sea_query::Order::Desc)
+            .limit(limit)
+            .to_owned()
+    };
+    for chunk in clients.chunks(page::MAX_UNION_BRANCHES) {
+        let Some(union) = page::union_all(chunk.iter().map(|c| newest(*c))) else {
+            continue;
+        };
+        let rows = observation::Model::find_by_statement(StatementBuilder::build(&union, &backend))
+            .all(db)
+            .await?;
+        for o in rows {
+            out.entry(o.client_id).or_default().push(o);
+        }
+    }
+    for list in out.values_mut() {
+        list.sort_unstable_by_key(|o| std::cmp::Reverse(o.id));
     }
     Ok(out)
 }

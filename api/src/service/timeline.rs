@@ -167,14 +167,15 @@ fn parse_cursor(c: &str) -> ApiResult<(DateTime<Utc>, Uuid, String)> {
     ))
 }
 
-/// A client's history as the scope may see it, newest first (forward paging only).
+/// A client's history as the scope may see it, newest first (forward paging only), counted
+/// whole only when `count_total` asks for it.
 pub async fn history(
     db: &impl ConnectionTrait,
     scope: &Scope,
     client_id: Uuid,
     filter: &HistoryFilter,
-    first: Option<i32>,
-    after: Option<&str>,
+    (first, after): (Option<i32>, Option<&str>),
+    count_total: bool,
 ) -> ApiResult<HistoryPage> {
     use timeline_entry::Column as T;
     let size = match first {
@@ -202,10 +203,14 @@ pub async fn history(
     if !filter.kinds.is_empty() {
         base = base.add(T::Kind.is_in(filter.kinds.iter().map(|k| k.as_str())));
     }
-    let total_count = timeline_entry::Entity::find()
-        .filter(base.clone())
-        .count(db)
-        .await?;
+    let total_count = if count_total {
+        timeline_entry::Entity::find()
+            .filter(base.clone())
+            .count(db)
+            .await?
+    } else {
+        0
+    };
     let mut q = timeline_entry::Entity::find().filter(base);
     if let Some(c) = after {
         // A row-value comparison, which both SQLite and PostgreSQL answer from the
