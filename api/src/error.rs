@@ -41,9 +41,9 @@ impl ErrorCode {
     }
 }
 
-/// What a client reads while the database is unreachable.
+/// What a client reads while the database is unreachable or (SQLite) its write lock stays taken.
 pub const UNAVAILABLE_MESSAGE: &str =
-    "The service cannot reach its database right now. Try again in a few seconds.";
+    "The database is unreachable or too busy right now. Try again in a few seconds.";
 
 /// Everything that can go wrong in a request, as the service layer reports it.
 #[derive(Debug)]
@@ -151,6 +151,10 @@ impl From<sea_orm::DbErr> for ApiError {
         }
         if crate::db::is_unreachable(&err) {
             tracing::warn!(error = %err, "database unreachable");
+            return Self::Unavailable;
+        }
+        if crate::db::is_busy(&err) {
+            tracing::warn!(error = %err, "database busy");
             return Self::Unavailable;
         }
         if crate::service::is_unique_violation(&err) {

@@ -51,6 +51,7 @@ pub async fn build_state(mut config: Config) -> anyhow::Result<AppState> {
     if config.run_migrations {
         db::migrate(&db).await?;
     }
+    db::optimize(&db).await?;
     auth::password::PasswordHasher::warm_up();
     AppState::new(db, config)
 }

@@ -63,8 +63,14 @@ impl AppState {
         let background_db = db.clone();
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
-        db.set_metric_callback(move |_| {
+        db.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::Relaxed);
+            // Every request statement with its time, for `RUST_LOG=kakehashi::sql=trace`.
+            tracing::trace!(
+                target: "kakehashi::sql",
+                micros = info.elapsed.as_micros() as u64,
+                sql = %info.statement.sql,
+            );
         });
         let secret = config
             .jwt_secret

@@ -397,6 +397,82 @@ async fn observation_input_is_checked_field_by_field() {
 
 /// A page of clients with their recent observations, authors and organizations takes the same
 /// number of SQL statements whatever the page size.
+/// A facility with more clients than a query lists one by one (over 100) gets the same newest-first
+/// page: the list is then answered by walking the newest records first (see
+/// `observations::filter_condition`).
+#[tokio::test]
+async fn recent_observations_over_many_clients_come_newest_first() {
+    let app = TestApp::spawn().await;
+    let (manager, _) = app.login("manager@himawari.example").await;
+    let (staff, _) = app.login("staff@himawari.example").await;
+    let mut ids = Vec::new();
+    for i in 0..101 {
+        let body = app
+            .gql(Some(&manager), "mutation($i: RegisterClientInput!) { registerClient(input: $i) { client { id } } }",
+                json!({ "i": { "displayName": format!("多数 利用者{i}"), "nameKana": "たすう" } }))
+            .await;
+        ids.push(
+            body["data"]["registerClient"]["client"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let mut recorded = Vec::new();
+    for (i, client) in ids.iter().enumerate().step_by(25) {
+        recorded.push(
+            record(
+                &app,
+                &staff,
+                client,
+                &format!("多数{i}: 10時に作業を始めた。"),
+                "CARE_TEAM",
+            )
+            .await["id"]
+                .clone(),
+        );
+    }
+    let q = "{ facility { recentObservations(first: 3) { totalCount pageInfo { hasNextPage }
+        nodes { id fact } } } }";
+    let body = app.gql(Some(&staff), q, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let list = &body["data"]["facility"]["recentObservations"];
+    let got: Vec<&Value> = list["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| &n["id"])
+        .collect();
+    let newest: Vec<&Value> = recorded.iter().rev().take(3).collect();
+    assert_eq!(got, newest, "{body}");
+    assert_eq!(list["pageInfo"]["hasNextPage"], true);
+    assert!(list["totalCount"].as_u64().unwrap() > recorded.len() as u64);
+}
+
+/// `totalCount` is counted only when selected, however it is selected: directly, through a named
+/// or an inline fragment, or on an aliased list beside one that does not ask for it.
+#[tokio::test]
+async fn total_count_is_counted_whenever_it_is_selected() {
+    let app = TestApp::spawn().await;
+    let (aozora, _) = app.login("specialist@aozora.example").await;
+    let q = "query { consultation {
+        direct: sharedObservations(first: 1) { totalCount nodes { id } }
+        named: sharedObservations(first: 1) { ...Counted }
+        inline: sharedObservations(first: 1) { ... on ObservationConnection { totalCount } }
+        uncounted: sharedObservations(first: 1) { nodes { id } }
+      } }
+      fragment Counted on ObservationConnection { totalCount }";
+    let body = app.gql(Some(&aozora), q, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let c = &body["data"]["consultation"];
+    let total = c["direct"]["totalCount"].as_u64().unwrap();
+    // 山田's 8 shared records and 森's safeguarding record (see the test above).
+    assert_eq!(total, 9, "{body}");
+    assert_eq!(c["named"]["totalCount"], total);
+    assert_eq!(c["inline"]["totalCount"], total);
+    assert_eq!(c["uncounted"]["nodes"].as_array().unwrap().len(), 1);
+}
+
 #[tokio::test]
 async fn nested_lists_do_not_multiply_sql_statements() {
     let app = TestApp::spawn().await;

@@ -4,8 +4,7 @@
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Select,
-    sea_query::{Alias, Asterisk, Query, SelectStatement, UnionType},
+    QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -85,7 +84,7 @@ where
 }
 
 /// Runs `select` as one page in `order` by `id_col`, plus a count of the whole (filtered) list
-/// when [`PageArgs::count_total`] asks for it.
+/// when [`PageArgs::count_total`] asks for it (a count reads every row of the list).
 pub async fn paginate_ordered<E, C>(
     db: &C,
     select: Select<E>,
@@ -98,156 +97,51 @@ where
     E::Model: Sync,
     C: ConnectionTrait,
 {
-    let walk = Walk::new(args, order)?;
+    let (size, backward) = args.size()?;
     let total_count = if args.count_total {
         select.clone().count(db).await?
     } else {
         0
     };
-    let items = walk.apply(select, id_col).all(db).await?;
-    Ok(walk.finish(items, args, total_count))
-}
-
-/// [`paginate_ordered`] over the union of `parts` (the same list split by client, say): each
-/// part is walked on its own, at most a page of it, and the walks are merged by `key`.
-///
-/// Over many clients this is the fast shape on both databases: each part is one range of a
-/// `(client_id, id)` index that stops after a page, where a single statement over all the clients
-/// reads and sorts every row of every client to find the newest few. `whole` (the same list as
-/// one select) is used only for `totalCount`.
-pub async fn paginate_merged<E, C>(
-    db: &C,
-    parts: Vec<Select<E>>,
-    whole: Select<E>,
-    id_col: E::Column,
-    key: impl Fn(&E::Model) -> Uuid,
-    args: &PageArgs,
-    order: Order,
-) -> ApiResult<Page<E::Model>>
-where
-    E: EntityTrait,
-    E::Model: Sync,
-    C: ConnectionTrait,
-{
-    let walk = Walk::new(args, order)?;
-    let total_count = if args.count_total {
-        whole.count(db).await?
+    let mut q = select;
+    let newest_first = order == Order::NewestFirst;
+    if let Some(after) = args.after {
+        q = q.filter(if newest_first {
+            id_col.lt(after)
+        } else {
+            id_col.gt(after)
+        });
+    }
+    if let Some(before) = args.before {
+        q = q.filter(if newest_first {
+            id_col.gt(before)
+        } else {
+            id_col.lt(before)
+        });
+    }
+    // Walk the list in its own order, or against it when paging backwards.
+    q = if backward != newest_first {
+        q.order_by_desc(id_col)
     } else {
-        0
+        q.order_by_asc(id_col)
     };
-    let backend = db.get_database_backend();
-    let mut items = Vec::new();
-    let mut parts = parts.into_iter().peekable();
-    while parts.peek().is_some() {
-        let branches = parts
-            .by_ref()
-            .take(MAX_UNION_BRANCHES)
-            .map(|p| walk.apply(p, id_col).into_query());
-        if let Some(union) = union_all(branches) {
-            let stmt = sea_orm::StatementBuilder::build(&union, &backend);
-            items.extend(E::find().from_raw_sql(stmt).all(db).await?);
-        }
+    let mut items = q.limit(size + 1).all(db).await?;
+    let more = items.len() as u64 > size;
+    items.truncate(size as usize);
+    if backward {
+        items.reverse();
     }
-    if walk.descending {
-        items.sort_unstable_by_key(|m| std::cmp::Reverse(key(m)));
+    let (has_previous_page, has_next_page) = if backward {
+        (more, args.before.is_some())
     } else {
-        items.sort_unstable_by_key(&key);
-    }
-    items.truncate(walk.size as usize + 1);
-    Ok(walk.finish(items, args, total_count))
-}
-
-/// Members per `UNION ALL` statement (SQLite allows at most 500 by default).
-pub const MAX_UNION_BRANCHES: usize = 400;
-
-/// `SELECT * FROM (b1) UNION ALL SELECT * FROM (b2) ...`: each branch keeps its own `ORDER BY` and
-/// `LIMIT` (SQLite allows them in a compound's member only inside a subquery). `None` when there
-/// is no branch.
-pub fn union_all(branches: impl IntoIterator<Item = SelectStatement>) -> Option<SelectStatement> {
-    let mut union: Option<SelectStatement> = None;
-    for (i, branch) in branches.into_iter().enumerate() {
-        let wrapped = Query::select()
-            .column(Asterisk)
-            .from_subquery(branch, Alias::new(format!("b{i}")))
-            .to_owned();
-        match union.as_mut() {
-            None => union = Some(wrapped),
-            Some(u) => {
-                u.union(UnionType::All, wrapped);
-            }
-        }
-    }
-    union
-}
-
-/// One page's walk through a list: its size, and whether it runs newest first in the database.
-struct Walk {
-    size: u64,
-    after: Option<Uuid>,
-    before: Option<Uuid>,
-    backward: bool,
-    descending: bool,
-    newest_first: bool,
-}
-
-impl Walk {
-    fn new(args: &PageArgs, order: Order) -> ApiResult<Self> {
-        let (size, backward) = args.size()?;
-        let newest_first = order == Order::NewestFirst;
-        Ok(Self {
-            size,
-            after: args.after,
-            before: args.before,
-            backward,
-            // Walk the list in its own order, or against it when paging backwards.
-            descending: backward != newest_first,
-            newest_first,
-        })
-    }
-
-    /// `select` after/before the cursors, in walk order, one row more than the page.
-    fn apply<E: EntityTrait>(&self, select: Select<E>, id_col: E::Column) -> Select<E> {
-        let mut q = select;
-        if let Some(after) = self.after {
-            q = q.filter(if self.newest_first {
-                id_col.lt(after)
-            } else {
-                id_col.gt(after)
-            });
-        }
-        if let Some(before) = self.before {
-            q = q.filter(if self.newest_first {
-                id_col.gt(before)
-            } else {
-                id_col.lt(before)
-            });
-        }
-        q = if self.descending {
-            q.order_by_desc(id_col)
-        } else {
-            q.order_by_asc(id_col)
-        };
-        q.limit(self.size + 1)
-    }
-
-    fn finish<T>(&self, mut items: Vec<T>, args: &PageArgs, total_count: u64) -> Page<T> {
-        let more = items.len() as u64 > self.size;
-        items.truncate(self.size as usize);
-        if self.backward {
-            items.reverse();
-        }
-        let (has_previous_page, has_next_page) = if self.backward {
-            (more, args.before.is_some())
-        } else {
-            (args.after.is_some(), more)
-        };
-        Page {
-            items,
-            has_previous_page,
-            has_next_page,
-            total_count,
-        }
-    }
+        (args.after.is_some(), more)
+    };
+    Ok(Page {
+        items,
+        has_previous_page,
+        has_next_page,
+        total_count,
+    })
 }
 
 #[cfg(test)]
