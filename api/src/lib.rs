@@ -38,6 +38,9 @@ use tokio::net::TcpListener;
 pub use config::Config;
 pub use state::AppState;
 
+/// Connections of the background pool (event hub, webhook sender, sweeps).
+const BACKGROUND_CONNECTIONS: u32 = 2;
+
 /// Connects, migrates (unless switched off) and builds the state.
 pub async fn build_state(mut config: Config) -> anyhow::Result<AppState> {
     config.resolve_jwt_secret()?;
@@ -52,8 +55,9 @@ pub async fn build_state(mut config: Config) -> anyhow::Result<AppState> {
         db::migrate(&db).await?;
     }
     db::optimize(&db).await?;
+    let background_db = db::connect(&config.database_url, BACKGROUND_CONNECTIONS).await?;
     auth::password::PasswordHasher::warm_up();
-    AppState::new(db, config)
+    AppState::new(db, background_db, config)
 }
 
 /// A server bound to a port, ready to run.

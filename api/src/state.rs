@@ -24,7 +24,9 @@ const APQ_MAX_QUERY_BYTES: usize = 16 * 1024;
 pub struct AppState {
     /// The connection pool (SQLite or PostgreSQL).
     pub db: DatabaseConnection,
-    /// The same pool for background work (event delivery, pruning), left out of
+    /// A pool of its own for background work (event delivery, pruning, the reachability
+    /// check), so that requests filling the main pool under load never starve event delivery,
+    /// nor make the hub believe the database is gone; left out of
     /// [`AppState::statement_count`] so that it counts requests only.
     pub background_db: DatabaseConnection,
     /// The configuration the server started with.
@@ -59,8 +61,11 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the state; the configuration must already have its JWT secret resolved.
-    pub fn new(mut db: DatabaseConnection, config: Config) -> anyhow::Result<Self> {
-        let background_db = db.clone();
+    pub fn new(
+        mut db: DatabaseConnection,
+        background_db: DatabaseConnection,
+        config: Config,
+    ) -> anyhow::Result<Self> {
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
         db.set_metric_callback(move |info| {
