@@ -759,7 +759,7 @@ pub async fn recent_for_clients(
     let backend = db.get_database_backend();
     let newest = |client_id: Uuid| {
         Query::select()
-            .column(sea_orm::sea_query::Asterisk)
+            .column(Asterisk)
             .from(observation::Entity)
             .cond_where(
                 Condition::all()
