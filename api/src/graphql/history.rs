@@ -236,7 +236,7 @@ pub async fn client_history(
         client_id,
         &filter,
         (first, after.as_deref()),
-        ctx.look_ahead().field("totalCount").exists(),
+        super::pagination::wants_total_count(ctx),
     )
     .await?;
     let entries: Vec<timeline_entry::Model> = page.items.iter().map(|(_, e)| e.clone()).collect();

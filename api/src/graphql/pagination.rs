@@ -28,6 +28,11 @@ pub struct PageInfo {
 }
 
 /// Decodes Relay arguments; the page-size bounds are checked by the service layer.
+/// Whether the connection field being resolved selects `totalCount` (directly or in a fragment).
+pub fn wants_total_count(ctx: &async_graphql::Context<'_>) -> bool {
+    ctx.look_ahead().field("totalCount").exists()
+}
+
 /// Relay arguments of a connection field; `totalCount` is counted only when it is selected (a
 /// count reads every row of the filtered list, a page only its own).
 pub fn page_args(
@@ -48,7 +53,7 @@ pub fn page_args(
             .as_deref()
             .map(|c| ids::decode_cursor("before", c))
             .transpose()?,
-        count_total: ctx.look_ahead().field("totalCount").exists(),
+        count_total: wants_total_count(ctx),
     })
 }
 
