@@ -183,7 +183,7 @@ fn into_anyhow(e: ApiError) -> anyhow::Error {
 }
 
 /// The demo account `email` acting as a viewer.
-async fn act_as(db: &DatabaseConnection, email: &str) -> Result<Viewer, ApiError> {
+pub(crate) async fn act_as(db: &DatabaseConnection, email: &str) -> Result<Viewer, ApiError> {
     let member = entity::staff_member::Entity::find()
         .filter(entity::staff_member::Column::Email.eq(email))
         .one(db)

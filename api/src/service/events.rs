@@ -92,8 +92,47 @@ pub async fn record_change(
     record_type: &str,
     record_id: Uuid,
 ) -> ApiResult<()> {
-    audit(db, viewer, kind.as_str(), Some(client_id), &[record_id]).await?;
-    super::outbox::append(db, viewer, kind.as_str(), client_id, record_type, record_id).await
+    record_changes(db, &[(viewer, kind, client_id, record_type, record_id)]).await
+}
+
+/// One write to record: its viewer, kind, client, record type and record id.
+pub type Change<'a> = (&'a Viewer, EventKind, Uuid, &'a str, Uuid);
+
+/// [`record_change`] for several writes committed together: one audit insert and one outbox
+/// append, events in the given order.
+pub async fn record_changes(db: &impl ConnectionTrait, changes: &[Change<'_>]) -> ApiResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let now = super::now();
+    let audits =
+        changes.iter().map(
+            |&(viewer, kind, client_id, _, record_id)| audit_event::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                occurred_at: Set(now),
+                staff_member_id: Set(viewer.staff_member_id),
+                organization_id: Set(viewer.organization_id),
+                operation: Set(kind.as_str().to_owned()),
+                client_id: Set(Some(client_id)),
+                record_ids: Set(serde_json::json!([record_id])),
+            },
+        );
+    audit_event::Entity::insert_many(audits)
+        .exec_without_returning(db)
+        .await?;
+    let events = changes
+        .iter()
+        .map(|&(viewer, kind, client_id, record_type, record_id)| {
+            (
+                (viewer.staff_member_id, viewer.organization_id),
+                kind.as_str(),
+                client_id,
+                record_type,
+                record_id,
+            )
+        })
+        .collect();
+    super::outbox::append_many(db, events).await
 }
 
 /// Records reads of several clients' records in one statement (list pages).

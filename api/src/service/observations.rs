@@ -11,8 +11,8 @@ use entity::{
 };
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
-    StatementBuilder, TransactionTrait,
+    DatabaseTransaction, EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, Set, StatementBuilder, TransactionTrait,
     sea_query::{Alias, Asterisk, Expr, OnConflict, Query, SelectStatement, UnionType},
 };
 use tokio::sync::{mpsc, oneshot};
@@ -199,7 +199,13 @@ async fn record_once(
     content: ObservationContent,
 ) -> ApiResult<observation::Model> {
     let content = content.normalized();
-    let scope = Scope::for_client(&state.db, viewer, client_id).await?;
+    // The organization's cached scope (one indexed statement while access is unchanged; see
+    // `ScopeCache`), narrowed to this client for the checks' conditions.
+    let scope = state
+        .scopes
+        .get(&state.db, viewer.organization_id)
+        .await?
+        .narrowed(&[client_id]);
     let rel = scope.require(client_id)?;
     if !policy::can_record_observation(rel) {
         return Err(ApiError::forbidden(
@@ -290,6 +296,65 @@ async fn commit_group(db: &DatabaseConnection, jobs: Vec<Job>) {
             return;
         }
     };
+    let inserted = match insert_together(&txn, &jobs).await {
+        Ok(models) => models
+            .into_iter()
+            .zip(jobs.into_iter().map(|(_, r)| r))
+            .collect(),
+        // One of them failed: each again in its own savepoint, so it fails alone.
+        Err(_) => insert_one_by_one(&txn, jobs).await,
+    };
+    match txn.commit().await {
+        Ok(()) => {
+            for (model, reply) in inserted {
+                let _ = reply.send(Ok(model));
+            }
+        }
+        Err(e) => {
+            for (_, reply) in inserted {
+                let _ = reply.send(Err(e.clone().into()));
+            }
+        }
+    }
+}
+
+/// The whole group in one savepoint and one statement per table (the usual case).
+async fn insert_together(
+    txn: &DatabaseTransaction,
+    jobs: &[Job],
+) -> ApiResult<Vec<observation::Model>> {
+    let savepoint = txn.begin().await?;
+    let rows = jobs
+        .iter()
+        .map(|(row, _)| NewObservation {
+            viewer: &row.viewer,
+            client_id: row.client_id,
+            checked: &row.checked,
+            content: &row.content,
+            external_id: None,
+        })
+        .collect();
+    match insert_all(&savepoint, rows).await {
+        Ok(models) => {
+            savepoint.commit().await?;
+            Ok(models)
+        }
+        Err(e) => {
+            savepoint.rollback().await?;
+            Err(e)
+        }
+    }
+}
+
+/// Each insert of the group in a savepoint of its own: a failing one is answered with its error
+/// and the others still commit.
+async fn insert_one_by_one(
+    txn: &DatabaseTransaction,
+    jobs: Vec<Job>,
+) -> Vec<(
+    observation::Model,
+    oneshot::Sender<ApiResult<observation::Model>>,
+)> {
     let mut inserted = Vec::with_capacity(jobs.len());
     for (row, reply) in jobs {
         let attempt = async {
@@ -318,18 +383,16 @@ async fn commit_group(db: &DatabaseConnection, jobs: Vec<Job>) {
             }
         }
     }
-    match txn.commit().await {
-        Ok(()) => {
-            for (model, reply) in inserted {
-                let _ = reply.send(Ok(model));
-            }
-        }
-        Err(e) => {
-            for (_, reply) in inserted {
-                let _ = reply.send(Err(e.clone().into()));
-            }
-        }
-    }
+    inserted
+}
+
+/// A checked observation to insert, with who records it.
+struct NewObservation<'a> {
+    viewer: &'a Viewer,
+    client_id: Uuid,
+    checked: &'a Checked,
+    content: &'a ObservationContent,
+    external_id: Option<String>,
 }
 
 /// Inserts a checked observation with its first version, history entry and event, in the
@@ -342,45 +405,77 @@ async fn insert_checked(
     content: &ObservationContent,
     external_id: Option<String>,
 ) -> ApiResult<observation::Model> {
-    let now = super::now();
-    let model = observation::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        client_id: Set(client_id),
-        organization_id: Set(viewer.organization_id),
-        author_staff_member_id: Set(viewer.staff_member_id),
-        version: Set(1),
-        fact: Set(checked.fact),
-        interpretation: Set(checked.interpretation),
-        client_words: Set(checked.client_words),
-        category: Set(content.category),
-        occurred_from: Set(content.occurred_from),
-        occurred_to: Set(content.occurred_to),
-        recorded_at: Set(now),
-        visibility: Set(content.visibility),
-        tags: Set(serde_json::json!(checked.tags)),
-        cited_observation_ids: Set(serde_json::json!(content.cited_observation_ids)),
-        status: Set(RecordStatus::Current),
-        entered_in_error_reason: Set(None),
-        updated_by_staff_member_id: Set(viewer.staff_member_id),
-        updated_at: Set(now),
-        external_id: Set(external_id),
-    }
-    .insert(txn)
-    .await?;
-    version_row(&model, viewer.staff_member_id)
-        .insert(txn)
-        .await?;
-    super::timeline::insert(txn, timeline_entry(&model)).await?;
-    events::record_change(
-        txn,
+    let new = NewObservation {
         viewer,
-        EventKind::ObservationRecorded,
         client_id,
-        "Observation",
-        model.id,
+        checked: &checked,
+        content,
+        external_id,
+    };
+    let mut models = insert_all(txn, vec![new]).await?;
+    models
+        .pop()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no observation inserted")))
+}
+
+/// Inserts checked observations with their first versions, history entries, audit entries and
+/// events: one statement per table whatever their number, events in the given order.
+async fn insert_all(
+    txn: &impl ConnectionTrait,
+    new: Vec<NewObservation<'_>>,
+) -> ApiResult<Vec<observation::Model>> {
+    let now = super::now();
+    let models: Vec<observation::Model> = new
+        .iter()
+        .map(|n| observation::Model {
+            id: Uuid::now_v7(),
+            client_id: n.client_id,
+            organization_id: n.viewer.organization_id,
+            author_staff_member_id: n.viewer.staff_member_id,
+            version: 1,
+            fact: n.checked.fact.clone(),
+            interpretation: n.checked.interpretation.clone(),
+            client_words: n.checked.client_words.clone(),
+            category: n.content.category,
+            occurred_from: n.content.occurred_from,
+            occurred_to: n.content.occurred_to,
+            recorded_at: now,
+            visibility: n.content.visibility,
+            tags: serde_json::json!(n.checked.tags),
+            cited_observation_ids: serde_json::json!(n.content.cited_observation_ids),
+            status: RecordStatus::Current,
+            entered_in_error_reason: None,
+            updated_by_staff_member_id: n.viewer.staff_member_id,
+            updated_at: now,
+            external_id: n.external_id.clone(),
+        })
+        .collect();
+    observation::Entity::insert_many(models.iter().cloned().map(observation::ActiveModel::from))
+        .exec_without_returning(txn)
+        .await?;
+    observation_version::Entity::insert_many(
+        new.iter()
+            .zip(&models)
+            .map(|(n, m)| version_row(m, n.viewer.staff_member_id)),
     )
+    .exec_without_returning(txn)
     .await?;
-    Ok(model)
+    super::timeline::insert_many(txn, models.iter().map(timeline_entry).collect()).await?;
+    let changes: Vec<events::Change<'_>> = new
+        .iter()
+        .zip(&models)
+        .map(|(n, m)| {
+            (
+                n.viewer,
+                EventKind::ObservationRecorded,
+                n.client_id,
+                "Observation",
+                m.id,
+            )
+        })
+        .collect();
+    events::record_changes(txn, &changes).await?;
+    Ok(models)
 }
 
 /// Loads an observation for a change by the viewer, checking visibility, the rule and the
@@ -955,4 +1050,206 @@ pub async fn clients_with(
         .into_tuple()
         .all(db)
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use entity::{audit_event, outbox_event, timeline_entry};
+    use sea_orm::{Database, PaginatorTrait};
+
+    use super::*;
+
+    /// A fresh database: a SQLite file, or with `TEST_DATABASE_URL=postgres://…` a PostgreSQL
+    /// database of its own (dropped by [`drop_database`]).
+    async fn fresh_state(dir: &std::path::Path) -> (AppState, Option<(String, String)>) {
+        let (url, pg) = match std::env::var("TEST_DATABASE_URL") {
+            Ok(base) if base.starts_with("postgres") => {
+                // `postgres://user@host:port[/db][?…]` → `postgres://user@host:port`.
+                let base = base.split('?').next().unwrap_or(&base);
+                let authority = base.find("://").map_or(0, |i| i + 3);
+                let server = match base[authority..].find('/') {
+                    Some(slash) => &base[..authority + slash],
+                    None => base,
+                };
+                let name = format!("kk_unit_{}", Uuid::new_v4().simple());
+                let admin = Database::connect(format!("{server}/postgres"))
+                    .await
+                    .unwrap();
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap();
+                (format!("{server}/{name}"), Some((server.to_owned(), name)))
+            }
+            _ => (
+                format!("sqlite://{}?mode=rwc", dir.join("group.db").display()),
+                None,
+            ),
+        };
+        let config = crate::Config {
+            database_url: url,
+            jwt_secret: Some(b"unit-test-secret-unit-test-secret-0123".to_vec()),
+            ..crate::Config::default()
+        };
+        let state = crate::build_state(config).await.unwrap();
+        crate::seed::seed_demo(&state).await.unwrap();
+        (state, pg)
+    }
+
+    async fn drop_database(state: AppState, pg: Option<(String, String)>) {
+        drop(state);
+        if let Some((server, name)) = pg {
+            let admin = Database::connect(format!("{server}/postgres"))
+                .await
+                .unwrap();
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .unwrap();
+        }
+    }
+
+    fn content(fact: &str) -> ObservationContent {
+        ObservationContent {
+            fact: fact.to_owned(),
+            interpretation: None,
+            client_words: None,
+            category: ObservationCategory::Stable,
+            occurred_from: super::super::micros(Utc::now()),
+            occurred_to: None,
+            visibility: Visibility::CareTeam,
+            tags: vec![],
+            cited_observation_ids: vec![],
+        }
+    }
+
+    /// Queues the facts as one group; a fact starting with "✗" names a client that does not
+    /// exist, so its insert fails in the database. Returns each request's answer.
+    async fn group(
+        state: &AppState,
+        viewer: &Viewer,
+        client_id: Uuid,
+        facts: &[&str],
+    ) -> Vec<ApiResult<observation::Model>> {
+        let mut jobs = Vec::new();
+        let mut answers = Vec::new();
+        for fact in facts {
+            let c = content(fact);
+            let (reply, answer) = oneshot::channel();
+            let client_id = if fact.starts_with('✗') {
+                Uuid::now_v7()
+            } else {
+                client_id
+            };
+            jobs.push((
+                NewRow {
+                    viewer: viewer.clone(),
+                    client_id,
+                    checked: texts(&c).unwrap(),
+                    content: c,
+                },
+                reply,
+            ));
+            answers.push(answer);
+        }
+        commit_group(&state.db, jobs).await;
+        let mut out = Vec::new();
+        for a in answers {
+            out.push(a.await.unwrap());
+        }
+        out
+    }
+
+    /// A group is committed with one statement per table; when one of its inserts fails, that
+    /// request alone gets the error and every other one is stored whole, with its version,
+    /// history entry, audit entry and event, the events in the order the requests came.
+    #[tokio::test]
+    async fn a_group_commits_together_and_a_failing_insert_fails_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let (state, pg) = fresh_state(dir.path()).await;
+        let viewer = crate::seed::act_as(&state.db, "staff@himawari.example")
+            .await
+            .unwrap();
+        let scope = state
+            .scopes
+            .get(&state.db, viewer.organization_id)
+            .await
+            .unwrap();
+        let client_id = scope.current_clients(None)[0];
+
+        let before = outbox_event::Entity::find().count(&state.db).await.unwrap();
+        let all_good = group(
+            &state,
+            &viewer,
+            client_id,
+            &["一群の1", "一群の2", "一群の3"],
+        )
+        .await;
+        let with_bad = group(
+            &state,
+            &viewer,
+            client_id,
+            &["混成の1", "✗ 存在しない本人", "混成の2"],
+        )
+        .await;
+        assert!(all_good.iter().all(Result::is_ok));
+        assert!(with_bad[0].is_ok() && with_bad[2].is_ok(), "{with_bad:?}");
+        assert!(with_bad[1].is_err());
+
+        let stored: Vec<Uuid> = all_good
+            .iter()
+            .chain([&with_bad[0], &with_bad[2]])
+            .map(|r| r.as_ref().unwrap().id)
+            .collect();
+        for id in &stored {
+            let o = observation::Entity::find_by_id(*id)
+                .one(&state.db)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(o.client_id, client_id);
+            let versions = observation_version::Entity::find()
+                .filter(observation_version::Column::ObservationId.eq(*id))
+                .count(&state.db)
+                .await
+                .unwrap();
+            let entries = timeline_entry::Entity::find()
+                .filter(timeline_entry::Column::RecordId.eq(*id))
+                .count(&state.db)
+                .await
+                .unwrap();
+            let audits = audit_event::Entity::find()
+                .filter(audit_event::Column::Operation.eq("OBSERVATION_RECORDED"))
+                .all(&state.db)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|a| a.record_ids == serde_json::json!([id]))
+                .count();
+            assert_eq!((versions, entries, audits), (1, 1, 1), "observation {id}");
+        }
+        let events: Vec<Uuid> = outbox_event::Entity::find()
+            .order_by_asc(outbox_event::Column::Id)
+            .all(&state.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .skip(before as usize)
+            .map(|e| e.record_id)
+            .collect();
+        assert_eq!(events, stored, "one event each, in request order");
+        let facts: Vec<String> = observation::Entity::find()
+            .filter(observation::Column::Fact.contains("存在しない"))
+            .all(&state.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.fact)
+            .collect();
+        assert!(
+            facts.is_empty(),
+            "the failed insert left nothing: {facts:?}"
+        );
+        drop_database(state, pg).await;
+    }
 }

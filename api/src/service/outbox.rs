@@ -20,8 +20,8 @@ use entity::{
     outbox_event, recipient_certificate, sharing_consent, staff_member, support_plan,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, Statement,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, Statement,
 };
 use uuid::Uuid;
 
@@ -59,6 +59,20 @@ pub async fn append_as(
     record_type: &str,
     record_id: Uuid,
 ) -> ApiResult<()> {
+    append_many(db, vec![(actor, kind, client_id, record_type, record_id)]).await
+}
+
+/// One event to append: the actor (staff member, organization), kind, client, record type and
+/// record id.
+pub type NewEvent<'a> = ((Uuid, Uuid), &'a str, Uuid, &'a str, Uuid);
+
+/// Appends events in the given order with one insert (call inside the change's transaction, as
+/// its last statement): a group of observations committed together is one lock, one insert and
+/// one `NOTIFY`, whatever its size.
+pub async fn append_many(db: &impl ConnectionTrait, events: Vec<NewEvent<'_>>) -> ApiResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
     let postgres = db.get_database_backend() == DbBackend::Postgres;
     if postgres {
         db.execute_raw(Statement::from_sql_and_values(
@@ -68,18 +82,25 @@ pub async fn append_as(
         ))
         .await?;
     }
-    outbox_event::ActiveModel {
-        kind: Set(kind.to_owned()),
-        client_id: Set(client_id),
-        record_type: Set(record_type.to_owned()),
-        record_id: Set(record_id),
-        actor_staff_member_id: Set(actor.0),
-        actor_organization_id: Set(actor.1),
-        occurred_at: Set(super::now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
+    let now = super::now();
+    let rows = events
+        .into_iter()
+        .map(
+            |(actor, kind, client_id, record_type, record_id)| outbox_event::ActiveModel {
+                kind: Set(kind.to_owned()),
+                client_id: Set(client_id),
+                record_type: Set(record_type.to_owned()),
+                record_id: Set(record_id),
+                actor_staff_member_id: Set(actor.0),
+                actor_organization_id: Set(actor.1),
+                occurred_at: Set(now),
+                ..Default::default()
+            },
+        );
+    // The ids are drawn in the order of the rows, under the lock.
+    outbox_event::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
     if postgres {
         db.execute_raw(Statement::from_string(
             DbBackend::Postgres,

@@ -79,7 +79,15 @@ pub struct Entry {
 /// on PostgreSQL an `ON CONFLICT` probe takes a predicate lock on the index page, which makes
 /// concurrent recordings for the same client abort each other under `SERIALIZABLE`.
 pub async fn insert(db: &impl ConnectionTrait, e: Entry) -> ApiResult<()> {
-    timeline_entry::Entity::insert(row(e))
+    insert_many(db, vec![e]).await
+}
+
+/// [`insert`] for several new records written together (one statement).
+pub async fn insert_many(db: &impl ConnectionTrait, entries: Vec<Entry>) -> ApiResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    timeline_entry::Entity::insert_many(entries.into_iter().map(row))
         .exec_without_returning(db)
         .await?;
     Ok(())
