@@ -1347,7 +1347,7 @@ impl<'a> Case<'a> {
         let who = format!("{} as {:?}", self.who(self.world.viewer.org), viewer.role);
         let ids = self.w.clients.clone();
         for (i, cid) in ids.iter().enumerate() {
-            let got = match clients::get(state, viewer, *cid).await {
+            let got = match clients::get(state, viewer, scope, *cid).await {
                 Ok(_) => true,
                 Err(ApiError::NotFound(_)) => false,
                 Err(e) => return Err(TestCaseError::fail(format!("clients::get: {e:?}"))),

@@ -111,7 +111,7 @@ async fn roles_must_fit_the_organization_and_only_admins_create_accounts() {
     assert!(app.login_with("f@himawari.example", "short").await.is_err());
 }
 
-async fn staff_id(app: &TestApp, admin: &str, email: &str) -> String {
+pub(crate) async fn staff_id(app: &TestApp, admin: &str, email: &str) -> String {
     let body = app
         .gql(
             Some(admin),

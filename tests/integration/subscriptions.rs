@@ -922,3 +922,45 @@ async fn a_replay_ahead_of_the_hub_still_judges_with_the_access_it_replays() {
         .unwrap();
     assert_eq!(second.delivery.event.record_id, own.id, "not {}", hidden.id);
 }
+
+/// A subscription lives long, and names it shows are as they are at each event: an author
+/// deactivated between two events shows as inactive in the second (the names a subscription's
+/// loaders remember are forgotten before each event).
+#[tokio::test]
+async fn each_event_shows_the_author_as_they_are_now() {
+    const AUTHORS: &str = "subscription { myEvents { kind record { ... on Observation { id author { displayName active } } } } }";
+    let app = TestApp::spawn().await;
+    let (specialist, _) = app.login("specialist@aozora.example").await;
+    let (staff, _) = app.login("staff@himawari.example").await;
+    let (manager, _) = app.login("manager@himawari.example").await;
+    let (admin, _) = app.login("admin@himawari.example").await;
+    let yamada = client_id(&app, &specialist, "山田 太郎").await;
+    let mut raw = Raw::ready(&app, &specialist).await;
+    raw.subscribe("1", AUTHORS, json!({})).await;
+    live_subscribers(&app, 1).await;
+
+    let recorded = record(&app, &staff, &yamada, "10:00 来所した。", "CARE_TEAM").await;
+    let first = raw.event("myEvents").await;
+    assert_eq!(first["record"]["author"]["active"], true, "{first}");
+
+    let staff_member =
+        crate::staff_accounts::staff_id(&app, &admin, "staff@himawari.example").await;
+    let body = app
+        .gql(Some(&admin), "mutation($id: ID!) { deactivateStaffMember(input: { staffMemberId: $id }) { staffMember { active } } }", json!({ "id": staff_member }))
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    // The manager corrects the record; its author is still the deactivated staff member.
+    let body = app
+        .gql(Some(&manager), "mutation($i: AmendObservationInput!) { amendObservation(input: $i) { observation { version } } }",
+            json!({ "i": { "observationId": recorded["id"], "expectedVersion": 1, "content": {
+                "fact": "10:05 来所した。", "category": "ROUTINE", "occurredFrom": chrono::Utc::now().to_rfc3339(), "visibility": "CARE_TEAM" } } }))
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let second = loop {
+        let e = raw.event("myEvents").await;
+        if e["record"]["id"] == recorded["id"] && e["kind"] != first["kind"] {
+            break e;
+        }
+    };
+    assert_eq!(second["record"]["author"]["active"], false, "{second}");
+}

@@ -29,6 +29,13 @@ pub struct Client {
 connection_types!(ClientConnection, ClientEdge, Client, "clients (本人)");
 
 impl Client {
+    /// One client as the viewer may see it (its read audited), with the request's cached scope.
+    pub async fn visible(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Self> {
+        let scope = ctx.loaders()?.ctx.scope().await?;
+        let (model, rel) = service::clients::get(ctx.state()?, ctx.viewer()?, &scope, id).await?;
+        Ok(Self { model, rel })
+    }
+
     /// Whether the profile is visible; a visible profile read is audited (batched per request).
     async fn read_profile(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         if !self.shows_profile(ctx) {
@@ -542,11 +549,7 @@ impl ClientQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The client's global id.")] id: ID,
     ) -> async_graphql::Result<Client> {
-        let viewer = ctx.viewer()?;
-        let uuid = ids::decode("Client", "id", &id)?;
-        let (model, scope) = service::clients::get(ctx.state()?, viewer, uuid).await?;
-        let rel = scope.require(uuid)?.clone();
-        Ok(Client { model, rel })
+        Client::visible(ctx, ids::decode("Client", "id", &id)?).await
     }
 
     /// The client your organization knows by its own external id (外部ID); null when none.
@@ -562,9 +565,7 @@ impl ClientQuery {
         else {
             return Ok(None);
         };
-        let (model, scope) = service::clients::get(state, viewer, uuid).await?;
-        let rel = scope.require(uuid)?.clone();
-        Ok(Some(Client { model, rel }))
+        Ok(Some(Client::visible(ctx, uuid).await?))
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::{collections::HashMap, future::Future, hash::Hash, pin::Pin, sync::Arc};
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::{DateTime, Utc};
 use entity::{
     care_team_membership, client, meeting, meeting_brief, monitoring_report, observation,
@@ -134,11 +134,49 @@ where
     .delay(BATCH_DELAY)
 }
 
+/// [`loader`] that remembers what it loaded for the rest of the request: for names shown on
+/// every item of a page (authors, organizations). Without it, items that resolve a few
+/// milliseconds apart under load ask for the same few staff members in several statements.
+fn remembering_loader<K, V>(
+    ctx: &Arc<RequestCtx>,
+    load: LoadFn<K, V>,
+) -> DataLoader<BatchLoader<K, V>, HashMapCache>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    V: Send + Sync + Clone + 'static,
+{
+    DataLoader::with_cache(
+        BatchLoader {
+            ctx: ctx.clone(),
+            load,
+        },
+        tokio::spawn,
+        HashMapCache::default(),
+    )
+    .delay(BATCH_DELAY)
+}
+
+/// The loaders that remember names, held apart so that a subscription can forget them before
+/// each event: its loaders live as long as the subscription, and a renamed or deactivated staff
+/// member must show as they are now.
+pub struct Names {
+    organizations: Arc<DataLoader<BatchLoader<Uuid, organization::Model>, HashMapCache>>,
+    staff_members: Arc<DataLoader<BatchLoader<Uuid, staff_member::Model>, HashMapCache>>,
+}
+
+impl Names {
+    pub fn forget(&self) {
+        self.organizations.clear::<Uuid>();
+        self.staff_members.clear::<Uuid>();
+    }
+}
+
 /// The loaders of one request.
 pub struct Loaders {
     pub ctx: Arc<RequestCtx>,
-    pub organizations: DataLoader<BatchLoader<Uuid, organization::Model>>,
-    pub staff_members: DataLoader<BatchLoader<Uuid, staff_member::Model>>,
+    /// Remembered for the request, or for one event of a subscription (see [`Names`]).
+    pub organizations: Arc<DataLoader<BatchLoader<Uuid, organization::Model>, HashMapCache>>,
+    pub staff_members: Arc<DataLoader<BatchLoader<Uuid, staff_member::Model>, HashMapCache>>,
     pub clients: DataLoader<BatchLoader<Uuid, client::Model>>,
     /// Key: (client, how many).
     pub recent_observations: DataLoader<BatchLoader<(Uuid, u64), Vec<observation::Model>>>,
@@ -168,6 +206,14 @@ pub struct Loaders {
 }
 
 impl Loaders {
+    /// The remembering loaders (see [`Names`]).
+    pub fn names(&self) -> Names {
+        Names {
+            organizations: self.organizations.clone(),
+            staff_members: self.staff_members.clone(),
+        }
+    }
+
     pub fn new(state: &crate::state::AppState, credential: &Credential) -> Self {
         let ctx = Arc::new(RequestCtx {
             db: state.db.clone(),
@@ -178,10 +224,12 @@ impl Loaders {
             loading: Default::default(),
         });
         Self {
-            organizations: loader(&ctx, |c, k| {
+            organizations: Arc::new(remembering_loader(&ctx, |c, k| {
                 Box::pin(service::organizations::by_ids(&c.db, k))
-            }),
-            staff_members: loader(&ctx, |c, k| Box::pin(service::staff::by_ids(&c.db, k))),
+            })),
+            staff_members: Arc::new(remembering_loader(&ctx, |c, k| {
+                Box::pin(service::staff::by_ids(&c.db, k))
+            })),
             clients: loader(&ctx, |c, k| Box::pin(service::clients::by_ids(&c.db, k))),
             recent_observations: loader(&ctx, |c, k| Box::pin(recent(c, k))),
             client_counts: loader(&ctx, |c, k| {

@@ -35,11 +35,7 @@ impl NodeQuery {
         let state = ctx.state()?;
         let (type_name, uuid) = ids::decode_any("id", &id)?;
         Ok(match type_name.as_str() {
-            "Client" => {
-                let (model, scope) = service::clients::get(state, viewer, uuid).await?;
-                let rel = scope.require(uuid)?.clone();
-                Node::Client(Client { model, rel })
-            }
+            "Client" => Node::Client(Client::visible(ctx, uuid).await?),
             "Observation" => Node::Observation(Observation(
                 service::observations::get(state, viewer, uuid).await?,
             )),

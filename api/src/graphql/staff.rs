@@ -261,6 +261,8 @@ async fn set_active(
     let id = ids::decode("StaffMember", "staffMemberId", &input.staff_member_id)?;
     let state = ctx.state()?;
     let member = service::staff::set_active(state, viewer, id, active).await?;
+    // A later field of the same operation must not show the member as it was.
+    ctx.loaders()?.staff_members.clear::<uuid::Uuid>();
     Ok(StaffMemberStatusPayload {
         staff_member: StaffMember::new(member),
     })

@@ -193,11 +193,14 @@ async fn events(
         .map(|a| Cursor::decode("after", a))
         .transpose()?;
     let request = ctx.loaders()?.ctx.clone();
+    let names = ctx.loaders()?.names();
     let stream = feed::open(state, viewer, follow, after).await?;
     Ok(stream.map(move |item| {
         let item = item?;
-        // Nested fields of this event resolve with the scope that authorized it.
+        // Nested fields of this event resolve with the scope that authorized it, and with names
+        // as they are now.
         request.set_scope(item.scope.clone());
+        names.forget();
         Ok(ClientEvent(item))
     }))
 }

@@ -333,13 +333,14 @@ pub async fn by_external_id(
 }
 
 /// One client as the viewer may see it, with the viewer's relation to it; the read is audited.
+/// `scope` is the viewer organization's (the request's cached one).
 pub async fn get(
     state: &AppState,
     viewer: &Viewer,
+    scope: &Scope,
     client_id: Uuid,
-) -> ApiResult<(client::Model, Scope)> {
-    let scope = Scope::for_client(&state.db, viewer, client_id).await?;
-    scope.require(client_id)?;
+) -> ApiResult<(client::Model, crate::auth::policy::ClientRelation)> {
+    let rel = scope.require(client_id)?.clone();
     let model = client::Entity::find_by_id(client_id)
         .one(&state.db)
         .await?
@@ -352,7 +353,7 @@ pub async fn get(
             vec![(Some(client_id), vec![client_id])],
         )
         .await?;
-    Ok((model, scope))
+    Ok((model, rel))
 }
 
 /// Clients by id in one query (for DataLoader); callers filter by scope.
