@@ -14,6 +14,7 @@ mod m20261201_000004_realtime;
 mod m20261201_000005_collaboration;
 mod m20261202_000006_integrations;
 mod m20261202_000007_access_version;
+mod m20261202_000008_timeline_sort_key;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_collaboration::Migration),
             Box::new(m20261202_000006_integrations::Migration),
             Box::new(m20261202_000007_access_version::Migration),
+            Box::new(m20261202_000008_timeline_sort_key::Migration),
         ]
     }
 }
