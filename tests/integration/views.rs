@@ -528,10 +528,12 @@ async fn nested_lists_do_not_multiply_sql_statements() {
         counts.push(fewest);
     }
     // An N+1 would add at least 13 statements between the first and last page size. Batches of
-    // different loaders may coincide in time and merge, which can only save a statement.
+    // different loaders may coincide in time and merge, which saves a statement, or (on a
+    // machine busy with other tests) straddle a batch delay in all three runs, which adds one:
+    // a margin of 3 absorbs both and still fails any N+1.
     let (min, max) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
     assert!(
-        max - min <= 1,
+        max - min <= 3,
         "statements per page size 2/5/15: {counts:?}"
     );
     // Authentication, scope (3), count, page, and one batch per nested field and its audit.
