@@ -1,7 +1,8 @@
 //! The history's index covers its whole sort key. A client's history is ordered by
-//! `(occurred_at, record_id, kind)`, newest first; the old index stopped at `record_id`, so
-//! PostgreSQL read every entry of the client and sorted them for each page (19 ms for a client
-//! with 26,000 entries, measured in BENCHMARKS.md) where a walk of the index stops after a page.
+//! `(occurred_at, record_id, kind)`, newest first; the old index stopped at `record_id`, so each
+//! page needed a sort step over the index's order (PostgreSQL: an incremental sort, 0.15 ms for a
+//! client with 26,000 entries; with statistics older than the entries it chose to read them all
+//! and sort, 19 ms). With the whole key in the index a page is a walk of it: 0.09 ms.
 
 use sea_orm_migration::prelude::*;
 
