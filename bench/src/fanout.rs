@@ -187,13 +187,17 @@ pub async fn run(subscribers: usize, url: Option<String>) -> anyhow::Result<()> 
                 .await?;
                 anyhow::Ok(tokio::spawn(async move {
                     let mut latencies = Vec::with_capacity(EVENTS);
+                    let mut live = false;
                     while let Some(Ok(message)) = ws.next().await {
                         let Message::Text(text) = message else { continue };
                         let arrived = base.elapsed().as_micros() as u64;
                         match sequence(text.as_str()) {
-                            Some(0) => {
+                            Some(0) if !live => {
+                                live = true;
                                 warmed.fetch_add(1, Ordering::Relaxed);
                             }
+                            // Later warm-up events are not measured.
+                            Some(0) => {}
                             Some(seq) if seq <= EVENTS => {
                                 let t0 = sent_at[seq].load(Ordering::Acquire);
                                 latencies.push((arrived.saturating_sub(t0)) as f64 / 1000.0);
@@ -242,9 +246,12 @@ pub async fn run(subscribers: usize, url: Option<String>) -> anyhow::Result<()> 
             anyhow::Ok(())
         }
     };
-    // Warm-up: every subscriber is live once it has received event 0.
+    // Warm-up: every subscriber is live once it has received a warm-up event (sequence 0). A
+    // subscription without a cursor starts at the moment the server registers it, which for the
+    // last sockets can come after the first warm-up event: so one is recorded every 2 s until
+    // all have received one.
     let deadline = Instant::now() + Duration::from_secs(300);
-    record(0).await?;
+    let mut next_warm_up = Instant::now();
     while warmed.load(Ordering::Relaxed) < subscribers {
         if Instant::now() > deadline {
             bail!(
@@ -252,8 +259,14 @@ pub async fn run(subscribers: usize, url: Option<String>) -> anyhow::Result<()> 
                 warmed.load(Ordering::Relaxed)
             );
         }
+        if Instant::now() >= next_warm_up {
+            record(0).await?;
+            next_warm_up = Instant::now() + Duration::from_secs(2);
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Warm-up events still in flight must not count as measured ones.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let connected_kib = rss_kib(pid)?;
     let cpu_before = cpu_secs(pid)?;
     let own_cpu_before = cpu_secs(std::process::id())?;
