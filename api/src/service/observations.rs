@@ -235,8 +235,8 @@ struct NewRow {
 type Job = (NewRow, oneshot::Sender<ApiResult<observation::Model>>);
 
 /// Commits concurrent new observations together: one transaction, so one disk flush, for every
-/// insert waiting when the previous group committed, each in its own savepoint so that one
-/// failure fails only its own request. SQLite with `synchronous=FULL` commits at most as often as
+/// insert waiting when the previous group committed, inserted with one statement per table (if
+/// that fails, one savepoint per insert, so that one failure fails only its own request). SQLite with `synchronous=FULL` commits at most as often as
 /// the disk flushes (about 1,300 times a second on the benchmark machine), which without grouping
 /// would cap `recordObservation` there however many writers wait. A lone writer sees no delay: a
 /// group is whatever is queued, possibly one. The request is answered only after the commit.
