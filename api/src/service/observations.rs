@@ -323,7 +323,6 @@ async fn insert_together(
     txn: &DatabaseTransaction,
     jobs: &[Job],
 ) -> ApiResult<Vec<observation::Model>> {
-    let savepoint = txn.begin().await?;
     let rows = jobs
         .iter()
         .map(|(row, _)| NewObservation {
@@ -334,10 +333,19 @@ async fn insert_together(
             external_id: None,
         })
         .collect();
-    match insert_all(&savepoint, rows).await {
-        Ok(models) => {
+    in_savepoint(txn, async |savepoint| insert_all(savepoint, rows).await).await
+}
+
+/// Runs `insert` in a savepoint of `txn`: kept when it succeeds, rolled back when it fails.
+async fn in_savepoint<T>(
+    txn: &DatabaseTransaction,
+    insert: impl AsyncFnOnce(&DatabaseTransaction) -> ApiResult<T>,
+) -> ApiResult<T> {
+    let savepoint = txn.begin().await?;
+    match insert(&savepoint).await {
+        Ok(value) => {
             savepoint.commit().await?;
-            Ok(models)
+            Ok(value)
         }
         Err(e) => {
             savepoint.rollback().await?;
@@ -357,25 +365,15 @@ async fn insert_one_by_one(
 )> {
     let mut inserted = Vec::with_capacity(jobs.len());
     for (row, reply) in jobs {
-        let attempt = async {
-            let savepoint = txn.begin().await?;
-            let NewRow {
-                viewer,
-                client_id,
-                checked,
-                content,
-            } = row;
-            match insert_checked(&savepoint, &viewer, client_id, checked, &content, None).await {
-                Ok(model) => {
-                    savepoint.commit().await?;
-                    Ok(model)
-                }
-                Err(e) => {
-                    savepoint.rollback().await?;
-                    Err(e)
-                }
-            }
-        };
+        let NewRow {
+            viewer,
+            client_id,
+            checked,
+            content,
+        } = row;
+        let attempt = in_savepoint(txn, async |savepoint| {
+            insert_checked(savepoint, &viewer, client_id, checked, &content, None).await
+        });
         match attempt.await {
             Ok(model) => inserted.push((model, reply)),
             Err(e) => {
