@@ -6,7 +6,7 @@
 
 use std::{collections::HashMap, future::Future, hash::Hash, pin::Pin, sync::Arc};
 
-use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use async_graphql::dataloader::{CacheFactory, DataLoader, HashMapCache, Loader, NoCache};
 use chrono::{DateTime, Utc};
 use entity::{
     care_team_membership, client, meeting, meeting_brief, monitoring_report, observation,
@@ -124,14 +124,7 @@ where
     K: Send + Sync + Hash + Eq + Clone + 'static,
     V: Send + Sync + Clone + 'static,
 {
-    DataLoader::new(
-        BatchLoader {
-            ctx: ctx.clone(),
-            load,
-        },
-        tokio::spawn,
-    )
-    .delay(BATCH_DELAY)
+    loader_with_cache(ctx, load, NoCache)
 }
 
 /// [`loader`] that remembers what it loaded for the rest of the request: for names shown on
@@ -145,13 +138,25 @@ where
     K: Send + Sync + Hash + Eq + Clone + 'static,
     V: Send + Sync + Clone + 'static,
 {
+    loader_with_cache(ctx, load, HashMapCache::default())
+}
+
+fn loader_with_cache<K, V, C: CacheFactory>(
+    ctx: &Arc<RequestCtx>,
+    load: LoadFn<K, V>,
+    cache: C,
+) -> DataLoader<BatchLoader<K, V>, C>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    V: Send + Sync + Clone + 'static,
+{
     DataLoader::with_cache(
         BatchLoader {
             ctx: ctx.clone(),
             load,
         },
         tokio::spawn,
-        HashMapCache::default(),
+        cache,
     )
     .delay(BATCH_DELAY)
 }
