@@ -1,30 +1,176 @@
-//! Query limits checked before execution, and the bookkeeping the HTTP layer needs to answer
-//! with the right status.
+//! The limits a GraphQL document is measured against before it runs, each refusal naming its
+//! limit and its numbers (`depth 16 > 12`), and the extension that enforces complexity after
+//! validation and tells the HTTP layer whether execution began.
 //!
-//! Three cheap checks run in the parse phase: raw nesting of brackets in the text (so a deeply
-//! nested document cannot exhaust the parser's stack), selection depth with fragments expanded,
-//! and the number of aliases. async-graphql's complexity and depth limits run in validation as a
-//! second line. All of them answer `QUERY_TOO_COMPLEX`. The parse phase also refuses U+0000 in
-//! any string of the variables or the document (`BAD_USER_INPUT`, see `nul_refused`).
+//! Data fields and introspection are measured apart. Standard introspection
+//! (`getIntrospectionQuery()` with every option, as GraphiQL, codegen, Postman and Apollo send it)
+//! nests 13–16 levels through `ofType`, deeper than any data query needs; it is exempt from the
+//! data depth limit and bounded by rules of its own instead: a depth ceiling, and at most three
+//! nested lists of schema parts (`types { fields { args } }`), so that a `__type { ofType … }`
+//! chain or a `types { fields { type { fields … } } }` fan-out is still refused.
+//!
+//! A fragment cycle is a validation error (`BAD_USER_INPUT`), not a limit.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicBool, Ordering},
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use async_graphql::{
-    Positioned, Response, ServerError, ServerResult, ValidationResult, Value as ConstValue,
-    Variables,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
-    },
-    parser::types::{Directive, ExecutableDocument, Selection, SelectionSet},
+    Response, ServerError, ValidationResult,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextValidation},
+    parser::types::{ExecutableDocument, Field, Selection, SelectionSet},
 };
 
 use crate::error::{ErrorCode, server_error};
 
-/// Deepest bracket nesting accepted in the raw text.
-pub(crate) const MAX_TEXT_NESTING: usize = 64;
+/// Deepest nesting of brackets in the raw text, and of selections through fragments: what keeps
+/// the parser's and the executor's stacks safe.
+pub(crate) const MAX_NESTING: u64 = 64;
+/// Deepest introspection subtree (`__schema` / `__type` and everything below them).
+pub(crate) const MAX_INTROSPECTION_DEPTH: u64 = 20;
+/// Most lists of schema parts nested inside one introspection subtree.
+pub(crate) const MAX_INTROSPECTION_LISTS: u64 = 3;
+/// Most field selections an operation may expand to once its fragments are expanded.
+pub(crate) const MAX_SELECTIONS: u64 = 10_000;
+
+/// Introspection fields whose value is a list of schema parts: each one multiplies the answer.
+const INTROSPECTION_LISTS: [&str; 8] = [
+    "types",
+    "fields",
+    "args",
+    "inputFields",
+    "interfaces",
+    "possibleTypes",
+    "enumValues",
+    "directives",
+];
+
+/// The configurable limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Deepest nesting of data fields.
+    pub max_depth: usize,
+    /// Most aliases in one operation.
+    pub max_aliases: usize,
+    /// Highest complexity (async-graphql's count: one per field, more for costly fields).
+    pub max_complexity: usize,
+}
+
+/// Which limit refused a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Bracket or fragment nesting ([`MAX_NESTING`]).
+    Nesting,
+    /// Depth of data fields.
+    Depth,
+    /// Depth of an introspection subtree.
+    IntrospectionDepth,
+    /// Nested lists of schema parts in an introspection subtree.
+    IntrospectionLists,
+    /// Aliases in one operation.
+    Aliases,
+    /// Field selections once fragments are expanded.
+    Selections,
+    /// async-graphql's complexity.
+    Complexity,
+}
+
+impl Limit {
+    /// The name clients read in `extensions.limit`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Nesting => "nesting",
+            Self::Depth => "depth",
+            Self::IntrospectionDepth => "introspectionDepth",
+            Self::IntrospectionLists => "introspectionLists",
+            Self::Aliases => "aliases",
+            Self::Selections => "selections",
+            Self::Complexity => "complexity",
+        }
+    }
+
+    fn explanation(self) -> &'static str {
+        match self {
+            Self::Nesting => "brackets or fragments are nested too deeply",
+            Self::Depth => "data fields are nested too deeply (introspection is measured apart)",
+            Self::IntrospectionDepth => "an introspection subtree is nested too deeply",
+            Self::IntrospectionLists => {
+                "an introspection subtree nests too many lists of schema parts"
+            }
+            Self::Aliases => "the operation uses too many aliases",
+            Self::Selections => "the operation selects too many fields once fragments are expanded",
+            Self::Complexity => "the operation is too complex",
+        }
+    }
+}
+
+/// A refusal: which limit, what the document measured, and the most allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitExceeded {
+    pub limit: Limit,
+    pub actual: u64,
+    pub maximum: u64,
+}
+
+impl LimitExceeded {
+    fn check(limit: Limit, actual: u64, maximum: u64) -> Result<(), Self> {
+        if actual > maximum {
+            Err(Self {
+                limit,
+                actual,
+                maximum,
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The message, e.g. "Query refused: data fields are nested too deeply (depth 16 > 12)."
+    pub fn message(&self) -> String {
+        format!(
+            "Query refused: {} ({} {} > {}).",
+            self.limit.explanation(),
+            self.limit.as_str(),
+            self.actual,
+            self.maximum
+        )
+    }
+
+    /// `QUERY_TOO_COMPLEX` with `extensions.limit`, `.actual` and `.maximum`.
+    pub fn into_server_error(self) -> ServerError {
+        let mut e = server_error(ErrorCode::QueryTooComplex, self.message());
+        if let Some(ext) = e.extensions.as_mut() {
+            ext.set("limit", self.limit.as_str());
+            ext.set("actual", self.actual);
+            ext.set("maximum", self.maximum);
+        }
+        e
+    }
+}
+
+/// Why a parsed document is refused before validation.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    Limit(LimitExceeded),
+    /// A fragment spreads itself, directly or through others.
+    FragmentCycle(String),
+}
+
+impl Refusal {
+    pub fn into_server_error(self) -> ServerError {
+        match self {
+            Self::Limit(l) => l.into_server_error(),
+            Self::FragmentCycle(name) => server_error(
+                ErrorCode::BadUserInput,
+                format!("Cannot spread fragment \"{name}\" within itself."),
+            ),
+        }
+    }
+}
 
 /// Per-request flags the HTTP layer reads after execution.
 #[derive(Debug, Default)]
@@ -39,52 +185,39 @@ impl RequestOutcome {
     }
 }
 
-/// The extension factory installed on the schema.
+/// The extension installed on the HTTP schema: the complexity limit (from validation's own
+/// count, so the refusal carries its numbers) and the "execution began" flag.
 pub struct QueryLimits {
-    pub max_depth: usize,
-    pub max_aliases: usize,
+    pub max_complexity: usize,
 }
 
 impl ExtensionFactory for QueryLimits {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(QueryLimitsExtension {
-            max_depth: self.max_depth,
-            max_aliases: self.max_aliases,
+            max_complexity: self.max_complexity,
         })
     }
 }
 
 struct QueryLimitsExtension {
-    max_depth: usize,
-    max_aliases: usize,
+    max_complexity: usize,
 }
 
 #[async_trait::async_trait]
 impl Extension for QueryLimitsExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        check_query(query, self.max_depth, self.max_aliases)?;
-        if variables.values().any(const_has_nul) {
-            return Err(nul_refused());
-        }
-        let doc = next.run(ctx, query, variables).await?;
-        if document_has_nul(&doc) {
-            return Err(nul_refused());
-        }
-        Ok(doc)
-    }
-
     async fn validation(
         &self,
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await
+        let result = next.run(ctx).await?;
+        LimitExceeded::check(
+            Limit::Complexity,
+            result.complexity as u64,
+            self.max_complexity as u64,
+        )
+        .map_err(|e| vec![e.into_server_error()])?;
+        Ok(result)
     }
 
     async fn execute(
@@ -100,95 +233,16 @@ impl Extension for QueryLimitsExtension {
     }
 }
 
-/// The limits, checked before async-graphql parses the document: raw nesting (protects the
-/// parser), then depth and aliases with fragments expanded linearly. async-graphql's own
-/// parse-time checks expand fragment spreads recursively (exponential on doubling fragment
-/// chains). A syntax error is left to the real parse, which reports it properly.
-pub fn check_query(query: &str, max_depth: usize, max_aliases: usize) -> ServerResult<()> {
-    if text_nesting(query) > MAX_TEXT_NESTING {
-        return Err(too_complex("The query is nested too deeply."));
-    }
-    if let Ok(doc) = async_graphql::parser::parse_query(query) {
-        check_document(&doc, max_depth, max_aliases).map_err(too_complex)?;
-    }
-    Ok(())
+/// The one message-text match left: the WebSocket schema runs without extensions (they would
+/// wrap every field of every event), so its complexity refusal comes from async-graphql's own
+/// `limit_complexity`, which carries no code. Everything else is classified where it is made.
+pub(crate) fn is_engine_complexity_refusal(e: &ServerError) -> bool {
+    e.message == "Query is too complex."
 }
 
-fn too_complex(message: &str) -> ServerError {
-    server_error(ErrorCode::QueryTooComplex, message)
-}
-
-/// U+0000 is refused in every input, whichever database is behind: PostgreSQL cannot store it in
-/// text (or compare text with it) and would fail the statement, and SQLite would keep a value
-/// that PostgreSQL could not (so an export from one could not be imported into the other).
-fn nul_refused() -> ServerError {
-    server_error(
-        ErrorCode::BadUserInput,
-        "Text must not contain the NUL character (U+0000).",
-    )
-}
-
-fn const_has_nul(v: &ConstValue) -> bool {
-    match v {
-        ConstValue::String(s) => s.contains('\0'),
-        ConstValue::List(items) => items.iter().any(const_has_nul),
-        ConstValue::Object(fields) => fields
-            .iter()
-            .any(|(k, v)| k.contains('\0') || const_has_nul(v)),
-        _ => false,
-    }
-}
-
-/// Whether a string literal anywhere in the document (arguments, directive arguments, variable
-/// defaults) holds U+0000, e.g. written as `"\u0000"`.
-fn document_has_nul(doc: &ExecutableDocument) -> bool {
-    // An argument's literal, its variables (checked on their own) taken as null. (A macro: the
-    // parser's non-constant value type is not exported by name.)
-    macro_rules! literal {
-        ($v:expr) => {
-            $v.node
-                .clone()
-                .into_const_with(|_| Ok::<_, ()>(ConstValue::Null))
-                .is_ok_and(|c| const_has_nul(&c))
-        };
-    }
-    fn directives(ds: &[Positioned<Directive>]) -> bool {
-        ds.iter()
-            .any(|d| d.node.arguments.iter().any(|(_, v)| literal!(v)))
-    }
-    fn set(s: &SelectionSet) -> bool {
-        s.items.iter().any(|item| match &item.node {
-            Selection::Field(f) => {
-                f.node.arguments.iter().any(|(_, v)| literal!(v))
-                    || directives(&f.node.directives)
-                    || set(&f.node.selection_set.node)
-            }
-            Selection::FragmentSpread(f) => directives(&f.node.directives),
-            Selection::InlineFragment(f) => {
-                directives(&f.node.directives) || set(&f.node.selection_set.node)
-            }
-        })
-    }
-    doc.operations.iter().any(|(_, op)| {
-        op.node.variable_definitions.iter().any(|v| {
-            v.node
-                .default_value
-                .as_ref()
-                .is_some_and(|d| const_has_nul(&d.node))
-                || directives(&v.node.directives)
-        }) || directives(&op.node.directives)
-            || set(&op.node.selection_set.node)
-    }) || doc
-        .fragments
-        .values()
-        .any(|f| directives(&f.node.directives) || set(&f.node.selection_set.node))
-}
-
-/// Gives every error that has no code one: limits become `QUERY_TOO_COMPLEX`; everything else
-/// is `BAD_USER_INPUT`. Before execution that is syntax, validation, an unknown operation;
-/// during execution the only uncoded errors are async-graphql's own input coercion (a missing
-/// variable, a malformed scalar): resolvers return `ApiError`s, which always carry a code, and
-/// loader failures are converted to `INTERNAL_SERVER_ERROR` there.
+/// Gives every error that has no code one: before execution that is syntax, validation or an
+/// unknown operation; during execution the only uncoded errors are async-graphql's own input
+/// coercion (a malformed scalar): resolvers return `ApiError`s, which always carry a code.
 pub fn assign_codes(errors: &mut [ServerError], executed: bool) {
     for e in errors {
         let has_code = e
@@ -198,11 +252,7 @@ pub fn assign_codes(errors: &mut [ServerError], executed: bool) {
         if has_code {
             continue;
         }
-        let limit = e.message.starts_with("Query is too complex")
-            || e.message.starts_with("Query is nested too deep")
-            || e.message.contains("recursion limit exceeded")
-            || e.message.contains("recursion depth of the query");
-        let code = if limit {
+        let code = if is_engine_complexity_refusal(e) {
             ErrorCode::QueryTooComplex
         } else {
             if executed {
@@ -216,9 +266,10 @@ pub fn assign_codes(errors: &mut [ServerError], executed: bool) {
     }
 }
 
-/// The deepest nesting of `{`, `[` and `(` outside strings and comments.
-pub(crate) fn text_nesting(query: &str) -> usize {
-    let (mut depth, mut max) = (0usize, 0usize);
+/// The deepest nesting of `{`, `[` and `(` outside strings and comments: checked before parsing
+/// so that a deeply nested text cannot exhaust the parser's stack.
+pub(crate) fn text_nesting(query: &str) -> u64 {
+    let (mut depth, mut max) = (0u64, 0u64);
     let mut chars = query.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -250,91 +301,188 @@ pub(crate) fn text_nesting(query: &str) -> usize {
     max
 }
 
-/// The most field selections an operation may expand to (fragments expanded).
-const MAX_SELECTIONS: u64 = 10_000;
+/// Checks the raw text before parsing.
+pub(crate) fn check_text(query: &str) -> Result<(), LimitExceeded> {
+    LimitExceeded::check(Limit::Nesting, text_nesting(query), MAX_NESTING)
+}
+
+/// Whether a selection set is measured as data or as introspection.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Mode {
+    Data,
+    Introspection,
+}
 
 /// What a selection set costs once its fragments are expanded.
 #[derive(Clone, Copy, Default)]
 struct Cost {
+    /// Data-field depth.
     depth: u64,
+    /// Depth of introspection subtrees (their root field included).
+    introspection_depth: u64,
+    /// Nested lists of schema parts inside introspection subtrees.
+    introspection_lists: u64,
+    /// Selections, inline fragments and spreads nested (stack use).
+    nesting: u64,
     aliases: u64,
     selections: u64,
 }
 
-/// Depth, aliases and expanded size of every operation. Each fragment's cost is computed once
-/// and reused, so a chain of fragments that each spread the previous one twice (2^N expanded
-/// fields in a few hundred bytes) is measured in linear time and refused.
-fn check_document(
-    doc: &ExecutableDocument,
-    max_depth: usize,
-    max_aliases: usize,
-) -> Result<(), &'static str> {
-    use std::collections::HashMap;
-
-    fn cost<'a>(
-        doc: &'a ExecutableDocument,
-        set: &'a SelectionSet,
-        memo: &mut HashMap<&'a str, Option<Cost>>,
-    ) -> Cost {
-        let mut total = Cost::default();
-        for item in &set.items {
-            let inner = match &item.node {
-                Selection::Field(f) => {
-                    let below = cost(doc, &f.node.selection_set.node, memo);
-                    Cost {
-                        depth: below.depth + 1,
-                        aliases: below
-                            .aliases
-                            .saturating_add(u64::from(f.node.alias.is_some())),
-                        selections: below.selections.saturating_add(1),
-                    }
-                }
-                Selection::FragmentSpread(spread) => {
-                    let name = spread.node.fragment_name.node.as_str();
-                    match memo.get(name) {
-                        Some(Some(c)) => *c,
-                        // A cycle (validation rejects it properly) or an unknown fragment.
-                        Some(None) => Cost::default(),
-                        None => match doc.fragments.get(&spread.node.fragment_name.node) {
-                            Some(fragment) => {
-                                memo.insert(name, None);
-                                let c = cost(doc, &fragment.node.selection_set.node, memo);
-                                memo.insert(name, Some(c));
-                                c
-                            }
-                            None => Cost::default(),
-                        },
-                    }
-                }
-                Selection::InlineFragment(i) => cost(doc, &i.node.selection_set.node, memo),
-            };
-            total.depth = total.depth.max(inner.depth);
-            total.aliases = total.aliases.saturating_add(inner.aliases);
-            total.selections = total.selections.saturating_add(inner.selections);
-        }
-        total
+impl Cost {
+    fn merge(&mut self, other: Cost) {
+        self.depth = self.depth.max(other.depth);
+        self.introspection_depth = self.introspection_depth.max(other.introspection_depth);
+        self.introspection_lists = self.introspection_lists.max(other.introspection_lists);
+        self.nesting = self.nesting.max(other.nesting);
+        self.aliases = self.aliases.saturating_add(other.aliases);
+        self.selections = self.selections.saturating_add(other.selections);
     }
+}
 
+/// Measures every operation of a parsed document. Each fragment is measured once per mode and
+/// reused, so a chain of fragments that each spread the previous one twice (2^N expanded fields
+/// in a few hundred bytes) is measured in linear time and refused.
+pub(crate) fn check_document(doc: &ExecutableDocument, limits: &Limits) -> Result<(), Refusal> {
     let mut memo = HashMap::new();
     for (_, op) in doc.operations.iter() {
-        let c = cost(doc, &op.node.selection_set.node, &mut memo);
-        if c.depth > max_depth as u64 {
-            return Err("The query is nested too deeply.");
-        }
-        if c.aliases > max_aliases as u64 {
-            return Err("The query uses too many aliases.");
-        }
-        if c.selections > MAX_SELECTIONS {
-            return Err("The query selects too many fields once its fragments are expanded.");
+        let c = measure(doc, &op.node.selection_set.node, Mode::Data, &mut memo)?;
+        LimitExceeded::check(Limit::Nesting, c.nesting, MAX_NESTING)
+            .and_then(|()| LimitExceeded::check(Limit::Depth, c.depth, limits.max_depth as u64))
+            .and_then(|()| {
+                LimitExceeded::check(
+                    Limit::IntrospectionDepth,
+                    c.introspection_depth,
+                    MAX_INTROSPECTION_DEPTH,
+                )
+            })
+            .and_then(|()| {
+                LimitExceeded::check(
+                    Limit::IntrospectionLists,
+                    c.introspection_lists,
+                    MAX_INTROSPECTION_LISTS,
+                )
+            })
+            .and_then(|()| {
+                LimitExceeded::check(Limit::Aliases, c.aliases, limits.max_aliases as u64)
+            })
+            .and_then(|()| LimitExceeded::check(Limit::Selections, c.selections, MAX_SELECTIONS))
+            .map_err(Refusal::Limit)?;
+    }
+    // Fragments no operation uses are still checked for cycles (validation would loop on them).
+    for name in doc.fragments.keys() {
+        if !memo.contains_key(&(name.as_str(), Mode::Data))
+            && !memo.contains_key(&(name.as_str(), Mode::Introspection))
+        {
+            spread(doc, name.as_str(), Mode::Data, &mut memo)?;
         }
     }
     Ok(())
+}
+
+type Memo<'a> = HashMap<(&'a str, Mode), Option<Cost>>;
+
+fn measure<'a>(
+    doc: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+    mode: Mode,
+    memo: &mut Memo<'a>,
+) -> Result<Cost, Refusal> {
+    let mut total = Cost::default();
+    for item in &set.items {
+        let inner = match &item.node {
+            Selection::Field(f) => field(doc, &f.node, mode, memo)?,
+            Selection::FragmentSpread(s) => {
+                let mut c = spread(doc, s.node.fragment_name.node.as_str(), mode, memo)?;
+                c.nesting += 1;
+                c
+            }
+            Selection::InlineFragment(i) => {
+                let mut c = measure(doc, &i.node.selection_set.node, mode, memo)?;
+                c.nesting += 1;
+                c
+            }
+        };
+        total.merge(inner);
+    }
+    Ok(total)
+}
+
+fn field<'a>(
+    doc: &'a ExecutableDocument,
+    f: &'a Field,
+    mode: Mode,
+    memo: &mut Memo<'a>,
+) -> Result<Cost, Refusal> {
+    let name = f.name.node.as_str();
+    let enters_introspection = mode == Mode::Data && (name == "__schema" || name == "__type");
+    let below_mode = if enters_introspection {
+        Mode::Introspection
+    } else {
+        mode
+    };
+    let below = measure(doc, &f.selection_set.node, below_mode, memo)?;
+    let mut c = below;
+    c.nesting += 1;
+    c.aliases = c.aliases.saturating_add(u64::from(f.alias.is_some()));
+    c.selections = c.selections.saturating_add(1);
+    match (mode, enters_introspection) {
+        (Mode::Data, false) => c.depth += 1,
+        (Mode::Data, true) => {
+            c.depth += 1;
+            c.introspection_depth += 1;
+        }
+        (Mode::Introspection, _) => {
+            c.introspection_depth += 1;
+            if INTROSPECTION_LISTS.contains(&name) {
+                c.introspection_lists += 1;
+            }
+        }
+    }
+    Ok(c)
+}
+
+fn spread<'a>(
+    doc: &'a ExecutableDocument,
+    name: &'a str,
+    mode: Mode,
+    memo: &mut Memo<'a>,
+) -> Result<Cost, Refusal> {
+    match memo.get(&(name, mode)) {
+        Some(Some(c)) => return Ok(*c),
+        Some(None) => return Err(Refusal::FragmentCycle(name.to_owned())),
+        None => {}
+    }
+    let Some((key, fragment)) = doc.fragments.iter().find(|(n, _)| n.as_str() == name) else {
+        // Unknown: validation reports it.
+        return Ok(Cost::default());
+    };
+    memo.insert((key.as_str(), mode), None);
+    let c = measure(doc, &fragment.node.selection_set.node, mode, memo)?;
+    memo.insert((key.as_str(), mode), Some(c));
+    Ok(c)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use async_graphql::parser::parse_query;
+
+    const LIMITS: Limits = Limits {
+        max_depth: 12,
+        max_aliases: 30,
+        max_complexity: 1000,
+    };
+
+    fn check(q: &str, limits: Limits) -> Result<(), Refusal> {
+        check_document(&parse_query(q).unwrap(), &limits)
+    }
+
+    fn refused_by(q: &str, limits: Limits) -> (Limit, u64, u64) {
+        match check(q, limits) {
+            Err(Refusal::Limit(l)) => (l.limit, l.actual, l.maximum),
+            other => panic!("expected a limit, got {other:?}"),
+        }
+    }
 
     fn nested(levels: usize) -> String {
         format!("{}{}", "{ a ".repeat(levels), "}".repeat(levels))
@@ -345,24 +493,79 @@ mod tests {
         assert_eq!(text_nesting("{ a(x: \"{{{{\") { b } } # {{{{"), 2);
         assert_eq!(text_nesting(&nested(50)), 50);
         assert_eq!(text_nesting("{ a(x: \"\\\"{\") }"), 2);
+        assert_eq!(
+            check_text(&nested(65)),
+            Err(LimitExceeded {
+                limit: Limit::Nesting,
+                actual: 65,
+                maximum: 64
+            })
+        );
     }
 
     #[test]
-    fn depth_counts_through_fragments() {
-        let doc = parse_query("query { a { ...F } } fragment F on T { b { c { d } } }").unwrap();
-        assert!(check_document(&doc, 4, 10).is_ok());
-        assert!(check_document(&doc, 3, 10).is_err());
+    fn depth_counts_data_fields_through_fragments_and_names_its_numbers() {
+        let q = "query { a { ...F } } fragment F on T { b { c { d } } }";
+        let four = Limits {
+            max_depth: 4,
+            ..LIMITS
+        };
+        assert!(check(q, four).is_ok());
+        let three = Limits {
+            max_depth: 3,
+            ..LIMITS
+        };
+        assert_eq!(refused_by(q, three), (Limit::Depth, 4, 3));
+        let e = LimitExceeded {
+            limit: Limit::Depth,
+            actual: 16,
+            maximum: 15,
+        };
+        assert!(e.message().contains("depth 16 > 15"), "{}", e.message());
+    }
+
+    #[test]
+    fn introspection_is_measured_apart_from_data() {
+        // 14 levels through ofType: over the data limit, within introspection's own.
+        let mut type_ref = String::from("kind name");
+        for _ in 0..8 {
+            type_ref = format!("kind name ofType {{ {type_ref} }}");
+        }
+        let q = format!(
+            "{{ __schema {{ types {{ fields {{ args {{ type {{ {type_ref} }} }} }} }} }} me {{ role }} }}"
+        );
+        assert!(check(&q, LIMITS).is_ok());
+        // A bomb down ofType is refused by introspection's ceiling.
+        let mut bomb = String::from("name");
+        for _ in 0..25 {
+            bomb = format!("ofType {{ {bomb} }}");
+        }
+        let (limit, actual, max) =
+            refused_by(&format!("{{ __type(name: \"X\") {{ {bomb} }} }}"), LIMITS);
+        assert_eq!(
+            (limit, max),
+            (Limit::IntrospectionDepth, MAX_INTROSPECTION_DEPTH)
+        );
+        assert_eq!(actual, 27);
+        // A fan-out of lists is refused by the list rule, whatever its depth.
+        let fan =
+            "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }";
+        assert_eq!(refused_by(fan, LIMITS).0, Limit::IntrospectionLists);
+        // Data below the introspection root still counts as data elsewhere.
+        let deep_data = nested(13);
+        assert_eq!(refused_by(&deep_data, LIMITS), (Limit::Depth, 13, 12));
     }
 
     #[test]
     fn aliases_are_counted_per_operation() {
         let many: String = (0..31).map(|i| format!("a{i}: me ")).collect();
-        let doc = parse_query(format!("{{ {many} }}")).unwrap();
-        assert_eq!(
-            check_document(&doc, 10, 30),
-            Err("The query uses too many aliases.")
-        );
-        assert!(check_document(&doc, 10, 31).is_ok());
+        let q = format!("{{ {many} }}");
+        assert_eq!(refused_by(&q, LIMITS), (Limit::Aliases, 31, 30));
+        let more = Limits {
+            max_aliases: 31,
+            ..LIMITS
+        };
+        assert!(check(&q, more).is_ok());
     }
 
     #[test]
@@ -375,14 +578,9 @@ mod tests {
                 i - 1
             ));
         }
-        let doc = parse_query(&q).unwrap();
         let started = std::time::Instant::now();
-        assert_eq!(
-            check_document(&doc, 12, 30),
-            Err("The query selects too many fields once its fragments are expanded.")
-        );
+        assert_eq!(refused_by(&q, LIMITS).0, Limit::Selections);
         assert!(started.elapsed() < std::time::Duration::from_millis(100));
-        // A chain that stays small is fine.
         let mut small = String::from("query { ...F3 } fragment F0 on Query { __typename }");
         for i in 1..=3 {
             small.push_str(&format!(
@@ -391,13 +589,32 @@ mod tests {
                 i - 1
             ));
         }
-        assert!(check_document(&parse_query(&small).unwrap(), 12, 30).is_ok());
+        assert!(check(&small, LIMITS).is_ok());
     }
 
     #[test]
-    fn fragment_cycles_do_not_loop() {
-        let doc =
-            parse_query("{ ...A } fragment A on Q { ...B } fragment B on Q { ...A }").unwrap();
-        assert!(check_document(&doc, 10, 10).is_ok());
+    fn fragment_cycles_are_validation_errors_not_limits() {
+        assert_eq!(
+            check(
+                "{ ...A } fragment A on Q { ...B } fragment B on Q { ...A }",
+                LIMITS
+            ),
+            Err(Refusal::FragmentCycle("A".into()))
+        );
+        // An unused cycle too.
+        assert!(matches!(
+            check("{ me } fragment A on Q { ...A }", LIMITS),
+            Err(Refusal::FragmentCycle(_))
+        ));
+    }
+
+    #[test]
+    fn long_spread_chains_count_as_nesting() {
+        let mut q = String::from("{ ...F0 }");
+        for i in 0..70 {
+            q.push_str(&format!(" fragment F{i} on Query {{ ...F{} }}", i + 1));
+        }
+        q.push_str(" fragment F70 on Query { __typename }");
+        assert_eq!(refused_by(&q, LIMITS).0, Limit::Nesting);
     }
 }

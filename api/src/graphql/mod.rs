@@ -11,6 +11,7 @@ mod brief_draft;
 mod care_team;
 mod client;
 pub mod context;
+pub mod document;
 mod fact_check;
 mod history;
 pub mod ids;
@@ -81,22 +82,33 @@ pub struct Mutation(
 
 pub type KakehashiSchema = Schema<Query, Mutation, subscription::SubscriptionRoot>;
 
-/// Builds the schema with the limits from the configuration.
+/// Builds the schema for HTTP requests. Depth, aliases and nesting are checked before it runs
+/// ([`document::prepare`]); complexity by its extension, after validation, with its numbers.
 pub fn build_schema(config: &Config) -> KakehashiSchema {
     builder(config)
         .extension(limits::QueryLimits {
-            max_depth: config.max_query_depth,
-            max_aliases: config.max_aliases,
+            max_complexity: config.max_query_complexity,
         })
         .finish()
 }
 
-/// The same schema without the limits extension, for WebSocket operations. async-graphql wraps
-/// *every field* of every response in the extension chain when any extension is installed;
-/// with thousands of subscribers that was a third of the server's time. The socket handler
-/// runs [`limits::check_query`] itself before executing.
+/// The same schema without the extension, for WebSocket operations. async-graphql wraps *every
+/// field* of every response in the extension chain when any extension is installed; with
+/// thousands of subscribers that was a third of the server's time. The socket handler prepares
+/// the document itself, and complexity is async-graphql's own limit here.
 pub fn build_stream_schema(config: &Config) -> KakehashiSchema {
-    builder(config).finish()
+    builder(config)
+        .limit_complexity(config.max_query_complexity)
+        .finish()
+}
+
+/// The limits every document is measured against.
+pub fn limits(config: &Config) -> limits::Limits {
+    limits::Limits {
+        max_depth: config.max_query_depth,
+        max_aliases: config.max_aliases,
+        max_complexity: config.max_query_complexity,
+    }
 }
 
 fn builder(
@@ -108,9 +120,8 @@ fn builder(
         subscription::SubscriptionRoot,
     )
     .register_output_type::<node::Node>()
-    .limit_depth(config.max_query_depth)
-    .limit_complexity(config.max_query_complexity)
-    .limit_recursive_depth(64)
+    // A backstop only: documents are measured (and refused with their numbers) before they run.
+    .limit_recursive_depth(4 * limits::MAX_NESTING as usize)
     .limit_directives(20)
     .disable_suggestions();
     if config.introspection {
@@ -122,7 +133,8 @@ fn builder(
 
 /// The SDL as committed in `schema.graphql` (introspection settings do not change it).
 pub fn sdl() -> String {
-    build_schema(&Config::default()).sdl_with_options(SDLExportOptions::new())
+    build_schema(&Config::default())
+        .sdl_with_options(SDLExportOptions::new().include_specified_by())
 }
 
 /// Attaches what resolvers need to one request.

@@ -39,7 +39,7 @@ use crate::{
     auth::Credential,
     error::ErrorCode,
     graphql::{self, limits},
-    http::{authenticate_until, is_mutation},
+    http::authenticate_until,
     state::AppState,
 };
 
@@ -119,27 +119,6 @@ async fn session_ends(state: AppState, session_id: uuid::Uuid) {
 /// A one-error GraphQL `errors` list with a stable code.
 fn coded(code: ErrorCode, message: &str) -> Value {
     json!([{ "message": message, "extensions": { "code": code.as_str() } }])
-}
-
-/// The GraphQL rule async-graphql leaves unchecked: a subscription operation has exactly one
-/// root field (one feed per operation). Documents that do not parse are left to the executor.
-fn single_root_field(query: &str, operation_name: Option<&str>) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationType, Selection};
-    let Ok(doc) = async_graphql::parser::parse_query(query) else {
-        return true;
-    };
-    let operation = match (&doc.operations, operation_name) {
-        (DocumentOperations::Single(op), _) => Some(op),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
-        (DocumentOperations::Multiple(_), None) => None,
-    };
-    match operation {
-        Some(op) if op.node.ty == OperationType::Subscription => {
-            let items = &op.node.selection_set.node.items;
-            items.len() == 1 && matches!(items[0].node, Selection::Field(_))
-        }
-        _ => true,
-    }
 }
 
 /// Browsers send `Origin`; other clients usually do not. A browser page may connect from the
@@ -442,26 +421,37 @@ impl Connection {
                 .refuse(&id, coded(ErrorCode::RateLimited, &message))
                 .await;
         }
-        if !single_root_field(query, operation_name.as_deref()) {
+        let variables = variables.map(Variables::from_json).unwrap_or_default();
+        let document = match graphql::document::prepare(
+            query,
+            operation_name.as_deref(),
+            &variables,
+            &graphql::limits(&config),
+        ) {
+            Ok(d) => d,
+            Err(e) => {
+                let errors = serde_json::to_value(vec![e]).unwrap_or(Value::Null);
+                return self.refuse(&id, errors).await;
+            }
+        };
+        // The rule async-graphql leaves unchecked: a subscription has exactly one root field.
+        if document.operation_type
+            == Some(async_graphql::parser::types::OperationType::Subscription)
+            && (document.root_selections != 1 || !document.roots_are_fields)
+        {
             let message = "A subscription selects exactly one root field.";
             return self
                 .refuse(&id, coded(ErrorCode::BadUserInput, message))
                 .await;
         }
-        if let Err(e) = limits::check_query(query, config.max_query_depth, config.max_aliases) {
-            let errors = serde_json::to_value(vec![e]).unwrap_or(Value::Null);
-            return self.refuse(&id, errors).await;
-        }
         self.generation += 1;
         let generation = self.generation;
-        let writes = is_mutation(query, operation_name.as_deref());
-        let mut request = async_graphql::Request::new(query);
+        let writes = document.writes();
+        let mut request = async_graphql::Request::new(query).variables(variables);
         if let Some(name) = operation_name {
             request = request.operation_name(name);
         }
-        if let Some(vars) = variables {
-            request = request.variables(Variables::from_json(vars));
-        }
+        request.set_parsed_query(document.parsed);
         let outcome = Arc::new(limits::RequestOutcome::default());
         let request = graphql::request_data(request, &self.state, credential, outcome);
         let (abort, registration) = AbortHandle::new_pair();
