@@ -7,9 +7,12 @@ use entity::{meeting as db, meeting_brief, monitoring_report};
 use super::{
     Organization, client::Client, context::ContextExt, ids, scalars::Date, staff::StaffMember,
 };
-use crate::service::{
-    documents::{Attendee, BriefContent, Minutes, MonitoringContent},
-    meetings, monitoring,
+use crate::{
+    error::ApiError,
+    service::{
+        documents::{Attendee, BriefContent, Minutes, MonitoringContent},
+        meetings, monitoring,
+    },
 };
 
 /// Kind of meeting (会議の種類).
@@ -58,11 +61,25 @@ impl Meeting {
     pub async fn id(&self) -> ID {
         ids::encode("Meeting", self.0.id)
     }
+    /// Kind of meeting (会議の種類).
+    async fn meeting_kind(&self) -> MeetingKind {
+        self.0.kind.into()
+    }
+    /// Where the meeting stands (開催状況): scheduled, held or cancelled.
+    async fn meeting_status(&self) -> MeetingStatus {
+        self.0.status.into()
+    }
     /// Kind of meeting.
+    #[graphql(
+        deprecation = "Use `meetingKind`: `kind` has other types on SupportPlan and Organization, so it cannot be selected together with theirs in `ClientEventRecord` or `Node`."
+    )]
     async fn kind(&self) -> MeetingKind {
         self.0.kind.into()
     }
     /// Status.
+    #[graphql(
+        deprecation = "Use `meetingStatus`: `status` has other types on Observation and SupportPlan, so it cannot be selected together with theirs in `HistoryItem`, `ClientEventRecord` or `Node`."
+    )]
     async fn status(&self) -> MeetingStatus {
         self.0.status.into()
     }
@@ -325,18 +342,27 @@ impl MonitoringReport {
     async fn content(&self) -> MonitoringContent {
         serde_json::from_value(self.0.content.clone()).unwrap_or_default()
     }
+    /// The service-use plan monitored (its `SupportPlan` global id); null when the client had
+    /// no plan in force at the time of monitoring.
+    async fn monitored_plan_id(&self) -> Option<ID> {
+        self.0.plan_id.map(|p| ids::encode("SupportPlan", p))
+    }
     /// The service-use plan monitored (its global id).
+    #[graphql(
+        deprecation = "Use `monitoredPlanId`: `planId` is non-null on SupportPlanVersion, so the two cannot be selected together in `HistoryItem`."
+    )]
     async fn plan_id(&self) -> Option<ID> {
         self.0.plan_id.map(|p| ids::encode("SupportPlan", p))
     }
-    /// The specialist who wrote it.
-    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<StaffMember>> {
-        Ok(ctx
+    /// The specialist who wrote it (作成者).
+    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<StaffMember> {
+        let s = ctx
             .loaders()?
             .staff_members
             .load_one(self.0.author_staff_member_id)
             .await?
-            .map(StaffMember::new))
+            .ok_or(ApiError::NotFound("Staff member"))?;
+        Ok(StaffMember::new(s))
     }
 }
 

@@ -193,7 +193,14 @@ impl Observation {
             .map(|u| ids::encode("Observation", u))
             .collect()
     }
+    /// In force, or entered-in-error (記録の状態).
+    async fn record_status(&self) -> RecordStatus {
+        self.0.status.into()
+    }
     /// In force, or entered-in-error.
+    #[graphql(
+        deprecation = "Use `recordStatus`: `status` has other types on Meeting and SupportPlan, so it cannot be selected together with theirs in `HistoryItem`, `ClientEventRecord` or `Node`."
+    )]
     async fn status(&self) -> RecordStatus {
         self.0.status.into()
     }

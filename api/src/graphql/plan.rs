@@ -60,6 +60,31 @@ pub enum PlanStatus {
 #[derive(Clone)]
 pub struct SupportPlan(pub db::Model);
 
+impl SupportPlan {
+    /// The findings behind `factFindings` (and its deprecated name).
+    async fn goal_findings(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::fact_check::TextFinding>> {
+        let own = ctx
+            .loaders()?
+            .own_lexicons
+            .load_one(self.0.organization_id)
+            .await?;
+        let content = plans::content_of(&self.0.content);
+        let texts = plan_texts(&content);
+        Ok(
+            crate::service::fact_checks::plan_findings(&content, own.as_deref())?
+                .into_iter()
+                .map(|(field, f)| {
+                    let text = texts.get(&field).copied().unwrap_or_default();
+                    super::fact_check::TextFinding::new(text, Some(field), f)
+                })
+                .collect(),
+        )
+    }
+}
+
 /// Support plan (計画): a service-use plan or an individual support plan, at its current version.
 #[Object]
 impl SupportPlan {
@@ -67,7 +92,14 @@ impl SupportPlan {
     pub async fn id(&self) -> ID {
         ids::encode("SupportPlan", self.0.id)
     }
+    /// Service-use plan (サービス等利用計画) or individual support plan (個別支援計画).
+    async fn plan_kind(&self) -> PlanKind {
+        self.0.kind.into()
+    }
     /// Service-use plan or individual support plan.
+    #[graphql(
+        deprecation = "Use `planKind`: `kind` has other types on Meeting and Organization, so it cannot be selected together with theirs in `ClientEventRecord` or `Node`."
+    )]
     async fn kind(&self) -> PlanKind {
         self.0.kind.into()
     }
@@ -134,29 +166,26 @@ impl SupportPlan {
     async fn record(&self) -> PlanRecord {
         plans::record_of(&self.0.record)
     }
+    /// The fact check (事実と解釈のチェック) of the plan's goals (long- and short-term goals, goal rows, need rows'
+    /// support goals): goals nobody could check, with the question that makes them checkable.
+    /// Each finding names its field, e.g. `goals.0.text`.
+    async fn fact_findings(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::fact_check::TextFinding>> {
+        self.goal_findings(ctx).await
+    }
     /// The fact check of the plan's goals (long- and short-term goals, goal rows, need rows'
     /// support goals): goals nobody could check, with the question that makes them checkable.
     /// Each finding names its field, e.g. `goals.0.text`.
+    #[graphql(
+        deprecation = "Use `factFindings` (the same list): `factCheck` is an object on Observation, so the two cannot be selected together in `ClientEventRecord` or `Node`."
+    )]
     async fn fact_check(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<super::fact_check::TextFinding>> {
-        let own = ctx
-            .loaders()?
-            .own_lexicons
-            .load_one(self.0.organization_id)
-            .await?;
-        let content = plans::content_of(&self.0.content);
-        let texts = plan_texts(&content);
-        Ok(
-            crate::service::fact_checks::plan_findings(&content, own.as_deref())?
-                .into_iter()
-                .map(|(field, f)| {
-                    let text = texts.get(&field).copied().unwrap_or_default();
-                    super::fact_check::TextFinding::new(text, Some(field), f)
-                })
-                .collect(),
-        )
+        self.goal_findings(ctx).await
     }
     /// Axis completeness (計画の軸): whether the plan binds the client's wishes in their own
     /// words, the family's worries, the facility's expertise and links to community resources.
