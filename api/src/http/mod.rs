@@ -13,15 +13,17 @@
 //! - Persisted queries ([`crate::persisted`]): a hash in `extensions.persistedQuery` may stand
 //!   for the query text (Apollo APQ), or, in allow-list mode, only listed operations run.
 
+mod graphiql;
+
 use std::{sync::Arc, time::Duration};
 
-use async_graphql::{Variables, http::GraphiQLSource, parser::types::OperationType};
+use async_graphql::{Variables, parser::types::OperationType};
 use axum::{
     Router,
     body::{Body, Bytes},
-    extract::{RawQuery, State},
+    extract::{FromRequestParts, State},
     http::{HeaderMap, HeaderValue, Request, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
     routing::get,
 };
 use serde_json::{Value, json};
@@ -36,6 +38,7 @@ use crate::{
     auth::Credential,
     error::ErrorCode,
     graphql::{self, limits},
+    metrics::OperationKind,
     persisted,
     service::sessions,
     state::AppState,
@@ -83,6 +86,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphql/ws", get(crate::realtime::ws::upgrade))
+        .route("/graphiql/{file}", get(graphiql_asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -92,6 +96,21 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware)
         .with_state(state)
+}
+
+/// GraphiQL's embedded files (only where GraphiQL is enabled).
+async fn graphiql_asset(
+    State(state): State<AppState>,
+    file: axum::extract::Path<String>,
+) -> Response {
+    if !state.config.graphiql {
+        return (
+            StatusCode::NOT_FOUND,
+            "GraphiQL is disabled on this server.",
+        )
+            .into_response();
+    }
+    graphiql::asset(file).await
 }
 
 /// Counts every response by status (including those refused before GraphQL runs).
@@ -121,8 +140,6 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
     let m = &state.metrics;
     m.active_subscriptions
         .set(i64::try_from(state.hub.subscriber_count()).unwrap_or(i64::MAX));
-    m.sql_statements
-        .set(i64::try_from(state.statement_count()).unwrap_or(i64::MAX));
     if let Ok(head) = crate::service::outbox::head(&state.background_db).await {
         m.outbox_lag_events.set((head - state.hub.head()).max(0));
     }
@@ -331,6 +348,7 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
                 params.operation_name,
                 params.variables,
                 media,
+                Method::Post,
             )
             .await
         }
@@ -343,13 +361,26 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
     }
 }
 
-async fn graphql_get(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
-) -> Response {
+/// `GET /graphql`: a WebSocket upgrade (the same URL serves HTTP and `graphql-transport-ws`, as
+/// GraphiQL, Apollo Sandbox and most clients expect), the GraphiQL page for a browser, or a query.
+async fn graphql_get(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let (mut parts, _) = request.into_parts();
+    let upgrade = parts
+        .headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if upgrade {
+        return match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &state)
+            .await
+        {
+            Ok(ws) => crate::realtime::ws::upgrade(State(state), parts.headers, ws).await,
+            Err(rejection) => rejection.into_response(),
+        };
+    }
+    let headers = parts.headers;
+    let raw = parts.uri.query();
     let pairs: Vec<(String, String)> = raw
-        .as_deref()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
     let get = |k: &str| {
@@ -365,13 +396,7 @@ async fn graphql_get(
         .is_some_and(|a| a.contains("text/html"));
     if wants_html && get("query").is_none() {
         if state.config.graphiql {
-            return Html(
-                GraphiQLSource::build()
-                    .endpoint("/graphql")
-                    .subscription_endpoint("/graphql/ws")
-                    .finish(),
-            )
-            .into_response();
+            return graphiql::page();
         }
         return (
             StatusCode::NOT_FOUND,
@@ -416,18 +441,16 @@ async fn graphql_get(
         Ok(q) => q,
         Err(refusal) => return refused(refusal, media),
     };
-    if is_mutation(&query, operation_name.as_deref()) {
-        let mut res = error_response(
-            StatusCode::METHOD_NOT_ALLOWED,
-            media,
-            ErrorCode::BadUserInput,
-            "Mutations must be sent with POST.",
-        );
-        res.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return res;
-    }
-    execute(&state, &headers, query, operation_name, variables, media).await
+    execute(
+        &state,
+        &headers,
+        query,
+        operation_name,
+        variables,
+        media,
+        Method::Get,
+    )
+    .await
 }
 
 /// A persisted-query refusal as a response. The negotiation replies that make a client resend
@@ -450,38 +473,6 @@ fn refused(refusal: persisted::Refusal, media: MediaType) -> Response {
         HeaderValue::from_static("private, no-cache, must-revalidate"),
     );
     res
-}
-
-/// Whether the operation a GET would run is a mutation (or subscription). Unparseable documents
-/// are left to the executor, which reports them properly.
-pub fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
-    operation(query, operation_name).1
-}
-
-/// The name of the operation a request runs (as given, else the document's) and whether it
-/// writes (a mutation or subscription).
-fn operation(query: &str, operation_name: Option<&str>) -> (Option<String>, bool) {
-    if limits::text_nesting(query) > limits::MAX_TEXT_NESTING {
-        return (operation_name.map(str::to_owned), false);
-    }
-    let Ok(doc) = async_graphql::parser::parse_query(query) else {
-        return (operation_name.map(str::to_owned), false);
-    };
-    let found = match operation_name {
-        Some(name) => doc
-            .operations
-            .iter()
-            .find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
-        None => doc.operations.iter().next(),
-    };
-    let name = operation_name
-        .map(str::to_owned)
-        .or_else(|| found.and_then(|(n, _)| n.map(|n| n.to_string())));
-    let writes = matches!(
-        found.map(|(_, op)| op.node.ty),
-        Some(OperationType::Mutation | OperationType::Subscription)
-    );
-    (name, writes)
 }
 
 /// Reads the `Authorization` header into a credential (one database query when a token is sent).
@@ -536,6 +527,13 @@ pub async fn authenticate_until(
     (credential, Some(claims.exp))
 }
 
+/// How a request arrived: a GET may only run queries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Get,
+    Post,
+}
+
 async fn execute(
     state: &AppState,
     headers: &HeaderMap,
@@ -543,6 +541,7 @@ async fn execute(
     operation_name: Option<String>,
     variables: Option<Value>,
     media: MediaType,
+    method: Method,
 ) -> Response {
     if state.reachability.is_down() {
         // Refused before anything runs, so nothing was written.
@@ -556,31 +555,91 @@ async fn execute(
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return res;
     }
+    let started = std::time::Instant::now();
+    let variables = variables.map(Variables::from_json).unwrap_or_default();
+    // Parsed and measured once, before anything touches the database.
+    let document = match graphql::document::prepare(
+        &query,
+        operation_name.as_deref(),
+        &variables,
+        &graphql::limits(&state.config),
+    ) {
+        Ok(d) => d,
+        Err(e) => {
+            let response = async_graphql::Response::from_errors(vec![e]);
+            let kind = OperationKind::Query;
+            return respond(
+                state,
+                response,
+                operation_name.as_deref(),
+                kind,
+                false,
+                started,
+                media,
+            );
+        }
+    };
+    if method == Method::Get && document.writes() {
+        let mut res = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            media,
+            ErrorCode::BadUserInput,
+            "Mutations must be sent with POST.",
+        );
+        res.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return res;
+    }
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("invalid"));
     let credential = authenticate(state, authorization).await;
-    let (named, writes) = operation(&query, operation_name.as_deref());
-    let started = std::time::Instant::now();
-    let mut request = async_graphql::Request::new(query);
-    if let Some(name) = operation_name.clone() {
+    let writes = document.writes();
+    let kind = match document.operation_type {
+        Some(OperationType::Mutation) => OperationKind::Mutation,
+        Some(OperationType::Subscription) => OperationKind::Subscription,
+        _ => OperationKind::Query,
+    };
+    let named = document.operation_name.clone();
+    let mut request = async_graphql::Request::new(query).variables(variables);
+    if let Some(name) = operation_name {
         request = request.operation_name(name);
     }
-    if let Some(vars) = variables {
-        request = request.variables(Variables::from_json(vars));
-    }
+    request.set_parsed_query(document.parsed);
     let outcome = Arc::new(limits::RequestOutcome::default());
     let request = graphql::request_data(request, state, credential, outcome.clone());
-    let mut response = state.schema.execute(request).await;
+    let response = state.schema.execute(request).await;
     let executed = outcome.executed();
     if writes && executed {
         // Committed changes wait in the outbox: deliver them now rather than at the next poll.
         state.hub.wake();
     }
+    respond(
+        state,
+        response,
+        named.as_deref(),
+        kind,
+        executed,
+        started,
+        media,
+    )
+}
+
+/// Counts the request and writes its response: a request that never executed (syntax,
+/// validation, a limit) is a request error, which the spec answers without `data`.
+fn respond(
+    state: &AppState,
+    mut response: async_graphql::Response,
+    operation: Option<&str>,
+    kind: OperationKind,
+    executed: bool,
+    started: std::time::Instant,
+    media: MediaType,
+) -> Response {
     limits::assign_codes(&mut response.errors, executed);
     state.metrics.graphql_request(
-        named.as_deref(),
-        writes,
+        operation,
+        kind,
         started.elapsed().as_secs_f64(),
         response.errors.iter().filter_map(|e| {
             e.extensions
@@ -607,7 +666,6 @@ async fn execute(
     let status = if executed {
         StatusCode::OK
     } else {
-        // A request error: the spec forbids `data`.
         if let Some(obj) = body.as_object_mut() {
             obj.remove("data");
         }
@@ -685,20 +743,5 @@ mod tests {
         assert!(params_from_json(json!({"query": "{a}", "operationName": 3})).is_err());
         assert!(params_from_json(json!({"query": "{a}", "extensions": []})).is_err());
         assert!(params_from_json(json!(null)).is_err());
-    }
-
-    #[test]
-    fn mutations_are_detected_for_get() {
-        assert!(is_mutation("mutation { logout { revoked } }", None));
-        assert!(!is_mutation("{ me { role } }", None));
-        assert!(is_mutation(
-            "query A { me { role } } mutation B { logout { revoked } }",
-            Some("B")
-        ));
-        assert!(!is_mutation(
-            "query A { me { role } } mutation B { logout { revoked } }",
-            Some("A")
-        ));
-        assert!(!is_mutation("not graphql", None));
     }
 }
