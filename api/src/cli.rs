@@ -107,6 +107,10 @@ enum Command {
         /// Read the file as CSV or JSON Lines whatever its extension.
         #[arg(long, value_enum)]
         format: Option<FormatArg>,
+        /// The file's text encoding; `auto` reads UTF-8 (with or without BOM), Shift_JIS (CP932,
+        /// what Excel on a Japanese PC saves as "CSV") and EUC-JP.
+        #[arg(long, value_enum, default_value = "auto")]
+        encoding: EncodingArg,
     },
     /// Write one client's complete history as JSON (disclosure requests, moving systems).
     Export {
@@ -156,6 +160,22 @@ impl EndpointArgs {
 enum ImportKindArg {
     Clients,
     Observations,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EncodingArg {
+    Auto,
+    #[value(name = "utf-8", alias = "utf8")]
+    Utf8,
+    #[value(
+        name = "shift_jis",
+        alias = "sjis",
+        alias = "cp932",
+        alias = "shift-jis"
+    )]
+    ShiftJis,
+    #[value(name = "euc-jp", alias = "eucjp")]
+    EucJp,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -374,9 +394,16 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
             renames,
             restart,
             format,
+            encoding,
         } => {
-            use crate::transfer::{Format, ImportKind, ImportOptions};
+            use crate::transfer::{Format, ImportKind, ImportOptions, TextEncoding};
             let opts = ImportOptions {
+                encoding: match encoding {
+                    EncodingArg::Auto => TextEncoding::Auto,
+                    EncodingArg::Utf8 => TextEncoding::Utf8,
+                    EncodingArg::ShiftJis => TextEncoding::ShiftJis,
+                    EncodingArg::EucJp => TextEncoding::EucJp,
+                },
                 format: match format {
                     Some(FormatArg::Csv) => Format::Csv,
                     Some(FormatArg::Jsonl) => Format::JsonLines,

@@ -17,7 +17,7 @@
 use std::{
     collections::{HashMap, HashSet},
     fs,
-    io::{BufRead, Write},
+    io::Write,
     path::{Path, PathBuf},
 };
 
@@ -60,12 +60,117 @@ impl Format {
     }
 }
 
+/// The file's text encoding. Excel on a Japanese PC saves "CSV (コンマ区切り)" as Shift_JIS
+/// (Windows code page 932); "CSV UTF-8" and most other tools write UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextEncoding {
+    /// A byte-order mark decides; else UTF-8 if the bytes are valid UTF-8; else Shift_JIS
+    /// (CP932) if they are valid there; else EUC-JP.
+    #[default]
+    Auto,
+    Utf8,
+    /// Shift_JIS as Windows writes it (CP932, with the NEC and IBM extensions such as ①, ㈱).
+    ShiftJis,
+    EucJp,
+}
+
+impl TextEncoding {
+    fn encoding(self) -> Option<&'static encoding_rs::Encoding> {
+        match self {
+            Self::Auto => None,
+            Self::Utf8 => Some(encoding_rs::UTF_8),
+            // encoding_rs's Shift_JIS is the WHATWG one, which is CP932.
+            Self::ShiftJis => Some(encoding_rs::SHIFT_JIS),
+            Self::EucJp => Some(encoding_rs::EUC_JP),
+        }
+    }
+}
+
+/// What to call an encoding in messages.
+fn encoding_label(e: &'static encoding_rs::Encoding) -> &'static str {
+    if e == encoding_rs::SHIFT_JIS {
+        "Shift_JIS (CP932)"
+    } else {
+        e.name()
+    }
+}
+
+/// The file as text, and the encoding it was read in. A file that is not valid text in the
+/// chosen (or any detected) encoding is refused with the line of its first bad byte and the fix;
+/// nothing is guessed.
+pub fn read_text(path: &Path, encoding: TextEncoding) -> anyhow::Result<(String, &'static str)> {
+    let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let name = path.display();
+    let decode = |e: &'static encoding_rs::Encoding, body: &[u8]| {
+        e.decode_without_bom_handling_and_without_replacement(body)
+            .map(|t| t.into_owned())
+    };
+    if let Some((bom_encoding, bom_len)) = encoding_rs::Encoding::for_bom(&bytes)
+        && encoding == TextEncoding::Auto
+    {
+        return decode(bom_encoding, &bytes[bom_len..])
+            .map(|t| (t, encoding_label(bom_encoding)))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{name}: line {} is not valid {} although the file starts with its byte-order mark. Save it again as \"CSV UTF-8\".",
+                    first_bad_line(&bytes[bom_len..], bom_encoding),
+                    encoding_label(bom_encoding)
+                )
+            });
+    }
+    let body = bytes
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(&bytes);
+    let candidates: Vec<&'static encoding_rs::Encoding> = match encoding.encoding() {
+        Some(e) => vec![e],
+        None => vec![
+            encoding_rs::UTF_8,
+            encoding_rs::SHIFT_JIS,
+            encoding_rs::EUC_JP,
+        ],
+    };
+    for &e in &candidates {
+        if let Some(text) = decode(e, body) {
+            return Ok((text, encoding_label(e)));
+        }
+    }
+    let first = candidates[0];
+    match encoding {
+        TextEncoding::Auto => bail!(
+            "{name}: line {} is neither UTF-8 nor Shift_JIS (CP932) nor EUC-JP text. Save it from Excel as \"CSV UTF-8 (コンマ区切り)\", or name its encoding with --encoding.",
+            first_bad_line(body, encoding_rs::UTF_8)
+        ),
+        _ => bail!(
+            "{name}: line {} is not valid {} text. Check the file's encoding (--encoding auto detects UTF-8, Shift_JIS and EUC-JP).",
+            first_bad_line(body, first),
+            encoding_label(first)
+        ),
+    }
+}
+
+/// The 1-based line holding the first byte that is not valid in `e`.
+fn first_bad_line(body: &[u8], e: &'static encoding_rs::Encoding) -> usize {
+    let mut decoder = e.new_decoder_without_bom_handling();
+    let mut out = String::with_capacity(body.len() * 3);
+    let (result, read) = decoder.decode_to_string_without_replacement(body, &mut out, true);
+    let at = match result {
+        encoding_rs::DecoderResult::Malformed(bad, _) => read.saturating_sub(usize::from(bad)),
+        _ => read,
+    };
+    1 + body[..at.min(body.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+}
+
 /// Options of one import run.
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
     pub file: PathBuf,
     pub kind: ImportKind,
     pub format: Format,
+    /// The text encoding (auto-detected by default).
+    pub encoding: TextEncoding,
     /// Records per request.
     pub batch: usize,
     /// Source column → field renames (`--map 記録ID=externalId`).
@@ -339,15 +444,37 @@ fn enum_value(field: &'static str, text: &str, allowed: &[&str]) -> Result<Value
 
 /// Reads every record of the file as (line number, raw fields).
 fn records(opts: &ImportOptions) -> anyhow::Result<Vec<(usize, Map<String, Value>)>> {
-    let file =
-        fs::File::open(&opts.file).with_context(|| format!("opening {}", opts.file.display()))?;
+    let (text, encoding) = read_text(&opts.file, opts.encoding)?;
+    if opts.progress {
+        eprintln!("reading {} as {encoding}", opts.file.display());
+    }
+    parse_records(&text, opts.format).map_err(|e| anyhow::anyhow!("{}: {e}", opts.file.display()))
+}
+
+/// The records of a file's text. Each error names its line and what to do about it.
+fn parse_records(text: &str, format: Format) -> anyhow::Result<Vec<(usize, Map<String, Value>)>> {
     let mut out = Vec::new();
-    match opts.format {
+    match format {
         Format::Csv => {
-            let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(file);
-            let headers = reader.headers().context("reading the CSV header")?.clone();
+            let mut reader = csv::ReaderBuilder::new()
+                .flexible(false)
+                .from_reader(text.as_bytes());
+            let headers = reader
+                .headers()
+                .map_err(|e| anyhow::anyhow!("line 1 (the header row) cannot be read: {e}"))?
+                .clone();
             for (i, rec) in reader.records().enumerate() {
-                let rec = rec.with_context(|| format!("reading CSV record {}", i + 1))?;
+                let rec = rec.map_err(|e| match e.kind() {
+                    csv::ErrorKind::UnequalLengths {
+                        pos,
+                        expected_len,
+                        len,
+                    } => anyhow::anyhow!(
+                        "line {} has {len} cells where the header has {expected_len}: put a cell that holds a comma or a line break in double quotes (\"…\"), as Excel does",
+                        pos.as_ref().map_or(i + 2, |p| usize::try_from(p.line()).unwrap_or(0))
+                    ),
+                    _ => anyhow::anyhow!("record {} cannot be read: {e}", i + 1),
+                })?;
                 let line = rec
                     .position()
                     .map_or(i + 2, |p| usize::try_from(p.line()).unwrap_or(0));
@@ -360,19 +487,47 @@ fn records(opts: &ImportOptions) -> anyhow::Result<Vec<(usize, Map<String, Value
             }
         }
         Format::JsonLines => {
-            for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-                let line = line.with_context(|| format!("reading line {}", i + 1))?;
+            for (i, line) in text.lines().enumerate() {
                 if line.trim().is_empty() {
                     continue;
                 }
-                match serde_json::from_str::<Value>(&line) {
-                    Ok(Value::Object(m)) => out.push((i + 1, m)),
-                    _ => bail!("line {} is not a JSON object", i + 1),
+                match serde_json::from_str::<Value>(line) {
+                    Ok(Value::Object(m)) => out.push((
+                        i + 1,
+                        flatten_content(m).map_err(|e| anyhow::anyhow!("line {}: {e}", i + 1))?,
+                    )),
+                    Ok(_) => bail!(
+                        "line {} is not a JSON object: each line holds one record as {{…}}",
+                        i + 1
+                    ),
+                    Err(e) => bail!(
+                        "line {} is not valid JSON ({e}): each line holds one record as {{…}}, with no line breaks inside it",
+                        i + 1
+                    ),
                 }
             }
         }
     }
     Ok(out)
+}
+
+/// Accepts the API's own nested shape (`{"externalId", "clientExternalId", "content": {"fact",
+/// …}}`, as `importObservations` takes it) as well as flat columns: the content's fields join the
+/// record's.
+fn flatten_content(mut record: Map<String, Value>) -> anyhow::Result<Map<String, Value>> {
+    match record.remove("content") {
+        None => Ok(record),
+        Some(Value::Object(content)) => {
+            for (k, v) in content {
+                if record.contains_key(&k) {
+                    bail!("{k:?} is given both inside \"content\" and beside it");
+                }
+                record.insert(k, v);
+            }
+            Ok(record)
+        }
+        Some(_) => bail!("\"content\" must be an object of the record's fields"),
+    }
 }
 
 fn fingerprint(path: &Path) -> anyhow::Result<String> {
@@ -712,6 +867,98 @@ pub enum ClientSelector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn file_with(bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("記録.csv");
+        fs::write(&path, bytes).unwrap();
+        (dir, path)
+    }
+
+    const CSV: &str = "記録ID,事実,分類\nR1,昼食を全量食べた。①,routine\nR2,\"10:20 大声を出し、床に座った\",unstable\n";
+
+    #[test]
+    fn excel_shift_jis_csv_is_read_as_written() {
+        let (sjis, _, unmappable) = encoding_rs::SHIFT_JIS.encode(CSV);
+        assert!(!unmappable);
+        let (_dir, path) = file_with(&sjis);
+        let (text, used) = read_text(&path, TextEncoding::Auto).unwrap();
+        assert_eq!(text, CSV);
+        assert_eq!(used, "Shift_JIS (CP932)");
+        let (text, _) = read_text(&path, TextEncoding::ShiftJis).unwrap();
+        assert_eq!(text, CSV);
+        // Named wrongly, it is refused with its line, never guessed.
+        let e = read_text(&path, TextEncoding::Utf8)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 1 is not valid UTF-8"), "{e}");
+    }
+
+    #[test]
+    fn utf8_with_or_without_bom_and_euc_jp_are_read() {
+        let (_dir, path) = file_with(CSV.as_bytes());
+        assert_eq!(
+            read_text(&path, TextEncoding::Auto).unwrap(),
+            (CSV.into(), "UTF-8")
+        );
+        let with_bom = [b"\xEF\xBB\xBF".as_slice(), CSV.as_bytes()].concat();
+        let (_dir, path) = file_with(&with_bom);
+        assert_eq!(read_text(&path, TextEncoding::Auto).unwrap().0, CSV);
+        let euc = "記録ID,事実\nR1,夕食を半分残した。\n";
+        let (bytes, _, _) = encoding_rs::EUC_JP.encode(euc);
+        let (_dir, path) = file_with(&bytes);
+        assert_eq!(read_text(&path, TextEncoding::EucJp).unwrap().0, euc);
+    }
+
+    #[test]
+    fn unreadable_bytes_name_their_line_and_the_fix() {
+        // Valid UTF-8 for two lines, then bytes no Japanese encoding reads.
+        let bytes = [b"a,b\n1,2\n".as_slice(), &[0x80, 0xFF, 0xFE, b'\n']].concat();
+        let (_dir, path) = file_with(&bytes);
+        let e = read_text(&path, TextEncoding::Auto)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 3"), "{e}");
+        assert!(e.contains("CSV UTF-8"), "{e}");
+    }
+
+    #[test]
+    fn csv_and_json_lines_errors_name_the_line() {
+        let e = parse_records("a,b\n1,2\n1,2,3\n", Format::Csv)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 3 has 3 cells where the header has 2"),
+            "{e}"
+        );
+        let e = parse_records("{\"a\":1}\n\n{\"a\":\n", Format::JsonLines)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("line 3 is not valid JSON"), "{e}");
+        let e = parse_records("[1]\n", Format::JsonLines)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 1 is not a JSON object"), "{e}");
+    }
+
+    #[test]
+    fn the_apis_nested_shape_is_accepted_beside_flat_columns() {
+        let nested = r#"{"externalId":"R-1","clientExternalId":"K-001","content":{"fact":"昼食を完食した。","category":"ROUTINE","occurredFrom":"2026-11-20T12:30:00+09:00","tags":["食事"]}}"#;
+        let flat = r#"{"externalId":"R-1","clientExternalId":"K-001","fact":"昼食を完食した。","category":"ROUTINE","occurredFrom":"2026-11-20T12:30:00+09:00","tags":["食事"]}"#;
+        let a = parse_records(nested, Format::JsonLines).unwrap();
+        let b = parse_records(flat, Format::JsonLines).unwrap();
+        let renames = HashMap::new();
+        let items: Vec<Value> = [a, b]
+            .into_iter()
+            .map(|r| item(ImportKind::Observations, r[0].1.clone(), &renames).unwrap())
+            .collect();
+        assert_eq!(items[0], items[1]);
+        assert_eq!(items[0]["content"]["fact"], "昼食を完食した。");
+        let e = parse_records(r#"{"fact":"a","content":{"fact":"b"}}"#, Format::JsonLines)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 1") && e.contains("both inside"), "{e}");
+    }
 
     #[test]
     fn spreadsheet_times_are_read_as_japan_time() {
