@@ -24,6 +24,21 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, for the metrics that count them.
+    pub const ALL: [Self; 11] = [
+        Self::Unauthenticated,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::BadUserInput,
+        Self::Conflict,
+        Self::RateLimited,
+        Self::QueryTooComplex,
+        Self::InternalServerError,
+        Self::CursorExpired,
+        Self::SubscriberTooSlow,
+        Self::ServiceUnavailable,
+    ];
+
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Unauthenticated => "UNAUTHENTICATED",

@@ -1,10 +1,14 @@
 //! Prometheus metrics for `/metrics` (OpenMetrics text), per server instance.
 //!
 //! Series: GraphQL requests and their latency by operation name and type, GraphQL errors by
-//! code, HTTP responses by status, active subscriptions, outbox lag, webhook attempts, failures
-//! and pending deliveries. Labels never carry personal data: operation names come from client
-//! code, and only the first [`MAX_OPERATION_NAMES`] distinct well-formed ones get their own
-//! series (the rest count as `other`), so a client cannot grow the registry without bound.
+//! code, HTTP responses by status, SQL statements, active subscriptions, outbox lag, webhook
+//! attempts, failures and pending deliveries. What only grows is a counter (`_total`), what goes
+//! up and down a gauge. Every series with a closed set of labels (error codes, the statuses the
+//! server answers, webhook outcomes, operation types) is present at zero from the start, so rates
+//! and alerts work before the first event. Labels never carry personal data: operation names come
+//! from client code, and only the first [`MAX_OPERATION_NAMES`] distinct well-formed ones get
+//! their own series (the rest count as `other`), so a client cannot grow the registry without
+//! bound.
 
 use std::{
     collections::HashSet,
@@ -22,10 +26,35 @@ use prometheus_client::{
     registry::Registry,
 };
 
-use crate::service::webhooks::AttemptOutcome;
+use crate::{error::ErrorCode, service::webhooks::AttemptOutcome};
 
 /// Distinct operation names given their own series.
 pub const MAX_OPERATION_NAMES: usize = 200;
+
+/// The HTTP statuses the server answers with (others still get their series when they occur).
+const ANSWERED_STATUSES: [u16; 13] = [
+    200, 204, 400, 401, 403, 404, 405, 406, 413, 415, 429, 500, 503,
+];
+
+/// The type of a GraphQL operation, as the `type` label says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperationKind {
+    Query,
+    Mutation,
+    Subscription,
+}
+
+impl OperationKind {
+    const ALL: [Self; 3] = [Self::Query, Self::Mutation, Self::Subscription];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Query => "query",
+            Self::Mutation => "mutation",
+            Self::Subscription => "subscription",
+        }
+    }
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OperationLabels {
@@ -57,11 +86,12 @@ pub struct Metrics {
     responses: Family<StatusLabels, Counter>,
     webhook_attempts: Family<OutcomeLabels, Counter>,
     webhook_failures: Counter,
+    /// SQL statements run for requests (the database layer counts them as they run).
+    pub sql_statements: Counter,
     /// Scrape-time gauges.
     pub active_subscriptions: Gauge,
     pub outbox_lag_events: Gauge,
     pub webhook_pending: Gauge,
-    pub sql_statements: Gauge,
     names: Mutex<HashSet<String>>,
 }
 
@@ -84,7 +114,7 @@ impl Default for Metrics {
         let active_subscriptions = Gauge::default();
         let outbox_lag_events = Gauge::default();
         let webhook_pending = Gauge::default();
-        let sql_statements = Gauge::default();
+        let sql_statements = Counter::default();
         registry.register(
             "graphql_requests",
             "GraphQL operations executed, by operation name and type",
@@ -132,9 +162,33 @@ impl Default for Metrics {
         );
         registry.register(
             "sql_statements",
-            "SQL statements run for requests since the server started (background work excluded): divide its growth by the requests to get statements per operation",
+            "SQL statements run for requests (background work excluded): its rate over the request rate is the statements per operation",
             sql_statements.clone(),
         );
+        // The closed label sets, at zero from the start.
+        for code in ErrorCode::ALL {
+            errors.get_or_create_owned(&CodeLabels {
+                code: code.as_str().into(),
+            });
+        }
+        for status in ANSWERED_STATUSES {
+            responses.get_or_create_owned(&StatusLabels {
+                status: status.to_string(),
+            });
+        }
+        for outcome in ["delivered", "rejected", "unreachable"] {
+            webhook_attempts.get_or_create_owned(&OutcomeLabels {
+                outcome: outcome.into(),
+            });
+        }
+        for ty in OperationKind::ALL {
+            let labels = OperationLabels {
+                operation: "anonymous".into(),
+                r#type: ty.as_str().into(),
+            };
+            requests.get_or_create_owned(&labels);
+            latency.get_or_create_owned(&labels);
+        }
         Self {
             registry,
             requests,
@@ -187,13 +241,13 @@ impl Metrics {
     pub fn graphql_request<'a>(
         &self,
         operation_name: Option<&str>,
-        mutation: bool,
+        kind: OperationKind,
         seconds: f64,
         error_codes: impl Iterator<Item = &'a str>,
     ) {
         let labels = OperationLabels {
             operation: self.operation_label(operation_name),
-            r#type: if mutation { "mutation" } else { "query" }.into(),
+            r#type: kind.as_str().into(),
         };
         self.requests.get_or_create(&labels).inc();
         self.latency.get_or_create(&labels).observe(seconds);
@@ -267,7 +321,13 @@ mod tests {
     #[test]
     fn rendered_text_holds_every_series() {
         let m = Metrics::default();
-        m.graphql_request(Some("Me"), false, 0.004, ["NOT_FOUND"].into_iter());
+        m.graphql_request(
+            Some("Me"),
+            OperationKind::Query,
+            0.004,
+            ["NOT_FOUND"].into_iter(),
+        );
+        m.sql_statements.inc_by(3);
         m.http_response(200);
         m.webhook_attempt(&AttemptOutcome::Answered(500));
         let text = m.render();
@@ -281,8 +341,33 @@ mod tests {
             "kakehashi_webhook_attempts_total{outcome=\"rejected\"} 1",
             "kakehashi_webhook_failures_total 1",
             "kakehashi_webhook_pending_deliveries",
+            "kakehashi_sql_statements_total 3",
         ] {
             assert!(text.contains(series), "missing {series} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn counters_are_typed_and_closed_label_sets_start_at_zero() {
+        let text = Metrics::default().render();
+        for line in [
+            "# TYPE kakehashi_sql_statements counter",
+            "# TYPE kakehashi_graphql_errors counter",
+            "# TYPE kakehashi_active_subscriptions gauge",
+            "kakehashi_graphql_errors_total{code=\"INTERNAL_SERVER_ERROR\"} 0",
+            "kakehashi_graphql_errors_total{code=\"SERVICE_UNAVAILABLE\"} 0",
+            "kakehashi_http_responses_total{status=\"503\"} 0",
+            "kakehashi_webhook_attempts_total{outcome=\"unreachable\"} 0",
+            "kakehashi_graphql_requests_total{operation=\"anonymous\",type=\"subscription\"} 0",
+            "kakehashi_sql_statements_total 0",
+        ] {
+            assert!(text.contains(line), "missing {line:?} in\n{text}");
+        }
+        for code in ErrorCode::ALL {
+            assert!(
+                text.contains(&format!("code=\"{}\"", code.as_str())),
+                "{code:?}"
+            );
         }
     }
 }

@@ -1,9 +1,6 @@
 //! Shared application state, cheap to clone into every request.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicU64, Ordering},
-};
+use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
@@ -39,8 +36,9 @@ pub struct AppState {
     pub schema: KakehashiSchema,
     /// The schema for WebSocket operations (limits checked by the socket handler).
     pub stream_schema: KakehashiSchema,
-    /// SQL statements run so far (for tests and benchmarks: statements per operation).
-    pub statements: Arc<AtomicU64>,
+    /// SQL statements run for requests so far (`kakehashi_sql_statements_total`; tests and
+    /// benchmarks read statements per operation from it).
+    pub statements: prometheus_client::metrics::counter::Counter,
     /// Emails with a login attempt in progress (one at a time per account).
     pub logins_in_flight: crate::service::sessions::LoginsInFlight,
     /// Delivers committed events to this instance's subscribers.
@@ -66,10 +64,11 @@ impl AppState {
         background_db: DatabaseConnection,
         config: Config,
     ) -> anyhow::Result<Self> {
-        let statements = Arc::new(AtomicU64::new(0));
+        let metrics = crate::metrics::Metrics::new();
+        let statements = metrics.sql_statements.clone();
         let counter = statements.clone();
         db.set_metric_callback(move |info| {
-            counter.fetch_add(1, Ordering::Relaxed);
+            counter.inc();
             // Every request statement with its time, for `RUST_LOG=kakehashi::sql=trace`.
             tracing::trace!(
                 target: "kakehashi::sql",
@@ -119,7 +118,7 @@ impl AppState {
             statements,
             logins_in_flight: Default::default(),
             hub: crate::realtime::hub::EventHub::new(config_buffer),
-            metrics: crate::metrics::Metrics::new(),
+            metrics,
             persisted,
             reachability: Default::default(),
             observation_writer,
@@ -131,6 +130,6 @@ impl AppState {
 impl AppState {
     /// SQL statements run since the server started.
     pub fn statement_count(&self) -> u64 {
-        self.statements.load(Ordering::Relaxed)
+        self.statements.get()
     }
 }

@@ -12,7 +12,7 @@
 //!    page at 100, `recordObservation` with 50 writers, login one at a time per account) (`OHA` names the binary; default `oha` on the
 //!    PATH, from `cargo install oha --locked`): login; the facility view; the consultation
 //!    caseload; a client history page of 50; `recordObservation`. For each: throughput, p50 /
-//!    p99 latency, SQL statements per operation (from `kakehashi_sql_statements` in `/metrics`)
+//!    p99 latency, SQL statements per operation (from `kakehashi_sql_statements_total` in `/metrics`)
 //!    and the GraphQL errors counted by the server (`oha` sees only HTTP statuses).
 
 use std::{path::Path, time::Duration};
@@ -298,9 +298,9 @@ async fn scrape(http: &reqwest::Client, base: &str) -> anyhow::Result<Scrape> {
     Ok(Scrape {
         statements: text
             .lines()
-            .find(|l| l.starts_with("kakehashi_sql_statements "))
+            .find(|l| l.starts_with("kakehashi_sql_statements_total "))
             .map(number)
-            .context("kakehashi_sql_statements")?,
+            .context("kakehashi_sql_statements_total")?,
         errors: text
             .lines()
             .filter(|l| l.starts_with("kakehashi_graphql_errors_total{"))
