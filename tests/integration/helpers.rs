@@ -279,18 +279,26 @@ pub fn assert_no_internals(body: &Value) {
     }
 }
 
-/// The folder with the Node clients, their dependencies installed (once per test run).
+/// The folder with the Node clients, their dependencies installed (once per test run, and again
+/// whenever `package-lock.json` changed since the last install).
 pub fn js_dir() -> PathBuf {
     static INSTALLED: Mutex<bool> = Mutex::new(false);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("js");
     let mut done = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
-    if !*done && !dir.join("node_modules").exists() {
-        let status = std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&dir)
-            .status()
-            .expect("npm must be installed to run the JavaScript client tests");
-        assert!(status.success(), "npm ci in tests/js failed");
+    if !*done {
+        let lock =
+            std::fs::read(dir.join("package-lock.json")).expect("tests/js/package-lock.json");
+        let stamp_path = dir.join("node_modules").join(".kakehashi-lock");
+        let current = std::fs::read(&stamp_path).is_ok_and(|stamp| stamp == lock);
+        if !current {
+            let status = std::process::Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                .current_dir(&dir)
+                .status()
+                .expect("npm must be installed to run the JavaScript client tests");
+            assert!(status.success(), "npm ci in tests/js failed");
+            std::fs::write(&stamp_path, &lock).expect("write the install stamp");
+        }
     }
     *done = true;
     dir

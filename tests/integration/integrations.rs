@@ -497,6 +497,99 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
+/// What Japanese offices have: a CSV saved by Excel (Shift_JIS, CP932, with ① and ㈱ that only
+/// CP932 has), and JSON Lines in the API's own nested shape. Both import as written.
+#[tokio::test]
+async fn excel_shift_jis_csv_and_nested_json_lines_import_as_written() {
+    let app = TestApp::spawn().await;
+    let (admin, _) = app.login("admin@himawari.example").await;
+    let (key, _) = api_key(&app, &admin, "Excel取り込み", "SERVICE_MANAGER").await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = app.url.clone();
+    let clients = dir.path().join("利用者.csv");
+    let text = "外部ID,氏名,ふりがな\r\nX-1,髙橋 ①子,たかはし いちこ\r\nX-2,㈱の 山﨑,やまざき\r\n";
+    let (sjis, _, unmappable) = encoding_rs::SHIFT_JIS.encode(text);
+    assert!(!unmappable && std::str::from_utf8(&sjis).is_err());
+    std::fs::write(&clients, &sjis).unwrap();
+    let map = [
+        "--map",
+        "外部ID=externalId",
+        "--map",
+        "氏名=displayName",
+        "--map",
+        "ふりがな=nameKana",
+    ];
+    let mut args = vec![
+        "import",
+        clients.to_str().unwrap(),
+        "--kind",
+        "clients",
+        "--url",
+        &url,
+        "--api-key",
+        &key,
+    ];
+    args.extend_from_slice(&map);
+    cli(&args).await.unwrap();
+    let body = app
+        .gql(Some(&admin), "{ a: clientByExternalId(externalId: \"X-1\") { displayName } b: clientByExternalId(externalId: \"X-2\") { displayName } }", json!({}))
+        .await;
+    assert_eq!(body["data"]["a"]["displayName"], "髙橋 ①子", "{body}");
+    assert_eq!(body["data"]["b"]["displayName"], "㈱の 山﨑", "{body}");
+
+    let records = dir.path().join("records.jsonl");
+    write(
+        &records,
+        r#"{"externalId":"N-1","clientExternalId":"X-1","content":{"fact":"昼食を全量食べた。","category":"ROUTINE","occurredFrom":"2026-11-20T12:30:00+09:00","tags":["食事"]}}"#,
+    );
+    cli(&[
+        "import",
+        records.to_str().unwrap(),
+        "--kind",
+        "observations",
+        "--url",
+        &url,
+        "--api-key",
+        &key,
+    ])
+    .await
+    .unwrap();
+    let facts = snapshot(&app).await;
+    assert!(
+        facts
+            .iter()
+            .any(|(id, _, fact)| id == "N-1" && fact == "昼食を全量食べた。"),
+        "{facts:?}"
+    );
+
+    // Bytes that no Japanese encoding reads: one message with the line and the fix.
+    let broken = dir.path().join("broken.csv");
+    std::fs::write(
+        &broken,
+        [
+            b"externalId,displayName,nameKana\nY-1,".as_slice(),
+            &[0x80, 0xFF],
+            b",x\n",
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let e = cli(&[
+        "import",
+        broken.to_str().unwrap(),
+        "--kind",
+        "clients",
+        "--url",
+        &url,
+        "--api-key",
+        &key,
+    ])
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("line 2") && e.contains("CSV UTF-8"), "{e}");
+}
+
 /// Every observation of the organization as (external id, version, fact), sorted.
 async fn snapshot(app: &TestApp) -> Vec<(String, i32, String)> {
     let db = &app.state.db;

@@ -252,9 +252,9 @@ async fn metrics_expose_requests_errors_subscriptions_outbox_and_webhooks() {
     // The requests above ran SQL (authentication at least), and the series says how much.
     let statements: u64 = text
         .lines()
-        .find_map(|l| l.strip_prefix("kakehashi_sql_statements "))
+        .find_map(|l| l.strip_prefix("kakehashi_sql_statements_total "))
         .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("kakehashi_sql_statements missing in\n{text}"));
+        .unwrap_or_else(|| panic!("kakehashi_sql_statements_total missing in\n{text}"));
     assert!(statements > 0 && statements <= app.state.statement_count());
     // No personal data in labels: names and emails never appear.
     assert!(!text.contains("himawari") && !text.contains("山田"));

@@ -43,7 +43,15 @@ impl Raw {
         protocol: Option<&str>,
         origin: Option<&str>,
     ) -> Result<Self, tungstenite::Error> {
-        let mut request = app.ws_url().into_client_request()?;
+        Self::connect_to(app.ws_url(), protocol, origin).await
+    }
+
+    async fn connect_to(
+        url: String,
+        protocol: Option<&str>,
+        origin: Option<&str>,
+    ) -> Result<Self, tungstenite::Error> {
+        let mut request = url.into_client_request()?;
         if let Some(p) = protocol {
             request
                 .headers_mut()
@@ -60,11 +68,15 @@ impl Raw {
 
     /// Signs in over the socket and waits for the acknowledgement.
     pub(crate) async fn ready(app: &TestApp, token: &str) -> Self {
-        let mut raw = Self::connect(app).await;
-        raw.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))
+        let raw = Self::connect(app).await;
+        raw.init(token).await
+    }
+
+    async fn init(mut self, token: &str) -> Self {
+        self.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))
             .await;
-        assert_eq!(raw.recv().await["type"], "connection_ack");
-        raw
+        assert_eq!(self.recv().await["type"], "connection_ack");
+        self
     }
 
     async fn send(&mut self, message: Value) {
@@ -214,7 +226,7 @@ async fn active_consent(app: &TestApp, token: &str, client: &str) -> String {
 
 /// Waits until `n` live subscribers are attached to the app's hub (so a change made next is
 /// one they must receive).
-async fn live_subscribers(app: &TestApp, n: usize) {
+pub(crate) async fn live_subscribers(app: &TestApp, n: usize) {
     let deadline = tokio::time::Instant::now() + WAIT;
     while app.state.hub.subscriber_count() < n {
         assert!(
@@ -963,4 +975,46 @@ async fn each_event_shows_the_author_as_they_are_now() {
         }
     };
     assert_eq!(second["record"]["author"]["active"], false, "{second}");
+}
+
+/// GraphiQL, Apollo Sandbox and most clients open the socket on the GraphQL URL itself.
+#[tokio::test]
+async fn the_graphql_url_serves_the_websocket_protocol_too() {
+    let app = TestApp::spawn().await;
+    let (staff, _) = app.login("staff@himawari.example").await;
+    let (specialist, _) = app.login("specialist@aozora.example").await;
+    let client = client_id(&app, &staff, "山田 太郎").await;
+    let url = format!("ws://{}/graphql", app.addr);
+    let raw = Raw::connect_to(url.clone(), Some("graphql-transport-ws"), None)
+        .await
+        .expect("the upgrade is accepted on /graphql");
+    let mut raw = raw.init(&specialist).await;
+    raw.subscribe("1", MY_EVENTS, json!({})).await;
+    live_subscribers(&app, 1).await;
+    let written = record(
+        &app,
+        &staff,
+        &client,
+        "11:00 昼食を全量食べた。",
+        "CARE_TEAM",
+    )
+    .await;
+    let event = raw.event("myEvents").await;
+    assert_eq!(event["record"]["id"], written["id"]);
+    // The same rules as /graphql/ws: a browser from another origin is refused before the upgrade.
+    let refused = Raw::connect_to(
+        url,
+        Some("graphql-transport-ws"),
+        Some("https://evil.example"),
+    )
+    .await;
+    assert!(refused.is_err());
+    // Plain GETs of /graphql still answer queries.
+    let res = app
+        .client
+        .get(format!("{}?query={{__typename}}", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
 }
