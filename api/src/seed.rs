@@ -318,6 +318,8 @@ async fn seed_clients(state: &AppState) -> Result<(), ApiError> {
             signer_relationship: relationship.into(),
             granted_on: today() - Duration::days(150),
             recipient_organization_ids: None,
+            covers_future_members: false,
+            includes_earlier_records: true,
             data_categories: categories,
             expires_on: Some(today() + Duration::days(215)),
             document_reference: Some("同意書ファイル 2026-03".into()),

@@ -532,6 +532,8 @@ async fn one_client(
             signer_relationship: "CLIENT".into(),
             granted_on: today - chrono::Duration::days(300),
             recipient_organization_ids: None,
+            covers_future_members: false,
+            includes_earlier_records: true,
             data_categories: vec![
                 DataCategory::Profile,
                 DataCategory::Observations,

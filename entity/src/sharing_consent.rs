@@ -14,8 +14,13 @@ pub struct Model {
     /// `CLIENT`, `GUARDIAN`, `FAMILY`, `OTHER`.
     pub signer_relationship: String,
     pub granted_on: Date,
-    /// JSON array of organization ids; `None` means "the current care team".
+    /// JSON array of the named recipient organizations' ids. Always set since migration 0009
+    /// (which named the team each "current care team" consent was recorded for).
     pub recipient_organization_ids: Option<Json>,
+    /// The client also consented to organizations that join the care team later.
+    pub covers_future_members: bool,
+    /// Recipients also receive records from before their first day on the care team.
+    pub includes_earlier_records: bool,
     /// JSON array of data categories (`PROFILE`, `OBSERVATIONS`, `PLANS`, `MEETINGS`).
     pub data_categories: Json,
     pub expires_on: Option<Date>,

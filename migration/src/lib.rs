@@ -15,6 +15,8 @@ mod m20261201_000005_collaboration;
 mod m20261202_000006_integrations;
 mod m20261202_000007_access_version;
 mod m20261202_000008_timeline_sort_key;
+mod m20261203_000009_named_consent_recipients;
+mod m20261203_000010_login_budgets;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -31,6 +33,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_integrations::Migration),
             Box::new(m20261202_000007_access_version::Migration),
             Box::new(m20261202_000008_timeline_sort_key::Migration),
+            Box::new(m20261203_000009_named_consent_recipients::Migration),
+            Box::new(m20261203_000010_login_budgets::Migration),
         ]
     }
 }

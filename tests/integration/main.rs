@@ -13,6 +13,7 @@ mod auth_sessions;
 mod bad_input;
 mod cli_bootstrap;
 mod collaboration;
+mod consent;
 mod graphql_contract;
 mod http_conformance;
 mod integrations;

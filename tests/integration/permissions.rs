@@ -199,12 +199,16 @@ impl World {
         text(&body, "/data/addCareTeamMember/careTeamMember/id")
     }
 
-    /// A consent signed today; `recipients: None` shares with the current care team.
+    /// A consent signed today; `recipients: None` names the organizations on the team today.
+    /// It includes earlier records: these tests are about categories and recipients, and their
+    /// records may have happened (an hour ago) on the day before the members' first day (just
+    /// after midnight in Japan); `consent_covers_named_parties_not_the_changing_team` tests the
+    /// first-day rule.
     fn consent_input(&self, client: &str, data: &[&str], recipients: Option<&[&str]>) -> Value {
         let recipients = recipients.map(|r| r.iter().map(|o| self.org(o)).collect::<Vec<_>>());
         json!({ "i": { "clientId": client, "grantedBy": "本人", "signerRelationship": "CLIENT",
             "grantedOn": today().to_string(), "dataCategories": data,
-            "recipientOrganizationIds": recipients } })
+            "recipientOrganizationIds": recipients, "includesEarlierRecords": true } })
     }
 
     async fn consent(&self, who: &str, c: &str, data: &[&str], to: Option<&[&str]>) -> String {
@@ -540,6 +544,7 @@ async fn escalation_through_mutation_input_is_refused() {
     let revoke = json!({ "i": { "sharingConsentId": consent } });
     let end = json!({ "i": { "careTeamMemberId": aozora } });
     let profile = w.consent_input(&d, &["PROFILE"], None);
+    let to_komorebi = w.consent_input(&d, &["OBSERVATIONS"], Some(&[KOMOREBI]));
     let new_client = |name: &str| json!({ "i": { "displayName": name, "nameKana": "てすと" } });
     let himawari = w.org(HIMAWARI);
     #[rustfmt::skip]
@@ -559,6 +564,10 @@ async fn escalation_through_mutation_input_is_refused() {
         ("facility staff adds a member",      HS, FORBIDDEN, ADD,      add(&d, KOMOREBI, provider)),
         ("relationship must fit the kind",    HM, Err("BAD_USER_INPUT"), ADD, add(&d, KOMOREBI, consultation)),
         ("manager adds a member",             HM, OK,        ADD,      add(&d, KOMOREBI, provider)),
+        // Adding it widened no consent: the record it could not see stays out of reach …
+        ("new member amends before consent",  KS, NOT_FOUND, AMEND,    amend(hd, 1)),
+        // … until a consent names it.
+        ("consent naming the new member",     HM, OK,        CONSENT,  to_komorebi),
         ("facility staff ends a membership",  HS, FORBIDDEN, END,      end.clone()),
         ("non-member ends a membership",      MS, NOT_FOUND, END,      end),
         // Consents.

@@ -11,11 +11,14 @@
 //!
 //! A world (see [`World`]) is a few fresh clients, each registered by one of the seeded
 //! organizations, with care-team memberships (either relationship; periods that are current,
-//! ended, not yet started, or start or end today), sharing consents (any categories, unknown
-//! category names, named recipients including strangers, granted, expiring or revoked around
-//! today), observations (every category, visibility and status) and other history entries (every
-//! kind, visibility and data category, safeguarding or not), plus a viewer (a staff member of
-//! any role that fits its organization's kind). Each case writes its world straight into the
+//! ended, not yet started, or start or end today; added before or after each consent was
+//! recorded; with open or withdrawn objections), sharing consents (any categories, unknown
+//! category names, named recipients including strangers, legacy rows without recipients,
+//! covering future members and earlier records or not, granted, expiring or revoked around
+//! today), observations (every category, visibility and status, happening before or after each
+//! member's first day) and other history entries (every kind, visibility and data category,
+//! safeguarding or not, at any of those days), plus a viewer (a staff member of any role that
+//! fits its organization's kind). Each case writes its world straight into the
 //! database (sea-orm ActiveModels, one transaction; fresh ids, so cases never see each other's
 //! rows) and then, for every organization, compares what the service layer answers — `Scope` as
 //! loaded from the database and its decisions, its SQL conditions, the list and history queries,
@@ -41,7 +44,7 @@ use std::{
 use chrono::{Duration, NaiveDate, Utc};
 use entity::{
     care_team_membership::{self, CareRelationship},
-    client,
+    care_team_objection, client,
     observation::{self, ObservationCategory, RecordStatus, Visibility},
     organization::{self, OrganizationKind},
     outbox_event, sharing_consent,
@@ -53,13 +56,13 @@ use kakehashi::{
     auth::{
         Viewer,
         policy::{
-            self, AnyRecordFacts, ClientRelation, ConsentFacts, DataCategory, Membership,
-            RecordFacts,
+            self, AnyRecordFacts, ClientRelation, ConsentFacts, DataCategory, MemberFacts,
+            Membership, RecordFacts,
         },
     },
     error::ApiError,
     service::{
-        access::{Scope, category_str, today},
+        access::{self, Scope, category_str, today},
         care_team, clients, consents,
         observations::{self, ObservationFilter},
         outbox::{Delivery, EventRecord},
@@ -135,6 +138,10 @@ struct Period {
     start: i64,
     /// Inclusive.
     end: Option<i64>,
+    /// When the membership was added to the team: minutes from now.
+    added: i64,
+    /// `None`: no objection; `Some(withdrawn)`: another member objected to it.
+    objection: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -143,10 +150,14 @@ struct ConsentSpec {
     categories: Vec<DataCategory>,
     /// Also store a category name the service does not know (it must be ignored).
     unknown_category: bool,
-    /// `None`: the current care team.
+    /// `None`: a row from before named recipients (NULL), which names nobody.
     recipients: Option<Vec<usize>>,
     /// Also name an organization that does not exist.
     stranger_recipient: bool,
+    covers_future_members: bool,
+    includes_earlier_records: bool,
+    /// When it was recorded: minutes from now.
+    recorded: i64,
     granted: i64,
     expires: Option<i64>,
     revoked: bool,
@@ -160,6 +171,8 @@ struct ObservationSpec {
     category: ObservationCategory,
     visibility: Visibility,
     entered_in_error: bool,
+    /// The day it happened, from today.
+    on: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -170,10 +183,27 @@ struct EntrySpec {
     data: Option<DataCategory>,
     category: Option<&'static str>,
     entered_in_error: bool,
+    /// The day it happened, from today.
+    on: i64,
 }
 
 fn day(today: NaiveDate, offset: i64) -> NaiveDate {
     today + Duration::days(offset)
+}
+
+/// Noon (JST) of a day, as the moment a record says it happened.
+fn noon(today: NaiveDate, offset: i64) -> chrono::DateTime<Utc> {
+    access::jst_day_start(day(today, offset)) + Duration::hours(12)
+}
+
+/// The organization's current membership: of overlapping current periods, the one with the
+/// earliest start, then the earliest added (as `Scope` chooses).
+fn current_period(m: &MembershipSpec) -> Option<Period> {
+    m.periods
+        .iter()
+        .filter(|p| p.current())
+        .min_by_key(|p| (p.start, p.added))
+        .copied()
 }
 
 impl Period {
@@ -272,7 +302,8 @@ fn relationship_strategy(kind: OrganizationKind) -> impl Strategy<Value = CareRe
 
 /// Periods that started long ago or yesterday, today or tomorrow, and are open or end long ago,
 /// yesterday, today, tomorrow or later: the day boundaries are where a rule goes wrong, so they
-/// come up often (an end date before the start becomes the start).
+/// come up often (an end date before the start becomes the start). Added long ago or in the last
+/// hour, so that it comes both before and after a consent was recorded.
 fn period_strategy() -> impl Strategy<Value = Period> {
     (
         prop_oneof![1 => -60i64..=-30, 2 => -1i64..=1],
@@ -280,40 +311,65 @@ fn period_strategy() -> impl Strategy<Value = Period> {
             0.6,
             prop_oneof![1 => -40i64..=-2, 3 => -1i64..=1, 1 => 2i64..=90],
         ),
+        minutes_ago_strategy(),
+        prop::option::weighted(0.2, any::<bool>()),
     )
-        .prop_map(|(start, end)| Period {
+        .prop_map(|(start, end, added, objection)| Period {
             start,
             end: end.map(|e| e.max(start)),
+            added,
+            objection,
         })
+}
+
+/// Minutes from now: weeks ago, or within the last hour.
+fn minutes_ago_strategy() -> impl Strategy<Value = i64> {
+    prop_oneof![1 => -80_000i64..=-20_000, 2 => -60i64..=0]
+}
+
+/// A record's day: long before, around the members' first days, or today.
+fn record_day_strategy() -> impl Strategy<Value = i64> {
+    prop_oneof![1 => -90i64..=-31, 2 => -2i64..=0]
 }
 
 fn consent_strategy(n: usize) -> impl Strategy<Value = ConsentSpec> {
     (
-        0..n,
-        subsequence(DATA_CATEGORIES.to_vec(), 0..=DATA_CATEGORIES.len()),
-        prop::bool::weighted(0.15),
-        prop::option::weighted(0.4, subsequence((0..n).collect::<Vec<_>>(), 0..=n)),
-        prop::bool::weighted(0.2),
-        prop_oneof![-400i64..=-300, -1i64..=1, Just(-10i64)],
-        prop::option::of(prop_oneof![-40i64..=-30, -1i64..=1, 90i64..=110]),
-        prop::bool::weighted(0.25),
+        (
+            0..n,
+            subsequence(DATA_CATEGORIES.to_vec(), 0..=DATA_CATEGORIES.len()),
+            prop::bool::weighted(0.15),
+            prop::option::weighted(0.85, subsequence((0..n).collect::<Vec<_>>(), 0..=n)),
+            prop::bool::weighted(0.2),
+        ),
+        (
+            any::<bool>(),
+            any::<bool>(),
+            minutes_ago_strategy(),
+            prop_oneof![-400i64..=-300, -1i64..=1, Just(-10i64)],
+            prop::option::of(prop_oneof![-40i64..=-30, -1i64..=1, 90i64..=110]),
+            prop::bool::weighted(0.25),
+        ),
     )
         .prop_map(
             |(
-                recorded_by,
-                categories,
-                unknown_category,
-                recipients,
-                stranger_recipient,
-                granted,
-                expires,
-                revoked,
+                (recorded_by, categories, unknown_category, recipients, stranger_recipient),
+                (
+                    covers_future_members,
+                    includes_earlier_records,
+                    recorded,
+                    granted,
+                    expires,
+                    revoked,
+                ),
             )| ConsentSpec {
                 recorded_by,
                 categories,
                 unknown_category,
                 recipients,
                 stranger_recipient,
+                covers_future_members,
+                includes_earlier_records,
+                recorded,
                 granted,
                 expires,
                 revoked,
@@ -328,14 +384,16 @@ fn observation_strategy(n: usize) -> impl Strategy<Value = ObservationSpec> {
         select(ObservationCategory::iter().collect::<Vec<_>>()),
         select(Visibility::iter().collect::<Vec<_>>()),
         prop::bool::weighted(0.15),
+        record_day_strategy(),
     )
         .prop_map(
-            |(org, author, category, visibility, entered_in_error)| ObservationSpec {
+            |(org, author, category, visibility, entered_in_error, on)| ObservationSpec {
                 org,
                 author,
                 category,
                 visibility,
                 entered_in_error,
+                on,
             },
         )
 }
@@ -348,15 +406,17 @@ fn entry_strategy(n: usize) -> impl Strategy<Value = EntrySpec> {
         prop::option::of(select(DATA_CATEGORIES.to_vec())),
         select(vec![None, Some("SAFEGUARDING"), Some("ROUTINE")]),
         prop::bool::weighted(0.15),
+        record_day_strategy(),
     )
         .prop_map(
-            |(kind, org, visibility, data, category, entered_in_error)| EntrySpec {
+            |(kind, org, visibility, data, category, entered_in_error, on)| EntrySpec {
                 kind,
                 org,
                 visibility,
                 data,
                 category,
                 entered_in_error,
+                on,
             },
         )
 }
@@ -454,6 +514,9 @@ impl Fixture {
 /// The ids of a written world; every record also has a label (`c0.obs1`) that names it in the
 /// printed world.
 struct Written {
+    /// The moment the world was written: memberships were added and consents recorded relative
+    /// to it.
+    now: chrono::DateTime<Utc>,
     clients: Vec<Uuid>,
     observations: Vec<Vec<Uuid>>,
     entries: Vec<Vec<Uuid>>,
@@ -479,6 +542,7 @@ async fn write_world(
     let txn = db.begin().await.or_fail()?;
     let now = Utc::now();
     let mut written = Written {
+        now,
         clients: Vec::new(),
         observations: Vec::new(),
         entries: Vec::new(),
@@ -507,8 +571,9 @@ async fn write_world(
         .or_fail()?;
         for m in &c.memberships {
             for p in &m.periods {
+                let membership_id = Uuid::now_v7();
                 care_team_membership::ActiveModel {
-                    id: Set(Uuid::now_v7()),
+                    id: Set(membership_id),
                     client_id: Set(client_id),
                     organization_id: Set(fx.orgs[m.org].id),
                     relationship: Set(m.relationship),
@@ -517,11 +582,29 @@ async fn write_world(
                     end_date: Set(p.end.map(|e| day(today, e))),
                     added_by_staff_member_id: Set(fx.staff[m.org][0].id),
                     ended_by_staff_member_id: Set(None),
-                    created_at: Set(now),
+                    created_at: Set(now + Duration::minutes(p.added)),
                 }
                 .insert(&txn)
                 .await
                 .or_fail()?;
+                if let Some(withdrawn) = p.objection {
+                    let objector = (m.org + 1) % fx.orgs.len();
+                    care_team_objection::ActiveModel {
+                        id: Set(Uuid::now_v7()),
+                        client_id: Set(client_id),
+                        membership_id: Set(membership_id),
+                        member_organization_id: Set(fx.orgs[m.org].id),
+                        organization_id: Set(fx.orgs[objector].id),
+                        staff_member_id: Set(fx.staff[objector][0].id),
+                        reason: Set("同意を確認していない".into()),
+                        created_at: Set(now),
+                        withdrawn_at: Set(withdrawn.then_some(now)),
+                        withdrawn_by_staff_member_id: Set(None),
+                    }
+                    .insert(&txn)
+                    .await
+                    .or_fail()?;
+                }
             }
         }
         let mut consent_ids = Vec::new();
@@ -548,12 +631,14 @@ async fn write_world(
                 signer_relationship: Set("CLIENT".into()),
                 granted_on: Set(day(today, k.granted)),
                 recipient_organization_ids: Set(recipients),
+                covers_future_members: Set(k.covers_future_members),
+                includes_earlier_records: Set(k.includes_earlier_records),
                 data_categories: Set(serde_json::json!(categories)),
                 expires_on: Set(k.expires.map(|e| day(today, e))),
                 document_reference: Set(None),
                 recorded_by_staff_member_id: Set(fx.staff[k.recorded_by][0].id),
                 recorded_by_organization_id: Set(fx.orgs[k.recorded_by].id),
-                created_at: Set(now),
+                created_at: Set(now + Duration::minutes(k.recorded)),
                 revoked_on: Set(k.revoked.then_some(today)),
                 revoked_at: Set(k.revoked.then_some(now)),
                 revoked_by_staff_member_id: Set(None),
@@ -582,7 +667,7 @@ async fn write_world(
                 interpretation: Set(None),
                 client_words: Set(None),
                 category: Set(o.category),
-                occurred_from: Set(now),
+                occurred_from: Set(noon(today, o.on)),
                 occurred_to: Set(None),
                 recorded_at: Set(now),
                 visibility: Set(o.visibility),
@@ -604,7 +689,7 @@ async fn write_world(
                     kind: EntryKind::Observation,
                     record_id: id,
                     client_id,
-                    occurred_at: now,
+                    occurred_at: noon(today, o.on),
                     organization_id: org,
                     visibility: o.visibility,
                     data: Some(DataCategory::Observations),
@@ -627,7 +712,7 @@ async fn write_world(
                     kind: e.kind,
                     record_id: id,
                     client_id,
-                    occurred_at: now,
+                    occurred_at: noon(today, e.on),
                     organization_id: fx.orgs[e.org].id,
                     visibility: e.visibility,
                     data: e.data,
@@ -648,31 +733,48 @@ async fn write_world(
 // What the pure policy says, from the world as generated.
 
 /// The organization's relation to the client today: membership by the dates, consented
-/// categories by `policy::consent_covers` on each consent.
-fn expected_relation(fx: &Fixture, org: usize, c: &ClientSpec, today: NaiveDate) -> ClientRelation {
-    let membership = match c.memberships.iter().find(|m| m.org == org) {
-        None => Membership::None,
-        Some(m) if m.periods.iter().any(|p| p.current()) => Membership::Current(m.relationship),
-        Some(_) => Membership::Past,
+/// categories by `policy::consent_covers` on each consent (with the membership's first day, when
+/// it was added, and whether an objection to it is open).
+fn expected_relation(
+    fx: &Fixture,
+    org: usize,
+    c: &ClientSpec,
+    today: NaiveDate,
+    now: chrono::DateTime<Utc>,
+) -> ClientRelation {
+    let spec = c.memberships.iter().find(|m| m.org == org);
+    let current = spec.and_then(current_period);
+    let membership = match (spec, current) {
+        (None, _) => Membership::None,
+        (Some(m), Some(_)) => Membership::Current(m.relationship),
+        (Some(_), None) => Membership::Past,
     };
-    let current = matches!(membership, Membership::Current(_));
-    let consented = c
-        .consents
-        .iter()
-        .flat_map(|k| {
-            let facts = ConsentFacts {
-                granted_on: day(today, k.granted),
-                expires_on: k.expires.map(|e| day(today, e)),
-                revoked: k.revoked,
-                recipients: k
-                    .recipients
-                    .as_ref()
-                    .map(|list| list.iter().map(|o| fx.orgs[*o].id).collect()),
-                categories: k.categories.clone(),
-            };
-            policy::consent_covers(&facts, fx.orgs[org].id, current, today)
-        })
-        .collect();
+    let member = current.map(|p| MemberFacts {
+        start_date: day(today, p.start),
+        added_at: now + Duration::minutes(p.added),
+        objected: p.objection == Some(false),
+    });
+    let mut consented = std::collections::BTreeMap::new();
+    for k in &c.consents {
+        let facts = ConsentFacts {
+            granted_on: day(today, k.granted),
+            expires_on: k.expires.map(|e| day(today, e)),
+            revoked: k.revoked,
+            recipients: k
+                .recipients
+                .as_ref()
+                .map(|list| list.iter().map(|o| fx.orgs[*o].id).collect())
+                .unwrap_or_default(),
+            covers_future_members: k.covers_future_members,
+            includes_earlier_records: k.includes_earlier_records,
+            recorded_at: now + Duration::minutes(k.recorded),
+            categories: k.categories.clone(),
+        };
+        policy::add_shares(
+            &mut consented,
+            policy::consent_covers(&facts, fx.orgs[org].id, member.as_ref(), today),
+        );
+    }
     ClientRelation {
         membership,
         consented,
@@ -680,39 +782,43 @@ fn expected_relation(fx: &Fixture, org: usize, c: &ClientSpec, today: NaiveDate)
     }
 }
 
-fn observation_facts(fx: &Fixture, o: &ObservationSpec) -> RecordFacts {
+fn observation_facts(fx: &Fixture, o: &ObservationSpec, today: NaiveDate) -> RecordFacts {
     RecordFacts {
         organization_id: fx.orgs[o.org].id,
         visibility: o.visibility,
         category: o.category,
+        on: day(today, o.on),
     }
 }
 
-fn observation_entry_facts(fx: &Fixture, o: &ObservationSpec) -> AnyRecordFacts {
+fn observation_entry_facts(fx: &Fixture, o: &ObservationSpec, today: NaiveDate) -> AnyRecordFacts {
     AnyRecordFacts {
         organization_id: fx.orgs[o.org].id,
         visibility: o.visibility,
         data: Some(DataCategory::Observations),
         safeguarding: o.category == ObservationCategory::Safeguarding,
+        on: day(today, o.on),
     }
 }
 
-fn entry_facts(fx: &Fixture, e: &EntrySpec) -> AnyRecordFacts {
+fn entry_facts(fx: &Fixture, e: &EntrySpec, today: NaiveDate) -> AnyRecordFacts {
     AnyRecordFacts {
         organization_id: fx.orgs[e.org].id,
         visibility: e.visibility,
         data: e.data,
         safeguarding: e.category == Some("SAFEGUARDING"),
+        on: day(today, e.on),
     }
 }
 
 /// Consent records are coordination data (see `service::consents::record_facts`).
-fn consent_record_facts(fx: &Fixture, k: &ConsentSpec) -> AnyRecordFacts {
+fn consent_record_facts(fx: &Fixture, k: &ConsentSpec, today: NaiveDate) -> AnyRecordFacts {
     AnyRecordFacts {
         organization_id: fx.orgs[k.recorded_by].id,
         visibility: Visibility::CareTeam,
         data: None,
         safeguarding: false,
+        on: today,
     }
 }
 
@@ -951,7 +1057,7 @@ impl<'a> Case<'a> {
             .world
             .clients
             .iter()
-            .map(|c| expected_relation(fx, v, c, self.today))
+            .map(|c| expected_relation(fx, v, c, self.today, w.now))
             .collect();
         let mut exp = Expected {
             observations: Labels::new(),
@@ -966,13 +1072,14 @@ impl<'a> Case<'a> {
             let rel = &relations[i];
             let known = policy::can_see_client(rel);
             for (j, o) in c.observations.iter().enumerate() {
-                let shown = policy::can_see_observation(org, rel, observation_facts(fx, o));
+                let shown =
+                    policy::can_see_observation(org, rel, observation_facts(fx, o, self.today));
                 let without_safeguarding = policy::can_see_record(
                     org,
                     rel,
                     AnyRecordFacts {
                         safeguarding: false,
-                        ..observation_entry_facts(fx, o)
+                        ..observation_entry_facts(fx, o, self.today)
                     },
                 );
                 self.t.note(o.org == v, known, shown, !without_safeguarding);
@@ -988,22 +1095,24 @@ impl<'a> Case<'a> {
                 }
             }
             // History entries: the observations' and the others.
-            let entries =
-                c.observations
-                    .iter()
-                    .enumerate()
-                    .map(|(j, o)| {
-                        (
-                            w.observations[i][j],
-                            observation_entry_facts(fx, o),
-                            o.entered_in_error,
-                        )
-                    })
-                    .chain(
-                        c.entries.iter().enumerate().map(|(j, e)| {
-                            (w.entries[i][j], entry_facts(fx, e), e.entered_in_error)
-                        }),
-                    );
+            let entries = c
+                .observations
+                .iter()
+                .enumerate()
+                .map(|(j, o)| {
+                    (
+                        w.observations[i][j],
+                        observation_entry_facts(fx, o, self.today),
+                        o.entered_in_error,
+                    )
+                })
+                .chain(c.entries.iter().enumerate().map(|(j, e)| {
+                    (
+                        w.entries[i][j],
+                        entry_facts(fx, e, self.today),
+                        e.entered_in_error,
+                    )
+                }));
             for (id, facts, entered_in_error) in entries {
                 let shown = policy::can_see_record(org, rel, facts);
                 let without_safeguarding = policy::can_see_record(
@@ -1028,7 +1137,7 @@ impl<'a> Case<'a> {
                 }
             }
             for (j, k) in c.consents.iter().enumerate() {
-                if policy::can_see_record(org, rel, consent_record_facts(fx, k)) {
+                if policy::can_see_record(org, rel, consent_record_facts(fx, k, self.today)) {
                     exp.consents.insert(w.label(w.consents[i][j]));
                 }
             }
@@ -1043,7 +1152,7 @@ impl<'a> Case<'a> {
         for (i, c) in self.world.clients.iter().enumerate() {
             let expected: BTreeSet<Uuid> = (0..self.fx.orgs.len())
                 .filter(|v| {
-                    expected_relation(self.fx, *v, c, self.today).membership
+                    expected_relation(self.fx, *v, c, self.today, self.w.now).membership
                         == Membership::Current(CareRelationship::Consultation)
                 })
                 .map(|v| self.fx.orgs[v].id)

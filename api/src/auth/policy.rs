@@ -3,9 +3,9 @@
 //! No I/O and no framework types here: the service layer asks these questions and scopes its
 //! queries by the answers; the unit tests below cover every role × organization-kind case.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
     care_team_membership::CareRelationship,
     observation::{ObservationCategory, Visibility},
@@ -37,17 +37,35 @@ pub fn can_list_staff(viewer: &Viewer, organization_id: Uuid) -> bool {
     viewer.organization_id == organization_id
 }
 
-/// What a sharing consent may cover (同意の範囲).
+/// What a sharing consent may cover (同意の範囲). Which records each category covers is decided
+/// once, here, from the documents of the law (DOMAIN.md §3): the monitoring report
+/// (モニタリング報告書) evaluates the service-use plan goal by goal and decides whether it must
+/// change, so it is shared with the plans; the meeting record (会議録) and the facilities'
+/// three-point briefs prepare and record meetings. The SDL states the same list per value, and a
+/// test checks every record type against it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DataCategory {
     /// Wishes, family contacts, certificates, support category.
     Profile,
-    /// Daily records (支援記録).
+    /// Daily records (支援記録): observations.
     Observations,
-    /// Support plans.
+    /// Support plans and their versions, and monitoring reports.
     Plans,
-    /// Meetings, briefs and monitoring.
+    /// Meeting records (minutes) and three-point briefs.
     Meetings,
+}
+
+/// From which day a consent shares a category's records with an organization: `None` shares all
+/// of them, `Some(day)` only records of what happened on or after `day` (the organization's first
+/// day on the care team, when the consent does not include earlier records).
+pub type SharedFrom = Option<NaiveDate>;
+
+/// The more generous of two shares (two consents in force add up).
+fn wider(a: SharedFrom, b: SharedFrom) -> SharedFrom {
+    match (a, b) {
+        (None, _) | (_, None) => None,
+        (Some(x), Some(y)) => Some(x.min(y)),
+    }
 }
 
 /// The viewer organization's membership in a client's care team, today.
@@ -65,10 +83,38 @@ pub enum Membership {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientRelation {
     pub membership: Membership,
-    /// Categories an active consent shares with the viewer's organization today.
-    pub consented: BTreeSet<DataCategory>,
+    /// Categories a consent in force shares with the viewer's organization today, each with the
+    /// day its records are shared from.
+    pub consented: BTreeMap<DataCategory, SharedFrom>,
     /// The organization that registered the client (and so wrote its profile).
     pub registered_by: Uuid,
+}
+
+impl ClientRelation {
+    /// Whether a consent in force shares the category at all.
+    pub fn shares(&self, category: DataCategory) -> bool {
+        self.consented.contains_key(&category)
+    }
+
+    /// Whether a consent in force shares a record of the category about something that happened
+    /// on `on` (JST).
+    pub fn shares_record(&self, category: DataCategory, on: NaiveDate) -> bool {
+        self.consented
+            .get(&category)
+            .is_some_and(|from| from.is_none_or(|from| on >= from))
+    }
+}
+
+/// Adds what one consent shares to what others already do.
+pub fn add_shares(
+    into: &mut BTreeMap<DataCategory, SharedFrom>,
+    covered: impl IntoIterator<Item = (DataCategory, SharedFrom)>,
+) {
+    for (category, from) in covered {
+        into.entry(category)
+            .and_modify(|f| *f = wider(*f, from))
+            .or_insert(from);
+    }
 }
 
 /// The parts of a consent the rules look at.
@@ -77,32 +123,55 @@ pub struct ConsentFacts {
     pub granted_on: NaiveDate,
     pub expires_on: Option<NaiveDate>,
     pub revoked: bool,
-    /// `None`: the current care team.
-    pub recipients: Option<Vec<Uuid>>,
+    /// The organizations the consent names (the client consents to named parties).
+    pub recipients: Vec<Uuid>,
+    /// The client also consented to organizations that join the care team later.
+    pub covers_future_members: bool,
+    /// Recipients also receive records of what happened before their first day on the team.
+    pub includes_earlier_records: bool,
+    /// When the consent was recorded: an organization added to the team after this is a "future
+    /// member" of it.
+    pub recorded_at: DateTime<Utc>,
     pub categories: Vec<DataCategory>,
 }
 
-/// The categories a consent shares with `organization` on `today` (empty when it does not).
-/// A consent only ever shares with current care-team members.
+/// The viewer organization's current care-team membership, as consent coverage needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberFacts {
+    /// Its first day (利用開始日).
+    pub start_date: NaiveDate,
+    /// When it was added to the team.
+    pub added_at: DateTime<Utc>,
+    /// Another member objected to its addition and has not withdrawn the objection: nothing is
+    /// shared with it under consent until then.
+    pub objected: bool,
+}
+
+/// What a consent shares with `organization` on `today`: each category with the day its records
+/// are shared from (empty when it shares nothing). A consent shares only with current members
+/// (`member`), only with organizations it names (or, when the client consented to future
+/// members, with organizations added after it was recorded), never while another member's
+/// objection to the organization's addition is open, and records from before the organization's
+/// first day only when it includes earlier records.
 pub fn consent_covers(
     consent: &ConsentFacts,
     organization: Uuid,
-    current_member: bool,
+    member: Option<&MemberFacts>,
     today: NaiveDate,
-) -> Vec<DataCategory> {
+) -> Vec<(DataCategory, SharedFrom)> {
     let active = !consent.revoked
         && consent.granted_on <= today
         && consent.expires_on.is_none_or(|e| e >= today);
-    let recipient = current_member
-        && consent
-            .recipients
-            .as_ref()
-            .is_none_or(|list| list.contains(&organization));
-    if active && recipient {
-        consent.categories.clone()
-    } else {
-        Vec::new()
+    let Some(member) = member.filter(|m| !m.objected) else {
+        return Vec::new();
+    };
+    let named = consent.recipients.contains(&organization);
+    let future = consent.covers_future_members && member.added_at > consent.recorded_at;
+    if !(active && (named || future)) {
+        return Vec::new();
     }
+    let from = (!consent.includes_earlier_records).then_some(member.start_date);
+    consent.categories.iter().map(|c| (*c, from)).collect()
 }
 
 /// Whether the client exists for the viewer's organization at all.
@@ -118,12 +187,13 @@ pub fn follows_client(rel: &ClientRelation) -> bool {
 }
 
 /// Profile details (wishes, family, certificates): the registering organization always; other
-/// current members only with consent.
+/// current members only with consent. The profile is the client as they are now, not a record of
+/// the past: a consent that shares it shares it whole.
 pub fn can_see_profile(viewer_org: Uuid, rel: &ClientRelation) -> bool {
     match rel.membership {
         Membership::None => false,
         _ if rel.registered_by == viewer_org => true,
-        Membership::Current(_) => rel.consented.contains(&DataCategory::Profile),
+        Membership::Current(_) => rel.shares(DataCategory::Profile),
         Membership::Past => false,
     }
 }
@@ -134,6 +204,8 @@ pub struct RecordFacts {
     pub organization_id: Uuid,
     pub visibility: Visibility,
     pub category: ObservationCategory,
+    /// The day (JST) what it records happened.
+    pub on: NaiveDate,
 }
 
 /// The parts of any client record (observation, plan, meeting, brief, report, consent change)
@@ -147,6 +219,9 @@ pub struct AnyRecordFacts {
     pub data: Option<DataCategory>,
     /// For observations: safeguarding reaches the consultation office without consent.
     pub safeguarding: bool,
+    /// The day (JST) what it records happened: a consent that does not include earlier records
+    /// shares only what happened from the organization's first day on.
+    pub on: NaiveDate,
 }
 
 /// Whether the viewer's organization may read a client record of any kind: the writer always
@@ -169,8 +244,10 @@ pub fn can_see_record(viewer_org: Uuid, rel: &ClientRelation, rec: AnyRecordFact
         Visibility::Consultation => consultation,
         Visibility::CareTeam => true,
     };
+    // Safeguarding reaches the office by legal duty (abuse prevention), not by consent: neither
+    // consent nor the office's first day limits it.
     reaches_viewer
-        && (rec.data.is_none_or(|d| rel.consented.contains(&d))
+        && (rec.data.is_none_or(|d| rel.shares_record(d, rec.on))
             || (consultation && rec.safeguarding))
 }
 
@@ -185,6 +262,7 @@ pub fn can_see_observation(viewer_org: Uuid, rel: &ClientRelation, rec: RecordFa
             visibility: rec.visibility,
             data: Some(DataCategory::Observations),
             safeguarding: rec.category == ObservationCategory::Safeguarding,
+            on: rec.on,
         },
     )
 }
@@ -253,6 +331,12 @@ pub fn can_write_service_use_plan(viewer: &Viewer, rel: &ClientRelation) -> bool
 pub fn can_write_individual_plan(viewer: &Viewer, rel: &ClientRelation) -> bool {
     viewer.role == StaffRole::ServiceManager
         && rel.membership == Membership::Current(CareRelationship::ServiceProvider)
+}
+
+/// Objecting to an organization's addition to the care team: a coordinator of another current
+/// member (the client's consultation office among them). The organization itself cannot.
+pub fn can_object_to_member(viewer: &Viewer, rel: &ClientRelation, member_org: Uuid) -> bool {
+    can_coordinate_client(viewer, rel) && viewer.organization_id != member_org
 }
 
 /// Scheduling a meeting or recording its minutes: a coordinator of a current member (the
@@ -324,7 +408,7 @@ mod tests {
     fn only_current_members_follow_a_clients_events() {
         let rel = |membership| ClientRelation {
             membership,
-            consented: BTreeSet::new(),
+            consented: BTreeMap::new(),
             registered_by: Uuid::now_v7(),
         };
         assert!(follows_client(&rel(Membership::Current(
@@ -380,9 +464,13 @@ mod client_rules {
     ) -> ClientRelation {
         ClientRelation {
             membership,
-            consented: consented.iter().copied().collect(),
+            consented: consented.iter().map(|c| (*c, None)).collect(),
             registered_by,
         }
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        format!("{s}T00:00:00Z").parse().unwrap()
     }
 
     fn viewer(org: Uuid, kind: OrganizationKind, role: StaffRole) -> Viewer {
@@ -396,54 +484,180 @@ mod client_rules {
     }
 
     #[test]
-    fn consent_covers_only_active_consents_for_current_members_in_scope() {
+    fn consent_covers_only_active_consents_for_named_current_members_in_scope() {
         let me = Uuid::now_v7();
         let other = Uuid::now_v7();
         let base = ConsentFacts {
             granted_on: day("2026-04-01"),
             expires_on: Some(day("2027-03-31")),
             revoked: false,
-            recipients: None,
+            recipients: vec![me],
+            covers_future_members: false,
+            includes_earlier_records: true,
+            recorded_at: at("2026-04-02"),
             categories: vec![DataCategory::Observations],
         };
+        let member = MemberFacts {
+            start_date: day("2026-01-10"),
+            added_at: at("2026-01-10"),
+            objected: false,
+        };
         let today = day("2026-11-24");
+        let covers =
+            |c: &ConsentFacts, org, m: Option<&MemberFacts>, on| consent_covers(c, org, m, on);
         assert_eq!(
-            consent_covers(&base, me, true, today),
-            vec![DataCategory::Observations]
+            covers(&base, me, Some(&member), today),
+            vec![(DataCategory::Observations, None)]
         );
         assert!(
-            consent_covers(&base, me, false, today).is_empty(),
+            covers(&base, me, None, today).is_empty(),
             "former members are not covered"
         );
+        let revoked = ConsentFacts {
+            revoked: true,
+            ..base.clone()
+        };
+        assert!(covers(&revoked, me, Some(&member), today).is_empty());
         assert!(
-            consent_covers(
-                &ConsentFacts {
-                    revoked: true,
-                    ..base.clone()
-                },
-                me,
-                true,
-                today
-            )
-            .is_empty()
-        );
-        assert!(
-            consent_covers(&base, me, true, day("2027-04-01")).is_empty(),
+            covers(&base, me, Some(&member), day("2027-04-01")).is_empty(),
             "expired"
         );
         assert!(
-            consent_covers(&base, me, true, day("2026-03-31")).is_empty(),
+            covers(&base, me, Some(&member), day("2026-03-31")).is_empty(),
             "not yet granted"
         );
-        let named = ConsentFacts {
-            recipients: Some(vec![other]),
-            ..base
-        };
         assert!(
-            consent_covers(&named, me, true, today).is_empty(),
+            covers(&base, other, Some(&member), today).is_empty(),
             "not a named recipient"
         );
-        assert!(!consent_covers(&named, other, true, today).is_empty());
+        let objected = MemberFacts {
+            objected: true,
+            ..member
+        };
+        assert!(
+            covers(&base, me, Some(&objected), today).is_empty(),
+            "an open objection suspends sharing"
+        );
+    }
+
+    /// A coordinator cannot widen a consent by adding an organization to the team: only a
+    /// consent that names it, or covers future members, shares with it, and from its first day
+    /// unless the consent includes earlier records.
+    #[test]
+    fn consent_does_not_widen_with_the_care_team() {
+        let named = Uuid::now_v7();
+        let newcomer = Uuid::now_v7();
+        let today = day("2026-11-24");
+        let consent = ConsentFacts {
+            granted_on: day("2026-04-01"),
+            expires_on: None,
+            revoked: false,
+            recipients: vec![named],
+            covers_future_members: false,
+            includes_earlier_records: false,
+            recorded_at: at("2026-04-02"),
+            categories: vec![DataCategory::Observations, DataCategory::Plans],
+        };
+        let joined_later = MemberFacts {
+            start_date: day("2026-11-01"),
+            added_at: at("2026-10-30"),
+            objected: false,
+        };
+        assert!(consent_covers(&consent, newcomer, Some(&joined_later), today).is_empty());
+        // Named: from its first day only.
+        let named_member = MemberFacts {
+            start_date: day("2026-03-01"),
+            added_at: at("2026-03-01"),
+            objected: false,
+        };
+        assert_eq!(
+            consent_covers(&consent, named, Some(&named_member), today),
+            vec![
+                (DataCategory::Observations, Some(day("2026-03-01"))),
+                (DataCategory::Plans, Some(day("2026-03-01")))
+            ]
+        );
+        // Future members, when the client said so; added before the consent is not "future".
+        let future = ConsentFacts {
+            covers_future_members: true,
+            ..consent.clone()
+        };
+        assert_eq!(
+            consent_covers(&future, newcomer, Some(&joined_later), today).len(),
+            2
+        );
+        let added_before = MemberFacts {
+            added_at: at("2026-03-15"),
+            ..joined_later
+        };
+        assert!(consent_covers(&future, newcomer, Some(&added_before), today).is_empty());
+        // Earlier records when the consent includes them.
+        let earlier = ConsentFacts {
+            includes_earlier_records: true,
+            ..future
+        };
+        assert_eq!(
+            consent_covers(&earlier, newcomer, Some(&joined_later), today),
+            vec![
+                (DataCategory::Observations, None),
+                (DataCategory::Plans, None)
+            ]
+        );
+        // Two consents add up to the wider share.
+        let mut shares = BTreeMap::new();
+        add_shares(
+            &mut shares,
+            [(DataCategory::Plans, Some(day("2026-11-01")))],
+        );
+        add_shares(&mut shares, [(DataCategory::Plans, None)]);
+        add_shares(
+            &mut shares,
+            [(DataCategory::Observations, Some(day("2026-11-01")))],
+        );
+        add_shares(
+            &mut shares,
+            [(DataCategory::Observations, Some(day("2026-10-01")))],
+        );
+        assert_eq!(shares[&DataCategory::Plans], None);
+        assert_eq!(shares[&DataCategory::Observations], Some(day("2026-10-01")));
+        // What the share means for records: from the first day on.
+        let rel = ClientRelation {
+            membership: Membership::Current(R::ServiceProvider),
+            consented: shares,
+            registered_by: named,
+        };
+        assert!(rel.shares_record(DataCategory::Observations, day("2026-10-01")));
+        assert!(!rel.shares_record(DataCategory::Observations, day("2026-09-30")));
+        assert!(rel.shares_record(DataCategory::Plans, day("2020-01-01")));
+        assert!(!rel.shares_record(DataCategory::Meetings, day("2026-11-20")));
+    }
+
+    #[test]
+    fn objections_come_from_coordinators_of_other_members() {
+        let me = Uuid::now_v7();
+        let newcomer = Uuid::now_v7();
+        let current = rel(Membership::Current(R::Consultation), &[], me);
+        let specialist = viewer(
+            me,
+            OrganizationKind::ConsultationOffice,
+            StaffRole::ConsultationSpecialist,
+        );
+        assert!(can_object_to_member(&specialist, &current, newcomer));
+        assert!(
+            !can_object_to_member(&specialist, &current, me),
+            "not to itself"
+        );
+        let staff = viewer(me, OrganizationKind::Facility, StaffRole::FacilityStaff);
+        assert!(!can_object_to_member(
+            &staff,
+            &rel(Membership::Current(R::ServiceProvider), &[], me),
+            newcomer
+        ));
+        assert!(!can_object_to_member(
+            &specialist,
+            &rel(Membership::Past, &[], me),
+            newcomer
+        ));
     }
 
     /// The full matrix: membership × consent × writer × visibility × category.
@@ -475,6 +689,7 @@ mod client_rules {
                                     organization_id: writer,
                                     visibility,
                                     category,
+                                    on: day("2026-11-20"),
                                 },
                             );
                             let expected = match membership {
@@ -521,6 +736,7 @@ mod client_rules {
             visibility,
             data,
             safeguarding,
+            on: day("2026-11-20"),
         };
         assert!(can_see_record(
             me,

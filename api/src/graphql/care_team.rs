@@ -1,7 +1,8 @@
 //! Care-team memberships (支援チーム) and sharing consents (情報共有の同意).
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use entity::{care_team_membership as membership, sharing_consent};
+use chrono::{DateTime, Utc};
+use entity::{care_team_membership as membership, care_team_objection, sharing_consent};
 
 use super::{Organization, context::ContextExt, ids, scalars::Date, staff::StaffMember};
 use crate::{
@@ -19,17 +20,24 @@ pub enum CareRelationship {
     Consultation,
 }
 
-/// What a sharing consent covers (同意の対象となる情報).
+/// What a sharing consent covers (同意の対象となる情報). Each value lists the record types it
+/// covers; a test checks every record type against this list. Records that coordinate the team
+/// (`CareTeamMember`, `SharingConsent`, a `Meeting`'s invitation and schedule) need no consent:
+/// every current member sees them.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "crate::auth::policy::DataCategory")]
 pub enum DataCategory {
-    /// Profile: wishes, family contacts, recipient certificates, support category.
+    /// Profile (基本情報): the client's wishes, family contacts, recipient certificates and
+    /// support category (`Client` profile fields, `RecipientCertificate`).
     Profile,
-    /// Daily records (支援記録).
+    /// Daily records (支援記録): `Observation`.
     Observations,
-    /// Support plans (計画).
+    /// Support plans and their monitoring (計画・モニタリング): `SupportPlan`, `SupportPlanVersion`
+    /// and `MonitoringReport`. A monitoring report evaluates the service-use plan goal by goal and
+    /// decides whether it must change, so it travels with the plan.
     Plans,
-    /// Meetings, briefs and monitoring (会議・モニタリング).
+    /// Meeting records and briefs (会議録・事前共有): a `Meeting`'s minutes and the facilities'
+    /// three-point briefs (`MeetingBrief`).
     Meetings,
 }
 
@@ -100,6 +108,97 @@ impl CareTeamMember {
     async fn current(&self) -> bool {
         self.0.is_current_on(service::access::today())
     }
+    /// When it was added to the team (追加日時): a consent covers members added after it was
+    /// recorded only when it covers future members.
+    async fn added_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// What the consents in force share with this member today (同意に基づく共有範囲), per
+    /// category with the first day of the records shared. Empty when no consent names it (nor
+    /// covers future members), when it is not a current member, or while an objection to its
+    /// addition is open: it then sees only its own records and the team's coordination data.
+    async fn consent_shares(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ConsentShare>> {
+        let loaders = ctx.loaders()?;
+        let (consents, objections) = futures_util::try_join!(
+            loaders.consents.load_one(self.0.client_id),
+            loaders.care_team_objections.load_one(self.0.client_id)
+        )?;
+        let shares = service::care_team::shares_with(
+            &self.0,
+            &consents.unwrap_or_default(),
+            &objections.unwrap_or_default(),
+        );
+        Ok(shares
+            .into_iter()
+            .map(|(category, from)| ConsentShare {
+                category: category.into(),
+                records_from: from.map(Date),
+            })
+            .collect())
+    }
+    /// Objections other members raised to this organization's addition (異議), oldest first,
+    /// open and withdrawn.
+    async fn objections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CareTeamObjection>> {
+        let list = ctx
+            .loaders()?
+            .care_team_objections
+            .load_one(self.0.client_id)
+            .await?
+            .unwrap_or_default();
+        Ok(list
+            .into_iter()
+            .filter(|o| o.membership_id == self.0.id)
+            .map(CareTeamObjection)
+            .collect())
+    }
+}
+
+/// One category a consent shares with a care-team member (同意に基づく共有).
+#[derive(SimpleObject)]
+pub struct ConsentShare {
+    /// The category shared.
+    pub category: DataCategory,
+    /// The first day of the records shared (the member's first day on the team); null when the
+    /// consent includes earlier records, so every record of the category is shared.
+    pub records_from: Option<Date>,
+}
+
+/// An objection to an organization's addition to a client's care team.
+pub struct CareTeamObjection(pub care_team_objection::Model);
+
+/// Objection (異議) by another member to an organization's addition to the care team: while it
+/// is open, no consent shares records with that organization. Withdrawn, never deleted.
+#[Object]
+impl CareTeamObjection {
+    /// Opaque global id.
+    async fn id(&self) -> ID {
+        ids::encode("CareTeamObjection", self.0.id)
+    }
+    /// The organization that objected.
+    async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
+        Organization::load(ctx, self.0.organization_id).await
+    }
+    /// The staff member who objected.
+    async fn raised_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<StaffMember>> {
+        Ok(ctx
+            .loaders()?
+            .staff_members
+            .load_one(self.0.staff_member_id)
+            .await?
+            .map(StaffMember::new))
+    }
+    /// Why (理由).
+    async fn reason(&self) -> &str {
+        &self.0.reason
+    }
+    /// When it was raised.
+    async fn raised_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When it was withdrawn; null while open.
+    async fn withdrawn_at(&self) -> Option<DateTime<Utc>> {
+        self.0.withdrawn_at
+    }
 }
 
 /// A sharing consent (情報共有の同意).
@@ -125,26 +224,38 @@ impl SharingConsent {
     async fn granted_on(&self) -> Date {
         Date(self.0.granted_on)
     }
-    /// Named recipient organizations; null means "the current care team".
+    /// The organizations the client consented to share with (提供先), by name. A consent
+    /// recorded without naming any names the organizations on the care team that day; it does
+    /// not follow the team as it changes.
     async fn recipient_organizations(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<Vec<Organization>>> {
-        let Some(ids_json) = &self.0.recipient_organization_ids else {
-            return Ok(None);
-        };
-        let uuids = crate::service::json_uuids(ids_json);
+    ) -> async_graphql::Result<Vec<Organization>> {
+        let uuids = self
+            .0
+            .recipient_organization_ids
+            .as_ref()
+            .map(crate::service::json_uuids)
+            .unwrap_or_default();
         let found = ctx
             .loaders()?
             .organizations
             .load_many(uuids.iter().copied())
             .await?;
-        Ok(Some(
-            uuids
-                .iter()
-                .filter_map(|id| found.get(id).cloned().map(Organization))
-                .collect(),
-        ))
+        Ok(uuids
+            .iter()
+            .filter_map(|id| found.get(id).cloned().map(Organization))
+            .collect())
+    }
+    /// The client also consented to organizations that join the care team later (今後加わる
+    /// 事業所への提供への同意); otherwise a new member needs a consent that names it.
+    async fn covers_future_members(&self) -> bool {
+        self.0.covers_future_members
+    }
+    /// Recipients also receive records from before their first day on the team (加入前の記録の
+    /// 提供への同意); otherwise each receives records from its first day on.
+    async fn includes_earlier_records(&self) -> bool {
+        self.0.includes_earlier_records
     }
     /// What may be shared.
     async fn data_categories(&self) -> Vec<DataCategory> {
@@ -211,6 +322,31 @@ pub struct EndCareTeamMembershipInput {
     pub end_date: Option<Date>,
 }
 
+/// Input of `objectToCareTeamMember`.
+#[derive(InputObject)]
+pub struct ObjectToCareTeamMemberInput {
+    /// The membership's global id.
+    pub care_team_member_id: ID,
+    /// Why (e.g. 本人の同意を確認していない).
+    pub reason: String,
+}
+
+/// Input of `withdrawCareTeamObjection`.
+#[derive(InputObject)]
+pub struct WithdrawCareTeamObjectionInput {
+    /// The objection's global id.
+    pub objection_id: ID,
+}
+
+/// Result of objection changes.
+#[derive(SimpleObject)]
+pub struct CareTeamObjectionPayload {
+    /// The objection after the change.
+    pub objection: CareTeamObjection,
+    /// The membership objected to.
+    pub care_team_member: CareTeamMember,
+}
+
 /// Input of `recordSharingConsent`.
 #[derive(InputObject)]
 pub struct RecordSharingConsentInput {
@@ -222,8 +358,16 @@ pub struct RecordSharingConsentInput {
     pub signer_relationship: SignerRelationship,
     /// Date of signature (not in the future).
     pub granted_on: Date,
-    /// Named recipients; omit for "the current care team".
+    /// The organizations the client consents to share with (提供先); omit to name the
+    /// organizations on the care team today. The consent does not follow the team as it changes:
+    /// an organization added later is covered only when named here or by `coversFutureMembers`.
     pub recipient_organization_ids: Option<Vec<ID>>,
+    /// The client also consents to organizations that join the care team later.
+    #[graphql(default)]
+    pub covers_future_members: bool,
+    /// Recipients also receive records from before their first day on the team.
+    #[graphql(default)]
+    pub includes_earlier_records: bool,
     /// What may be shared (at least one).
     pub data_categories: Vec<DataCategory>,
     /// Last day of validity.
@@ -256,7 +400,10 @@ pub struct CareTeamMutation;
 #[Object]
 impl CareTeamMutation {
     /// Adds another organization to a client's care team. Coordinators (service managers,
-    /// specialists, admins) of a current member only; nobody adds their own organization.
+    /// specialists, admins) of a current member only; nobody adds their own organization. This
+    /// does not widen any consent: the new member receives shared records only under a consent
+    /// that names it or covers future members (see `CareTeamMember.consentShares`). Every member
+    /// is notified (`CARE_TEAM_CHANGED`) and may object (`objectToCareTeamMember`).
     async fn add_care_team_member(
         &self,
         ctx: &Context<'_>,
@@ -296,6 +443,44 @@ impl CareTeamMutation {
         })
     }
 
+    /// Objects to an organization's addition to the care team (異議): until the objection is
+    /// withdrawn, no consent shares records with it. Coordinators of another current member
+    /// (the consultation office among them); every member is notified (`CARE_TEAM_CHANGED`).
+    async fn object_to_care_team_member(
+        &self,
+        ctx: &Context<'_>,
+        input: ObjectToCareTeamMemberInput,
+    ) -> async_graphql::Result<CareTeamObjectionPayload> {
+        let viewer = ctx.viewer()?;
+        let id = ids::decode(
+            "CareTeamMember",
+            "careTeamMemberId",
+            &input.care_team_member_id,
+        )?;
+        let (member, objection) =
+            service::care_team::object(ctx.state()?, viewer, id, input.reason).await?;
+        Ok(CareTeamObjectionPayload {
+            objection: CareTeamObjection(objection),
+            care_team_member: CareTeamMember(member),
+        })
+    }
+
+    /// Withdraws an objection: coordinators of the organization that raised it.
+    async fn withdraw_care_team_objection(
+        &self,
+        ctx: &Context<'_>,
+        input: WithdrawCareTeamObjectionInput,
+    ) -> async_graphql::Result<CareTeamObjectionPayload> {
+        let viewer = ctx.viewer()?;
+        let id = ids::decode("CareTeamObjection", "objectionId", &input.objection_id)?;
+        let (member, objection) =
+            service::care_team::withdraw_objection(ctx.state()?, viewer, id).await?;
+        Ok(CareTeamObjectionPayload {
+            objection: CareTeamObjection(objection),
+            care_team_member: CareTeamMember(member),
+        })
+    }
+
     /// Records a signed sharing consent. Coordinators of a current care-team member.
     async fn record_sharing_consent(
         &self,
@@ -317,6 +502,8 @@ impl CareTeamMutation {
             signer_relationship: input.signer_relationship.as_str().to_owned(),
             granted_on: input.granted_on.0,
             recipient_organization_ids: recipients,
+            covers_future_members: input.covers_future_members,
+            includes_earlier_records: input.includes_earlier_records,
             data_categories: input
                 .data_categories
                 .into_iter()

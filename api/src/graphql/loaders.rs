@@ -9,9 +9,9 @@ use std::{collections::HashMap, future::Future, hash::Hash, pin::Pin, sync::Arc}
 use async_graphql::dataloader::{CacheFactory, DataLoader, HashMapCache, Loader, NoCache};
 use chrono::{DateTime, Utc};
 use entity::{
-    care_team_membership, client, meeting, meeting_brief, monitoring_report, observation,
-    observation_version, organization, recipient_certificate, sharing_consent, staff_member,
-    support_plan, support_plan_version,
+    care_team_membership, care_team_objection, client, meeting, meeting_brief, monitoring_report,
+    observation, observation_version, organization, recipient_certificate, sharing_consent,
+    staff_member, support_plan, support_plan_version,
 };
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
@@ -190,6 +190,8 @@ pub struct Loaders {
     pub reviews: DataLoader<BatchLoader<Uuid, DateTime<Utc>>>,
     pub care_teams: DataLoader<BatchLoader<Uuid, Vec<care_team_membership::Model>>>,
     pub consents: DataLoader<BatchLoader<Uuid, Vec<sharing_consent::Model>>>,
+    /// Objections raised on each client's care team.
+    pub care_team_objections: DataLoader<BatchLoader<Uuid, Vec<care_team_objection::Model>>>,
     pub certificates: DataLoader<BatchLoader<Uuid, Vec<recipient_certificate::Model>>>,
     pub external_ids: DataLoader<BatchLoader<Uuid, String>>,
     pub observation_versions: DataLoader<BatchLoader<Uuid, Vec<observation_version::Model>>>,
@@ -251,6 +253,9 @@ impl Loaders {
             }),
             consents: loader(&ctx, |c, k| {
                 Box::pin(service::consents::of_clients(&c.db, k))
+            }),
+            care_team_objections: loader(&ctx, |c, k| {
+                Box::pin(service::care_team::objections_of_clients(&c.db, k))
             }),
             certificates: loader(&ctx, |c, k| {
                 Box::pin(service::clients::certificates(&c.db, k))

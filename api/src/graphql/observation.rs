@@ -230,6 +230,7 @@ impl Observation {
                         data: Some(crate::auth::policy::DataCategory::Observations),
                         safeguarding: v.category
                             == entity::observation::ObservationCategory::Safeguarding,
+                        on: crate::service::access::jst_day(v.occurred_from),
                     },
                 )
             })

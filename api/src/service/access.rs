@@ -7,14 +7,14 @@
 //! and "which rows may I see?" (as a SQL condition that mirrors the policy exactly).
 
 use std::{
-    collections::{BTreeSet, HashMap},
+    collections::{BTreeMap, HashMap, HashSet},
     sync::Arc,
 };
 
-use chrono::{FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use entity::{
     care_team_membership::{self, CareRelationship},
-    client,
+    care_team_objection, client,
     observation::{self, ObservationCategory, Visibility},
     sharing_consent, timeline_entry,
 };
@@ -25,18 +25,35 @@ use crate::{
     auth::{
         Viewer,
         policy::{
-            self, AnyRecordFacts, ClientRelation, ConsentFacts, DataCategory, Membership,
-            RecordFacts,
+            self, AnyRecordFacts, ClientRelation, ConsentFacts, DataCategory, MemberFacts,
+            Membership, RecordFacts, SharedFrom,
         },
     },
     error::{ApiError, ApiResult},
 };
 
+fn jst() -> FixedOffset {
+    FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC offset"))
+}
+
 /// Today in Japan: membership periods, consent dates and due dates are Japanese calendar dates.
 pub fn today() -> NaiveDate {
-    let jst = FixedOffset::east_opt(9 * 3600)
-        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC offset"));
-    Utc::now().with_timezone(&jst).date_naive()
+    Utc::now().with_timezone(&jst()).date_naive()
+}
+
+/// The Japanese calendar day of a moment (the day a record's event happened).
+pub fn jst_day(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&jst()).date_naive()
+}
+
+/// The first moment of a Japanese calendar day, in UTC (for SQL conditions on times).
+pub fn jst_day_start(day: NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(jst()).single())
+        .map_or_else(
+            || day.and_time(chrono::NaiveTime::MIN).and_utc(),
+            |t| t.with_timezone(&Utc),
+        )
 }
 
 /// Parses a stored JSON array of category names.
@@ -137,10 +154,19 @@ impl Scope {
             q = q.filter(care_team_membership::Column::ClientId.eq(c));
         }
         let mut membership: HashMap<Uuid, Membership> = HashMap::new();
+        let mut current: HashMap<Uuid, care_team_membership::Model> = HashMap::new();
         for m in q.all(db).await? {
             let entry = membership.entry(m.client_id).or_insert(Membership::Past);
             if m.is_current_on(today) {
                 *entry = Membership::Current(m.relationship);
+                // Of overlapping current memberships (the API does not make them, imports of old
+                // data might), the one that began first decides what is shared from when.
+                let earlier = |held: &care_team_membership::Model| {
+                    (m.start_date, m.created_at, m.id) < (held.start_date, held.created_at, held.id)
+                };
+                if current.get(&m.client_id).is_none_or(earlier) {
+                    current.insert(m.client_id, m);
+                }
             }
         }
         let ids: Vec<Uuid> = membership.keys().copied().collect();
@@ -164,12 +190,30 @@ impl Scope {
             .filter(sharing_consent::Column::RevokedAt.is_null())
             .all(db)
             .await?;
-        let mut consented: HashMap<Uuid, BTreeSet<DataCategory>> = HashMap::new();
+        // Open objections to this organization's current memberships.
+        let objected: HashSet<Uuid> = if current.is_empty() {
+            HashSet::new()
+        } else {
+            care_team_objection::Entity::find()
+                .select_only()
+                .column(care_team_objection::Column::MembershipId)
+                .filter(care_team_objection::Column::MemberOrganizationId.eq(organization_id))
+                .filter(care_team_objection::Column::ClientId.is_in(current.keys().copied()))
+                .filter(care_team_objection::Column::WithdrawnAt.is_null())
+                .into_tuple::<Uuid>()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect()
+        };
+        let mut consented: HashMap<Uuid, BTreeMap<DataCategory, SharedFrom>> = HashMap::new();
         for c in &consents {
-            let current = matches!(membership.get(&c.client_id), Some(Membership::Current(_)));
+            let member = current
+                .get(&c.client_id)
+                .map(|m| member_facts(m, &objected));
             let covered =
-                policy::consent_covers(&consent_facts(c), organization_id, current, today);
-            consented.entry(c.client_id).or_default().extend(covered);
+                policy::consent_covers(&consent_facts(c), organization_id, member.as_ref(), today);
+            policy::add_shares(consented.entry(c.client_id).or_default(), covered);
         }
         for (client_id, registered_by) in registered {
             let m = membership
@@ -225,6 +269,7 @@ impl Scope {
                     organization_id: o.organization_id,
                     visibility: o.visibility,
                     category: o.category,
+                    on: jst_day(o.occurred_from),
                 },
             )
         })
@@ -247,7 +292,8 @@ impl Scope {
         let mut own = Vec::new();
         let mut current = Vec::new();
         let mut consultation = Vec::new();
-        let mut consented: HashMap<DataCategory, Vec<Uuid>> = HashMap::new();
+        // Clients whose records of a category a consent shares, from the same day.
+        let mut consented: BTreeMap<(DataCategory, SharedFrom), Vec<Uuid>> = BTreeMap::new();
         for (id, r) in &self.relations {
             if r.membership == Membership::None {
                 continue;
@@ -258,8 +304,8 @@ impl Scope {
                 if rel == CareRelationship::Consultation {
                     consultation.push(*id);
                 }
-                for c in &r.consented {
-                    consented.entry(*c).or_default().push(*id);
+                for (c, from) in &r.consented {
+                    consented.entry((*c, *from)).or_default().push(*id);
                 }
             }
         }
@@ -299,12 +345,14 @@ impl Scope {
                     .add(T::Category.eq("SAFEGUARDING"))
                     .add(T::Visibility.ne(Visibility::Internal)),
             );
-        for (category, clients) in &consented {
-            cond = cond.add(
-                Condition::all()
-                    .add(T::DataCategory.eq(category_str(*category)))
-                    .add(reach(clients)),
-            );
+        for ((category, from), clients) in &consented {
+            let mut shared = Condition::all()
+                .add(T::DataCategory.eq(category_str(*category)))
+                .add(reach(clients));
+            if let Some(from) = from {
+                shared = shared.add(T::OccurredAt.gte(jst_day_start(*from)));
+            }
+            cond = cond.add(shared);
         }
         cond
     }
@@ -313,8 +361,10 @@ impl Scope {
     pub fn observation_condition(&self) -> Condition {
         use observation::Column as O;
         let mut own = Vec::new();
-        let mut care_team = Vec::new();
-        let mut consultation_consented = Vec::new();
+        // Clients whose observations a consent shares (from the same day), for every member and
+        // for the consultation office (which CONSULTATION-visibility records also reach).
+        let mut care_team: BTreeMap<SharedFrom, Vec<Uuid>> = BTreeMap::new();
+        let mut consultation_consented: BTreeMap<SharedFrom, Vec<Uuid>> = BTreeMap::new();
         let mut consultation_all = Vec::new();
         for (id, r) in &self.relations {
             if r.membership == Membership::None {
@@ -322,34 +372,39 @@ impl Scope {
             }
             own.push(*id);
             if let Membership::Current(rel) = r.membership {
-                let consent = r.consented.contains(&DataCategory::Observations);
-                if consent {
-                    care_team.push(*id);
+                let shared = r.consented.get(&DataCategory::Observations).copied();
+                if let Some(from) = shared {
+                    care_team.entry(from).or_default().push(*id);
                 }
                 if rel == CareRelationship::Consultation {
                     consultation_all.push(*id);
-                    if consent {
-                        consultation_consented.push(*id);
+                    if let Some(from) = shared {
+                        consultation_consented.entry(from).or_default().push(*id);
                     }
                 }
             }
         }
+        let shared = |groups: &BTreeMap<SharedFrom, Vec<Uuid>>, visibility: Visibility| {
+            let mut any = Condition::any();
+            for (from, clients) in groups {
+                let mut c = Condition::all()
+                    .add(O::ClientId.is_in(clients.iter().copied()))
+                    .add(O::Visibility.eq(visibility));
+                if let Some(from) = from {
+                    c = c.add(O::OccurredFrom.gte(jst_day_start(*from)));
+                }
+                any = any.add(c);
+            }
+            any
+        };
         Condition::any()
             .add(
                 Condition::all()
                     .add(O::OrganizationId.eq(self.viewer_org))
                     .add(O::ClientId.is_in(own)),
             )
-            .add(
-                Condition::all()
-                    .add(O::ClientId.is_in(care_team))
-                    .add(O::Visibility.eq(Visibility::CareTeam)),
-            )
-            .add(
-                Condition::all()
-                    .add(O::ClientId.is_in(consultation_consented))
-                    .add(O::Visibility.eq(Visibility::Consultation)),
-            )
+            .add(shared(&care_team, Visibility::CareTeam))
+            .add(shared(&consultation_consented, Visibility::Consultation))
             .add(
                 Condition::all()
                     .add(O::ClientId.is_in(consultation_all))
@@ -366,6 +421,7 @@ pub fn entry_facts(e: &timeline_entry::Model) -> AnyRecordFacts {
         visibility: e.visibility,
         data: e.data_category.as_deref().and_then(category_from_str),
         safeguarding: e.category.as_deref() == Some("SAFEGUARDING"),
+        on: jst_day(e.occurred_at),
     }
 }
 
@@ -375,8 +431,24 @@ pub fn consent_facts(c: &sharing_consent::Model) -> ConsentFacts {
         granted_on: c.granted_on,
         expires_on: c.expires_on,
         revoked: c.revoked_at.is_some(),
-        recipients: c.recipient_organization_ids.as_ref().map(super::json_uuids),
+        recipients: c
+            .recipient_organization_ids
+            .as_ref()
+            .map(super::json_uuids)
+            .unwrap_or_default(),
+        covers_future_members: c.covers_future_members,
+        includes_earlier_records: c.includes_earlier_records,
+        recorded_at: c.created_at,
         categories: parse_categories(&c.data_categories),
+    }
+}
+
+/// The policy's view of an organization's current membership.
+pub fn member_facts(m: &care_team_membership::Model, objected: &HashSet<Uuid>) -> MemberFacts {
+    MemberFacts {
+        start_date: m.start_date,
+        added_at: m.created_at,
+        objected: objected.contains(&m.id),
     }
 }
 

@@ -3,11 +3,20 @@
 //! Only a coordinator (service manager, specialist or admin) of a current member adds another
 //! organization or ends a membership; nobody adds their own organization (it must be invited).
 //! A client has at most one current consultation office, and may have none (セルフプラン).
+//!
+//! Adding an organization does not widen any consent: a consent shares with the organizations it
+//! names (or, when the client said so, with later members), so a new member receives shared
+//! records only under a consent that covers it (see `policy::consent_covers`). Every addition is
+//! an event the other members are notified of, and a coordinator of another member can object to
+//! it: while the objection is open nothing is shared with the new member under consent.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use entity::care_team_membership::{self, CareRelationship};
+use entity::{
+    care_team_membership::{self, CareRelationship},
+    care_team_objection,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, Set,
@@ -203,6 +212,182 @@ async fn end_once(
     .await?;
     txn.commit().await?;
     Ok(model)
+}
+
+/// Objects to an organization's addition to a client's care team: until the objection is
+/// withdrawn, no consent shares records with that organization (it keeps its own records and the
+/// care team's coordination data). Coordinators of another current member only.
+pub async fn object(
+    state: &AppState,
+    viewer: &Viewer,
+    membership_id: Uuid,
+    reason: String,
+) -> ApiResult<(care_team_membership::Model, care_team_objection::Model)> {
+    db::retrying(|| object_once(state, viewer, membership_id, reason.clone())).await
+}
+
+async fn object_once(
+    state: &AppState,
+    viewer: &Viewer,
+    membership_id: Uuid,
+    reason: String,
+) -> ApiResult<(care_team_membership::Model, care_team_objection::Model)> {
+    let membership = care_team_membership::Entity::find_by_id(membership_id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("Care-team membership"))?;
+    let scope = Scope::for_client(&state.db, viewer, membership.client_id).await?;
+    let rel = scope
+        .relation(membership.client_id)
+        .ok_or(ApiError::NotFound("Care-team membership"))?;
+    if !policy::can_object_to_member(viewer, rel, membership.organization_id) {
+        return Err(ApiError::forbidden(
+            "Only coordinators of another current care-team member object to a member's addition.",
+        ));
+    }
+    if !membership.is_current_on(today()) && membership.start_date <= today() {
+        return Err(ApiError::conflict("This membership has ended."));
+    }
+    let reason = super::required_text("reason", &reason, 1000)?;
+    let txn = db::begin_write(&state.db).await?;
+    let open = care_team_objection::Entity::find()
+        .filter(care_team_objection::Column::MembershipId.eq(membership_id))
+        .filter(care_team_objection::Column::OrganizationId.eq(viewer.organization_id))
+        .filter(care_team_objection::Column::WithdrawnAt.is_null())
+        .one(&txn)
+        .await?;
+    if open.is_some() {
+        return Err(ApiError::conflict(
+            "Your organization already has an open objection to this member.",
+        ));
+    }
+    let objection = care_team_objection::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        client_id: Set(membership.client_id),
+        membership_id: Set(membership_id),
+        member_organization_id: Set(membership.organization_id),
+        organization_id: Set(viewer.organization_id),
+        staff_member_id: Set(viewer.staff_member_id),
+        reason: Set(reason),
+        created_at: Set(super::now()),
+        withdrawn_at: Set(None),
+        withdrawn_by_staff_member_id: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    // The membership's sharing changed: every member (and every instance's cached scope) hears.
+    events::record_change(
+        &txn,
+        viewer,
+        EventKind::CareTeamChanged,
+        membership.client_id,
+        "CareTeamMembership",
+        membership_id,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((membership, objection))
+}
+
+/// Withdraws an objection: a coordinator of the organization that raised it.
+pub async fn withdraw_objection(
+    state: &AppState,
+    viewer: &Viewer,
+    objection_id: Uuid,
+) -> ApiResult<(care_team_membership::Model, care_team_objection::Model)> {
+    db::retrying(|| withdraw_once(state, viewer, objection_id)).await
+}
+
+async fn withdraw_once(
+    state: &AppState,
+    viewer: &Viewer,
+    objection_id: Uuid,
+) -> ApiResult<(care_team_membership::Model, care_team_objection::Model)> {
+    let objection = care_team_objection::Entity::find_by_id(objection_id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("Objection"))?;
+    let scope = Scope::for_client(&state.db, viewer, objection.client_id).await?;
+    scope
+        .relation(objection.client_id)
+        .ok_or(ApiError::NotFound("Objection"))?;
+    if objection.organization_id != viewer.organization_id || !policy::coordinates(viewer.role) {
+        return Err(ApiError::forbidden(
+            "Only coordinators of the organization that objected withdraw an objection.",
+        ));
+    }
+    let txn = db::begin_write(&state.db).await?;
+    let objection = care_team_objection::Entity::find_by_id(objection_id)
+        .one(&txn)
+        .await?
+        .filter(|o| o.withdrawn_at.is_none())
+        .ok_or_else(|| ApiError::conflict("This objection has already been withdrawn."))?;
+    let membership = care_team_membership::Entity::find_by_id(objection.membership_id)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound("Care-team membership"))?;
+    let mut am = objection.into_active_model();
+    am.withdrawn_at = Set(Some(super::now()));
+    am.withdrawn_by_staff_member_id = Set(Some(viewer.staff_member_id));
+    let objection = am.update(&txn).await?;
+    events::record_change(
+        &txn,
+        viewer,
+        EventKind::CareTeamChanged,
+        membership.client_id,
+        "CareTeamMembership",
+        membership.id,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((membership, objection))
+}
+
+/// Objections raised on clients' care teams, oldest first (one query).
+pub async fn objections_of_clients(
+    db: &impl ConnectionTrait,
+    clients: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<care_team_objection::Model>>> {
+    Ok(super::capped(super::group_by(
+        care_team_objection::Entity::find()
+            .filter(care_team_objection::Column::ClientId.is_in(clients.iter().copied()))
+            .order_by_asc(care_team_objection::Column::Id)
+            .all(db)
+            .await?,
+        |r| r.client_id,
+    )))
+}
+
+/// What the consents in force share with a member today: each category from the day its records
+/// are shared (the same rule as the member's own scope, from the client's consents).
+pub fn shares_with(
+    member: &care_team_membership::Model,
+    consents: &[entity::sharing_consent::Model],
+    objections: &[care_team_objection::Model],
+) -> std::collections::BTreeMap<policy::DataCategory, policy::SharedFrom> {
+    let today = today();
+    let mut shares = std::collections::BTreeMap::new();
+    if !member.is_current_on(today) {
+        return shares;
+    }
+    let objected: std::collections::HashSet<Uuid> = objections
+        .iter()
+        .filter(|o| o.withdrawn_at.is_none())
+        .map(|o| o.membership_id)
+        .collect();
+    let facts = super::access::member_facts(member, &objected);
+    for c in consents.iter().filter(|c| c.revoked_at.is_none()) {
+        policy::add_shares(
+            &mut shares,
+            policy::consent_covers(
+                &super::access::consent_facts(c),
+                member.organization_id,
+                Some(&facts),
+                today,
+            ),
+        );
+    }
+    shares
 }
 
 /// Memberships of clients, oldest first (one query; at most a few per client).

@@ -37,8 +37,13 @@ pub struct NewConsent {
     pub granted_by: String,
     pub signer_relationship: String,
     pub granted_on: NaiveDate,
-    /// `None`: the current care team.
+    /// The named recipients; `None`: the organizations on the care team today, named as such
+    /// (the consent does not follow the team as it changes).
     pub recipient_organization_ids: Option<Vec<Uuid>>,
+    /// The client also consents to organizations that join the care team later.
+    pub covers_future_members: bool,
+    /// Recipients also receive records from before their first day on the team.
+    pub includes_earlier_records: bool,
     pub data_categories: Vec<DataCategory>,
     pub expires_on: Option<NaiveDate>,
     pub document_reference: Option<String>,
@@ -98,7 +103,7 @@ async fn record_once(
     {
         return Err(ApiError::bad_input(
             "recipientOrganizationIds",
-            "Name 1 to 50 organizations, or none for the current care team.",
+            "Name 1 to 50 organizations, or none for the organizations on the care team today.",
         ));
     }
     let document_reference = optional_text("documentReference", new.document_reference, 200)?;
@@ -110,15 +115,36 @@ async fn record_once(
     categories.sort_unstable();
     categories.dedup();
     let txn = db::begin_write(&state.db).await?;
+    let recipients = match new.recipient_organization_ids {
+        Some(mut ids) => {
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        }
+        None => {
+            let today = today();
+            let mut ids: Vec<Uuid> = entity::care_team_membership::Entity::find()
+                .filter(entity::care_team_membership::Column::ClientId.eq(new.client_id))
+                .all(&txn)
+                .await?
+                .into_iter()
+                .filter(|m| m.is_current_on(today))
+                .map(|m| m.organization_id)
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        }
+    };
     let model = sharing_consent::ActiveModel {
         id: Set(Uuid::now_v7()),
         client_id: Set(new.client_id),
         granted_by: Set(granted_by),
         signer_relationship: Set(new.signer_relationship),
         granted_on: Set(new.granted_on),
-        recipient_organization_ids: Set(new
-            .recipient_organization_ids
-            .map(|ids| serde_json::json!(ids))),
+        recipient_organization_ids: Set(Some(serde_json::json!(recipients))),
+        covers_future_members: Set(new.covers_future_members),
+        includes_earlier_records: Set(new.includes_earlier_records),
         data_categories: Set(serde_json::json!(categories)),
         expires_on: Set(new.expires_on),
         document_reference: Set(document_reference),
@@ -224,6 +250,7 @@ pub fn record_facts(c: &sharing_consent::Model) -> crate::auth::policy::AnyRecor
         visibility: entity::observation::Visibility::CareTeam,
         data: None,
         safeguarding: false,
+        on: super::access::jst_day(c.created_at),
     }
 }
 

@@ -45,6 +45,7 @@ pub fn facts(m: &meeting::Model) -> AnyRecordFacts {
         visibility: Visibility::CareTeam,
         data: None,
         safeguarding: false,
+        on: super::access::jst_day(m.scheduled_at),
     }
 }
 
@@ -63,6 +64,7 @@ pub fn brief_facts(b: &meeting_brief::Model) -> AnyRecordFacts {
         visibility: Visibility::Consultation,
         data: Some(DataCategory::Meetings),
         safeguarding: false,
+        on: super::access::jst_day(b.submitted_at),
     }
 }
 

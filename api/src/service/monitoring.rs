@@ -38,13 +38,16 @@ use crate::{
 pub const METHODS: [&str; 3] = ["VISIT", "OFFICE", "PHONE"];
 pub const OUTCOMES: [&str; 4] = ["CONTINUE", "CHANGE", "RENEW", "END"];
 
-/// Reports are shared with the care team under the `PLANS` category (they review the plan).
+/// Reports are shared with the care team under the `PLANS` category: a monitoring report
+/// evaluates the service-use plan goal by goal and decides whether it must change (see
+/// [`DataCategory`]).
 pub fn facts(r: &monitoring_report::Model) -> AnyRecordFacts {
     AnyRecordFacts {
         organization_id: r.organization_id,
         visibility: Visibility::CareTeam,
         data: Some(DataCategory::Plans),
         safeguarding: false,
+        on: r.monitored_on,
     }
 }
 

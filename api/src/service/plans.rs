@@ -59,6 +59,8 @@ pub fn facts(p: &support_plan::Model) -> AnyRecordFacts {
         visibility: visibility(p.kind, p.status),
         data: Some(DataCategory::Plans),
         safeguarding: false,
+        // The plan as it stands was written when its current version was.
+        on: super::access::jst_day(p.updated_at),
     }
 }
 
@@ -73,6 +75,7 @@ pub fn version_visible(
         p.client_id,
         AnyRecordFacts {
             visibility: visibility(p.kind, v.status),
+            on: super::access::jst_day(v.edited_at),
             ..facts(p)
         },
     )
