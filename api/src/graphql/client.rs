@@ -301,7 +301,10 @@ impl Client {
     /// Materials for the consultation side (素材) for a period (default the last 28 days, at
     /// most 366): record summary, evidence of change with numbers, each facility's direction,
     /// signs of risk and pre-filled monitoring rows. Built only from records you may see, never
-    /// from internal notes.
+    /// from internal notes. A facility gets its own materials exactly as the client's
+    /// consultation office reads them (through the office's consent and visibility); the office
+    /// gets everyone's, or one facility's with `organizationId`, which is the same document that
+    /// facility previews.
     #[graphql(complexity = 50)]
     async fn materials(
         &self,
@@ -310,13 +313,31 @@ impl Client {
             super::scalars::Date,
         >,
         #[graphql(desc = "Last day (JST); default today.")] to: Option<super::scalars::Date>,
+        #[graphql(
+            desc = "Only this organization's materials (its records, plan and briefs). A facility may name only itself."
+        )]
+        organization_id: Option<ID>,
     ) -> async_graphql::Result<super::materials::Materials> {
+        let viewer = ctx.viewer()?;
+        let organization = organization_id
+            .map(|id| ids::decode("Organization", "organizationId", &id))
+            .transpose()?;
+        if viewer.organization_kind == entity::organization::OrganizationKind::Facility
+            && organization.is_some_and(|o| o != viewer.organization_id)
+        {
+            return Err(ApiError::bad_input(
+                "organizationId",
+                "A facility's materials are its own: leave organizationId out or name your organization.",
+            )
+            .into());
+        }
         Ok(crate::service::materials::materials(
             ctx.state()?,
-            ctx.viewer()?,
+            viewer,
             self.model.id,
             from.map(|d| d.0),
             to.map(|d| d.0),
+            organization,
         )
         .await?
         .into())

@@ -3,8 +3,15 @@
 //! facility" row of a monitoring report pre-filled goal by goal.
 //!
 //! Built only from what the viewer may see, and never from internal notes (visibility
-//! `INTERNAL`), even the viewer's own: materials are handed over, so a facility previewing them
-//! sees exactly what the consultation side would.
+//! `INTERNAL`), even the viewer's own: materials are handed over.
+//!
+//! A facility's materials are what it hands over, seen through the consultation office's own
+//! access path: its records, plan and briefs as the client's current consultation office may read
+//! them (that office's scope, with its consent and visibility rules), and nothing the facility
+//! itself may not read. The office asks for the same with `organization`, so a facility's preview
+//! and the office's view of that facility's materials are the same document. A client without a
+//! consultation office (セルフプラン) has no such path: the facility's preview is its own records
+//! shared beyond itself.
 
 use std::collections::BTreeMap;
 
@@ -87,13 +94,16 @@ fn achievement_ja(a: Achievement) -> &'static str {
     }
 }
 
-/// The materials of a client for `[from, to]` (Japanese calendar days; default the last 28 days).
+/// The materials of a client for `[from, to]` (Japanese calendar days; default the last 28 days):
+/// for a consultation office, of every organization or of `organization` only; for a facility,
+/// its own, as the office reads them.
 pub async fn materials(
     state: &AppState,
     viewer: &Viewer,
     client_id: Uuid,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
+    organization: Option<Uuid>,
 ) -> ApiResult<Materials> {
     let to = to.unwrap_or_else(today);
     let end = super::jst_day_start("to", to)? + Duration::days(1);
@@ -105,8 +115,29 @@ pub async fn materials(
             format!("from must not be after to, and the period at most {MAX_DAYS} days."),
         ));
     }
-    let scope = Scope::for_client(&state.db, viewer, client_id).await?;
-    scope.require(client_id)?;
+    let viewer_scope = Scope::for_client(&state.db, viewer, client_id).await?;
+    viewer_scope.require(client_id)?;
+    let facility = viewer.organization_kind == entity::organization::OrganizationKind::Facility;
+    // `scope`: the access path the materials are read through (the office's); `own`: the
+    // organization whose materials they are, which must be able to read all of it too; `writer`:
+    // whose records, plan and briefs they are.
+    let (scope, own, writer) = if facility {
+        let office = super::care_team::consultation_office_scopes(&state.db, client_id)
+            .await?
+            .into_iter()
+            .next();
+        (
+            office.unwrap_or_else(|| viewer_scope.clone()),
+            viewer_scope,
+            Some(viewer.organization_id),
+        )
+    } else if let Some(org) = organization {
+        let theirs = Scope::for_organization_client(&state.db, org, client_id).await?;
+        (viewer_scope, theirs, Some(org))
+    } else {
+        (viewer_scope.clone(), viewer_scope, None)
+    };
+    let written_by = |org: Uuid| writer.is_none_or(|w| w == org);
     let baseline_start = start - Duration::days(28);
     // The period and its 4-week baseline are read separately, so a busy period cannot crowd
     // the baseline out of the cap (which would fake a rise).
@@ -122,15 +153,16 @@ pub async fn materials(
             .limit(MAX_OBSERVATIONS)
             .all(&state.db)
     };
-    let period: Vec<observation::Model> = read(start, end)
-        .await?
-        .into_iter()
-        .filter(|o| scope.can_see_observation(o))
-        .collect();
+    // Read through the lens's scope, and never anything the viewer itself may not read.
+    let shown = |o: &observation::Model| {
+        written_by(o.organization_id) && scope.can_see_observation(o) && own.can_see_observation(o)
+    };
+    let period: Vec<observation::Model> =
+        read(start, end).await?.into_iter().filter(shown).collect();
     let baseline: Vec<observation::Model> = read(baseline_start, start)
         .await?
         .into_iter()
-        .filter(|o| scope.can_see_observation(o))
+        .filter(shown)
         .collect();
     observations::audit_reads(state, viewer, &period).await?;
 
@@ -194,11 +226,20 @@ pub async fn materials(
         })
         .collect();
 
-    // The facility's direction: visible plans in force and latest visible briefs.
-    let visible_plans = plans::of_clients(&state.db, &scope, &[client_id])
-        .await?
-        .remove(&client_id)
-        .unwrap_or_default();
+    // The facility's direction: visible plans in force and latest visible briefs (a service-use
+    // plan is the office's and frames every facility's goals; individual plans are the writer's).
+    let visible_plans: Vec<support_plan::Model> =
+        plans::of_clients(&state.db, &scope, &[client_id])
+            .await?
+            .remove(&client_id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| {
+                own.can_see_record(client_id, plans::facts(p))
+                    && (p.kind == entity::support_plan::PlanKind::ServiceUsePlan
+                        || written_by(p.organization_id))
+            })
+            .collect();
     let alignment = plan_checks::align(&visible_plans, &[]);
     let meetings_list = meetings::of_clients(&state.db, &scope, &[client_id])
         .await?
@@ -209,7 +250,11 @@ pub async fn materials(
         .await?
         .into_values()
         .flatten()
-        .filter(|b| scope.can_see_record(b.client_id, meetings::brief_facts(b)))
+        .filter(|b| {
+            written_by(b.organization_id)
+                && scope.can_see_record(b.client_id, meetings::brief_facts(b))
+                && own.can_see_record(b.client_id, meetings::brief_facts(b))
+        })
         .collect();
     briefs.sort_by_key(|b| std::cmp::Reverse(b.submitted_at));
     let mut directions: Vec<FacilityDirection> = alignment
@@ -262,10 +307,13 @@ pub async fn materials(
 
     // Pre-filled monitoring rows: per service-use goal, the facility counterparts' ratings and
     // the facility records that mention the goal's words.
-    let full = plan_checks::align(
-        &visible_plans,
-        &monitoring_reports(state, &scope, client_id).await?,
-    );
+    let reports: Vec<entity::monitoring_report::Model> =
+        monitoring_reports(state, &scope, client_id)
+            .await?
+            .into_iter()
+            .filter(|r| own.can_see_record(client_id, monitoring::facts(r)))
+            .collect();
+    let full = plan_checks::align(&visible_plans, &reports);
     // What the facility said: records written by facilities.
     let writers: Vec<Uuid> = period.iter().map(|o| o.organization_id).collect();
     let facilities: std::collections::HashSet<Uuid> =
