@@ -15,6 +15,10 @@ pub enum DeliveryStatus {
     /// Every attempt failed; only a manual redelivery tries again.
     #[sea_orm(string_value = "FAILED")]
     Failed,
+    /// Not sent: when it was due, the endpoint's organization could no longer see the record
+    /// (it was made internal, entered in error, or consent or membership ended).
+    #[sea_orm(string_value = "WITHHELD")]
+    Withheld,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -443,3 +443,91 @@ async fn wait_for_status(app: &TestApp, admin: &str, description: &str, status: 
     }
     panic!("{description} never reached {status}: {last}");
 }
+
+/// A delivery is judged when it goes out, not only when it was queued: an observation made
+/// INTERNAL after the first (failed) attempt is not sent again; the delivery is `WITHHELD`.
+#[tokio::test]
+async fn a_record_hidden_after_queueing_is_withheld_not_sent() {
+    let app = TestApp::spawn_with(|c| {
+        c.webhook_allow_insecure = true;
+        c.webhook_retry_base = Duration::from_millis(600);
+        c.webhook_max_attempts = 5;
+        c.outbox_poll_interval = Duration::from_millis(100);
+    })
+    .await;
+    let (receiver_base, shared) = start_receiver().await;
+    let (aozora_admin, _) = app.login("admin@aozora.example").await;
+    let (staff, _) = app.login("staff@himawari.example").await;
+    register(
+        &app,
+        &aozora_admin,
+        &receiver_base,
+        "office",
+        json!(["OBSERVATION_RECORDED"]),
+        &shared,
+    )
+    .await;
+    shared.lock().unwrap().fail_first.insert("office".into(), 1);
+    let client = client_id(&app, &staff, "山田 太郎").await;
+    let obs = crate::views::record(
+        &app,
+        &staff,
+        &client,
+        "10:05 来所し、作業を始めた。",
+        "CARE_TEAM",
+    )
+    .await;
+    // Wait for the first attempt (answered 500), then hide the record before the retry.
+    for _ in 0..200 {
+        if shared
+            .lock()
+            .unwrap()
+            .attempts
+            .get("office")
+            .copied()
+            .unwrap_or(0)
+            >= 1
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        shared.lock().unwrap().attempts.get("office").copied(),
+        Some(1)
+    );
+    let amend = app
+        .gql(
+            Some(&staff),
+            "mutation($i: AmendObservationInput!) { amendObservation(input: $i) { observation { visibility } } }",
+            json!({ "i": { "observationId": obs["id"], "expectedVersion": 1, "content": {
+                "fact": "10:05 来所し、作業を始めた。", "category": "ROUTINE",
+                "occurredFrom": chrono::Utc::now().to_rfc3339(), "visibility": "INTERNAL" } } }),
+        )
+        .await;
+    assert_eq!(
+        amend["data"]["amendObservation"]["observation"]["visibility"], "INTERNAL",
+        "{amend}"
+    );
+    // Well past the retry: nothing more arrived, and the log says why.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        shared.lock().unwrap().attempts.get("office").copied(),
+        Some(1)
+    );
+    assert!(
+        shared
+            .lock()
+            .unwrap()
+            .got
+            .get("office")
+            .is_none_or(Vec::is_empty)
+    );
+    let log = app.gql(Some(&aozora_admin), LOG, json!({})).await;
+    let deliveries = log["data"]["webhooks"][0]["deliveries"]["nodes"]
+        .as_array()
+        .unwrap();
+    assert_eq!(deliveries.len(), 1, "{log}");
+    assert_eq!(deliveries[0]["status"], "WITHHELD", "{log}");
+    assert_eq!(deliveries[0]["attempts"], 1);
+}

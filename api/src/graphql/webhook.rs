@@ -23,6 +23,10 @@ pub enum WebhookDeliveryStatus {
     Succeeded,
     /// Every attempt failed; only `redeliverWebhook` tries again (配信失敗).
     Failed,
+    /// Not sent (配信保留): when it was due, your organization could no longer see the record
+    /// (made internal, entered in error, consent or membership ended). Deliveries are judged when
+    /// they go out, not only when they are queued.
+    Withheld,
 }
 
 /// A webhook endpoint (Webhook送信先): receives, signed, the events your organization may see.

@@ -131,6 +131,14 @@ async fn send(state: AppState) {
                 continue;
             }
         };
+        // Judged again as they go out, not only when they were queued.
+        let claimed = match webhooks::still_visible(&state.background_db, claimed).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = ?e, "judging webhook deliveries failed");
+                continue;
+            }
+        };
         join_all(claimed.into_iter().map(|c| attempt(&state, &client, c))).await;
     }
 }

@@ -491,6 +491,62 @@ pub async fn claim_due(
     Ok(claimed)
 }
 
+/// Judges claimed deliveries again, as they are about to be sent: an event is delivered only if
+/// the endpoint's organization may see its record *now* (it may have been made internal, entered
+/// in error, or a consent revoked since the delivery was queued). Those it may not see are marked
+/// `WITHHELD` (under their claim) and left out. The payload is ids only, and the receiver fetches
+/// the record with its own key, judged again then; so the only window left is between this check
+/// and the POST, milliseconds, and it leaks no content.
+pub async fn still_visible(
+    db: &impl ConnectionTrait,
+    claimed: Vec<Claimed>,
+) -> ApiResult<Vec<Claimed>> {
+    if claimed.is_empty() {
+        return Ok(claimed);
+    }
+    let event_ids: Vec<i64> = claimed.iter().map(|c| c.delivery.event_id).collect();
+    let events = entity::outbox_event::Entity::find()
+        .filter(entity::outbox_event::Column::Id.is_in(event_ids))
+        .all(db)
+        .await?;
+    let deliveries: HashMap<i64, outbox::Delivery> = outbox::load(db, events)
+        .await?
+        .into_iter()
+        .map(|d| (d.event.id, d))
+        .collect();
+    let mut scopes: HashMap<Uuid, Scope> = HashMap::new();
+    let mut send = Vec::with_capacity(claimed.len());
+    for c in claimed {
+        let org = c.delivery.organization_id;
+        if let std::collections::hash_map::Entry::Vacant(slot) = scopes.entry(org) {
+            slot.insert(Scope::for_organization(db, org).await?);
+        }
+        // An event pruned from the outbox cannot be judged: it is not sent.
+        let visible = deliveries
+            .get(&c.delivery.event_id)
+            .is_some_and(|d| d.visible_to(&scopes[&org]));
+        if visible {
+            send.push(c);
+        } else {
+            webhook_delivery::Entity::update_many()
+                .col_expr(
+                    webhook_delivery::Column::Status,
+                    Expr::value(DeliveryStatus::Withheld),
+                )
+                .col_expr(
+                    webhook_delivery::Column::LastError,
+                    Expr::value("withheld: the record is no longer visible to this organization"),
+                )
+                .filter(webhook_delivery::Column::Id.eq(c.delivery.id))
+                .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
+                .filter(webhook_delivery::Column::NextAttemptAt.eq(c.claimed_until))
+                .exec(db)
+                .await?;
+        }
+    }
+    Ok(send)
+}
+
 /// The wait before attempt `attempts + 1`: `base × 2^(attempts − 1)`, at most six hours.
 pub fn backoff(base: Duration, attempts: i32) -> Duration {
     let exp = u32::try_from(attempts.saturating_sub(1))
