@@ -88,6 +88,43 @@ pub struct Config {
     pub persisted_queries_file: Option<PathBuf>,
     /// When set, `/metrics` requires `Authorization: Bearer <this>`.
     pub metrics_token: Option<String>,
+    /// Login budgets (see [`LoginBudgets`]).
+    pub login: LoginBudgets,
+    /// Reverse proxies whose `X-Forwarded-For` names the client's address (login throttling
+    /// keys on that address); from anyone else the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+/// How many password checks login allows (token buckets shared by every instance through the
+/// database; see `service::sessions`).
+#[derive(Debug, Clone, Copy)]
+pub struct LoginBudgets {
+    /// Per client address, whatever the account: a burst, then so many a minute.
+    pub address_burst: u32,
+    pub address_per_minute: u32,
+    /// Per address and account (guesses at one account from one place).
+    pub account_burst: u32,
+    pub account_per_minute: u32,
+    /// Per account, from addresses it never signed in from (a guess spread over many
+    /// addresses); addresses it signed in from are not limited by this.
+    pub unknown_addresses_per_hour: u32,
+    /// For the whole deployment: bounds the argon2 work an attacker can cause.
+    pub global_burst: u32,
+    pub global_per_minute: u32,
+}
+
+impl Default for LoginBudgets {
+    fn default() -> Self {
+        Self {
+            address_burst: 30,
+            address_per_minute: 30,
+            account_burst: 3,
+            account_per_minute: 3,
+            unknown_addresses_per_hour: 30,
+            global_burst: 60,
+            global_per_minute: 600,
+        }
+    }
 }
 
 /// Which persisted-query protocol the server speaks (see [`crate::persisted`]).
@@ -188,6 +225,8 @@ impl Default for Config {
             persisted_queries: PersistedQueriesMode::Automatic,
             persisted_queries_file: None,
             metrics_token: None,
+            login: LoginBudgets::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -342,6 +381,33 @@ impl Config {
         }
         if let Some(v) = get("METRICS_TOKEN").filter(|v| !v.trim().is_empty()) {
             c.metrics_token = Some(v);
+        }
+        for (name, slot) in [
+            ("LOGIN_ADDRESS_BURST", &mut c.login.address_burst),
+            ("LOGIN_ADDRESS_PER_MINUTE", &mut c.login.address_per_minute),
+            ("LOGIN_ACCOUNT_BURST", &mut c.login.account_burst),
+            ("LOGIN_ACCOUNT_PER_MINUTE", &mut c.login.account_per_minute),
+            (
+                "LOGIN_UNKNOWN_ADDRESSES_PER_HOUR",
+                &mut c.login.unknown_addresses_per_hour,
+            ),
+            ("LOGIN_GLOBAL_BURST", &mut c.login.global_burst),
+            ("LOGIN_GLOBAL_PER_MINUTE", &mut c.login.global_per_minute),
+        ] {
+            if let Some(v) = get(name) {
+                *slot = parse_num::<u32>(&v, name)?.max(1);
+            }
+        }
+        if let Some(v) = get("TRUSTED_PROXIES") {
+            c.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse()
+                        .with_context(|| format!("TRUSTED_PROXIES: {s:?} is not an IP address"))
+                })
+                .collect::<anyhow::Result<_>>()?;
         }
         Ok(c)
     }

@@ -96,14 +96,18 @@ impl Server {
         realtime::webhooks::start(self.state.clone());
         let hub = self.state.hub.clone();
         let app = http::router(self.state);
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                // Upgraded sockets are not HTTP requests: tell them to close (1001).
-                hub.stop();
-            })
-            .await
-            .context("serving HTTP")
+        // Each request knows its client's address (login throttling keys on it).
+        axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Upgraded sockets are not HTTP requests: tell them to close (1001).
+            hub.stop();
+        })
+        .await
+        .context("serving HTTP")
     }
 }
 

@@ -279,17 +279,37 @@ async fn try_login(app: &TestApp, email: &str, password: &str) -> Value {
     .await
 }
 
+/// Signs in from a given source address on the loopback network (127.0.0.0/8 all reaches the
+/// server), over a real socket.
+async fn login_from(app: &TestApp, from: &str, email: &str, password: &str) -> Value {
+    let client = reqwest::Client::builder()
+        .local_address(from.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    client
+        .post(&app.url)
+        .json(&json!({ "query": LOGIN, "variables": { "i": { "email": email, "password": password } } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
-async fn brute_force_is_rate_limited_and_even_the_right_password_waits() {
-    let app = TestApp::spawn().await;
+async fn guesses_slow_the_guessing_address_not_the_accounts_owner() {
+    // One more guess a second after the third (the default is one every 20 s).
+    let app = TestApp::spawn_with(|c| c.login.account_per_minute = 60).await;
     let email = "manager@himawari.example";
+    let attacker = "127.0.0.2";
     for _ in 0..3 {
         assert_error(
-            &try_login(&app, email, "wrong-password-1").await,
+            &login_from(&app, attacker, email, "wrong-password-1").await,
             "UNAUTHENTICATED",
         );
     }
-    let body = try_login(&app, email, "wrong-password-1").await;
+    let body = login_from(&app, attacker, email, "wrong-password-1").await;
     assert_error(&body, "RATE_LIMITED");
     assert!(
         body["errors"][0]["extensions"]["retryAfterSeconds"]
@@ -297,27 +317,131 @@ async fn brute_force_is_rate_limited_and_even_the_right_password_waits() {
             .unwrap()
             >= 1
     );
-    assert_error(&try_login(&app, email, DEMO_PASSWORD).await, "RATE_LIMITED");
-    // Other accounts are not affected.
-    assert!(
-        app.login_with("staff@himawari.example", DEMO_PASSWORD)
-            .await
-            .is_ok()
+    // From the guessing address even the right password waits …
+    assert_error(
+        &login_from(&app, attacker, email, DEMO_PASSWORD).await,
+        "RATE_LIMITED",
     );
+    // … but the owner, elsewhere, is not locked out.
+    let owner = login_from(&app, "127.0.0.3", email, DEMO_PASSWORD).await;
+    assert!(owner["data"]["login"]["accessToken"].is_string(), "{owner}");
     // Unknown accounts are throttled exactly like real ones.
     for _ in 0..3 {
         assert_error(
-            &try_login(&app, "nobody@nowhere.example", "whatever-password").await,
+            &login_from(
+                &app,
+                attacker,
+                "nobody@nowhere.example",
+                "whatever-password",
+            )
+            .await,
             "UNAUTHENTICATED",
         );
     }
     assert_error(
-        &try_login(&app, "nobody@nowhere.example", "whatever-password").await,
+        &login_from(
+            &app,
+            attacker,
+            "nobody@nowhere.example",
+            "whatever-password",
+        )
+        .await,
         "RATE_LIMITED",
     );
-    // After the delay, the right password works and resets the count.
+    // After the wait, the right password works from the guessing address too.
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert!(app.login_with(email, DEMO_PASSWORD).await.is_ok());
+    let later = login_from(&app, attacker, email, DEMO_PASSWORD).await;
+    assert!(later["data"]["login"]["accessToken"].is_string(), "{later}");
+}
+
+#[tokio::test]
+async fn spraying_many_accounts_from_one_address_is_rate_limited() {
+    let app = TestApp::spawn_with(|c| {
+        c.login.address_burst = 5;
+        c.login.address_per_minute = 5;
+    })
+    .await;
+    let sprayer = "127.0.0.4";
+    let mut checked = 0;
+    let mut limited = 0;
+    for i in 0..9 {
+        let body = login_from(
+            &app,
+            sprayer,
+            &format!("user{i}@spray.example"),
+            "Password1!",
+        )
+        .await;
+        match error_code(&body) {
+            Some("UNAUTHENTICATED") => checked += 1,
+            Some("RATE_LIMITED") => limited += 1,
+            other => panic!("{other:?}: {body}"),
+        }
+    }
+    assert_eq!(
+        (checked, limited),
+        (5, 4),
+        "five password checks, then the address waits"
+    );
+    // Someone else signs in meanwhile.
+    let other = login_from(&app, "127.0.0.5", "staff@himawari.example", DEMO_PASSWORD).await;
+    assert!(other["data"]["login"]["accessToken"].is_string(), "{other}");
+}
+
+#[tokio::test]
+async fn a_guess_spread_over_many_addresses_cannot_lock_the_owner_out() {
+    let app = TestApp::spawn_with(|c| c.login.unknown_addresses_per_hour = 4).await;
+    let email = "specialist@aozora.example";
+    // The owner's usual address becomes known by signing in from it.
+    let home = "127.0.0.9";
+    assert!(login_from(&app, home, email, DEMO_PASSWORD).await["data"]["login"].is_object());
+    let mut outcomes = Vec::new();
+    for i in 1..=7 {
+        let body = login_from(&app, &format!("127.0.1.{i}"), email, "guess-guess-1").await;
+        outcomes.push(error_code(&body).map(str::to_owned));
+    }
+    let limited = outcomes
+        .iter()
+        .filter(|o| o.as_deref() == Some("RATE_LIMITED"))
+        .count();
+    assert_eq!(
+        limited, 3,
+        "four guesses from unknown addresses, then they wait: {outcomes:?}"
+    );
+    // The owner, from a known address, still signs in.
+    let owner = login_from(&app, home, email, DEMO_PASSWORD).await;
+    assert!(owner["data"]["login"]["accessToken"].is_string(), "{owner}");
+}
+
+#[tokio::test]
+async fn every_instance_draws_on_the_same_login_budget() {
+    let tight = |c: &mut kakehashi::Config| {
+        c.login.global_burst = 4;
+        c.login.global_per_minute = 1;
+    };
+    let app = TestApp::spawn_with(tight).await;
+    let sibling = app.spawn_sibling_with(tight).await;
+    let mut checked = 0;
+    for i in 0..8 {
+        let instance = if i % 2 == 0 { &app } else { &sibling };
+        let body = login_from(
+            instance,
+            &format!("127.0.2.{i}"),
+            &format!("u{i}@x.example"),
+            "pw-pw-pw-1",
+        )
+        .await;
+        if error_code(&body) == Some("UNAUTHENTICATED") {
+            checked += 1;
+        } else {
+            assert_error(&body, "RATE_LIMITED");
+        }
+    }
+    assert_eq!(
+        checked, 4,
+        "the two instances together checked the budget's four passwords"
+    );
+    drop(sibling);
 }
 
 #[tokio::test]

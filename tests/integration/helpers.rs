@@ -145,11 +145,19 @@ impl TestApp {
     /// A second server on this server's database (as two instances behind a load balancer).
     /// Drop it before `self`.
     pub async fn spawn_sibling(&self) -> Self {
+        self.spawn_sibling_with(|_| {}).await
+    }
+
+    /// [`TestApp::spawn_sibling`] with its own configuration tweak.
+    pub async fn spawn_sibling_with(
+        &self,
+        tweak: impl FnOnce(&mut Config) + Send + 'static,
+    ) -> Self {
         Self::spawn_on(
             TestDb::Shared {
                 url: self.db.url().to_owned(),
             },
-            |_| {},
+            tweak,
         )
         .await
     }

@@ -195,6 +195,7 @@ impl TestApp {
     async fn login_with_persisted(&self) -> (String, String) {
         let issued = kakehashi::service::sessions::login(
             &self.state,
+            &kakehashi::service::sessions::AttemptOrigin(None),
             "staff@himawari.example",
             DEMO_PASSWORD,
         )

@@ -25,6 +25,39 @@ pub struct Viewer {
     pub session_id: Uuid,
 }
 
+/// The client's network address as the server saw it: the TCP peer, or, behind a trusted
+/// reverse proxy (`TRUSTED_PROXIES`), the address that proxy reports in `X-Forwarded-For`.
+/// Login throttling keys on it; `None` when it is not known.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl ClientAddress {
+    /// From the peer and the request's headers.
+    pub fn from_peer(
+        peer: Option<std::net::IpAddr>,
+        headers: &axum::http::HeaderMap,
+        trusted_proxies: &[std::net::IpAddr],
+    ) -> Self {
+        let Some(peer) = peer else {
+            return Self(None);
+        };
+        if !trusted_proxies.contains(&peer) {
+            return Self(Some(peer));
+        }
+        // The proxy appends the address it saw last; earlier entries are the client's word.
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter_map(|a| a.parse::<std::net::IpAddr>().ok())
+            .rev()
+            .find(|a| !trusted_proxies.contains(a));
+        Self(Some(forwarded.unwrap_or(peer)))
+    }
+}
+
 /// What the request's `Authorization` header amounted to.
 #[derive(Debug, Clone)]
 pub enum Credential {

@@ -113,7 +113,16 @@ impl SessionMutation {
         input: LoginInput,
     ) -> async_graphql::Result<SessionPayload> {
         let state = ctx.state()?;
-        let issued = service::sessions::login(state, &input.email, &input.password).await?;
+        let address = ctx
+            .data_opt::<crate::auth::ClientAddress>()
+            .copied()
+            .unwrap_or_default();
+        let origin = service::sessions::AttemptOrigin::of(
+            address.0,
+            state.config.jwt_secret.as_deref().unwrap_or_default(),
+        );
+        let issued =
+            service::sessions::login(state, &origin, &input.email, &input.password).await?;
         Ok(issued.into())
     }
 

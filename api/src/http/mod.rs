@@ -35,7 +35,7 @@ use tower_http::{
 };
 
 use crate::{
-    auth::Credential,
+    auth::{ClientAddress, Credential},
     error::ErrorCode,
     graphql::{self, limits},
     metrics::OperationKind,
@@ -96,6 +96,26 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware)
         .with_state(state)
+}
+
+/// The client's address: the TCP peer (from the connection), or a trusted proxy's report.
+fn client_address(parts: &axum::http::request::Parts, state: &AppState) -> ClientAddress {
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    ClientAddress::from_peer(peer, &parts.headers, &state.config.trusted_proxies)
+}
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(client_address(parts, state))
+    }
 }
 
 /// GraphiQL's embedded files (only where GraphiQL is enabled).
@@ -297,7 +317,12 @@ fn params_from_json(body: Value) -> Result<Params, &'static str> {
     })
 }
 
-async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+async fn graphql_post(
+    State(state): State<AppState>,
+    address: ClientAddress,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let Some(media) = negotiate(&headers) else {
         return error_response(
             StatusCode::NOT_ACCEPTABLE,
@@ -347,8 +372,11 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
                 query,
                 params.operation_name,
                 params.variables,
-                media,
-                Method::Post,
+                Arrival {
+                    method: Method::Post,
+                    media,
+                    address,
+                },
             )
             .await
         }
@@ -371,13 +399,15 @@ async fn graphql_get(State(state): State<AppState>, request: Request<Body>) -> R
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if upgrade {
+        let address = client_address(&parts, &state);
         return match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &state)
             .await
         {
-            Ok(ws) => crate::realtime::ws::upgrade(State(state), parts.headers, ws).await,
+            Ok(ws) => crate::realtime::ws::upgrade(State(state), parts.headers, address, ws).await,
             Err(rejection) => rejection.into_response(),
         };
     }
+    let address = client_address(&parts, &state);
     let headers = parts.headers;
     let raw = parts.uri.query();
     let pairs: Vec<(String, String)> = raw
@@ -447,8 +477,11 @@ async fn graphql_get(State(state): State<AppState>, request: Request<Body>) -> R
         query,
         operation_name,
         variables,
-        media,
-        Method::Get,
+        Arrival {
+            method: Method::Get,
+            media,
+            address,
+        },
     )
     .await
 }
@@ -534,15 +567,27 @@ enum Method {
     Post,
 }
 
+/// Where a request came from and how it wants its answer.
+#[derive(Clone, Copy)]
+struct Arrival {
+    method: Method,
+    media: MediaType,
+    address: ClientAddress,
+}
+
 async fn execute(
     state: &AppState,
     headers: &HeaderMap,
     query: String,
     operation_name: Option<String>,
     variables: Option<Value>,
-    media: MediaType,
-    method: Method,
+    arrival: Arrival,
 ) -> Response {
+    let Arrival {
+        method,
+        media,
+        address,
+    } = arrival;
     if state.reachability.is_down() {
         // Refused before anything runs, so nothing was written.
         let mut res = error_response(
@@ -607,7 +652,7 @@ async fn execute(
     }
     request.set_parsed_query(document.parsed);
     let outcome = Arc::new(limits::RequestOutcome::default());
-    let request = graphql::request_data(request, state, credential, outcome.clone());
+    let request = graphql::request_data(request, state, credential, outcome.clone()).data(address);
     let response = state.schema.execute(request).await;
     let executed = outcome.executed();
     if writes && executed {

@@ -286,6 +286,9 @@ impl EventHub {
                     Ok(n) => tracing::info!(events = n, "pruned the outbox"),
                     Err(e) => tracing::warn!(error = ?e, "pruning the outbox failed"),
                 }
+                if let Err(e) = crate::service::budgets::prune(db).await {
+                    tracing::warn!(error = ?e, "pruning full rate budgets failed");
+                }
                 if let Err(e) = crate::db::optimize(db).await {
                     tracing::warn!(error = ?e, "refreshing the planner's statistics failed");
                 }

@@ -69,6 +69,7 @@ mod close {
 pub async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
+    address: crate::auth::ClientAddress,
     ws: WebSocketUpgrade,
 ) -> Response {
     if !origin_allowed(&state.config.ws_allowed_origins, &headers) {
@@ -85,7 +86,7 @@ pub async fn upgrade(
         .write_buffer_size(0)
         .max_write_buffer_size(1024 * 1024);
     let spoken = ws.selected_protocol().is_some();
-    ws.on_upgrade(move |socket| Connection::run(state, socket, spoken))
+    ws.on_upgrade(move |socket| Connection::run(state, socket, spoken, address))
 }
 
 /// Resolves when the session ends (logout, deactivation, password change, token reuse), as the
@@ -184,10 +185,17 @@ struct Connection {
     /// event instead of a task and a queue per subscription.
     streams: SelectAll<BoxStream<'static, Tagged>>,
     generation: u64,
+    /// The client's address (a login over the socket is throttled by it).
+    address: crate::auth::ClientAddress,
 }
 
 impl Connection {
-    async fn run(state: AppState, socket: WebSocket, spoken: bool) {
+    async fn run(
+        state: AppState,
+        socket: WebSocket,
+        spoken: bool,
+        address: crate::auth::ClientAddress,
+    ) {
         let (sink, mut incoming) = socket.split();
         let mut conn = Connection {
             state,
@@ -197,6 +205,7 @@ impl Connection {
             subscriptions: HashMap::new(),
             streams: SelectAll::new(),
             generation: 0,
+            address,
         };
         if !spoken {
             conn.close(Close::new(
@@ -453,7 +462,8 @@ impl Connection {
         }
         request.set_parsed_query(document.parsed);
         let outcome = Arc::new(limits::RequestOutcome::default());
-        let request = graphql::request_data(request, &self.state, credential, outcome);
+        let request =
+            graphql::request_data(request, &self.state, credential, outcome).data(self.address);
         let (abort, registration) = AbortHandle::new_pair();
         let (tag, end_tag) = (id.clone(), id.clone());
         let responses = Abortable::new(

@@ -6,6 +6,7 @@ pub mod access;
 pub mod acknowledgements;
 pub mod api_keys;
 pub mod brief_drafts;
+pub mod budgets;
 pub mod care_team;
 pub mod clients;
 pub mod consents;

@@ -5,14 +5,20 @@
 //! presenting a used one again means it was stolen, so the whole session is revoked. Access
 //! tokens name their session and are re-checked against it on every request.
 //!
-//! Throttling is per typed email, known or not: after [`FREE_FAILURES`] failures each attempt
-//! must wait a growing delay, and at [`LOCK_AFTER`] failures the account locks for
-//! [`LOCK_DURATION`]. An unknown email is verified against a dummy hash, so it fails with the same
-//! error and in the same time as a wrong password.
+//! Throttling slows the attacker, not the account's owner, and every instance agrees on it
+//! (token buckets in the database, [`super::budgets`]). Before any password is checked, an
+//! attempt takes a token from each of: its client address (spraying many emails from one place),
+//! its address with the typed email (guessing one account from one place), the account's budget
+//! for addresses it never signed in from (a guess spread over many places; the owner's own
+//! addresses are not limited by it, so a distributed attacker cannot lock the owner out), and the
+//! deployment's (the argon2 work an attacker can cause, besides the hasher's own concurrency
+//! bound). Nothing locks an account: a success from an address refills that address's budget for
+//! the account and makes it a known address. An unknown email is verified against a dummy hash,
+//! so it fails with the same error and in the same time as a wrong password.
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{
-    login_throttle, organization, refresh_token, session,
+    login_known_address, organization, refresh_token, session,
     staff_member::{self, StaffRole},
 };
 use sea_orm::{
@@ -30,14 +36,8 @@ use crate::{
     state::AppState,
 };
 
-/// Failures allowed before delays start.
-pub const FREE_FAILURES: i32 = 3;
-/// Failures after which the account is locked.
-pub const LOCK_AFTER: i32 = 10;
-/// How long a lock lasts.
-pub const LOCK_DURATION: Duration = Duration::minutes(15);
-/// The longest delay between attempts before the lock.
-const MAX_DELAY_SECS: i64 = 60;
+/// How long a successful sign-in keeps an address known for its account.
+const KNOWN_ADDRESS_DAYS: i64 = 90;
 
 /// Tokens handed to a client after login or refresh.
 #[derive(Debug)]
@@ -49,32 +49,158 @@ pub struct IssuedSession {
     pub viewer: Viewer,
 }
 
-/// The delay required after `failures` failed attempts, or the lock.
-fn wait_required(
-    failures: i32,
-    last_failure_at: DateTime<Utc>,
-    locked_until: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Option<i64> {
-    if let Some(until) = locked_until.filter(|u| *u > now) {
-        return Some(ceil_secs(until - now));
+/// Where a login attempt comes from: a keyed hash of the client's address (an IPv4 address, or
+/// the /64 of an IPv6 one, which one subscriber usually holds whole), or `None` when unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptOrigin(pub Option<String>);
+
+impl AttemptOrigin {
+    /// The origin of an address, hashed with the server's secret (addresses are personal data;
+    /// an unkeyed hash of an IPv4 address is reversed by trying them all).
+    pub fn of(address: Option<std::net::IpAddr>, secret: &[u8]) -> Self {
+        use hmac::{Hmac, Mac};
+        let Some(address) = address else {
+            return Self(None);
+        };
+        let key = match address {
+            std::net::IpAddr::V4(v4) => v4.to_string(),
+            std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => v4.to_string(),
+                None => {
+                    let s = v6.segments();
+                    format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+                }
+            },
+        };
+        let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(secret) else {
+            return Self(None);
+        };
+        mac.update(key.as_bytes());
+        Self(Some(hex::encode(&mac.finalize().into_bytes()[..16])))
     }
-    if !(FREE_FAILURES..LOCK_AFTER).contains(&failures) {
-        // Under the threshold, or an expired lock: a fresh start.
-        return None;
+
+    fn key(&self) -> &str {
+        self.0.as_deref().unwrap_or("unknown")
     }
-    let delay = (1i64 << (failures - FREE_FAILURES).min(6)).min(MAX_DELAY_SECS);
-    let ready_at = last_failure_at + Duration::seconds(delay);
-    (ready_at > now).then(|| ceil_secs(ready_at - now))
 }
 
-/// Whole seconds, rounded up, at least one: what a client must wait.
-fn ceil_secs(d: Duration) -> i64 {
-    ((d.num_milliseconds() + 999) / 1000).max(1)
+/// The login budgets an attempt from `origin` at `email` takes from, in order (see the module
+/// doc); the account's budget for unknown addresses only when the address is not known for it.
+fn login_budgets(
+    state: &AppState,
+    origin: &AttemptOrigin,
+    email: &str,
+    known: bool,
+) -> Vec<(String, super::budgets::Budget)> {
+    use super::budgets::Budget;
+    let l = state.config.login;
+    let address = origin.key();
+    let mut budgets = vec![
+        (
+            format!("login:addr:{address}"),
+            Budget::per_minute(l.address_burst, l.address_per_minute),
+        ),
+        (
+            format!("login:addr:{address}:acct:{email}"),
+            Budget::per_minute(l.account_burst, l.account_per_minute),
+        ),
+    ];
+    if !known {
+        budgets.push((
+            format!("login:acct:{email}:unknown-addresses"),
+            Budget {
+                capacity: f64::from(l.unknown_addresses_per_hour.max(1)),
+                per_second: f64::from(l.unknown_addresses_per_hour) / 3600.0,
+            },
+        ));
+    }
+    budgets.push((
+        "login:global".to_owned(),
+        Budget::per_minute(l.global_burst, l.global_per_minute),
+    ));
+    budgets
+}
+
+/// Takes a token from each login budget before any password is checked; `RATE_LIMITED` with the
+/// wait when one is empty. Returns the budgets taken from.
+async fn reserve_attempt(
+    state: &AppState,
+    origin: &AttemptOrigin,
+    email: &str,
+) -> ApiResult<Vec<(String, super::budgets::Budget)>> {
+    let known = is_known_address(&state.db, origin, email).await?;
+    let budgets = login_budgets(state, origin, email, known);
+    for (key, budget) in &budgets {
+        if let Err(wait) = super::budgets::take(&state.db, key, *budget).await? {
+            return Err(super::budgets::limited(wait));
+        }
+    }
+    Ok(budgets)
+}
+
+/// Whether the account signed in from this address within [`KNOWN_ADDRESS_DAYS`].
+async fn is_known_address(
+    db: &impl ConnectionTrait,
+    origin: &AttemptOrigin,
+    email: &str,
+) -> ApiResult<bool> {
+    let Some(hash) = &origin.0 else {
+        return Ok(false);
+    };
+    let since = super::now() - Duration::days(KNOWN_ADDRESS_DAYS);
+    Ok(login_known_address::Entity::find()
+        .filter(login_known_address::Column::Email.eq(email))
+        .filter(login_known_address::Column::AddressHash.eq(hash.as_str()))
+        .filter(login_known_address::Column::LastSuccessAt.gte(since))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// After a success: the address's budget for the account starts again, the address and the
+/// account's unknown-address budgets get their token back (they exist to slow guessing, and an
+/// office behind one address signs many people in), and the address is known.
+async fn remember_success(
+    db: &impl ConnectionTrait,
+    origin: &AttemptOrigin,
+    email: &str,
+    taken: &[(String, super::budgets::Budget)],
+) -> ApiResult<()> {
+    let own = format!("login:addr:{}:acct:{email}", origin.key());
+    for (key, budget) in taken {
+        if *key == own {
+            super::budgets::reset(db, key).await?;
+        } else if key != "login:global" {
+            super::budgets::give_back(db, key, *budget).await?;
+        }
+    }
+    if let Some(hash) = &origin.0 {
+        login_known_address::Entity::insert(login_known_address::ActiveModel {
+            email: Set(email.to_owned()),
+            address_hash: Set(hash.clone()),
+            last_success_at: Set(super::now()),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                login_known_address::Column::Email,
+                login_known_address::Column::AddressHash,
+            ])
+            .update_column(login_known_address::Column::LastSuccessAt)
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Checks the password and opens a session.
-pub async fn login(state: &AppState, email: &str, password: &str) -> ApiResult<IssuedSession> {
+pub async fn login(
+    state: &AppState,
+    origin: &AttemptOrigin,
+    email: &str,
+    password: &str,
+) -> ApiResult<IssuedSession> {
     if email.len() > MAX_EMAIL_BYTES {
         return Err(ApiError::bad_input(
             "email",
@@ -85,33 +211,15 @@ pub async fn login(state: &AppState, email: &str, password: &str) -> ApiResult<I
         return Err(ApiError::bad_input("password", "The password is too long."));
     }
     let key = normalize_email(email);
-    // One attempt per account at a time: parallel guesses would all pass the throttle check
-    // before any of them recorded its failure.
+    // One attempt per account at a time on this instance: a burst of parallel guesses queues
+    // here instead of all taking budget at once (the budgets themselves are atomic everywhere).
     let Some(_in_flight) = InFlight::claim(&state.logins_in_flight, &key) else {
         return Err(ApiError::RateLimited {
             retry_after_secs: 1,
         });
     };
     let now = super::now();
-
-    if let Some(t) = login_throttle::Entity::find_by_id(key.clone())
-        .one(&state.db)
-        .await?
-    {
-        if let Some(retry_after_secs) =
-            wait_required(t.failures, t.last_failure_at, t.locked_until, now)
-        {
-            return Err(ApiError::RateLimited {
-                retry_after_secs: u64::try_from(retry_after_secs).unwrap_or(1),
-            });
-        }
-        if t.failures >= LOCK_AFTER {
-            // The lock has run out: counting starts again.
-            login_throttle::Entity::delete_by_id(key.clone())
-                .exec(&state.db)
-                .await?;
-        }
-    }
+    let taken = reserve_attempt(state, origin, &key).await?;
 
     let member = staff_member::Entity::find()
         .filter(staff_member::Column::Email.eq(key.as_str()))
@@ -124,15 +232,10 @@ pub async fn login(state: &AppState, email: &str, password: &str) -> ApiResult<I
         .await?;
     let member = match member {
         Some(m) if matches && m.active => m,
-        _ => {
-            record_failure(&state.db, &key).await?;
-            return Err(invalid_credentials());
-        }
+        _ => return Err(invalid_credentials()),
     };
 
-    login_throttle::Entity::delete_by_id(key)
-        .exec(&state.db)
-        .await?;
+    remember_success(&state.db, origin, &key, &taken).await?;
     let txn = db::begin_write(&state.db).await?;
     let session_id = Uuid::now_v7();
     let expires_at =
@@ -181,39 +284,6 @@ impl Drop for InFlight {
 /// The one error for an unknown email, a wrong password and a deactivated account.
 fn invalid_credentials() -> ApiError {
     ApiError::Unauthenticated
-}
-
-async fn record_failure(db: &impl ConnectionTrait, key: &str) -> ApiResult<()> {
-    let now = super::now();
-    let mut insert = login_throttle::Entity::insert(login_throttle::ActiveModel {
-        email: Set(key.to_owned()),
-        failures: Set(1),
-        last_failure_at: Set(now),
-        locked_until: Set(None),
-    });
-    insert = insert.on_conflict(
-        OnConflict::column(login_throttle::Column::Email)
-            .value(
-                login_throttle::Column::Failures,
-                sea_orm::sea_query::ExprTrait::add(
-                    Expr::col((login_throttle::Entity, login_throttle::Column::Failures)),
-                    1,
-                ),
-            )
-            .update_column(login_throttle::Column::LastFailureAt)
-            .to_owned(),
-    );
-    insert.exec_without_returning(db).await?;
-    login_throttle::Entity::update_many()
-        .col_expr(
-            login_throttle::Column::LockedUntil,
-            Expr::value(now + LOCK_DURATION),
-        )
-        .filter(login_throttle::Column::Email.eq(key))
-        .filter(login_throttle::Column::Failures.gte(LOCK_AFTER))
-        .exec(db)
-        .await?;
-    Ok(())
 }
 
 async fn new_refresh_token(db: &impl ConnectionTrait, session_id: Uuid) -> ApiResult<String> {
@@ -412,35 +482,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn delays_grow_then_the_account_locks() {
-        let now = Utc::now();
-        let just_now = now - Duration::milliseconds(10);
-        assert_eq!(wait_required(1, just_now, None, now), None);
-        assert_eq!(wait_required(2, just_now, None, now), None);
-        assert_eq!(wait_required(3, just_now, None, now), Some(1));
-        assert_eq!(wait_required(4, just_now, None, now), Some(2));
-        assert_eq!(wait_required(6, just_now, None, now), Some(8));
-        assert_eq!(wait_required(9, just_now, None, now), Some(60));
-        // Waited long enough: allowed.
-        assert_eq!(
-            wait_required(4, now - Duration::seconds(3), None, now),
-            None
+    fn an_origin_is_a_keyed_hash_of_the_address_or_its_ipv6_slash_64() {
+        let secret = b"test-secret-test-secret-test-secret-0123";
+        let of = |a: &str| AttemptOrigin::of(Some(a.parse().unwrap()), secret);
+        let a = of("203.0.113.7");
+        assert_eq!(a, of("203.0.113.7"));
+        assert_ne!(a, of("203.0.113.8"));
+        assert!(
+            !a.key().contains("203.0"),
+            "the address itself is never stored"
         );
-        // Locked: refused until the lock ends, however long ago the last failure was.
-        let until = now + Duration::minutes(10);
         assert_eq!(
-            wait_required(10, now - Duration::hours(1), Some(until), now),
-            Some(600)
+            a,
+            of("::ffff:203.0.113.7"),
+            "IPv4-mapped IPv6 is the IPv4 address"
         );
-        // An expired lock: a fresh start.
-        assert_eq!(
-            wait_required(
-                10,
-                now - Duration::hours(1),
-                Some(now - Duration::seconds(1)),
-                now
-            ),
-            None
+        // One subscriber's /64 is one origin.
+        assert_eq!(of("2001:db8:1:2::1"), of("2001:db8:1:2:ffff::9"));
+        assert_ne!(of("2001:db8:1:2::1"), of("2001:db8:1:3::1"));
+        // Another secret, another key.
+        assert_ne!(
+            a,
+            AttemptOrigin::of(Some("203.0.113.7".parse().unwrap()), b"another-secret")
         );
+        assert_eq!(AttemptOrigin::of(None, secret).key(), "unknown");
     }
 }
