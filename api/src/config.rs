@@ -88,6 +88,21 @@ pub struct Config {
     pub persisted_queries_file: Option<PathBuf>,
     /// When set, `/metrics` requires `Authorization: Bearer <this>`.
     pub metrics_token: Option<String>,
+    /// Time a client has to send a request's headers, counted from the connection's opening or
+    /// from the first byte of a later request: a client that never sends, or trickles, is cut.
+    pub header_read_timeout: Duration,
+    /// Time a client has to send a request's whole body once its headers arrived (then 408).
+    pub body_read_timeout: Duration,
+    /// A connection with no request for this long is closed, as is one whose client stops
+    /// reading a response for this long. Upgraded WebSockets are exempt (they have pings).
+    pub idle_timeout: Duration,
+    /// Connections served at once, WebSockets included; lowered at start to what the open-file
+    /// limit allows. Connections over it are only answered health checks.
+    pub max_connections: usize,
+    /// Connections one client address may hold at once (0: no bound). Loopback addresses are
+    /// exempt: on the server's own host they are a reverse proxy, a sidecar or a benchmark,
+    /// which carry many clients on one address.
+    pub max_connections_per_address: usize,
 }
 
 /// Which persisted-query protocol the server speaks (see [`crate::persisted`]).
@@ -123,6 +138,14 @@ impl fmt::Debug for Config {
             .field(
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("body_read_timeout", &self.body_read_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
+            .field(
+                "max_connections_per_address",
+                &self.max_connections_per_address,
             )
             .finish_non_exhaustive()
     }
@@ -188,6 +211,15 @@ impl Default for Config {
             persisted_queries: PersistedQueriesMode::Automatic,
             persisted_queries_file: None,
             metrics_token: None,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            // Above the 10,000 sockets of the fan-out benchmark, below common open-file limits
+            // (and lowered at start to what the limit allows).
+            max_connections: 16_384,
+            // An office behind one NAT address: dozens of staff, each browser holding a few
+            // connections and a WebSocket per tab.
+            max_connections_per_address: 1_000,
         }
     }
 }
@@ -343,6 +375,22 @@ impl Config {
         if let Some(v) = get("METRICS_TOKEN").filter(|v| !v.trim().is_empty()) {
             c.metrics_token = Some(v);
         }
+        // Timeouts of at least a second: zero would cut every connection at once.
+        for (name, field) in [
+            ("HEADER_READ_TIMEOUT_SECONDS", &mut c.header_read_timeout),
+            ("BODY_READ_TIMEOUT_SECONDS", &mut c.body_read_timeout),
+            ("IDLE_TIMEOUT_SECONDS", &mut c.idle_timeout),
+        ] {
+            if let Some(v) = get(name) {
+                *field = Duration::from_secs(parse_num::<u64>(&v, name)?.clamp(1, 3600));
+            }
+        }
+        if let Some(v) = get("MAX_CONNECTIONS") {
+            c.max_connections = parse_num::<usize>(&v, "MAX_CONNECTIONS")?.max(1);
+        }
+        if let Some(v) = get("MAX_CONNECTIONS_PER_ADDRESS") {
+            c.max_connections_per_address = parse_num(&v, "MAX_CONNECTIONS_PER_ADDRESS")?;
+        }
         Ok(c)
     }
 
@@ -444,6 +492,27 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("0123456789abcdef"));
         assert!(shown.contains("postgres://kk:<redacted>@db/kk"));
+    }
+
+    #[test]
+    fn connection_settings_are_read_with_timeouts_of_at_least_a_second() {
+        let c = from(&[]).unwrap();
+        assert_eq!(c.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(c.body_read_timeout, Duration::from_secs(30));
+        assert_eq!(c.idle_timeout, Duration::from_secs(60));
+        let c = from(&[
+            ("HEADER_READ_TIMEOUT_SECONDS", "3"),
+            ("BODY_READ_TIMEOUT_SECONDS", "0"),
+            ("IDLE_TIMEOUT_SECONDS", "120"),
+            ("MAX_CONNECTIONS", "500"),
+            ("MAX_CONNECTIONS_PER_ADDRESS", "0"),
+        ])
+        .unwrap();
+        assert_eq!(c.header_read_timeout, Duration::from_secs(3));
+        assert_eq!(c.body_read_timeout, Duration::from_secs(1));
+        assert_eq!(c.idle_timeout, Duration::from_secs(120));
+        assert_eq!((c.max_connections, c.max_connections_per_address), (500, 0));
+        assert!(from(&[("MAX_CONNECTIONS", "many")]).is_err());
     }
 
     #[test]

@@ -81,7 +81,9 @@ impl Server {
         Ok(self.listener.local_addr()?)
     }
 
-    /// Serves until `shutdown` resolves.
+    /// Serves until `shutdown` resolves, with the connection bounds and timeouts of
+    /// [`http::connections`]; then finishes the requests in flight, closes WebSockets with 1001
+    /// and returns.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -95,15 +97,15 @@ impl Server {
             })?;
         realtime::webhooks::start(self.state.clone());
         let hub = self.state.hub.clone();
+        let config = self.state.config.clone();
         let app = http::router(self.state);
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                // Upgraded sockets are not HTTP requests: tell them to close (1001).
-                hub.stop();
-            })
-            .await
-            .context("serving HTTP")
+        http::connections::serve(self.listener, app, &config, async move {
+            shutdown.await;
+            // Upgraded sockets are not HTTP requests: tell them to close (1001).
+            hub.stop();
+        })
+        .await;
+        Ok(())
     }
 }
 
