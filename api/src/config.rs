@@ -88,6 +88,10 @@ pub struct Config {
     pub persisted_queries_file: Option<PathBuf>,
     /// When set, `/metrics` requires `Authorization: Bearer <this>`.
     pub metrics_token: Option<String>,
+    /// Browser origins whose pages may call `/graphql` (CORS); empty means same-origin only,
+    /// `*` any origin. Also the default of `ws_allowed_origins`, since a front end served from
+    /// its own origin needs both.
+    pub cors_allowed_origins: Vec<String>,
     /// Time a client has to send a request's headers, counted from the connection's opening or
     /// from the first byte of a later request: a client that never sends, or trickles, is cut.
     pub header_read_timeout: Duration,
@@ -139,6 +143,7 @@ impl fmt::Debug for Config {
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "<redacted>"),
             )
+            .field("cors_allowed_origins", &self.cors_allowed_origins)
             .field("header_read_timeout", &self.header_read_timeout)
             .field("body_read_timeout", &self.body_read_timeout)
             .field("idle_timeout", &self.idle_timeout)
@@ -211,6 +216,7 @@ impl Default for Config {
             persisted_queries: PersistedQueriesMode::Automatic,
             persisted_queries_file: None,
             metrics_token: None,
+            cors_allowed_origins: Vec::new(),
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
@@ -295,12 +301,12 @@ impl Config {
         if let Some(v) = get("DB_MAX_CONNECTIONS") {
             c.db_max_connections = parse_num(&v, "DB_MAX_CONNECTIONS")?;
         }
+        if let Some(v) = get("CORS_ALLOWED_ORIGINS") {
+            c.cors_allowed_origins = origins(&v);
+            c.ws_allowed_origins = c.cors_allowed_origins.clone();
+        }
         if let Some(v) = get("WS_ALLOWED_ORIGINS") {
-            c.ws_allowed_origins = v
-                .split(',')
-                .map(|o| o.trim().trim_end_matches('/').to_owned())
-                .filter(|o| !o.is_empty())
-                .collect();
+            c.ws_allowed_origins = origins(&v);
         }
         if let Some(v) = get("WS_INIT_TIMEOUT_SECONDS") {
             c.ws_init_timeout = Duration::from_secs(parse_num(&v, "WS_INIT_TIMEOUT_SECONDS")?);
@@ -440,6 +446,14 @@ fn sqlite_sibling(url: &str, extension: &str) -> PathBuf {
     }
 }
 
+/// A comma-separated list of origins, compared without a trailing slash.
+fn origins(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(|o| o.trim().trim_end_matches('/').to_owned())
+        .filter(|o| !o.is_empty())
+        .collect()
+}
+
 fn parse_num<T: std::str::FromStr>(v: &str, name: &str) -> anyhow::Result<T> {
     v.trim()
         .parse()
@@ -513,6 +527,26 @@ mod tests {
         assert_eq!(c.idle_timeout, Duration::from_secs(120));
         assert_eq!((c.max_connections, c.max_connections_per_address), (500, 0));
         assert!(from(&[("MAX_CONNECTIONS", "many")]).is_err());
+    }
+
+    #[test]
+    fn cors_origins_open_websockets_too_unless_those_are_listed() {
+        let c = from(&[]).unwrap();
+        assert!(c.cors_allowed_origins.is_empty() && c.ws_allowed_origins.is_empty());
+        let c = from(&[(
+            "CORS_ALLOWED_ORIGINS",
+            "https://app.example.jp/, https://admin.example.jp",
+        )])
+        .unwrap();
+        let expected = ["https://app.example.jp", "https://admin.example.jp"];
+        assert_eq!(c.cors_allowed_origins, expected);
+        assert_eq!(c.ws_allowed_origins, expected);
+        let c = from(&[
+            ("CORS_ALLOWED_ORIGINS", "https://app.example.jp"),
+            ("WS_ALLOWED_ORIGINS", "https://other.example.jp"),
+        ])
+        .unwrap();
+        assert_eq!(c.ws_allowed_origins, ["https://other.example.jp"]);
     }
 
     #[test]

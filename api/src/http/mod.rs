@@ -13,12 +13,15 @@
 //! - Persisted queries ([`crate::persisted`]): a hash in `extensions.persistedQuery` may stand
 //!   for the query text (Apollo APQ), or, in allow-list mode, only listed operations run.
 //!
-//! Around the router: connections, their bounds and clocks ([`connections`], [`timeouts`]), and
-//! request bodies ([`body`]).
+//! Around the router: connections, their bounds and clocks ([`connections`], [`timeouts`]),
+//! request bodies ([`body`]), CORS ([`cors`]) and the headers every response carries
+//! ([`headers`]).
 
 mod body;
 pub(crate) mod connections;
+mod cors;
 mod graphiql;
+mod headers;
 mod timeouts;
 
 use std::{sync::Arc, time::Duration};
@@ -102,8 +105,13 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            cors::cors,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             count_responses,
         ))
+        .layer(axum::middleware::from_fn(headers::browser_headers))
         .layer(middleware)
         .with_state(state)
 }
