@@ -14,6 +14,7 @@ mod bad_input;
 mod cli_bootstrap;
 mod collaboration;
 mod graphql_contract;
+mod hardening;
 mod http_conformance;
 mod integrations;
 mod operations;
