@@ -101,7 +101,7 @@ pub struct Config {
     /// reading a response for this long. Upgraded WebSockets are exempt (they have pings).
     pub idle_timeout: Duration,
     /// Connections served at once, WebSockets included; lowered at start to what the open-file
-    /// limit allows. Connections over it are only answered health checks.
+    /// limit allows. Connections over it get health checks only.
     pub max_connections: usize,
     /// Connections one client address may hold at once (0: no bound). Loopback addresses are
     /// exempt: on the server's own host they are a reverse proxy, a sidecar or a benchmark,

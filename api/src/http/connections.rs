@@ -14,8 +14,9 @@
 //!   must arrive within a second, `/healthz` and `/readyz` are answered as usual, anything else
 //!   gets 503 with `Retry-After`, and the connection closes. So a load balancer keeps seeing the
 //!   instance alive and clients get an answer they can act on, instead of a hang. When the lane
-//!   is full too, the connection is closed at once. One address may hold only a quarter of the
-//!   lane, so that a single client cannot take it from the health checks.
+//!   is full too, the connection is closed at once. An address under the per-address bound may
+//!   hold only a quarter of the lane, so that a single client cannot take it from the health
+//!   checks.
 //! - **Open files.** The soft `RLIMIT_NOFILE` is raised to the hard limit at start (through the
 //!   `rlimit` crate: our code has no `unsafe`).
 //! - **Shutdown.** On the signal the listener closes, idle connections close, requests in flight

@@ -334,8 +334,9 @@ impl hyper::service::Service<Request<hyper::body::Incoming>> for ConnService {
             } else if let Some(seconds) = keep_alive.filter(|s| *s > 0)
                 && !res.headers().contains_key(header::CONNECTION)
             {
-                // Clients that read it (Node's fetch) keep an idle connection as long as we
-                // do, instead of their own few seconds, and never reuse one we closed.
+                // Clients that read it (Node's fetch) then keep an idle connection about as
+                // long as we do, instead of their own few seconds, and drop it just before we
+                // would.
                 if let Ok(v) = HeaderValue::from_str(&format!("timeout={seconds}")) {
                     res.headers_mut().insert("keep-alive", v);
                 }
