@@ -93,6 +93,25 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` names the client's address (login throttling
     /// keys on that address); from anyone else the header is ignored.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Browser origins whose pages may call `/graphql` (CORS); empty means same-origin only,
+    /// `*` any origin. Also the default of `ws_allowed_origins`, since a front end served from
+    /// its own origin needs both.
+    pub cors_allowed_origins: Vec<String>,
+    /// Time a client has to send a request's headers, counted from the connection's opening or
+    /// from the first byte of a later request: a client that never sends, or trickles, is cut.
+    pub header_read_timeout: Duration,
+    /// Time a client has to send a request's whole body once its headers arrived (then 408).
+    pub body_read_timeout: Duration,
+    /// A connection with no request for this long is closed, as is one whose client stops
+    /// reading a response for this long. Upgraded WebSockets are exempt (they have pings).
+    pub idle_timeout: Duration,
+    /// Connections served at once, WebSockets included; lowered at start to what the open-file
+    /// limit allows. Connections over it get health checks only.
+    pub max_connections: usize,
+    /// Connections one client address may hold at once (0: no bound). Loopback addresses are
+    /// exempt: on the server's own host they are a reverse proxy, a sidecar or a benchmark,
+    /// which carry many clients on one address.
+    pub max_connections_per_address: usize,
 }
 
 /// How many password checks login allows (token buckets shared by every instance through the
@@ -161,6 +180,15 @@ impl fmt::Debug for Config {
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "<redacted>"),
             )
+            .field("cors_allowed_origins", &self.cors_allowed_origins)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("body_read_timeout", &self.body_read_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
+            .field(
+                "max_connections_per_address",
+                &self.max_connections_per_address,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -227,6 +255,16 @@ impl Default for Config {
             metrics_token: None,
             login: LoginBudgets::default(),
             trusted_proxies: Vec::new(),
+            cors_allowed_origins: Vec::new(),
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            // Above the 10,000 sockets of the fan-out benchmark, below common open-file limits
+            // (and lowered at start to what the limit allows).
+            max_connections: 16_384,
+            // An office behind one NAT address: dozens of staff, each browser holding a few
+            // connections and a WebSocket per tab.
+            max_connections_per_address: 1_000,
         }
     }
 }
@@ -302,12 +340,12 @@ impl Config {
         if let Some(v) = get("DB_MAX_CONNECTIONS") {
             c.db_max_connections = parse_num(&v, "DB_MAX_CONNECTIONS")?;
         }
+        if let Some(v) = get("CORS_ALLOWED_ORIGINS") {
+            c.cors_allowed_origins = origins(&v);
+            c.ws_allowed_origins = c.cors_allowed_origins.clone();
+        }
         if let Some(v) = get("WS_ALLOWED_ORIGINS") {
-            c.ws_allowed_origins = v
-                .split(',')
-                .map(|o| o.trim().trim_end_matches('/').to_owned())
-                .filter(|o| !o.is_empty())
-                .collect();
+            c.ws_allowed_origins = origins(&v);
         }
         if let Some(v) = get("WS_INIT_TIMEOUT_SECONDS") {
             c.ws_init_timeout = Duration::from_secs(parse_num(&v, "WS_INIT_TIMEOUT_SECONDS")?);
@@ -409,6 +447,22 @@ impl Config {
                 })
                 .collect::<anyhow::Result<_>>()?;
         }
+        // Timeouts of at least a second: zero would cut every connection at once.
+        for (name, field) in [
+            ("HEADER_READ_TIMEOUT_SECONDS", &mut c.header_read_timeout),
+            ("BODY_READ_TIMEOUT_SECONDS", &mut c.body_read_timeout),
+            ("IDLE_TIMEOUT_SECONDS", &mut c.idle_timeout),
+        ] {
+            if let Some(v) = get(name) {
+                *field = Duration::from_secs(parse_num::<u64>(&v, name)?.clamp(1, 3600));
+            }
+        }
+        if let Some(v) = get("MAX_CONNECTIONS") {
+            c.max_connections = parse_num::<usize>(&v, "MAX_CONNECTIONS")?.max(1);
+        }
+        if let Some(v) = get("MAX_CONNECTIONS_PER_ADDRESS") {
+            c.max_connections_per_address = parse_num(&v, "MAX_CONNECTIONS_PER_ADDRESS")?;
+        }
         Ok(c)
     }
 
@@ -456,6 +510,14 @@ fn sqlite_sibling(url: &str, extension: &str) -> PathBuf {
         Some(p) if !p.is_empty() && p != ":memory:" => PathBuf::from(p).with_extension(extension),
         _ => PathBuf::from(format!("kakehashi.{extension}")),
     }
+}
+
+/// A comma-separated list of origins, compared without a trailing slash.
+fn origins(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(|o| o.trim().trim_end_matches('/').to_owned())
+        .filter(|o| !o.is_empty())
+        .collect()
 }
 
 fn parse_num<T: std::str::FromStr>(v: &str, name: &str) -> anyhow::Result<T> {
@@ -510,6 +572,47 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("0123456789abcdef"));
         assert!(shown.contains("postgres://kk:<redacted>@db/kk"));
+    }
+
+    #[test]
+    fn connection_settings_are_read_with_timeouts_of_at_least_a_second() {
+        let c = from(&[]).unwrap();
+        assert_eq!(c.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(c.body_read_timeout, Duration::from_secs(30));
+        assert_eq!(c.idle_timeout, Duration::from_secs(60));
+        let c = from(&[
+            ("HEADER_READ_TIMEOUT_SECONDS", "3"),
+            ("BODY_READ_TIMEOUT_SECONDS", "0"),
+            ("IDLE_TIMEOUT_SECONDS", "120"),
+            ("MAX_CONNECTIONS", "500"),
+            ("MAX_CONNECTIONS_PER_ADDRESS", "0"),
+        ])
+        .unwrap();
+        assert_eq!(c.header_read_timeout, Duration::from_secs(3));
+        assert_eq!(c.body_read_timeout, Duration::from_secs(1));
+        assert_eq!(c.idle_timeout, Duration::from_secs(120));
+        assert_eq!((c.max_connections, c.max_connections_per_address), (500, 0));
+        assert!(from(&[("MAX_CONNECTIONS", "many")]).is_err());
+    }
+
+    #[test]
+    fn cors_origins_open_websockets_too_unless_those_are_listed() {
+        let c = from(&[]).unwrap();
+        assert!(c.cors_allowed_origins.is_empty() && c.ws_allowed_origins.is_empty());
+        let c = from(&[(
+            "CORS_ALLOWED_ORIGINS",
+            "https://app.example.jp/, https://admin.example.jp",
+        )])
+        .unwrap();
+        let expected = ["https://app.example.jp", "https://admin.example.jp"];
+        assert_eq!(c.cors_allowed_origins, expected);
+        assert_eq!(c.ws_allowed_origins, expected);
+        let c = from(&[
+            ("CORS_ALLOWED_ORIGINS", "https://app.example.jp"),
+            ("WS_ALLOWED_ORIGINS", "https://other.example.jp"),
+        ])
+        .unwrap();
+        assert_eq!(c.ws_allowed_origins, ["https://other.example.jp"]);
     }
 
     #[test]

@@ -81,7 +81,9 @@ impl Server {
         Ok(self.listener.local_addr()?)
     }
 
-    /// Serves until `shutdown` resolves.
+    /// Serves until `shutdown` resolves, with the connection bounds and timeouts of
+    /// [`http::connections`]; then finishes the requests in flight, closes WebSockets with 1001
+    /// and returns.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -95,19 +97,16 @@ impl Server {
             })?;
         realtime::webhooks::start(self.state.clone());
         let hub = self.state.hub.clone();
+        let config = self.state.config.clone();
         let app = http::router(self.state);
-        // Each request knows its client's address (login throttling keys on it).
-        axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        // Each request carries its client's address (login throttling keys on it).
+        http::connections::serve(self.listener, app, &config, async move {
             shutdown.await;
             // Upgraded sockets are not HTTP requests: tell them to close (1001).
             hub.stop();
         })
-        .await
-        .context("serving HTTP")
+        .await;
+        Ok(())
     }
 }
 

@@ -12,8 +12,17 @@
 //! - Every response carries `x-request-id`; every error carries `extensions.code`.
 //! - Persisted queries ([`crate::persisted`]): a hash in `extensions.persistedQuery` may stand
 //!   for the query text (Apollo APQ), or, in allow-list mode, only listed operations run.
+//!
+//! Around the router: connections, their bounds and clocks ([`connections`], [`timeouts`]),
+//! request bodies ([`body`]), CORS ([`cors`]) and the headers every response carries
+//! ([`headers`]).
 
+mod body;
+pub(crate) mod connections;
+mod cors;
 mod graphiql;
+mod headers;
+mod timeouts;
 
 use std::{sync::Arc, time::Duration};
 
@@ -92,8 +101,17 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            connections::over_bound_gate,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cors::cors,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             count_responses,
         ))
+        .layer(axum::middleware::from_fn(headers::browser_headers))
         .layer(middleware)
         .with_state(state)
 }
@@ -324,6 +342,8 @@ async fn graphql_post(
     body: Body,
 ) -> Response {
     let Some(media) = negotiate(&headers) else {
+        // Read first (within the limit), so that a browser receives the answer: see `body`.
+        body::discard(body, state.config.max_body_bytes as u64).await;
         return error_response(
             StatusCode::NOT_ACCEPTABLE,
             MediaType::Json,
@@ -332,6 +352,7 @@ async fn graphql_post(
         );
     };
     if !is_json_content_type(&headers) {
+        body::discard(body, state.config.max_body_bytes as u64).await;
         return error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             media,
@@ -339,19 +360,10 @@ async fn graphql_post(
             "Send the request as Content-Type: application/json (UTF-8).",
         );
     }
-    let bytes: Bytes = match axum::body::to_bytes(body, state.config.max_body_bytes).await {
+    let limit = state.config.max_body_bytes;
+    let bytes: Bytes = match body::read_limited(&headers, body, limit).await {
         Ok(b) => b,
-        Err(_) => {
-            return error_response(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                media,
-                ErrorCode::BadUserInput,
-                &format!(
-                    "The request body exceeds {} bytes.",
-                    state.config.max_body_bytes
-                ),
-            );
-        }
+        Err(e) => return body_refused(e, limit, media),
     };
     let parsed = match serde_json::from_slice::<Value>(&bytes) {
         Ok(v) => params_from_json(v),
@@ -387,6 +399,31 @@ async fn graphql_post(
             message,
         ),
     }
+}
+
+/// The answer to a body that could not be read: 413 over the limit, 408 when it did not
+/// arrive in time, 400 when it broke off; with `Connection: close` when part of it is unread.
+fn body_refused(e: body::BodyError, limit: usize, media: MediaType) -> Response {
+    let (status, message) = match e {
+        body::BodyError::TooLarge { .. } => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("The request body exceeds {limit} bytes."),
+        ),
+        body::BodyError::TimedOut => (
+            StatusCode::REQUEST_TIMEOUT,
+            "The request body did not arrive in time.".to_owned(),
+        ),
+        body::BodyError::Broken => (
+            StatusCode::BAD_REQUEST,
+            "The request body could not be read.".to_owned(),
+        ),
+    };
+    let mut res = error_response(status, media, ErrorCode::BadUserInput, &message);
+    if e.closes() {
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    res
 }
 
 /// `GET /graphql`: a WebSocket upgrade (the same URL serves HTTP and `graphql-transport-ws`, as
