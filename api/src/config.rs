@@ -67,8 +67,11 @@ pub struct Config {
     pub outbox_poll_interval: Duration,
     /// How often each instance looks for risk signs past their acknowledgement deadline.
     pub risk_sweep_interval: Duration,
-    /// A directory of MeCab IPA dictionary sources for furigana readings (optional).
-    pub reading_dictionary: Option<std::path::PathBuf>,
+    /// The IPADIC sources for the Japanese analyser (`LANGUAGE_DICTIONARY`; default Debian's
+    /// `/usr/share/mecab/dic/ipadic` when present).
+    pub language_dictionary: Option<std::path::PathBuf>,
+    /// Where the compiled dictionary is cached (`LANGUAGE_CACHE_DIR`).
+    pub language_cache_dir: std::path::PathBuf,
     /// Events buffered for live subscribers; one that falls further behind is told to resume.
     pub subscriber_buffer: usize,
     /// Items one `importClients` / `importObservations` call may carry.
@@ -243,7 +246,8 @@ impl Default for Config {
             outbox_retention: Duration::from_secs(7 * 24 * 3600),
             outbox_poll_interval: Duration::from_millis(1000),
             risk_sweep_interval: Duration::from_secs(60),
-            reading_dictionary: None,
+            language_dictionary: None,
+            language_cache_dir: crate::language::analysis::default_cache_dir(),
             subscriber_buffer: 4096,
             import_max_items: 500,
             webhook_allow_insecure: false,
@@ -366,8 +370,15 @@ impl Config {
                 parse_num::<u64>(&v, "OUTBOX_RETENTION_SECONDS")?.clamp(1, 10 * 366 * 24 * 3600),
             );
         }
-        if let Some(v) = get("READING_DICTIONARY").filter(|v| !v.trim().is_empty()) {
-            c.reading_dictionary = Some(v.into());
+        // READING_DICTIONARY is the former name of LANGUAGE_DICTIONARY.
+        if let Some(v) = get("LANGUAGE_DICTIONARY")
+            .or_else(|| get("READING_DICTIONARY"))
+            .filter(|v| !v.trim().is_empty())
+        {
+            c.language_dictionary = Some(v.into());
+        }
+        if let Some(v) = get("LANGUAGE_CACHE_DIR").filter(|v| !v.trim().is_empty()) {
+            c.language_cache_dir = v.into();
         }
         if let Some(v) = get("RISK_SWEEP_SECONDS") {
             c.risk_sweep_interval =

@@ -46,9 +46,16 @@ pub async fn build_state(mut config: Config) -> anyhow::Result<AppState> {
     config.resolve_jwt_secret()?;
     language::lexicon::Lexicon::check_builtin()?;
     language::translation::Glossary::check_shipped()?;
-    if let Some(dir) = &config.reading_dictionary {
-        let n = language::readings::install(dir)?;
-        tracing::info!(words = n, dir = %dir.display(), "reading dictionary loaded");
+    language::analysis::configure(
+        config.language_dictionary.clone(),
+        config.language_cache_dir.clone(),
+    );
+    match language::analysis::status() {
+        language::analysis::Status::Absent { reason } => tracing::warn!(
+            %reason,
+            "Japanese analysis is unavailable: the fact check, readings and renderings run degraded (README: Language features)"
+        ),
+        status => tracing::info!(analyser = status.label(), "Japanese analysis available"),
     }
     let db = db::connect(&config.database_url, config.db_max_connections).await?;
     if config.run_migrations {
@@ -96,6 +103,13 @@ impl Server {
                 anyhow::anyhow!("starting event delivery: the outbox could not be read")
             })?;
         realtime::webhooks::start(self.state.clone());
+        // Compile the Japanese dictionary into its cache now, off the request path, so that the
+        // first use only reads it (it is loaded into memory on first use, not here).
+        tokio::task::spawn_blocking(|| {
+            if let Err(e) = language::analysis::prepare_cache() {
+                tracing::warn!(error = %e, "cannot prepare the Japanese dictionary");
+            }
+        });
         let hub = self.state.hub.clone();
         let config = self.state.config.clone();
         let app = http::router(self.state);

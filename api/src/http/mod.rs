@@ -192,12 +192,33 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
     res
 }
 
+/// Ready when the database answers (503 otherwise). The JSON body says what a degraded but
+/// ready server lacks: the Japanese analyser (`absent` / `failed`: the language features run
+/// degraded, see the README), or `available` (not loaded yet: it loads on first use).
 async fn readyz(State(state): State<AppState>) -> Response {
-    if crate::db::ping(&state.db).await {
-        (StatusCode::OK, "ready").into_response()
+    let database = crate::db::ping(&state.db).await;
+    let language = crate::language::analysis::status();
+    let detail = match &language {
+        crate::language::analysis::Status::Absent { reason }
+        | crate::language::analysis::Status::Failed { reason } => Some(reason.clone()),
+        _ => None,
+    };
+    let body = json!({
+        "status": if database { "ready" } else { "unavailable" },
+        "database": if database { "ok" } else { "unreachable" },
+        "language": { "analyzer": language.label(), "detail": detail },
+    });
+    let status = if database {
+        StatusCode::OK
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
-    }
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let mut res = (status, body.to_string()).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    res
 }
 
 /// A GraphQL-shaped error document with a code, for failures before execution.

@@ -5,13 +5,13 @@
 //! GraphQL, no network. Deterministic and explainable: the same text and lexicon always give
 //! the same result, and every finding or change names the lexicon entry or rule behind it.
 //!
-//! Why no morphological analyser: the embedded dictionaries of `lindera` are downloaded by its
-//! build script (which fails where only package registries are reachable), and a run-time MeCab
-//! dictionary would make `cargo run` on a fresh machine depend on a system package. A stem
-//! lexicon covers conjugations by matching stems (落ち着 → 落ち着いて / 落ち着かない / 落ち着いた
-//! 様子) and context patterns for markers; its trade-off (no part-of-speech, so look-alikes
-//! need `except` entries) is measured by the labelled sentence sets in `api/data`.
+//! Analysis comes from [`analysis`]: `vibrato` over IPADIC, installed from Debian's
+//! `mecab-ipadic` (a package registry; `lindera`'s embedded dictionaries are downloaded by its
+//! build script, which fails where only package registries are reachable). Without it the server
+//! still runs, with the degradations each module documents.
 
+pub mod analysis;
+pub mod counters;
 pub mod fact_check;
 pub mod lexicon;
 pub mod readings;

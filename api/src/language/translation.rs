@@ -335,17 +335,17 @@ const EASY_MAX_CHARS: usize = 30;
 const EASY_MIN_PIECE: usize = 8;
 
 /// Renders `text` for `audience`: glossary terms first, then the audience's rules. Furigana
-/// come from the glossary, then from the installed reading dictionary, if any.
+/// come from the glossary, then from the analyser's reading of the sentence, if it is loaded.
 pub fn render(text: &str, audience: Audience, glossary: &Glossary) -> Rendering {
-    render_with_readings(text, audience, glossary, super::readings::installed())
+    render_with_readings(text, audience, glossary, super::analysis::get())
 }
 
-/// [`render`] with an explicit reading dictionary.
+/// [`render`] with an explicit analyser.
 pub fn render_with_readings(
     text: &str,
     audience: Audience,
     glossary: &Glossary,
-    dictionary: Option<&super::readings::ReadingDictionary>,
+    dictionary: Option<&super::analysis::Analyzer>,
 ) -> Rendering {
     let mut changes = Vec::new();
     let mut out = apply_glossary(text, audience, glossary, &mut changes);
@@ -717,15 +717,40 @@ fn split_long(sentence: &str, quotes: &[Range<usize>]) -> Option<String> {
     Some(out)
 }
 
-/// The text cut into furigana pieces: at each position the longest glossary term with a
-/// kanji and a reading that starts there gives its pieces; everything else is plain text
-/// (reading `None`), merged into as few pieces as possible.
+/// The text cut into furigana pieces: glossary terms give their own pieces; with the analyser,
+/// every other word with kanji gets the reading the analysis of the sentence gives it (numbers
+/// with counters read together); without it, only glossary terms have readings.
 fn furigana(
     text: &str,
     glossary: &Glossary,
-    dictionary: Option<&super::readings::ReadingDictionary>,
+    dictionary: Option<&super::analysis::Analyzer>,
 ) -> Vec<Segment> {
     let mut out: Vec<Segment> = Vec::new();
+    if let Some(analyzer) = dictionary {
+        let readings: std::collections::HashMap<String, String> = glossary
+            .order
+            .iter()
+            .filter_map(|&k| {
+                let e = &glossary.entries[k];
+                e.reading.clone().map(|r| (e.term.clone(), r))
+            })
+            .collect();
+        for piece in super::readings::ruby(analyzer, text, &readings) {
+            match &piece.reading {
+                Some(r) => {
+                    let pieces = ruby_pieces(&piece.text, r);
+                    if pieces.is_empty() {
+                        push_segment(&mut out, &piece.text, None);
+                    }
+                    for p in pieces {
+                        push_segment(&mut out, &p.text, p.reading.as_deref());
+                    }
+                }
+                None => push_segment(&mut out, &piece.text, None),
+            }
+        }
+        return out;
+    }
     let mut i = 0;
     while let Some(c) = text[i..].chars().next() {
         let found = glossary
@@ -740,18 +765,10 @@ fn furigana(
                 }
                 i += term.len();
             }
-            None => match dictionary.and_then(|d| d.longest_at(&text[i..])) {
-                Some((len, reading)) => {
-                    for piece in ruby_pieces(&text[i..i + len], reading) {
-                        push_segment(&mut out, &piece.text, piece.reading.as_deref());
-                    }
-                    i += len;
-                }
-                None => {
-                    push_segment(&mut out, &text[i..i + c.len_utf8()], None);
-                    i += c.len_utf8();
-                }
-            },
+            None => {
+                push_segment(&mut out, &text[i..i + c.len_utf8()], None);
+                i += c.len_utf8();
+            }
         }
     }
     out
@@ -1116,12 +1133,17 @@ mod tests {
                 assert!(s.text.chars().any(is_kanji), "{s:?}");
             }
         }
-        // 参加 and 帰宅 are not in the glossary: no reading is made up for them.
-        assert!(
-            r.segments
-                .iter()
-                .any(|s| s.reading.is_none() && s.text.contains("参加"))
-        );
+        // With the analyser every kanji word carries its reading; without it, only glossary
+        // words do and nothing is made up.
+        let 参加 = r
+            .segments
+            .iter()
+            .find(|s| s.text.contains("参加"))
+            .expect("参加");
+        match crate::language::analysis::tests::analyzer() {
+            Some(_) => assert_eq!(参加.reading.as_deref(), Some("さんか")),
+            None => assert_eq!(参加.reading, None),
+        }
         // A short sentence stays whole; other audiences get no segments.
         assert_eq!(
             to("今日、作業をした。", Audience::ClientEasy),
@@ -1176,7 +1198,7 @@ mod tests {
     }
 
     #[test]
-    fn an_installed_dictionary_reads_kanji_the_glossary_does_not_know() {
+    fn the_analyser_reads_kanji_the_glossary_does_not_know() {
         let g = Glossary::shipped().unwrap();
         let text = "参加した。";
         let without = render_with_readings(text, Audience::ClientEasy, g, None);
@@ -1184,9 +1206,11 @@ mod tests {
             without.segments.iter().all(|s| s.reading.is_none()),
             "{without:?}"
         );
-        let mut d = crate::language::readings::ReadingDictionary::default();
-        d.add_csv("参加,1285,1285,3000,名詞,サ変接続,*,*,*,*,参加,サンカ,サンカ\n");
-        let with = render_with_readings(text, Audience::ClientEasy, g, Some(&d));
+        let Some(a) = crate::language::analysis::get() else {
+            assert!(std::env::var_os("KAKEHASHI_REQUIRE_DICTIONARY").is_none());
+            return;
+        };
+        let with = render_with_readings(text, Audience::ClientEasy, g, Some(a));
         let ruby: Vec<(String, Option<String>)> = with
             .segments
             .iter()
