@@ -1,5 +1,5 @@
 //! Command line: `serve` (the default), `migrate`, `seed-demo`, `create-org`, `create-admin`,
-//! `export-schema`, `schema-compat`, `import`, `export`. Configuration comes from the environment (see `config`); flags override it
+//! `export-schema`, `schema-compat`, `import`, `export`, `language`. Configuration comes from the environment (see `config`); flags override it
 //! where natural.
 
 use std::{io::BufRead, net::SocketAddr, path::PathBuf, process::ExitCode};
@@ -85,6 +85,12 @@ enum Command {
         old: PathBuf,
         #[arg(long)]
         new: PathBuf,
+    },
+    /// The language features from the command line: analyse or fact-check a text, or measure
+    /// their quality on the labelled sets kept in `api/data` (the figures in BENCHMARKS.md).
+    Language {
+        #[command(subcommand)]
+        action: LanguageCommand,
     },
     /// Import clients or observations from a CSV or JSON Lines file through the API; resumable.
     Import {
@@ -197,6 +203,29 @@ enum KindArg {
     ConsultationOffice,
 }
 
+#[derive(Subcommand)]
+enum LanguageCommand {
+    /// Print the morphological analysis of a text (one token a line).
+    Analyze { text: String },
+    /// Fact-check a text and print the findings.
+    Check {
+        text: String,
+        /// Check it as a plan goal (`kind: PLAN`), not a record.
+        #[arg(long)]
+        plan: bool,
+    },
+    /// Measure the fact check (precision, recall) and the other language quality figures on
+    /// the labelled sets; exits 1 when a figure is under its target.
+    Eval {
+        /// Labelled sets to score instead of the shipped ones (`kind<TAB>label<TAB>hearsay<TAB>text…`).
+        #[arg(long = "set")]
+        sets: Vec<PathBuf>,
+        /// Print every sentence scored wrongly.
+        #[arg(long)]
+        misses: bool,
+    },
+}
+
 /// Runs one command in-process, as `kakehashi <args…>` would (tests and embedding).
 pub async fn run_args<I, T>(args: I, config: Config) -> anyhow::Result<()>
 where
@@ -268,6 +297,13 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
             let addr = server.local_addr()?;
             tracing::info!("listening on http://{addr}/graphql (GraphiQL: open it in a browser)");
             server.run(crate::shutdown_signal()).await
+        }
+        Command::Language { action } => {
+            crate::language::analysis::configure(
+                config.language_dictionary.clone(),
+                config.language_cache_dir.clone(),
+            );
+            language_command(action)
         }
         Command::Migrate => {
             let db = crate::db::connect(&config.database_url, 2).await?;
@@ -480,5 +516,46 @@ fn describe(err: ApiError) -> anyhow::Error {
     match err {
         ApiError::Internal(e) => e,
         other => anyhow::anyhow!("{}: {}", other.code().as_str(), other.public_message()),
+    }
+}
+
+fn language_command(action: LanguageCommand) -> anyhow::Result<()> {
+    use crate::language::{analysis, fact_check, lexicon::Lexicon, quality};
+    match action {
+        LanguageCommand::Analyze { text } => {
+            let analyzer = analysis::get()
+                .with_context(|| format!("no analyser: {:?}", analysis::status()))?;
+            for t in analyzer.analyze(&text) {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    t.surface,
+                    t.pos.join(","),
+                    t.conj_type,
+                    t.conj_form,
+                    t.base,
+                    t.reading.as_deref().unwrap_or("*")
+                );
+            }
+            Ok(())
+        }
+        LanguageCommand::Check { text, plan } => {
+            let mode = if plan {
+                fact_check::Mode::Plan
+            } else {
+                fact_check::Mode::Record
+            };
+            let lexicon = Lexicon::builtin().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let report = fact_check::check(&text, mode, lexicon, None);
+            println!("{report:#?}");
+            Ok(())
+        }
+        LanguageCommand::Eval { sets, misses } => {
+            let outcome = quality::evaluate(&sets, misses)?;
+            print!("{}", outcome.text);
+            if !outcome.met {
+                bail!("a language quality figure is under its target");
+            }
+            Ok(())
+        }
     }
 }

@@ -9,10 +9,9 @@ use kakehashi::language::{
     translation::{self, Audience, Glossary},
 };
 
-const SETS: [&str; 3] = [
-    include_str!("../../api/data/fact_check_cases.tsv"),
-    include_str!("../../api/data/fact_check_holdout.tsv"),
-    include_str!("../../api/data/fact_check_fresh.tsv"),
+const SETS: [&str; 2] = [
+    include_str!("../../api/data/fact_check/dev.tsv"),
+    include_str!("../../api/data/fact_check/holdout.tsv"),
 ];
 
 fn sentences() -> Vec<(Mode, &'static str)> {
@@ -25,7 +24,7 @@ fn sentences() -> Vec<(Mode, &'static str)> {
             } else {
                 Mode::Record
             };
-            cols.get(2).map(|t| (mode, *t))
+            cols.get(3).map(|t| (mode, *t))
         })
         .collect()
 }

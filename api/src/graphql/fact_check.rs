@@ -18,7 +18,8 @@ use crate::{
 /// Which rules a text is checked by.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum TextKind {
-    /// A daily record (支援記録): interpretations need a fact in the same sentence.
+    /// A daily record (支援記録): an interpretation needs evidence of the state it claims in
+    /// its clause or the next.
     Record,
     /// A plan goal (計画の目標): goals must be checkable.
     Plan,
@@ -77,6 +78,11 @@ pub struct TextFinding {
     pub end: i32,
     /// The flagged words as written.
     pub text: String,
+    /// Start of the clause (節) they stand in: the evidence that would clear them belongs in
+    /// this clause or the next.
+    pub clause_start: i32,
+    /// End of that clause (exclusive).
+    pub clause_end: i32,
     /// Start of the sentence they stand in.
     pub sentence_start: i32,
     /// End of that sentence (exclusive).
@@ -89,8 +95,21 @@ pub struct TextFinding {
     pub label: String,
     /// The question to answer.
     pub question: FactQuestion,
-    /// The question in words, e.g. 何回？ どのくらい？
+    /// The question in words, naming the flagged words, e.g.
+    /// 「落ち着かない」と判断したのは、どんな様子から？
     pub question_text: String,
+    /// The sentence reports what someone else said (伝聞: 〜とのこと, 母より…): the finding
+    /// is about the report, not the writer's own observation.
+    pub hearsay: bool,
+}
+
+/// A sentence that reports what someone other than the writer said or saw (伝聞).
+#[derive(SimpleObject, Clone)]
+pub struct HearsaySentence {
+    /// Start (UTF-16 code units).
+    pub start: i32,
+    /// End (exclusive).
+    pub end: i32,
 }
 
 /// A fact anchor found in a text (what makes its sentence checkable).
@@ -119,6 +138,11 @@ pub struct FactCheckResult {
     pub sentence_count: i32,
     /// Sentences with at least one finding.
     pub flagged_sentence_count: i32,
+    /// Sentences that report what someone else said (伝聞), in text order.
+    pub hearsay_sentences: Vec<HearsaySentence>,
+    /// Checked without the morphological analyser (形態素解析なし; the server lacks the IPADIC
+    /// dictionary): every interpretive word is flagged and nothing is cleared by evidence.
+    pub degraded: bool,
 }
 
 fn n(v: usize) -> i32 {
@@ -128,12 +152,15 @@ fn n(v: usize) -> i32 {
 impl TextFinding {
     pub fn new(text: &str, field: Option<String>, f: Finding) -> Self {
         let span = utf16_range(text, f.span.clone());
+        let clause = utf16_range(text, f.clause.clone());
         let sentence = utf16_range(text, f.sentence.clone());
         Self {
             field,
             start: n(span.start),
             end: n(span.end),
             text: f.text,
+            clause_start: n(clause.start),
+            clause_end: n(clause.end),
             sentence_start: n(sentence.start),
             sentence_end: n(sentence.end),
             kind: match f.kind {
@@ -151,7 +178,8 @@ impl TextFinding {
                 Asks::Words => FactQuestion::Words,
                 Asks::Measure => FactQuestion::Measure,
             },
-            question_text: f.asks.question().to_owned(),
+            question_text: f.question,
+            hearsay: f.hearsay,
         }
     }
 }
@@ -183,6 +211,18 @@ impl FactCheckResult {
             anchors: r.anchors.into_iter().map(anchor).collect(),
             sentence_count: n(r.sentence_count),
             flagged_sentence_count: n(flagged),
+            hearsay_sentences: r
+                .hearsay
+                .iter()
+                .map(|h| {
+                    let range = utf16_range(text, h.clone());
+                    HearsaySentence {
+                        start: n(range.start),
+                        end: n(range.end),
+                    }
+                })
+                .collect(),
+            degraded: r.degraded,
         }
     }
 }
@@ -196,7 +236,9 @@ pub enum LexiconTermKind {
     VagueAmount,
     /// An extra vague plan phrase to flag (抽象的な目標).
     VagueGoal,
-    /// Counts as a concrete action, e.g. the name of your own work task (事実の錨).
+    /// Your own concrete word, e.g. the name of a work task (事実の錨): it makes a plan line
+    /// concrete and clears a claim of no particular state, but is no evidence of a mood or an
+    /// ability.
     Anchor,
     /// Never flagged, e.g. a room called 落ち着きルーム (許可語).
     Allowed,

@@ -61,6 +61,71 @@ pub enum AnchorKind {
     Words,
 }
 
+/// What a claim is about, and what a piece of evidence shows (a small fixed set). An
+/// interpretation is cleared only by evidence of one of its states (DOMAIN.md §5: the fact
+/// must show *that* state, not just stand beside it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct States(u32);
+
+impl States {
+    /// The names used in the lexicon file, in bit order.
+    pub const NAMES: [&'static str; 14] = [
+        "arousal",    // 落ち着き・興奮・イライラ: 大声, 席を立つ, 叩く …
+        "joy",        // 嬉しい・楽しい・元気: 笑う, 歌う, 「やった」…
+        "distress",   // 不安・落ち込み・不満・緊張: 泣く, うつむく, 「帰りたい」…
+        "fatigue",    // 疲れ・眠気: あくび, 机に伏せる, 横になる …
+        "sleep",      // 睡眠・生活リズム: 入眠, 起床, 巡視時の様子 …
+        "health",     // 体調・痛み: 体温, 嘔吐, 咳, 「痛い」…
+        "engagement", // 意欲・集中: 作業を続ける, 手が止まる, よそ見 …
+        "skill",      // できる・慣れ・理解: 一人で, 声かけなしで, 数と時間 …
+        "appetite",   // 食欲: 完食, 残した, 何割 …
+        "social",     // 関係・交流: 話しかける, 一緒に遊ぶ …
+        "refusal",    // 拒否・嫌がる: 首を振る, 「やらない」, 手を払う …
+        "count",      // a number with a counter: clears progress claims and vague amounts
+        "concrete",   // an organization's own concrete word: clears only `any` claims
+        "any",        // a claim of no particular state: any evidence clears it
+    ];
+    pub const COUNT: States = States(1 << 11);
+    pub const CONCRETE: States = States(1 << 12);
+    pub const ANY: States = States(1 << 13);
+    pub const HEALTH: States = States(1 << 5);
+    pub const APPETITE: States = States(1 << 8);
+    pub const SLEEP: States = States(1 << 4);
+
+    pub fn parse(names: &[String]) -> Result<Self, String> {
+        let mut bits = 0;
+        for n in names {
+            let i = Self::NAMES
+                .iter()
+                .position(|k| k == n)
+                .ok_or_else(|| format!("unknown state {n:?}"))?;
+            bits |= 1 << i;
+        }
+        Ok(Self(bits))
+    }
+
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub const fn union(self, other: States) -> States {
+        States(self.0 | other.0)
+    }
+
+    pub const fn contains(self, other: States) -> bool {
+        self.0 & other.0 == other.0 && other.0 != 0
+    }
+
+    /// Whether evidence showing `shown` clears a claim about `self`.
+    pub const fn cleared_by(self, shown: States) -> bool {
+        if self.0 & Self::ANY.0 != 0 {
+            shown.0 != 0
+        } else {
+            self.0 & shown.0 != 0
+        }
+    }
+}
+
 /// Literal stems and context patterns with their look-alike exceptions.
 #[derive(Debug)]
 struct Matcher {
@@ -127,6 +192,9 @@ pub struct Term {
     pub label: String,
     pub kind: TermKind,
     pub asks: Asks,
+    /// What the claim is about; empty for markers (they take the state of the word they
+    /// follow) and for phrases that name nothing checkable (特変なし), which no fact clears.
+    pub states: States,
     matcher: Matcher,
 }
 
@@ -152,11 +220,60 @@ impl Anchor {
     }
 }
 
+/// Observable evidence of a state (a behaviour, a sign, a measure), or a word that gives a
+/// marker its state (`state_word`: 退屈 in 退屈そう).
+#[derive(Debug)]
+pub struct Evidence {
+    pub id: String,
+    pub states: States,
+    matcher: Matcher,
+}
+
+impl Evidence {
+    pub fn find(&self, s: &str) -> Vec<Range<usize>> {
+        self.matcher.find(s)
+    }
+}
+
+/// Words for the record rules.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordWords {
+    /// Things an interpretive word may be said of (天候が不安定): then it is no claim about a
+    /// person.
+    pub things: Vec<String>,
+}
+
+/// Words that make a plan line uncheckable however it is phrased (dictionary forms).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanWords {
+    /// Verbs that name no act a third person could see happen (過ごす, 支援する, 図る …).
+    pub vague_verbs: Vec<String>,
+    /// Nouns that, as the object of する/行う, name no act (支援, 対応, 見守り …).
+    pub vague_nouns: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvidence {
+    id: String,
+    states: Vec<String>,
+    #[serde(default)]
+    words: Vec<String>,
+    #[serde(default)]
+    patterns: Vec<String>,
+    #[serde(default)]
+    except: Vec<String>,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTerm {
     id: String,
     label: String,
+    #[serde(default)]
+    states: Vec<String>,
     #[serde(default)]
     words: Vec<String>,
     #[serde(default)]
@@ -189,14 +306,22 @@ struct RawFile {
     marker: Vec<RawTerm>,
     vague_amount: Vec<RawTerm>,
     vague_goal: Vec<RawTerm>,
+    evidence: Vec<RawEvidence>,
+    state_word: Vec<RawEvidence>,
     anchor: Vec<RawAnchor>,
+    record: RecordWords,
+    plan: PlanWords,
 }
 
 /// The shipped lexicon, compiled.
 #[derive(Debug)]
 pub struct Lexicon {
     pub terms: Vec<Term>,
+    pub evidence: Vec<Evidence>,
+    pub state_words: Vec<Evidence>,
     pub anchors: Vec<Anchor>,
+    pub record: RecordWords,
+    pub plan: PlanWords,
 }
 
 /// The data file, part of the binary so that every installation checks the same way.
@@ -230,11 +355,13 @@ impl Lexicon {
             for t in list {
                 let matcher = Matcher::new(&t.words, &t.patterns, &t.except)
                     .map_err(|e| format!("{}: {e}", t.id))?;
+                let states = States::parse(&t.states).map_err(|e| format!("{}: {e}", t.id))?;
                 terms.push(Term {
                     id: t.id,
                     label: t.label,
                     kind,
                     asks: t.asks,
+                    states,
                     matcher,
                 });
             }
@@ -252,8 +379,57 @@ impl Lexicon {
                 })
             })
             .collect::<Result<_, String>>()?;
-        Ok(Self { terms, anchors })
+        let evidence_list = |list: Vec<RawEvidence>| {
+            list.into_iter()
+                .map(|e| {
+                    let (words, mut patterns) = with_counts_between(&e.words);
+                    patterns.extend(e.patterns.iter().cloned());
+                    Ok(Evidence {
+                        matcher: Matcher::new(&words, &patterns, &e.except)
+                            .map_err(|err| format!("{}: {err}", e.id))?,
+                        states: States::parse(&e.states)
+                            .map_err(|err| format!("{}: {err}", e.id))?,
+                        id: e.id,
+                    })
+                })
+                .collect::<Result<Vec<_>, String>>()
+        };
+        Ok(Self {
+            terms,
+            evidence: evidence_list(raw.evidence)?,
+            state_words: evidence_list(raw.state_word)?,
+            anchors,
+            record: raw.record,
+            plan: raw.plan,
+        })
     }
+}
+
+/// Behaviours written with a count or an adverb between object and verb (席を3回立った,
+/// 机を強く叩いた) still match `席を立` and `机を叩`: a phrase with a particle becomes a pattern
+/// allowing one such word after the particle.
+fn with_counts_between(words: &[String]) -> (Vec<String>, Vec<String>) {
+    const BETWEEN: &str = "(?:[0-9一二三四五六七八九十]+\\s*(?:回|度|枚|個|本|つ)|何度も|何回も|すぐに?|急に|突然|強く|いきなり|再び|また)?";
+    let mut plain = Vec::new();
+    let mut patterns = Vec::new();
+    for w in words {
+        let split = w
+            .char_indices()
+            .skip(1)
+            .find(|(i, c)| matches!(c, 'を' | 'に' | 'が') && i + c.len_utf8() < w.len());
+        match split {
+            Some((i, c)) => {
+                let (head, tail) = w.split_at(i + c.len_utf8());
+                patterns.push(format!(
+                    "{}{BETWEEN}{}",
+                    regex::escape(head),
+                    regex::escape(tail)
+                ));
+            }
+            None => plain.push(w.clone()),
+        }
+    }
+    (plain, patterns)
 }
 
 /// How an organization's own term is used.
@@ -272,7 +448,9 @@ pub enum OwnTermKind {
 #[derive(Debug, Default)]
 pub struct OrganizationLexicon {
     pub terms: Vec<Term>,
-    pub anchors: Vec<Anchor>,
+    /// The organization's concrete words: they clear claims of no particular state and make a
+    /// plan line concrete, but are no evidence of a mood or an ability.
+    pub evidence: Vec<Evidence>,
     allowed: Vec<Matcher>,
 }
 
@@ -297,12 +475,16 @@ impl OrganizationLexicon {
                     label: phrase,
                     kind,
                     asks,
+                    states: if kind == TermKind::Interpretation {
+                        States::ANY
+                    } else {
+                        States::default()
+                    },
                     matcher,
                 }),
-                (None, OwnTermKind::Anchor) => out.anchors.push(Anchor {
+                (None, OwnTermKind::Anchor) => out.evidence.push(Evidence {
                     id,
-                    kind: AnchorKind::Action,
-                    record_only: false,
+                    states: States::CONCRETE,
                     matcher,
                 }),
                 (None, _) => out.allowed.push(matcher),
@@ -327,6 +509,8 @@ mod tests {
         assert!(lex.terms.len() > 50, "{} terms", lex.terms.len());
         let mut ids: Vec<&str> = lex.terms.iter().map(|t| t.id.as_str()).collect();
         ids.extend(lex.anchors.iter().map(|a| a.id.as_str()));
+        ids.extend(lex.evidence.iter().map(|a| a.id.as_str()));
+        ids.extend(lex.state_words.iter().map(|a| a.id.as_str()));
         let n = ids.len();
         ids.sort_unstable();
         ids.dedup();

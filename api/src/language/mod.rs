@@ -14,6 +14,7 @@ pub mod analysis;
 pub mod counters;
 pub mod fact_check;
 pub mod lexicon;
+pub mod quality;
 pub mod readings;
 pub mod similarity;
 pub mod text;

@@ -1,0 +1,82 @@
+//! Hearsay (伝聞): a sentence that reports what someone other than the writer observed is
+//! labelled as such, so that a reader can tell the writer's observation from a report. It is
+//! hearsay when it ends reportively (〜とのこと, 〜と聞いた, 〜によると, 伝聞の「そうだ」), or
+//! when the information comes from someone else (母より…, 看護師から電話で…, 父は「…」と話した).
+//! The client's own words recorded as words (本人が「…」と言った) are an observation, not
+//! hearsay.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::Sentence;
+
+/// Who, other than the client and the writer's own team, information comes from.
+const SOURCES: &str = "(?:お?母(?:親|様|さん)?|お?父(?:親|様|さん)?|ご?家族|ご?両親|兄|姉|弟|妹|祖母|祖父|叔母|伯母|叔父|伯父|配偶者|妻|夫|世話人|GH|グループホーム|学校|担任|先生|教員|訪問看護師?|看護師|医師|主治医|Dr|ヘルパー|相談支援専門員|相談員|専門員|他事業所|事業所|施設|サービス管理責任者|サビ管|活動先|日中活動先|職場|会社|上司|ケースワーカー|CW|保健師|薬剤師|役所|市役所|区役所|福祉課|警察|近所の方|近隣住民|友人)";
+
+static REPORTIVE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        "とのこと|との事|と聞(?:い|き|く)|と伺|とうかが|によると|によれば|の話では|話によると|との(?:連絡|報告|情報|電話|話|訴えが家族)|情報提供|申し送り",
+    )
+    .expect("hearsay pattern")
+});
+
+/// Another staff member passing something on (申し送り, 職員から報告): the writer did not see it.
+static FROM_STAFF: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new("(?:職員|スタッフ|担当者|支援員|世話人|ヘルパー|看護師|生活支援員)(?:さん)?(?:から|より)[^。]*?(?:報告|連絡|申し送り|聞|伺|情報|指示|説明)")
+        .expect("hearsay pattern")
+});
+
+static FROM_SOURCE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        "{SOURCES}(?:の[^、。]{{0,12}})?(?:より|から)[^。]*?(?:電話|連絡|報告|説明|聞|伺|記載|話|「|書|メール|手紙|相談|情報|伝え|申し出|訴え|指示|助言|指摘|コメント)"
+    ))
+    .expect("hearsay pattern")
+});
+
+static SOURCE_SAYS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        "{SOURCES}(?:は|が)[^。]*?(?:と|って)(?:話|言|おっしゃ|説明|訴え|記載|書|連絡|報告)"
+    ))
+    .expect("hearsay pattern")
+});
+
+/// Whether the sentence reports what someone else said or saw.
+pub fn reports_someone_else(sentence: &Sentence) -> bool {
+    let s = sentence.s;
+    // Reportive words inside someone's quoted words do not make the sentence a report.
+    let outside = |m: regex::Match| {
+        !sentence
+            .quotes
+            .iter()
+            .any(|q| q.start < m.start() && m.end() <= q.end)
+    };
+    // と聞いてきた / と聞かれた: the client asked, nobody reported.
+    let asked =
+        |m: &regex::Match| s[m.end()..].starts_with("てき") || s[m.end()..].starts_with("てく");
+    if REPORTIVE.find_iter(s).any(|m| outside(m) && !asked(&m)) {
+        return true;
+    }
+    // The hearsay そうだ (降るそうだ), as opposed to the looks-like そう (眠そう).
+    let hearsay_sou = sentence.tokens.iter().any(|t| {
+        t.t.surface == "そう"
+            && t.t.is(&["名詞", "特殊", "助動詞語幹"])
+            && !in_quote(sentence, t.bytes.start)
+    });
+    if hearsay_sou {
+        return true;
+    }
+    if sentence.analysed {
+        // The analysis is there: a source counts only as a subject or origin, not inside
+        // quoted words (「お母さんに会いたい」).
+        FROM_SOURCE.find_iter(s).any(outside)
+            || SOURCE_SAYS.find_iter(s).any(outside)
+            || FROM_STAFF.find_iter(s).any(outside)
+    } else {
+        FROM_SOURCE.is_match(s) || SOURCE_SAYS.is_match(s) || FROM_STAFF.is_match(s)
+    }
+}
+
+fn in_quote(sentence: &Sentence, at: usize) -> bool {
+    sentence.quotes.iter().any(|q| q.start < at && at < q.end)
+}

@@ -1,0 +1,303 @@
+//! The plan rules: a goal or support line must name something a third person could check.
+//!
+//! The line's frame (a purpose 〜できるよう / 〜ために / 〜に向けて, a condition 〜したときは /
+//! 〜たら / 〜場合は, an embedded question 〜かを) may be vague; its body may not: a vague word
+//! there (意欲的に, 適宜, 定期的に, 少しずつ) flags the line, and the body must hold a concrete
+//! act (a verb that names something visible, or する/行う with a concrete object) or a change
+//! with a number (月2回以下にする, 2kg減らす).
+
+use std::ops::Range;
+
+use super::{RawFinding, RawReport, Sentence, UNMEASURABLE_GOAL};
+use crate::language::{
+    lexicon::{AnchorKind, Asks, Lexicon, OrganizationLexicon, TermKind},
+    text::overlaps,
+};
+
+/// Verbs that carry no act of their own: the act is in their object.
+const LIGHT_VERBS: [&str; 10] = [
+    "する",
+    "行う",
+    "おこなう",
+    "行える",
+    "おこなえる",
+    "できる",
+    "出来る",
+    "させる",
+    "れる",
+    "られる",
+];
+/// Verbs and nouns that name a change: concrete only with a number.
+const CHANGE_VERBS: [&str; 10] = [
+    "減らす",
+    "増やす",
+    "減る",
+    "増える",
+    "下げる",
+    "上げる",
+    "縮める",
+    "伸ばす",
+    "延ばす",
+    "短くする",
+];
+const CHANGE_NOUNS: [&str; 8] = [
+    "減少", "増加", "短縮", "延長", "削減", "低減", "軽減", "増量",
+];
+/// Verbs of being, not acts.
+const STATES: [&str; 5] = ["なる", "ある", "いる", "おる", "なれる"];
+
+/// Whether the verb at `i` modifies the noun after it (〜した支援, 〜できる関係).
+fn attributive(tokens: &[super::Tok], i: usize) -> bool {
+    let mut j = i + 1;
+    while tokens.get(j).is_some_and(|t| {
+        t.t.pos[0] == "助動詞" && matches!(t.t.conj_form.as_str(), "基本形" | "体言接続")
+    }) {
+        j += 1;
+    }
+    let form = &tokens[j - 1].t.conj_form;
+    form == "基本形"
+        && tokens.get(j).is_some_and(|n| {
+            n.t.pos[0] == "名詞"
+                && !matches!(n.t.pos[1].as_str(), "非自立" | "接尾")
+                && n.t.surface.chars().any(char::is_alphanumeric)
+        })
+}
+
+pub(super) fn check(
+    sentence: &Sentence,
+    lexicon: &Lexicon,
+    own: Option<&OrganizationLexicon>,
+) -> RawReport {
+    let s = sentence.s;
+    let frames = frames(sentence);
+    let in_frame = |r: &Range<usize>| frames.iter().any(|f| f.start <= r.start && r.end <= f.end);
+
+    let mut out = RawReport::default();
+    // Vague words in the body.
+    let mut candidates: Vec<(Range<usize>, &crate::language::lexicon::Term)> = lexicon
+        .terms
+        .iter()
+        .chain(own.into_iter().flat_map(|o| o.terms.iter()))
+        .flat_map(|t| t.find(s).into_iter().map(move |r| (r, t)))
+        .filter(|(r, _)| !sentence.shielded(r) && !in_frame(r))
+        .collect();
+    candidates.sort_by_key(|(r, t)| (r.start, std::cmp::Reverse(r.end), t.kind as u8));
+    let mut vague: Vec<(Range<usize>, &crate::language::lexicon::Term)> = Vec::new();
+    for (r, t) in candidates {
+        if !vague.iter().any(|(k, _)| overlaps(k, &r)) {
+            vague.push((r, t));
+        }
+    }
+
+    let numbers: Vec<Range<usize>> = lexicon
+        .anchors
+        .iter()
+        .filter(|a| a.kind == AnchorKind::Number || a.kind == AnchorKind::Time)
+        .flat_map(|a| a.find(s))
+        .filter(|r| !sentence.shielded(r))
+        .collect();
+    for r in &numbers {
+        out.anchors.push((r.clone(), AnchorKind::Number));
+    }
+    let counted = numbers.iter().any(|r| {
+        !in_frame(r)
+            && lexicon.anchors.iter().any(|a| {
+                a.kind == AnchorKind::Number && a.find(&s[r.clone()]).iter().any(|m| !m.is_empty())
+            })
+    });
+    let concrete = if sentence.analysed {
+        concrete_act(sentence, lexicon, own, &in_frame, counted)
+    } else {
+        counted
+    };
+
+    let clause_of = |r: &Range<usize>| sentence.clauses[sentence.clause_of(r.start)].bytes.clone();
+    if !vague.is_empty() {
+        for (r, t) in vague {
+            out.findings.push(RawFinding {
+                clause: clause_of(&r),
+                span: r,
+                kind: t.kind,
+                term_id: t.id.clone(),
+                label: t.label.clone(),
+                asks: if t.kind == TermKind::VagueAmount {
+                    Asks::HowMany
+                } else {
+                    Asks::Measure
+                },
+            });
+        }
+    } else if !concrete {
+        out.findings.push(RawFinding {
+            span: 0..s.len(),
+            clause: 0..s.len(),
+            kind: TermKind::VagueGoal,
+            term_id: UNMEASURABLE_GOAL.into(),
+            label: "測れる要素のない目標".into(),
+            asks: Asks::Measure,
+        });
+    }
+    out.anchors.sort_by_key(|(r, _)| r.start);
+    out
+}
+
+/// Byte ranges of the frame: purpose, condition and embedded-question parts.
+fn frames(sentence: &Sentence) -> Vec<Range<usize>> {
+    let s = sentence.s;
+    let mut out = Vec::new();
+    let mut start = 0;
+    let tokens = &sentence.tokens;
+    for (i, tok) in tokens.iter().enumerate() {
+        let t = &tok.t;
+        if t.is(&["記号", "読点"]) {
+            start = tok.bytes.end;
+            continue;
+        }
+        let next = tokens.get(i + 1).map(|n| n.t.surface.as_str());
+        let end = match t.surface.as_str() {
+            // 〜できるよう(に), but not the goal's own ending 〜ようになる / 〜ようにする.
+            "よう" if t.is(&["名詞", "非自立"]) => {
+                let after = tokens.get(i + 2).map(|n| n.t.base.as_str());
+                if next == Some("に") && matches!(after, Some("なる" | "する")) {
+                    None
+                } else if next == Some("に") {
+                    Some(tokens[i + 1].bytes.end)
+                } else {
+                    Some(tok.bytes.end)
+                }
+            }
+            // 〜ために, 〜に向けて, 〜を目指して
+            "ため" if next == Some("に") => Some(tokens[i + 1].bytes.end),
+            "向け" | "目指し" if next == Some("て") => Some(tokens[i + 1].bytes.end),
+            // 〜ときは, 〜場合は, 〜際は
+            "とき" | "時" | "場合" | "際" if matches!(next, Some("は" | "に" | "も")) => {
+                Some(tokens[i + 1].bytes.end)
+            }
+            // 〜たら, 〜れば
+            "たら" | "ば" if t.pos[0] == "助動詞" || t.is(&["助詞", "接続助詞"]) => {
+                Some(tok.bytes.end)
+            }
+            // 〜かを / 〜かどうか
+            "か" if t.pos[0] == "助詞" && matches!(next, Some("を" | "どう" | "について")) => {
+                Some(tokens[i + 1].bytes.end)
+            }
+            _ => None,
+        };
+        if let Some(end) = end {
+            out.push(start..end);
+            start = end;
+        }
+    }
+    if !sentence.analysed {
+        // Without tokens: a purpose clause ending in よう、 / ように、 / ために、.
+        if let Some(i) = ["よう、", "ように、", "ために、", "ときは、", "場合は、"]
+            .iter()
+            .filter_map(|m| s.find(m).map(|i| i + m.len()))
+            .max()
+        {
+            out.push(0..i);
+        }
+    }
+    out
+}
+
+/// Whether the body holds an act a third person could see: a verb that names one, a light
+/// verb whose object names one, or a change verb with a number.
+fn concrete_act(
+    sentence: &Sentence,
+    lexicon: &Lexicon,
+    own: Option<&OrganizationLexicon>,
+    in_frame: &dyn Fn(&Range<usize>) -> bool,
+    counted: bool,
+) -> bool {
+    let tokens = &sentence.tokens;
+    let vague_verb = |b: &str| lexicon.plan.vague_verbs.iter().any(|v| v == b);
+    let vague_noun = |b: &str| lexicon.plan.vague_nouns.iter().any(|v| v == b);
+    if own.is_some_and(|o| {
+        o.evidence
+            .iter()
+            .any(|e| e.find(sentence.s).iter().any(|r| !in_frame(r)))
+    }) {
+        return true;
+    }
+    for (i, tok) in tokens.iter().enumerate() {
+        let t = &tok.t;
+        if in_frame(&tok.bytes) || sentence.shielded(&tok.bytes) || !t.is(&["動詞"]) {
+            continue;
+        }
+        if matches!(t.pos[1].as_str(), "非自立" | "接尾") || STATES.contains(&t.base.as_str())
+        {
+            continue;
+        }
+        // A verb modifying a noun (一貫した支援, 相談できる関係) or part of one (困りごと) is
+        // not the line's act.
+        if attributive(tokens, i) || tokens.get(i + 1).is_some_and(|n| n.t.is(&["名詞", "接尾"]))
+        {
+            continue;
+        }
+        let base = t.base.as_str();
+        let object = object_of(tokens, i, &in_frame);
+        // The act: the verb itself, or for する/行う/できる the noun it makes a verb of
+        // (入浴する, 手洗いを行う, 通所できる).
+        let act = if LIGHT_VERBS.contains(&base) {
+            match &object {
+                Some(noun) => noun.as_str(),
+                // 月4回以下にする: a number states the target.
+                None if counted => return true,
+                None => continue,
+            }
+        } else {
+            base
+        };
+        if CHANGE_VERBS.contains(&act) || CHANGE_NOUNS.contains(&act) {
+            if counted {
+                return true;
+            }
+            continue;
+        }
+        if vague_verb(act) || vague_noun(act) {
+            continue;
+        }
+        // A concrete verb on a vague object (関係をつくる) is no act either.
+        if object.as_deref().is_some_and(vague_noun) {
+            continue;
+        }
+        return true;
+    }
+    false
+}
+
+/// The noun a light verb at `i` acts on: right before it (通所できる), or before a を/は/も
+/// earlier in its clause (手洗いを自分で行う).
+fn object_of(
+    tokens: &[super::Tok],
+    i: usize,
+    in_frame: &dyn Fn(&Range<usize>) -> bool,
+) -> Option<String> {
+    let noun = |t: &super::Tok| {
+        t.t.pos[0] == "名詞"
+            && !matches!(
+                t.t.pos[1].as_str(),
+                "副詞可能" | "代名詞" | "数" | "接尾" | "非自立"
+            )
+            && !in_frame(&t.bytes)
+    };
+    if i > 0 && noun(&tokens[i - 1]) {
+        return Some(tokens[i - 1].t.base.clone());
+    }
+    let mut j = i;
+    while j > 1 {
+        j -= 1;
+        let t = &tokens[j].t;
+        if t.is(&["記号", "読点"]) || in_frame(&tokens[j].bytes) {
+            return None;
+        }
+        if (t.is(&["助詞", "係助詞"]) || t.is(&["助詞", "格助詞"]))
+            && matches!(t.surface.as_str(), "を" | "は" | "も")
+            && noun(&tokens[j - 1])
+        {
+            return Some(tokens[j - 1].t.base.clone());
+        }
+    }
+    None
+}

@@ -1,0 +1,644 @@
+//! The record rules: interpretations need evidence of their own state nearby.
+
+use std::{ops::Range, sync::LazyLock};
+
+use regex::Regex;
+
+use super::{RawFinding, RawReport, Sentence, clauses::Join};
+use crate::language::{
+    lexicon::{AnchorKind, Lexicon, OrganizationLexicon, States, Term, TermKind},
+    text::overlaps,
+};
+
+/// A number with a counter or unit: a count or a measure (not a clock time or a date).
+static COUNT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        "(?:[0-9]+(?:[.,][0-9]+)?|[一二三四五六七八九十百千両]+)\\s*",
+        "(?:回|度|℃|分|秒|時間|日間|日分|週間|か月|ヶ月|ヵ月|カ月|ケ月|箇月|枚|個|本|杯|錠|包|粒|",
+        "mg|ml|mL|cc|g|kg|km|m|cm|mm|人|名|件|口|割|%|％|キロ|ページ|頁|行|箇所|カ所|ヶ所|か所|往復|歩|",
+        "食|膳|品|点|円|袋|周|セット|問|文字|種類|缶|箱|皿|切れ|つ|曲|段|kcal|mmHg|拍|リットル|L|",
+        "語|工程|項目|台|着|足|冊|局|試合|種|色|品目|段階|コマ|か所|カ所|ヶ所|",
+        "日中|日のうち|日とも|日連続|日続け|日)",
+        "|[0-9]+/[0-9]+",
+        "|半分|全量|一口|ひと口|一度も|一回も|1度も|1回も|ゼロ|皆無|0回"
+    ))
+    .expect("count pattern")
+});
+
+/// Units that measure the body (vital signs, weight): evidence of health.
+static VITAL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new("[0-9.]+\\s*(?:℃|度|mmHg|kg|%|％|拍)|[0-9]{2,3}/[0-9]{2,3}|SpO2|血圧|体温|脈拍|体重")
+        .expect("vital pattern")
+});
+
+/// Amounts of a meal: evidence of appetite.
+static MEAL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new("[0-9一二三四五六七八九十]+\\s*(?:割|口|杯|膳)|半分|半量|全量|完食|ひと口|一口")
+        .expect("meal pattern")
+});
+
+/// A vague word grading the claim it stands right before (やや興奮, 少し眠そう).
+const GRADE_GAP: usize = 6;
+/// A marker belongs to the claim right before it (落ち着か|ない|様子).
+const MARKER_GAP: usize = 12;
+/// Claims of change (増えてきた, 慣れつつある): a count of the thing clears them.
+static CHANGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new("^[^、。]{0,8}?(?:てき|つつあ|増え|増加|減っ|減り|減少|上が|下が|高ま|低下|向上|改善|悪化|定着|になってき|ようになっ)")
+        .expect("change pattern")
+});
+
+/// Whether a count follows the claim at `end` directly (体調不良2日, パニック3回).
+fn counted_right_after(s: &str, end: usize) -> bool {
+    let rest: String = s[end..].chars().take(6).collect();
+    COUNT.find(&rest).is_some_and(|m| {
+        let gap = &rest[..m.start()];
+        // Only the rest of the same compound noun may stand between (不良 in 体調不良2日).
+        gap.chars().count() <= 3
+            && gap
+                .chars()
+                .all(|c| matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{30a0}'..='\u{30ff}'))
+            && !matches!(m.as_str(), "一日" | "1日")
+    })
+}
+
+/// One interpretation in a sentence, with the vague words and markers that belong to it.
+struct Claim<'l> {
+    /// The flagged matches (term and byte range).
+    parts: Vec<(Range<usize>, &'l Term)>,
+    states: States,
+    /// A vague amount standing alone (少し残した): it needs a number in its clause.
+    vague_amount: bool,
+}
+
+impl Claim<'_> {
+    fn start(&self) -> usize {
+        self.parts[0].0.start
+    }
+    fn end(&self) -> usize {
+        self.parts.iter().map(|(r, _)| r.end).max().unwrap_or(0)
+    }
+}
+
+pub(super) fn check(
+    sentence: &Sentence,
+    lexicon: &Lexicon,
+    own: Option<&OrganizationLexicon>,
+) -> RawReport {
+    let s = sentence.s;
+    let matches = term_matches(sentence, lexicon, own);
+    let claims = group(sentence, lexicon, matches);
+    let evidence = evidence(sentence, lexicon, own, &claims);
+
+    if std::env::var_os("KAKEHASHI_FACTCHECK_DEBUG").is_some() {
+        for c in &claims {
+            eprintln!(
+                "claim {:?} states {:?} vague {}",
+                c.parts
+                    .iter()
+                    .map(|(r, _)| &s[r.clone()])
+                    .collect::<Vec<_>>(),
+                c.states,
+                c.vague_amount
+            );
+        }
+        for e in &evidence {
+            eprintln!(
+                "evidence {:?} clause {} states {:?}",
+                &s[e.bytes.clone()],
+                e.clause,
+                e.states
+            );
+        }
+        eprintln!("clauses {:?}", sentence.clauses);
+    }
+    let mut out = RawReport::default();
+    for claim in &claims {
+        let clause = sentence.clause_of(claim.start());
+        let cleared = sentence.analysed
+            && if claim.vague_amount {
+                evidence
+                    .iter()
+                    .any(|e| reaches(sentence, clause, e) && e.states.contains(States::COUNT))
+            } else if counted_right_after(s, claim.end()) {
+                // 体調不良2日, 不穏3回: the claim is counted where it stands.
+                true
+            } else {
+                let mut wanted = claim.states;
+                if CHANGE.is_match(&s[claim.end()..]) {
+                    wanted = wanted.union(States::COUNT);
+                }
+                evidence
+                    .iter()
+                    .any(|e| reaches(sentence, clause, e) && wanted.cleared_by(e.states))
+            };
+        if !cleared {
+            for (r, t) in &claim.parts {
+                out.findings.push(RawFinding {
+                    span: r.clone(),
+                    clause: sentence.clauses[clause].bytes.clone(),
+                    kind: t.kind,
+                    term_id: t.id.clone(),
+                    label: t.label.clone(),
+                    asks: t.asks,
+                });
+            }
+        }
+    }
+    for e in evidence {
+        out.anchors.push((e.bytes, e.kind));
+    }
+    out.anchors.sort_by_key(|(r, _)| r.start);
+    out
+}
+
+/// How many clauses away evidence may stand from its claim.
+const REACH: usize = 2;
+
+/// Whether evidence in clause `from` may support a claim in clause `to`: the same clause or a
+/// neighbour, not across a contrast (〜たが、), and not from what followed a cause (〜ため、):
+/// a response is no evidence of what caused it.
+fn reaches(sentence: &Sentence, to: usize, e: &Found) -> bool {
+    let from = e.clause;
+    let joins = |range: std::ops::RangeInclusive<usize>| range.map(|i| sentence.clauses[i].join);
+    // After a cause only a measurement of the body still tells about it (しんどそうだったので
+    // 熱を測ると37.4℃): what staff then did or gave is no evidence.
+    let measured = e.kind == AnchorKind::Number && e.states.contains(States::HEALTH);
+    match from.cmp(&to) {
+        std::cmp::Ordering::Equal => true,
+        std::cmp::Ordering::Less => {
+            to - from <= REACH && joins(from + 1..=to).all(|j| j != Join::Contrast)
+        }
+        std::cmp::Ordering::Greater => {
+            from - to <= REACH
+                && joins(to + 1..=from).all(|j| j == Join::Plain || (j == Join::Cause && measured))
+        }
+    }
+}
+
+/// Lexicon matches outside quotations and allow-listed phrases; the longest wins.
+fn term_matches<'l>(
+    sentence: &Sentence,
+    lexicon: &'l Lexicon,
+    own: Option<&'l OrganizationLexicon>,
+) -> Vec<(Range<usize>, &'l Term)> {
+    let s = sentence.s;
+    let mut candidates: Vec<(Range<usize>, &Term)> = lexicon
+        .terms
+        .iter()
+        .chain(own.into_iter().flat_map(|o| o.terms.iter()))
+        .filter(|t| t.kind != TermKind::VagueGoal)
+        .flat_map(|t| t.find(s).into_iter().map(move |r| (r, t)))
+        .filter(|(r, _)| !sentence.shielded(r))
+        .filter(|(r, t)| genuine(sentence, r, t) && said_of_someone(sentence, r, t))
+        .collect();
+    candidates.sort_by_key(|(r, t)| (r.start, std::cmp::Reverse(r.end), t.kind as u8));
+    let mut kept: Vec<(Range<usize>, &Term)> = Vec::new();
+    for (r, t) in candidates {
+        if !kept.iter().any(|(k, _)| overlaps(k, &r)) {
+            kept.push((r, t));
+        }
+    }
+    kept
+}
+
+/// Drops markers the analysis shows are something else: the hearsay そう (来るそうだ), よう in
+/// a purpose (来られるよう支援).
+fn genuine(sentence: &Sentence, r: &Range<usize>, t: &Term) -> bool {
+    if !sentence.analysed || t.kind != TermKind::Marker {
+        return true;
+    }
+    let Some(i) = sentence.token_at(r.start) else {
+        return true;
+    };
+    let tok = &sentence.tokens[i].t;
+    match tok.surface.as_str() {
+        "そう" => !tok.is(&["名詞", "特殊"]),
+        "げ" => tok.is(&["名詞", "接尾"]),
+        _ => true,
+    }
+}
+
+/// A condition (不穏時の対応, 疲れた時に使うカード) describes no one's state now.
+static CONDITION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new("^\\p{Hiragana}{0,4}(?:時|とき|際|場合)(?:の|に|は|用|を|、)")
+        .expect("condition pattern")
+});
+
+/// Nouns an interpretation may describe (落ち着いた様子, 穏やかな一日, 不安な気持ち); any other
+/// noun it modifies is a thing (穏やかな曲, 不安定な脚立, 調子の悪いプリンター), not a person.
+const STATE_NOUNS: [&str; 65] = [
+    "様子",
+    "変化",
+    "表情",
+    "顔",
+    "顔つき",
+    "態度",
+    "口調",
+    "声",
+    "状態",
+    "気持ち",
+    "気分",
+    "一日",
+    "日",
+    "日々",
+    "毎日",
+    "時間",
+    "時期",
+    "生活",
+    "性格",
+    "人",
+    "方",
+    "子",
+    "感じ",
+    "雰囲気",
+    "印象",
+    "姿",
+    "姿勢",
+    "目",
+    "目つき",
+    "動き",
+    "歩行",
+    "足取り",
+    "時",
+    "ところ",
+    "面",
+    "部分",
+    "傾向",
+    "反応",
+    "言動",
+    "行動",
+    "発言",
+    "様",
+    "笑顔",
+    "顔色",
+    "こと",
+    "状況",
+    "調子",
+    "体調",
+    "取り組み",
+    "過ごし方",
+    "話し方",
+    "仕草",
+    "しぐさ",
+    "感情",
+    "心",
+    "気",
+    "場面",
+    "声色",
+    "返事",
+    "返答",
+    "一面",
+    "朝",
+    "夜",
+    "日中",
+    "ご様子",
+];
+
+fn lexicon_things() -> &'static [String] {
+    Lexicon::builtin().map_or(&[], |l| l.record.things.as_slice())
+}
+
+/// Whether an interpretation is said of someone, not a condition or a thing's quality.
+fn said_of_someone(sentence: &Sentence, r: &Range<usize>, t: &Term) -> bool {
+    if t.kind == TermKind::VagueAmount {
+        return true;
+    }
+    if !sentence.analysed {
+        return !CONDITION.is_match(&sentence.s[r.end..]);
+    }
+    // A condition: 時・とき・際・場合 as a word of its own within the next few (調子が悪い時に).
+    let after = sentence
+        .tokens
+        .iter()
+        .skip_while(|k| k.bytes.start < r.end)
+        .take(5);
+    let mut prev_noun = false;
+    for (n, k) in after.enumerate() {
+        if k.t.pos[0] == "記号" {
+            break;
+        }
+        if matches!(k.t.surface.as_str(), "時" | "とき" | "際" | "場合")
+            && k.t.pos[0] == "名詞"
+            && (n == 0 || !prev_noun)
+        {
+            let next = sentence
+                .tokens
+                .iter()
+                .find(|x| x.bytes.start >= k.bytes.end);
+            if next.is_some_and(|x| {
+                matches!(
+                    x.t.surface.as_str(),
+                    "の" | "に" | "は" | "用" | "を" | "、" | "も"
+                )
+            }) {
+                return false;
+            }
+        }
+        prev_noun = k.t.pos[0] == "名詞" && k.t.pos[1] != "接尾";
+    }
+    // Said of a thing (天候が不安定, 接続が不安定で).
+    if let Some(i) = sentence.tokens.iter().position(|k| k.bytes.end == r.start) {
+        let particle = &sentence.tokens[i].t;
+        if i > 0 && matches!(particle.surface.as_str(), "が" | "は" | "も" | "の") {
+            let subject = &sentence.tokens[i - 1];
+            if lexicon_things()
+                .iter()
+                .any(|t| t == &subject.t.base || t == &subject.t.surface)
+            {
+                return false;
+            }
+        }
+    }
+    // Skip what joins the claim to the noun it modifies (な, の悪い, した), then look at it.
+    let Some(mut i) = sentence.tokens.iter().position(|k| k.bytes.start >= r.end) else {
+        return true;
+    };
+    let mut skipped = 0;
+    while skipped < 3 {
+        let Some(k) = sentence.tokens.get(i) else {
+            return true;
+        };
+        let joins = matches!(
+            k.t.surface.as_str(),
+            "な" | "の" | "が" | "た" | "だ" | "ない" | "い"
+        ) || k.t.pos[0] == "形容詞"
+            || (k.t.pos[0] == "動詞" && k.t.conj_form == "基本形")
+            || k.t.pos[0] == "助動詞";
+        if !joins {
+            break;
+        }
+        i += 1;
+        skipped += 1;
+    }
+    if skipped == 0 {
+        return true;
+    }
+    // The compound noun modified (ピアノ曲): a thing when none of it names a state.
+    let mut j = i;
+    while sentence.tokens.get(j).is_some_and(|n| {
+        n.t.pos[0] == "名詞"
+            && matches!(
+                n.t.pos[1].as_str(),
+                "一般" | "固有名詞" | "サ変接続" | "接尾"
+            )
+    }) {
+        j += 1;
+    }
+    if j == i {
+        return true;
+    }
+    let nouns = &sentence.tokens[i..j];
+    let thing = nouns
+        .iter()
+        .all(|n| !STATE_NOUNS.contains(&n.t.base.as_str()) && !sentence.shielded(&n.bytes));
+    // A thing followed by a particle (曲を, 脚立は) is what the words describe.
+    let followed = sentence
+        .tokens
+        .get(j)
+        .is_some_and(|n| n.t.pos[0] == "助詞" || n.t.pos[0] == "記号");
+    !(thing && followed)
+}
+
+/// Groups matches into claims: a marker joins the interpretation right before it, a vague
+/// word the one right after it; a marker alone takes the state of the word before it.
+fn group<'l>(
+    sentence: &Sentence,
+    lexicon: &Lexicon,
+    matches: Vec<(Range<usize>, &'l Term)>,
+) -> Vec<Claim<'l>> {
+    let s = sentence.s;
+    let gap_ok = |from: usize, to: usize, max: usize| {
+        from <= to
+            && to - from <= max
+            && !s[from..to].contains(['、', '。', ',', '「', '」'])
+            && sentence.clause_of(from) == sentence.clause_of(to.saturating_sub(1).max(from))
+    };
+    let mut claims: Vec<Claim> = Vec::new();
+    for (r, t) in matches {
+        match t.kind {
+            TermKind::Marker => {
+                if let Some(last) = claims
+                    .last_mut()
+                    .filter(|c| gap_ok(c.end(), r.start, MARKER_GAP))
+                {
+                    if last.vague_amount {
+                        // 強い様子, 少し眠そう: the vague word grades what the marker claims.
+                        last.states = marker_state(sentence, lexicon, r.start);
+                        last.vague_amount = false;
+                    }
+                    last.parts.push((r, t));
+                    continue;
+                }
+                let states = marker_state(sentence, lexicon, r.start);
+                claims.push(Claim {
+                    parts: vec![(r, t)],
+                    states,
+                    vague_amount: false,
+                });
+            }
+            TermKind::VagueAmount => {
+                if let Some(last) = claims
+                    .last_mut()
+                    .filter(|c| !c.vague_amount && gap_ok(c.end(), r.start, 2))
+                {
+                    // こだわりが強く, 疲労感が強い: the vague word grades the claim before it.
+                    last.parts.push((r, t));
+                    continue;
+                }
+                claims.push(Claim {
+                    parts: vec![(r, t)],
+                    states: States::default(),
+                    vague_amount: true,
+                })
+            }
+            TermKind::Interpretation | TermKind::VagueGoal => {
+                if let Some(last) = claims
+                    .last_mut()
+                    .filter(|c| c.vague_amount && gap_ok(c.end(), r.start, GRADE_GAP))
+                {
+                    // The vague word grades this interpretation: they stand or fall together.
+                    last.parts.push((r, t));
+                    last.states = t.states;
+                    last.vague_amount = false;
+                    continue;
+                }
+                if let Some(last) = claims
+                    .last_mut()
+                    .filter(|c| !c.vague_amount && gap_ok(c.end(), r.start, 2))
+                {
+                    last.parts.push((r, t));
+                    last.states = last.states.union(t.states);
+                    continue;
+                }
+                claims.push(Claim {
+                    parts: vec![(r, t)],
+                    states: t.states,
+                    vague_amount: false,
+                });
+            }
+        }
+    }
+    claims
+}
+
+/// The state of a marker standing alone: from a state word right before it (退屈そう), else
+/// any (a fact of any kind nearby clears it).
+fn marker_state(sentence: &Sentence, lexicon: &Lexicon, at: usize) -> States {
+    let s = sentence.s;
+    let from = s[..at]
+        .char_indices()
+        .rev()
+        .take(6)
+        .last()
+        .map_or(at, |(i, _)| i);
+    let before = &s[from..at];
+    let mut states = States::default();
+    for w in &lexicon.state_words {
+        if w.find(before)
+            .iter()
+            .any(|r| r.end + from >= at.saturating_sub(9))
+        {
+            states = states.union(w.states);
+        }
+    }
+    if states.is_empty() {
+        States::ANY
+    } else {
+        states
+    }
+}
+
+/// Whether a match starts a content word (not で・き in 馴染んできた).
+fn content_start(sentence: &Sentence, r: &Range<usize>) -> bool {
+    if !sentence.analysed {
+        return true;
+    }
+    match sentence.tokens.iter().find(|t| t.bytes.contains(&r.start)) {
+        Some(t) => {
+            t.bytes.start == r.start
+                && !matches!(t.t.pos[0].as_str(), "助詞" | "助動詞")
+                && t.t.pos[1] != "非自立"
+        }
+        None => true,
+    }
+}
+
+/// A piece of evidence and the clause it stands in.
+struct Found {
+    bytes: Range<usize>,
+    clause: usize,
+    states: States,
+    kind: AnchorKind,
+}
+
+/// Evidence in the sentence: behaviours and signs from the lexicon, quotations with the
+/// states their words express, counts and measures. A word the writer only guesses at or
+/// generalises (泣きそう, 休みがち) is no evidence, nor is a flagged word itself.
+fn evidence(
+    sentence: &Sentence,
+    lexicon: &Lexicon,
+    own: Option<&OrganizationLexicon>,
+    claims: &[Claim],
+) -> Vec<Found> {
+    let s = sentence.s;
+    let flagged = |r: &Range<usize>| {
+        claims
+            .iter()
+            .any(|c| c.parts.iter().any(|(k, _)| overlaps(k, r)))
+    };
+    let guessed = |r: &Range<usize>| {
+        claims.iter().any(|c| {
+            c.parts.iter().any(|(k, t)| {
+                t.kind == TermKind::Marker
+                    && k.start >= r.end
+                    && s[r.end..k.start].chars().count() <= 6
+                    && !s[r.end..k.start].contains(['、', '。', ',', '」'])
+            })
+        })
+    };
+    let mut out: Vec<Found> = Vec::new();
+    let push = |bytes: Range<usize>, states: States, kind: AnchorKind, out: &mut Vec<Found>| {
+        if states.is_empty() {
+            return;
+        }
+        if let Some(f) = out.iter_mut().find(|f| f.bytes == bytes) {
+            f.states = f.states.union(states);
+            return;
+        }
+        out.push(Found {
+            clause: sentence.clause_of(bytes.start),
+            bytes,
+            states,
+            kind,
+        });
+    };
+    for q in &sentence.quotes {
+        // What the quoted words express, and how they were said (訴えた, 叫んだ).
+        let inner = &s[q.clone()];
+        let mut states = States::default();
+        for t in &lexicon.terms {
+            if t.kind == TermKind::Interpretation && !t.find(inner).is_empty() {
+                states = states.union(t.states);
+            }
+        }
+        for e in lexicon.evidence.iter().chain(&lexicon.state_words) {
+            if !e.find(inner).is_empty() {
+                states = states.union(e.states);
+            }
+        }
+        let after: String = s[q.end..].chars().take(6).collect();
+        for e in &lexicon.evidence {
+            if e.id.starts_with("said_") && !e.find(&after).is_empty() {
+                states = states.union(e.states);
+            }
+        }
+        // Any words at all are a fact about a claim of no particular state.
+        states = states.union(States::CONCRETE);
+        push(q.clone(), states, AnchorKind::Words, &mut out);
+    }
+    for e in lexicon
+        .evidence
+        .iter()
+        .chain(own.into_iter().flat_map(|o| o.evidence.iter()))
+    {
+        if e.id.starts_with("said_") {
+            continue;
+        }
+        for r in e.find(s) {
+            if sentence.shielded(&r) || flagged(&r) || guessed(&r) || !content_start(sentence, &r) {
+                continue;
+            }
+            push(r, e.states, AnchorKind::Action, &mut out);
+        }
+    }
+    for m in COUNT.find_iter(s) {
+        let r = m.range();
+        // 一人で / 1人で means alone, not a count.
+        let alone = matches!(m.as_str(), "一人" | "1人" | "ひとり") && s[r.end..].starts_with('で');
+        if sentence.shielded(&r) || flagged(&r) || alone {
+            continue;
+        }
+        let mut states = States::COUNT;
+        if VITAL.is_match(m.as_str()) {
+            states = states.union(States::HEALTH);
+        }
+        if MEAL.is_match(m.as_str()) {
+            states = states.union(States::APPETITE);
+        }
+        push(r, states, AnchorKind::Number, &mut out);
+    }
+    for m in VITAL.find_iter(s).chain(MEAL.find_iter(s)) {
+        let r = m.range();
+        if sentence.shielded(&r) || flagged(&r) || out.iter().any(|f| overlaps(&f.bytes, &r)) {
+            continue;
+        }
+        let states = if VITAL.is_match(m.as_str()) {
+            States::HEALTH
+        } else {
+            States::APPETITE
+        };
+        push(r, states, AnchorKind::Number, &mut out);
+    }
+    out.sort_by_key(|f| f.bytes.start);
+    out
+}

@@ -1,0 +1,287 @@
+//! Unit tests of the fact check. Tests that need the analyser skip where it is absent, unless
+//! `KAKEHASHI_REQUIRE_DICTIONARY` is set (CI sets it).
+
+use super::*;
+use crate::language::{analysis::tests::analyzer, lexicon::OwnTermKind, quality};
+
+fn lex() -> &'static Lexicon {
+    Lexicon::builtin().expect("lexicon")
+}
+
+fn flags_with(text: &str, mode: Mode, a: &Analyzer) -> Vec<String> {
+    check_with(text, mode, lex(), None, Some(a))
+        .findings
+        .into_iter()
+        .map(|f| f.text)
+        .collect()
+}
+
+/// Asserts each record sentence is flagged (`true`) or cleared (`false`).
+fn expect(cases: &[(&str, bool)], mode: Mode) {
+    let Some(a) = analyzer() else { return };
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter_map(|(text, flag)| {
+            let found = flags_with(text, mode, a);
+            (found.is_empty() == *flag).then(|| {
+                format!(
+                    "{} expected, got {found:?}: {text}",
+                    if *flag { "FLAG" } else { "CLEAR" }
+                )
+            })
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_time_word_topic_or_unrelated_act_does_not_clear_an_interpretation() {
+    expect(
+        &[
+            ("帰りの会の前は落ち着かない様子だった。", true),
+            ("月曜日は情緒が不安定だった。", true),
+            ("おやつの時間は嬉しそうだった。", true),
+            ("シャワーの間は機嫌が良かった。", true),
+            ("兄にメールを送ったが、寂しそうだった。", true),
+            ("送迎車を降りて、満足そうな顔をしていた。", true),
+            ("工賃袋を手渡すと、安心した様子だった。", true),
+        ],
+        Mode::Record,
+    );
+}
+
+#[test]
+fn evidence_of_the_same_state_clears_it() {
+    expect(
+        &[
+            ("落ち着かない様子で、作業机を2回叩いた。", false),
+            ("意欲的で、袋詰めを休憩なしで40分続けた。", false),
+            ("「もう帰る」と3回繰り返し、不満そうだった。", false),
+            ("眠そうで、朝の会の間に4回あくびをした。", false),
+            ("体調が悪そうで、検温すると37.8℃だった。", false),
+            ("嬉しそうに、両手を上げて「やった」と言った。", false),
+        ],
+        Mode::Record,
+    );
+}
+
+#[test]
+fn evidence_of_another_state_or_across_a_contrast_does_not() {
+    expect(
+        &[
+            // A count of output is no evidence of attention.
+            ("集中できておらず、1時間で箱を12個折った。", true),
+            // A normal temperature does not show being unwell.
+            ("体温は36.2℃だったが、しんどそうだった。", true),
+            // Across a contrast the fact does not support the claim.
+            ("作業を45分続けたが、意欲はなさそうだった。", true),
+            // What staff did in response is no evidence of the cause.
+            ("ひどく汗をかいていたため、職員が麦茶を300ml渡した。", true),
+            // The quoted words express another state.
+            ("「お腹すいた」と言い、不安そうな表情だった。", true),
+        ],
+        Mode::Record,
+    );
+}
+
+#[test]
+fn change_and_vague_amounts_need_a_count() {
+    expect(
+        &[
+            ("自信が高まってきている。", true),
+            ("手順を覚えつつある。", true),
+            ("欠席が増えている。", true),
+            ("欠席が増え、今月は既に4日休んだ。", false),
+            ("嫌々ながら掃除をした。", true),
+            ("時々、作業中に席を立った。", true),
+            ("作業中に4回席を立った。", false),
+            ("何度も廊下に出て、職員が声をかけた。", true),
+        ],
+        Mode::Record,
+    );
+}
+
+#[test]
+fn negated_events_are_facts_and_negated_interpretations_are_not() {
+    expect(
+        &[
+            ("本日、他害はなかった。", false),
+            ("外出中、大声を出すことは一度もなかった。", false),
+            ("・自傷：なし", false),
+            ("特に不穏な様子はなかった。", true),
+            ("特変なし。", true),
+            ("引き続き様子を見ていく。", true),
+            ("大きな問題なく過ごされた。", true),
+        ],
+        Mode::Record,
+    );
+}
+
+#[test]
+fn interpretive_words_about_things_or_conditions_are_not_claims() {
+    expect(
+        &[
+            ("昼食時、穏やかな音楽を流した。", false),
+            ("不安定な台は片付け、職員が踏み台を用意した。", false),
+            ("不穏時の連絡手順を職員会議で確認した。", false),
+            ("疲れた時に使う休憩カードを机に置いた。", false),
+        ],
+        Mode::Record,
+    );
+}
+
+#[test]
+fn hearsay_is_labelled_and_judged_on_its_content() {
+    let Some(a) = analyzer() else { return };
+    let check = |t: &str| check_with(t, Mode::Record, lex(), None, Some(a));
+    for t in [
+        "母より、昨夜は21時に寝たとのこと。",
+        "GHの世話人から、週末は2回嘔吐したと聞いた。",
+        "明日は雨が降るそうだ。",
+        "父は「家では毎晩ゲームをしています」と話していた。",
+    ] {
+        let r = check(t);
+        assert_eq!(r.hearsay.len(), 1, "{t}: {r:?}");
+        assert!(r.findings.is_empty(), "{t}: {r:?}");
+    }
+    // Reported content with an interpretation is still flagged, and the finding says hearsay.
+    let r = check("母より、家では落ち着いているとのこと。");
+    assert!(r.findings.iter().all(|f| f.hearsay) && !r.findings.is_empty());
+    // The client's own words, recorded as words, are the writer's observation.
+    for t in [
+        "本人が「頭が痛い」と言った。",
+        "眠そうな顔で、本人は「寝てない」と話した。",
+    ] {
+        assert!(check(t).hearsay.is_empty(), "{t}");
+    }
+}
+
+#[test]
+fn plan_goals_need_something_a_third_person_could_check() {
+    expect(
+        &[
+            ("毎日、穏やかに過ごせるよう支援する。", true),
+            ("定期的に通院する。", true),
+            ("必要に応じて声かけを行う。", true),
+            ("作業への意欲を高める。", true),
+            ("暴力を減らす。", true),
+            ("暴力を月1回以下に減らす。", false),
+            (
+                "落ち着いて過ごせるよう、朝9時に写真カードで一日の予定を伝える。",
+                false,
+            ),
+            ("おやつの前に、手洗いを自分で行う。", false),
+            ("6月までに、一人で電車に乗って通所できるようになる。", false),
+            ("イライラしたときは、休憩カードを職員に渡す。", false),
+        ],
+        Mode::Plan,
+    );
+}
+
+#[test]
+fn findings_name_their_clause_and_ask_a_question() {
+    let Some(a) = analyzer() else { return };
+    let text = "9時に来所し、意欲的に作業していた。";
+    let r = check_with(text, Mode::Record, lex(), None, Some(a));
+    let f = &r.findings[0];
+    let chars = |r: &std::ops::Range<usize>| -> String {
+        text.chars().skip(r.start).take(r.len()).collect()
+    };
+    assert_eq!(chars(&f.span), "意欲");
+    assert_eq!(chars(&f.clause), "意欲的に作業していた。");
+    assert_eq!(f.sentence, 0..text.chars().count());
+    assert!(f.question.contains("「意欲」"), "{}", f.question);
+    assert!(f.question.contains("どんな様子から"), "{}", f.question);
+    let v = check_with("時々席を立った。", Mode::Record, lex(), None, Some(a));
+    assert!(v.findings[0].question.contains("何回"), "{:?}", v.findings);
+}
+
+#[test]
+fn without_the_analyser_every_interpretation_is_flagged_and_the_report_says_so() {
+    let r = check_with(
+        "落ち着かない様子で、机を2回叩いた。",
+        Mode::Record,
+        lex(),
+        None,
+        None,
+    );
+    assert!(r.degraded);
+    assert!(!r.findings.is_empty(), "never cleared without the analysis");
+    // Plain facts stay clear; quoted words are never flagged.
+    let r = check_with(
+        "10時に来所した。「楽しかった」と話した。",
+        Mode::Record,
+        lex(),
+        None,
+        None,
+    );
+    assert!(r.findings.is_empty(), "{r:?}");
+}
+
+#[test]
+fn quoted_words_are_never_flagged() {
+    let Some(a) = analyzer() else { return };
+    assert!(flags_with("「今日は楽しかった、元気です」と話した。", Mode::Record, a).is_empty());
+}
+
+#[test]
+fn an_organization_adds_terms_and_allow_lists_its_own_phrases() {
+    let Some(a) = analyzer() else { return };
+    let own = OrganizationLexicon::new([
+        ("落ち着きルーム", OwnTermKind::Allowed, "org:a".into()),
+        ("しんみり", OwnTermKind::Interpretation, "org:b".into()),
+        ("袋詰め作業", OwnTermKind::Anchor, "org:c".into()),
+    ]);
+    let check_own = |s: &str| {
+        check_with(s, Mode::Record, lex(), Some(&own), Some(a))
+            .findings
+            .into_iter()
+            .map(|f| f.term_id)
+            .collect::<Vec<_>>()
+    };
+    assert!(check_own("落ち着きルームへ移動した。").is_empty());
+    assert_eq!(check_own("しんみりしていた。"), vec!["org:b"]);
+    // The organization's own concrete word clears a claim of no particular state…
+    assert!(check_own("しんみりした様子で袋詰め作業をした。").is_empty());
+    // …but it is no evidence of motivation.
+    assert!(!check_own("意欲的に袋詰め作業をした。").is_empty());
+}
+
+/// The quality bar on the labelled sets (`kakehashi language eval` prints the same figures).
+///
+/// The sets the rules were tuned on must meet the target (0.95). The held-out set was never
+/// read while tuning; it is guarded at the level measured when it was first scored
+/// (BENCHMARKS.md), so the figure cannot silently drop, and raising the floor is a deliberate
+/// edit here once the rules generalise better.
+#[test]
+fn precision_and_recall_on_the_labelled_sets_meet_the_bar() {
+    if analyzer().is_none() {
+        return;
+    }
+    /// (precision, recall) floors for the held-out set, RECORD then PLAN.
+    const HOLDOUT_FLOOR: [(f64, f64); 2] = [(0.89, 0.96), (0.90, 0.99)];
+    let mut failures = Vec::new();
+    for (name, tsv, tuned) in quality::SHIPPED {
+        let s = quality::score(tsv, lex()).expect("labelled set");
+        for (i, (kind, c, n)) in [("RECORD", s.record, 250), ("PLAN", s.plan, 40)]
+            .into_iter()
+            .enumerate()
+        {
+            println!(
+                "{name} {kind}: n={} precision {:.3} recall {:.3}",
+                c.total(),
+                c.precision(),
+                c.recall()
+            );
+            let (p, r) = if tuned {
+                (quality::TARGET, quality::TARGET)
+            } else {
+                HOLDOUT_FLOOR[i]
+            };
+            if c.total() < n || c.precision() < p || c.recall() < r {
+                failures.push(format!("{name} {kind}: {c:?}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

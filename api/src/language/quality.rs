@@ -1,0 +1,202 @@
+//! Quality figures of the language features, measured on the labelled sets kept in the
+//! repository (`kakehashi language eval`; the figures in BENCHMARKS.md).
+//!
+//! The fact-check sets (`api/data/fact_check/*.tsv`, labelled by hand under
+//! `api/data/fact_check/GUIDELINE.md`): `dev.tsv` is what the rules were built and tuned on;
+//! `dev2.tsv` was written later by another author and scored once before any rule was changed
+//! for it; `holdout.tsv` was labelled separately and only ever scored, never read to tune a rule
+//! (its misses are never printed). A
+//! sentence is predicted FLAG when the check has at least one finding on it; hearsay is
+//! predicted when the check labels any sentence of it as hearsay.
+
+use std::{fmt::Write, path::PathBuf};
+
+use anyhow::Context;
+
+use super::{
+    analysis,
+    fact_check::{self, Mode},
+    lexicon::Lexicon,
+};
+
+/// The bar for precision and recall of flagging, records and plan goals alike.
+pub const TARGET: f64 = 0.95;
+
+/// The shipped sets: name, contents, whether the rules were tuned on it.
+pub const SHIPPED: [(&str, &str, bool); 3] = [
+    ("dev", include_str!("../../data/fact_check/dev.tsv"), true),
+    ("dev2", include_str!("../../data/fact_check/dev2.tsv"), true),
+    (
+        "holdout",
+        include_str!("../../data/fact_check/holdout.tsv"),
+        false,
+    ),
+];
+
+/// Counts for one kind of text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub true_flags: usize,
+    pub false_flags: usize,
+    pub missed_flags: usize,
+    pub true_clears: usize,
+    /// Sentences whose hearsay label the check got right, of those labelled.
+    pub hearsay_right: usize,
+    pub hearsay_labelled: usize,
+}
+
+impl Counts {
+    pub fn total(&self) -> usize {
+        self.true_flags + self.false_flags + self.missed_flags + self.true_clears
+    }
+    pub fn precision(&self) -> f64 {
+        ratio(self.true_flags, self.true_flags + self.false_flags)
+    }
+    pub fn recall(&self) -> f64 {
+        ratio(self.true_flags, self.true_flags + self.missed_flags)
+    }
+    pub fn meets(&self) -> bool {
+        self.total() == 0 || (self.precision() >= TARGET && self.recall() >= TARGET)
+    }
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 { 1.0 } else { a as f64 / b as f64 }
+}
+
+/// One labelled set, scored.
+#[derive(Debug, Clone, Default)]
+pub struct SetScore {
+    pub record: Counts,
+    pub plan: Counts,
+    /// `FP`/`FN`/`HEARSAY` lines for the sentences scored wrongly.
+    pub misses: Vec<String>,
+}
+
+/// Scores a labelled set (`kind<TAB>label<TAB>hearsay<TAB>text…`, a header row first).
+pub fn score(tsv: &str, lexicon: &Lexicon) -> Result<SetScore, String> {
+    let mut out = SetScore::default();
+    for (n, line) in tsv.lines().enumerate().skip(1) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [kind, label, hearsay, text, ..] = cols[..] else {
+            return Err(format!("line {}: fewer than 4 columns", n + 1));
+        };
+        let (mode, counts) = match kind {
+            "PLAN" => (Mode::Plan, &mut out.plan),
+            "RECORD" => (Mode::Record, &mut out.record),
+            other => return Err(format!("line {}: unknown kind {other:?}", n + 1)),
+        };
+        let expected = match label {
+            "FLAG" => true,
+            "CLEAR" => false,
+            other => return Err(format!("line {}: unknown label {other:?}", n + 1)),
+        };
+        let report = fact_check::check(text, mode, lexicon, None);
+        let predicted = !report.findings.is_empty();
+        let found: Vec<&str> = report.findings.iter().map(|f| f.text.as_str()).collect();
+        match (expected, predicted) {
+            (true, true) => counts.true_flags += 1,
+            (false, false) => counts.true_clears += 1,
+            (false, true) => {
+                counts.false_flags += 1;
+                out.misses.push(format!("FP {kind} {text}  {found:?}"));
+            }
+            (true, false) => {
+                counts.missed_flags += 1;
+                out.misses.push(format!("FN {kind} {text}"));
+            }
+        }
+        if let Some(expected_hearsay) = match hearsay {
+            "yes" => Some(true),
+            "no" => Some(false),
+            _ => None,
+        } {
+            counts.hearsay_labelled += 1;
+            if report.hearsay.is_empty() != expected_hearsay {
+                counts.hearsay_right += 1;
+            } else {
+                out.misses.push(format!(
+                    "HEARSAY expected {} {text}",
+                    if expected_hearsay { "yes" } else { "no" }
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What `kakehashi language eval` prints, and whether every figure met its target.
+pub struct Outcome {
+    pub text: String,
+    pub met: bool,
+}
+
+/// Scores the given sets (or the shipped ones) and formats the figures.
+pub fn evaluate(paths: &[PathBuf], show_misses: bool) -> anyhow::Result<Outcome> {
+    let lexicon = Lexicon::builtin().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut sets: Vec<(String, String, bool)> = Vec::new();
+    if paths.is_empty() {
+        for (name, tsv, tuned) in SHIPPED {
+            sets.push((name.to_owned(), tsv.to_owned(), tuned));
+        }
+    } else {
+        for p in paths {
+            let tsv =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            sets.push((p.display().to_string(), tsv, false));
+        }
+    }
+    let mut text = String::new();
+    let mut met = true;
+    let _ = writeln!(
+        text,
+        "analyser: {}",
+        match analysis::get() {
+            Some(a) => format!("IPADIC from {}", a.loaded_from.display()),
+            None => format!("absent ({}): degraded mode", analysis::status().label()),
+        }
+    );
+    let _ = writeln!(
+        text,
+        "fact check (target: precision and recall ≥ {TARGET:.2} for records and plan goals)"
+    );
+    for (name, tsv, tuned) in &sets {
+        let s = score(tsv, lexicon).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        for (kind, c) in [("RECORD", &s.record), ("PLAN", &s.plan)] {
+            if c.total() == 0 {
+                continue;
+            }
+            let _ = writeln!(
+                text,
+                "  {name:<8} {kind:<6} n={:<4} precision {:.3}  recall {:.3}  (TP {} FP {} FN {} TN {}){}{}",
+                c.total(),
+                c.precision(),
+                c.recall(),
+                c.true_flags,
+                c.false_flags,
+                c.missed_flags,
+                c.true_clears,
+                if c.hearsay_labelled > 0 {
+                    format!(
+                        "  hearsay labels {}/{}",
+                        c.hearsay_right, c.hearsay_labelled
+                    )
+                } else {
+                    String::new()
+                },
+                if *tuned { "  [tuned on]" } else { "" },
+            );
+            met &= c.meets();
+        }
+        // Misses of a held-out set are never printed: reading them would be tuning on it.
+        if show_misses && (*tuned || !paths.is_empty()) {
+            for m in &s.misses {
+                let _ = writeln!(text, "    {m}");
+            }
+        }
+    }
+    Ok(Outcome { text, met })
+}
