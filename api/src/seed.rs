@@ -948,18 +948,22 @@ async fn seed_plans_and_meetings(
             recent_changes: vec![BriefPoint {
                 text: "前日予告を始めてから、作業変更の日も大声が出ていない(この1週間0回)。".into(),
                 observation_ids: vec![],
+                impression: false,
             }],
             stable_points: vec![BriefPoint {
                 text: "5日間すべて定時に来所している。".into(),
                 observation_ids: vec![],
+                impression: false,
             }],
             unstable_points: vec![BriefPoint {
                 text: "昼食を半分残す日が3日続いた。".into(),
                 observation_ids: vec![],
+                impression: false,
             }],
             focus_next_month: vec![BriefPoint {
                 text: "食事量の変化を記録し、体調の変化を早めにつかむ。".into(),
                 observation_ids: vec![],
+                impression: false,
             }],
         },
     )

@@ -3,7 +3,12 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::{context::ContextExt, ids, meeting::Meeting, observation::Observation};
+use super::{
+    context::ContextExt,
+    ids,
+    meeting::{BriefFactFinding, Meeting},
+    observation::Observation,
+};
 use crate::service::{
     brief_drafts::{self, DraftPoint},
     documents::{BriefContent, BriefPoint},
@@ -28,6 +33,10 @@ pub struct MeetingBriefDraft {
     pub cited_observations: Vec<Observation>,
     /// How many observations were read.
     pub observations_considered: i32,
+    /// The fact check on the drafted points (事実と解釈のチェック結果): a point holding an
+    /// interpretation without evidence is marked 【解釈・要確認】 in its text and listed here
+    /// with its question.
+    pub fact_findings: Vec<BriefFactFinding>,
     /// Parts with nothing to draft from (`recentChanges`, `stableOrUnstablePoints`,
     /// `focusNextMonth`): write them yourself before submitting.
     pub missing_parts: Vec<String>,
@@ -42,6 +51,7 @@ fn points(list: Vec<DraftPoint>) -> Vec<BriefPoint> {
                 .into_iter()
                 .map(|id| ids::encode("Observation", id))
                 .collect(),
+            impression: false,
         })
         .collect()
 }
@@ -105,6 +115,7 @@ impl BriefDraftQuery {
                 focus_next_month: points(d.focus_next_month),
             },
             missing_parts: missing,
+            fact_findings: d.findings.into_iter().map(BriefFactFinding::from).collect(),
         })
     }
 }

@@ -1,6 +1,6 @@
 //! Materials for the consultation side (素材) over GraphQL.
 
-use async_graphql::{Context, ID, SimpleObject};
+use async_graphql::{Context, Enum, ID, SimpleObject};
 
 use super::{
     Organization, ids,
@@ -8,7 +8,10 @@ use super::{
     plan::SupportPlan,
     scalars::Date,
 };
-use crate::service::{documents::Achievement, materials as svc};
+use crate::{
+    language::evidence as lang,
+    service::{documents::Achievement, evidence as ev, materials as svc},
+};
 
 /// How many observations of a category the period holds.
 #[derive(SimpleObject, Clone)]
@@ -81,6 +84,105 @@ pub struct MonitoringRowDraft {
     pub service_status_from_facility: String,
     /// The observations quoted.
     pub observation_ids: Vec<ID>,
+    /// The goal read as a measure (目標の測り方), e.g. target 大声, 月2回以下; null when the goal
+    /// names no behaviour the records speak of.
+    pub measure: Option<GoalMeasure>,
+    /// Counts against the goal per period (期間ごとの回数), e.g. 11月: 大声 2回（目標 月2回以下、
+    /// 上限）, each with the observations behind it.
+    pub counts: Vec<EvidenceCount>,
+    /// Every record that speaks of the goal's target, oldest first, with what it says
+    /// (happened or not, and how): failures as well as successes (根拠の一覧).
+    pub evidence: Vec<JudgedObservation>,
+}
+
+/// Which way a goal points (目標の方向).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum GoalDirection {
+    /// At most the threshold (以下・以内・減らす).
+    AtMost,
+    /// At least the threshold (以上・増やす・続ける・毎日).
+    AtLeast,
+}
+
+/// The period a goal's threshold counts over (集計期間).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum GoalPeriod {
+    /// A day (日・毎日).
+    Day,
+    /// A week (週).
+    Week,
+    /// A calendar month (月).
+    Month,
+}
+
+/// A goal read as a measure (目標の測り方).
+#[derive(SimpleObject, Clone)]
+pub struct GoalMeasure {
+    /// The behaviour counted (対象の行動), e.g. 大声, 食事, 睡眠.
+    pub target: String,
+    /// Which way the goal points.
+    pub direction: GoalDirection,
+    /// The limit or minimum per period (基準値); null for a direction without a number (減らす).
+    pub threshold: Option<i32>,
+    /// The period the threshold counts over.
+    pub period: Option<GoalPeriod>,
+    /// Counted in days rather than times (日数で数える).
+    pub counts_days: bool,
+    /// The measure in words, e.g. 月2回以下, 週5日以上, 毎日.
+    pub summary: String,
+}
+
+/// How a period's count stands against its goal (目標との比較).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum EvidenceStanding {
+    /// Within the limit or the minimum reached (範囲内・達成).
+    Met,
+    /// Exactly at the limit (上限).
+    AtLimit,
+    /// Over the limit or short of the minimum (超過・不足).
+    NotMet,
+    /// The goal has no number to compare with (基準なし).
+    Unmeasured,
+}
+
+/// One period's count against a goal (期間の回数), with the records behind it.
+#[derive(SimpleObject, Clone)]
+pub struct EvidenceCount {
+    /// The period, e.g. 11月 or 11/23〜11/29.
+    pub label: String,
+    /// First day counted (JST), inside the materials' period.
+    pub from: Date,
+    /// Last day counted (JST).
+    pub to: Date,
+    /// The period lies only partly inside the materials' period (期間途中).
+    pub partial_period: bool,
+    /// Times (or days) the behaviour happened: only records that say it happened count.
+    pub count: i32,
+    /// The goal's limit or minimum for the period (基準値), when it has one.
+    pub threshold: Option<i32>,
+    /// Against the goal.
+    pub standing: EvidenceStanding,
+    /// The count in words, e.g. 11月: 大声 2回（目標 月2回以下、上限）.
+    pub summary: String,
+    /// The observations behind the count (回数の根拠).
+    pub counted_observations: Vec<Observation>,
+    /// Observations of the period saying it did not happen or fell short (なし・未達の記録).
+    pub other_observations: Vec<Observation>,
+}
+
+/// What one record says about a goal's target (記録の判定).
+#[derive(SimpleObject, Clone)]
+pub struct JudgedObservation {
+    /// The record.
+    pub observation: Observation,
+    /// Whether it says the behaviour happened (true) or explicitly did not (false).
+    pub occurred: bool,
+    /// Times it happened by the record (回数).
+    pub count: i32,
+    /// What it says in a word (判定): あり, なし, 完食, 一部残した, 食べなかった, 眠れた …
+    pub label: String,
+    /// Counted toward the goal's measure (集計に算入).
+    pub counts_toward_goal: bool,
 }
 
 /// Materials for the consultation side (素材) for a period: what the facility hands over,
@@ -156,17 +258,84 @@ impl From<svc::Materials> for Materials {
             monitoring_rows: m
                 .monitoring_rows
                 .into_iter()
-                .map(|r| MonitoringRowDraft {
-                    goal: r.goal,
-                    achievement: r.achievement,
-                    service_status_from_facility: r.service_status_from_facility,
-                    observation_ids: r
-                        .observation_ids
-                        .into_iter()
-                        .map(|id| ids::encode("Observation", id))
-                        .collect(),
+                .map(|r| {
+                    let (measure, counts, evidence) = r.evidence.map(row_evidence).unwrap_or_default();
+                    MonitoringRowDraft {
+                        goal: r.goal,
+                        achievement: r.achievement,
+                        service_status_from_facility: r.service_status_from_facility,
+                        observation_ids: r
+                            .observation_ids
+                            .into_iter()
+                            .map(|id| ids::encode("Observation", id))
+                            .collect(),
+                        measure,
+                        counts,
+                        evidence,
+                    }
                 })
                 .collect(),
         }
     }
+}
+
+/// A row's evidence for GraphQL, from the records already read (no further loads).
+fn row_evidence(
+    e: ev::GoalEvidence,
+) -> (Option<GoalMeasure>, Vec<EvidenceCount>, Vec<JudgedObservation>) {
+    let spec = &e.spec;
+    let measure = GoalMeasure {
+        target: spec.target.label.clone(),
+        direction: match spec.direction {
+            lang::Direction::AtMost => GoalDirection::AtMost,
+            lang::Direction::AtLeast => GoalDirection::AtLeast,
+        },
+        threshold: spec.threshold.map(|t| i32::try_from(t).unwrap_or(i32::MAX)),
+        period: spec.period.map(|p| match p {
+            lang::Period::Day => GoalPeriod::Day,
+            lang::Period::Week => GoalPeriod::Week,
+            lang::Period::Month => GoalPeriod::Month,
+        }),
+        counts_days: spec.days,
+        summary: spec.measure_ja(),
+    };
+    let of = |ids: &[uuid::Uuid]| -> Vec<Observation> {
+        ids.iter()
+            .filter_map(|id| e.judged.iter().find(|j| j.observation.id == *id))
+            .map(|j| Observation(j.observation.clone()))
+            .collect()
+    };
+    let counts = e
+        .tallies
+        .iter()
+        .map(|t| EvidenceCount {
+            label: t.label.clone(),
+            from: Date(t.from),
+            to: Date(t.to),
+            partial_period: t.partial_period,
+            count: i32::try_from(t.count).unwrap_or(i32::MAX),
+            threshold: spec.threshold.map(|t| i32::try_from(t).unwrap_or(i32::MAX)),
+            standing: match t.standing {
+                lang::Standing::Met => EvidenceStanding::Met,
+                lang::Standing::AtLimit => EvidenceStanding::AtLimit,
+                lang::Standing::NotMet => EvidenceStanding::NotMet,
+                lang::Standing::Unmeasured => EvidenceStanding::Unmeasured,
+            },
+            summary: t.summary.clone(),
+            counted_observations: of(&t.counted),
+            other_observations: of(&t.other),
+        })
+        .collect();
+    let evidence = e
+        .judged
+        .iter()
+        .map(|j| JudgedObservation {
+            observation: Observation(j.observation.clone()),
+            occurred: j.occurrence.polarity == lang::Polarity::Occurred,
+            count: i32::try_from(j.occurrence.count).unwrap_or(i32::MAX),
+            label: ev::outcome_label(&spec.target, &j.occurrence).to_owned(),
+            counts_toward_goal: spec.counts(&j.occurrence),
+        })
+        .collect();
+    (Some(measure), counts, evidence)
 }

@@ -11,6 +11,7 @@ use crate::{
     error::ApiError,
     service::{
         documents::{Attendee, BriefContent, Minutes, MonitoringContent},
+        evidence::{self, PointFinding},
         meetings, monitoring,
     },
 };
@@ -260,6 +261,26 @@ impl MeetingBrief {
     async fn content(&self) -> BriefContent {
         serde_json::from_value(self.0.content.clone()).unwrap_or_default()
     }
+    /// The fact check on every point (事実と解釈のチェック結果): each interpretation left
+    /// without evidence, with the point it stands in and the question that would make it a
+    /// fact. Computed when read with the writing facility's own terms; empty when every point
+    /// states its facts.
+    async fn fact_findings(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<BriefFactFinding>> {
+        let content: BriefContent =
+            serde_json::from_value(self.0.content.clone()).unwrap_or_default();
+        let own = ctx
+            .loaders()?
+            .own_lexicons
+            .load_one(self.0.organization_id)
+            .await?;
+        Ok(evidence::brief_findings(&content, own.as_deref())?
+            .into_iter()
+            .map(BriefFactFinding::from)
+            .collect())
+    }
     /// Resubmissions count up from 1.
     async fn version(&self) -> i32 {
         self.0.version
@@ -429,6 +450,37 @@ pub struct RecordMeetingMinutesInput {
     pub direction: String,
     /// Required when the direction differs from the previous held meeting's.
     pub direction_change_reason: Option<String>,
+}
+
+/// A fact-check finding on one point of a brief (要確認の解釈): an interpretation without the
+/// evidence that would make it a fact.
+#[derive(SimpleObject, Clone)]
+pub struct BriefFactFinding {
+    /// The part (項目): `recentChanges`, `stablePoints`, `unstablePoints` or `focusNextMonth`.
+    pub part: String,
+    /// The point's position in its part, from 0.
+    pub index: i32,
+    /// The point's text (該当の記載).
+    pub point: String,
+    /// The writer marked the point as an impression (所感).
+    pub impression: bool,
+    /// The flagged words (解釈の語), e.g. 落ち着いている.
+    pub words: String,
+    /// The question whose answer would make it a fact (確認の問い).
+    pub question: String,
+}
+
+impl From<PointFinding> for BriefFactFinding {
+    fn from(f: PointFinding) -> Self {
+        Self {
+            part: f.part.to_owned(),
+            index: i32::try_from(f.index).unwrap_or(i32::MAX),
+            point: f.point,
+            impression: f.impression,
+            words: f.words,
+            question: f.question,
+        }
+    }
 }
 
 /// Input of `submitMeetingBrief`.

@@ -12,6 +12,7 @@
 
 pub mod analysis;
 pub mod counters;
+pub mod evidence;
 pub mod fact_check;
 pub mod lexicon;
 pub mod quality;

@@ -9,8 +9,6 @@
 //! office through a draft that it could not read anyway. A client without a consultation office
 //! (セルフプラン) gets drafts from the facility's shared observations.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Duration, Utc};
 use entity::{
     meeting, monitoring_report,
@@ -20,7 +18,12 @@ use entity::{
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use super::{documents::Achievement, meetings, observations, plans};
+use super::{
+    access::jst_day,
+    documents::Achievement,
+    evidence::{self, PointFinding},
+    meetings, observations, plans,
+};
 use crate::{
     auth::{Viewer, policy},
     error::{ApiError, ApiResult},
@@ -31,6 +34,10 @@ use crate::{
 const MAX_OBSERVATIONS: u64 = 500;
 /// Points per part.
 const MAX_POINTS: usize = 5;
+/// Evidence-count points (per tag and outcome) in recent changes.
+const MAX_COUNT_POINTS: usize = 6;
+/// The mark put before a drafted sentence the fact check flags.
+pub const FLAG_MARK: &str = "【解釈・要確認】";
 
 /// A drafted point: text and the observations it rests on.
 #[derive(Debug, Clone)]
@@ -51,6 +58,8 @@ pub struct BriefDraft {
     pub unstable_points: Vec<DraftPoint>,
     pub focus_next_month: Vec<DraftPoint>,
     pub observations: Vec<observation::Model>,
+    /// The fact check on every drafted point (flagged sentences are also marked in their text).
+    pub findings: Vec<PointFinding>,
 }
 
 fn short(text: &str, max: usize) -> String {
@@ -132,43 +141,29 @@ pub async fn draft(state: &AppState, viewer: &Viewer, meeting_id: Uuid) -> ApiRe
         .take(MAX_POINTS)
         .map(point)
         .collect();
-    // Repeated tags are evidence of change with numbers.
-    let mut by_tag: BTreeMap<String, Vec<&observation::Model>> = BTreeMap::new();
-    for o in &observations {
-        for t in observations::tags(o) {
-            by_tag.entry(t).or_default().push(o);
-        }
+    // Evidence counts per tag: only records saying it happened count as it; records saying it
+    // did not, and each outcome of a graded behaviour (完食 / 残した), are counts of their own.
+    for c in evidence::tag_counts(&observations, 2)
+        .into_iter()
+        .take(MAX_COUNT_POINTS)
+    {
+        recent_changes.push(DraftPoint {
+            text: c.text(),
+            observation_ids: c.observations.iter().take(20).map(|o| o.id).collect(),
+        });
     }
-    // The most repeated tags first (ties by name, so drafts are stable).
-    let mut repeated: Vec<(&String, &Vec<&observation::Model>)> =
-        by_tag.iter().filter(|(_, l)| l.len() >= 2).collect();
-    repeated.sort_by_key(|(tag, l)| (std::cmp::Reverse(l.len()), (*tag).clone()));
-    for (tag, list) in repeated.into_iter().take(3) {
-        let first = list.iter().map(|o| o.occurred_from).min();
-        let last = list.iter().map(|o| o.occurred_from).max();
-        if let (Some(first), Some(last)) = (first, last) {
-            recent_changes.push(DraftPoint {
-                text: format!(
-                    "「{tag}」の記録が{}件（{}〜{}）",
-                    list.len(),
-                    super::jst_month_day(first),
-                    super::jst_month_day(last)
-                ),
-                observation_ids: list.iter().take(20).map(|o| o.id).collect(),
-            });
-        }
-    }
-    let stable_points: Vec<DraftPoint> = of(&[ObservationCategory::Stable])
+    let mut stable_points: Vec<DraftPoint> = of(&[ObservationCategory::Stable])
         .into_iter()
         .take(MAX_POINTS)
         .map(point)
         .collect();
     let unstable: Vec<&observation::Model> =
         of(&[ObservationCategory::Unstable, ObservationCategory::RiskSign]);
-    let unstable_points: Vec<DraftPoint> =
+    let mut unstable_points: Vec<DraftPoint> =
         unstable.iter().take(MAX_POINTS).map(|o| point(o)).collect();
 
-    // Focus: the facility's active plan goals not yet achieved, resting on the unstable points.
+    // Focus: directions from open risk signs and unmet goals, each citing its records; the
+    // plan's goals themselves only when nothing else calls for attention.
     let plan = support_plan::Entity::find()
         .filter(support_plan::Column::ClientId.eq(m.client_id))
         .filter(support_plan::Column::OrganizationId.eq(viewer.organization_id))
@@ -176,8 +171,7 @@ pub async fn draft(state: &AppState, viewer: &Viewer, meeting_id: Uuid) -> ApiRe
         .filter(support_plan::Column::Status.eq(PlanStatus::Active))
         .one(&state.db)
         .await?;
-    let unstable_ids: Vec<Uuid> = unstable.iter().take(5).map(|o| o.id).collect();
-    let mut focus_next_month: Vec<DraftPoint> = plan
+    let goals: Vec<String> = plan
         .map(|p| plans::content_of(&p.content).goals)
         .unwrap_or_default()
         .into_iter()
@@ -187,12 +181,21 @@ pub async fn draft(state: &AppState, viewer: &Viewer, meeting_id: Uuid) -> ApiRe
                 Achievement::Achieved | Achievement::Discontinued
             )
         })
-        .take(3)
-        .map(|g| DraftPoint {
-            text: format!("次の1ヶ月: {}", short(&g.text, 120)),
-            observation_ids: unstable_ids.clone(),
-        })
+        .map(|g| g.text)
         .collect();
+    let from = jst_day(since);
+    let to = jst_day(m.scheduled_at.min(super::now()));
+    let mut focus_next_month = super::risk_directions::directions(&observations, &goals, from, to);
+    focus_next_month.truncate(MAX_POINTS);
+    if focus_next_month.is_empty() {
+        focus_next_month.extend(goals.iter().take(3).map(|g| DraftPoint {
+            text: format!(
+                "次の1ヶ月: 計画の目標「{}」について、できた日とできなかった日を記録して確かめる",
+                short(g, 100)
+            ),
+            observation_ids: Vec::new(),
+        }));
+    }
     if focus_next_month.is_empty()
         && let Some(o) = unstable.first()
     {
@@ -200,6 +203,35 @@ pub async fn draft(state: &AppState, viewer: &Viewer, meeting_id: Uuid) -> ApiRe
             text: format!("次の1ヶ月: 不安定な点への対応（{}）", short(&o.fact, 80)),
             observation_ids: vec![o.id],
         });
+    }
+
+    // Never present an interpretation as a fact: flagged sentences are marked, and the
+    // findings listed beside the draft.
+    let own = super::fact_checks::lexicons(&state.db, &[viewer.organization_id])
+        .await?
+        .remove(&viewer.organization_id);
+    let mut findings = Vec::new();
+    for (part, list) in [
+        ("recentChanges", &mut recent_changes),
+        ("stablePoints", &mut stable_points),
+        ("unstablePoints", &mut unstable_points),
+        ("focusNextMonth", &mut focus_next_month),
+    ] {
+        for (index, p) in list.iter_mut().enumerate() {
+            let report = evidence::check_point(part, &p.text, own.as_deref())?;
+            if report.findings.is_empty() {
+                continue;
+            }
+            p.text = format!("{FLAG_MARK}{}", p.text);
+            findings.extend(report.findings.into_iter().map(|f| PointFinding {
+                part,
+                index,
+                point: p.text.clone(),
+                impression: false,
+                words: f.text,
+                question: f.question,
+            }));
+        }
     }
     Ok(BriefDraft {
         meeting: m,
@@ -210,5 +242,6 @@ pub async fn draft(state: &AppState, viewer: &Viewer, meeting_id: Uuid) -> ApiRe
         unstable_points,
         focus_next_month,
         observations,
+        findings,
     })
 }

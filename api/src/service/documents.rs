@@ -265,6 +265,11 @@ pub struct BriefPoint {
     /// Global ids of the observations it rests on.
     #[graphql(default)]
     pub observation_ids: Vec<ID>,
+    /// Marked by its writer as an impression (所感), not a fact: a point with no citation and
+    /// nothing that passes the fact check is accepted only so marked, and shown as such.
+    #[graphql(default)]
+    #[serde(default)]
+    pub impression: bool,
 }
 
 /// The three things a facility shares before a meeting (事前共有の3点).
@@ -287,6 +292,16 @@ pub struct BriefContent {
 }
 
 impl BriefContent {
+    /// Each part with its API name (`recentChanges` …), in the brief's order.
+    pub fn parts(&self) -> [(&'static str, &[BriefPoint]); 4] {
+        [
+            ("recentChanges", &self.recent_changes),
+            ("stablePoints", &self.stable_points),
+            ("unstablePoints", &self.unstable_points),
+            ("focusNextMonth", &self.focus_next_month),
+        ]
+    }
+
     pub fn points(&self) -> impl Iterator<Item = &BriefPoint> {
         self.recent_changes
             .iter()

@@ -27,7 +27,7 @@ use uuid::Uuid;
 use super::{
     access::{Scope, today},
     documents::{Achievement, BriefContent},
-    meetings, monitoring, observations, plan_checks, plans,
+    evidence, meetings, monitoring, observations, plan_checks, plans,
 };
 use crate::{
     auth::Viewer,
@@ -42,6 +42,8 @@ const MAX_DAYS: i64 = 366;
 const MAX_OBSERVATIONS: u64 = 5_000;
 /// Key facts listed.
 const KEY_FACTS: usize = 10;
+/// Records quoted in a monitoring row's text (all of them are cited and counted).
+const MAX_ROW_LINES: usize = 12;
 
 /// A tag's count in the period against the four weeks before it (変化の根拠).
 #[derive(Debug, Clone)]
@@ -68,6 +70,8 @@ pub struct PrefilledRow {
     pub achievement: Achievement,
     pub service_status_from_facility: String,
     pub observation_ids: Vec<Uuid>,
+    /// The goal read as a measure and counted per period, when it reads as one.
+    pub evidence: Option<evidence::GoalEvidence>,
 }
 
 #[derive(Debug, Clone)]
@@ -335,10 +339,6 @@ pub async fn materials(
         .goals
         .iter()
         .map(|g| {
-            let goal_profiles: Vec<Profile> = std::iter::once(&g.goal.text)
-                .chain(g.counterparts.iter().map(|c| &c.goal.text))
-                .map(|t| Profile::of(t))
-                .collect();
             let mut parts: Vec<String> = g
                 .counterparts
                 .iter()
@@ -350,27 +350,61 @@ pub async fn materials(
                     )
                 })
                 .collect();
-            let related: Vec<&observation::Model> = profiles
-                .iter()
-                .filter(|(_, p)| goal_profiles.iter().any(|g| g.similarity(p) >= COUNTERPART))
-                .map(|(o, _)| *o)
-                .take(5)
+            let texts: Vec<&str> = std::iter::once(g.goal.text.as_str())
+                .chain(g.counterparts.iter().map(|c| c.goal.text.as_str()))
                 .collect();
-            for o in &related {
+            // Evidence by the goal's target with polarity; text similarity only for a goal that
+            // names no behaviour records speak of.
+            let found = evidence::for_goal(&texts, &facility_period, from, to);
+            let cited: Vec<(&observation::Model, &'static str)> = match &found {
+                Some(e) => {
+                    parts.extend(e.tallies.iter().map(|t| t.summary.clone()));
+                    e.judged
+                        .iter()
+                        .map(|j| {
+                            (
+                                &j.observation,
+                                evidence::outcome_label(&e.spec.target, &j.occurrence),
+                            )
+                        })
+                        .collect()
+                }
+                None => {
+                    let goal_profiles: Vec<Profile> = texts.iter().map(|t| Profile::of(t)).collect();
+                    profiles
+                        .iter()
+                        .filter(|(_, p)| {
+                            goal_profiles.iter().any(|g| g.similarity(p) >= COUNTERPART)
+                        })
+                        .map(|(o, _)| (*o, ""))
+                        .take(5)
+                        .collect()
+                }
+            };
+            for (o, label) in cited.iter().take(MAX_ROW_LINES) {
+                let mark = if label.is_empty() {
+                    String::new()
+                } else {
+                    format!("【{label}】")
+                };
                 parts.push(format!(
-                    "{} {}",
+                    "{} {mark}{}",
                     super::jst_month_day(o.occurred_from),
                     o.fact.chars().take(80).collect::<String>()
                 ));
             }
-            if parts.is_empty() {
+            if cited.len() > MAX_ROW_LINES {
+                parts.push(format!("ほか{}件", cited.len() - MAX_ROW_LINES));
+            }
+            if cited.is_empty() {
                 parts.push("期間中、この目標に関する事業所からの記録はありません。".to_owned());
             }
             PrefilledRow {
                 goal: g.goal.text.clone(),
                 achievement: g.consultation_rating.unwrap_or(Achievement::NotAssessed),
                 service_status_from_facility: parts.join("\n"),
-                observation_ids: related.iter().map(|o| o.id).collect(),
+                observation_ids: cited.iter().map(|(o, _)| o.id).collect(),
+                evidence: found,
             }
         })
         .collect();

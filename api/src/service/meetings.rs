@@ -483,6 +483,13 @@ async fn submit_brief_once(
             "Briefs are submitted before the meeting.",
         ));
     }
+    // Every point states a fact: it cites observations, passes the fact check, or is marked by
+    // its writer as an impression. What the check finds is shown on the brief (computed when
+    // read, like every fact check).
+    let own = super::fact_checks::lexicons(&state.db, &[viewer.organization_id])
+        .await?
+        .remove(&viewer.organization_id);
+    super::evidence::require_facts(&content, own.as_deref())?;
     // Every cited observation must be one the facility can see, about this client, and one
     // every consultation office the brief goes to may read already: a brief never carries a
     // record past the client's consent.
