@@ -250,7 +250,7 @@ async fn a_drafted_brief_cites_only_the_facilitys_own_shared_observations() {
             .any(|p| p["text"]
                 .as_str()
                 .unwrap()
-                .contains("「予定変更」の記録が2件")),
+                .contains("「予定変更」あり 2件")),
         "{content}"
     );
 

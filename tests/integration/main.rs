@@ -14,6 +14,7 @@ mod bad_input;
 mod cli_bootstrap;
 mod collaboration;
 mod consent;
+mod evidence;
 mod graphql_contract;
 mod hardening;
 mod http_conformance;

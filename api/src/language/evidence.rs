@@ -484,6 +484,8 @@ fn negated_by_tokens(s: &str, tokens: &[Tok], r: &Range<usize>) -> bool {
                 || t.is(&["動詞", "接尾"])
                 || t.is(&["形容詞", "非自立"])
                 || t.is(&["名詞", "非自立"])
+                // 〜ことはありません: ある carries the negation.
+                || (t.is(&["動詞"]) && t.base == "ある")
                 || t.is(&["助詞", "係助詞"])
                 || t.is(&["助詞", "副助詞"])
                 || (t.is(&["助詞", "接続助詞"]) && ["て", "で"].contains(&t.surface.as_str()));

@@ -188,12 +188,19 @@ pub async fn draft(state: &AppState, viewer: &Viewer, meeting_id: Uuid) -> ApiRe
     let mut focus_next_month = super::risk_directions::directions(&observations, &goals, from, to);
     focus_next_month.truncate(MAX_POINTS);
     if focus_next_month.is_empty() {
-        focus_next_month.extend(goals.iter().take(3).map(|g| DraftPoint {
-            text: format!(
-                "次の1ヶ月: 計画の目標「{}」について、できた日とできなかった日を記録して確かめる",
-                short(g, 100)
-            ),
-            observation_ids: Vec::new(),
+        // Nothing calls for attention: the open goals, each with the records that speak of it.
+        let refs: Vec<&observation::Model> = observations.iter().collect();
+        focus_next_month.extend(goals.iter().take(3).map(|g| {
+            let cited: Vec<Uuid> = evidence::for_goal(&[g.as_str()], &refs, from, to)
+                .map(|e| e.judged.iter().rev().take(20).map(|j| j.observation.id).collect())
+                .unwrap_or_default();
+            DraftPoint {
+                text: format!(
+                    "次の1ヶ月: 計画の目標「{}」に向けて、できた日とできなかった日を毎日記録する",
+                    short(g, 100)
+                ),
+                observation_ids: cited,
+            }
         }));
     }
     if focus_next_month.is_empty()

@@ -268,3 +268,62 @@ pub fn require_facts(content: &BriefContent, own: Option<&OrganizationLexicon>) 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{language::analysis::tests::analyzer, service::documents::BriefPoint};
+
+    fn point(text: &str) -> BriefPoint {
+        BriefPoint {
+            text: text.to_owned(),
+            observation_ids: Vec::new(),
+            impression: false,
+        }
+    }
+
+    fn content(changes: &str, stable: &str, focus: &str) -> BriefContent {
+        BriefContent {
+            recent_changes: vec![point(changes)],
+            stable_points: vec![point(stable)],
+            unstable_points: Vec::new(),
+            focus_next_month: vec![point(focus)],
+        }
+    }
+
+    #[test]
+    fn a_point_without_any_fact_is_refused_unless_marked_as_an_impression() {
+        if analyzer().is_none() {
+            return;
+        }
+        for (part, text) in [
+            ("recentChanges", "この1週間、大声は0回。"),
+            ("recentChanges", "前日予告を始めてから、作業変更の日も大声が出ていない(この1週間0回)。"),
+            ("stablePoints", "5日間すべて定時に来所している。"),
+            ("unstablePoints", "昼食を半分残す日が3日続いた。"),
+            ("unstablePoints", "昼食を半分残した日が2日。"),
+            ("focusNextMonth", "食事量を毎日記録する。"),
+            ("focusNextMonth", "昼食の摂取量を毎日記録し、3日続けて半分以上残したら家族に電話で伝える。"),
+        ] {
+            let r = check_point(part, text, None).expect("check");
+            assert!(states_a_fact(&r), "{part} {text}: {r:?}");
+        }
+        for (part, text) in [
+            ("recentChanges", "特変なし。"),
+            ("stablePoints", "引き続き様子を見ていく。"),
+            ("recentChanges", "最近は落ち着いて過ごしている。"),
+            ("focusNextMonth", "食事量の変化を記録し、体調の変化を早めにつかむ。"),
+        ] {
+            let r = check_point(part, text, None).expect("check");
+            assert!(!states_a_fact(&r), "{part} {text}: {r:?}");
+        }
+        let bare = content("特変なし。", "5日間すべて定時に来所している。", "食事量を毎日記録する。");
+        let err = require_facts(&bare, None).expect_err("refused");
+        assert!(format!("{err:?}").contains("特変なし"), "{err:?}");
+        let mut marked = bare.clone();
+        marked.recent_changes[0].impression = true;
+        assert!(require_facts(&marked, None).is_ok());
+        let found = brief_findings(&marked, None).expect("findings");
+        assert!(found.iter().any(|f| f.part == "recentChanges" && f.impression));
+    }
+}
