@@ -381,7 +381,7 @@ async fn briefs_count_what_happened_split_outcomes_mark_interpretations_and_plan
         .gql(
             Some(&t.specialist),
             "mutation($i: ScheduleMeetingInput!) { scheduleMeeting(input: $i) { meeting { id } } }",
-            json!({ "i": { "clientId": c, "kind": "SERVICE_COORDINATION", "scheduledAt": (Utc::now() + Duration::days(3)).to_rfc3339(), "invitedOrganizationIds": [t.himawari_id] } }),
+            json!({ "i": { "clientId": c, "kind": "SERVICE_COORDINATION", "place": "あおぞら相談支援センター", "scheduledAt": (Utc::now() + Duration::days(3)).to_rfc3339(), "invitedOrganizationIds": [t.himawari_id] } }),
         )
         .await;
     let meeting = scheduled["data"]["scheduleMeeting"]["meeting"]["id"]

@@ -678,10 +678,15 @@ impl GoalSpec {
     }
 
     /// Whether a judgement counts toward the goal's measure: the behaviour happened, and for a
-    /// goal of completion (完食) completely.
+    /// goal of completion (完食) or of doing a graded behaviour, completely.
     pub fn counts(&self, o: &Occurrence) -> bool {
+        // A goal of doing something (眠れる日を週5日以上) counts only complete outcomes: a night
+        // of waking or a half-eaten meal is evidence, but not a success.
+        let full_only = self.requires_full
+            || (self.direction == Direction::AtLeast
+                && self.target.concept.is_some_and(|c| c.outcomes.is_some()));
         o.polarity == Polarity::Occurred
-            && (!self.requires_full || o.outcome.is_none_or(|x| x == Outcome::Full))
+            && (!full_only || o.outcome.is_none_or(|x| x == Outcome::Full))
     }
 
     /// The goal in words: 月2回以下, 週5日以上, 毎日.
@@ -852,7 +857,7 @@ fn standing(
     } else {
         limit
     };
-    let so_far = if partial { "（期間途中）" } else { "" };
+    let so_far = if partial { "・期間途中" } else { "" };
     match goal.direction {
         Direction::AtMost if count < limit => (Standing::Met, format!("範囲内{so_far}")),
         Direction::AtMost if count == limit => (Standing::AtLimit, format!("上限{so_far}")),

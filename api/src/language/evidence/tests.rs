@@ -215,7 +215,7 @@ fn a_month_exactly_at_the_limit_says_so_and_names_its_records() {
     let over = tally(&g, &more, d(11, 10), d(11, 30));
     assert_eq!(over[0].count, 3);
     assert_eq!(over[0].standing, Standing::NotMet);
-    assert!(over[0].summary.contains("1回超過（期間途中）"), "{}", over[0].summary);
+    assert!(over[0].summary.contains("1回超過・期間途中）"), "{}", over[0].summary);
 }
 
 #[test]
