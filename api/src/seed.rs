@@ -961,7 +961,8 @@ async fn seed_plans_and_meetings(
                 impression: false,
             }],
             focus_next_month: vec![BriefPoint {
-                text: "昼食の摂取量を毎日記録し、3日続けて半分以上残したら家族に電話で伝える。".into(),
+                text: "昼食の摂取量を毎日記録し、3日続けて半分以上残したら家族に電話で伝える。"
+                    .into(),
                 observation_ids: vec![],
                 impression: false,
             }],

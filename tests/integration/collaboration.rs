@@ -247,10 +247,7 @@ async fn a_drafted_brief_cites_only_the_facilitys_own_shared_observations() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|p| p["text"]
-                .as_str()
-                .unwrap()
-                .contains("「予定変更」あり 2件")),
+            .any(|p| p["text"].as_str().unwrap().contains("「予定変更」あり 2件")),
         "{content}"
     );
 

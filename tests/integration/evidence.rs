@@ -22,7 +22,8 @@ const MATERIALS: &str = "query($c: ID!, $f: Date!, $t: Date!) { client(id: $c) {
 const DRAFT: &str = "query($m: ID!) { draftMeetingBrief(meetingId: $m) {
   content { recentChanges { text observationIds impression } stablePoints { text observationIds } unstablePoints { text observationIds } focusNextMonth { text observationIds } }
   factFindings { part index point words question } } }";
-const SUBMIT: &str = "mutation($i: SubmitMeetingBriefInput!) { submitMeetingBrief(input: $i) { brief { id
+const SUBMIT: &str =
+    "mutation($i: SubmitMeetingBriefInput!) { submitMeetingBrief(input: $i) { brief { id
   content { recentChanges { text impression } stablePoints { text impression } }
   factFindings { part index point impression words question } } } }";
 
@@ -171,7 +172,12 @@ fn ids(v: &Value) -> BTreeSet<String> {
     v.as_array()
         .unwrap_or_else(|| panic!("{v}"))
         .iter()
-        .map(|o| o["id"].as_str().unwrap_or_else(|| o.as_str().unwrap()).to_owned())
+        .map(|o| {
+            o["id"]
+                .as_str()
+                .unwrap_or_else(|| o.as_str().unwrap())
+                .to_owned()
+        })
         .collect()
 }
 
@@ -201,17 +207,107 @@ async fn a_monitoring_row_counts_the_months_outbursts_against_the_limit_with_the
     let day = |d: u32| first.with_day(d).unwrap();
     let c = &t.client;
     // Four calm days, two outbursts, and another person's outburst.
-    let calm1 = record(&app, &t.staff, c, at(day(3)), "作業中に大声はなかった。", "STABLE", &["大声"]).await;
-    let loud1 = record(&app, &t.staff, c, at(day(8)), "10:15 作業変更を伝えた直後に大声を出し、床に座り込んだ(約5分)。", "UNSTABLE", &["大声"]).await;
-    let calm2 = record(&app, &t.staff, c, at(day(12)), "午前は作業を続け、大声を出すことなく終えた。", "STABLE", &["大声"]).await;
-    let other = record(&app, &t.staff, c, at(day(19)), "昼食時に他の利用者Bさんが大声を出したが、本人は食べ続けた。", "ROUTINE", &[]).await;
-    let loud2 = record(&app, &t.staff, c, at(day(21)), "13:40 送迎の順番が変わり、車内で大声を出した。", "UNSTABLE", &[]).await;
-    let calm3 = record(&app, &t.staff, c, at(day(25)), "大声は見られなかった。", "STABLE", &["大声"]).await;
-    let calm4 = record(&app, &t.staff, c, at(day(27)), "一日を通して大声なし。", "STABLE", &["大声"]).await;
+    let calm1 = record(
+        &app,
+        &t.staff,
+        c,
+        at(day(3)),
+        "作業中に大声はなかった。",
+        "STABLE",
+        &["大声"],
+    )
+    .await;
+    let loud1 = record(
+        &app,
+        &t.staff,
+        c,
+        at(day(8)),
+        "10:15 作業変更を伝えた直後に大声を出し、床に座り込んだ(約5分)。",
+        "UNSTABLE",
+        &["大声"],
+    )
+    .await;
+    let calm2 = record(
+        &app,
+        &t.staff,
+        c,
+        at(day(12)),
+        "午前は作業を続け、大声を出すことなく終えた。",
+        "STABLE",
+        &["大声"],
+    )
+    .await;
+    let other = record(
+        &app,
+        &t.staff,
+        c,
+        at(day(19)),
+        "昼食時に他の利用者Bさんが大声を出したが、本人は食べ続けた。",
+        "ROUTINE",
+        &[],
+    )
+    .await;
+    let loud2 = record(
+        &app,
+        &t.staff,
+        c,
+        at(day(21)),
+        "13:40 送迎の順番が変わり、車内で大声を出した。",
+        "UNSTABLE",
+        &[],
+    )
+    .await;
+    let calm3 = record(
+        &app,
+        &t.staff,
+        c,
+        at(day(25)),
+        "大声は見られなかった。",
+        "STABLE",
+        &["大声"],
+    )
+    .await;
+    let calm4 = record(
+        &app,
+        &t.staff,
+        c,
+        at(day(27)),
+        "一日を通して大声なし。",
+        "STABLE",
+        &["大声"],
+    )
+    .await;
     // The group home's sleep records share no words with the goal.
-    let slept1 = record(&app, &t.komorebi, c, at(day(8)), "22時に就寝し、6時まで目覚めなかった。", "ROUTINE", &["睡眠"]).await;
-    let slept2 = record(&app, &t.komorebi, c, at(day(9)), "23時に就寝、朝まで熟睡。", "ROUTINE", &["睡眠"]).await;
-    let woke = record(&app, &t.komorebi, c, at(day(10)), "2時に目が覚め、その後は朝まで眠れなかった。", "UNSTABLE", &["睡眠"]).await;
+    let slept1 = record(
+        &app,
+        &t.komorebi,
+        c,
+        at(day(8)),
+        "22時に就寝し、6時まで目覚めなかった。",
+        "ROUTINE",
+        &["睡眠"],
+    )
+    .await;
+    let slept2 = record(
+        &app,
+        &t.komorebi,
+        c,
+        at(day(9)),
+        "23時に就寝、朝まで熟睡。",
+        "ROUTINE",
+        &["睡眠"],
+    )
+    .await;
+    let woke = record(
+        &app,
+        &t.komorebi,
+        c,
+        at(day(10)),
+        "2時に目が覚め、その後は朝まで眠れなかった。",
+        "UNSTABLE",
+        &["睡眠"],
+    )
+    .await;
 
     let body = app
         .gql(
@@ -246,7 +342,10 @@ async fn a_monitoring_row_counts_the_months_outbursts_against_the_limit_with_the
     // person's outburst is no evidence at all.
     let text = r["serviceStatusFromFacility"].as_str().unwrap();
     assert!(text.contains(&summary), "{text}");
-    assert!(text.contains("【あり】10:15 作業変更を伝えた直後に大声を出し"), "{text}");
+    assert!(
+        text.contains("【あり】10:15 作業変更を伝えた直後に大声を出し"),
+        "{text}"
+    );
     assert!(text.contains("【あり】13:40 送迎の順番が変わり"), "{text}");
     assert!(text.contains("【なし】大声は見られなかった"), "{text}");
     let cited = ids(&r["observationIds"]);
@@ -363,19 +462,127 @@ async fn briefs_count_what_happened_split_outcomes_mark_interpretations_and_plan
     let c = &t.client;
     let ago = |k: i64| (Utc::now() - Duration::days(k)).to_rfc3339();
     let anger = "怒りの表出";
-    let a1 = record(&app, &t.staff, c, ago(15), "作業手順を変えた直後、大声で怒りを表した(約3分)。", "UNSTABLE", &[anger]).await;
-    let a2 = record(&app, &t.staff, c, ago(12), "怒りの表出はなかった。作業は予定どおり終えた。", "STABLE", &[anger]).await;
-    let a3 = record(&app, &t.staff, c, ago(9), "送迎の遅れを伝えると、机をたたいて怒鳴った。", "UNSTABLE", &[anger]).await;
-    let a4 = record(&app, &t.staff, c, ago(7), "一日を通して怒りの表出は見られなかった。", "STABLE", &[anger]).await;
+    let a1 = record(
+        &app,
+        &t.staff,
+        c,
+        ago(15),
+        "作業手順を変えた直後、大声で怒りを表した(約3分)。",
+        "UNSTABLE",
+        &[anger],
+    )
+    .await;
+    let a2 = record(
+        &app,
+        &t.staff,
+        c,
+        ago(12),
+        "怒りの表出はなかった。作業は予定どおり終えた。",
+        "STABLE",
+        &[anger],
+    )
+    .await;
+    let a3 = record(
+        &app,
+        &t.staff,
+        c,
+        ago(9),
+        "送迎の遅れを伝えると、机をたたいて怒鳴った。",
+        "UNSTABLE",
+        &[anger],
+    )
+    .await;
+    let a4 = record(
+        &app,
+        &t.staff,
+        c,
+        ago(7),
+        "一日を通して怒りの表出は見られなかった。",
+        "STABLE",
+        &[anger],
+    )
+    .await;
     let meal = "食事";
-    let m1 = record(&app, &t.staff, c, ago(10), "昼食を完食した。", "ROUTINE", &[meal]).await;
-    let m2 = record(&app, &t.staff, c, ago(8), "昼食は残さず食べた。", "ROUTINE", &[meal]).await;
-    let m3 = record(&app, &t.staff, c, ago(6), "12時 昼食を完食。", "ROUTINE", &[meal]).await;
-    let r1 = record(&app, &t.staff, c, ago(3), "昼食を半分残した。", "ROUTINE", &[meal]).await;
-    let r2 = record(&app, &t.staff, c, ago(2), "昼食を食べなかった。「おなかすいてない」と話した。", "ROUTINE", &[meal]).await;
-    let r3 = record(&app, &t.staff, c, ago(1), "昼食は3割程度で残した。", "ROUTINE", &[meal]).await;
-    let weight = record(&app, &t.staff, c, ago(1), "体重測定 48.2kg(前月比 −2.3kg)。", "RISK_SIGN", &[]).await;
-    let calm = record(&app, &t.staff, c, ago(4), "最近は落ち着いて過ごしている。", "CHANGE", &[]).await;
+    let m1 = record(
+        &app,
+        &t.staff,
+        c,
+        ago(10),
+        "昼食を完食した。",
+        "ROUTINE",
+        &[meal],
+    )
+    .await;
+    let m2 = record(
+        &app,
+        &t.staff,
+        c,
+        ago(8),
+        "昼食は残さず食べた。",
+        "ROUTINE",
+        &[meal],
+    )
+    .await;
+    let m3 = record(
+        &app,
+        &t.staff,
+        c,
+        ago(6),
+        "12時 昼食を完食。",
+        "ROUTINE",
+        &[meal],
+    )
+    .await;
+    let r1 = record(
+        &app,
+        &t.staff,
+        c,
+        ago(3),
+        "昼食を半分残した。",
+        "ROUTINE",
+        &[meal],
+    )
+    .await;
+    let r2 = record(
+        &app,
+        &t.staff,
+        c,
+        ago(2),
+        "昼食を食べなかった。「おなかすいてない」と話した。",
+        "ROUTINE",
+        &[meal],
+    )
+    .await;
+    let r3 = record(
+        &app,
+        &t.staff,
+        c,
+        ago(1),
+        "昼食は3割程度で残した。",
+        "ROUTINE",
+        &[meal],
+    )
+    .await;
+    let weight = record(
+        &app,
+        &t.staff,
+        c,
+        ago(1),
+        "体重測定 48.2kg(前月比 −2.3kg)。",
+        "RISK_SIGN",
+        &[],
+    )
+    .await;
+    let calm = record(
+        &app,
+        &t.staff,
+        c,
+        ago(4),
+        "最近は落ち着いて過ごしている。",
+        "CHANGE",
+        &[],
+    )
+    .await;
 
     let scheduled = app
         .gql(
@@ -459,10 +666,7 @@ async fn briefs_count_what_happened_split_outcomes_mark_interpretations_and_plan
         meals["text"].as_str().unwrap().contains("3日続けて"),
         "{meals}"
     );
-    assert_eq!(
-        ids(&meals["observationIds"]),
-        BTreeSet::from([r1, r2, r3])
-    );
+    assert_eq!(ids(&meals["observationIds"]), BTreeSet::from([r1, r2, r3]));
     let loss = focus
         .iter()
         .find(|p| p["text"].as_str().unwrap().contains("体重"))

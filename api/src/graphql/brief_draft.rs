@@ -63,8 +63,11 @@ pub struct BriefDraftQuery;
 impl BriefDraftQuery {
     /// Drafts your facility's three-point brief for a meeting you are invited to (service
     /// managers), from your facility's shared observations since the last meeting or monitoring:
-    /// recent changes (with counts of repeated tags), stable and unstable points, and the focus
-    /// for next month from your active individual plan's open goals.
+    /// recent changes (with evidence counts per tag that count only what happened and split
+    /// outcomes, 完食 / 一部残した), stable and unstable points, and the focus for next month from
+    /// open risk signs and unmet goals (your active individual plan's open goals only when
+    /// nothing else calls for attention). Sentences the fact check flags are marked
+    /// 【解釈・要確認】 and listed in `factFindings`.
     async fn draft_meeting_brief(
         &self,
         ctx: &Context<'_>,

@@ -259,7 +259,8 @@ impl From<svc::Materials> for Materials {
                 .monitoring_rows
                 .into_iter()
                 .map(|r| {
-                    let (measure, counts, evidence) = r.evidence.map(row_evidence).unwrap_or_default();
+                    let (measure, counts, evidence) =
+                        r.evidence.map(row_evidence).unwrap_or_default();
                     MonitoringRowDraft {
                         goal: r.goal,
                         achievement: r.achievement,
@@ -282,7 +283,11 @@ impl From<svc::Materials> for Materials {
 /// A row's evidence for GraphQL, from the records already read (no further loads).
 fn row_evidence(
     e: ev::GoalEvidence,
-) -> (Option<GoalMeasure>, Vec<EvidenceCount>, Vec<JudgedObservation>) {
+) -> (
+    Option<GoalMeasure>,
+    Vec<EvidenceCount>,
+    Vec<JudgedObservation>,
+) {
     let spec = &e.spec;
     let measure = GoalMeasure {
         target: spec.target.label.clone(),

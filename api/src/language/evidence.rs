@@ -115,7 +115,15 @@ pub static CONCEPTS: &[Concept] = &[
         id: "harm",
         label: "他害",
         names: &["他害", "叩く", "たたく"],
-        cues: &["他害", "叩", "たたい", "たたく", "蹴", "噛みつ", "つかみかか"],
+        cues: &[
+            "他害",
+            "叩",
+            "たたい",
+            "たたく",
+            "蹴",
+            "噛みつ",
+            "つかみかか",
+        ],
         complete: &[],
         partial: &[],
         absent: &[],
@@ -136,12 +144,23 @@ pub static CONCEPTS: &[Concept] = &[
     Concept {
         id: "meal",
         label: "食事",
-        names: &["食事", "昼食", "夕食", "朝食", "給食", "食欲", "完食", "食べ"],
+        names: &[
+            "食事", "昼食", "夕食", "朝食", "給食", "食欲", "完食", "食べ",
+        ],
         cues: &[
             "食べ", "食事", "昼食", "夕食", "朝食", "給食", "弁当", "摂取",
         ],
         complete: &["完食", "全量", "全部食べ", "完食し"],
-        partial: &["残し", "残す", "残さ", "半分", "半量", "少量", "一口", "割程度"],
+        partial: &[
+            "残し",
+            "残す",
+            "残さ",
+            "半分",
+            "半量",
+            "少量",
+            "一口",
+            "割程度",
+        ],
         absent: &["欠食", "拒食", "食事拒否"],
         outcomes: Some(["完食", "一部残した", "食べなかった"]),
         unwanted: false,
@@ -150,9 +169,25 @@ pub static CONCEPTS: &[Concept] = &[
         id: "sleep",
         label: "睡眠",
         names: &["睡眠", "入眠", "眠", "寝", "就寝", "不眠"],
-        cues: &["眠", "入眠", "寝付", "寝つ", "就寝", "熟睡", "寝た", "寝て", "寝られ"],
+        cues: &[
+            "眠",
+            "入眠",
+            "寝付",
+            "寝つ",
+            "就寝",
+            "熟睡",
+            "寝た",
+            "寝て",
+            "寝られ",
+        ],
         complete: &["熟睡", "朝まで"],
-        partial: &["中途覚醒", "目が覚め", "目を覚ま", "夜中に起き", "夜間に起き"],
+        partial: &[
+            "中途覚醒",
+            "目が覚め",
+            "目を覚ま",
+            "夜中に起き",
+            "夜間に起き",
+        ],
         absent: &["不眠", "徹夜", "一睡も"],
         outcomes: Some(["眠れた", "途中で目が覚めた", "眠れなかった"]),
         unwanted: false,
@@ -226,7 +261,7 @@ impl Target {
     /// Whether a tag names this target.
     pub fn matches_tag(&self, tag: &str) -> bool {
         let tag = text::fold(tag.trim());
-        if self.words.iter().any(|w| *w == tag) {
+        if self.words.contains(&tag) {
             return true;
         }
         match (self.concept, concept_of_tag(&tag)) {
@@ -275,8 +310,10 @@ static COUNT: LazyLock<Regex> = LazyLock::new(|| {
 /// Someone other than the client as the subject of a clause (DOMAIN.md: 利用者 alone names
 /// any service user).
 static OTHER_PERSON: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(他の|ほかの|別の|相手の)?利用者[A-Za-z]?さん?[がのにはも]|他の利用者|他利用者|相手の")
-        .unwrap_or_else(|_| unreachable!())
+    Regex::new(
+        r"(他の|ほかの|別の|相手の)?利用者[A-Za-z]?さん?[がのにはも]|他の利用者|他利用者|相手の",
+    )
+    .unwrap_or_else(|_| unreachable!())
 });
 
 /// Judges `text` against `target` with the analyser when it is available.
@@ -334,7 +371,10 @@ pub fn judge_with(text: &str, target: &Target, analyzer: Option<&Analyzer>) -> O
                     continue;
                 }
                 taken.push(r.clone());
-                mentions.push(Mention { bytes: r, kind: *kind });
+                mentions.push(Mention {
+                    bytes: r,
+                    kind: *kind,
+                });
             }
         }
         mentions.sort_by_key(|m| m.bytes.start);
@@ -442,7 +482,8 @@ fn count_in(clause: &str) -> Option<u32> {
 
 fn is_negation(t: &Token) -> bool {
     (t.is(&["助動詞"]) && ["ない", "ぬ", "ん"].contains(&t.base.as_str()))
-        || (t.is(&["形容詞", "自立"]) && ["ない", "無い", "なし", "無し"].contains(&t.base.as_str()))
+        || (t.is(&["形容詞", "自立"])
+            && ["ない", "無い", "なし", "無し"].contains(&t.base.as_str()))
         || ["なし", "無し", "ナシ"].contains(&t.surface.as_str())
 }
 
@@ -507,12 +548,31 @@ fn negated_by_rule(s: &str, r: &Range<usize>) -> bool {
         .or_else(|| rest.find("が"))
         .unwrap_or(rest.len());
     let mut clause = rest[..end].to_owned();
-    for fake in ["少な", "危な", "必ず", "まず", "ずっと", "きずな", "数", "ずつ"] {
+    for fake in [
+        "少な",
+        "危な",
+        "必ず",
+        "まず",
+        "ずっと",
+        "きずな",
+        "数",
+        "ずつ",
+    ] {
         clause = clause.replace(fake, "＿");
     }
-    ["ない", "なし", "無い", "無し", "なかっ", "なく", "ず", "ません", "無く"]
-        .iter()
-        .any(|n| clause.contains(n))
+    [
+        "ない",
+        "なし",
+        "無い",
+        "無し",
+        "なかっ",
+        "なく",
+        "ず",
+        "ません",
+        "無く",
+    ]
+    .iter()
+    .any(|n| clause.contains(n))
 }
 
 /// Which way a goal points.
@@ -634,12 +694,28 @@ impl GoalSpec {
             days = c.get(2).is_some_and(|m| m.as_str() == "日");
             bound = c.get(3).map(|m| m.as_str());
         }
-        let fewer = ["減らす", "減る", "なくす", "無くす", "なくなる", "控える", "抑える"]
-            .iter()
-            .any(|w| g.contains(w));
-        let more = ["増やす", "増える", "続ける", "継続", "維持", "毎日", "できる"]
-            .iter()
-            .any(|w| g.contains(w));
+        let fewer = [
+            "減らす",
+            "減る",
+            "なくす",
+            "無くす",
+            "なくなる",
+            "控える",
+            "抑える",
+        ]
+        .iter()
+        .any(|w| g.contains(w));
+        let more = [
+            "増やす",
+            "増える",
+            "続ける",
+            "継続",
+            "維持",
+            "毎日",
+            "できる",
+        ]
+        .iter()
+        .any(|w| g.contains(w));
         let direction = match bound {
             Some("以下" | "以内" | "未満" | "まで") => Direction::AtMost,
             Some(_) => Direction::AtLeast,
@@ -651,7 +727,11 @@ impl GoalSpec {
         if bound == Some("未満") {
             threshold = threshold.map(|t| t.saturating_sub(1));
         }
-        if threshold.is_none() && ["なくす", "無くす", "なくなる", "0回"].iter().any(|w| g.contains(w)) {
+        if threshold.is_none()
+            && ["なくす", "無くす", "なくなる", "0回"]
+                .iter()
+                .any(|w| g.contains(w))
+        {
             threshold = Some(0);
             period = period.or(Some(Period::Month));
         }
@@ -798,8 +878,11 @@ pub fn tally<T: Clone>(
                 .iter()
                 .filter(|(d, o, _)| *d >= lo && *d <= hi && o.polarity != Polarity::Unrelated)
                 .collect();
-            let counted: Vec<&(NaiveDate, Occurrence, T)> =
-                inside.iter().copied().filter(|(_, o, _)| goal.counts(o)).collect();
+            let counted: Vec<&(NaiveDate, Occurrence, T)> = inside
+                .iter()
+                .copied()
+                .filter(|(_, o, _)| goal.counts(o))
+                .collect();
             let count = if goal.days {
                 let mut days: Vec<NaiveDate> = counted.iter().map(|(d, ..)| *d).collect();
                 days.sort_unstable();
@@ -861,10 +944,7 @@ fn standing(
     match goal.direction {
         Direction::AtMost if count < limit => (Standing::Met, format!("範囲内{so_far}")),
         Direction::AtMost if count == limit => (Standing::AtLimit, format!("上限{so_far}")),
-        Direction::AtMost => (
-            Standing::NotMet,
-            format!("{}回超過{so_far}", count - limit),
-        ),
+        Direction::AtMost => (Standing::NotMet, format!("{}回超過{so_far}", count - limit)),
         Direction::AtLeast if count >= limit => (Standing::Met, format!("達成{so_far}")),
         Direction::AtLeast => (
             Standing::NotMet,

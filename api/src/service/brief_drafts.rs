@@ -192,7 +192,14 @@ pub async fn draft(state: &AppState, viewer: &Viewer, meeting_id: Uuid) -> ApiRe
         let refs: Vec<&observation::Model> = observations.iter().collect();
         focus_next_month.extend(goals.iter().take(3).map(|g| {
             let cited: Vec<Uuid> = evidence::for_goal(&[g.as_str()], &refs, from, to)
-                .map(|e| e.judged.iter().rev().take(20).map(|j| j.observation.id).collect())
+                .map(|e| {
+                    e.judged
+                        .iter()
+                        .rev()
+                        .take(20)
+                        .map(|j| j.observation.id)
+                        .collect()
+                })
                 .unwrap_or_default();
             DraftPoint {
                 text: format!(

@@ -16,7 +16,7 @@ use super::{access::jst_day, documents::BriefContent, observations};
 use crate::{
     error::{ApiError, ApiResult},
     language::{
-        evidence::{self, GoalSpec, Occurrence, Outcome, Polarity, Target, Tally},
+        evidence::{self, GoalSpec, Occurrence, Outcome, Polarity, Tally, Target},
         fact_check::{self, Mode, Report},
         lexicon::{Lexicon, OrganizationLexicon},
     },
@@ -139,7 +139,11 @@ impl TagCount {
         } else {
             self.label
         };
-        format!("「{}」{label} {}件{span}", self.tag, self.observations.len())
+        format!(
+            "「{}」{label} {}件{span}",
+            self.tag,
+            self.observations.len()
+        )
     }
 }
 
@@ -204,11 +208,7 @@ fn builtin() -> ApiResult<&'static Lexicon> {
 
 /// Checks a point's text: recent changes and support points as records, the focus for next
 /// month as a plan line.
-pub fn check_point(
-    part: &str,
-    text: &str,
-    own: Option<&OrganizationLexicon>,
-) -> ApiResult<Report> {
+pub fn check_point(part: &str, text: &str, own: Option<&OrganizationLexicon>) -> ApiResult<Report> {
     let mode = if part == "focusNextMonth" {
         Mode::Plan
     } else {
@@ -298,12 +298,18 @@ mod tests {
         }
         for (part, text) in [
             ("recentChanges", "この1週間、大声は0回。"),
-            ("recentChanges", "前日予告を始めてから、作業変更の日も大声が出ていない(この1週間0回)。"),
+            (
+                "recentChanges",
+                "前日予告を始めてから、作業変更の日も大声が出ていない(この1週間0回)。",
+            ),
             ("stablePoints", "5日間すべて定時に来所している。"),
             ("unstablePoints", "昼食を半分残す日が3日続いた。"),
             ("unstablePoints", "昼食を半分残した日が2日。"),
             ("focusNextMonth", "食事量を毎日記録する。"),
-            ("focusNextMonth", "昼食の摂取量を毎日記録し、3日続けて半分以上残したら家族に電話で伝える。"),
+            (
+                "focusNextMonth",
+                "昼食の摂取量を毎日記録し、3日続けて半分以上残したら家族に電話で伝える。",
+            ),
         ] {
             let r = check_point(part, text, None).expect("check");
             assert!(states_a_fact(&r), "{part} {text}: {r:?}");
@@ -312,18 +318,29 @@ mod tests {
             ("recentChanges", "特変なし。"),
             ("stablePoints", "引き続き様子を見ていく。"),
             ("recentChanges", "最近は落ち着いて過ごしている。"),
-            ("focusNextMonth", "食事量の変化を記録し、体調の変化を早めにつかむ。"),
+            (
+                "focusNextMonth",
+                "食事量の変化を記録し、体調の変化を早めにつかむ。",
+            ),
         ] {
             let r = check_point(part, text, None).expect("check");
             assert!(!states_a_fact(&r), "{part} {text}: {r:?}");
         }
-        let bare = content("特変なし。", "5日間すべて定時に来所している。", "食事量を毎日記録する。");
+        let bare = content(
+            "特変なし。",
+            "5日間すべて定時に来所している。",
+            "食事量を毎日記録する。",
+        );
         let err = require_facts(&bare, None).expect_err("refused");
         assert!(format!("{err:?}").contains("特変なし"), "{err:?}");
         let mut marked = bare.clone();
         marked.recent_changes[0].impression = true;
         assert!(require_facts(&marked, None).is_ok());
         let found = brief_findings(&marked, None).expect("findings");
-        assert!(found.iter().any(|f| f.part == "recentChanges" && f.impression));
+        assert!(
+            found
+                .iter()
+                .any(|f| f.part == "recentChanges" && f.impression)
+        );
     }
 }

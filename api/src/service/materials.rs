@@ -370,7 +370,8 @@ pub async fn materials(
                         .collect()
                 }
                 None => {
-                    let goal_profiles: Vec<Profile> = texts.iter().map(|t| Profile::of(t)).collect();
+                    let goal_profiles: Vec<Profile> =
+                        texts.iter().map(|t| Profile::of(t)).collect();
                     profiles
                         .iter()
                         .filter(|(_, p)| {

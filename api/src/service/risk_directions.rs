@@ -13,9 +13,7 @@ use regex::Regex;
 use uuid::Uuid;
 
 use super::{access::jst_day, brief_drafts::DraftPoint, evidence};
-use crate::language::evidence::{
-    Direction, Outcome, Polarity, Standing, Target, concept,
-};
+use crate::language::evidence::{Direction, Outcome, Polarity, Standing, Target, concept};
 
 /// A weight loss with its amount: 体重が2.3kg減った, 体重 −2.3kg, 体重▲1.5キロ.
 static WEIGHT_LOSS: LazyLock<Regex> = LazyLock::new(|| {
@@ -166,7 +164,11 @@ pub fn directions(
         let ids: Vec<Uuid> = t.counted.iter().chain(&t.other).copied().collect();
         used.extend(ids.iter().copied());
         out.push(DraftPoint {
-            text: format!("次の1ヶ月: 「{}」は{}。{action}", short(goal, 60), t.summary),
+            text: format!(
+                "次の1ヶ月: 「{}」は{}。{action}",
+                short(goal, 60),
+                t.summary
+            ),
             observation_ids: ids.into_iter().take(20).collect(),
         });
     }

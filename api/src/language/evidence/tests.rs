@@ -110,7 +110,10 @@ fn sleep_outcomes_are_kept_apart() {
     let outcome = |s: &str| both(s, &sleep).outcome;
     assert_eq!(outcome("22時に入眠し、朝まで眠った。"), Some(Outcome::Full));
     assert_eq!(outcome("夜、なかなか眠れなかった。"), Some(Outcome::None));
-    assert_eq!(outcome("23時に就寝、2時に目が覚めた。"), Some(Outcome::Partial));
+    assert_eq!(
+        outcome("23時に就寝、2時に目が覚めた。"),
+        Some(Outcome::Partial)
+    );
     assert_eq!(outcome("不眠の訴えあり。"), Some(Outcome::None));
 }
 
@@ -215,7 +218,11 @@ fn a_month_exactly_at_the_limit_says_so_and_names_its_records() {
     let over = tally(&g, &more, d(11, 10), d(11, 30));
     assert_eq!(over[0].count, 3);
     assert_eq!(over[0].standing, Standing::NotMet);
-    assert!(over[0].summary.contains("1回超過・期間途中）"), "{}", over[0].summary);
+    assert!(
+        over[0].summary.contains("1回超過・期間途中）"),
+        "{}",
+        over[0].summary
+    );
 }
 
 #[test]
