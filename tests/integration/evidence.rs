@@ -15,6 +15,7 @@ use crate::helpers::*;
 const RECORD: &str =
     "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { observation { id } } }";
 const MATERIALS: &str = "query($c: ID!, $f: Date!, $t: Date!) { client(id: $c) { materials(from: $f, to: $t) {
+  evidenceOfChange { tag count notOccurredCount summary }
   monitoringRows { goal serviceStatusFromFacility observationIds
     measure { target direction threshold period countsDays summary }
     counts { label count threshold standing summary partialPeriod countedObservations { id } otherObservations { id } }
@@ -316,6 +317,22 @@ async fn a_monitoring_row_counts_the_months_outbursts_against_the_limit_with_the
             json!({ "c": c, "f": first.to_string(), "t": last.to_string() }),
         )
         .await;
+    // The tag's evidence of change counts the tagged outburst, not the four calm days.
+    let tagged = body["data"]["client"]["materials"]["evidenceOfChange"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .find(|e| e["tag"] == "大声")
+        .unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(tagged["count"], 1, "{tagged}");
+    assert_eq!(tagged["notOccurredCount"], 4, "{tagged}");
+    assert!(
+        tagged["summary"]
+            .as_str()
+            .unwrap()
+            .contains("なしと記録 4件"),
+        "{tagged}"
+    );
     let r = row(&body, outbursts);
     assert_eq!(r["measure"]["target"], "大声", "{r}");
     assert_eq!(r["measure"]["direction"], "AT_MOST");

@@ -39,11 +39,14 @@ pub struct RecordSummary {
 pub struct ChangeEvidence {
     /// The tag (タグ), e.g. 大声.
     pub tag: String,
-    /// Tagged observations in the period.
+    /// Tagged observations in the period that say the behaviour happened (records saying it
+    /// did not, e.g. 大声はなかった, are never counted as it).
     pub count: i32,
+    /// Tagged observations in the period that say it did not happen (なしと記録).
+    pub not_occurred_count: i32,
     /// The same per week.
     pub per_week: f64,
-    /// Tagged observations in the 4 weeks before the period.
+    /// Tagged observations in the 4 weeks before the period that say it happened.
     pub baseline_count: i32,
     /// The same per week (the 4-week average).
     pub baseline_per_week: f64,
@@ -231,9 +234,18 @@ impl From<svc::Materials> for Materials {
                 .into_iter()
                 .map(|t| ChangeEvidence {
                     summary: format!(
-                        "「{}」: 期間中 {}件（週{:.1}件）／直前4週 平均 週{:.1}件",
-                        t.tag, t.count, t.per_week, t.baseline_per_week
+                        "「{}」: 期間中 {}件（週{:.1}件）／直前4週 平均 週{:.1}件{}",
+                        t.tag,
+                        t.count,
+                        t.per_week,
+                        t.baseline_per_week,
+                        if t.not_occurred_count > 0 {
+                            format!("（ほか なしと記録 {}件）", t.not_occurred_count)
+                        } else {
+                            String::new()
+                        }
                     ),
+                    not_occurred_count: n(t.not_occurred_count),
                     tag: t.tag,
                     count: n(t.count),
                     per_week: t.per_week,

@@ -359,9 +359,15 @@ pub fn judge_with(text: &str, target: &Target, analyzer: Option<&Analyzer>) -> O
 
     let (mut occurred, mut negated, mut partial, mut absent) = (false, false, false, false);
     let mut count = 0u32;
+    // Most records never mention the target: look for its words before analysing anything.
+    if !words
+        .iter()
+        .any(|(w, _)| !w.is_empty() && folded.contains(w))
+    {
+        return Occurrence::UNRELATED;
+    }
     for range in text::sentences(&folded) {
         let s = &folded[range];
-        let tokens = analyzer.map(|a| tokens_of(a, s)).unwrap_or_default();
         let mut taken: Vec<Range<usize>> = Vec::new();
         let mut mentions: Vec<Mention> = Vec::new();
         for (w, kind) in &words {
@@ -378,6 +384,10 @@ pub fn judge_with(text: &str, target: &Target, analyzer: Option<&Analyzer>) -> O
             }
         }
         mentions.sort_by_key(|m| m.bytes.start);
+        let tokens = match analyzer {
+            Some(a) if !mentions.is_empty() => tokens_of(a, s),
+            _ => Vec::new(),
+        };
         for m in mentions {
             let clause = clause_of(s, &m.bytes);
             // Another person's behaviour (他の利用者が大声を出した) is not the client's.
@@ -790,9 +800,23 @@ impl GoalSpec {
     }
 }
 
-/// The behaviour a goal names when no concept is known: the word before its first を/が/は.
+/// Words of a goal's measure, never its behaviour.
+static MEASURE_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[0-9〇一二三四五六七八九十]+\s*(回|度|日|食|分|時間)|以上|以下|以内|未満|毎日|毎週|毎月|[1一]?(ヶ月|か月|カ月|週間)|[月週日]に")
+        .unwrap_or_else(|_| unreachable!())
+});
+
+/// The behaviour a goal names when no concept is known: the word before its first を/が/は,
+/// else the last run of kanji or katakana (週に3回以上散歩する → 散歩).
 fn behaviour_word(g: &str) -> Option<String> {
-    let cut = g.find(['を', 'が', 'は'])?;
+    let Some(cut) = g.find(['を', 'が', 'は']) else {
+        let stripped = MEASURE_WORDS.replace_all(g, "、");
+        let run = stripped
+            .split(|c: char| !(is_kanji(c) || is_katakana(c)))
+            .filter(|w| w.chars().count() >= 2)
+            .last()?;
+        return Some(run.to_owned());
+    };
     let w: String = g[..cut]
         .chars()
         .rev()
@@ -802,6 +826,14 @@ fn behaviour_word(g: &str) -> Option<String> {
         .rev()
         .collect();
     (w.chars().count() >= 2).then_some(w)
+}
+
+fn is_kanji(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FFF}').contains(&c) || c == '々'
+}
+
+fn is_katakana(c: char) -> bool {
+    ('\u{30A1}'..='\u{30FA}').contains(&c) || c == 'ー'
 }
 
 /// How a period's count stands against the goal.

@@ -217,10 +217,19 @@ pub fn check_point(part: &str, text: &str, own: Option<&OrganizationLexicon>) ->
     Ok(fact_check::check(text, mode, builtin()?, own))
 }
 
-/// Whether a checked text states a fact on its own: something checkable and nothing left
-/// uncleared.
-pub fn states_a_fact(r: &Report) -> bool {
-    r.findings.is_empty() && !r.anchors.is_empty()
+/// Whether a checked text states a fact on its own: one sentence at least with something
+/// checkable in it and nothing left uncleared.
+pub fn states_a_fact(text: &str, r: &Report) -> bool {
+    let folded = crate::language::text::fold(text);
+    crate::language::text::sentences(&folded)
+        .into_iter()
+        .map(|bytes| crate::language::text::char_range(&folded, bytes))
+        .any(|sentence| {
+            r.anchors
+                .iter()
+                .any(|a| a.span.start >= sentence.start && a.span.end <= sentence.end)
+                && !r.findings.iter().any(|f| f.sentence == sentence)
+        })
 }
 
 /// The fact check on every point of a brief.
@@ -254,7 +263,7 @@ pub fn require_facts(content: &BriefContent, own: Option<&OrganizationLexicon>) 
             if p.impression || !p.observation_ids.is_empty() {
                 continue;
             }
-            if !states_a_fact(&check_point(part, &p.text, own)?) {
+            if !states_a_fact(&p.text, &check_point(part, &p.text, own)?) {
                 return Err(ApiError::bad_input(
                     format!("content.{part}.{index}"),
                     format!(
@@ -312,7 +321,7 @@ mod tests {
             ),
         ] {
             let r = check_point(part, text, None).expect("check");
-            assert!(states_a_fact(&r), "{part} {text}: {r:?}");
+            assert!(states_a_fact(text, &r), "{part} {text}: {r:?}");
         }
         for (part, text) in [
             ("recentChanges", "特変なし。"),
@@ -324,7 +333,7 @@ mod tests {
             ),
         ] {
             let r = check_point(part, text, None).expect("check");
-            assert!(!states_a_fact(&r), "{part} {text}: {r:?}");
+            assert!(!states_a_fact(text, &r), "{part} {text}: {r:?}");
         }
         let bare = content(
             "特変なし。",

@@ -32,7 +32,10 @@ use super::{
 use crate::{
     auth::Viewer,
     error::{ApiError, ApiResult},
-    language::similarity::{COUNTERPART, Profile},
+    language::{
+        evidence::{Polarity, Target, judge_tagged},
+        similarity::{COUNTERPART, Profile},
+    },
     state::AppState,
 };
 
@@ -49,7 +52,11 @@ const MAX_ROW_LINES: usize = 12;
 #[derive(Debug, Clone)]
 pub struct TagTrend {
     pub tag: String,
+    /// Tagged records saying the behaviour happened (a tag the text never speaks of counts as
+    /// happened for behaviours the evidence module does not know).
     pub count: usize,
+    /// Tagged records saying it did not happen.
+    pub not_occurred_count: usize,
     pub per_week: f64,
     pub baseline_count: usize,
     pub baseline_per_week: f64,
@@ -199,18 +206,25 @@ pub async fn materials(
     }
 
     let weeks = ((to - from).num_days() + 1) as f64 / 7.0;
-    let mut period_tags: BTreeMap<String, usize> = BTreeMap::new();
-    let mut baseline_tags: BTreeMap<String, usize> = BTreeMap::new();
-    for o in &period {
-        for t in observations::tags(o) {
-            *period_tags.entry(t).or_default() += 1;
+    // A tag counts the records saying its behaviour happened; records saying it did not
+    // (大声はなかった) are counted apart, never as the behaviour.
+    let tally_tags = |list: &[observation::Model]| {
+        let mut happened: BTreeMap<String, usize> = BTreeMap::new();
+        let mut not: BTreeMap<String, usize> = BTreeMap::new();
+        for o in list {
+            for t in observations::tags(o) {
+                let j = judge_tagged(&o.fact, &Target::of_tag(&t));
+                let counter = match j.polarity {
+                    Polarity::NotOccurred => not.entry(t).or_default(),
+                    _ => happened.entry(t).or_default(),
+                };
+                *counter += usize::from(j.polarity != Polarity::Unrelated);
+            }
         }
-    }
-    for o in &baseline {
-        for t in observations::tags(o) {
-            *baseline_tags.entry(t).or_default() += 1;
-        }
-    }
+        (happened, not)
+    };
+    let (period_tags, period_not) = tally_tags(&period);
+    let (baseline_tags, _) = tally_tags(&baseline);
     let mut names: Vec<&String> = period_tags.keys().chain(baseline_tags.keys()).collect();
     names.sort();
     names.dedup();
@@ -222,6 +236,7 @@ pub async fn materials(
             let baseline_count = baseline_tags.get(tag).copied().unwrap_or(0);
             TagTrend {
                 tag: tag.clone(),
+                not_occurred_count: period_not.get(tag).copied().unwrap_or(0),
                 count,
                 per_week: round(count as f64 / weeks),
                 baseline_count,

@@ -167,6 +167,10 @@ fn goals_are_read_as_measures() {
     );
     assert_eq!(g.target.label, "散歩");
 
+    let g = GoalSpec::parse("週に3回以上ストレッチする").expect("goal");
+    assert_eq!(g.target.label, "ストレッチ");
+    assert_eq!(g.measure_ja(), "週3回以上");
+
     let g = GoalSpec::parse("夜間に眠れる日を週5日以上にする").expect("goal");
     assert_eq!(g.target.concept.map(|c| c.id), Some("sleep"));
     assert!(g.days);
