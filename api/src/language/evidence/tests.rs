@@ -34,6 +34,8 @@ fn an_outburst_that_happened_is_told_from_one_that_did_not() {
         "10:20 作業変更を伝えた直後に大声を出し床に座り込んだ。",
         "昼食後、大声で職員を呼んだ。",
         "怒鳴る場面があった。",
+        "作業の終わりに大きな声を上げた。",
+        "大声を上げる場面が2回あった。",
     ] {
         assert_eq!(polarity(happened, &t), Polarity::Occurred, "{happened}");
     }
@@ -45,6 +47,9 @@ fn an_outburst_that_happened_is_told_from_one_that_did_not() {
         "大声を出さずに最後まで過ごした。",
         "この1週間、大声は0回。",
         "大声を出すことはありませんでした。",
+        "大声もなく過ごした。",
+        "大声が出なかった。",
+        "大声を出していない。",
     ] {
         assert_eq!(polarity(not, &t), Polarity::NotOccurred, "{not}");
     }
@@ -95,6 +100,8 @@ fn meal_outcomes_are_kept_apart() {
     assert_eq!(outcome("昼食は残さず食べた。"), Some(Outcome::Full));
     assert_eq!(outcome("昼食を半分残した。"), Some(Outcome::Partial));
     assert_eq!(outcome("夕食は3割程度で残した。"), Some(Outcome::Partial));
+    assert_eq!(outcome("昼食は8割摂取。"), Some(Outcome::Partial));
+    assert_eq!(outcome("夕食は全量摂取。"), Some(Outcome::Full));
     assert_eq!(outcome("昼食を食べなかった。"), Some(Outcome::None));
     assert_eq!(outcome("朝食は食べずに通所した。"), Some(Outcome::None));
     assert_eq!(
