@@ -237,8 +237,7 @@ fn behaviour_word(g: &str) -> Option<String> {
         let stripped = MEASURE_WORDS.replace_all(g, "、");
         let run = stripped
             .split(|c: char| !(is_kanji(c) || is_katakana(c)))
-            .filter(|w| w.chars().count() >= 2)
-            .last()?;
+            .rfind(|w| w.chars().count() >= 2)?;
         return Some(run.to_owned());
     };
     let w: String = g[..cut]
