@@ -23,6 +23,26 @@ static WEIGHT_LOSS: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap_or_else(|_| unreachable!())
 });
 
+/// A weight from one value to a lower one: 体重 52.0kg→49.7kg, 体重が52.0kgから49.7kgに.
+static WEIGHT_FROM_TO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"体重[^。]{0,10}?([0-9]+(?:\.[0-9]+)?)\s*(?:kg|キロ)?\s*(?:→|->|から)\s*([0-9]+(?:\.[0-9]+)?)\s*(?:kg|キロ)",
+    )
+    .unwrap_or_else(|_| unreachable!())
+});
+
+/// The kilograms a record says the client lost, as written (2.3).
+pub fn weight_loss(fact: &str) -> Option<String> {
+    let folded = crate::language::text::fold(fact);
+    if let Some(c) = WEIGHT_LOSS.captures(&folded) {
+        return Some(c.get(1).or_else(|| c.get(2))?.as_str().to_owned());
+    }
+    let c = WEIGHT_FROM_TO.captures(&folded)?;
+    let before: f64 = c.get(1)?.as_str().parse().ok()?;
+    let after: f64 = c.get(2)?.as_str().parse().ok()?;
+    (before > after).then(|| format!("{:.1}", before - after))
+}
+
 fn short(text: &str, max: usize) -> String {
     let t: String = text.chars().take(max).collect();
     if text.chars().count() > max {
@@ -119,12 +139,7 @@ pub fn directions(
 
     let mut weight: Vec<(&observation::Model, String)> = records
         .iter()
-        .filter_map(|o| {
-            let folded = crate::language::text::fold(&o.fact);
-            let c = WEIGHT_LOSS.captures(&folded)?;
-            let kg = c.get(1).or_else(|| c.get(2))?.as_str().to_owned();
-            Some((o, kg))
-        })
+        .filter_map(|o| weight_loss(&o.fact).map(|kg| (o, kg)))
         .collect();
     weight.sort_by_key(|(o, _)| std::cmp::Reverse(o.occurred_from));
     if let Some((o, kg)) = weight.first() {
@@ -189,4 +204,24 @@ pub fn directions(
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::weight_loss;
+
+    #[test]
+    fn a_weight_loss_is_read_in_the_forms_records_use() {
+        for (fact, kg) in [
+            ("体重測定 48.2kg(前月比 −2.3kg)。", Some("2.3")),
+            ("体重が先月より1.5kg減った。", Some("1.5")),
+            ("体重▲２キロ。", Some("2")),
+            ("体重 52.0kg→49.7kg。", Some("2.3")),
+            ("体重が50.1kgから51.0kgに増えた。", None),
+            ("体重 50.1kg(前月と同じ)。", None),
+            ("昼食を半分残した。", None),
+        ] {
+            assert_eq!(weight_loss(fact).as_deref(), kg, "{fact}");
+        }
+    }
 }
