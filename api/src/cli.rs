@@ -514,7 +514,7 @@ async fn connected(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnectio
 /// A service error as a sentence for the terminal.
 fn describe(err: ApiError) -> anyhow::Error {
     match err {
-        ApiError::Internal(e) => e,
+        ApiError::Internal(e) => anyhow::anyhow!("{e:#}"),
         other => anyhow::anyhow!("{}: {}", other.code().as_str(), other.public_message()),
     }
 }

@@ -61,7 +61,9 @@ pub const UNAVAILABLE_MESSAGE: &str =
     "The database is unreachable or too busy right now. Try again in a few seconds.";
 
 /// Everything that can go wrong in a request, as the service layer reports it.
-#[derive(Debug)]
+/// `Clone` so that an error shared by several callers (a loader's batch) keeps its code for
+/// each of them.
+#[derive(Debug, Clone)]
 pub enum ApiError {
     /// No valid credentials (missing, forged, expired, revoked, or a deactivated account).
     Unauthenticated,
@@ -92,7 +94,7 @@ pub enum ApiError {
     /// The database cannot be reached (restarting, network down): try again in a few seconds.
     Unavailable,
     /// A bug; the detail is logged, never shown.
-    Internal(anyhow::Error),
+    Internal(std::sync::Arc<anyhow::Error>),
 }
 
 impl ApiError {
@@ -112,7 +114,7 @@ impl ApiError {
     }
 
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
-        Self::Internal(err.into())
+        Self::Internal(std::sync::Arc::new(err.into()))
     }
 
     pub fn code(&self) -> ErrorCode {
@@ -178,7 +180,7 @@ impl From<sea_orm::DbErr> for ApiError {
                 "A concurrent change got there first: reload and try again.".into(),
             );
         }
-        Self::Internal(err.into())
+        Self::internal(err)
     }
 }
 

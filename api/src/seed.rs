@@ -177,7 +177,7 @@ async fn seed_organizations(
 
 fn into_anyhow(e: ApiError) -> anyhow::Error {
     match e {
-        ApiError::Internal(e) => e,
+        ApiError::Internal(e) => anyhow::anyhow!("{e:#}"),
         other => anyhow::anyhow!("{}: {}", other.code().as_str(), other.public_message()),
     }
 }

@@ -58,8 +58,10 @@ async fn writer(
 ) {
     for i in 0.. {
         let fact = format!("{prefix}-{i}");
-        // Every seventh write is invalid (a future time): the server must refuse and store nothing.
-        let occurred = if i % 7 == 6 {
+        // Every seventh write, starting with each writer's second, is invalid (a future time):
+        // the server must refuse and store nothing. Starting early keeps the refusals exercised
+        // even when a loaded machine gets through only a few writes before the kill.
+        let occurred = if i % 7 == 1 {
             chrono::Utc::now() + chrono::Duration::days(2)
         } else {
             chrono::Utc::now()

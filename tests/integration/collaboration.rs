@@ -598,19 +598,28 @@ async fn a_risk_sign_past_the_deadline_is_highlighted_and_pushed_once() {
     let (specialist, _) = app.login("specialist@aozora.example").await;
     let (admin, _) = app.login("admin@aozora.example").await;
     let (facility_admin, _) = app.login("admin@himawari.example").await;
+    let (staff, _) = app.login("staff@himawari.example").await;
     let yamada = client_id(&app, &specialist, "山田 太郎").await;
-    const RISKS: &str =
-        "{ consultation { unacknowledgedRiskSigns { overdue observation { id fact } } } }";
+    const RISKS: &str = "{ consultation { unacknowledgedRiskSigns { overdue observation { id fact occurredFrom } } } }";
     const DEADLINE: &str =
         "mutation($h: Int!) { setRiskAcknowledgementDeadline(input: { hours: $h }) { hours } }";
+    let risks = |body: &Value| {
+        body["data"]["consultation"]["unacknowledgedRiskSigns"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .clone()
+    };
+    let overdue_of = |list: &[Value], id: &Value| {
+        list.iter()
+            .find(|r| &r["observation"]["id"] == id)
+            .map(|r| r["overdue"].clone())
+    };
 
-    let body = app.gql(Some(&specialist), RISKS, json!({})).await;
-    let risks = body["data"]["consultation"]["unacknowledgedRiskSigns"]
-        .as_array()
-        .unwrap()
-        .clone();
-    assert_eq!(risks.len(), 2, "{body}");
-    assert!(risks.iter().all(|r| r["overdue"] == false), "{body}");
+    // The demo's two signs happened days ago: past the default 24 hours, counted from when they
+    // happened, so they are overdue although nobody has had them for long.
+    let seeded = risks(&app.gql(Some(&specialist), RISKS, json!({})).await);
+    assert_eq!(seeded.len(), 2, "{seeded:?}");
+    assert!(seeded.iter().all(|r| r["overdue"] == true), "{seeded:?}");
 
     assert_error(
         &app.gql(Some(&facility_admin), DEADLINE, json!({ "h": 0 }))
@@ -621,68 +630,80 @@ async fn a_risk_sign_past_the_deadline_is_highlighted_and_pushed_once() {
         &app.gql(Some(&admin), DEADLINE, json!({ "h": 721 })).await,
         "BAD_USER_INPUT",
     );
+    // A week's deadline: the demo's signs are within it.
+    let set = app.gql(Some(&admin), DEADLINE, json!({ "h": 168 })).await;
+    assert_eq!(
+        set["data"]["setRiskAcknowledgementDeadline"]["hours"], 168,
+        "{set}"
+    );
+    let within = risks(&app.gql(Some(&specialist), RISKS, json!({})).await);
+    assert!(within.iter().all(|r| r["overdue"] == false), "{within:?}");
 
     let mut socket = Raw::ready(&app, &specialist).await;
     socket
         .subscribe("1", "subscription($c: ID!) { clientEvents(clientId: $c) { kind record { ... on Observation { id category } } } }", json!({ "c": yamada }))
         .await;
-    let set = app.gql(Some(&admin), DEADLINE, json!({ "h": 0 })).await;
+    // Two signs written now: one from yesterday, one that happened ten days ago and is written
+    // late. Only the late one is past the week, at once, and it is pushed once.
+    let sign = |days: i64| {
+        let at = (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339();
+        let (app, staff, yamada) = (&app, &staff, &yamada);
+        async move {
+            let body = app
+                .gql(Some(staff), "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { observation { id } } }", json!({ "i": { "clientId": yamada, "content": {
+                    "fact": format!("{days}日前: 夕食を半分残した。"), "category": "RISK_SIGN", "occurredFrom": at, "visibility": "CARE_TEAM", "tags": ["食事"]
+                } } }))
+                .await;
+            body["data"]["recordObservation"]["observation"]["id"].clone()
+        }
+    };
+    let recent = sign(1).await;
+    let late = sign(10).await;
+    assert!(recent.is_string() && late.is_string());
+    let listed = risks(&app.gql(Some(&specialist), RISKS, json!({})).await);
+    assert_eq!(overdue_of(&listed, &late), Some(json!(true)), "{listed:?}");
     assert_eq!(
-        set["data"]["setRiskAcknowledgementDeadline"]["hours"], 0,
-        "{set}"
+        overdue_of(&listed, &recent),
+        Some(json!(false)),
+        "{listed:?}"
     );
-
-    let mut pushed = BTreeSet::new();
-    while pushed.len() < 2 {
+    loop {
         let e = socket.event("clientEvents").await;
         if e["kind"] == "RISK_SIGN_OVERDUE" {
             assert_eq!(e["record"]["category"], "RISK_SIGN");
-            assert!(
-                pushed.insert(e["record"]["id"].as_str().unwrap().to_owned()),
-                "pushed twice: {e}"
-            );
+            assert_eq!(e["record"]["id"], late, "only the late sign: {e}");
+            break;
         }
     }
-    let expected: BTreeSet<String> = risks
-        .iter()
-        .map(|r| r["observation"]["id"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(pushed, expected);
 
-    let body = app.gql(Some(&specialist), RISKS, json!({})).await;
-    assert!(
-        body["data"]["consultation"]["unacknowledgedRiskSigns"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|r| r["overdue"] == true),
-        "{body}"
-    );
     // Acknowledged, it leaves the list; nothing is raised again on later sweeps.
-    let first = risks[0]["observation"]["id"].clone();
-    app.gql(Some(&specialist), ACK, json!({ "ids": [first] }))
+    app.gql(Some(&specialist), ACK, json!({ "ids": [late.clone()] }))
         .await;
-    let body = app.gql(Some(&specialist), RISKS, json!({})).await;
-    assert_eq!(
-        body["data"]["consultation"]["unacknowledgedRiskSigns"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1,
-        "{body}"
-    );
+    let after = risks(&app.gql(Some(&specialist), RISKS, json!({})).await);
+    assert_eq!(overdue_of(&after, &late), None, "{after:?}");
+    assert_eq!(after.len(), 3, "{after:?}");
     tokio::time::sleep(Duration::from_millis(900)).await;
-    let count: i64 = {
-        use sea_orm::{EntityTrait, PaginatorTrait};
-        i64::try_from(
-            entity::risk_sign_alert::Entity::find()
-                .count(&app.state.db)
-                .await
-                .unwrap(),
-        )
-        .unwrap()
+    let alerted: BTreeSet<String> = {
+        use sea_orm::EntityTrait;
+        entity::risk_sign_alert::Entity::find()
+            .all(&app.state.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.observation_id.to_string())
+            .collect()
     };
-    assert_eq!(count, 2);
+    // The late sign once; never the recent one (the demo's may have been raised under the first
+    // deadline, before it was lengthened).
+    let raw = |id: &Value| {
+        let id = async_graphql::ID(id.as_str().unwrap_or_default().to_owned());
+        kakehashi::graphql::ids::decode_any("id", &id)
+            .expect("a global id")
+            .1
+            .to_string()
+    };
+    assert!(alerted.contains(&raw(&late)), "{alerted:?}");
+    assert!(!alerted.contains(&raw(&recent)), "{alerted:?}");
 }
 
 #[tokio::test]

@@ -267,6 +267,7 @@ async fn a_graceful_shutdown_finishes_requests_in_flight() {
     // A login hashes a password (tens of milliseconds): stop the server while it runs.
     let client = app.client.clone();
     let url = app.url.clone();
+    let before = app.state.statement_count();
     let in_flight = tokio::spawn(async move {
         client
             .post(&url)
@@ -274,7 +275,14 @@ async fn a_graceful_shutdown_finishes_requests_in_flight() {
             .send()
             .await
     });
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    // Stop once the server is working on it (its first SQL statement ran), however loaded the
+    // machine: a fixed delay could stop it before the request arrived.
+    for _ in 0..500 {
+        if app.state.statement_count() > before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
     app.stop();
     let res = in_flight
         .await

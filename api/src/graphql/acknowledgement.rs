@@ -123,7 +123,9 @@ impl Contribution {
 pub struct UnacknowledgedRiskSign {
     /// The risk sign.
     pub observation: Observation,
-    /// True when it was recorded before your office's deadline (default 24 hours): highlight it.
+    /// True when more time than your office's deadline (default 24 hours) has passed since the
+    /// sign *occurred* (not since it was written: a sign written late is overdue sooner).
+    /// Highlight it.
     pub overdue: bool,
 }
 
@@ -200,7 +202,7 @@ pub async fn unacknowledged_risk_signs(
     Ok(list
         .into_iter()
         .map(|o| UnacknowledgedRiskSign {
-            overdue: o.recorded_at < deadline,
+            overdue: o.occurred_from < deadline,
             observation: Observation(o),
         })
         .collect())

@@ -90,17 +90,10 @@ pub struct BatchLoader<K, V> {
 pub struct LoadError(pub Arc<ApiError>);
 
 impl From<LoadError> for async_graphql::Error {
+    /// Every caller of a failed batch gets the batch's own error, code and all (a database
+    /// outage is `SERVICE_UNAVAILABLE` on every nested list, not an internal error).
     fn from(e: LoadError) -> Self {
-        let inner = match Arc::try_unwrap(e.0) {
-            Ok(err) => err,
-            Err(shared) => match &*shared {
-                ApiError::Unauthenticated => ApiError::Unauthenticated,
-                other => {
-                    ApiError::internal(anyhow::anyhow!("loader failed ({})", other.code().as_str()))
-                }
-            },
-        };
-        inner.into()
+        Arc::unwrap_or_clone(e.0).into()
     }
 }
 
@@ -346,4 +339,35 @@ async fn recent(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A batch failure reaches every field that waited on it with its own code: two callers
+    /// sharing one outage both read `SERVICE_UNAVAILABLE`, and a bug stays an internal error.
+    #[test]
+    fn every_caller_of_a_failed_batch_gets_its_code() {
+        for (err, code) in [
+            (ApiError::Unavailable, "SERVICE_UNAVAILABLE"),
+            (ApiError::NotFound("Client"), "NOT_FOUND"),
+            (
+                ApiError::internal(anyhow::anyhow!("bug")),
+                "INTERNAL_SERVER_ERROR",
+            ),
+        ] {
+            let shared = LoadError(Arc::new(err));
+            let (a, b) = (shared.clone(), shared);
+            for e in [async_graphql::Error::from(a), async_graphql::Error::from(b)] {
+                let ext = e.extensions.expect("extensions");
+                assert_eq!(
+                    ext.get("code"),
+                    Some(&async_graphql::Value::from(code)),
+                    "{}",
+                    e.message
+                );
+            }
+        }
+    }
 }

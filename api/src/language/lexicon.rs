@@ -116,6 +116,17 @@ impl States {
         self.0 & other.0 == other.0 && other.0 != 0
     }
 
+    /// The states of a claim made of two adjacent interpretations (機嫌：良好): a specific
+    /// state wins over "any", or the vaguer word would let any fact clear the specific one.
+    pub const fn joined(self, other: States) -> States {
+        let u = self.0 | other.0;
+        if u & !Self::ANY.0 != 0 {
+            States(u & !Self::ANY.0)
+        } else {
+            States(u)
+        }
+    }
+
     /// Whether evidence showing `shown` clears a claim about `self`.
     pub const fn cleared_by(self, shown: States) -> bool {
         if self.0 & Self::ANY.0 != 0 {

@@ -588,7 +588,8 @@ pub async fn reciprocity(
 }
 
 /// Risk signs shared with the viewer's office and not yet acknowledged by it (at their current
-/// version), oldest first, with the time before which a risk sign is overdue.
+/// version), oldest first, with the time before which a risk sign is overdue: the deadline
+/// counts from when the sign occurred, so a sign written days late is overdue at once.
 pub async fn unacknowledged_risk_signs(
     state: &AppState,
     viewer: &Viewer,
@@ -638,9 +639,9 @@ pub async fn unacknowledged_risk_signs(
 const OVERDUE_WINDOW_DAYS: i64 = 31;
 
 /// Raises `RISK_SIGN_OVERDUE` once per risk sign that a current consultation office of the
-/// client (not its writer) may see, has not acknowledged at its current version, and received
-/// longer ago than its deadline. Run by every instance's hub; the alert row's primary key makes
-/// the event appear once however many instances sweep at the same time. Candidates are read a
+/// client (not its writer) may see and has not acknowledged at its current version, when the
+/// sign occurred longer ago than that office's deadline. Run by every instance's hub; the alert
+/// row's primary key makes the event appear once however many instances sweep at the same time. Candidates are read a
 /// page at a time, so risk signs that can never be alerted do not hide newer ones.
 pub async fn raise_overdue(db: &sea_orm::DatabaseConnection) -> ApiResult<usize> {
     use entity::{care_team_membership, risk_sign_alert};
@@ -710,7 +711,7 @@ pub async fn raise_overdue(db: &sea_orm::DatabaseConnection) -> ApiResult<usize>
             for m in offices.iter().filter(|m| m.client_id == o.client_id) {
                 let hours = i64::from(*hours.get(&m.organization_id).unwrap_or(&24));
                 if m.organization_id == o.organization_id
-                    || now < o.recorded_at + Duration::hours(hours)
+                    || now < o.occurred_from + Duration::hours(hours)
                     || acked.contains(&(m.organization_id, o.id, o.version))
                 {
                     continue;

@@ -16,7 +16,7 @@ const SOURCES: &str = "(?:お?母(?:親|様|さん)?|お?父(?:親|様|さん)?|
 
 static REPORTIVE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        "とのこと|との事|と聞(?:い|き|く)|と伺|とうかが|によると|によれば|の話では|話によると|との(?:連絡|報告|情報|電話|話|訴えが家族)|情報提供|申し送り",
+        "とのこと|との事|と聞(?:い|き|く)|と書かれ|と記載(?:が|さ|あり)|と伺|とうかが|によると|によれば|の話では|話によると|との(?:連絡|報告|情報|電話|話|訴えが家族)|情報提供|申し送り",
     )
     .expect("hearsay pattern")
 });
@@ -36,7 +36,7 @@ static FROM_SOURCE: LazyLock<Regex> = LazyLock::new(|| {
 
 static SOURCE_SAYS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        "{SOURCES}(?:は|が)[^。]*?(?:と|って)(?:話|言|おっしゃ|説明|訴え|記載|書|連絡|報告)"
+        "{SOURCES}(?:は[^。]*?|が[^。、]*?)(?:と|って)(?:話|言|おっしゃ|説明|訴え|記載|書|連絡|報告)"
     ))
     .expect("hearsay pattern")
 });
@@ -52,8 +52,13 @@ pub fn reports_someone_else(sentence: &Sentence) -> bool {
             .any(|q| q.start < m.start() && m.end() <= q.end)
     };
     // と聞いてきた / と聞かれた: the client asked, nobody reported.
-    let asked =
-        |m: &regex::Match| s[m.end()..].starts_with("てき") || s[m.end()..].starts_with("てく");
+    // と聞いてきた / と聞きに来た: the client asked, nobody reported.
+    let asked = |m: &regex::Match| {
+        let rest = &s[m.end()..];
+        rest.starts_with("てき")
+            || rest.starts_with("てく")
+            || (m.as_str().ends_with('き') && rest.starts_with('に'))
+    };
     if REPORTIVE.find_iter(s).any(|m| outside(m) && !asked(&m)) {
         return true;
     }

@@ -89,9 +89,10 @@ pub(super) fn check(
     let claims = group(sentence, lexicon, matches);
     let evidence = evidence(sentence, lexicon, own, &claims);
 
-    if std::env::var_os("KAKEHASHI_FACTCHECK_DEBUG").is_some() {
+    // `RUST_LOG=kakehashi::language::fact_check=trace` shows why a sentence was flagged.
+    if tracing::enabled!(tracing::Level::TRACE) {
         for c in &claims {
-            eprintln!(
+            tracing::trace!(
                 "claim {:?} states {:?} vague {}",
                 c.parts
                     .iter()
@@ -102,14 +103,14 @@ pub(super) fn check(
             );
         }
         for e in &evidence {
-            eprintln!(
+            tracing::trace!(
                 "evidence {:?} clause {} states {:?}",
                 &s[e.bytes.clone()],
                 e.clause,
                 e.states
             );
         }
-        eprintln!("clauses {:?}", sentence.clauses);
+        tracing::trace!("clauses {:?}", sentence.clauses);
     }
     let mut out = RawReport::default();
     for claim in &claims {
@@ -467,7 +468,7 @@ fn group<'l>(
                     .filter(|c| !c.vague_amount && gap_ok(c.end(), r.start, 2))
                 {
                     last.parts.push((r, t));
-                    last.states = last.states.union(t.states);
+                    last.states = last.states.joined(t.states);
                     continue;
                 }
                 claims.push(Claim {

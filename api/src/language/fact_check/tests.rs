@@ -263,7 +263,7 @@ fn precision_and_recall_on_the_labelled_sets_meet_the_bar() {
     let mut failures = Vec::new();
     for (name, tsv, tuned) in quality::SHIPPED {
         let s = quality::score(tsv, lex()).expect("labelled set");
-        for (i, (kind, c, n)) in [("RECORD", s.record, 250), ("PLAN", s.plan, 40)]
+        for (i, (kind, c, n)) in [("RECORD", s.record, 200), ("PLAN", s.plan, 40)]
             .into_iter()
             .enumerate()
         {
@@ -284,4 +284,66 @@ fn precision_and_recall_on_the_labelled_sets_meet_the_bar() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Any text, however broken (unclosed quotes, emoji, full-width digits, stray punctuation),
+/// gets a report whose spans (character offsets; the API turns them into UTF-16) point at the
+/// finding's own words.
+#[test]
+fn any_text_gets_a_report_with_spans_that_point_at_its_words() {
+    const PIECES: [&str; 24] = [
+        "落ち着いて",
+        "様子だった",
+        "嬉しそうに",
+        "「帰りたい」",
+        "「",
+        "」",
+        "😀",
+        "👨‍👩‍👧",
+        "３回",
+        "12:30",
+        "、",
+        "。",
+        "が、",
+        "ため、",
+        "とのこと。",
+        "机を叩いた",
+        "時々",
+        "毎日",
+        "穏やかに過ごせるよう",
+        "\n",
+        " ",
+        "e\u{301}",
+        "大声はなかった",
+        "ｱｲｳ",
+    ];
+    let analysers: Vec<Option<&Analyzer>> = match analyzer() {
+        Some(a) => vec![Some(a), None],
+        None => vec![None],
+    };
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    for round in 0..400 {
+        let mut text = String::new();
+        for _ in 0..(round % 12) + 1 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            text.push_str(PIECES[(seed % PIECES.len() as u64) as usize]);
+        }
+        let chars: Vec<char> = text.chars().collect();
+        for a in &analysers {
+            for mode in [Mode::Record, Mode::Plan] {
+                let report = check_with(&text, mode, lex(), None, *a);
+                for f in &report.findings {
+                    assert!(
+                        f.span.start < f.span.end && f.span.end <= chars.len(),
+                        "{text:?}: {f:?}"
+                    );
+                    assert!(f.clause.start <= f.span.start && f.span.end <= f.clause.end);
+                    let words: String = chars[f.span.clone()].iter().collect();
+                    assert_eq!(words, f.text, "{text:?}");
+                }
+            }
+        }
+    }
 }
