@@ -20,7 +20,7 @@ static WEIGHT_LOSS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"体重[^。]{0,15}?(?:(?:[-−－▲]|マイナス)\s*([0-9]+(?:\.[0-9]+)?)\s*(?:kg|キロ)|([0-9]+(?:\.[0-9]+)?)\s*(?:kg|キロ)(?:ほど|程度|も)?\s*(?:減|落ち|の減少|ダウン))",
     )
-    .unwrap_or_else(|_| unreachable!())
+    .expect("weight loss pattern")
 });
 
 /// A weight from one value to a lower one: 体重 52.0kg→49.7kg, 体重が52.0kgから49.7kgに.
@@ -28,7 +28,7 @@ static WEIGHT_FROM_TO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"体重[^。]{0,10}?([0-9]+(?:\.[0-9]+)?)\s*(?:kg|キロ)?\s*(?:→|->|から)\s*([0-9]+(?:\.[0-9]+)?)\s*(?:kg|キロ)",
     )
-    .unwrap_or_else(|_| unreachable!())
+    .expect("weight from-to pattern")
 });
 
 /// The kilograms a record says the client lost, as written (2.3).
