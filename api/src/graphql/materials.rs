@@ -83,7 +83,9 @@ pub struct MonitoringRowDraft {
     /// The consultation side's latest rating, to confirm.
     pub achievement: Achievement,
     /// Service status as heard from the facility (サービス提供状況・事業者からの聞き取り): the
-    /// facility goals that pursue it with their ratings, and related facility records.
+    /// facility goals that pursue it with their ratings, the counts against the goal per period
+    /// (11月: 大声 2回（目標 月2回以下、上限）), and the facility records that speak of its target,
+    /// each marked with what it says (【あり】, 【なし】, 【完食】 …).
     pub service_status_from_facility: String,
     /// The observations quoted.
     pub observation_ids: Vec<ID>,

@@ -5,6 +5,10 @@
 //! Built only from what the viewer may see, and never from internal notes (visibility
 //! `INTERNAL`), even the viewer's own: materials are handed over.
 //!
+//! Monitoring rows select their evidence by the goal's target and count it with polarity
+//! against the goal's threshold (see [`super::evidence`]); text similarity is left only for
+//! goals that name no behaviour the records speak of.
+//!
 //! A facility's materials are what it hands over, seen through the consultation office's own
 //! access path: its records, plan and briefs as the client's current consultation office may read
 //! them (that office's scope, with its consent and visibility rules), and nothing the facility
