@@ -155,7 +155,7 @@ impl Observation {
         ctx: &Context<'_>,
         #[graphql(desc = "Who it is for.")] audience: super::translation::Audience,
     ) -> async_graphql::Result<super::translation::Rendering> {
-        super::translation::render(ctx, &self.0.fact, audience).await
+        super::translation::render(ctx, &self.0.fact, audience, None).await
     }
     /// Category (分類).
     async fn category(&self) -> ObservationCategory {

@@ -56,9 +56,19 @@ fn split_by_analysis(sentence: &str, quotes: &[Range<usize>], a: &Analyzer) -> O
         .collect();
     let at = |c: usize| byte_of.get(c).copied().unwrap_or(sentence.len());
     let n = tokens.len();
+    // The tense of the sentence is that of its last predicate, past any note in brackets.
+    let mut depth_back = 0i32;
     let past = tokens
         .iter()
         .rev()
+        .filter(|t| {
+            match t.surface.as_str() {
+                "）" | ")" => depth_back += 1,
+                "（" | "(" => depth_back -= 1,
+                _ => {}
+            }
+            depth_back == 0 && !t.is(&["記号"])
+        })
         .take(4)
         .any(|t| t.is(&["助動詞"]) && t.conj_type == "特殊・タ");
     // (end of the clause's last token, where the next clause starts, how it was cut)

@@ -252,6 +252,12 @@ pub(super) fn apply(
             if !at_word_boundary(text, &span) || !free(&span, &claims) {
                 continue;
             }
+            // A noun wording (席を離れること) before する would read 離れることした: the term
+            // stays as written there rather than break the sentence.
+            let verb_follows = ["し", "す", "さ", "せ"]
+                .iter()
+                .any(|k| text[span.end..].starts_with(k));
+            let rendering = rendering.filter(|r| !(verb_follows && r.ends_with("こと")));
             match rendering.and_then(|r| already_rendered(text, &span, &entry.term, r)) {
                 Some(whole) => {
                     if free(&whole, &claims) {

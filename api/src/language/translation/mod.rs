@@ -24,6 +24,7 @@ mod glossary;
 pub mod invariants;
 pub mod persons;
 mod polite;
+pub mod regression;
 #[cfg(test)]
 mod tests;
 

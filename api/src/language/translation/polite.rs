@@ -154,6 +154,11 @@ pub fn polite(
     analyzer: Option<&Analyzer>,
 ) -> Option<String> {
     let body = sentence.trim_end_matches(TERMINATORS);
+    // A note in brackets at the end (約5分) stays after the ending.
+    let body = match body.strip_suffix('）') {
+        Some(inner) => inner.rfind('（').map_or(body, |i| &body[..i]),
+        None => body,
+    };
     let rest = &sentence[body.len()..];
     if body.is_empty() || quotes.iter().any(|q| q.end >= body.len()) {
         return None;
