@@ -24,6 +24,8 @@ mod glossary;
 pub mod invariants;
 pub mod persons;
 mod polite;
+#[cfg(test)]
+mod properties;
 pub mod regression;
 #[cfg(test)]
 mod tests;
