@@ -111,6 +111,9 @@ fn split_by_analysis(sentence: &str, quotes: &[Range<usize>], a: &Analyzer) -> O
     let mut prefix = "";
     let mut made = 0;
     for (last, _end, next, cut) in cuts {
+        if last < from {
+            continue;
+        }
         let clause = &tokens[from..=last];
         let text_start = at(tokens[from].span.start);
         let clause_chars = tokens[last].span.end - tokens[from].span.start;

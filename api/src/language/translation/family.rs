@@ -39,7 +39,7 @@ pub fn tidy(sentence: &str) -> Option<String> {
         let chars: Vec<char> = w.chars().collect();
         let n = chars.len();
         let half: String = chars[..n / 2].iter().collect();
-        if n >= 4 && n % 2 == 0 && w == format!("{half}{half}") {
+        if n >= 4 && n.is_multiple_of(2) && w == format!("{half}{half}") {
             result.push_str(&out[last..m.start()]);
             result.push_str(&half);
             last = m.end();

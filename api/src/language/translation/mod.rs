@@ -432,6 +432,9 @@ fn replace_spans(text: &str, mut spans: Vec<Fixed>, changes: &mut Vec<Change>) -
     out
 }
 
+/// A sentence rule: the sentence and its quotations (in its own byte offsets) → its new form.
+type SentenceRule<'a> = &'a dyn Fn(&str, &[Range<usize>]) -> Option<String>;
+
 /// The audience's rules over one rendered sentence (which the split may make several).
 fn audience_rules(
     s: &str,
@@ -439,34 +442,31 @@ fn audience_rules(
     analyzer: Option<&Analyzer>,
     changes: &mut Vec<Change>,
 ) -> String {
-    let each = |text: &str,
-                rule: &Rule,
-                changes: &mut Vec<Change>,
-                f: &dyn Fn(&str, &[Range<usize>]) -> Option<String>|
-     -> String {
-        let quotes = text::quotations(text);
-        let mut out = String::with_capacity(text.len());
-        let mut last = 0;
-        for r in text::sentences(text) {
-            let piece = &text[r.clone()];
-            let local: Vec<Range<usize>> = quotes
-                .iter()
-                .filter(|q| text::overlaps(q, &r))
-                .map(|q| q.start.max(r.start) - r.start..q.end.min(r.end) - r.start)
-                .collect();
-            out.push_str(&text[last..r.start]);
-            match f(piece, &local) {
-                Some(new) if new != piece => {
-                    changes.push(rule_change(rule, piece, &new));
-                    out.push_str(&new);
+    let each =
+        |text: &str, rule: &Rule, changes: &mut Vec<Change>, f: SentenceRule<'_>| -> String {
+            let quotes = text::quotations(text);
+            let mut out = String::with_capacity(text.len());
+            let mut last = 0;
+            for r in text::sentences(text) {
+                let piece = &text[r.clone()];
+                let local: Vec<Range<usize>> = quotes
+                    .iter()
+                    .filter(|q| text::overlaps(q, &r))
+                    .map(|q| q.start.max(r.start) - r.start..q.end.min(r.end) - r.start)
+                    .collect();
+                out.push_str(&text[last..r.start]);
+                match f(piece, &local) {
+                    Some(new) if new != piece => {
+                        changes.push(rule_change(rule, piece, &new));
+                        out.push_str(&new);
+                    }
+                    _ => out.push_str(piece),
                 }
-                _ => out.push_str(piece),
+                last = r.end;
             }
-            last = r.end;
-        }
-        out.push_str(&text[last..]);
-        out
-    };
+            out.push_str(&text[last..]);
+            out
+        };
     match audience {
         Audience::Family => {
             let out = each(s, &FAMILY_POLITE, changes, &|t, q| {

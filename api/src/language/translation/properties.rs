@@ -151,4 +151,18 @@ proptest! {
             }
         }
     }
+
+    /// Any text at all (broken brackets, mixed scripts, lone marks) renders without a panic, and
+    /// the easy rendering's pieces still make up its text.
+    #[test]
+    fn any_text_renders_without_panic(text in "[「」（）()、。！？\\n ａ-ｚA-Z0-9０-９ぁ-ゖァ-ヺ一-龥々ー:：/]{0,60}") {
+        let g = Glossary::shipped().map_err(|e| TestCaseError::fail(e.to_owned()))?;
+        for a in Audience::ALL {
+            let r = render(&text, a, g);
+            if a == Audience::ClientEasy {
+                let joined: String = r.segments.iter().map(|s| s.text.as_str()).collect();
+                prop_assert_eq!(joined, r.text.clone());
+            }
+        }
+    }
 }
