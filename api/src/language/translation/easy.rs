@@ -130,7 +130,7 @@ fn split_by_analysis(sentence: &str, quotes: &[Range<usize>], a: &Analyzer) -> O
                 let body_end = at(tokens[last].span.start);
                 let body = &sentence[text_start..body_end];
                 let inner = &tokens[from..last];
-                rebase(body, inner).and_then(|(b, t)| polite::polite_by_analysis(&b, &t))
+                rebase(body, inner).and_then(|(b, t)| polite::polite_by_analysis(&b, &t, false))
             }
         };
         let Some(ended) = ended else { continue };

@@ -97,6 +97,25 @@ const NOT_NAMES: &[&str] = &[
     "隣",
     "お隣",
     "他",
+    "大家",
+    "警察",
+    "お巡り",
+    "社長",
+    "園長",
+    "所長",
+    "施設長",
+    "管理人",
+    "先輩",
+    "後輩",
+    "友達",
+    "子",
+    "赤",
+    "皆様",
+    "お客",
+    "客",
+    "員",
+    "師",
+    "士",
 ];
 
 fn re(pattern: &str) -> Regex {
@@ -261,6 +280,31 @@ fn analysed_names(a: &Analyzer, text: &str) -> Vec<(Range<usize>, bool)> {
         .collect();
     let byte = |c: usize| offsets.get(c).copied().unwrap_or(text.len());
     let mut out = Vec::new();
+    // Any noun right before an honorific (望月さん even where the dictionary does not know the
+    // name as one), with the 人名 tokens before it (姓 + 名).
+    for (k, t) in tokens.iter().enumerate() {
+        let honorific =
+            t.is(&["名詞", "接尾", "人名"]) && HONORIFICS.split('|').any(|h| h == t.surface);
+        if k == 0 || !honorific {
+            continue;
+        }
+        let prev = &tokens[k - 1];
+        if !prev.is(&["名詞"]) || prev.is(&["名詞", "代名詞"]) || prev.is(&["名詞", "接尾"])
+        {
+            continue;
+        }
+        let mut start = k - 1;
+        while start > 0 && tokens[start - 1].is(&["名詞", "固有名詞", "人名"]) {
+            start -= 1;
+        }
+        let name: String = tokens[start..=k]
+            .iter()
+            .map(|t| t.surface.as_str())
+            .collect();
+        if !is_not_a_name(&name) {
+            out.push((byte(tokens[start].span.start)..byte(t.span.end), false));
+        }
+    }
     let mut i = 0;
     while i < tokens.len() {
         if !tokens[i].is(&["名詞", "固有名詞", "人名"]) {

@@ -165,7 +165,7 @@ pub fn polite(
     }
     if let Some(a) = analyzer {
         let tokens = a.analyze(body);
-        if let Some(p) = polite_by_analysis(body, &tokens) {
+        if let Some(p) = polite_by_analysis(body, &tokens, !rest.is_empty()) {
             return Some(format!("{p}{rest}"));
         }
     }
@@ -186,7 +186,7 @@ fn aux(t: &Token, conj_type: &str) -> bool {
 }
 
 /// The polite form of a plain ending, from the analysis of the sentence body.
-pub fn polite_by_analysis(body: &str, tokens: &[Token]) -> Option<String> {
+pub fn polite_by_analysis(body: &str, tokens: &[Token], terminated: bool) -> Option<String> {
     let n = tokens.len();
     let last = tokens.last()?;
     let before = |k: usize| &body[..start_of(body, tokens, k)];
@@ -252,6 +252,11 @@ pub fn polite_by_analysis(body: &str, tokens: &[Token]) -> Option<String> {
     if aux(last, "特殊・ダ") && last.conj_form == "基本形" {
         return Some(format!("{}です", before(n - 1)));
     }
+    // A record's sentence ending in a verb's 連用形 (連絡あり。): the polite past.
+    if terminated && is_verb(last) && last.conj_form == "連用形" && last.is(&["動詞", "自立"])
+    {
+        return Some(format!("{body}ました"));
+    }
     // A record's noun ending (体言止め) on an act with its object: 朝食を完食 → 完食しました.
     if last.is(&["名詞", "サ変接続"])
         && last.surface.chars().count() >= 2
@@ -260,6 +265,20 @@ pub fn polite_by_analysis(body: &str, tokens: &[Token]) -> Option<String> {
         && tokens[n - 2].is(&["助詞"])
     {
         return Some(format!("{body}しました"));
+    }
+    // Other noun endings of a finished sentence: an act done (全量摂取 → 全量摂取しました) unless
+    // the sentence speaks of a plan, else a state (お休み → お休みです).
+    if terminated && last.is(&["名詞"]) && !last.is(&["名詞", "接尾"]) && !last.is(&["名詞", "数"])
+    {
+        let planned = ["予定", "今後", "目標", "工夫", "方針", "検討"]
+            .iter()
+            .any(|w| body.contains(w));
+        if last.is(&["名詞", "サ変接続"]) && !planned && last.surface.chars().count() >= 2 {
+            return Some(format!("{body}しました"));
+        }
+        if !last.is(&["名詞", "サ変接続"]) {
+            return Some(format!("{body}です"));
+        }
     }
     None
 }

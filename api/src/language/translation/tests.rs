@@ -538,3 +538,24 @@ fn print_renderings() {
         }
     }
 }
+
+#[test]
+#[ignore = "prints easy-Japanese words with kanji but no reading, for review"]
+fn print_kanji_without_furigana() {
+    let set = regression::parse(regression::SHIPPED).expect("set");
+    let (mut with, mut without) = (0, 0);
+    for r in &set.record {
+        let out = render(&r.text, Audience::ClientEasy, shipped());
+        for s in &out.segments {
+            if s.text.chars().any(is_kanji) {
+                if s.reading.is_some() {
+                    with += 1;
+                } else {
+                    without += 1;
+                    println!("NO READING {} in {}", s.text, out.text);
+                }
+            }
+        }
+    }
+    println!("kanji pieces with furigana: {with}/{}", with + without);
+}
