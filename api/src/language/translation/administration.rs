@@ -29,7 +29,7 @@ static INCIDENT: LazyLock<Regex> = LazyLock::new(|| {
 
 static WHEN: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?:令和|R|Ｒ)?[0-9０-９]+年[0-9０-９]+月[0-9０-９]+日|[0-9０-９]+月[0-9０-９]+日(?:[（(][月火水木金土日][）)])?|[0-9０-９]{1,2}[/／][0-9０-９]{1,2}(?:[（(][月火水木金土日][）)])?|(?:午前|午後)?[0-9０-９]{1,2}[:：][0-9０-９]{2}(?:頃|ごろ)?|(?:午前|午後)?[0-9０-９]{1,2}時(?:[0-9０-９]{1,2}分)?(?:頃|ごろ)?|昼食後|昼食時|昼食中|朝食後|朝食時|夕食後|夕食時|送迎中|入浴中|作業中|休憩中|夜間|早朝",
+        r"(?:令和|R|Ｒ)?[0-9０-９]+年[0-9０-９]+月[0-9０-９]+日|[0-9０-９]+月[0-9０-９]+日(?:[（(][月火水木金土日][）)])?|[0-9０-９]{1,2}[/／][0-9０-９]{1,2}(?:[（(][月火水木金土日][）)])?|(?:午前|午後)?[0-9０-９]{1,2}[:：][0-9０-９]{2}(?:頃|ごろ)?|(?:午前|午後)?[0-9０-９]{1,2}時(?:[0-9０-９]{1,2}分)?(?:頃|ごろ)?|昼食後|昼食時|昼食中|朝食後|朝食時|夕食後|夕食時|送迎中|入浴中|作業中|休憩中|夜間|早朝|午前中|夕方|昼休み|帰りの会|朝の会",
     )
 });
 
@@ -56,18 +56,21 @@ pub fn is_incident(text: &str) -> bool {
     INCIDENT.is_match(text)
 }
 
-/// The report layout of an incident: `source` is the record as written (dates and places
-/// are copied from it), `sentences` its sentences as rendered, in order.
-pub fn layout(source: &str, sentences: &[String]) -> String {
+/// The report layout of an incident: `sources` are the record's sentences as written (dates
+/// and places are copied from those that tell what happened, not from plans), `sentences` the
+/// same sentences as rendered, in order.
+pub fn layout(sources: &[String], sentences: &[String]) -> String {
+    let told: Vec<&String> = sources.iter().filter(|s| !FUTURE.is_match(s)).collect();
     let mut when: Vec<&str> = Vec::new();
-    for m in WHEN.find_iter(source) {
-        if !when.contains(&m.as_str()) {
-            when.push(m.as_str());
+    for s in &told {
+        for m in WHEN.find_iter(s) {
+            if !when.contains(&m.as_str()) {
+                when.push(m.as_str());
+            }
         }
     }
     let mut place: Vec<String> = Vec::new();
-    for s in text::sentences(source) {
-        let sentence = &source[s];
+    for sentence in &told {
         let quotes = text::quotations(sentence);
         for m in WHERE.find_iter(sentence) {
             if quotes.iter().any(|q| text::overlaps(q, &m.range())) {
@@ -125,7 +128,7 @@ mod tests {
             .into_iter()
             .map(|r| source[r].to_owned())
             .collect();
-        let out = layout(source, &sentences);
+        let out = layout(&sentences, &sentences);
         assert!(
             out.starts_with("【日時】10月3日、14時頃\n【場所】作業室\n【状況】10月3日"),
             "{out}"

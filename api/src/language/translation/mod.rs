@@ -263,7 +263,8 @@ pub fn render_with(
     out.push_str(&text[last..]);
     if audience == Audience::Administration && administration::is_incident(text) {
         let parts: Vec<String> = sentences.iter().map(|s| s.text.clone()).collect();
-        let laid = administration::layout(text, &parts);
+        let sources: Vec<String> = sentences.iter().map(|s| s.source.clone()).collect();
+        let laid = administration::layout(&sources, &parts);
         let whole = invariants::Subject {
             source: text,
             rendered: &laid,

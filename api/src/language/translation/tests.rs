@@ -513,14 +513,25 @@ fn an_incident_for_the_municipality_is_laid_out() {
 #[test]
 #[ignore = "prints renderings for review"]
 fn print_renderings() {
-    for text in [
+    let from_file = std::env::var("KAKEHASHI_PRINT_FILE")
+        .ok()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_default();
+    let lines: Vec<&str> = from_file.lines().filter(|l| !l.trim().is_empty()).collect();
+    let defaults = [
         "相手の利用者にけがはなかった。",
         "利用者Bさんに噛みつきがあり、大声を出し、床に座り込んだ。",
         "他害行為（噛みつき）があった。",
         "グループホーム世話人より連絡があった。",
         "頓服（1錠）を服薬した。",
         "10時に来所し、支援員が作業室へ誘導した。管理者に報告済み。",
-    ] {
+    ];
+    let texts: Vec<&str> = if lines.is_empty() {
+        defaults.to_vec()
+    } else {
+        lines
+    };
+    for text in texts {
         for a in [
             Audience::Family,
             Audience::ClientEasy,
