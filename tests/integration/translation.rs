@@ -191,7 +191,7 @@ async fn generated_records_keep_their_facts_through_the_api_for_every_audience()
         panic!("{e}");
     }
 
-    // The issue's own example, and a sentence kept as written with its reason.
+    // The issue's own example.
     let body = app
         .gql(
             Some(&staff),
@@ -206,5 +206,50 @@ async fn generated_records_keep_their_facts_through_the_api_for_every_audience()
     assert_eq!(
         body["data"]["CLIENT_EASY"]["text"], "ほかの利用者にけがはありませんでした。",
         "{body}"
+    );
+
+    // The client's name is the client; any other name is removed.
+    let named = app
+        .gql(
+            Some(&staff),
+            "query($t: String!, $c: String) { translateText(text: $t, audience: FAMILY, clientName: $c) { text keptAsWritten } }",
+            json!({ "t": "山田さんとBさんが話した。", "c": "山田 太郎" }),
+        )
+        .await;
+    assert_eq!(
+        named["data"]["translateText"]["text"], "ご本人と他の方が話しました。",
+        "{named}"
+    );
+    assert_eq!(named["data"]["translateText"]["keptAsWritten"], false);
+
+    // An organization's wording that would name another act: that sentence is kept as written
+    // and says why; the other sentence is rendered.
+    let (manager, _) = app.login("manager@himawari.example").await;
+    let set = app
+        .gql(
+            Some(&manager),
+            "mutation($i: SetGlossaryEntryInput!) { setGlossaryEntry(input: $i) { entry { term } } }",
+            json!({ "i": { "term": "噛みつき", "reading": "かみつき",
+                "wordings": [{ "audience": "FAMILY", "wording": "たたくこと" }] } }),
+        )
+        .await;
+    assert!(set["errors"].is_null(), "{set}");
+    let kept = app
+        .gql(
+            Some(&staff),
+            QUERY,
+            json!({ "t": "作業中に噛みつきがあった。昼食は完食した。" }),
+        )
+        .await;
+    let family = &kept["data"]["FAMILY"];
+    assert_eq!(family["keptAsWritten"], true, "{kept}");
+    assert_eq!(family["sentences"][0]["text"], "作業中に噛みつきがあった。");
+    assert_eq!(family["sentences"][0]["reasonCode"], "ACT_CHANGED");
+    assert_eq!(family["sentences"][1]["keptAsWritten"], false);
+    assert!(
+        family["text"]
+            .as_str()
+            .unwrap()
+            .contains("作業中に噛みつきがあった。")
     );
 }
