@@ -177,8 +177,16 @@ pub async fn render(
             .map(|n| n.split_whitespace().map(str::to_owned).collect())
             .unwrap_or_default(),
     };
-    let analyzer = crate::language::analysis::get();
-    Ok(tr::render_with(text, audience.into(), &glossary, analyzer, &options).into())
+    // Analysis of a long text takes a while: off the async workers, so that other requests
+    // are not held up.
+    let text = text.to_owned();
+    let rendering = tokio::task::spawn_blocking(move || {
+        let analyzer = crate::language::analysis::get();
+        tr::render_with(&text, audience.into(), &glossary, analyzer, &options)
+    })
+    .await
+    .map_err(|e| crate::error::ApiError::internal(anyhow::anyhow!("rendering: {e}")))?;
+    Ok(rendering.into())
 }
 
 /// A wording for one audience.
