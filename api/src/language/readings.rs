@@ -339,6 +339,10 @@ mod tests {
             })
             .unwrap_or_default();
         let acc = accuracy(a, GOLD, &glossary).expect("gold list");
+        eprintln!(
+            "readings {}/{}: misses {:?}",
+            acc.right, acc.total, acc.misses
+        );
         assert!(acc.total >= 300, "{}", acc.total);
         assert!(
             acc.ratio() >= TARGET,
