@@ -470,9 +470,14 @@ fn audience_rules(
         };
     match audience {
         Audience::Family => {
-            let out = each(s, &FAMILY_POLITE, changes, &|t, q| {
+            let mut out = each(s, &FAMILY_POLITE, changes, &|t, q| {
                 polite::polite(t, q, analyzer)
             });
+            if let Some(a) = analyzer {
+                out = each(&out, &FAMILY_POLITE, changes, &|t, q| {
+                    polite::polite_clauses(t, q, a)
+                });
+            }
             each(&out, &FAMILY_TIDY, changes, &|t, _| family::tidy(t))
         }
         Audience::ClientEasy => {

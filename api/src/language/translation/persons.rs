@@ -97,6 +97,15 @@ const NOT_NAMES: &[&str] = &[
     "隣",
     "お隣",
     "他",
+    "おにい",
+    "おねえ",
+    "あか",
+    "おかあ",
+    "おとう",
+    "ねえ",
+    "にい",
+    "じい",
+    "ばあ",
     "大家",
     "警察",
     "お巡り",
@@ -125,6 +134,11 @@ fn re(pattern: &str) -> Regex {
 }
 
 /// A name shape records use for initials and given names in katakana, before an honorific.
+/// A child's given name in hiragana (ゆきちゃん, たろうくん), after a non-hiragana char so that
+/// it does not start inside a word.
+static NAME_KANA_CHILD: LazyLock<Regex> =
+    LazyLock::new(|| re("(?:^|[^ぁ-ゖ])([ぁ-ゖ]{2,4}(?:ちゃん|くん))"));
+
 static NAME_INITIAL: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
         "(?:[A-ZＡ-Ｚ]{{1,2}}|[ァ-ヴー]{{2,6}})(?:{HONORIFICS})"
@@ -197,6 +211,13 @@ pub fn find(text: &str, client_names: &[String], analyzer: Option<&Analyzer>) ->
         .map(|m| (trim_name(text, m.range()), false))
         .filter(|(r, _)| !r.is_empty())
         .collect();
+    names.extend(
+        NAME_KANA_CHILD
+            .captures_iter(text)
+            .filter_map(|c| c.get(1))
+            .filter(|m| !is_not_a_name(m.as_str()))
+            .map(|m| (m.range(), false)),
+    );
     if let Some(a) = analyzer {
         names.extend(analysed_names(a, text));
     }

@@ -431,3 +431,36 @@ pub fn formal(sentence: &str, quotes: &[Range<usize>], analyzer: &Analyzer) -> O
     };
     Some(format!("{out}{rest}"))
 }
+
+/// `family.polite` inside a sentence: a clause that ends in a plain past before が・けど
+/// (赤くなったが、) in the polite form too (赤くなりましたが、), so that the family's letter
+/// does not switch register mid-sentence. `None` when there is no such clause.
+pub fn polite_clauses(
+    sentence: &str,
+    quotes: &[Range<usize>],
+    analyzer: &Analyzer,
+) -> Option<String> {
+    let tokens = analyzer.analyze(sentence);
+    let mut out = sentence.to_owned();
+    let mut changed = false;
+    // Right to left, so that earlier offsets stay valid.
+    for k in (1..tokens.len()).rev() {
+        let t = &tokens[k];
+        let but =
+            t.is(&["助詞", "接続助詞"]) && matches!(t.surface.as_str(), "が" | "けど" | "けれど");
+        if !but || !aux(&tokens[k - 1], "特殊・タ") {
+            continue;
+        }
+        let end = start_of(sentence, &tokens, k);
+        if quotes.iter().any(|q| q.start < end && end <= q.end) {
+            continue;
+        }
+        let head = &sentence[..end];
+        let Some(polite) = polite_by_analysis(head, &tokens[..k], false) else {
+            continue;
+        };
+        out = format!("{polite}{}", &out[end..]);
+        changed = true;
+    }
+    changed.then_some(out)
+}

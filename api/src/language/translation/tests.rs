@@ -570,3 +570,19 @@ fn print_kanji_without_furigana() {
     }
     println!("kanji pieces with furigana: {with}/{}", with + without);
 }
+
+#[test]
+fn the_family_letter_keeps_one_register_and_children_names_go() {
+    if !has_analyser() {
+        return;
+    }
+    assert_eq!(
+        to("ゆきちゃんと遊んだが、途中で泣いた。", Audience::Family),
+        "他の方と遊びましたが、途中で泣きました。"
+    );
+    // Inside a quotation nothing changes.
+    assert_eq!(
+        to("「疲れたけど楽しかった」と話した。", Audience::Family),
+        "「疲れたけど楽しかった」と話しました。"
+    );
+}
