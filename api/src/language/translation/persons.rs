@@ -44,8 +44,11 @@ pub struct Mention {
     pub person: Person,
     /// The name written in the mention, when it has one (Bさん).
     pub name: Option<String>,
-    /// A name before a role word (田中|支援員): only the name goes, the role says who.
+    /// A name next to a role word (田中|支援員, 担当の|鈴木): the role says who, the name goes
+    /// (after a role and の, 職員 / スタッフ stands in its place).
     pub before_role: bool,
+    /// The name follows its role and の (担当の鈴木).
+    pub after_role: bool,
 }
 
 /// Honorifics after a name.
@@ -198,6 +201,7 @@ pub fn find(text: &str, client_names: &[String], analyzer: Option<&Analyzer>) ->
             person: Person::OtherUser,
             name,
             before_role: false,
+            after_role: false,
         });
     }
     let shapes: &[&Regex] = match analyzer {
@@ -232,13 +236,14 @@ pub fn find(text: &str, client_names: &[String], analyzer: Option<&Analyzer>) ->
             .filter(|c| !c.trim().is_empty())
             .any(|c| name.starts_with(strip_honorific(c)) || c.starts_with(strip_honorific(&name)));
         out.push(Mention {
-            span: r,
+            span: r.clone(),
             person: if is_client {
                 Person::Client
             } else {
                 Person::OtherPerson
             },
             name: (!is_client).then_some(name),
+            after_role: before_role && text[..r.start].ends_with('の'),
             before_role,
         });
     }
@@ -254,11 +259,39 @@ pub fn find(text: &str, client_names: &[String], analyzer: Option<&Analyzer>) ->
                     person,
                     name: None,
                     before_role: false,
+                    after_role: false,
                 });
             }
         }
     }
     out.sort_by_key(|m| m.span.start);
+    // Where the sentence names the client apart, a bare 利用者 is someone else (本人の隣に座って
+    // いた利用者); a group (利用者同士, 利用者全員) stays neutral, and 利用者（本人） is the client.
+    let client_apart = out.iter().any(|m| m.person == Person::Client);
+    for m in &mut out {
+        if m.person != Person::AnyUser {
+            continue;
+        }
+        let after = &text[m.span.end..];
+        if after.starts_with("（本人）") || after.starts_with("(本人)") {
+            m.person = Person::Client;
+        } else if client_apart
+            && ![
+                "同士",
+                "全員",
+                "たち",
+                "達",
+                "みんな",
+                "皆",
+                "一同",
+                "の方々",
+            ]
+            .iter()
+            .any(|g| after.starts_with(g))
+        {
+            m.person = Person::OtherUser;
+        }
+    }
     out
 }
 
@@ -344,7 +377,13 @@ fn analysed_names(a: &Analyzer, text: &str) -> Vec<(Range<usize>, bool)> {
             .map(|t| t.surface.as_str())
             .collect();
         let role = ROLES.iter().any(|r| after.starts_with(r));
-        if honorific || role || i - start >= 2 {
+        // 担当の鈴木, 看護師の田中: a name after a role word and の.
+        let before: String = tokens[start.saturating_sub(2)..start]
+            .iter()
+            .map(|t| t.surface.as_str())
+            .collect();
+        let named_role = start >= 2 && ROLES.iter().any(|r| before == format!("{r}の"));
+        if honorific || role || named_role || i - start >= 2 {
             let end = if honorific {
                 tokens[i].span.end
             } else {
@@ -352,7 +391,7 @@ fn analysed_names(a: &Analyzer, text: &str) -> Vec<(Range<usize>, bool)> {
             };
             out.push((
                 byte(tokens[start].span.start)..byte(end),
-                role && !honorific,
+                (role || named_role) && !honorific,
             ));
         }
     }
@@ -368,7 +407,11 @@ pub fn wording(m: &Mention, original: &str, audience: Audience) -> Option<&'stat
         return None;
     }
     if m.before_role && m.person == Person::OtherPerson {
-        return Some("");
+        return Some(match (m.after_role, family) {
+            (false, _) => "",
+            (true, true) => "職員",
+            (true, false) => "スタッフ",
+        });
     }
     Some(match m.person {
         Person::OtherUser => {

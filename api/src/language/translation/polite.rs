@@ -276,9 +276,7 @@ pub fn polite_by_analysis(body: &str, tokens: &[Token], terminated: bool) -> Opt
         if last.is(&["名詞", "サ変接続"]) && !planned && last.surface.chars().count() >= 2 {
             return Some(format!("{body}しました"));
         }
-        if !last.is(&["名詞", "サ変接続"]) {
-            return Some(format!("{body}です"));
-        }
+        return Some(format!("{body}です"));
     }
     None
 }

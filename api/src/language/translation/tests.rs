@@ -177,8 +177,12 @@ fn abbreviations_expand_for_all_but_support() {
     assert_eq!(to("GHQ", Audience::Plan), "GHQ");
     assert_eq!(to("B型に通う", Audience::Plan), "就労継続支援B型に通う");
     // A replacement is never replaced again (本人 → ご本人, not ごご本人).
-    // 利用者 alone is not said to be the client (DOMAIN.md §1).
-    assert_eq!(to("利用者と本人", Audience::Family), "利用者の方とご本人");
+    // 利用者 is never the client (DOMAIN.md §1); beside 本人 it is someone else.
+    assert_eq!(to("利用者と本人", Audience::Family), "他のご利用者とご本人");
+    assert_eq!(
+        to("利用者が来た。", Audience::Family),
+        "利用者の方が来ました。"
+    );
     assert_eq!(to("ご本人", Audience::Family), "ご本人");
 }
 
@@ -585,4 +589,23 @@ fn the_family_letter_keeps_one_register_and_children_names_go() {
         to("「疲れたけど楽しかった」と話した。", Audience::Family),
         "「疲れたけど楽しかった」と話しました。"
     );
+}
+
+#[test]
+fn a_user_beside_the_client_and_a_named_staff_member_are_not_the_client() {
+    let r = to(
+        "本人の隣に座っていた利用者が本人の肩を押した。",
+        Audience::Family,
+    );
+    assert!(r.contains("隣に座っていた他のご利用者"), "{r}");
+    assert_eq!(
+        to("利用者同士で話した。", Audience::Family),
+        "利用者の方同士で話しました。"
+    );
+    if has_analyser() {
+        assert_eq!(
+            to("担当の鈴木が家族に電話をした。", Audience::Family),
+            "担当の職員が家族に電話をしました。"
+        );
+    }
 }
