@@ -5,7 +5,7 @@
 
 use proptest::prelude::*;
 
-use super::{Audience, Glossary, invariants, render};
+use super::{Audience, Glossary, Options, invariants, render, render_with};
 
 const OTHERS: [&str; 8] = [
     "相手の利用者",
@@ -119,8 +119,10 @@ proptest! {
     #[test]
     fn renderings_keep_numbers_quotes_persons_and_acts(c in case()) {
         let g = Glossary::shipped().map_err(|e| TestCaseError::fail(e.to_owned()))?;
-        for a in Audience::ALL {
-            let r = render(&c.text, a, g);
+        // With the analyser and in the degraded mode without it.
+        let analysers = [crate::language::analysis::get(), None];
+        for (a, analyser) in Audience::ALL.into_iter().flat_map(|a| analysers.map(|x| (a, x))) {
+            let r = render_with(&c.text, a, g, analyser, &Options::default());
             let folded = crate::language::text::fold(&r.text);
             for n in invariants::numbers(&c.text) {
                 prop_assert!(folded.contains(&n), "{a:?} lost {n}: {} → {}", c.text, r.text);
