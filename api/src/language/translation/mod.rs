@@ -28,6 +28,8 @@ mod polite;
 mod properties;
 pub mod regression;
 #[cfg(test)]
+mod review;
+#[cfg(test)]
 mod tests;
 
 pub use glossary::{EntrySource, Glossary, GlossaryEntry, SOURCE};
