@@ -26,5 +26,6 @@ mod policy_equivalence;
 mod schema_file;
 mod staff_accounts;
 mod subscriptions;
+mod translation;
 mod views;
 mod webhooks;

@@ -149,13 +149,19 @@ impl Observation {
         ))
     }
     /// The fact rendered for an audience (情報の翻訳), with your organization's glossary;
-    /// every change names its glossary entry or rule.
+    /// every change names its glossary entry or rule. The client's own name in the fact is the
+    /// client (本人); any other name is removed for the family and the client.
     async fn rendering(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Who it is for.")] audience: super::translation::Audience,
     ) -> async_graphql::Result<super::translation::Rendering> {
-        super::translation::render(ctx, &self.0.fact, audience).await
+        // Without the client's name, their own name would read as someone else's.
+        let name = Client::load(ctx, self.0.client_id)
+            .await
+            .ok()
+            .map(|c| c.model.display_name);
+        super::translation::render(ctx, &self.0.fact, audience, name.as_deref()).await
     }
     /// Category (分類).
     async fn category(&self) -> ObservationCategory {

@@ -64,6 +64,23 @@ pub struct RubySegment {
     pub reading: Option<String>,
 }
 
+/// One sentence of the text and its rendering (文ごとの翻訳).
+#[derive(SimpleObject, Clone)]
+pub struct RenderedSentence {
+    /// The sentence as written (原文).
+    pub source: String,
+    /// Its rendering (訳文); the sentence as written when `keptAsWritten` is true.
+    pub text: String,
+    /// True when rendering it would have changed a fact (a number, a quotation, who is who, an
+    /// act), so it is kept as written (原文のまま); other people's names are still removed for
+    /// the family and the client.
+    pub kept_as_written: bool,
+    /// Why it was kept as written (理由), e.g. `ACT_CHANGED`; null otherwise.
+    pub reason_code: Option<String>,
+    /// The reason in words (理由の説明); null otherwise.
+    pub reason: Option<String>,
+}
+
 /// A text rendered for an audience.
 #[derive(SimpleObject, Clone)]
 pub struct Rendering {
@@ -76,11 +93,29 @@ pub struct Rendering {
     /// For `CLIENT_EASY`: the text in pieces with furigana readings (concatenated, they are
     /// `text`); empty for other audiences.
     pub ruby: Vec<RubySegment>,
+    /// Each sentence of the text with its rendering and the kept-as-written mark (原文のまま).
+    pub sentences: Vec<RenderedSentence>,
+    /// True when at least one sentence was kept as written (原文のままの文あり): read those
+    /// before sending.
+    pub kept_as_written: bool,
 }
 
 impl From<tr::Rendering> for Rendering {
     fn from(r: tr::Rendering) -> Self {
+        let kept_as_written = r.kept_as_written();
         Self {
+            kept_as_written,
+            sentences: r
+                .sentences
+                .into_iter()
+                .map(|s| RenderedSentence {
+                    source: s.source,
+                    text: s.text,
+                    kept_as_written: s.kept_as_written.is_some(),
+                    reason_code: s.kept_as_written.as_ref().map(|v| v.code().to_owned()),
+                    reason: s.kept_as_written.as_ref().map(ToString::to_string),
+                })
+                .collect(),
             audience: r.audience.into(),
             text: r.text,
             changes: r
@@ -128,6 +163,7 @@ pub async fn render(
     ctx: &Context<'_>,
     text: &str,
     audience: Audience,
+    client_name: Option<&str>,
 ) -> async_graphql::Result<Rendering> {
     let viewer = ctx.viewer()?;
     let glossary = ctx
@@ -136,7 +172,21 @@ pub async fn render(
         .load_one(viewer.organization_id)
         .await?
         .ok_or_else(|| crate::error::ApiError::internal(anyhow::anyhow!("glossary missing")))?;
-    Ok(tr::render(text, audience.into(), &glossary).into())
+    let options = tr::Options {
+        client_names: client_name
+            .map(|n| n.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default(),
+    };
+    // Analysis of a long text takes a while: off the async workers, so that other requests
+    // are not held up.
+    let text = text.to_owned();
+    let rendering = tokio::task::spawn_blocking(move || {
+        let analyzer = crate::language::analysis::get();
+        tr::render_with(&text, audience.into(), &glossary, analyzer, &options)
+    })
+    .await
+    .map_err(|e| crate::error::ApiError::internal(anyhow::anyhow!("rendering: {e}")))?;
+    Ok(rendering.into())
 }
 
 /// A wording for one audience.
@@ -197,6 +247,10 @@ impl TranslationQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The text.")] text: String,
         #[graphql(desc = "Who it is for.")] audience: Audience,
+        #[graphql(
+            desc = "The client's name (本人の氏名), surname and given name separated by a space: that name is the client; any other name is someone else's and is removed for the family and the client."
+        )]
+        client_name: Option<String>,
     ) -> async_graphql::Result<Rendering> {
         if text.chars().count() > 10_000 {
             return Err(crate::error::ApiError::bad_input(
@@ -205,7 +259,17 @@ impl TranslationQuery {
             )
             .into());
         }
-        render(ctx, &text, audience).await
+        if client_name
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > 100)
+        {
+            return Err(crate::error::ApiError::bad_input(
+                "clientName",
+                "clientName must be at most 100 characters.",
+            )
+            .into());
+        }
+        render(ctx, &text, audience, client_name.as_deref()).await
     }
 
     /// The glossary in force for your organization: your own entries and the shipped ones

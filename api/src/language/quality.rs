@@ -17,6 +17,7 @@ use super::{
     analysis,
     fact_check::{self, Mode},
     lexicon::Lexicon,
+    readings, translation,
 };
 
 /// The bar for precision and recall of flagging, records and plan goals alike.
@@ -199,5 +200,69 @@ pub fn evaluate(paths: &[PathBuf], show_misses: bool) -> anyhow::Result<Outcome>
             }
         }
     }
+    translation_figures(&mut text, &mut met);
     Ok(Outcome { text, met })
+}
+
+/// The readings line (gold list, target [`readings::TARGET`]) and the translation invariants
+/// line (the regression set for every audience it covers: renderings whose numbers, quotations,
+/// persons and acts hold, renderings as reviewed, sentences kept as written).
+fn translation_figures(text: &mut String, met: &mut bool) {
+    let Ok(glossary) = translation::Glossary::shipped() else {
+        let _ = writeln!(text, "translation: the shipped glossary does not parse");
+        *met = false;
+        return;
+    };
+    match analysis::get() {
+        Some(a) => {
+            let readings: std::collections::HashMap<String, String> = glossary
+                .entries()
+                .iter()
+                .filter_map(|e| Some((e.term.clone(), e.reading.clone()?)))
+                .collect();
+            match readings::accuracy(a, readings::GOLD, &readings) {
+                Ok(acc) => {
+                    let _ = writeln!(
+                        text,
+                        "readings: {}/{} = {:.3} (target ≥ {:.2})",
+                        acc.right,
+                        acc.total,
+                        acc.ratio(),
+                        readings::TARGET
+                    );
+                    *met &= acc.ratio() >= readings::TARGET;
+                }
+                Err(e) => {
+                    let _ = writeln!(text, "readings: gold list unreadable: {e}");
+                    *met = false;
+                }
+            }
+        }
+        None => {
+            let _ = writeln!(text, "readings: no analyser (degraded mode: no furigana)");
+        }
+    }
+    match translation::regression::parse(translation::regression::SHIPPED) {
+        Ok(set) => {
+            let (s, _) = translation::regression::score(&set, glossary, analysis::get());
+            let _ = writeln!(
+                text,
+                "translation invariants: {}/{} renderings hold (numbers, quotations, persons, acts); {}/{} as reviewed; {}/{} sentences kept as written",
+                s.invariants_hold,
+                s.renderings,
+                s.as_expected,
+                s.renderings,
+                s.kept_as_written,
+                s.sentences
+            );
+            *met &= s.invariants_hold == s.renderings;
+        }
+        Err(e) => {
+            let _ = writeln!(
+                text,
+                "translation invariants: regression set unreadable: {e}"
+            );
+            *met = false;
+        }
+    }
 }

@@ -199,6 +199,64 @@ pub fn reading_of(pieces: &[Ruby], text: &str, surface: &str) -> Option<String> 
     Some(out)
 }
 
+/// The gold list of readings (`api/data/translation/readings.tsv`): word, reading, and the
+/// sentence it is read in.
+pub const GOLD: &str = include_str!("../../data/translation/readings.tsv");
+
+/// The bar for reading accuracy on the gold list.
+pub const TARGET: f64 = 0.98;
+
+/// How many words of a gold list the analyser and the counter rules read right.
+#[derive(Debug, Clone, Default)]
+pub struct Accuracy {
+    pub right: usize,
+    pub total: usize,
+    /// `word (context): expected → read`, for each miss.
+    pub misses: Vec<String>,
+}
+
+impl Accuracy {
+    pub fn ratio(&self) -> f64 {
+        if self.total == 0 {
+            1.0
+        } else {
+            self.right as f64 / self.total as f64
+        }
+    }
+}
+
+/// Scores `gold` (tab-separated: word, reading, optional context sentence; `#` comments):
+/// each word is read where it stands in its sentence (or alone), with the glossary's readings
+/// (term → reading) first, as furigana are made.
+pub fn accuracy(
+    analyzer: &Analyzer,
+    gold: &str,
+    glossary: &HashMap<String, String>,
+) -> Result<Accuracy, String> {
+    let mut a = Accuracy::default();
+    for (n, line) in gold.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (Some(word), Some(want)) = (cols.first(), cols.get(1)) else {
+            return Err(format!("line {}: expected word<TAB>reading", n + 1));
+        };
+        let context = cols.get(2).filter(|c| !c.trim().is_empty()).unwrap_or(word);
+        let got = reading_of(&ruby(analyzer, context, glossary), context, word);
+        a.total += 1;
+        if got.as_deref() == Some(*want) {
+            a.right += 1;
+        } else {
+            a.misses.push(format!(
+                "{word} ({context}): {want} → {}",
+                got.unwrap_or_default()
+            ));
+        }
+    }
+    Ok(a)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +324,31 @@ mod tests {
                 .iter()
                 .all(|p| !has_kanji(&p.text) || p.reading.is_some()),
             "{pieces:?}"
+        );
+    }
+
+    #[test]
+    fn the_gold_readings_are_read_at_the_target_accuracy() {
+        let Some(a) = analyzer() else { return };
+        let glossary: HashMap<String, String> = crate::language::translation::Glossary::shipped()
+            .map(|g| {
+                g.entries()
+                    .iter()
+                    .filter_map(|e| Some((e.term.clone(), e.reading.clone()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let acc = accuracy(a, GOLD, &glossary).expect("gold list");
+        eprintln!(
+            "readings {}/{}: misses {:?}",
+            acc.right, acc.total, acc.misses
+        );
+        assert!(acc.total >= 300, "{}", acc.total);
+        assert!(
+            acc.ratio() >= TARGET,
+            "{:.3} {:#?}",
+            acc.ratio(),
+            acc.misses
         );
     }
 }
