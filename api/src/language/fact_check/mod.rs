@@ -32,8 +32,6 @@ mod record;
 
 use std::ops::Range;
 
-use crate::language::lexicon::States;
-
 use super::{
     analysis::{self, Analyzer, Token},
     lexicon::{AnchorKind, Asks, Lexicon, OrganizationLexicon, TermKind},
@@ -129,8 +127,6 @@ pub fn check_with(
         degraded: analyzer.is_none(),
         ..Report::default()
     };
-    // The previous sentence's findings that evidence opening this one may still clear.
-    let mut pending: Vec<(usize, States)> = Vec::new();
     for range in text::sentences(&folded) {
         report.sentence_count += 1;
         let sentence = Sentence::new(&folded, range, analyzer, own);
@@ -146,19 +142,7 @@ pub fn check_with(
         let slice = |chars: &Range<usize>| -> String {
             text.chars().skip(chars.start).take(chars.len()).collect()
         };
-        let mut cleared: Vec<usize> = pending
-            .drain(..)
-            .filter(|(_, wanted)| wanted.cleared_by(raw.leading_evidence))
-            .map(|(i, _)| i)
-            .collect();
-        cleared.sort_unstable();
-        for i in cleared.into_iter().rev() {
-            report.findings.remove(i);
-        }
         for f in raw.findings {
-            if let Some(wanted) = f.next_sentence_clears {
-                pending.push((report.findings.len(), wanted));
-            }
             let span = sentence.chars(&f.span);
             let clause = sentence.chars(&f.clause);
             let text_of = slice(&span);
@@ -214,9 +198,6 @@ pub(super) struct RawFinding {
     pub term_id: String,
     pub label: String,
     pub asks: Asks,
-    /// Evidence in the first clause of the next sentence that would clear it, when the claim
-    /// stands in its sentence's last clause (落ち着かない様子だった。3回席を立った。).
-    pub next_sentence_clears: Option<States>,
 }
 
 /// What one sentence's rules found.
@@ -224,8 +205,6 @@ pub(super) struct RawFinding {
 pub(super) struct RawReport {
     pub findings: Vec<RawFinding>,
     pub anchors: Vec<(Range<usize>, AnchorKind)>,
-    /// What the evidence in the sentence's first clause shows (for the sentence before it).
-    pub leading_evidence: States,
 }
 
 /// A token with its byte range in the sentence.

@@ -47,13 +47,6 @@ static CHANGE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("change pattern")
 });
 
-/// Whether the claim ending at `end` speaks of a change (高まってきている, できるようになってきた):
-/// its last character counts, so that a claim ending in て still reads as 〜てきた.
-fn claims_change(s: &str, end: usize) -> bool {
-    let from = s[..end].char_indices().last().map_or(end, |(i, _)| i);
-    CHANGE.is_match(&s[from..])
-}
-
 /// Whether a count follows the claim at `end` directly (体調不良2日, パニック3回).
 fn counted_right_after(s: &str, end: usize) -> bool {
     let rest: String = s[end..].chars().take(6).collect();
@@ -132,7 +125,7 @@ pub(super) fn check(
                 true
             } else {
                 let mut wanted = claim.states;
-                if claims_change(s, claim.end()) {
+                if CHANGE.is_match(&s[claim.end()..]) {
                     wanted = wanted.union(States::COUNT);
                 }
                 evidence
@@ -140,19 +133,6 @@ pub(super) fn check(
                     .any(|e| reaches(sentence, clause, e) && wanted.cleared_by(e.states))
             };
         if !cleared {
-            // Evidence may also open the next sentence, when nothing turns against the claim
-            // in between (a contrast such as しかし starts no evidence: see `leading`).
-            let next_sentence_clears = (sentence.analysed && clause + 1 == sentence.clauses.len())
-                .then(|| {
-                    if claim.vague_amount {
-                        States::COUNT
-                    } else if claims_change(s, claim.end()) {
-                        claim.states.union(States::COUNT)
-                    } else {
-                        claim.states
-                    }
-                })
-                .filter(|w| !w.is_empty());
             for (r, t) in &claim.parts {
                 out.findings.push(RawFinding {
                     span: r.clone(),
@@ -161,43 +141,15 @@ pub(super) fn check(
                     term_id: t.id.clone(),
                     label: t.label.clone(),
                     asks: t.asks,
-                    next_sentence_clears,
                 });
             }
         }
     }
-    out.leading_evidence = leading(sentence, &evidence);
     for e in evidence {
         out.anchors.push((e.bytes, e.kind));
     }
     out.anchors.sort_by_key(|(r, _)| r.start);
     out
-}
-
-/// What evidence in the sentence's first clause shows, for a claim closing the sentence before:
-/// nothing when the sentence opens with a contrast (しかし, だが, でも, ただ) or is someone
-/// else's report.
-fn leading(sentence: &Sentence, evidence: &[Found]) -> States {
-    const CONTRAST: [&str; 7] = [
-        "しかし",
-        "だが",
-        "でも",
-        "ただ",
-        "けれど",
-        "ところが",
-        "一方",
-    ];
-    let opening = sentence.s.trim_start_matches(['・', '-', ' ', '　']);
-    if !sentence.analysed
-        || CONTRAST.iter().any(|c| opening.starts_with(c))
-        || super::hearsay::reports_someone_else(sentence)
-    {
-        return States::default();
-    }
-    evidence
-        .iter()
-        .filter(|e| e.clause == 0)
-        .fold(States::default(), |acc, e| acc.union(e.states))
 }
 
 /// How many clauses away evidence may stand from its claim.
