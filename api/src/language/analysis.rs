@@ -82,7 +82,30 @@ pub struct Analyzer {
     pub load_millis: u128,
 }
 
+/// A token with its byte range in the analysed text (for slicing and matching the text).
+#[derive(Debug, Clone)]
+pub struct Tok {
+    pub bytes: Range<usize>,
+    pub t: Token,
+}
+
 impl Analyzer {
+    /// [`Analyzer::analyze`] with byte ranges.
+    pub fn tokens(&self, s: &str) -> Vec<Tok> {
+        let offsets: Vec<usize> = s.char_indices().map(|(i, _)| i).chain([s.len()]).collect();
+        self.analyze(s)
+            .into_iter()
+            .filter_map(|t| {
+                let start = *offsets.get(t.span.start)?;
+                let end = *offsets.get(t.span.end)?;
+                Some(Tok {
+                    bytes: start..end,
+                    t,
+                })
+            })
+            .collect()
+    }
+
     /// Analyses `text` (any length; newlines are kept as tokens of their own).
     pub fn analyze(&self, text: &str) -> Vec<Token> {
         let mut out = Vec::new();

@@ -36,8 +36,8 @@ pub use self::{
     goal::{Direction, GoalSpec, Period, Standing, Tally, tally},
 };
 use super::{
-    analysis::{self, Analyzer, Token},
-    text,
+    analysis::{self, Analyzer},
+    negation, text,
 };
 
 /// What a record asserts about a target behaviour.
@@ -210,7 +210,7 @@ pub fn judge_with(text: &str, target: &Target, analyzer: Option<&Analyzer>) -> O
         }
         mentions.sort_by_key(|m| m.bytes.start);
         let tokens = match analyzer {
-            Some(a) if !mentions.is_empty() => tokens_of(a, s),
+            Some(a) if !mentions.is_empty() => a.tokens(s),
             _ => Vec::new(),
         };
         for m in mentions {
@@ -223,9 +223,9 @@ pub fn judge_with(text: &str, target: &Target, analyzer: Option<&Analyzer>) -> O
             let zero = n == Some(0) || s[clause].contains("一度も");
             let neg = zero
                 || if analyzer.is_some() {
-                    negated_by_tokens(s, &tokens, &m.bytes)
+                    negation::negated(s, &tokens, &m.bytes)
                 } else {
-                    negated_by_rule(s, &m.bytes)
+                    negation::negated_by_rule(s, &m.bytes)
                 };
             match (m.kind, neg) {
                 (Kind::Cue, false) => {
@@ -273,26 +273,6 @@ pub fn judge_with(text: &str, target: &Target, analyzer: Option<&Analyzer>) -> O
     }
 }
 
-struct Tok {
-    bytes: Range<usize>,
-    t: Token,
-}
-
-fn tokens_of(a: &Analyzer, s: &str) -> Vec<Tok> {
-    let offsets: Vec<usize> = s.char_indices().map(|(i, _)| i).chain([s.len()]).collect();
-    a.analyze(s)
-        .into_iter()
-        .filter_map(|t| {
-            let start = *offsets.get(t.span.start)?;
-            let end = *offsets.get(t.span.end)?;
-            Some(Tok {
-                bytes: start..end,
-                t,
-            })
-        })
-        .collect()
-}
-
 /// The clause around a mention: from the previous 、 (or the sentence start) to the next 、 or
 /// the sentence end.
 fn clause_of(s: &str, r: &Range<usize>) -> Range<usize> {
@@ -313,101 +293,6 @@ fn count_in(clause: &str) -> Option<u32> {
         super::counters::Quantity::Number(v) => u32::try_from(v).ok(),
         super::counters::Quantity::Which => None,
     }
-}
-
-fn is_negation(t: &Token) -> bool {
-    (t.is(&["助動詞"]) && ["ない", "ぬ", "ん"].contains(&t.base.as_str()))
-        || (t.is(&["形容詞", "自立"])
-            && ["ない", "無い", "なし", "無し"].contains(&t.base.as_str()))
-        || ["なし", "無し", "ナシ"].contains(&t.surface.as_str())
-}
-
-/// Follows the mention to its predicate and reads a negation on it.
-fn negated_by_tokens(s: &str, tokens: &[Tok], r: &Range<usize>) -> bool {
-    let Some(last) = tokens.iter().rposition(|t| t.bytes.start < r.end) else {
-        return negated_by_rule(s, r);
-    };
-    // The mention itself may end in a negation (寝られない as one cue).
-    if tokens[..=last]
-        .iter()
-        .any(|t| t.bytes.start > r.start && is_negation(&t.t))
-    {
-        return true;
-    }
-    let mut head = false;
-    let mut i = last + 1;
-    // The mention may itself be the predicate (眠れなかった, 叩かなかった).
-    if tokens[last].t.is(&["動詞"]) || tokens[last].t.is(&["形容詞"]) {
-        head = true;
-    }
-    while let Some(tok) = tokens.get(i) {
-        let t = &tok.t;
-        if t.is(&["記号"]) {
-            break;
-        }
-        if is_negation(t) {
-            return true;
-        }
-        if !head {
-            if t.is(&["動詞"]) || t.is(&["形容詞"]) {
-                head = true;
-            } else if t.is(&["助詞", "接続助詞"]) {
-                break;
-            }
-        } else {
-            let keep = t.is(&["助動詞"])
-                || t.is(&["動詞", "非自立"])
-                || t.is(&["動詞", "接尾"])
-                || t.is(&["形容詞", "非自立"])
-                || t.is(&["名詞", "非自立"])
-                // 〜ことはありません: ある carries the negation.
-                || (t.is(&["動詞"]) && t.base == "ある")
-                || t.is(&["助詞", "係助詞"])
-                || t.is(&["助詞", "副助詞"])
-                || (t.is(&["助詞", "接続助詞"]) && ["て", "で"].contains(&t.surface.as_str()));
-            if !keep {
-                break;
-            }
-        }
-        i += 1;
-    }
-    false
-}
-
-/// The rule stand-in: a negation in the rest of the clause (until 、 or 。), leaving out words
-/// that only look like one.
-fn negated_by_rule(s: &str, r: &Range<usize>) -> bool {
-    let rest = &s[r.start..];
-    let end = rest
-        .find(['、', '。', '，', ','])
-        .or_else(|| rest.find("が"))
-        .unwrap_or(rest.len());
-    let mut clause = rest[..end].to_owned();
-    for fake in [
-        "少な",
-        "危な",
-        "必ず",
-        "まず",
-        "ずっと",
-        "きずな",
-        "数",
-        "ずつ",
-    ] {
-        clause = clause.replace(fake, "＿");
-    }
-    [
-        "ない",
-        "なし",
-        "無い",
-        "無し",
-        "なかっ",
-        "なく",
-        "ず",
-        "ません",
-        "無く",
-    ]
-    .iter()
-    .any(|n| clause.contains(n))
 }
 
 #[cfg(test)]

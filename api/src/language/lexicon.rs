@@ -112,6 +112,16 @@ impl States {
         States(self.0 | other.0)
     }
 
+    /// Whether the two share a state.
+    pub const fn intersects(self, other: States) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// These states less `other`'s.
+    pub const fn without(self, other: States) -> States {
+        States(self.0 & !other.0)
+    }
+
     pub const fn contains(self, other: States) -> bool {
         self.0 & other.0 == other.0 && other.0 != 0
     }
@@ -133,6 +143,75 @@ impl States {
             shown.0 != 0
         } else {
             self.0 & shown.0 != 0
+        }
+    }
+}
+
+/// Which way a claim or a piece of evidence points: a good state (落ち着いて, 完食, 笑った) or a
+/// bad one (不穏, 残した, 大声). A fact that points the other way supports no interpretation
+/// (DOMAIN.md §5; `最近は落ち着いて過ごし、3回席を立った` is not cleared by the standing up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Valence {
+    Good,
+    Bad,
+}
+
+impl Valence {
+    /// The other way (a negation after the words: 落ち着か|ない, 大声は|なかった).
+    pub const fn flipped(self) -> Self {
+        match self {
+            Self::Good => Self::Bad,
+            Self::Bad => Self::Good,
+        }
+    }
+
+    /// Whether evidence pointing `shown` may support a claim pointing `claimed`: unless both
+    /// are known and differ.
+    pub fn agrees(claimed: Option<Self>, shown: Option<Self>) -> bool {
+        !matches!((claimed, shown), (Some(a), Some(b)) if a != b)
+    }
+}
+
+/// The valence of an entry's matches: the entry's own, unless the matched words say otherwise
+/// (`good`, then `bad`, then `neutral` patterns over the matched text, first hit wins).
+#[derive(Debug, Default)]
+struct ValenceRule {
+    default: Option<Valence>,
+    good: Vec<Regex>,
+    bad: Vec<Regex>,
+    neutral: Vec<Regex>,
+}
+
+impl ValenceRule {
+    fn new(
+        default: Option<Valence>,
+        good: &[String],
+        bad: &[String],
+        neutral: &[String],
+    ) -> Result<Self, String> {
+        let compile = |list: &[String]| {
+            list.iter()
+                .map(|p| Regex::new(p).map_err(|e| format!("{p}: {e}")))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(Self {
+            default,
+            good: compile(good)?,
+            bad: compile(bad)?,
+            neutral: compile(neutral)?,
+        })
+    }
+
+    fn of(&self, matched: &str) -> Option<Valence> {
+        if self.good.iter().any(|r| r.is_match(matched)) {
+            Some(Valence::Good)
+        } else if self.bad.iter().any(|r| r.is_match(matched)) {
+            Some(Valence::Bad)
+        } else if self.neutral.iter().any(|r| r.is_match(matched)) {
+            None
+        } else {
+            self.default
         }
     }
 }
@@ -207,11 +286,17 @@ pub struct Term {
     /// follow) and for phrases that name nothing checkable (特変なし), which no fact clears.
     pub states: States,
     matcher: Matcher,
+    valence: ValenceRule,
 }
 
 impl Term {
     pub fn find(&self, s: &str) -> Vec<Range<usize>> {
         self.matcher.find(s)
+    }
+
+    /// Which way the matched words point, as written (before any negation after them).
+    pub fn valence(&self, matched: &str) -> Option<Valence> {
+        self.valence.of(matched)
     }
 }
 
@@ -238,11 +323,17 @@ pub struct Evidence {
     pub id: String,
     pub states: States,
     matcher: Matcher,
+    valence: ValenceRule,
 }
 
 impl Evidence {
     pub fn find(&self, s: &str) -> Vec<Range<usize>> {
         self.matcher.find(s)
+    }
+
+    /// Which way the matched words point, as written (before any negation after them).
+    pub fn valence(&self, matched: &str) -> Option<Valence> {
+        self.valence.of(matched)
     }
 }
 
@@ -276,6 +367,14 @@ struct RawEvidence {
     patterns: Vec<String>,
     #[serde(default)]
     except: Vec<String>,
+    #[serde(default)]
+    valence: Option<Valence>,
+    #[serde(default)]
+    good: Vec<String>,
+    #[serde(default)]
+    bad: Vec<String>,
+    #[serde(default)]
+    neutral: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -292,6 +391,14 @@ struct RawTerm {
     #[serde(default)]
     except: Vec<String>,
     asks: Asks,
+    #[serde(default)]
+    valence: Option<Valence>,
+    #[serde(default)]
+    good: Vec<String>,
+    #[serde(default)]
+    bad: Vec<String>,
+    #[serde(default)]
+    neutral: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -367,6 +474,8 @@ impl Lexicon {
                 let matcher = Matcher::new(&t.words, &t.patterns, &t.except)
                     .map_err(|e| format!("{}: {e}", t.id))?;
                 let states = States::parse(&t.states).map_err(|e| format!("{}: {e}", t.id))?;
+                let valence = ValenceRule::new(t.valence, &t.good, &t.bad, &t.neutral)
+                    .map_err(|e| format!("{}: {e}", t.id))?;
                 terms.push(Term {
                     id: t.id,
                     label: t.label,
@@ -374,6 +483,7 @@ impl Lexicon {
                     asks: t.asks,
                     states,
                     matcher,
+                    valence,
                 });
             }
         }
@@ -399,6 +509,8 @@ impl Lexicon {
                         matcher: Matcher::new(&words, &patterns, &e.except)
                             .map_err(|err| format!("{}: {err}", e.id))?,
                         states: States::parse(&e.states)
+                            .map_err(|err| format!("{}: {err}", e.id))?,
+                        valence: ValenceRule::new(e.valence, &e.good, &e.bad, &e.neutral)
                             .map_err(|err| format!("{}: {err}", e.id))?,
                         id: e.id,
                     })
@@ -492,11 +604,13 @@ impl OrganizationLexicon {
                         States::default()
                     },
                     matcher,
+                    valence: ValenceRule::default(),
                 }),
                 (None, OwnTermKind::Anchor) => out.evidence.push(Evidence {
                     id,
                     states: States::CONCRETE,
                     matcher,
+                    valence: ValenceRule::default(),
                 }),
                 (None, _) => out.allowed.push(matcher),
             }

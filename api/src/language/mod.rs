@@ -15,6 +15,7 @@ pub mod counters;
 pub mod evidence;
 pub mod fact_check;
 pub mod lexicon;
+pub mod negation;
 pub mod quality;
 pub mod readings;
 pub mod similarity;

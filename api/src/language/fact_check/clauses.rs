@@ -76,7 +76,16 @@ pub fn split(s: &str, tokens: &[Tok], quotes: &[Range<usize>]) -> Vec<Clause> {
                 predicate = true;
             }
             let comma = t.is(&["記号", "読点"]) || matches!(t.surface.as_str(), "," | "，");
-            let conj = t.is(&["助詞", "接続助詞"]) && ENDS_CLAUSE.contains(&t.surface.as_str());
+            // のに right after a verb's plain form is a purpose (降りるのに手を借りた), not a
+            // contrast (声をかけたのに).
+            let purpose = t.surface == "のに"
+                && i.checked_sub(1).is_some_and(|j| {
+                    let v = &tokens[j].t;
+                    v.is(&["動詞", "自立"]) && v.conj_form == "基本形"
+                });
+            let conj = t.is(&["助詞", "接続助詞"])
+                && ENDS_CLAUSE.contains(&t.surface.as_str())
+                && !purpose;
             let next_is_comma = tokens
                 .get(i + 1)
                 .is_some_and(|n| n.t.is(&["記号", "読点"]) || n.t.surface == ",");

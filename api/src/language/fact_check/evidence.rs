@@ -5,9 +5,10 @@ use std::{ops::Range, sync::LazyLock};
 
 use regex::Regex;
 
-use super::{Sentence, record::Claim};
+use super::{Sentence, Wanted, record::Claim};
 use crate::language::{
-    lexicon::{AnchorKind, Lexicon, OrganizationLexicon, States, TermKind},
+    lexicon::{AnchorKind, Lexicon, OrganizationLexicon, States, TermKind, Valence},
+    negation,
     text::overlaps,
 };
 
@@ -24,6 +25,12 @@ pub(super) static COUNT: LazyLock<Regex> = LazyLock::new(|| {
         "|半分|全量|一口|ひと口|一度も|一回も|1度も|1回も|ゼロ|皆無|0回"
     ))
     .expect("count pattern")
+});
+
+/// A count of none (0回, 一度も): what it counts did not happen.
+static ZERO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new("(?:^|[^0-9.])0\\s*(?:回|度|件|日|人)|一度も|一回も|1度も|1回も|ゼロ|皆無")
+        .expect("zero pattern")
 });
 
 /// Units that measure the body (vital signs, weight): evidence of health.
@@ -58,7 +65,19 @@ pub(super) struct Found {
     pub bytes: Range<usize>,
     pub clause: usize,
     pub states: States,
+    /// Which way it points (大声: bad, 大声はなかった: good, 完食: good), when known.
+    pub valence: Option<Valence>,
     pub kind: AnchorKind,
+}
+
+impl Found {
+    /// What it shows, for matching against a claim.
+    pub fn shows(&self) -> Wanted {
+        Wanted {
+            states: self.states,
+            valence: self.valence,
+        }
+    }
 }
 
 /// Evidence in the sentence: behaviours and signs from the lexicon, quotations with the
@@ -87,18 +106,26 @@ pub(super) fn evidence(
         })
     };
     let mut out: Vec<Found> = Vec::new();
-    let push = |bytes: Range<usize>, states: States, kind: AnchorKind, out: &mut Vec<Found>| {
+    let push = |bytes: Range<usize>,
+                states: States,
+                valence: Option<Valence>,
+                kind: AnchorKind,
+                out: &mut Vec<Found>| {
         if states.is_empty() {
             return;
         }
         if let Some(f) = out.iter_mut().find(|f| f.bytes == bytes) {
             f.states = f.states.union(states);
+            if f.valence != valence {
+                f.valence = None;
+            }
             return;
         }
         out.push(Found {
             clause: sentence.clause_of(bytes.start),
             bytes,
             states,
+            valence,
             kind,
         });
     };
@@ -106,25 +133,42 @@ pub(super) fn evidence(
         // What the quoted words express, and how they were said (訴えた, 叫んだ).
         let inner = &s[q.clone()];
         let mut states = States::default();
+        // Which way the words point: known only when every word that points agrees and no
+        // negation turns them round (「楽しくない」).
+        let mut ways: Vec<Valence> = Vec::new();
         for t in &lexicon.terms {
-            if t.kind == TermKind::Interpretation && !t.find(inner).is_empty() {
-                states = states.union(t.states);
+            if t.kind == TermKind::Interpretation {
+                for r in t.find(inner) {
+                    states = states.union(t.states);
+                    ways.extend(t.valence(&inner[r]));
+                }
             }
         }
         for e in lexicon.evidence.iter().chain(&lexicon.state_words) {
-            if !e.find(inner).is_empty() {
+            for r in e.find(inner) {
                 states = states.union(e.states);
+                ways.extend(e.valence(&inner[r]));
             }
         }
         let after: String = s[q.end..].chars().take(6).collect();
         for e in &lexicon.evidence {
-            if e.id.starts_with("said_") && !e.find(&after).is_empty() {
-                states = states.union(e.states);
+            if e.id.starts_with("said_") {
+                for r in e.find(&after) {
+                    states = states.union(e.states);
+                    ways.extend(e.valence(&after[r]));
+                }
             }
         }
+        let negated = ["ない", "なく", "ません", "ず", "なかっ"]
+            .iter()
+            .any(|n| inner.contains(n));
+        let valence = match ways.split_first() {
+            Some((first, rest)) if !negated && rest.iter().all(|w| w == first) => Some(*first),
+            _ => None,
+        };
         // Any words at all are a fact about a claim of no particular state.
         states = states.union(States::CONCRETE);
-        push(q.clone(), states, AnchorKind::Words, &mut out);
+        push(q.clone(), states, valence, AnchorKind::Words, &mut out);
     }
     for e in lexicon
         .evidence
@@ -138,7 +182,18 @@ pub(super) fn evidence(
             if sentence.shielded(&r) || flagged(&r) || guessed(&r) || !content_start(sentence, &r) {
                 continue;
             }
-            push(r, e.states, AnchorKind::Action, &mut out);
+            // 大声は|なかった, 大声は0回: a negation or a zero turns the fact round.
+            let clause = &sentence.clauses[sentence.clause_of(r.start)].bytes;
+            let valence = e.valence(&s[r.clone()]).map(|v| {
+                if negation::negated_after(&sentence.tokens, r.end)
+                    || ZERO.is_match(&s[clause.clone()])
+                {
+                    v.flipped()
+                } else {
+                    v
+                }
+            });
+            push(r, e.states, valence, AnchorKind::Action, &mut out);
         }
     }
     for m in COUNT.find_iter(s) {
@@ -155,7 +210,7 @@ pub(super) fn evidence(
         if MEAL.is_match(m.as_str()) {
             states = states.union(States::APPETITE);
         }
-        push(r, states, AnchorKind::Number, &mut out);
+        push(r, states, None, AnchorKind::Number, &mut out);
     }
     for m in VITAL.find_iter(s).chain(MEAL.find_iter(s)) {
         let r = m.range();
@@ -167,8 +222,29 @@ pub(super) fn evidence(
         } else {
             States::APPETITE
         };
-        push(r, states, AnchorKind::Number, &mut out);
+        push(r, states, None, AnchorKind::Number, &mut out);
     }
     out.sort_by_key(|f| f.bytes.start);
+    // An amount takes the way of the act it measures in its clause (半分|残した, 全量|食べた).
+    let acts: Vec<(usize, States, Valence)> = out
+        .iter()
+        .filter(|f| f.kind == AnchorKind::Action)
+        .filter_map(|f| f.valence.map(|v| (f.clause, f.states, v)))
+        .collect();
+    for f in out
+        .iter_mut()
+        .filter(|f| f.kind != AnchorKind::Words && f.valence.is_none())
+    {
+        let measures = f.states.without(States::COUNT);
+        let mut ways = acts
+            .iter()
+            .filter(|(clause, states, _)| *clause == f.clause && states.intersects(measures))
+            .map(|(_, _, v)| *v);
+        if let Some(first) = ways.next()
+            && ways.all(|v| v == first)
+        {
+            f.valence = Some(first);
+        }
+    }
     out
 }

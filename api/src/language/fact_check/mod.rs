@@ -33,8 +33,10 @@ mod record;
 
 use std::ops::Range;
 
+use crate::language::lexicon::{States, Valence};
+
 use super::{
-    analysis::{self, Analyzer, Token},
+    analysis::{self, Analyzer, Tok},
     lexicon::{AnchorKind, Asks, Lexicon, OrganizationLexicon, TermKind},
     text,
 };
@@ -128,6 +130,10 @@ pub fn check_with(
         degraded: analyzer.is_none(),
         ..Report::default()
     };
+    // The previous sentence's findings that evidence opening this one may still clear.
+    let mut pending: Vec<(usize, Wanted)> = Vec::new();
+    // What the previous sentence's last clause showed, for claims opening this one.
+    let mut trailing: Vec<Wanted> = Vec::new();
     for range in text::sentences(&folded) {
         report.sentence_count += 1;
         let sentence = Sentence::new(&folded, range, analyzer, own);
@@ -143,7 +149,24 @@ pub fn check_with(
         let slice = |chars: &Range<usize>| -> String {
             text.chars().skip(chars.start).take(chars.len()).collect()
         };
+        let mut cleared: Vec<usize> = pending
+            .drain(..)
+            .filter(|(_, wanted)| raw.leading_evidence.iter().any(|e| wanted.met_by(e)))
+            .map(|(i, _)| i)
+            .collect();
+        cleared.sort_unstable();
+        for i in cleared.into_iter().rev() {
+            report.findings.remove(i);
+        }
         for f in raw.findings {
+            if f.previous_sentence_clears
+                .is_some_and(|w| trailing.iter().any(|e| w.met_by(e)))
+            {
+                continue;
+            }
+            if let Some(wanted) = f.next_sentence_clears {
+                pending.push((report.findings.len(), wanted));
+            }
             let span = sentence.chars(&f.span);
             let clause = sentence.chars(&f.clause);
             let text_of = slice(&span);
@@ -168,6 +191,7 @@ pub fn check_with(
                 kind,
             });
         }
+        trailing = raw.trailing_evidence;
     }
     report
 }
@@ -199,6 +223,12 @@ pub(super) struct RawFinding {
     pub term_id: String,
     pub label: String,
     pub asks: Asks,
+    /// Evidence in the first clause of the next sentence that would clear it, when the claim
+    /// stands in its sentence's last clause (落ち着かない様子だった。3回席を立った。).
+    pub next_sentence_clears: Option<Wanted>,
+    /// Evidence in the last clause of the sentence before that would clear it, when the claim
+    /// stands in its sentence's first clause (3回席を立った。落ち着かない様子だった。).
+    pub previous_sentence_clears: Option<Wanted>,
 }
 
 /// What one sentence's rules found.
@@ -206,12 +236,26 @@ pub(super) struct RawFinding {
 pub(super) struct RawReport {
     pub findings: Vec<RawFinding>,
     pub anchors: Vec<(Range<usize>, AnchorKind)>,
+    /// What the evidence in the sentence's first clause shows (for the sentence before it).
+    pub leading_evidence: Vec<Wanted>,
+    /// What the evidence in the sentence's last clause shows (for the sentence after it).
+    pub trailing_evidence: Vec<Wanted>,
 }
 
-/// A token with its byte range in the sentence.
-pub(super) struct Tok {
-    pub bytes: Range<usize>,
-    pub t: Token,
+/// What a claim asks of evidence, or what a piece of evidence shows: states, and which way
+/// they point when known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Wanted {
+    pub states: States,
+    pub valence: Option<Valence>,
+}
+
+impl Wanted {
+    /// Whether evidence showing `shown` clears this claim: one of its states, pointing the same
+    /// way (or either way unknown).
+    pub fn met_by(&self, shown: &Wanted) -> bool {
+        self.states.cleared_by(shown.states) && Valence::agrees(self.valence, shown.valence)
+    }
 }
 
 /// One sentence, folded, with its analysis.
@@ -239,19 +283,7 @@ impl<'a> Sentence<'a> {
         own: Option<&OrganizationLexicon>,
     ) -> Self {
         let s = &whole[range.clone()];
-        let tokens: Vec<Tok> = analyzer
-            .map(|a| {
-                let offsets: Vec<usize> =
-                    s.char_indices().map(|(i, _)| i).chain([s.len()]).collect();
-                a.analyze(s)
-                    .into_iter()
-                    .map(|t| Tok {
-                        bytes: offsets[t.span.start]..offsets[t.span.end],
-                        t,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let tokens: Vec<Tok> = analyzer.map(|a| a.tokens(s)).unwrap_or_default();
         let quotes = text::quotations(s);
         let clauses = clauses::split(s, &tokens, &quotes);
         Self {

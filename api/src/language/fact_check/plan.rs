@@ -125,6 +125,8 @@ pub(super) fn check(
                 } else {
                     Asks::Measure
                 },
+                next_sentence_clears: None,
+                previous_sentence_clears: None,
             });
         }
     } else if !concrete {
@@ -135,6 +137,8 @@ pub(super) fn check(
             term_id: UNMEASURABLE_GOAL.into(),
             label: "測れる要素のない目標".into(),
             asks: Asks::Measure,
+            next_sentence_clears: None,
+            previous_sentence_clears: None,
         });
     }
     out.anchors.sort_by_key(|(r, _)| r.start);

@@ -5,12 +5,13 @@ use std::{ops::Range, sync::LazyLock};
 use regex::Regex;
 
 use super::{
-    RawFinding, RawReport, Sentence,
+    RawFinding, RawReport, Sentence, Wanted,
     clauses::Join,
     evidence::{COUNT, Found, evidence},
 };
 use crate::language::{
-    lexicon::{AnchorKind, Lexicon, OrganizationLexicon, States, Term, TermKind},
+    lexicon::{AnchorKind, Lexicon, OrganizationLexicon, States, Term, TermKind, Valence},
+    negation,
     text::overlaps,
 };
 
@@ -23,6 +24,13 @@ static CHANGE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new("^[^、。]{0,8}?(?:てき|つつあ|増え|増加|減っ|減り|減少|上が|下が|高ま|低下|向上|改善|悪化|定着|になってき|ようになっ)")
         .expect("change pattern")
 });
+
+/// Whether the claim ending at `end` speaks of a change (高まってきている, できるようになってきた):
+/// its last character counts, so that a claim ending in て still reads as 〜てきた.
+fn claims_change(s: &str, end: usize) -> bool {
+    let from = s[..end].char_indices().last().map_or(end, |(i, _)| i);
+    CHANGE.is_match(&s[from..])
+}
 
 /// Whether a count follows the claim at `end` directly (体調不良2日, パニック3回).
 fn counted_right_after(s: &str, end: usize) -> bool {
@@ -43,6 +51,8 @@ pub(super) struct Claim<'l> {
     /// The flagged matches (term and byte range).
     pub(super) parts: Vec<(Range<usize>, &'l Term)>,
     states: States,
+    /// Which way the claim points (落ち着いて: good, 落ち着かない: bad), when known.
+    valence: Option<Valence>,
     /// A vague amount standing alone (少し残した): it needs a number in its clause.
     vague_amount: bool,
 }
@@ -63,7 +73,10 @@ pub(super) fn check(
 ) -> RawReport {
     let s = sentence.s;
     let matches = term_matches(sentence, lexicon, own);
-    let claims = group(sentence, lexicon, matches);
+    let mut claims = group(sentence, lexicon, matches);
+    for c in &mut claims {
+        c.valence = valence(sentence, c);
+    }
     let evidence = evidence(sentence, lexicon, own, &claims);
 
     // `RUST_LOG=kakehashi::language::fact_check=trace` shows why a sentence was flagged.
@@ -92,24 +105,41 @@ pub(super) fn check(
     let mut out = RawReport::default();
     for claim in &claims {
         let clause = sentence.clause_of(claim.start());
+        let wanted = if claim.vague_amount {
+            Wanted {
+                states: States::COUNT,
+                valence: None,
+            }
+        } else if claims_change(s, claim.end()) {
+            // 増えてきた: a count of the thing clears it, whichever way it went.
+            Wanted {
+                states: claim.states.union(States::COUNT),
+                valence: claim.valence,
+            }
+        } else {
+            Wanted {
+                states: claim.states,
+                valence: claim.valence,
+            }
+        };
         let cleared = sentence.analysed
-            && if claim.vague_amount {
-                evidence
-                    .iter()
-                    .any(|e| reaches(sentence, clause, e) && e.states.contains(States::COUNT))
-            } else if counted_right_after(s, claim.end()) {
+            && (
                 // 体調不良2日, 不穏3回: the claim is counted where it stands.
-                true
-            } else {
-                let mut wanted = claim.states;
-                if CHANGE.is_match(&s[claim.end()..]) {
-                    wanted = wanted.union(States::COUNT);
-                }
-                evidence
-                    .iter()
-                    .any(|e| reaches(sentence, clause, e) && wanted.cleared_by(e.states))
-            };
+                (!claim.vague_amount && counted_right_after(s, claim.end()))
+                    || evidence
+                        .iter()
+                        .any(|e| reaches(sentence, clause, e) && wanted.met_by(&e.shows()))
+            );
         if !cleared {
+            // Evidence may also open the next sentence, when nothing turns against the claim
+            // in between (a contrast such as しかし starts no evidence: see `leading`).
+            let next_sentence_clears = (sentence.analysed
+                && clause + 1 == sentence.clauses.len()
+                && !wanted.states.is_empty())
+            .then_some(wanted);
+            // Or close the sentence before, when this one does not turn against it.
+            let previous_sentence_clears =
+                (clause == 0 && !wanted.states.is_empty() && !turns(sentence)).then_some(wanted);
             for (r, t) in &claim.parts {
                 out.findings.push(RawFinding {
                     span: r.clone(),
@@ -118,15 +148,65 @@ pub(super) fn check(
                     term_id: t.id.clone(),
                     label: t.label.clone(),
                     asks: t.asks,
+                    next_sentence_clears,
+                    previous_sentence_clears,
                 });
             }
         }
     }
+    out.leading_evidence = leading(sentence, &evidence);
+    out.trailing_evidence = trailing(sentence, &evidence);
     for e in evidence {
         out.anchors.push((e.bytes, e.kind));
     }
     out.anchors.sort_by_key(|(r, _)| r.start);
     out
+}
+
+/// What evidence in the sentence's first clause shows, for a claim closing the sentence before:
+/// nothing when the sentence opens with a contrast (しかし, だが, でも, ただ) or is someone
+/// else's report.
+fn leading(sentence: &Sentence, evidence: &[Found]) -> Vec<Wanted> {
+    if turns(sentence) {
+        return Vec::new();
+    }
+    evidence
+        .iter()
+        .filter(|e| e.clause == 0)
+        .map(Found::shows)
+        .collect()
+}
+
+/// What evidence in the sentence's last clause shows, for a claim opening the next sentence
+/// (3回席を立った。落ち着かない様子だった。): nothing when this sentence is someone else's report.
+fn trailing(sentence: &Sentence, evidence: &[Found]) -> Vec<Wanted> {
+    let last = sentence.clauses.len().saturating_sub(1);
+    if !sentence.analysed || super::hearsay::reports_someone_else(sentence) {
+        return Vec::new();
+    }
+    evidence
+        .iter()
+        .filter(|e| e.clause == last)
+        .map(Found::shows)
+        .collect()
+}
+
+/// Whether a sentence stands apart from the one before it: it opens with a contrast (しかし,
+/// だが, でも, ただ) or reports what someone else said, or is not analysed.
+fn turns(sentence: &Sentence) -> bool {
+    const CONTRAST: [&str; 7] = [
+        "しかし",
+        "だが",
+        "でも",
+        "ただ",
+        "けれど",
+        "ところが",
+        "一方",
+    ];
+    let opening = sentence.s.trim_start_matches(['・', '-', ' ', '　']);
+    !sentence.analysed
+        || CONTRAST.iter().any(|c| opening.starts_with(c))
+        || super::hearsay::reports_someone_else(sentence)
 }
 
 /// How many clauses away evidence may stand from its claim.
@@ -411,6 +491,7 @@ fn group<'l>(
                 claims.push(Claim {
                     parts: vec![(r, t)],
                     states,
+                    valence: None,
                     vague_amount: false,
                 });
             }
@@ -426,6 +507,7 @@ fn group<'l>(
                 claims.push(Claim {
                     parts: vec![(r, t)],
                     states: States::default(),
+                    valence: None,
                     vague_amount: true,
                 })
             }
@@ -451,6 +533,7 @@ fn group<'l>(
                 claims.push(Claim {
                     parts: vec![(r, t)],
                     states: t.states,
+                    valence: None,
                     vague_amount: false,
                 });
             }
@@ -483,5 +566,56 @@ fn marker_state(sentence: &Sentence, lexicon: &Lexicon, at: usize) -> States {
         States::ANY
     } else {
         states
+    }
+}
+
+/// A grade right after an interpretation (意欲が落ちている, 機嫌が悪い, 体調は良好, 食欲がない):
+/// a fall or a negation turns the words round; a word of no direction of its own takes the
+/// grade's.
+static GRADE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        "^(?:が|は|も|の)?(?:とても|すごく|非常に|かなり|あまり|少し|やや|特に|徐々に|次第に)?",
+        "(?:(?P<good>良|よ[いくかさ]|いい|好|優れ|すぐれ|ある|あり|あっ|旺盛|戻|高)",
+        "|(?P<none>ない|なく|なかっ|無)",
+        "|(?P<bad>悪|わる|落ち|低下|低|崩|乱|途切れ|とぎれ|薄れ|欠け|減|失))"
+    ))
+    .expect("grade pattern")
+});
+
+/// Which way a claim points: its first interpretation's own direction as written, turned
+/// round by a fall or a negation after it (落ち着か|ない, 不穏な様子は|なかった, 意欲が|落ちて,
+/// 調子が良く|ない); a word of no direction of its own takes the grade after it (機嫌が悪い).
+/// Unknown for markers, vague amounts and words of no direction.
+fn valence(sentence: &Sentence, claim: &Claim) -> Option<Valence> {
+    if claim.vague_amount || !sentence.analysed {
+        return None;
+    }
+    // 最近落ち着いて: the first word that points a way decides.
+    claim
+        .parts
+        .iter()
+        .filter(|(_, t)| t.kind == TermKind::Interpretation)
+        .find_map(|(r, t)| way_of(sentence, r, t))
+}
+
+/// Which way one interpretation points, with the grade and negation after it.
+fn way_of(sentence: &Sentence, r: &Range<usize>, t: &Term) -> Option<Valence> {
+    let own = t.valence(&sentence.s[r.clone()]);
+    let grade = GRADE.captures(&sentence.s[r.end..]);
+    let graded = |name: &str| grade.as_ref().is_some_and(|g| g.name(name).is_some());
+    let way = if graded("none") {
+        // 食欲がない, 不安がなくなった: the grade is the negation itself.
+        return Some(own.map_or(Valence::Bad, Valence::flipped));
+    } else if graded("bad") {
+        own.map_or(Valence::Bad, Valence::flipped)
+    } else if graded("good") {
+        own.unwrap_or(Valence::Good)
+    } else {
+        own?
+    };
+    if negation::negated_after(&sentence.tokens, r.end) {
+        Some(way.flipped())
+    } else {
+        Some(way)
     }
 }

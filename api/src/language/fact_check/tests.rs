@@ -259,7 +259,7 @@ fn precision_and_recall_on_the_labelled_sets_meet_the_bar() {
         return;
     }
     /// (precision, recall) floors for the held-out set, RECORD then PLAN.
-    const HOLDOUT_FLOOR: [(f64, f64); 2] = [(0.89, 0.96), (0.90, 0.99)];
+    const HOLDOUT_FLOOR: [(f64, f64); 2] = [(0.93, 0.96), (0.90, 0.99)];
     let mut failures = Vec::new();
     for (name, tsv, tuned) in quality::SHIPPED {
         let s = quality::score(tsv, lex()).expect("labelled set");
@@ -346,4 +346,59 @@ fn any_text_gets_a_report_with_spans_that_point_at_its_words() {
             }
         }
     }
+}
+
+/// The clause right after a claim may open the next sentence: evidence there clears it, unless
+/// that sentence turns against it (しかし, でも) or reports someone else's observation.
+#[test]
+fn evidence_opening_the_next_sentence_clears_the_claim_that_closes_this_one() {
+    expect(
+        &[
+            ("落ち着かない様子だった。10分間に3回席を立った。", false),
+            ("できるようになってきた。今日は4回とも順番を待てた。", false),
+            ("寂しそうだった。「お母さんに会いたい」と2回言った。", false),
+            // Another state, a contrast, a report, or a clause too far away: still flagged.
+            ("落ち着かない様子だった。昼食は完食した。", true),
+            ("嬉しそうだった。でも、「もう帰る」と3回言った。", true),
+            ("不安そうだった。母によると、夜は3回起きたとのこと。", true),
+            (
+                "不安そうで、昼食を半分残した。「帰りたい」と2回言った。",
+                true,
+            ),
+        ],
+        Mode::Record,
+    );
+}
+
+/// Evidence must point the same way as the claim (GUIDELINE rule 1): standing up three times
+/// does not support 落ち着いて, leftovers do not support 食欲がある; a negation or a zero turns
+/// a fact round (大声は一度もなかった supports 落ち着いて).
+#[test]
+fn evidence_pointing_the_other_way_clears_nothing() {
+    expect(
+        &[
+            ("最近は落ち着いて過ごし、昼食後に3回席を立った。", true),
+            ("落ち着いて過ごしている。昼食後に3回席を立った。", true),
+            ("落ち着かない様子で、10分間に3回席を立った。", false),
+            ("落ち着いて過ごし、大声を出すことは一度もなかった。", false),
+            (
+                "夜間は落ち着いており、夜間の大声はこの1週間0回である。",
+                false,
+            ),
+            ("落ち着いていたが、机を2回叩いた。", true),
+            ("食欲がなく、昼食を半分残した。", false),
+            ("食欲があり、昼食はおかわりを1回した。", false),
+            ("食欲がなく、昼食はおかわりを1回した。", true),
+            (
+                "意欲が落ちている様子で、手を止めて窓の外を見ることが4回あった。",
+                false,
+            ),
+            ("意欲的で、手を止めて窓の外を見ることが4回あった。", true),
+            ("嬉しそうに「やったー」と両手を上げた。", false),
+            ("嬉しそうで、泣きながら「帰りたい」と2回言った。", true),
+            ("調子が悪そうで、検温すると37.6度あった。", false),
+            ("不安そうで、目を合わせず、質問に答えなかった。", false),
+        ],
+        Mode::Record,
+    );
 }
