@@ -15,8 +15,11 @@ use crate::language::{
 };
 
 /// Verbs that carry no act of their own: the act is in their object.
-const LIGHT_VERBS: [&str; 10] = [
+const LIGHT_VERBS: [&str; 12] = [
     "する",
+    // 小遣い帳をつける is an act, 自信をつける is not: the object decides.
+    "つける",
+    "付ける",
     "行う",
     "おこなう",
     "行える",
@@ -262,10 +265,24 @@ fn concrete_act(
         if vague_verb(act) || vague_noun(act) {
             continue;
         }
-        // A concrete verb on a vague object (関係をつくる) is no act either.
-        if object.as_deref().is_some_and(vague_noun) {
+        // A concrete verb on a vague object (関係をつくる) is no act either, unless the line
+        // counts it (活動を1つ書く).
+        if object.as_deref().is_some_and(vague_noun) && !counted {
             continue;
         }
+        return true;
+    }
+    // A line ending in a verbal noun (体言止め) names its act with it, and with a number it can
+    // be checked (放課後等デイサービス 週3回 15:00〜17:30 利用。).
+    let last = tokens
+        .iter()
+        .rev()
+        .find(|t| !t.t.is(&["記号"]) && !in_frame(&t.bytes));
+    if counted
+        && last.is_some_and(|t| {
+            t.t.is(&["名詞", "サ変接続"]) && !vague_noun(&t.t.base) && !vague_verb(&t.t.base)
+        })
+    {
         return true;
     }
     false
@@ -298,9 +315,14 @@ fn object_of(
         }
         if (t.is(&["助詞", "係助詞"]) || t.is(&["助詞", "格助詞"]))
             && matches!(t.surface.as_str(), "を" | "は" | "も")
-            && noun(&tokens[j - 1])
         {
-            return Some(tokens[j - 1].t.base.clone());
+            if noun(&tokens[j - 1]) {
+                return Some(tokens[j - 1].t.base.clone());
+            }
+            // 小遣い帳を, 関係性を: the compound's own noun decides.
+            if j > 1 && tokens[j - 1].t.is(&["名詞", "接尾"]) && noun(&tokens[j - 2]) {
+                return Some(tokens[j - 2].t.base.clone());
+            }
         }
     }
     None

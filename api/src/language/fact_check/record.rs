@@ -177,16 +177,21 @@ fn leading(sentence: &Sentence, evidence: &[Found]) -> Vec<Wanted> {
         .collect()
 }
 
-/// What evidence in the sentence's last clause shows, for a claim opening the next sentence
-/// (3回席を立った。落ち着かない様子だった。): nothing when this sentence is someone else's report.
+/// What evidence at the end of the sentence shows, for a claim opening the next sentence
+/// (3回席を立った。落ち着かない様子だった。): its last clause and those joined to it without
+/// a contrast; nothing when this sentence is someone else's report.
 fn trailing(sentence: &Sentence, evidence: &[Found]) -> Vec<Wanted> {
-    let last = sentence.clauses.len().saturating_sub(1);
     if !sentence.analysed || super::hearsay::reports_someone_else(sentence) {
         return Vec::new();
     }
+    let from = sentence
+        .clauses
+        .iter()
+        .rposition(|c| c.join == Join::Contrast)
+        .unwrap_or(0);
     evidence
         .iter()
-        .filter(|e| e.clause == last)
+        .filter(|e| e.clause >= from)
         .map(Found::shows)
         .collect()
 }

@@ -259,7 +259,7 @@ fn precision_and_recall_on_the_labelled_sets_meet_the_bar() {
         return;
     }
     /// (precision, recall) floors for the held-out set, RECORD then PLAN.
-    const HOLDOUT_FLOOR: [(f64, f64); 2] = [(0.93, 0.96), (0.90, 0.99)];
+    const HOLDOUT_FLOOR: [(f64, f64); 2] = [(0.93, 0.96), (0.93, 0.99)];
     let mut failures = Vec::new();
     for (name, tsv, tuned) in quality::SHIPPED {
         let s = quality::score(tsv, lex()).expect("labelled set");
@@ -356,6 +356,20 @@ fn evidence_opening_the_next_sentence_clears_the_claim_that_closes_this_one() {
         &[
             ("落ち着かない様子だった。10分間に3回席を立った。", false),
             ("できるようになってきた。今日は4回とも順番を待てた。", false),
+            // Or close the sentence before (a summary after the facts).
+            ("10分間に3回席を立った。落ち着かない様子だった。", false),
+            (
+                "面談で「来年は一般就労したい」と2回話し、求人票を3枚持ち帰った。就労意欲は高い。",
+                false,
+            ),
+            (
+                "机を2回叩いたが、その後は静かだった。落ち着かない様子だった。",
+                true,
+            ),
+            (
+                "10分間に3回席を立った。しかし、落ち着かない様子はなかった。",
+                true,
+            ),
             ("寂しそうだった。「お母さんに会いたい」と2回言った。", false),
             // Another state, a contrast, a report, or a clause too far away: still flagged.
             ("落ち着かない様子だった。昼食は完食した。", true),
@@ -400,5 +414,51 @@ fn evidence_pointing_the_other_way_clears_nothing() {
             ("不安そうで、目を合わせず、質問に答えなかった。", false),
         ],
         Mode::Record,
+    );
+}
+
+/// A purpose のに (降りるのに) is no contrast; how an observed act was done (強く閉めた) is no
+/// vague amount; 〜するたびに counts every time.
+#[test]
+fn clause_and_manner_words_read_as_a_reviewer_reads_them() {
+    expect(
+        &[
+            (
+                "元気がなく、送迎車から降りるのに職員の手を借り、作業中も2回横になった。",
+                false,
+            ),
+            (
+                "イライラした様子で、ドアを強く閉め、「うるさい」と怒鳴った。",
+                false,
+            ),
+            (
+                "レクでは、ボールを受け取るたびに声をあげて笑い、楽しんでいた。",
+                false,
+            ),
+            ("声をかけたのに返事をしなかったが、落ち着いていた。", true),
+            ("作業中、かなり大声を出していた。", true),
+        ],
+        Mode::Record,
+    );
+}
+
+/// A plan line's act may be a light verb with a concrete object (小遣い帳をつける), a counted
+/// act on an abstract object (活動を1つ書く) or a verbal noun ending a counted line (週3回 利用).
+#[test]
+fn plan_lines_name_their_act_in_the_forms_plans_use() {
+    expect(
+        &[
+            ("週1回、世話人と一緒に小遣い帳をつける。", false),
+            (
+                "放課後等デイサービス 週3回（月・水・金）15:00〜17:30 利用。",
+                false,
+            ),
+            ("帰る前に、連絡帳に本人がその日の活動を1つ書く。", false),
+            ("自信をつける。", true),
+            ("食事のバランスに気をつける。", true),
+            ("関係性を築く。", true),
+            ("必要に応じて支援。", true),
+        ],
+        Mode::Plan,
     );
 }
