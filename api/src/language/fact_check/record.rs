@@ -83,21 +83,23 @@ pub(super) fn check(
     if tracing::enabled!(tracing::Level::TRACE) {
         for c in &claims {
             tracing::trace!(
-                "claim {:?} states {:?} vague {}",
+                "claim {:?} states {:?} valence {:?} vague {}",
                 c.parts
                     .iter()
                     .map(|(r, _)| &s[r.clone()])
                     .collect::<Vec<_>>(),
                 c.states,
+                c.valence,
                 c.vague_amount
             );
         }
         for e in &evidence {
             tracing::trace!(
-                "evidence {:?} clause {} states {:?}",
+                "evidence {:?} clause {} states {:?} valence {:?}",
                 &s[e.bytes.clone()],
                 e.clause,
-                e.states
+                e.states,
+                e.valence
             );
         }
         tracing::trace!("clauses {:?}", sentence.clauses);
@@ -582,7 +584,7 @@ static GRADE: LazyLock<Regex> = LazyLock::new(|| {
         "^(?:が|は|も|の)?(?:とても|すごく|非常に|かなり|あまり|少し|やや|特に|徐々に|次第に)?",
         "(?:(?P<good>良|よ[いくかさ]|いい|好|優れ|すぐれ|ある|あり|あっ|旺盛|戻|高)",
         "|(?P<none>ない|なく|なかっ|無)",
-        "|(?P<bad>悪|わる|落ち|低下|低|崩|乱|途切れ|とぎれ|薄れ|欠け|減|失))"
+        "|(?P<bad>悪|わる|落ち[てたるぎ気]|低下|低|崩|乱|途切れ|とぎれ|薄れ|欠け|減|失))"
     ))
     .expect("grade pattern")
 });
