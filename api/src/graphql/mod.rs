@@ -9,6 +9,7 @@ mod api_key;
 mod audit;
 mod brief_draft;
 mod care_team;
+mod certificate;
 mod client;
 pub mod context;
 pub mod document;
@@ -67,6 +68,7 @@ pub struct Query(
 pub struct Mutation(
     session::SessionMutation,
     client::ClientMutation,
+    certificate::CertificateMutation,
     care_team::CareTeamMutation,
     observation::ObservationMutation,
     plan::PlanMutation,
