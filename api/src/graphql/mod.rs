@@ -28,6 +28,7 @@ mod pagination;
 mod plan;
 mod plan_check;
 pub mod scalars;
+mod schedule;
 mod session;
 mod staff;
 mod subscription;
