@@ -104,11 +104,16 @@ impl RecipientCertificate {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<MonitoringSchedule> {
-        let first = crate::service::monitoring::calendar::first_service_start(
-            &ctx.state()?.db,
-            self.0.client_id,
-        )
-        .await?;
+        // The care team through the request's loader: one query for every certificate shown.
+        let first = ctx
+            .loaders()?
+            .care_teams
+            .load_one(self.0.client_id)
+            .await?
+            .unwrap_or_default()
+            .iter()
+            .map(|m| m.start_date)
+            .min();
         Ok(MonitoringSchedule(schedule::of_certificate(&self.0, first)))
     }
     /// Monthly co-pay cap in yen (負担上限月額).

@@ -151,21 +151,6 @@ fn renewed(all: &[recipient_certificate::Model], this: Uuid, g: &GrantedService)
     })
 }
 
-/// The client's earliest care-team start: when services started, unless the certificate says.
-pub async fn first_service_start(
-    db: &impl ConnectionTrait,
-    client: Uuid,
-) -> ApiResult<Option<NaiveDate>> {
-    let first: Option<Option<NaiveDate>> = care_team_membership::Entity::find()
-        .select_only()
-        .column_as(care_team_membership::Column::StartDate.min(), "first")
-        .filter(care_team_membership::Column::ClientId.eq(client))
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(first.flatten())
-}
-
 /// When renewal preparation of a grant ending on `until` is due, and when it is late.
 pub fn preparation_window(until: NaiveDate) -> (NaiveDate, NaiveDate) {
     let back = |n: u32| {
