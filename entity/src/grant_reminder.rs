@@ -1,5 +1,6 @@
 //! A grant period (支給決定期間) whose reminder window was entered and whose event was raised
-//! (once per grant and window, whatever the number of instances sweeping).
+//! (once per grant — client, service, last day — and window, whatever the number of instances
+//! sweeping or of certificates re-issued with the same grant).
 
 use sea_orm::entity::prelude::*;
 
@@ -7,7 +8,7 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "grant_reminders")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub certificate_id: Uuid,
+    pub client_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub service_type: String,
     #[sea_orm(primary_key, auto_increment = false)]
@@ -15,7 +16,8 @@ pub struct Model {
     /// `RENEWAL_PREPARATION` or `EXPIRED`.
     #[sea_orm(primary_key, auto_increment = false)]
     pub window: String,
-    pub client_id: Uuid,
+    /// The certificate in force when the reminder was raised (the event's record).
+    pub certificate_id: Uuid,
     pub raised_at: DateTimeUtc,
 }
 

@@ -3,8 +3,9 @@
 //! monitored monthly after a new plan or a change (変更後), the start of services and the
 //! situations that shorten the national standard period. Existing certificates keep their
 //! period and count-from month (`monitoring_basis = COUNT_FROM`). Also the grant reminders raised
-//! by the background sweep: one row per grant and reminder window, so the event appears once
-//! however many instances sweep.
+//! by the background sweep: one row per grant (client, service, last day) and reminder window, so
+//! the event appears once however many instances sweep, and a certificate re-issued with the same
+//! grant does not raise it again.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -81,7 +82,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(GrantReminders::RaisedAt))
                     .primary_key(
                         Index::create()
-                            .col(GrantReminders::CertificateId)
+                            .col(GrantReminders::ClientId)
                             .col(GrantReminders::ServiceType)
                             .col(GrantReminders::GrantUntil)
                             .col(GrantReminders::Window),

@@ -379,9 +379,10 @@ async fn grant_reminders_reach_only_who_may_see_the_certificate_and_only_once() 
     let sibling = app.spawn_sibling_with(fast).await;
     // The grant ends in 80 days: preparation opened about 10 days ago and is not late yet.
     let until = jst_today() + chrono::Duration::days(80);
-    let body = certificate(&app, &specialist, &client, 0, json!({
+    let grant = json!({
         "monitoringPeriodMonths": 6, "monitoringStartMonth": m(0),
-        "grantedServices": [{ "serviceType": "就労継続支援B型", "amount": 22, "unit": "DAYS_PER_MONTH", "grantFrom": m(-11), "grantUntil": until.to_string() }] })).await;
+        "grantedServices": [{ "serviceType": "就労継続支援B型", "amount": 22, "unit": "DAYS_PER_MONTH", "grantFrom": m(-11), "grantUntil": until.to_string() }] });
+    let body = certificate(&app, &specialist, &client, 0, grant.clone()).await;
     let cert_id = body["data"]["addRecipientCertificate"]["recipientCertificate"]["id"].clone();
     assert!(cert_id.is_string(), "{body}");
 
@@ -404,7 +405,10 @@ async fn grant_reminders_reach_only_who_may_see_the_certificate_and_only_once() 
             break;
         }
     }
-    // Several sweeps of two instances later, still one reminder and one event.
+    // The certificate re-issued with the same grant (a new monitoring decision), and several
+    // sweeps of two instances later: still one reminder and one event for the grant.
+    let reissued = certificate(&app, &specialist, &client, 0, grant).await;
+    assert!(reissued.get("errors").is_none(), "{reissued}");
     tokio::time::sleep(Duration::from_millis(900)).await;
     {
         use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -434,6 +438,15 @@ async fn grant_reminders_reach_only_who_may_see_the_certificate_and_only_once() 
         .1;
         assert_eq!(
             events.iter().filter(|e| e.record_id == cert_raw).count(),
+            1,
+            "{events:?}"
+        );
+        let client_raw =
+            kakehashi::graphql::ids::decode_any("id", &async_graphql::ID(client.clone()))
+                .unwrap()
+                .1;
+        assert_eq!(
+            events.iter().filter(|e| e.client_id == client_raw).count(),
             1,
             "{events:?}"
         );

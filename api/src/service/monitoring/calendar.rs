@@ -7,7 +7,8 @@
 //! [`LATE_MONTHS`] months remain without a renewal recorded. A grant counts as renewed when a
 //! later certificate of the client grants the same service beyond it. The background sweep
 //! ([`raise_grant_reminders`]) emits `GRANT_RENEWAL_DUE` once per grant when its window opens;
-//! the `grant_reminders` row's primary key makes it once however many instances sweep.
+//! the `grant_reminders` row's primary key (client, service, last day, window) makes it once
+//! however many instances sweep and however often the certificate is re-issued.
 //!
 //! Everything here is profile data (the certificate): callers pass a scope, and only clients
 //! whose profile the viewer may see are read.
@@ -229,7 +230,7 @@ pub async fn raise_grant_reminders(db: &DatabaseConnection) -> ApiResult<usize> 
             .all(db)
             .await?
             .into_iter()
-            .map(|r| (r.certificate_id, r.service_type, r.grant_until))
+            .map(|r| (r.client_id, r.service_type, r.grant_until))
             .collect();
     let mut raised = 0;
     for chunk in clients.chunks(200) {
@@ -237,7 +238,7 @@ pub async fn raise_grant_reminders(db: &DatabaseConnection) -> ApiResult<usize> 
         for client in chunk {
             for (cert, g) in caseload.open_grants(*client, today, since) {
                 let (opens, _) = preparation_window(g.grant_until);
-                let key = (cert.id, g.service_type.clone(), g.grant_until);
+                let key = (cert.client_id, g.service_type.clone(), g.grant_until);
                 if opens <= today && !raised_already.contains(&key) && raise(db, cert, &g).await? {
                     raised += 1;
                 }
