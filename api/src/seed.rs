@@ -370,8 +370,11 @@ async fn seed_clients(state: &AppState) -> Result<(), ApiError> {
             municipality: "東京都千代田区".into(),
             valid_from: start,
             valid_until: start + Duration::days(364),
-            monitoring_period_months: 3,
-            monitoring_start_month: start,
+            monitoring_period_months: Some(3),
+            monitoring_start_month: Some(start),
+            monitoring: None,
+            services_start_on: None,
+            monitoring_situations: Vec::new(),
             copay_cap_yen: Some(9300),
             granted_services: vec![
                 clients::GrantedService {

@@ -12,6 +12,7 @@ pub mod client;
 pub mod client_external_id;
 pub mod client_review;
 pub mod glossary_entry;
+pub mod grant_reminder;
 pub mod lexicon_term;
 pub mod login_known_address;
 pub mod meeting;

@@ -17,6 +17,7 @@ mod m20261202_000007_access_version;
 mod m20261202_000008_timeline_sort_key;
 mod m20261203_000009_named_consent_recipients;
 mod m20261203_000010_login_budgets;
+mod m20261204_000011_monitoring_schedule;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_timeline_sort_key::Migration),
             Box::new(m20261203_000009_named_consent_recipients::Migration),
             Box::new(m20261203_000010_login_budgets::Migration),
+            Box::new(m20261204_000011_monitoring_schedule::Migration),
         ]
     }
 }

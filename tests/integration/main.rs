@@ -19,6 +19,7 @@ mod graphql_contract;
 mod hardening;
 mod http_conformance;
 mod integrations;
+mod monitoring_schedule;
 mod operations;
 mod permissions;
 mod plans_meetings;

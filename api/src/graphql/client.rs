@@ -1,9 +1,10 @@
 //! Clients (本人), their profile, certificates and care team, as the viewer may see them.
 
-use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
-use entity::{client as db, recipient_certificate};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use entity::client as db;
 use uuid::Uuid;
 
+pub use super::certificate::RecipientCertificate;
 use super::{
     audit::AuditEventConnection,
     care_team::{CareTeamMember, SharingConsent},
@@ -451,113 +452,6 @@ impl Client {
     }
 }
 
-/// A granted service on a recipient certificate (支給決定内容).
-#[derive(SimpleObject, Clone)]
-pub struct GrantedService {
-    /// Service type (サービス種別), e.g. 就労継続支援B型.
-    pub service_type: String,
-    /// Granted amount (支給量), e.g. 22.
-    pub amount: i32,
-    /// Unit of the amount, e.g. `DAYS_PER_MONTH` (日/月).
-    pub unit: String,
-    /// First day of the grant period (支給決定期間).
-    pub grant_from: Date,
-    /// Last day of the grant period.
-    pub grant_until: Date,
-}
-
-/// A facility's contracted amount (契約支給量) of a granted service.
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
-pub struct ContractedAmount {
-    #[graphql(skip)]
-    pub organization_id: Uuid,
-    /// Service type.
-    pub service_type: String,
-    /// Contracted amount, in the granted service's unit.
-    pub amount: i32,
-}
-
-#[ComplexObject]
-impl ContractedAmount {
-    /// The facility holding the contract.
-    async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<super::Organization> {
-        let org = ctx
-            .loaders()?
-            .organizations
-            .load_one(self.organization_id)
-            .await?
-            .ok_or(ApiError::NotFound("Organization"))?;
-        Ok(super::Organization(org))
-    }
-}
-
-/// Recipient certificate (受給者証) issued by the municipality.
-pub struct RecipientCertificate(pub recipient_certificate::Model);
-
-/// Recipient certificate (受給者証): what the municipality granted, and the monitoring period.
-#[Object]
-impl RecipientCertificate {
-    /// Opaque global id.
-    async fn id(&self) -> ID {
-        ids::encode("RecipientCertificate", self.0.id)
-    }
-    /// Certificate number (受給者証番号).
-    async fn number(&self) -> &str {
-        &self.0.number
-    }
-    /// Issuing municipality (市町村).
-    async fn municipality(&self) -> &str {
-        &self.0.municipality
-    }
-    /// First day of validity (有効期間).
-    async fn valid_from(&self) -> Date {
-        Date(self.0.valid_from)
-    }
-    /// Last day of validity.
-    async fn valid_until(&self) -> Date {
-        Date(self.0.valid_until)
-    }
-    /// Monitoring every N months (モニタリング期間), as the municipality decided.
-    async fn monitoring_period_months(&self) -> i32 {
-        self.0.monitoring_period_months
-    }
-    /// The month the monitoring cycle counts from (first day of that month).
-    async fn monitoring_start_month(&self) -> Date {
-        Date(self.0.monitoring_start_month)
-    }
-    /// Monthly co-pay cap in yen (負担上限月額).
-    async fn copay_cap_yen(&self) -> Option<i32> {
-        self.0.copay_cap_yen
-    }
-    /// Granted services (支給決定内容).
-    async fn granted_services(&self) -> Vec<GrantedService> {
-        let list: Vec<clients::GrantedService> =
-            serde_json::from_value(self.0.granted_services.clone()).unwrap_or_default();
-        list.into_iter()
-            .map(|g| GrantedService {
-                service_type: g.service_type,
-                amount: g.amount,
-                unit: g.unit,
-                grant_from: Date(g.grant_from),
-                grant_until: Date(g.grant_until),
-            })
-            .collect()
-    }
-    /// Contracted amounts per facility (契約支給量); together at most the granted amount.
-    async fn contracted_amounts(&self) -> Vec<ContractedAmount> {
-        let list: Vec<clients::ContractedAmount> =
-            serde_json::from_value(self.0.contracted_amounts.clone()).unwrap_or_default();
-        list.into_iter()
-            .map(|c| ContractedAmount {
-                organization_id: c.organization_id,
-                service_type: c.service_type,
-                amount: c.amount,
-            })
-            .collect()
-    }
-}
-
 #[derive(Default)]
 pub struct ClientQuery;
 
@@ -646,66 +540,6 @@ pub struct RegisterClientPayload {
     pub client: Client,
 }
 
-/// A granted service, as entered.
-#[derive(InputObject)]
-pub struct GrantedServiceInput {
-    /// Service type (サービス種別).
-    pub service_type: String,
-    /// Granted amount (支給量).
-    pub amount: i32,
-    /// Unit, e.g. `DAYS_PER_MONTH`.
-    pub unit: String,
-    /// Grant period start.
-    pub grant_from: Date,
-    /// Grant period end.
-    pub grant_until: Date,
-}
-
-/// A contracted amount, as entered.
-#[derive(InputObject)]
-pub struct ContractedAmountInput {
-    /// The facility's global id.
-    pub organization_id: ID,
-    /// Service type.
-    pub service_type: String,
-    /// Contracted amount.
-    pub amount: i32,
-}
-
-/// Input of `addRecipientCertificate`.
-#[derive(InputObject)]
-pub struct AddRecipientCertificateInput {
-    /// The client's global id.
-    pub client_id: ID,
-    /// Certificate number (受給者証番号).
-    pub number: String,
-    /// Issuing municipality.
-    pub municipality: String,
-    /// First day of validity.
-    pub valid_from: Date,
-    /// Last day of validity.
-    pub valid_until: Date,
-    /// Monitoring every N months (1–12).
-    pub monitoring_period_months: i32,
-    /// The month monitoring counts from (any day of it).
-    pub monitoring_start_month: Date,
-    /// Monthly co-pay cap in yen.
-    pub copay_cap_yen: Option<i32>,
-    /// Granted services.
-    #[graphql(default)]
-    pub granted_services: Vec<GrantedServiceInput>,
-    /// Contracted amounts per facility; per service their sum may not exceed the granted amount.
-    #[graphql(default)]
-    pub contracted_amounts: Vec<ContractedAmountInput>,
-}
-
-/// Result of `addRecipientCertificate`.
-#[derive(SimpleObject)]
-pub struct AddRecipientCertificatePayload {
-    /// The stored certificate.
-    pub recipient_certificate: RecipientCertificate,
-}
-
 /// Input of `markClientReviewed`.
 #[derive(InputObject)]
 pub struct MarkClientReviewedInput {
@@ -739,54 +573,6 @@ impl ClientMutation {
         let rel = scope.require(model.id)?.clone();
         Ok(RegisterClientPayload {
             client: Client { model, rel },
-        })
-    }
-
-    /// Records a recipient certificate (受給者証). Coordinators of a current care-team member.
-    async fn add_recipient_certificate(
-        &self,
-        ctx: &Context<'_>,
-        input: AddRecipientCertificateInput,
-    ) -> async_graphql::Result<AddRecipientCertificatePayload> {
-        let viewer = ctx.viewer()?;
-        let client_id = ids::decode("Client", "clientId", &input.client_id)?;
-        let mut contracted = Vec::with_capacity(input.contracted_amounts.len());
-        for c in input.contracted_amounts {
-            contracted.push(clients::ContractedAmount {
-                organization_id: ids::decode(
-                    "Organization",
-                    "contractedAmounts.organizationId",
-                    &c.organization_id,
-                )?,
-                service_type: c.service_type,
-                amount: c.amount,
-            });
-        }
-        let new = clients::NewCertificate {
-            client_id,
-            number: input.number,
-            municipality: input.municipality,
-            valid_from: input.valid_from.0,
-            valid_until: input.valid_until.0,
-            monitoring_period_months: input.monitoring_period_months,
-            monitoring_start_month: input.monitoring_start_month.0,
-            copay_cap_yen: input.copay_cap_yen,
-            granted_services: input
-                .granted_services
-                .into_iter()
-                .map(|g| clients::GrantedService {
-                    service_type: g.service_type,
-                    amount: g.amount,
-                    unit: g.unit,
-                    grant_from: g.grant_from.0,
-                    grant_until: g.grant_until.0,
-                })
-                .collect(),
-            contracted_amounts: contracted,
-        };
-        let model = clients::add_certificate(ctx.state()?, viewer, new).await?;
-        Ok(AddRecipientCertificatePayload {
-            recipient_certificate: RecipientCertificate(model),
         })
     }
 

@@ -285,6 +285,9 @@ pub enum DueItemKind {
     PlanReview,
     /// A grant period ends (支給決定期間の終了); renewal work starts 2–3 months before.
     GrantExpiry,
+    /// Renewal preparation of a grant (支給決定の更新準備): `dueOn` is 3 months before the grant
+    /// ends; overdue once fewer than 2 months remain and no later certificate renews it.
+    GrantRenewal,
 }
 
 /// Something that falls due for a client (期限).
@@ -299,6 +302,7 @@ impl DueItemObject {
             DueKind::Monitoring => DueItemKind::Monitoring,
             DueKind::PlanReview { .. } => DueItemKind::PlanReview,
             DueKind::GrantExpiry { .. } => DueItemKind::GrantExpiry,
+            DueKind::GrantRenewal { .. } => DueItemKind::GrantRenewal,
         }
     }
     /// When (for monitoring: the first day of the month it is due in).
@@ -325,10 +329,12 @@ impl DueItemObject {
             .await?
             .map(Organization))
     }
-    /// For a grant expiry: the service whose grant ends.
+    /// For a grant expiry or renewal: the service whose grant ends.
     async fn service_type(&self) -> Option<&str> {
         match &self.0.kind {
-            DueKind::GrantExpiry { service_type } => Some(service_type),
+            DueKind::GrantExpiry { service_type } | DueKind::GrantRenewal { service_type } => {
+                Some(service_type)
+            }
             _ => None,
         }
     }

@@ -9,6 +9,7 @@ mod api_key;
 mod audit;
 mod brief_draft;
 mod care_team;
+mod certificate;
 mod client;
 pub mod context;
 pub mod document;
@@ -27,6 +28,7 @@ mod pagination;
 mod plan;
 mod plan_check;
 pub mod scalars;
+mod schedule;
 mod session;
 mod staff;
 mod subscription;
@@ -67,6 +69,7 @@ pub struct Query(
 pub struct Mutation(
     session::SessionMutation,
     client::ClientMutation,
+    certificate::CertificateMutation,
     care_team::CareTeamMutation,
     observation::ObservationMutation,
     plan::PlanMutation,

@@ -57,6 +57,10 @@ pub enum ClientEventKind {
     /// A shared risk sign was not acknowledged by the consultation office within its deadline
     /// (未確認のリスクの兆し); `record` is the observation.
     RiskSignOverdue,
+    /// A grant period (支給決定期間) entered its renewal-preparation window, 3 months before it
+    /// ends (更新準備の開始); `record` is the recipient certificate, `actor` is null. Raised once per
+    /// grant.
+    GrantRenewalDue,
 }
 
 /// The changed record, as it is now and as the subscriber may see it (変更された記録).

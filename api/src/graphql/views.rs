@@ -297,6 +297,21 @@ impl ConsultationView {
         super::history::due_items(ctx, &clients, first).await
     }
 
+    /// The monitoring calendar of your caseload (モニタリング実施予定表): every monitoring month
+    /// that is overdue (未実施), due this month, or due within `monthsAhead` months, oldest first,
+    /// from each client's recipient certificate (the municipality's decision as printed, else the
+    /// national standard periods). Clients whose profile you may not see are left out.
+    async fn monitoring_calendar(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many months ahead to include (0–12, default 3).")]
+        months_ahead: Option<i32>,
+        #[graphql(desc = "How many (at most 200, the default).")] first: Option<i32>,
+    ) -> async_graphql::Result<Vec<super::schedule::ScheduledMonitoring>> {
+        let clients = current_clients(ctx, Some(CareRelationship::Consultation)).await?;
+        super::schedule::monitoring_calendar(ctx, &clients, months_ahead, first).await
+    }
+
     /// Risk signs (リスクの兆し) across your caseload from the last 30 days, newest first.
     async fn risk_signs(
         &self,

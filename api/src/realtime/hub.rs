@@ -219,8 +219,8 @@ impl EventHub {
         Ok(())
     }
 
-    /// Raises overdue risk signs on its own schedule, apart from delivery, so a slow sweep
-    /// never holds events back.
+    /// Raises overdue risk signs and grant reminders on its own schedule, apart from delivery,
+    /// so a slow sweep never holds events back.
     async fn sweep_risk_signs(self, db: DatabaseConnection, every: Duration) {
         let stopping = self.stopping();
         tokio::pin!(stopping);
@@ -234,6 +234,11 @@ impl EventHub {
                 // Publish them now rather than at the next poll.
                 Ok(_) => self.0.wake.notify_one(),
                 Err(e) => tracing::warn!(error = ?e, "raising overdue risk signs failed"),
+            }
+            match crate::service::monitoring::calendar::raise_grant_reminders(&db).await {
+                Ok(0) => {}
+                Ok(_) => self.0.wake.notify_one(),
+                Err(e) => tracing::warn!(error = ?e, "raising grant reminders failed"),
             }
         }
     }

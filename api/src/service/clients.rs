@@ -1,14 +1,14 @@
 //! Clients (本人): registration (the registering organization becomes the first care-team
-//! member), profile reads filtered by consent, external ids, recipient certificates.
+//! member), profile reads filtered by consent, external ids. Recipient certificates live in
+//! [`super::certificates`] (re-exported here).
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use entity::{
     care_team_membership::{self, CareRelationship},
     client, client_external_id,
     organization::OrganizationKind,
-    recipient_certificate,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
@@ -16,6 +16,10 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use super::certificates::{
+    ContractedAmount, GrantedService, NewCertificate, PrintedDecision, add_certificate,
+    certificates,
+};
 use super::{
     access::{Scope, today},
     events::{self, EventKind},
@@ -395,167 +399,3 @@ pub async fn external_ids(
         .map(|e| (e.client_id, e.external_id))
         .collect())
 }
-
-/// A service granted on a recipient certificate.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct GrantedService {
-    pub service_type: String,
-    pub amount: i32,
-    /// e.g. `DAYS_PER_MONTH`, `HOURS_PER_MONTH`.
-    pub unit: String,
-    pub grant_from: NaiveDate,
-    pub grant_until: NaiveDate,
-}
-
-/// A facility's contracted amount (契約支給量) of a granted service.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct ContractedAmount {
-    pub organization_id: Uuid,
-    pub service_type: String,
-    pub amount: i32,
-}
-
-/// A recipient certificate as entered.
-#[derive(Debug, Clone)]
-pub struct NewCertificate {
-    pub client_id: Uuid,
-    pub number: String,
-    pub municipality: String,
-    pub valid_from: NaiveDate,
-    pub valid_until: NaiveDate,
-    pub monitoring_period_months: i32,
-    pub monitoring_start_month: NaiveDate,
-    pub copay_cap_yen: Option<i32>,
-    pub granted_services: Vec<GrantedService>,
-    pub contracted_amounts: Vec<ContractedAmount>,
-}
-
-/// Records a recipient certificate (受給者証). The contracted amounts of each service must not
-/// add up to more than its granted amount.
-pub async fn add_certificate(
-    state: &AppState,
-    viewer: &Viewer,
-    new: NewCertificate,
-) -> ApiResult<recipient_certificate::Model> {
-    db::retrying(|| add_certificate_once(state, viewer, new.clone())).await
-}
-
-/// One attempt of [`add_certificate`].
-async fn add_certificate_once(
-    state: &AppState,
-    viewer: &Viewer,
-    new: NewCertificate,
-) -> ApiResult<recipient_certificate::Model> {
-    let scope = Scope::for_client(&state.db, viewer, new.client_id).await?;
-    let rel = scope.require(new.client_id)?;
-    if !policy::can_coordinate_client(viewer, rel) {
-        return Err(ApiError::forbidden(
-            "Only coordinators of a current care-team member record certificates.",
-        ));
-    }
-    let number = required_text("number", &new.number, 20)?;
-    let municipality = required_text("municipality", &new.municipality, 100)?;
-    if new.valid_until < new.valid_from {
-        return Err(ApiError::bad_input(
-            "validUntil",
-            "validUntil is before validFrom.",
-        ));
-    }
-    if !(1..=12).contains(&new.monitoring_period_months) {
-        return Err(ApiError::bad_input(
-            "monitoringPeriodMonths",
-            "The monitoring period is 1 to 12 months.",
-        ));
-    }
-    if new.granted_services.len() > 20 || new.contracted_amounts.len() > 50 {
-        return Err(ApiError::bad_input("grantedServices", "Too many services."));
-    }
-    for g in &new.granted_services {
-        required_text("grantedServices.serviceType", &g.service_type, 100)?;
-        if g.amount < 0 || g.grant_until < g.grant_from {
-            return Err(ApiError::bad_input(
-                "grantedServices",
-                "A granted amount is negative or its period is reversed.",
-            ));
-        }
-    }
-    for c in &new.contracted_amounts {
-        let granted: i32 = new
-            .granted_services
-            .iter()
-            .filter(|g| g.service_type == c.service_type)
-            .map(|g| g.amount)
-            .max()
-            .unwrap_or(0);
-        // Summed as i64: 32-bit amounts must not wrap around the check.
-        let contracted: i64 = new
-            .contracted_amounts
-            .iter()
-            .filter(|x| x.service_type == c.service_type)
-            .map(|x| i64::from(x.amount.max(0)))
-            .sum();
-        if c.amount < 0 || contracted > i64::from(granted) {
-            return Err(ApiError::bad_input(
-                "contractedAmounts",
-                format!(
-                    "Contracted amounts for {} exceed the granted amount ({granted}).",
-                    c.service_type
-                ),
-            ));
-        }
-    }
-    let txn = db::begin_write(&state.db).await?;
-    let model = recipient_certificate::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        client_id: Set(new.client_id),
-        number: Set(number),
-        municipality: Set(municipality),
-        valid_from: Set(new.valid_from),
-        valid_until: Set(new.valid_until),
-        monitoring_period_months: Set(new.monitoring_period_months),
-        monitoring_start_month: Set(new
-            .monitoring_start_month
-            .with_day(1)
-            .unwrap_or(new.monitoring_start_month)),
-        copay_cap_yen: Set(new.copay_cap_yen),
-        granted_services: Set(
-            serde_json::to_value(&new.granted_services).map_err(ApiError::internal)?
-        ),
-        contracted_amounts: Set(
-            serde_json::to_value(&new.contracted_amounts).map_err(ApiError::internal)?
-        ),
-        recorded_by_organization_id: Set(viewer.organization_id),
-        created_at: Set(super::now()),
-    }
-    .insert(&txn)
-    .await?;
-    events::record_change(
-        &txn,
-        viewer,
-        EventKind::CertificateRecorded,
-        new.client_id,
-        "RecipientCertificate",
-        model.id,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(model)
-}
-
-/// Certificates of clients (one query; callers check profile visibility).
-pub async fn certificates(
-    db: &impl ConnectionTrait,
-    clients: &[Uuid],
-) -> ApiResult<HashMap<Uuid, Vec<recipient_certificate::Model>>> {
-    Ok(super::capped(super::group_by(
-        recipient_certificate::Entity::find()
-            .filter(recipient_certificate::Column::ClientId.is_in(clients.iter().copied()))
-            .all(db)
-            .await?,
-        |r| r.client_id,
-    )))
-}
-
-use chrono::Datelike;

@@ -37,10 +37,13 @@ pub enum EventKind {
     MonitoringRecorded,
     /// A shared risk sign passed the consultation office's acknowledgement deadline.
     RiskSignOverdue,
+    /// A grant period entered its renewal-preparation window (3 months before it ends); the
+    /// record is the certificate, and the event has no actor.
+    GrantRenewalDue,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::ClientRegistered,
         Self::ClientUpdated,
         Self::CareTeamChanged,
@@ -55,6 +58,7 @@ impl EventKind {
         Self::BriefSubmitted,
         Self::MonitoringRecorded,
         Self::RiskSignOverdue,
+        Self::GrantRenewalDue,
     ];
 
     /// The kind an outbox row names (`None` for a name this version does not know).
@@ -78,6 +82,7 @@ impl EventKind {
             Self::BriefSubmitted => "BRIEF_SUBMITTED",
             Self::MonitoringRecorded => "MONITORING_RECORDED",
             Self::RiskSignOverdue => "RISK_SIGN_OVERDUE",
+            Self::GrantRenewalDue => "GRANT_RENEWAL_DUE",
         }
     }
 }

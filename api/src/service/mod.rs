@@ -8,6 +8,7 @@ pub mod api_keys;
 pub mod brief_drafts;
 pub mod budgets;
 pub mod care_team;
+pub mod certificates;
 pub mod clients;
 pub mod consents;
 pub mod documents;

@@ -1,21 +1,21 @@
-//! Monitoring reports (モニタリング報告書) and the schedules computed from recipient
-//! certificates and plans: the next monitoring month, individual-plan reviews, grant expiries.
+//! Monitoring reports (モニタリング報告書) and what falls due for a client: the next monitoring
+//! month, individual-plan reviews, grant expiries and renewal preparation.
 //!
-//! Monitoring months follow the municipality's period counted from the certificate's start
-//! month, the start month being the first month of the cycle: from May every 3 months gives
-//! July, October, January, April. A new client is monitored monthly for the three months after
-//! the start month.
+//! The monitoring months themselves are computed in [`schedule`] from the decision recorded on
+//! the certificate (or, with none, from the national standard periods); the monitoring calendar
+//! of a caseload and the grant reminders live in [`calendar`].
 
-use chrono::{Datelike, Months, NaiveDate};
+pub mod calendar;
+pub mod schedule;
+
+use chrono::NaiveDate;
 use entity::{
     monitoring_report,
     observation::{RecordStatus, Visibility},
-    recipient_certificate,
     support_plan::{self, PlanKind, PlanStatus},
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -51,53 +51,6 @@ pub fn facts(r: &monitoring_report::Model) -> AnyRecordFacts {
     }
 }
 
-fn first_of_month(d: NaiveDate) -> NaiveDate {
-    d.with_day(1).unwrap_or(d)
-}
-
-fn add_months(d: NaiveDate, n: u32) -> NaiveDate {
-    d.checked_add_months(Months::new(n)).unwrap_or(d)
-}
-
-/// The monitoring months (first days) from `start` over `horizon` months.
-pub fn monitoring_months(
-    start: NaiveDate,
-    period_months: u32,
-    new_client: bool,
-    horizon: u32,
-) -> Vec<NaiveDate> {
-    let start = first_of_month(start);
-    let period = period_months.max(1);
-    let mut months: Vec<NaiveDate> = (1..=horizon / period + 1)
-        .map(|k| add_months(start, k * period - 1))
-        .filter(|m| *m != start)
-        .collect();
-    if new_client {
-        months.extend((1..=3).map(|k| add_months(start, k)));
-    }
-    months.sort();
-    months.dedup();
-    months.retain(|m| *m <= add_months(start, horizon));
-    months
-}
-
-/// The next monitoring month due after the last report (or from the start), and whether it has
-/// passed without a report.
-pub fn next_monitoring(
-    start: NaiveDate,
-    period_months: u32,
-    new_client: bool,
-    last_report: Option<NaiveDate>,
-    today: NaiveDate,
-) -> Option<(NaiveDate, bool)> {
-    let after = last_report.map(first_of_month);
-    let horizon = 12 * 20;
-    monitoring_months(start, period_months, new_client, horizon)
-        .into_iter()
-        .find(|m| after.is_none_or(|a| *m > a))
-        .map(|m| (m, m < first_of_month(today)))
-}
-
 /// What falls due for a client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DueKind {
@@ -105,8 +58,10 @@ pub enum DueKind {
     Monitoring,
     /// An individual support plan review (個別支援計画の見直し) of this facility.
     PlanReview { organization_id: Uuid },
-    /// The end of a grant period (支給決定期間の終了): renewal work starts 3 months before.
+    /// The end of a grant period (支給決定期間の終了).
     GrantExpiry { service_type: String },
+    /// Renewal preparation (更新準備) of a grant: due 3 months before it ends, late at 2.
+    GrantRenewal { service_type: String },
 }
 
 /// One due item.
@@ -125,32 +80,18 @@ pub async fn due_items(
     clients: &[Uuid],
 ) -> ApiResult<Vec<DueItem>> {
     let today = today();
-    let certificates = recipient_certificate::Entity::find()
-        .filter(recipient_certificate::Column::ClientId.is_in(clients.iter().copied()))
-        .order_by_asc(recipient_certificate::Column::ValidFrom)
-        .all(db)
-        .await?;
-    let last_reports: Vec<(Uuid, Option<NaiveDate>)> = monitoring_report::Entity::find()
-        .select_only()
-        .column(monitoring_report::Column::ClientId)
-        .column_as(monitoring_report::Column::MonitoredOn.max(), "last")
-        .filter(monitoring_report::Column::ClientId.is_in(clients.iter().copied()))
-        .group_by(monitoring_report::Column::ClientId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let first_starts: Vec<(Uuid, Option<NaiveDate>)> = entity::care_team_membership::Entity::find()
-        .select_only()
-        .column(entity::care_team_membership::Column::ClientId)
-        .column_as(
-            entity::care_team_membership::Column::StartDate.min(),
-            "first",
-        )
-        .filter(entity::care_team_membership::Column::ClientId.is_in(clients.iter().copied()))
-        .group_by(entity::care_team_membership::Column::ClientId)
-        .into_tuple()
-        .all(db)
-        .await?;
+    // Monitoring months and grant periods come from the recipient certificate, a profile record:
+    // only for viewers who may see the client's profile.
+    let profile: Vec<Uuid> = clients
+        .iter()
+        .copied()
+        .filter(|c| {
+            scope
+                .relation(*c)
+                .is_some_and(|rel| policy::can_see_profile(scope.viewer_org, rel))
+        })
+        .collect();
+    let caseload = calendar::Caseload::load(db, &profile).await?;
     let plans = support_plan::Entity::find()
         .filter(support_plan::Column::ClientId.is_in(clients.iter().copied()))
         .filter(support_plan::Column::Kind.eq(PlanKind::IndividualSupportPlan))
@@ -158,54 +99,37 @@ pub async fn due_items(
         .all(db)
         .await?;
     let mut items = Vec::new();
-    for client in clients {
-        // Monitoring months and grant periods come from the recipient certificate, a profile
-        // record: only for viewers who may see the client's profile.
-        let profile = scope
-            .relation(*client)
-            .is_some_and(|rel| policy::can_see_profile(scope.viewer_org, rel));
-        if !profile {
-            continue;
-        }
-        // The certificate in force (the latest that has started).
-        let Some(cert) = certificates
-            .iter()
-            .rev()
-            .find(|c| c.client_id == *client && c.valid_from <= today && c.valid_until >= today)
-            .or_else(|| certificates.iter().find(|c| c.client_id == *client))
-        else {
-            continue;
-        };
-        let start = cert.monitoring_start_month;
-        let first_service = first_starts
-            .iter()
-            .find(|(c, _)| c == client)
-            .and_then(|(_, d)| *d);
-        let new_client = first_service.is_some_and(|d| first_of_month(d) >= first_of_month(start));
-        let last = last_reports
-            .iter()
-            .find(|(c, _)| c == client)
-            .and_then(|(_, d)| *d);
-        let period = u32::try_from(cert.monitoring_period_months).unwrap_or(1);
-        if let Some((month, overdue)) = next_monitoring(start, period, new_client, last, today) {
+    for client in profile {
+        if let Some(s) = caseload.schedule(client, today)
+            && let Some((month, overdue)) =
+                schedule::next_due(&s.months, caseload.last_report(client), today)
+        {
             items.push(DueItem {
-                client_id: *client,
+                client_id: client,
                 kind: DueKind::Monitoring,
                 due_on: month,
                 overdue,
             });
         }
-        let services: Vec<super::clients::GrantedService> =
-            serde_json::from_value(cert.granted_services.clone()).unwrap_or_default();
-        if let Some(g) = services
-            .iter()
-            .filter(|g| g.grant_until >= today - chrono::Duration::days(31))
-            .min_by_key(|g| g.grant_until)
+        let since = today - chrono::Duration::days(31);
+        if let Some((_, g)) = caseload
+            .open_grants(client, today, since)
+            .into_iter()
+            .next()
         {
+            let (prepare_on, late_on) = calendar::preparation_window(g.grant_until);
             items.push(DueItem {
-                client_id: *client,
-                kind: DueKind::GrantExpiry {
+                client_id: client,
+                kind: DueKind::GrantRenewal {
                     service_type: g.service_type.clone(),
+                },
+                due_on: prepare_on,
+                overdue: late_on < today,
+            });
+            items.push(DueItem {
+                client_id: client,
+                kind: DueKind::GrantExpiry {
+                    service_type: g.service_type,
                 },
                 due_on: g.grant_until,
                 overdue: g.grant_until < today,
@@ -351,66 +275,4 @@ pub async fn of_clients(
         .filter(|r| scope.can_see_record(r.client_id, facts(r)))
         .collect();
     Ok(super::capped(super::group_by(reports, |r| r.client_id)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn every_three_months_from_may_is_july_october_january_april() {
-        let months = monitoring_months(d("2025-05-10"), 3, false, 12);
-        assert_eq!(
-            months[..4],
-            [
-                d("2025-07-01"),
-                d("2025-10-01"),
-                d("2026-01-01"),
-                d("2026-04-01")
-            ]
-        );
-    }
-
-    #[test]
-    fn every_six_months_from_may_is_october_and_april() {
-        let months = monitoring_months(d("2025-05-01"), 6, false, 12);
-        assert_eq!(months[..2], [d("2025-10-01"), d("2026-04-01")]);
-    }
-
-    #[test]
-    fn a_new_client_is_monitored_monthly_for_three_months_first() {
-        let months = monitoring_months(d("2025-05-01"), 6, true, 12);
-        assert_eq!(
-            months[..4],
-            [
-                d("2025-06-01"),
-                d("2025-07-01"),
-                d("2025-08-01"),
-                d("2025-10-01")
-            ]
-        );
-        let monthly = monitoring_months(d("2025-05-01"), 1, false, 3);
-        assert_eq!(monthly, [d("2025-06-01"), d("2025-07-01"), d("2025-08-01")]);
-    }
-
-    #[test]
-    fn the_next_month_follows_the_last_report_and_knows_when_it_is_overdue() {
-        let start = d("2025-05-01");
-        assert_eq!(
-            next_monitoring(start, 3, false, None, d("2025-06-15")),
-            Some((d("2025-07-01"), false))
-        );
-        assert_eq!(
-            next_monitoring(start, 3, false, None, d("2025-08-02")),
-            Some((d("2025-07-01"), true))
-        );
-        assert_eq!(
-            next_monitoring(start, 3, false, Some(d("2025-07-20")), d("2025-08-02")),
-            Some((d("2025-10-01"), false))
-        );
-    }
 }
