@@ -26,6 +26,7 @@
 //! question whose answer would make it a fact.
 
 mod clauses;
+mod direction;
 mod evidence;
 mod hearsay;
 mod plan;

@@ -7,11 +7,11 @@ use regex::Regex;
 use super::{
     RawFinding, RawReport, Sentence, Wanted,
     clauses::Join,
+    direction,
     evidence::{COUNT, Found, evidence},
 };
 use crate::language::{
     lexicon::{AnchorKind, Lexicon, OrganizationLexicon, States, Term, TermKind, Valence},
-    negation,
     text::overlaps,
 };
 
@@ -54,7 +54,7 @@ pub(super) struct Claim<'l> {
     /// Which way the claim points (落ち着いて: good, 落ち着かない: bad), when known.
     valence: Option<Valence>,
     /// A vague amount standing alone (少し残した): it needs a number in its clause.
-    vague_amount: bool,
+    pub(super) vague_amount: bool,
 }
 
 impl Claim<'_> {
@@ -75,7 +75,7 @@ pub(super) fn check(
     let matches = term_matches(sentence, lexicon, own);
     let mut claims = group(sentence, lexicon, matches);
     for c in &mut claims {
-        c.valence = valence(sentence, c);
+        c.valence = direction::of_claim(sentence, c);
     }
     let evidence = evidence(sentence, lexicon, own, &claims);
 
@@ -573,56 +573,5 @@ fn marker_state(sentence: &Sentence, lexicon: &Lexicon, at: usize) -> States {
         States::ANY
     } else {
         states
-    }
-}
-
-/// A grade right after an interpretation (意欲が落ちている, 機嫌が悪い, 体調は良好, 食欲がない):
-/// a fall or a negation turns the words round; a word of no direction of its own takes the
-/// grade's.
-static GRADE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        "^(?:が|は|も|の)?(?:とても|すごく|非常に|かなり|あまり|少し|やや|特に|徐々に|次第に)?",
-        "(?:(?P<good>良|よ[いくかさ]|いい|好|優れ|すぐれ|ある|あり|あっ|旺盛|戻|高)",
-        "|(?P<none>ない|なく|なかっ|無)",
-        "|(?P<bad>悪|わる|落ち[てたるぎ気]|低下|低|崩|乱|途切れ|とぎれ|薄れ|欠け|減|失))"
-    ))
-    .expect("grade pattern")
-});
-
-/// Which way a claim points: its first interpretation's own direction as written, turned
-/// round by a fall or a negation after it (落ち着か|ない, 不穏な様子は|なかった, 意欲が|落ちて,
-/// 調子が良く|ない); a word of no direction of its own takes the grade after it (機嫌が悪い).
-/// Unknown for markers, vague amounts and words of no direction.
-fn valence(sentence: &Sentence, claim: &Claim) -> Option<Valence> {
-    if claim.vague_amount || !sentence.analysed {
-        return None;
-    }
-    // 最近落ち着いて: the first word that points a way decides.
-    claim
-        .parts
-        .iter()
-        .filter(|(_, t)| t.kind == TermKind::Interpretation)
-        .find_map(|(r, t)| way_of(sentence, r, t))
-}
-
-/// Which way one interpretation points, with the grade and negation after it.
-fn way_of(sentence: &Sentence, r: &Range<usize>, t: &Term) -> Option<Valence> {
-    let own = t.valence(&sentence.s[r.clone()]);
-    let grade = GRADE.captures(&sentence.s[r.end..]);
-    let graded = |name: &str| grade.as_ref().is_some_and(|g| g.name(name).is_some());
-    let way = if graded("none") {
-        // 食欲がない, 不安がなくなった: the grade is the negation itself.
-        return Some(own.map_or(Valence::Bad, Valence::flipped));
-    } else if graded("bad") {
-        own.map_or(Valence::Bad, Valence::flipped)
-    } else if graded("good") {
-        own.unwrap_or(Valence::Good)
-    } else {
-        own?
-    };
-    if negation::negated_after(&sentence.tokens, r.end) {
-        Some(way.flipped())
-    } else {
-        Some(way)
     }
 }
