@@ -3,6 +3,7 @@
 //! Enumerations are stored as strings so that SQLite and PostgreSQL hold the same values and a
 //! new variant needs no database type change.
 
+pub mod accident_report;
 pub mod acknowledgement;
 pub mod api_key;
 pub mod audit_event;
@@ -11,6 +12,7 @@ pub mod care_team_objection;
 pub mod client;
 pub mod client_external_id;
 pub mod client_review;
+pub mod complaint_record;
 pub mod glossary_entry;
 pub mod grant_reminder;
 pub mod lexicon_term;
@@ -24,6 +26,7 @@ pub mod organization;
 pub mod outbox_event;
 pub mod recipient_certificate;
 pub mod refresh_token;
+pub mod restraint_record;
 pub mod risk_sign_alert;
 pub mod session;
 pub mod sharing_consent;

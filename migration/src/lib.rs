@@ -18,6 +18,7 @@ mod m20261202_000008_timeline_sort_key;
 mod m20261203_000009_named_consent_recipients;
 mod m20261203_000010_login_budgets;
 mod m20261204_000011_monitoring_schedule;
+mod m20261204_000012_statutory_records;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_named_consent_recipients::Migration),
             Box::new(m20261203_000010_login_budgets::Migration),
             Box::new(m20261204_000011_monitoring_schedule::Migration),
+            Box::new(m20261204_000012_statutory_records::Migration),
         ]
     }
 }

@@ -26,6 +26,7 @@ mod plans_meetings;
 mod policy_equivalence;
 mod schema_file;
 mod staff_accounts;
+mod statutory;
 mod subscriptions;
 mod translation;
 mod views;

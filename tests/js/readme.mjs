@@ -49,6 +49,7 @@ const ACCOUNT = {
   WebhookLog: 'admin@himawari.example',
   Draft: 'manager@himawari.example',
   FindClient: 'manager@himawari.example',
+  AuditSummary: 'manager@himawari.example',
 };
 function accountFor(name, text) {
   if (ACCOUNT[name]) return ACCOUNT[name];

@@ -6,6 +6,7 @@
 pub mod jwt;
 pub mod password;
 pub mod policy;
+pub mod statutory;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use entity::{organization::OrganizationKind, staff_member::StaffRole};

@@ -53,6 +53,12 @@ pub enum DataCategory {
     Plans,
     /// Meeting records (minutes) and three-point briefs.
     Meetings,
+    /// Physical restraint records (身体拘束等の記録).
+    Restraints,
+    /// Accident and near-miss reports (事故・ヒヤリハット).
+    Accidents,
+    /// Complaint records (苦情の記録).
+    Complaints,
 }
 
 /// From which day a consent shares a category's records with an organization: `None` shares all

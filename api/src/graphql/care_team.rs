@@ -39,6 +39,14 @@ pub enum DataCategory {
     /// Meeting records and briefs (会議録・事前共有): a `Meeting`'s minutes and the facilities'
     /// three-point briefs (`MeetingBrief`).
     Meetings,
+    /// Physical restraint records (身体拘束等の記録): `RestraintRecord`. Shared only under a
+    /// consent that names this category; an abuse concern (虐待) stays a `SAFEGUARDING`
+    /// observation, which reaches the consultation office by legal duty.
+    Restraints,
+    /// Accident and near-miss reports (事故・ヒヤリハット報告): `AccidentReport`.
+    Accidents,
+    /// Complaint records (苦情の記録): `ComplaintRecord`.
+    Complaints,
 }
 
 /// Who signed a consent.

@@ -1,5 +1,5 @@
 //! The client history (経過): one time-ordered list over observations, plan versions, meetings,
-//! briefs, monitoring reports and consent changes, filtered exactly like the individual queries,
+//! briefs, monitoring reports, consent changes and statutory records, filtered exactly like the individual queries,
 //! and the schedules of what falls due.
 
 use std::collections::HashMap;
@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use async_graphql::{Context, Enum, Object, SimpleObject, Union};
 use chrono::{DateTime, Utc};
 use entity::{
-    meeting, meeting_brief, monitoring_report, observation, sharing_consent, support_plan_version,
-    timeline_entry,
+    accident_report, complaint_record, meeting, meeting_brief, monitoring_report, observation,
+    restraint_record, sharing_consent, support_plan_version, timeline_entry,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -22,6 +22,7 @@ use super::{
     observation::Observation,
     plan::SupportPlanVersion,
     scalars::Date,
+    statutory::{AccidentReport, ComplaintRecord, RestraintRecord},
 };
 use crate::{
     error::{ApiError, ApiResult},
@@ -48,6 +49,12 @@ pub enum HistoryKind {
     ConsentGranted,
     /// A sharing consent was revoked (同意撤回).
     ConsentRevoked,
+    /// A physical restraint record (身体拘束等の記録).
+    Restraint,
+    /// An accident or near-miss report (事故・ヒヤリハット報告).
+    Accident,
+    /// A complaint record (苦情の記録).
+    Complaint,
 }
 
 impl From<HistoryKind> for EntryKind {
@@ -60,6 +67,9 @@ impl From<HistoryKind> for EntryKind {
             HistoryKind::MonitoringReport => EntryKind::MonitoringReport,
             HistoryKind::ConsentGranted => EntryKind::ConsentGranted,
             HistoryKind::ConsentRevoked => EntryKind::ConsentRevoked,
+            HistoryKind::Restraint => EntryKind::Restraint,
+            HistoryKind::Accident => EntryKind::Accident,
+            HistoryKind::Complaint => EntryKind::Complaint,
         }
     }
 }
@@ -73,6 +83,9 @@ fn history_kind(k: EntryKind) -> HistoryKind {
         EntryKind::MonitoringReport => HistoryKind::MonitoringReport,
         EntryKind::ConsentGranted => HistoryKind::ConsentGranted,
         EntryKind::ConsentRevoked => HistoryKind::ConsentRevoked,
+        EntryKind::Restraint => HistoryKind::Restraint,
+        EntryKind::Accident => HistoryKind::Accident,
+        EntryKind::Complaint => HistoryKind::Complaint,
     }
 }
 
@@ -85,6 +98,9 @@ pub enum HistoryItem {
     MeetingBrief(MeetingBrief),
     MonitoringReport(MonitoringReport),
     SharingConsent(SharingConsent),
+    RestraintRecord(RestraintRecord),
+    AccidentReport(AccidentReport),
+    ComplaintRecord(ComplaintRecord),
 }
 
 /// One item of a client's history.
@@ -198,6 +214,23 @@ async fn load_items(
             );
         }
     }
+    macro_rules! load_statutory {
+        ($kind:expr, $entity:ident, $variant:ident) => {
+            let ids = ids_of($kind);
+            if !ids.is_empty() {
+                for m in $entity::Entity::find()
+                    .filter($entity::Column::Id.is_in(ids))
+                    .all(db)
+                    .await?
+                {
+                    out.insert(key($kind, m.id), HistoryItem::$variant($variant(m)));
+                }
+            }
+        };
+    }
+    load_statutory!(EntryKind::Restraint, restraint_record, RestraintRecord);
+    load_statutory!(EntryKind::Accident, accident_report, AccidentReport);
+    load_statutory!(EntryKind::Complaint, complaint_record, ComplaintRecord);
     let mut consent_ids = ids_of(EntryKind::ConsentGranted);
     consent_ids.extend(ids_of(EntryKind::ConsentRevoked));
     if !consent_ids.is_empty() {

@@ -31,6 +31,9 @@ pub mod scalars;
 mod schedule;
 mod session;
 mod staff;
+mod statutory;
+mod statutory_mutation;
+mod statutory_summary;
 mod subscription;
 mod translation;
 mod views;
@@ -62,6 +65,8 @@ pub struct Query(
     translation::TranslationQuery,
     api_key::ApiKeyQuery,
     webhook::WebhookQuery,
+    statutory::StatutoryQuery,
+    statutory::StatutorySummaryQuery,
 );
 
 /// Every mutation.
@@ -81,6 +86,7 @@ pub struct Mutation(
     import::ImportMutation,
     api_key::ApiKeyMutation,
     webhook::WebhookMutation,
+    statutory::StatutoryMutation,
 );
 
 pub type KakehashiSchema = Schema<Query, Mutation, subscription::SubscriptionRoot>;

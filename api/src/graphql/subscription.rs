@@ -14,6 +14,7 @@ use super::{
     observation::Observation,
     plan::SupportPlan,
     staff::StaffMember,
+    statutory::{AccidentReport, ComplaintRecord, RestraintRecord},
 };
 use crate::{
     error::ApiError,
@@ -61,6 +62,23 @@ pub enum ClientEventKind {
     /// ends (更新準備の開始); `record` is the recipient certificate, `actor` is null. Raised once per
     /// grant.
     GrantRenewalDue,
+    /// A physical restraint was recorded (身体拘束等の記録); `record` is the `RestraintRecord`.
+    RestraintRecorded,
+    /// A restraint record got its explanation to the family (家族への説明の追記).
+    RestraintUpdated,
+    /// An accident or near miss was reported (事故・ヒヤリハット報告); `record` is the
+    /// `AccidentReport`.
+    AccidentReported,
+    /// An accident report got its reports to the family or municipality or its measures against
+    /// recurrence (報告・再発防止策の追記).
+    AccidentUpdated,
+    /// A complaint was received (苦情の受付); `record` is the `ComplaintRecord`.
+    ComplaintRecorded,
+    /// A complaint was resolved (苦情の解決); `record` is the `ComplaintRecord`.
+    ComplaintResolved,
+    /// A restraint, accident or complaint record was marked entered-in-error (法定記録の記載誤り);
+    /// `record` is the record.
+    StatutoryRecordEnteredInError,
 }
 
 /// The changed record, as it is now and as the subscriber may see it (変更された記録).
@@ -75,6 +93,9 @@ pub enum ClientEventRecord {
     Meeting(Meeting),
     MeetingBrief(MeetingBrief),
     MonitoringReport(MonitoringReport),
+    RestraintRecord(RestraintRecord),
+    AccidentReport(AccidentReport),
+    ComplaintRecord(ComplaintRecord),
 }
 
 pub struct ClientEvent(FeedItem);
@@ -146,6 +167,13 @@ impl ClientEvent {
             EventRecord::MeetingBrief(b) => ClientEventRecord::MeetingBrief(MeetingBrief(b)),
             EventRecord::MonitoringReport(r) => {
                 ClientEventRecord::MonitoringReport(MonitoringReport(r))
+            }
+            EventRecord::RestraintRecord(r) => {
+                ClientEventRecord::RestraintRecord(RestraintRecord(r))
+            }
+            EventRecord::AccidentReport(a) => ClientEventRecord::AccidentReport(AccidentReport(a)),
+            EventRecord::ComplaintRecord(c) => {
+                ClientEventRecord::ComplaintRecord(ComplaintRecord(c))
             }
         })
     }

@@ -228,6 +228,9 @@ fn audited_record(d: &Delivery) -> Option<Uuid> {
         EventRecord::MeetingBrief(b) => Some(b.id),
         EventRecord::MonitoringReport(r) => Some(r.id),
         EventRecord::RecipientCertificate(c) => Some(c.id),
+        EventRecord::RestraintRecord(r) => Some(r.id),
+        EventRecord::AccidentReport(a) => Some(a.id),
+        EventRecord::ComplaintRecord(c) => Some(c.id),
         EventRecord::Meeting(_)
         | EventRecord::Client(_)
         | EventRecord::CareTeamMember(_)

@@ -74,6 +74,9 @@ pub fn category_from_str(s: &str) -> Option<DataCategory> {
         "OBSERVATIONS" => DataCategory::Observations,
         "PLANS" => DataCategory::Plans,
         "MEETINGS" => DataCategory::Meetings,
+        "RESTRAINTS" => DataCategory::Restraints,
+        "ACCIDENTS" => DataCategory::Accidents,
+        "COMPLAINTS" => DataCategory::Complaints,
         _ => return None,
     })
 }
@@ -84,6 +87,9 @@ pub fn category_str(c: DataCategory) -> &'static str {
         DataCategory::Observations => "OBSERVATIONS",
         DataCategory::Plans => "PLANS",
         DataCategory::Meetings => "MEETINGS",
+        DataCategory::Restraints => "RESTRAINTS",
+        DataCategory::Accidents => "ACCIDENTS",
+        DataCategory::Complaints => "COMPLAINTS",
     }
 }
 

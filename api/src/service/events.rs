@@ -40,10 +40,24 @@ pub enum EventKind {
     /// A grant period entered its renewal-preparation window (3 months before it ends); the
     /// record is the certificate, and the event has no actor.
     GrantRenewalDue,
+    /// A physical restraint was recorded (身体拘束等の記録).
+    RestraintRecorded,
+    /// A restraint record got its explanation to the family (家族への説明の追記).
+    RestraintUpdated,
+    /// An accident or near miss was reported (事故・ヒヤリハット報告).
+    AccidentReported,
+    /// An accident report got its reports or measures against recurrence (報告・再発防止策の追記).
+    AccidentUpdated,
+    /// A complaint was received (苦情の受付).
+    ComplaintRecorded,
+    /// A complaint was resolved (苦情の解決).
+    ComplaintResolved,
+    /// A restraint, accident or complaint record was marked entered-in-error (法定記録の記載誤り).
+    StatutoryRecordEnteredInError,
 }
 
 impl EventKind {
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 22] = [
         Self::ClientRegistered,
         Self::ClientUpdated,
         Self::CareTeamChanged,
@@ -59,6 +73,13 @@ impl EventKind {
         Self::MonitoringRecorded,
         Self::RiskSignOverdue,
         Self::GrantRenewalDue,
+        Self::RestraintRecorded,
+        Self::RestraintUpdated,
+        Self::AccidentReported,
+        Self::AccidentUpdated,
+        Self::ComplaintRecorded,
+        Self::ComplaintResolved,
+        Self::StatutoryRecordEnteredInError,
     ];
 
     /// The kind an outbox row names (`None` for a name this version does not know).
@@ -83,6 +104,13 @@ impl EventKind {
             Self::MonitoringRecorded => "MONITORING_RECORDED",
             Self::RiskSignOverdue => "RISK_SIGN_OVERDUE",
             Self::GrantRenewalDue => "GRANT_RENEWAL_DUE",
+            Self::RestraintRecorded => "RESTRAINT_RECORDED",
+            Self::RestraintUpdated => "RESTRAINT_UPDATED",
+            Self::AccidentReported => "ACCIDENT_REPORTED",
+            Self::AccidentUpdated => "ACCIDENT_UPDATED",
+            Self::ComplaintRecorded => "COMPLAINT_RECORDED",
+            Self::ComplaintResolved => "COMPLAINT_RESOLVED",
+            Self::StatutoryRecordEnteredInError => "STATUTORY_RECORD_ENTERED_IN_ERROR",
         }
     }
 }

@@ -30,6 +30,7 @@ pub mod plans;
 pub mod risk_directions;
 pub mod sessions;
 pub mod staff;
+pub mod statutory;
 pub mod timeline;
 pub mod webhooks;
 

@@ -16,8 +16,9 @@ use std::collections::HashMap;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use entity::{
-    care_team_membership, client, meeting, meeting_brief, monitoring_report, observation,
-    outbox_event, recipient_certificate, sharing_consent, staff_member, support_plan,
+    accident_report, care_team_membership, client, complaint_record, meeting, meeting_brief,
+    monitoring_report, observation, outbox_event, recipient_certificate, restraint_record,
+    sharing_consent, staff_member, support_plan,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -25,7 +26,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{access::Scope, consents, meetings, monitoring, plans};
+use super::{access::Scope, consents, meetings, monitoring, plans, statutory};
 use crate::{
     auth::{Viewer, policy},
     error::{ApiError, ApiResult},
@@ -217,6 +218,9 @@ pub enum EventRecord {
     Meeting(meeting::Model),
     MeetingBrief(meeting_brief::Model),
     MonitoringReport(monitoring_report::Model),
+    RestraintRecord(restraint_record::Model),
+    AccidentReport(accident_report::Model),
+    ComplaintRecord(complaint_record::Model),
 }
 
 /// One committed event with everything subscribers need, loaded once for all of them.
@@ -275,6 +279,15 @@ impl Delivery {
             Some(EventRecord::MonitoringReport(r)) => {
                 scope.can_see_record(client_id, monitoring::facts(r))
             }
+            Some(EventRecord::RestraintRecord(r)) => {
+                scope.can_see_record(client_id, statutory::restraint::record_facts(r))
+            }
+            Some(EventRecord::AccidentReport(a)) => {
+                scope.can_see_record(client_id, statutory::accident::record_facts(a))
+            }
+            Some(EventRecord::ComplaintRecord(c)) => {
+                scope.can_see_record(client_id, statutory::complaint::record_facts(c))
+            }
         }
     }
 }
@@ -328,6 +341,9 @@ pub async fn load(
     load_kind!("Meeting", meeting, Meeting);
     load_kind!("MeetingBrief", meeting_brief, MeetingBrief);
     load_kind!("MonitoringReport", monitoring_report, MonitoringReport);
+    load_kind!("RestraintRecord", restraint_record, RestraintRecord);
+    load_kind!("AccidentReport", accident_report, AccidentReport);
+    load_kind!("ComplaintRecord", complaint_record, ComplaintRecord);
 
     Ok(events
         .into_iter()

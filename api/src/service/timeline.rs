@@ -31,10 +31,16 @@ pub enum EntryKind {
     MonitoringReport,
     ConsentGranted,
     ConsentRevoked,
+    /// A physical restraint record (身体拘束等).
+    Restraint,
+    /// An accident or near-miss report (事故・ヒヤリハット).
+    Accident,
+    /// A complaint record (苦情).
+    Complaint,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 7] = [
+    pub const ALL: [EntryKind; 10] = [
         Self::Observation,
         Self::PlanVersion,
         Self::Meeting,
@@ -42,6 +48,9 @@ impl EntryKind {
         Self::MonitoringReport,
         Self::ConsentGranted,
         Self::ConsentRevoked,
+        Self::Restraint,
+        Self::Accident,
+        Self::Complaint,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -53,6 +62,9 @@ impl EntryKind {
             Self::MonitoringReport => "MONITORING_REPORT",
             Self::ConsentGranted => "CONSENT_GRANTED",
             Self::ConsentRevoked => "CONSENT_REVOKED",
+            Self::Restraint => "RESTRAINT",
+            Self::Accident => "ACCIDENT",
+            Self::Complaint => "COMPLAINT",
         }
     }
 
