@@ -39,9 +39,20 @@ use crate::{
     state::AppState,
 };
 
-/// Services whose individual plan is reviewed every 3 months instead of 6 (自立訓練 covers both
-/// 機能訓練 and 生活訓練).
+/// Services whose individual plan is reviewed every 3 months instead of 6 (自立訓練 covers
+/// 機能訓練, 生活訓練 and 宿泊型自立訓練; 就労移行支援 includes its 養成施設 variant).
 const QUARTERLY_REVIEW_SERVICES: [&str; 2] = ["就労移行支援", "自立訓練"];
+
+/// Whether a service's individual plan is reviewed every 3 months. The names are matched as
+/// words anywhere in the service's name, not as prefixes: 宿泊型自立訓練 and
+/// 自立訓練（生活訓練） both are 自立訓練. Spaces and full-width parentheses are ignored.
+pub fn quarterly_review(service_type: &str) -> bool {
+    let name: String = service_type
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    QUARTERLY_REVIEW_SERVICES.iter().any(|q| name.contains(q))
+}
 
 /// Who may read a plan in this state, besides its writer.
 pub fn visibility(kind: PlanKind, status: PlanStatus) -> Visibility {
@@ -82,16 +93,12 @@ pub fn version_visible(
 }
 
 /// When an active individual plan must be reviewed: 6 months after activation (3 for
-/// 就労移行支援 and 自立訓練).
+/// 就労移行支援 and 自立訓練, including 宿泊型自立訓練).
 pub fn review_due(p: &support_plan::Model) -> Option<NaiveDate> {
     if p.kind != PlanKind::IndividualSupportPlan || p.status != PlanStatus::Active {
         return None;
     }
-    let months = if p
-        .service_type
-        .as_deref()
-        .is_some_and(|s| QUARTERLY_REVIEW_SERVICES.iter().any(|q| s.starts_with(q)))
-    {
+    let months = if p.service_type.as_deref().is_some_and(quarterly_review) {
         3
     } else {
         6
@@ -578,3 +585,6 @@ pub async fn versions(
         |v| v.plan_id,
     )))
 }
+
+#[cfg(test)]
+mod tests;
