@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use super::{
     access::{Scope, today},
-    documents::{DeliveryRecipient, PlanContent, PlanDelivery, PlanRecord},
+    documents::{DeliveryRecipient, PlanContent, PlanRecord},
     events::{self, EventKind},
     timeline::{self, EntryKind},
 };
@@ -38,6 +38,9 @@ use crate::{
     graphql::scalars::Date,
     state::AppState,
 };
+
+mod delivery;
+pub use delivery::NewDelivery;
 
 /// Services whose individual plan is reviewed every 3 months instead of 6 (自立訓練 covers
 /// 機能訓練, 生活訓練 and 宿泊型自立訓練; 就労移行支援 includes its 養成施設 variant).
@@ -163,7 +166,7 @@ async fn create_once(
             return super::external_ids::same_client(p.client_id, new.client_id, p);
         }
     }
-    new.content.validate()?;
+    new.content.validate_for(new.kind)?;
     check_period(new.period_from, new.period_to)?;
     let based_on = match (new.kind, new.based_on_plan_id) {
         (PlanKind::ServiceUsePlan, Some(_)) => {
@@ -326,11 +329,13 @@ pub enum PlanChange {
     },
     /// Proposed → active; requires written consent. Supersedes the previous active plan.
     Activate { activated_on: Option<NaiveDate> },
-    /// Delivery of a copy (交付).
+    /// Delivery of a copy (交付) to the client, family, municipality or consultation office.
     RecordDelivery {
         recipient: DeliveryRecipient,
         delivered_on: NaiveDate,
     },
+    /// Delivery of a copy naming who received it, and for a service provider which one.
+    RecordNamedDelivery(delivery::NewDelivery),
     /// Active → ended.
     End,
 }
@@ -396,7 +401,7 @@ async fn change_once(
             if !matches!(p.status, PlanStatus::Draft | PlanStatus::Proposed) {
                 return Err(wrong_state("revised; start a new plan instead"));
             }
-            content.validate()?;
+            content.validate_for(p.kind)?;
             check_period(period_from, period_to)?;
             // Consent was given to the old text: a revised plan must be explained and signed again.
             record = PlanRecord::default();
@@ -470,27 +475,20 @@ async fn change_once(
             recipient,
             delivered_on,
         } => {
-            if !matches!(p.status, PlanStatus::Proposed | PlanStatus::Active) {
-                return Err(wrong_state("delivered"));
-            }
-            if delivered_on > today() {
-                return Err(ApiError::bad_input(
-                    "deliveredOn",
-                    "A delivery cannot be dated in the future.",
-                ));
-            }
-            if recipient == DeliveryRecipient::ConsultationOffice
-                && p.kind == PlanKind::ServiceUsePlan
-            {
-                return Err(ApiError::bad_input(
-                    "recipient",
-                    "The service-use plan is the consultation office's own.",
-                ));
-            }
-            record.deliveries.push(PlanDelivery {
+            let d = NewDelivery {
                 recipient,
-                delivered_on: Date(delivered_on),
-            });
+                delivered_on,
+                organization_id: None,
+                received_by: None,
+            };
+            record
+                .deliveries
+                .push(delivery::check(&txn, &p, d, wrong_state).await?);
+        }
+        PlanChange::RecordNamedDelivery(d) => {
+            record
+                .deliveries
+                .push(delivery::check(&txn, &p, d, wrong_state).await?);
         }
         PlanChange::End => {
             if p.status != PlanStatus::Active {
