@@ -250,14 +250,14 @@ impl SupportPlanVersion {
         if plans::content_of(&self.0.content).child_plan.is_none() {
             return Ok(plans::content_of(&self.0.content));
         }
-        // Only a children's plan needs its client (for the profile check): one lookup then.
-        use sea_orm::EntityTrait;
-        let plan = db::Entity::find_by_id(self.0.plan_id)
-            .one(&ctx.state()?.db)
-            .await
-            .map_err(crate::error::ApiError::from)?
+        // Only a children's plan needs its client (for the profile check), batched per request.
+        let client_id = ctx
+            .loaders()?
+            .plan_clients
+            .load_one(self.0.plan_id)
+            .await?
             .ok_or(crate::error::ApiError::NotFound("Support plan"))?;
-        shown_content(ctx, plan.client_id, &self.0.content).await
+        shown_content(ctx, client_id, &self.0.content).await
     }
     /// Explanation, consent and deliveries at this version.
     async fn record(&self) -> PlanRecord {

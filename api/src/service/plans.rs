@@ -568,6 +568,15 @@ pub async fn of_clients(
     Ok(super::capped(super::group_by(plans, |p| p.client_id)))
 }
 
+/// The client of each plan (one query; callers have checked visibility through the plan).
+pub async fn clients_of(db: &impl ConnectionTrait, ids: &[Uuid]) -> ApiResult<HashMap<Uuid, Uuid>> {
+    let plans = support_plan::Entity::find()
+        .filter(support_plan::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(plans.into_iter().map(|p| (p.id, p.client_id)).collect())
+}
+
 /// Versions of plans by plan id (one query), oldest first.
 pub async fn versions(
     db: &impl ConnectionTrait,
