@@ -721,6 +721,7 @@ fn goal(text: &str, by: ExpressedBy, achievement: Achievement) -> PlanGoal {
         expressed_by: by,
         achievement,
         target_date: Some(Date(today() + Duration::days(180))),
+        ..Default::default()
     }
 }
 
@@ -844,6 +845,7 @@ async fn seed_plans_and_meetings(
         monitoring_period_months: Some(3),
         standard_service_hours: None,
         weekly_schedule: Some("月〜金 作業所 / 土日 グループホームで余暇".into()),
+        ..Default::default()
     };
     let sup_id = active_plan(
         state,
@@ -922,6 +924,7 @@ async fn seed_plans_and_meetings(
             decisions: vec![crate::service::documents::Decision { text: "予告カードを作る".into(), owner_organization_id: ids::encode("Organization", himawari), due_on: Some(Date(today() - Duration::days(40))) }],
             remaining_issues: Some("夜間の睡眠の記録方法".into()),
             next_date: Some(Date(today() + Duration::days(10))),
+            ..Default::default()
         },
         direction: "予定の見通しを持てる支援を両事業所で揃える".into(),
         direction_change_reason: None,
@@ -992,10 +995,12 @@ async fn seed_plans_and_meetings(
                     client_impression: Some("「まえにいってくれるとわかる」".into()),
                     achievement: Achievement::Improving,
                     remaining_issues: Some("グループホームでも同じ予告の仕方を使う。".into()),
+                    ..Default::default()
                 }],
                 change_service_type: false,
                 change_amount: false,
                 change_weekly_schedule: false,
+                ..Default::default()
             },
         },
     )

@@ -15,6 +15,7 @@ mod cli_bootstrap;
 mod collaboration;
 mod consent;
 mod evidence;
+mod forms;
 mod graphql_contract;
 mod hardening;
 mod http_conformance;

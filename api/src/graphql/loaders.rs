@@ -194,6 +194,8 @@ pub struct Loaders {
     pub reports_by_client: DataLoader<BatchLoader<Uuid, Vec<monitoring_report::Model>>>,
     /// Per plan / per meeting; callers filter by visibility.
     pub plan_versions: DataLoader<BatchLoader<Uuid, Vec<support_plan_version::Model>>>,
+    /// Per plan: its client (for a version's profile check).
+    pub plan_clients: DataLoader<BatchLoader<Uuid, Uuid>>,
     pub meeting_briefs: DataLoader<BatchLoader<Uuid, Vec<meeting_brief::Model>>>,
     /// Audits profile reads (wishes, family, certificates): once per client per request, all
     /// clients of a page in one statement.
@@ -284,6 +286,7 @@ impl Loaders {
                 })
             }),
             plan_versions: loader(&ctx, |c, k| Box::pin(service::plans::versions(&c.db, k))),
+            plan_clients: loader(&ctx, |c, k| Box::pin(service::plans::clients_of(&c.db, k))),
             meeting_briefs: loader(&ctx, |c, k| Box::pin(service::meetings::briefs(&c.db, k))),
             profile_reads: loader(&ctx, |c, k| {
                 Box::pin(async move {

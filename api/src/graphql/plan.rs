@@ -158,9 +158,10 @@ impl SupportPlan {
     async fn review_due_on(&self) -> Option<Date> {
         plans::review_due(&self.0).map(Date)
     }
-    /// The plan's text.
-    async fn content(&self) -> PlanContent {
-        plans::content_of(&self.0.content)
+    /// The plan's text. In a children's plan (`childPlan`) the guardian and certificate are
+    /// profile data: null unless you may see the client's profile.
+    async fn content(&self, ctx: &Context<'_>) -> async_graphql::Result<PlanContent> {
+        shown_content(ctx, self.0.client_id, &self.0.content).await
     }
     /// Explanation, written consent and deliveries (説明・同意・交付).
     async fn record(&self) -> PlanRecord {
@@ -244,9 +245,19 @@ impl SupportPlanVersion {
     async fn period_to(&self) -> Option<Date> {
         self.0.period_to.map(Date)
     }
-    /// The text at this version.
-    async fn content(&self) -> PlanContent {
-        plans::content_of(&self.0.content)
+    /// The text at this version (the guardian's details as in `SupportPlan.content`).
+    async fn content(&self, ctx: &Context<'_>) -> async_graphql::Result<PlanContent> {
+        if plans::content_of(&self.0.content).child_plan.is_none() {
+            return Ok(plans::content_of(&self.0.content));
+        }
+        // Only a children's plan needs its client (for the profile check), batched per request.
+        let client_id = ctx
+            .loaders()?
+            .plan_clients
+            .load_one(self.0.plan_id)
+            .await?
+            .ok_or(crate::error::ApiError::NotFound("Support plan"))?;
+        shown_content(ctx, client_id, &self.0.content).await
     }
     /// Explanation, consent and deliveries at this version.
     async fn record(&self) -> PlanRecord {
@@ -367,6 +378,35 @@ pub struct RecordSupportPlanDeliveryInput {
     pub recipient: DeliveryRecipient,
     /// When.
     pub delivered_on: Date,
+    /// For `SERVICE_PROVIDER`: the receiving organization's global id (交付先事業所), a service
+    /// provider on the client's care team.
+    pub organization_id: Option<ID>,
+    /// The person who received it (受領した担当者), e.g. サービス管理責任者 佐藤.
+    pub received_by: Option<String>,
+}
+
+/// The stored text of a plan as the viewer may see it: a children's plan's guardian and
+/// certificate (障害児支援利用計画) are profile data, shown (and their read audited) only to
+/// viewers who may see the client's profile.
+async fn shown_content(
+    ctx: &Context<'_>,
+    client_id: uuid::Uuid,
+    stored: &serde_json::Value,
+) -> async_graphql::Result<PlanContent> {
+    let mut content = plans::content_of(stored);
+    if let Some(child) = &content.child_plan {
+        let loaders = ctx.loaders()?;
+        let scope = loaders.ctx.scope().await?;
+        let profile = scope
+            .relation(client_id)
+            .is_some_and(|rel| crate::auth::policy::can_see_profile(scope.viewer_org, rel));
+        if profile {
+            loaders.profile_reads.load_one(client_id).await?;
+        } else {
+            content.child_plan = Some(child.redacted());
+        }
+    }
+    Ok(content)
 }
 
 #[derive(Default)]
@@ -474,10 +514,16 @@ impl PlanMutation {
         input: RecordSupportPlanDeliveryInput,
     ) -> async_graphql::Result<SupportPlanPayload> {
         let id = ids::decode("SupportPlan", "planId", &input.plan_id)?;
-        let change = PlanChange::RecordDelivery {
+        let change = PlanChange::RecordNamedDelivery(plans::NewDelivery {
             recipient: input.recipient,
             delivered_on: input.delivered_on.0,
-        };
+            organization_id: input
+                .organization_id
+                .as_ref()
+                .map(|o| ids::decode("Organization", "organizationId", o))
+                .transpose()?,
+            received_by: input.received_by,
+        });
         apply(ctx, id, input.expected_version, change).await
     }
 }

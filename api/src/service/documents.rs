@@ -12,6 +12,12 @@ use crate::{
     graphql::scalars::Date,
 };
 
+mod forms;
+pub use forms::{
+    ChildPlan, ClientConfirmation, MeetingEnquiry, MonitoringVisit, SupportCategoryPeriod,
+    VisitPlace, Weekday, WeeklyPlan, WeeklySlot,
+};
+
 fn opt(field: &str, v: &Option<String>, max: usize) -> ApiResult<()> {
     match v {
         Some(s) if s.chars().count() > max => Err(ApiError::bad_input(
@@ -27,10 +33,11 @@ fn req(field: &str, v: &str, max: usize) -> ApiResult<()> {
 }
 
 /// Who expressed a goal (FHIR Goal.expressedBy).
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Serialize, Deserialize)]
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ExpressedBy {
     /// The client (本人).
+    #[default]
     Client,
     /// The family (家族).
     Family,
@@ -41,10 +48,11 @@ pub enum ExpressedBy {
 }
 
 /// How far a goal has come (達成状況).
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Serialize, Deserialize)]
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Achievement {
     /// Not assessed yet (未評価).
+    #[default]
     NotAssessed,
     /// Improving (改善).
     Improving,
@@ -59,7 +67,7 @@ pub enum Achievement {
 }
 
 /// A goal of a plan, with who expressed it and how far it has come.
-#[derive(SimpleObject, InputObject, Clone, Debug, Serialize, Deserialize)]
+#[derive(SimpleObject, InputObject, Clone, Debug, Default, Serialize, Deserialize)]
 #[graphql(input_name = "PlanGoalInput")]
 #[serde(rename_all = "camelCase")]
 pub struct PlanGoal {
@@ -71,6 +79,16 @@ pub struct PlanGoal {
     pub achievement: Achievement,
     /// Target date (達成時期).
     pub target_date: Option<Date>,
+    /// Support content for this goal (支援内容), in an individual support plan.
+    pub support_content: Option<String>,
+    /// The client's own role for this goal (本人の役割).
+    pub client_role: Option<String>,
+    /// Staff in charge (担当者), e.g. 生活支援員 田中.
+    pub staff_in_charge: Option<String>,
+    /// Frequency and period (頻度・期間), e.g. 週3回・6か月.
+    pub frequency_period: Option<String>,
+    /// Priority (優先順位), 1 first.
+    pub priority: Option<i32>,
 }
 
 /// A need row (解決すべき課題) of a plan.
@@ -145,8 +163,21 @@ pub struct PlanContent {
     pub monitoring_period_months: Option<i32>,
     /// Standard service hours (標準的な支援時間), for individual plans.
     pub standard_service_hours: Option<String>,
-    /// Weekly schedule (週間計画表), as text.
+    /// Weekly schedule (週間計画表), as text. See `weeklyPlan` for the grid.
     pub weekly_schedule: Option<String>,
+    /// The plan's author (計画作成担当者): the consultation specialist (相談支援専門員) who wrote
+    /// it, by name.
+    pub plan_author: Option<String>,
+    /// The day the draft proposal was made (計画案作成日).
+    pub proposal_date: Option<Date>,
+    /// Disability support category (障害支援区分) and its validity, for service-use plans.
+    pub support_category: Option<SupportCategoryPeriod>,
+    /// The children's variant (障害児支援利用計画): the guardian and the day-service
+    /// certificate. Only on service-use plans.
+    pub child_plan: Option<ChildPlan>,
+    /// The weekly schedule as a weekday × time grid, with services not used weekly
+    /// (週間計画表・週単位以外のサービス).
+    pub weekly_plan: Option<WeeklyPlan>,
 }
 
 impl PlanContent {
@@ -208,6 +239,27 @@ impl PlanContent {
                 "The monitoring period is 1 to 12 months.",
             ));
         }
+        forms::validate_plan_forms(self)
+    }
+
+    /// [`PlanContent::validate`], and the fields only one kind of plan has: the children's
+    /// variant and the weekly grid belong to the service-use plan.
+    pub fn validate_for(&self, kind: entity::support_plan::PlanKind) -> ApiResult<()> {
+        self.validate()?;
+        if kind == entity::support_plan::PlanKind::IndividualSupportPlan {
+            for (field, given) in [
+                ("content.childPlan", self.child_plan.is_some()),
+                ("content.weeklyPlan", self.weekly_plan.is_some()),
+                ("content.supportCategory", self.support_category.is_some()),
+            ] {
+                if given {
+                    return Err(ApiError::bad_input(
+                        field,
+                        format!("{field} belongs to the service-use plan (サービス等利用計画)."),
+                    ));
+                }
+            }
+        }
         Ok(())
     }
 }
@@ -231,7 +283,7 @@ pub struct PlanRecord {
     pub deliveries: Vec<PlanDelivery>,
 }
 
-/// Who receives a copy of a plan.
+/// Who receives a copy of a plan (交付先).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DeliveryRecipient {
@@ -243,6 +295,9 @@ pub enum DeliveryRecipient {
     ConsultationOffice,
     /// The municipality (市町村), for service-use plans.
     Municipality,
+    /// A service provider on the client's care team (サービス提供事業者の担当者), for
+    /// service-use plans; name the organization.
+    ServiceProvider,
 }
 
 /// One delivery of a plan (交付).
@@ -253,6 +308,10 @@ pub struct PlanDelivery {
     pub recipient: DeliveryRecipient,
     /// When.
     pub delivered_on: Date,
+    /// For `SERVICE_PROVIDER`: the receiving organization's global id (交付先事業所).
+    pub organization_id: Option<ID>,
+    /// The person who received it (受領した担当者), e.g. サービス管理責任者 佐藤.
+    pub received_by: Option<String>,
 }
 
 /// A point of a three-point brief, citing the observations it rests on.
@@ -382,6 +441,24 @@ pub struct Minutes {
     pub remaining_issues: Option<String>,
     /// Date of the next meeting (次回開催予定).
     pub next_date: Option<Date>,
+    /// When the meeting actually began (開催時間・開始); default the scheduled time.
+    pub started_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the meeting ended (開催時間・終了); after its start.
+    pub ended_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The meeting's number for this client (開催回数), e.g. 3 for the third.
+    pub meeting_number: Option<i32>,
+    /// Whether the client attended (本人の出席); if not, say why.
+    pub client_attended: Option<bool>,
+    /// Why the client did not attend (本人欠席の理由); required when `clientAttended` is false.
+    pub client_absence_reason: Option<String>,
+    /// Whether the family attended (家族の出席); if not, say why.
+    pub family_attended: Option<bool>,
+    /// Why the family did not attend (家族欠席の理由); required when `familyAttended` is false.
+    pub family_absence_reason: Option<String>,
+    /// Enquiries to those who could not attend (照会): to whom, when, and the answer.
+    #[graphql(default)]
+    #[serde(default)]
+    pub enquiries: Vec<MeetingEnquiry>,
 }
 
 impl Minutes {
@@ -398,12 +475,12 @@ impl Minutes {
         for d in &self.decisions {
             req("minutes.decisions.text", &d.text, 1000)?;
         }
-        Ok(())
+        forms::validate_minutes_forms(self)
     }
 }
 
 /// One goal row of a monitoring report.
-#[derive(SimpleObject, InputObject, Clone, Debug, Serialize, Deserialize)]
+#[derive(SimpleObject, InputObject, Clone, Debug, Default, Serialize, Deserialize)]
 #[graphql(input_name = "MonitoringGoalRowInput")]
 #[serde(rename_all = "camelCase")]
 pub struct MonitoringGoalRow {
@@ -417,6 +494,24 @@ pub struct MonitoringGoalRow {
     pub achievement: Achievement,
     /// Remaining issues and how to solve them (今後の課題・解決方法).
     pub remaining_issues: Option<String>,
+    /// Priority (優先順位), 1 first.
+    pub priority: Option<i32>,
+    /// Target date (達成時期).
+    pub target_date: Option<Date>,
+    /// This goal needs a change of service type (計画変更の必要性・サービス種類の変更).
+    #[graphql(default)]
+    #[serde(default)]
+    pub change_service_type: bool,
+    /// This goal needs a change of service amount (計画変更の必要性・サービス量の変更).
+    #[graphql(default)]
+    #[serde(default)]
+    pub change_amount: bool,
+    /// This goal needs a change of the weekly schedule (計画変更の必要性・週間計画の変更).
+    #[graphql(default)]
+    #[serde(default)]
+    pub change_weekly_schedule: bool,
+    /// Other notes (その他留意事項).
+    pub other_notes: Option<String>,
 }
 
 /// The body of a monitoring report.
@@ -435,6 +530,10 @@ pub struct MonitoringContent {
     pub change_amount: bool,
     /// The weekly schedule must change (週間計画の変更).
     pub change_weekly_schedule: bool,
+    /// Who was met and where (面接: 居宅訪問 / オンライン / 事業所).
+    pub visit: Option<MonitoringVisit>,
+    /// The client's confirmation of the report (本人の確認).
+    pub client_confirmation: Option<ClientConfirmation>,
 }
 
 impl MonitoringContent {
@@ -459,6 +558,6 @@ impl MonitoringContent {
                 opt(f, v, 4000)?;
             }
         }
-        Ok(())
+        forms::validate_monitoring_forms(self)
     }
 }

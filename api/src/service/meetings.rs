@@ -23,7 +23,7 @@ use uuid::Uuid;
 use super::{
     access::Scope,
     clients::optional_text,
-    documents::{Attendee, BriefContent, Minutes},
+    documents::BriefContent,
     events::{self, EventKind},
     timeline::{self, EntryKind},
 };
@@ -37,6 +37,9 @@ use crate::{
     graphql::ids,
     state::AppState,
 };
+
+mod minutes;
+pub use minutes::{MinutesInput, direction_changed, previous_held, record_minutes};
 
 /// Invitation facts: every current member sees a meeting.
 pub fn facts(m: &meeting::Model) -> AnyRecordFacts {
@@ -319,129 +322,6 @@ async fn update_once(
     .await?;
     txn.commit().await?;
     Ok(model)
-}
-
-/// Minutes as recorded.
-#[derive(Debug, Clone)]
-pub struct MinutesInput {
-    pub attendance: Vec<Attendee>,
-    pub minutes: Minutes,
-    pub direction: String,
-    pub direction_change_reason: Option<String>,
-}
-
-/// Whether two directions differ (ignoring surrounding white space).
-pub fn direction_changed(previous: Option<&str>, next: &str) -> bool {
-    previous.is_some_and(|p| p.trim() != next.trim())
-}
-
-/// Records the minutes: the meeting is held. A direction unlike the previous held meeting's needs
-/// a reason.
-pub async fn record_minutes(
-    state: &AppState,
-    viewer: &Viewer,
-    id: Uuid,
-    expected_version: i32,
-    input: MinutesInput,
-) -> ApiResult<meeting::Model> {
-    db::retrying(|| record_minutes_once(state, viewer, id, expected_version, input.clone())).await
-}
-
-/// One attempt of [`record_minutes`].
-async fn record_minutes_once(
-    state: &AppState,
-    viewer: &Viewer,
-    id: Uuid,
-    expected_version: i32,
-    input: MinutesInput,
-) -> ApiResult<meeting::Model> {
-    input.minutes.validate()?;
-    if input.attendance.len() > 50 {
-        return Err(ApiError::bad_input("attendance", "At most 50 attendees."));
-    }
-    for a in &input.attendance {
-        super::required_text("attendance.name", &a.name, 100)?;
-        super::required_text("attendance.affiliation", &a.affiliation, 200)?;
-    }
-    for d in &input.minutes.decisions {
-        ids::decode(
-            "Organization",
-            "minutes.decisions.ownerOrganizationId",
-            &d.owner_organization_id,
-        )?;
-    }
-    let direction = super::required_text("direction", &input.direction, 1000)?;
-    let reason = optional_text("directionChangeReason", input.direction_change_reason, 2000)?;
-    let txn = db::begin_write(&state.db).await?;
-    let m = for_host_change(&txn, viewer, id, expected_version).await?;
-    if m.status != MeetingStatus::Scheduled {
-        return Err(ApiError::conflict(
-            "Minutes are recorded once, for a scheduled meeting.",
-        ));
-    }
-    if m.scheduled_at > Utc::now() + Duration::hours(1) {
-        return Err(ApiError::bad_input(
-            "meetingId",
-            "The meeting has not taken place yet.",
-        ));
-    }
-    // Compare with the previous meeting whose minutes the host may read (never reveal others').
-    let scope = Scope::for_client(&txn, viewer, m.client_id).await?;
-    let previous = previous_held(&txn, &scope, &m).await?;
-    if direction_changed(
-        previous.as_ref().and_then(|p| p.direction.as_deref()),
-        &direction,
-    ) && reason.is_none()
-    {
-        return Err(ApiError::bad_input(
-            "directionChangeReason",
-            "The direction differs from the previous meeting's: say why it changed.",
-        ));
-    }
-    let mut am = m.clone().into_active_model();
-    am.status = Set(MeetingStatus::Held);
-    am.attendance = Set(serde_json::to_value(&input.attendance).map_err(ApiError::internal)?);
-    am.minutes = Set(Some(
-        serde_json::to_value(&input.minutes).map_err(ApiError::internal)?,
-    ));
-    am.direction = Set(Some(direction));
-    am.direction_change_reason = Set(reason);
-    am.version = Set(m.version + 1);
-    am.updated_at = Set(super::now());
-    let model = am.update(&txn).await?;
-    put_meeting_timeline(&txn, &model).await?;
-    events::record_change(
-        &txn,
-        viewer,
-        EventKind::MeetingUpdated,
-        model.client_id,
-        "Meeting",
-        model.id,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(model)
-}
-
-/// The latest held meeting before `m` whose minutes the scope may read (for "previous
-/// direction": a direction the viewer may not read is never revealed or compared against).
-pub async fn previous_held(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-    m: &meeting::Model,
-) -> ApiResult<Option<meeting::Model>> {
-    use sea_orm::QuerySelect;
-    Ok(meeting::Entity::find()
-        .filter(meeting::Column::ClientId.eq(m.client_id))
-        .filter(meeting::Column::Status.eq(MeetingStatus::Held))
-        .filter(meeting::Column::Id.ne(m.id))
-        .filter(meeting::Column::ScheduledAt.lte(m.scheduled_at))
-        .order_by_desc(meeting::Column::ScheduledAt)
-        .limit(50)
-        .all(db)
-        .await?
-        .into_iter()
-        .find(|p| scope.can_see_record(p.client_id, minutes_facts(p))))
 }
 
 /// Submits (or resubmits) the viewer's facility's brief for a meeting it is invited to.

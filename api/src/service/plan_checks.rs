@@ -284,6 +284,7 @@ mod tests {
                     expressed_by: ExpressedBy::Facility,
                     achievement: *a,
                     target_date: None,
+                    ..Default::default()
                 })
                 .collect(),
             needs: needs

@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use super::{
     access::{Scope, today},
-    documents::{DeliveryRecipient, PlanContent, PlanDelivery, PlanRecord},
+    documents::{DeliveryRecipient, PlanContent, PlanRecord},
     events::{self, EventKind},
     timeline::{self, EntryKind},
 };
@@ -39,9 +39,23 @@ use crate::{
     state::AppState,
 };
 
-/// Services whose individual plan is reviewed every 3 months instead of 6 (自立訓練 covers both
-/// 機能訓練 and 生活訓練).
+mod delivery;
+pub use delivery::NewDelivery;
+
+/// Services whose individual plan is reviewed every 3 months instead of 6 (自立訓練 covers
+/// 機能訓練, 生活訓練 and 宿泊型自立訓練; 就労移行支援 includes its 養成施設 variant).
 const QUARTERLY_REVIEW_SERVICES: [&str; 2] = ["就労移行支援", "自立訓練"];
+
+/// Whether a service's individual plan is reviewed every 3 months. The names are matched as
+/// words anywhere in the service's name, not as prefixes: 宿泊型自立訓練 and
+/// 自立訓練（生活訓練） both are 自立訓練. Spaces and full-width parentheses are ignored.
+pub fn quarterly_review(service_type: &str) -> bool {
+    let name: String = service_type
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    QUARTERLY_REVIEW_SERVICES.iter().any(|q| name.contains(q))
+}
 
 /// Who may read a plan in this state, besides its writer.
 pub fn visibility(kind: PlanKind, status: PlanStatus) -> Visibility {
@@ -82,16 +96,12 @@ pub fn version_visible(
 }
 
 /// When an active individual plan must be reviewed: 6 months after activation (3 for
-/// 就労移行支援 and 自立訓練).
+/// 就労移行支援 and 自立訓練, including 宿泊型自立訓練).
 pub fn review_due(p: &support_plan::Model) -> Option<NaiveDate> {
     if p.kind != PlanKind::IndividualSupportPlan || p.status != PlanStatus::Active {
         return None;
     }
-    let months = if p
-        .service_type
-        .as_deref()
-        .is_some_and(|s| QUARTERLY_REVIEW_SERVICES.iter().any(|q| s.starts_with(q)))
-    {
+    let months = if p.service_type.as_deref().is_some_and(quarterly_review) {
         3
     } else {
         6
@@ -156,7 +166,7 @@ async fn create_once(
             return super::external_ids::same_client(p.client_id, new.client_id, p);
         }
     }
-    new.content.validate()?;
+    new.content.validate_for(new.kind)?;
     check_period(new.period_from, new.period_to)?;
     let based_on = match (new.kind, new.based_on_plan_id) {
         (PlanKind::ServiceUsePlan, Some(_)) => {
@@ -319,11 +329,13 @@ pub enum PlanChange {
     },
     /// Proposed → active; requires written consent. Supersedes the previous active plan.
     Activate { activated_on: Option<NaiveDate> },
-    /// Delivery of a copy (交付).
+    /// Delivery of a copy (交付) to the client, family, municipality or consultation office.
     RecordDelivery {
         recipient: DeliveryRecipient,
         delivered_on: NaiveDate,
     },
+    /// Delivery of a copy naming who received it, and for a service provider which one.
+    RecordNamedDelivery(delivery::NewDelivery),
     /// Active → ended.
     End,
 }
@@ -389,7 +401,7 @@ async fn change_once(
             if !matches!(p.status, PlanStatus::Draft | PlanStatus::Proposed) {
                 return Err(wrong_state("revised; start a new plan instead"));
             }
-            content.validate()?;
+            content.validate_for(p.kind)?;
             check_period(period_from, period_to)?;
             // Consent was given to the old text: a revised plan must be explained and signed again.
             record = PlanRecord::default();
@@ -463,27 +475,20 @@ async fn change_once(
             recipient,
             delivered_on,
         } => {
-            if !matches!(p.status, PlanStatus::Proposed | PlanStatus::Active) {
-                return Err(wrong_state("delivered"));
-            }
-            if delivered_on > today() {
-                return Err(ApiError::bad_input(
-                    "deliveredOn",
-                    "A delivery cannot be dated in the future.",
-                ));
-            }
-            if recipient == DeliveryRecipient::ConsultationOffice
-                && p.kind == PlanKind::ServiceUsePlan
-            {
-                return Err(ApiError::bad_input(
-                    "recipient",
-                    "The service-use plan is the consultation office's own.",
-                ));
-            }
-            record.deliveries.push(PlanDelivery {
+            let d = NewDelivery {
                 recipient,
-                delivered_on: Date(delivered_on),
-            });
+                delivered_on,
+                organization_id: None,
+                received_by: None,
+            };
+            record
+                .deliveries
+                .push(delivery::check(&txn, &p, d, wrong_state).await?);
+        }
+        PlanChange::RecordNamedDelivery(d) => {
+            record
+                .deliveries
+                .push(delivery::check(&txn, &p, d, wrong_state).await?);
         }
         PlanChange::End => {
             if p.status != PlanStatus::Active {
@@ -563,6 +568,15 @@ pub async fn of_clients(
     Ok(super::capped(super::group_by(plans, |p| p.client_id)))
 }
 
+/// The client of each plan (one query; callers have checked visibility through the plan).
+pub async fn clients_of(db: &impl ConnectionTrait, ids: &[Uuid]) -> ApiResult<HashMap<Uuid, Uuid>> {
+    let plans = support_plan::Entity::find()
+        .filter(support_plan::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(plans.into_iter().map(|p| (p.id, p.client_id)).collect())
+}
+
 /// Versions of plans by plan id (one query), oldest first.
 pub async fn versions(
     db: &impl ConnectionTrait,
@@ -578,3 +592,6 @@ pub async fn versions(
         |v| v.plan_id,
     )))
 }
+
+#[cfg(test)]
+mod tests;
