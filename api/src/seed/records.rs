@@ -79,8 +79,7 @@ pub(super) type Template = (u32, Cat, Vis, &'static [&'static str], fn(u32) -> S
 /// cycling through `templates`, each at its template's hour (minutes vary).
 pub(super) async fn daily(
     state: &AppState,
-    who: &Viewer,
-    client: Uuid,
+    (who, client): (&Viewer, Uuid),
     dates: &DemoDates,
     (from, to): (NaiveDate, NaiveDate),
     setting: Setting,
@@ -359,7 +358,7 @@ pub(super) async fn seed_daily(
             MORI_HOME,
         ),
     ] {
-        daily(state, who, client, dates, span, setting, count, templates).await?;
+        daily(state, (who, client), dates, span, setting, count, templates).await?;
     }
     // Incidents and near misses (事故・ヒヤリハット), each on a day of its setting.
     let incidents: [(&Viewer, Uuid, NaiveDate, u32, &str); 3] = [
