@@ -14,6 +14,7 @@ mod bad_input;
 mod cli_bootstrap;
 mod collaboration;
 mod consent;
+mod demo_calendar;
 mod evidence;
 mod forms;
 mod graphql_contract;
