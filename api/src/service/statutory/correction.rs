@@ -78,18 +78,18 @@ async fn mark_once(
     let txn = db::begin_write(&state.db).await?;
     let now = crate::service::now();
     let event = EventKind::StatutoryRecordEnteredInError;
-    let marked = match kind {
-        Kind::Restraint => {
-            let what = "Restraint record";
-            let r = restraint_record::Entity::find_by_id(id)
+    // The same change on each kind's table: load, authorize, bump the version, mark, announce.
+    macro_rules! mark {
+        ($table:ident, $what:literal, $facts:path, $entry:expr, $typename:literal, $category:expr, $at:expr, $variant:ident) => {{
+            let r = $table::Entity::find_by_id(id)
                 .one(&txn)
                 .await?
-                .ok_or(ApiError::NotFound(what))?;
+                .ok_or(ApiError::NotFound($what))?;
             let t = target(
-                what,
+                $what,
                 (r.client_id, r.organization_id, r.recorder_staff_member_id),
                 (r.version, r.status),
-                restraint::record_facts(&r),
+                $facts(&r),
             );
             check_change(&txn, viewer, t, expected_version).await?;
             let mut am = r.clone().into_active_model();
@@ -98,78 +98,49 @@ async fn mark_once(
             am.entered_in_error_reason = Set(Some(reason));
             am.updated_at = Set(now);
             let m = am.update(&txn).await?;
+            let at: fn(&$table::Model) -> chrono::DateTime<chrono::Utc> = $at;
             announce_as(
                 &txn,
                 viewer,
-                (EntryKind::Restraint, event, "RestraintRecord"),
-                (m.id, m.client_id, m.started_at),
-                (m.visibility, DataCategory::Restraints, m.status),
+                ($entry, event, $typename),
+                (m.id, m.client_id, at(&m)),
+                (m.visibility, $category, m.status),
             )
             .await?;
-            Marked::Restraint(m)
-        }
-        Kind::Accident => {
-            let what = "Accident report";
-            let a = accident_report::Entity::find_by_id(id)
-                .one(&txn)
-                .await?
-                .ok_or(ApiError::NotFound(what))?;
-            let t = target(
-                what,
-                (a.client_id, a.organization_id, a.recorder_staff_member_id),
-                (a.version, a.status),
-                accident::record_facts(&a),
-            );
-            check_change(&txn, viewer, t, expected_version).await?;
-            let mut am = a.clone().into_active_model();
-            am.version = Set(a.version + 1);
-            am.status = Set(RecordStatus::EnteredInError);
-            am.entered_in_error_reason = Set(Some(reason));
-            am.updated_at = Set(now);
-            let m = am.update(&txn).await?;
-            announce_as(
-                &txn,
-                viewer,
-                (EntryKind::Accident, event, "AccidentReport"),
-                (m.id, m.client_id, m.occurred_at),
-                (m.visibility, DataCategory::Accidents, m.status),
-            )
-            .await?;
-            Marked::Accident(m)
-        }
-        Kind::Complaint => {
-            let what = "Complaint record";
-            let c = complaint_record::Entity::find_by_id(id)
-                .one(&txn)
-                .await?
-                .ok_or(ApiError::NotFound(what))?;
-            let t = target(
-                what,
-                (c.client_id, c.organization_id, c.recorder_staff_member_id),
-                (c.version, c.status),
-                complaint::record_facts(&c),
-            );
-            check_change(&txn, viewer, t, expected_version).await?;
-            let mut am = c.clone().into_active_model();
-            am.version = Set(c.version + 1);
-            am.status = Set(RecordStatus::EnteredInError);
-            am.entered_in_error_reason = Set(Some(reason));
-            am.updated_at = Set(now);
-            let m = am.update(&txn).await?;
-            announce_as(
-                &txn,
-                viewer,
-                (EntryKind::Complaint, event, "ComplaintRecord"),
-                (
-                    m.id,
-                    m.client_id,
-                    crate::service::access::jst_day_start(m.received_on),
-                ),
-                (m.visibility, DataCategory::Complaints, m.status),
-            )
-            .await?;
-            Marked::Complaint(m)
-        }
+            Marked::$variant(m)
+        }};
+    }
+    let marked = match kind {
+        Kind::Restraint => mark!(
+            restraint_record,
+            "Restraint record",
+            restraint::record_facts,
+            EntryKind::Restraint,
+            "RestraintRecord",
+            DataCategory::Restraints,
+            |m| m.started_at,
+            Restraint
+        ),
+        Kind::Accident => mark!(
+            accident_report,
+            "Accident report",
+            accident::record_facts,
+            EntryKind::Accident,
+            "AccidentReport",
+            DataCategory::Accidents,
+            |m| m.occurred_at,
+            Accident
+        ),
+        Kind::Complaint => mark!(
+            complaint_record,
+            "Complaint record",
+            complaint::record_facts,
+            EntryKind::Complaint,
+            "ComplaintRecord",
+            DataCategory::Complaints,
+            |m| crate::service::access::jst_day_start(m.received_on),
+            Complaint
+        ),
     };
     txn.commit().await?;
     Ok(marked)
