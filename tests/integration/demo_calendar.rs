@@ -188,7 +188,8 @@ async fn the_demo_world_keeps_a_consistent_calendar() {
             .await
             .unwrap()
             .unwrap();
-        let months = schedule::of_certificate(&certificate, None).months;
+        let months =
+            schedule::of_certificate(&certificate, &schedule::ServiceStarts::default()).months;
         let month = schedule::first_of_month(jst_day(m.scheduled_at));
         assert!(months.contains(&month), "{m:?} not in {months:?}");
         let last = reports

@@ -470,3 +470,137 @@ async fn grant_reminders_reach_only_who_may_see_the_certificate_and_only_once() 
     let e = facility.event("clientEvents").await;
     assert_eq!(e["kind"], "OBSERVATION_RECORDED", "{e}");
 }
+
+/// あおぞら's id for ひまわり作業所, a facility that can join a care team as a provider.
+async fn himawari(app: &TestApp, token: &str) -> Value {
+    let orgs = app
+        .gql(
+            Some(token),
+            "{ organizations(first: 20) { nodes { id name } } }",
+            json!({}),
+        )
+        .await;
+    orgs["data"]["organizations"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "ひまわり作業所")
+        .unwrap()["id"]
+        .clone()
+}
+
+/// With no decision recorded, a provider joining the care team during the grant is a change of
+/// services (変更): monitored monthly for three months from the month it joins, the periodic
+/// months kept (issue 21: 変更後 monthly months under the national standard).
+#[tokio::test]
+async fn a_change_of_services_is_monitored_monthly_under_the_national_standard() {
+    let app = TestApp::spawn().await;
+    let (specialist, _) = app.login("specialist@aozora.example").await;
+    let client = register(&app, &specialist, "標準 変更", "2020-01-01").await;
+    let grant = json!([{ "serviceType": "居宅介護", "amount": 20, "unit": "HOURS_PER_MONTH", "grantFrom": m(-6), "grantUntil": end_before(6) }]);
+    let before = schedule(
+        &certificate(
+            &app,
+            &specialist,
+            &client,
+            -6,
+            json!({ "grantedServices": grant.clone() }),
+        )
+        .await,
+    );
+    // A renewal on 居宅介護: every 3 months counted back from the last month.
+    assert_eq!(before["months"], dates(&[-4, -1, 2, 5]), "{before}");
+    assert_eq!(before["monthlyMonths"], json!([]), "{before}");
+
+    let org = himawari(&app, &specialist).await;
+    let add = app.gql(Some(&specialist), "mutation($c: ID!, $o: ID!) { addCareTeamMember(input: { clientId: $c, organizationId: $o, relationship: SERVICE_PROVIDER }) { careTeamMember { id } } }", json!({ "c": client, "o": org })).await;
+    assert!(add.get("errors").is_none(), "{add}");
+    let after = schedule(
+        &certificate(
+            &app,
+            &specialist,
+            &client,
+            -6,
+            json!({ "grantedServices": grant }),
+        )
+        .await,
+    );
+    assert_eq!(after["basis"], "NATIONAL_STANDARD");
+    assert_eq!(after["monthlyMonths"], dates(&[0, 1, 2]), "{after}");
+    assert_eq!(after["months"], dates(&[-4, -1, 0, 1, 2, 5]), "{after}");
+    // Never monitored: the first periodic month is the one overdue.
+    let next = due(&app, &specialist, &client, "MONITORING").await;
+    assert_eq!(next["dueOn"], m(-4), "{next}");
+    assert_eq!(next["overdue"], true, "{next}");
+
+    // A printed decision is authoritative: the change adds nothing it does not list.
+    let printed = schedule(
+        &certificate(
+            &app,
+            &specialist,
+            &client,
+            -6,
+            json!({ "monitoringDecision": { "periodMonths": 3, "firstMonth": m(-4) } }),
+        )
+        .await,
+    );
+    assert_eq!(printed["basis"], "PRINTED");
+    assert_eq!(printed["months"], dates(&[-4, -1, 2, 5]), "{printed}");
+}
+
+/// A grant that ended with no renewal recorded raises `GRANT_EXPIRED` once (and not a belated
+/// preparation reminder); a renewed grant raises nothing.
+#[tokio::test]
+async fn an_unrenewed_grant_that_ended_raises_grant_expired_once() {
+    let fast = |c: &mut kakehashi::Config| c.risk_sweep_interval = Duration::from_millis(200);
+    let app = TestApp::spawn_with(fast).await;
+    let (specialist, _) = app.login("specialist@aozora.example").await;
+    let ended = register(&app, &specialist, "期限 切れ", "2020-01-01").await;
+    let renewed = register(&app, &specialist, "更新 済み", "2020-01-01").await;
+    let mut socket = Raw::ready(&app, &specialist).await;
+    socket
+        .subscribe("1", "subscription($c: ID!) { clientEvents(clientId: $c) { kind actor { id } record { ... on RecipientCertificate { id validUntil } } } }", json!({ "c": ended }))
+        .await;
+    let last_year = |from: i32| json!({ "grantedServices": [{ "serviceType": "生活介護", "amount": 22, "unit": "DAYS_PER_MONTH", "grantFrom": m(from), "grantUntil": end_before(from + 12) }] });
+    let old = certificate(&app, &specialist, &ended, -12, last_year(-12)).await;
+    let old_id = old["data"]["addRecipientCertificate"]["recipientCertificate"]["id"].clone();
+    assert!(old_id.is_string(), "{old}");
+    for from in [-12, 0] {
+        let body = certificate(&app, &specialist, &renewed, from, last_year(from)).await;
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+
+    let e = loop {
+        let e = socket.event("clientEvents").await;
+        if e["kind"] != "CERTIFICATE_RECORDED" {
+            break e;
+        }
+    };
+    assert_eq!(e["kind"], "GRANT_EXPIRED", "{e}");
+    assert_eq!(e["record"]["id"], old_id, "{e}");
+    assert!(e["actor"].is_null(), "{e}");
+    // Several sweeps later: one event for the ended grant, none for the renewed one.
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let raw = |id: &str| {
+        kakehashi::graphql::ids::decode_any("id", &async_graphql::ID(id.to_owned()))
+            .unwrap()
+            .1
+    };
+    let kinds = |client: uuid::Uuid| {
+        let db = app.state.db.clone();
+        async move {
+            entity::outbox_event::Entity::find()
+                .filter(entity::outbox_event::Column::ClientId.eq(client))
+                .filter(entity::outbox_event::Column::Kind.starts_with("GRANT_"))
+                .all(&db)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.kind)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(kinds(raw(&ended)).await, vec!["GRANT_EXPIRED"]);
+    assert_eq!(kinds(raw(&renewed)).await, Vec::<String>::new());
+}

@@ -99,22 +99,23 @@ impl RecipientCertificate {
     }
     /// The monitoring schedule (モニタリング実施月) from the decision recorded on this certificate
     /// (or the national standard periods when none is), with every monitoring month of its
-    /// validity. Where services start is not recorded, the client's first care-team start is used.
+    /// validity. Where services start is not recorded, the client's first care-team start is used;
+    /// with no decision recorded, a provider joining later is a change of services (変更後, monthly).
     async fn monitoring_schedule(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<MonitoringSchedule> {
         // The care team through the request's loader: one query for every certificate shown.
-        let first = ctx
+        let team = ctx
             .loaders()?
             .care_teams
             .load_one(self.0.client_id)
             .await?
-            .unwrap_or_default()
-            .iter()
-            .map(|m| m.start_date)
-            .min();
-        Ok(MonitoringSchedule(schedule::of_certificate(&self.0, first)))
+            .unwrap_or_default();
+        let starts = schedule::ServiceStarts::of(team.iter());
+        Ok(MonitoringSchedule(schedule::of_certificate(
+            &self.0, &starts,
+        )))
     }
     /// Monthly co-pay cap in yen (負担上限月額).
     async fn copay_cap_yen(&self) -> Option<i32> {

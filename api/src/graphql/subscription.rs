@@ -62,6 +62,10 @@ pub enum ClientEventKind {
     /// ends (更新準備の開始); `record` is the recipient certificate, `actor` is null. Raised once per
     /// grant.
     GrantRenewalDue,
+    /// A grant period (支給決定期間) ended with no renewal recorded (支給決定期間の終了・更新未登録);
+    /// `record` is the recipient certificate, `actor` is null. Raised once per grant, within a
+    /// month of its end.
+    GrantExpired,
     /// A physical restraint was recorded (身体拘束等の記録); `record` is the `RestraintRecord`.
     RestraintRecorded,
     /// A restraint record got its explanation to the family (家族への説明の追記).

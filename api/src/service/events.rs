@@ -40,6 +40,9 @@ pub enum EventKind {
     /// A grant period entered its renewal-preparation window (3 months before it ends); the
     /// record is the certificate, and the event has no actor.
     GrantRenewalDue,
+    /// A grant period ended with no renewal recorded (支給決定期間の終了); the record is the
+    /// certificate, and the event has no actor.
+    GrantExpired,
     /// A physical restraint was recorded (身体拘束等の記録).
     RestraintRecorded,
     /// A restraint record got its explanation to the family (家族への説明の追記).
@@ -57,7 +60,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [Self; 22] = [
+    pub const ALL: [Self; 23] = [
         Self::ClientRegistered,
         Self::ClientUpdated,
         Self::CareTeamChanged,
@@ -73,6 +76,7 @@ impl EventKind {
         Self::MonitoringRecorded,
         Self::RiskSignOverdue,
         Self::GrantRenewalDue,
+        Self::GrantExpired,
         Self::RestraintRecorded,
         Self::RestraintUpdated,
         Self::AccidentReported,
@@ -104,6 +108,7 @@ impl EventKind {
             Self::MonitoringRecorded => "MONITORING_RECORDED",
             Self::RiskSignOverdue => "RISK_SIGN_OVERDUE",
             Self::GrantRenewalDue => "GRANT_RENEWAL_DUE",
+            Self::GrantExpired => "GRANT_EXPIRED",
             Self::RestraintRecorded => "RESTRAINT_RECORDED",
             Self::RestraintUpdated => "RESTRAINT_UPDATED",
             Self::AccidentReported => "ACCIDENT_REPORTED",

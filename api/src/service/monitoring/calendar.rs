@@ -6,8 +6,8 @@
 //! [`PREPARATION_MONTHS`] months before the last day of the grant, and is overdue once fewer than
 //! [`LATE_MONTHS`] months remain without a renewal recorded. A grant counts as renewed when a
 //! later certificate of the client grants the same service beyond it. The background sweep
-//! ([`raise_grant_reminders`]) emits `GRANT_RENEWAL_DUE` once per grant when its window opens;
-//! the `grant_reminders` row's primary key (client, service, last day, window) makes it once
+//! ([`raise_grant_reminders`]) emits `GRANT_RENEWAL_DUE` once per grant when its window opens,
+//! and `GRANT_EXPIRED` once when a grant ends with no renewal recorded; the `grant_reminders` row's primary key (client, service, last day, window) makes it once
 //! however many instances sweep and however often the certificate is re-issued.
 //!
 //! Everything here is profile data (the certificate): callers pass a scope, and only clients
@@ -35,11 +35,11 @@ pub const PREPARATION_MONTHS: u32 = 3;
 /// With fewer months than this left and no renewal recorded, preparation is late.
 pub const LATE_MONTHS: u32 = 2;
 
-/// The certificates, latest reports and first service starts of some clients (three queries).
+/// The certificates, latest reports and care-team starts of some clients (three queries).
 pub struct Caseload {
     certificates: HashMap<Uuid, Vec<recipient_certificate::Model>>,
     last_reports: HashMap<Uuid, NaiveDate>,
-    first_starts: HashMap<Uuid, NaiveDate>,
+    starts: HashMap<Uuid, schedule::ServiceStarts>,
 }
 
 impl Caseload {
@@ -63,24 +63,25 @@ impl Caseload {
             .into_tuple()
             .all(db)
             .await?;
-        let first_starts: Vec<(Uuid, Option<NaiveDate>)> = care_team_membership::Entity::find()
-            .select_only()
-            .column(care_team_membership::Column::ClientId)
-            .column_as(care_team_membership::Column::StartDate.min(), "first")
+        let mut teams: HashMap<Uuid, Vec<care_team_membership::Model>> = HashMap::new();
+        for m in care_team_membership::Entity::find()
             .filter(care_team_membership::Column::ClientId.is_in(clients.iter().copied()))
-            .group_by(care_team_membership::Column::ClientId)
-            .into_tuple()
             .all(db)
-            .await?;
-        let flatten = |rows: Vec<(Uuid, Option<NaiveDate>)>| {
-            rows.into_iter()
-                .filter_map(|(c, d)| d.map(|d| (c, d)))
-                .collect()
-        };
+            .await?
+        {
+            teams.entry(m.client_id).or_default().push(m);
+        }
+        let last_reports = last_reports
+            .into_iter()
+            .filter_map(|(c, d)| d.map(|d| (c, d)))
+            .collect();
         Ok(Self {
             certificates,
-            last_reports: flatten(last_reports),
-            first_starts: flatten(first_starts),
+            last_reports,
+            starts: teams
+                .into_iter()
+                .map(|(c, team)| (c, schedule::ServiceStarts::of(team.iter())))
+                .collect(),
         })
     }
 
@@ -104,7 +105,9 @@ impl Caseload {
         let cert = self.in_force(client, today)?;
         Some(schedule::of_certificate(
             cert,
-            self.first_starts.get(&client).copied(),
+            self.starts
+                .get(&client)
+                .unwrap_or(&schedule::ServiceStarts::default()),
         ))
     }
 
@@ -211,8 +214,48 @@ pub async fn monitoring_calendar(
     Ok(out)
 }
 
-/// Raises `GRANT_RENEWAL_DUE` once per grant whose renewal-preparation window has opened (and
-/// that has not ended more than a month ago nor been renewed). Run by every instance's hub.
+/// What a grant reminder says: its window (the `grant_reminders.window` key) and its event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reminder {
+    /// Renewal preparation opened, 3 months before the grant ends (更新準備の開始).
+    RenewalPreparation,
+    /// The grant ended with no renewal recorded (支給決定期間の終了・更新未登録).
+    Expired,
+}
+
+impl Reminder {
+    const fn window(self) -> &'static str {
+        match self {
+            Self::RenewalPreparation => "RENEWAL_PREPARATION",
+            Self::Expired => "EXPIRED",
+        }
+    }
+
+    const fn event(self) -> crate::service::events::EventKind {
+        match self {
+            Self::RenewalPreparation => crate::service::events::EventKind::GrantRenewalDue,
+            Self::Expired => crate::service::events::EventKind::GrantExpired,
+        }
+    }
+
+    /// The reminder a grant ending on `until` calls for on `today`, if any. A grant that ended
+    /// gets only `Expired`, even if its preparation reminder was never raised (a certificate
+    /// recorded late).
+    fn on(until: NaiveDate, today: NaiveDate) -> Option<Self> {
+        if until < today {
+            Some(Self::Expired)
+        } else if preparation_window(until).0 <= today {
+            Some(Self::RenewalPreparation)
+        } else {
+            None
+        }
+    }
+}
+
+/// Raises `GRANT_RENEWAL_DUE` once per grant whose renewal-preparation window has opened and
+/// `GRANT_EXPIRED` once per grant that ended, for grants that ended at most a month ago and were
+/// not renewed by a later certificate. Run by every instance's hub; the reminder row's key makes
+/// each event happen once whatever the number of instances.
 pub async fn raise_grant_reminders(db: &DatabaseConnection) -> ApiResult<usize> {
     let today = crate::service::access::today();
     let since = today - chrono::Duration::days(31);
@@ -224,22 +267,29 @@ pub async fn raise_grant_reminders(db: &DatabaseConnection) -> ApiResult<usize> 
         .into_tuple()
         .all(db)
         .await?;
-    let raised_already: std::collections::HashSet<(Uuid, String, NaiveDate)> =
+    let raised_already: std::collections::HashSet<(Uuid, String, NaiveDate, String)> =
         entity::grant_reminder::Entity::find()
             .filter(entity::grant_reminder::Column::GrantUntil.gte(since))
             .all(db)
             .await?
             .into_iter()
-            .map(|r| (r.client_id, r.service_type, r.grant_until))
+            .map(|r| (r.client_id, r.service_type, r.grant_until, r.window))
             .collect();
     let mut raised = 0;
     for chunk in clients.chunks(200) {
         let caseload = Caseload::load(db, chunk).await?;
         for client in chunk {
             for (cert, g) in caseload.open_grants(*client, today, since) {
-                let (opens, _) = preparation_window(g.grant_until);
-                let key = (cert.client_id, g.service_type.clone(), g.grant_until);
-                if opens <= today && !raised_already.contains(&key) && raise(db, cert, &g).await? {
+                let Some(reminder) = Reminder::on(g.grant_until, today) else {
+                    continue;
+                };
+                let key = (
+                    cert.client_id,
+                    g.service_type.clone(),
+                    g.grant_until,
+                    reminder.window().to_owned(),
+                );
+                if !raised_already.contains(&key) && raise(db, cert, &g, reminder).await? {
                     raised += 1;
                 }
             }
@@ -253,13 +303,14 @@ async fn raise(
     db: &DatabaseConnection,
     cert: &recipient_certificate::Model,
     g: &GrantedService,
+    reminder: Reminder,
 ) -> ApiResult<bool> {
     let txn = crate::db::begin_write(db).await?;
     let inserted = entity::grant_reminder::ActiveModel {
         certificate_id: Set(cert.id),
         service_type: Set(g.service_type.clone()),
         grant_until: Set(g.grant_until),
-        window: Set("RENEWAL_PREPARATION".to_owned()),
+        window: Set(reminder.window().to_owned()),
         client_id: Set(cert.client_id),
         raised_at: Set(crate::service::now()),
     }
@@ -271,7 +322,7 @@ async fn raise(
             crate::service::outbox::append_as(
                 &txn,
                 (Uuid::nil(), cert.recorded_by_organization_id),
-                crate::service::events::EventKind::GrantRenewalDue.as_str(),
+                reminder.event().as_str(),
                 cert.client_id,
                 "RecipientCertificate",
                 cert.id,

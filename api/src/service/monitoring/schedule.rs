@@ -142,6 +142,53 @@ pub fn new_client_months(
         .collect()
 }
 
+/// When a client's services started: the first care-team start, and the later starts of service
+/// providers, each a change of the services used (サービスの種類の変更).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceStarts {
+    pub first: Option<NaiveDate>,
+    pub providers: Vec<NaiveDate>,
+}
+
+impl ServiceStarts {
+    /// From a client's care-team memberships, current or ended.
+    pub fn of<'a>(team: impl IntoIterator<Item = &'a entity::care_team_membership::Model>) -> Self {
+        let mut starts = Self::default();
+        for m in team {
+            starts.first = Some(starts.first.map_or(m.start_date, |f| f.min(m.start_date)));
+            if m.relationship == entity::care_team_membership::CareRelationship::ServiceProvider {
+                starts.providers.push(m.start_date);
+            }
+        }
+        starts.providers.sort();
+        starts
+    }
+
+    /// The provider starts in a later month than `services_start`: the changes.
+    fn changes_after(&self, services_start: Option<NaiveDate>) -> Vec<NaiveDate> {
+        let Some(start) = services_start.map(first_of_month) else {
+            return Vec::new();
+        };
+        self.providers
+            .iter()
+            .copied()
+            .filter(|d| first_of_month(*d) > start)
+            .collect()
+    }
+}
+
+/// The months monitored monthly after a change of services (変更後), when no decision lists them:
+/// three months from each change's month, that month included, within the grant.
+pub fn change_months(changes: &[NaiveDate], from: NaiveDate, last: NaiveDate) -> Vec<NaiveDate> {
+    let mut months: Vec<NaiveDate> = changes
+        .iter()
+        .flat_map(|c| new_client_months(Some(*c), from, last))
+        .collect();
+    months.sort();
+    months.dedup();
+    months
+}
+
 /// Printed decision: `first`, then every `period` months up to `last`, with the monthly months.
 pub fn printed_months(
     period: u32,
@@ -185,12 +232,13 @@ pub fn count_from_months(
 
 /// National standard (no decision recorded): periodic months counted back from the grant's last
 /// month; for a new client (services start within the grant) monthly for the first three months
-/// and the periodic months after them.
+/// and the periodic months after them; monthly for three months after each change of services.
 pub fn standard_months(
     period: u32,
     grant_from: NaiveDate,
     last: NaiveDate,
     services_start: Option<NaiveDate>,
+    changes: &[NaiveDate],
 ) -> Vec<NaiveDate> {
     let (from, last, period) = (
         first_of_month(grant_from),
@@ -204,6 +252,7 @@ pub fn standard_months(
         .take_while(|m| *m >= from)
         .filter(|m| after.is_none_or(|a| *m > a))
         .chain(monthly)
+        .chain(change_months(changes, from, last))
         .collect();
     months.sort();
     months.dedup();
@@ -280,13 +329,15 @@ pub struct Schedule {
     pub months: Vec<NaiveDate>,
 }
 
-/// The schedule of a certificate. `first_service` is the client's earliest care-team start, used
-/// when the certificate does not record when services start.
+/// The schedule of a certificate. `starts` are the client's care-team starts: the earliest is used
+/// when the certificate does not record when services start, and under the national standard a
+/// provider joining later is a change of services, monitored monthly for three months.
 pub fn of_certificate(
     c: &entity::recipient_certificate::Model,
-    first_service: Option<NaiveDate>,
+    starts: &ServiceStarts,
 ) -> Schedule {
-    let services_start = c.services_start_on.or(first_service);
+    let services_start = c.services_start_on.or(starts.first);
+    let changes = starts.changes_after(services_start);
     let situations: Vec<Situation> =
         serde_json::from_value(c.monitoring_situations.clone()).unwrap_or_default();
     let printed_monthly: Vec<NaiveDate> =
@@ -315,7 +366,7 @@ pub fn of_certificate(
                 services.iter().map(|g| g.service_type.as_str()),
                 &situations,
             );
-            let months = standard_months(period, c.valid_from, end, services_start);
+            let months = standard_months(period, c.valid_from, end, services_start, &changes);
             (period, None, end, months)
         }
     };
@@ -324,7 +375,13 @@ pub fn of_certificate(
         MonitoringBasis::CountFrom => {
             new_client_months(services_start, c.monitoring_start_month, end)
         }
-        MonitoringBasis::NationalStandard => new_client_months(services_start, c.valid_from, end),
+        MonitoringBasis::NationalStandard => {
+            let mut monthly = new_client_months(services_start, c.valid_from, end);
+            monthly.extend(change_months(&changes, c.valid_from, end));
+            monthly.sort();
+            monthly.dedup();
+            monthly
+        }
     };
     Schedule {
         basis: c.monitoring_basis,
@@ -373,13 +430,25 @@ mod tests {
         assert_eq!(printed, expected);
         // With no decision recorded, the national standard suggests the same months: the
         // 6-monthly cycle counts back from the grant's last month (April).
-        let standard = standard_months(6, d("2025-05-01"), d("2026-04-30"), Some(d("2025-05-01")));
+        let standard = standard_months(
+            6,
+            d("2025-05-01"),
+            d("2026-04-30"),
+            Some(d("2025-05-01")),
+            &[],
+        );
         assert_eq!(standard, expected);
     }
 
     #[test]
     fn the_qa_renewal_every_three_months_is_july_october_january_april() {
-        let standard = standard_months(3, d("2025-05-01"), d("2026-04-30"), Some(d("2019-04-01")));
+        let standard = standard_months(
+            3,
+            d("2025-05-01"),
+            d("2026-04-30"),
+            Some(d("2019-04-01")),
+            &[],
+        );
         assert_eq!(standard, ms(&["2025-07", "2025-10", "2026-01", "2026-04"]));
         let counted = count_from_months(3, d("2025-05-10"), d("2026-04-30"), None);
         assert_eq!(counted, ms(&["2025-07", "2025-10", "2026-01", "2026-04"]));
@@ -390,7 +459,13 @@ mod tests {
         let today = d("2026-12-03");
         for months in [
             count_from_months(6, d("2026-12-01"), d("2027-11-30"), Some(d("2026-12-01"))),
-            standard_months(6, d("2026-12-01"), d("2027-11-30"), Some(d("2026-12-01"))),
+            standard_months(
+                6,
+                d("2026-12-01"),
+                d("2027-11-30"),
+                Some(d("2026-12-01")),
+                &[],
+            ),
         ] {
             assert_eq!(months[..3], ms(&["2026-12", "2027-01", "2027-02"]));
             assert_eq!(
@@ -422,6 +497,29 @@ mod tests {
             next_due(&months, None, d("2026-12-03")),
             Some((d("2026-12-01"), false))
         );
+    }
+
+    #[test]
+    fn a_change_of_services_is_monitored_monthly_for_three_months_under_the_standard() {
+        // A renewal every 6 months (counted back from March) whose client starts a second
+        // provider in August: August, September and October are monthly (変更後).
+        let months = standard_months(
+            6,
+            d("2026-04-01"),
+            d("2027-03-31"),
+            Some(d("2020-04-01")),
+            &[d("2026-08-17")],
+        );
+        assert_eq!(months, ms(&["2026-08", "2026-09", "2026-10", "2027-03"]));
+        // The change window stops at the grant's last month.
+        let late = standard_months(
+            6,
+            d("2026-04-01"),
+            d("2027-03-31"),
+            None,
+            &[d("2027-02-03")],
+        );
+        assert_eq!(late, ms(&["2026-09", "2027-02", "2027-03"]));
     }
 
     #[test]
