@@ -457,7 +457,9 @@ async fn an_unknown_email_and_a_wrong_password_look_the_same() {
     assert_eq!(error_code(&unknown), Some("UNAUTHENTICATED"));
 
     // Timing: the unknown account costs a real argon2 verification too. Median of a few tries
-    // on distinct emails (so throttling stays out of the way).
+    // on distinct emails (so throttling stays out of the way). Skipping the hash would make the
+    // unknown email about a hundred times faster; the wide bounds keep a loaded machine (other
+    // tests hashing in parallel) from failing a correct server.
     let mut known = Vec::new();
     let mut ghost = Vec::new();
     for (i, email) in [
@@ -484,7 +486,7 @@ async fn an_unknown_email_and_a_wrong_password_look_the_same() {
     ghost.sort();
     let (k, g) = (known[1].as_secs_f64(), ghost[1].as_secs_f64());
     assert!(
-        g > k * 0.5 && g < k * 2.0,
+        g > k * 0.25 && g < k * 4.0,
         "unknown email {g:.4}s vs wrong password {k:.4}s"
     );
 }
