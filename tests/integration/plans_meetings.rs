@@ -941,7 +941,7 @@ async fn derived_fields_do_not_leak_what_their_source_hides() {
         .as_str()
         .unwrap()
         .to_owned();
-    let r = app.gql(Some(&mirai), MINUTES, json!({ "i": { "meetingId": held, "expectedVersion": 1, "minutes": { "discussion": "金銭管理" }, "direction": "成年後見の申立てを検討する(秘)" } })).await;
+    let r = app.gql(Some(&mirai), MINUTES, json!({ "i": { "meetingId": held, "expectedVersion": 1, "minutes": { "discussion": "金銭管理" }, "direction": "成年後見の申立てを検討する(秘)", "directionChangeReason": "金銭の貸し借りが続いたため" } })).await;
     assert!(r.get("errors").is_none(), "{r}");
     let p = app.gql(Some(&manager), SCHEDULE, json!({ "i": { "clientId": sasaki, "kind": "PLANNING", "scheduledAt": (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339(), "place": "相談室" } })).await;
     let planning = p["data"]["scheduleMeeting"]["meeting"]["id"]

@@ -586,5 +586,20 @@ pub(super) async fn seed_clients(state: &AppState, dates: &DemoDates) -> Result<
         },
     )
     .await?;
-    Ok(())
+    super::caseload::seed_caseload(
+        state,
+        dates,
+        super::caseload::Clients {
+            sasaki,
+            ogawa,
+            mori,
+        },
+        (himawari, komorebi),
+        super::caseload::Writers {
+            mirai_specialist: &mirai_specialist,
+            himawari_manager: &himawari_manager,
+            komorebi_manager: &komorebi_manager,
+        },
+    )
+    .await
 }

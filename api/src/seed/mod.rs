@@ -9,8 +9,8 @@
 //! `tests/integration/demo_calendar.rs` checks these rules on the seeded database.
 //!
 //! Files: `clients.rs` (clients, certificate, consents, the hand-written observations the tests
-//! and the README quote), `plans.rs` (plans, meetings, the monitoring report, collaboration),
-//! `records.rs` (the generated daily records and their written times).
+//! and the README quote), `plans.rs` (山田 太郎's plans, meetings, monitoring report and
+//! collaboration), `caseload.rs` (the other clients' plans and meetings), `records.rs` (the generated daily records and their written times).
 //!
 //! Clients: 山田 太郎 uses both facilities with あおぞら as consultation office and full consent;
 //! 佐々木 健 uses ひまわり with みらい, consent for observations only; 小川 さくら has a self-made
@@ -23,6 +23,7 @@
 //! one vague note the fact check flags.
 
 pub mod calendar;
+mod caseload;
 mod clients;
 mod plans;
 mod records;

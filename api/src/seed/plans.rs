@@ -28,7 +28,12 @@ use crate::{
 };
 use entity::observation::{ObservationCategory as Cat, Visibility as Vis};
 
-fn goal(text: &str, by: ExpressedBy, achievement: Achievement, target: NaiveDate) -> PlanGoal {
+pub(super) fn goal(
+    text: &str,
+    by: ExpressedBy,
+    achievement: Achievement,
+    target: NaiveDate,
+) -> PlanGoal {
     PlanGoal {
         text: text.into(),
         expressed_by: by,
@@ -62,15 +67,15 @@ fn need(
     }
 }
 
-/// Writes a plan (dated `drafted`), proposes it, records consent signed on `signed` (explained
-/// the same day) and activates it that day.
-async fn active_plan(
+/// Writes a plan (dated `drafted`), proposes it, records consent signed by `signer` on `signed`
+/// (explained the same day) and activates it that day.
+pub(super) async fn active_plan(
     state: &AppState,
     who: &Viewer,
     new: plans::NewPlan,
     deliver_to_office: bool,
-    drafted: NaiveDate,
-    signed: NaiveDate,
+    (drafted, signed): (NaiveDate, NaiveDate),
+    signer: &str,
 ) -> Result<Uuid, ApiError> {
     let p = plans::create(state, who, new).await?;
     backdate_plan(state, p.id, at(drafted, 11, 0)).await?;
@@ -83,7 +88,7 @@ async fn active_plan(
         PlanChange::RecordConsent {
             explained_on: signed,
             explained_by: "担当者".into(),
-            signed_by: "山田 太郎".into(),
+            signed_by: signer.into(),
             signed_on: signed,
             method: "署名".into(),
         },
@@ -179,8 +184,11 @@ pub(super) async fn seed_plans_and_meetings(
             external_id: None,
         },
         false,
-        dates.plan_drafted,
-        add_business_days(dates.proposal_meeting, 1),
+        (
+            dates.plan_drafted,
+            add_business_days(dates.proposal_meeting, 1),
+        ),
+        "山田 太郎",
     )
     .await?;
     for (who, text) in [
@@ -217,8 +225,11 @@ pub(super) async fn seed_plans_and_meetings(
                 external_id: None,
             },
             true,
-            add_business_days(dates.individual_plans_active, -5),
-            dates.individual_plans_active,
+            (
+                add_business_days(dates.individual_plans_active, -5),
+                dates.individual_plans_active,
+            ),
+            "山田 太郎",
         )
         .await?;
     }
