@@ -17,7 +17,9 @@ const CONSENT: &str = "mutation($i: RecordSharingConsentInput!) { recordSharingC
 const RESTRAINT: &str = "mutation($i: RecordRestraintInput!) { recordRestraint(input: $i) { restraintRecord { id version durationMinutes urgency nonSubstitutability temporariness familyExplainedAt recorder { email } organization { name } } } }";
 const READ_RESTRAINT: &str =
     "query($id: ID!) { restraintRecord(id: $id) { id form clientCondition durationMinutes } }";
-const ACCIDENT: &str = "mutation($i: ReportAccidentInput!) { reportAccident(input: $i) { accidentReport { id kind municipalityReportedAt } } }";
+/// The same record through Relay's `node(id:)`, filtered exactly like `restraintRecord`.
+const READ_NODE: &str = "query($id: ID!) { node(id: $id) { id ... on RestraintRecord { form } ... on AccidentReport { location accidentKind } ... on ComplaintRecord { details } ... on Organization { kind } } }";
+const ACCIDENT: &str = "mutation($i: ReportAccidentInput!) { reportAccident(input: $i) { accidentReport { id accidentKind municipalityReportedAt } } }";
 const READ_ACCIDENT: &str = "query($id: ID!) { accidentReport(id: $id) { id location situation } }";
 const COMPLAINT: &str = "mutation($i: RecordComplaintInput!) { recordComplaint(input: $i) { complaintRecord { id version open } } }";
 const RESOLVE: &str = "mutation($i: ResolveComplaintInput!) { resolveComplaint(input: $i) { complaintRecord { id version open result resolvedOn } } }";
@@ -263,8 +265,10 @@ async fn statutory_restraint_needs_all_three_requirements_and_is_shared_only_und
     // Without consent only the writing facility sees it: not the office, not the other
     // facility, not a stranger.
     assert!(w.sees(MANAGER, READ_RESTRAINT, &id).await);
+    assert!(w.sees(MANAGER, READ_NODE, &id).await);
     for who in [OFFICE, OTHER_FACILITY, STRANGER] {
         assert!(!w.sees(who, READ_RESTRAINT, &id).await, "{who}");
+        assert!(!w.sees(who, READ_NODE, &id).await, "{who}");
     }
     assert_eq!(w.history(MANAGER).await, ["RESTRAINT"]);
     assert!(w.history(OFFICE).await.is_empty());
@@ -277,7 +281,9 @@ async fn statutory_restraint_needs_all_three_requirements_and_is_shared_only_und
     // reached by CONSULTATION visibility.
     w.consent(&["RESTRAINTS"], &["あおぞら"]).await;
     assert!(w.sees(OFFICE, READ_RESTRAINT, &id).await);
+    assert!(w.sees(OFFICE, READ_NODE, &id).await);
     assert!(!w.sees(OTHER_FACILITY, READ_RESTRAINT, &id).await);
+    assert!(!w.sees(OTHER_FACILITY, READ_NODE, &id).await);
     assert_eq!(w.history(OFFICE).await, ["RESTRAINT"]);
 
     // The second record, now shared, arrives as an event with the record; the first, written
@@ -402,7 +408,10 @@ async fn statutory_accidents_and_complaints_are_checked_scoped_and_summed_for_th
     }
     w.consent(&["ACCIDENTS", "COMPLAINTS"], &["あおぞら"]).await;
     assert!(w.sees(OFFICE, READ_ACCIDENT, &reported).await);
+    assert!(w.sees(OFFICE, READ_NODE, &reported).await);
     assert!(!w.sees(OFFICE, READ_COMPLAINT, &cid).await, "INTERNAL");
+    assert!(!w.sees(OFFICE, READ_NODE, &cid).await, "INTERNAL");
+    assert!(w.sees(MANAGER, READ_NODE, &cid).await);
     assert!(!w.sees(OTHER_FACILITY, READ_ACCIDENT, &reported).await);
     let mut kinds = w.history(MANAGER).await;
     kinds.sort();

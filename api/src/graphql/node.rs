@@ -18,6 +18,9 @@ pub enum Node {
     StaffMember(StaffMember),
     SupportPlan(super::plan::SupportPlan),
     Meeting(super::meeting::Meeting),
+    RestraintRecord(super::statutory::RestraintRecord),
+    AccidentReport(super::statutory::AccidentReport),
+    ComplaintRecord(super::statutory::ComplaintRecord),
 }
 
 #[derive(Default)]
@@ -44,6 +47,15 @@ impl NodeQuery {
             )),
             "Meeting" => Node::Meeting(super::meeting::Meeting(
                 service::meetings::get(state, viewer, uuid).await?.0,
+            )),
+            "RestraintRecord" => Node::RestraintRecord(super::statutory::RestraintRecord(
+                service::statutory::restraint::get(state, viewer, uuid).await?,
+            )),
+            "AccidentReport" => Node::AccidentReport(super::statutory::AccidentReport(
+                service::statutory::accident::get(state, viewer, uuid).await?,
+            )),
+            "ComplaintRecord" => Node::ComplaintRecord(super::statutory::ComplaintRecord(
+                service::statutory::complaint::get(state, viewer, uuid).await?,
             )),
             "Organization" => Node::Organization(Organization(
                 service::organizations::get(&state.db, viewer, uuid).await?,

@@ -74,7 +74,7 @@ pub struct RestraintRecord(pub restraint_record::Model);
 #[Object]
 impl RestraintRecord {
     /// Opaque global id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ids::encode("RestraintRecord", self.0.id)
     }
     /// The client (本人).
@@ -161,7 +161,7 @@ pub struct AccidentReport(pub accident_report::Model);
 #[Object]
 impl AccidentReport {
     /// Opaque global id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ids::encode("AccidentReport", self.0.id)
     }
     /// The client (本人).
@@ -181,6 +181,13 @@ impl AccidentReport {
         self.0.version
     }
     /// Accident or near miss (事故／ヒヤリハット).
+    async fn accident_kind(&self) -> AccidentKind {
+        self.0.kind.into()
+    }
+    /// Accident or near miss.
+    #[graphql(
+        deprecation = "Use `accidentKind`: `kind` has other types on Organization, Meeting and SupportPlan, so it cannot be selected together with theirs in `Node`."
+    )]
     async fn kind(&self) -> AccidentKind {
         self.0.kind.into()
     }
@@ -239,7 +246,7 @@ pub struct ComplaintRecord(pub complaint_record::Model);
 #[Object]
 impl ComplaintRecord {
     /// Opaque global id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ids::encode("ComplaintRecord", self.0.id)
     }
     /// The client (本人).

@@ -24,7 +24,9 @@ use crate::{
     error::ApiError,
     graphql::{ids, scalars::Date},
     service::{
-        documents::{Achievement, Attendee, ExpressedBy, Minutes, NeedRow, PlanContent},
+        documents::{
+            Achievement, Attendee, ExpressedBy, MeetingEnquiry, Minutes, NeedRow, PlanContent,
+        },
         meetings,
         plans::NewPlan,
     },
@@ -151,10 +153,20 @@ pub(super) async fn seed_caseload(
             minutes: Minutes {
                 discussion: "一人暮らしに向けて、工賃から毎月決まった額を貯める練習を作業所で支える案を検討した。".into(),
                 conclusions: Some("計画案に同意。小遣い帳を毎週金曜に職員と確認する。".into()),
+                started_at: Some(at(meeting_day, 10, 0)),
+                ended_at: Some(at(meeting_day, 10, 50)),
                 meeting_number: Some(1),
                 client_attended: Some(true),
                 family_attended: Some(false),
                 family_absence_reason: Some("父は仕事のため欠席(意見は書面で受領)".into()),
+                enquiries: vec![MeetingEnquiry {
+                    addressee: "父 佐々木 正".into(),
+                    organization_id: None,
+                    asked_on: Date(add_business_days(meeting_day, -3)),
+                    question: Some("工賃の一部を毎月貯金する練習に賛成か。".into()),
+                    answer: Some("賛成。家でも小遣い帳を見せてもらう。".into()),
+                    answered_on: Some(Date(add_business_days(meeting_day, -1))),
+                }],
                 ..Default::default()
             },
             direction: "一人暮らしに向けた金銭管理の練習を作業所で支える".into(),
