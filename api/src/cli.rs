@@ -166,6 +166,8 @@ impl EndpointArgs {
 enum ImportKindArg {
     Clients,
     Observations,
+    /// Support plans, one `CreateSupportPlanInput` per JSON line.
+    Plans,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -449,6 +451,7 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
                 kind: match kind {
                     ImportKindArg::Clients => ImportKind::Clients,
                     ImportKindArg::Observations => ImportKind::Observations,
+                    ImportKindArg::Plans => ImportKind::Plans,
                 },
                 // The server's default IMPORT_MAX_ITEMS.
                 batch: batch.clamp(1, 500),

@@ -886,3 +886,160 @@ async fn creating_plans_meetings_and_staff_again_with_the_same_external_id_retur
     let other = json!({ "i": { "email": "other@himawari.example", "displayName": "別人", "role": "FACILITY_STAFF", "initialPassword": "a-long-initial-pass", "externalId": "HR-77" } });
     assert_error(&app.gql(Some(&admin), staff, other).await, "CONFLICT");
 }
+
+/// `kakehashi import --kind plans`: a JSON line per plan, with the national form's fields; a
+/// client named by the organization's external id; refusals in the errors file with their line
+/// and code (one refused by the reader, one by the server, one for an unknown client); a replay
+/// sends nothing new. CSV is refused with the reason, before anything is sent.
+#[tokio::test]
+async fn the_import_command_takes_plans_with_their_form_fields() {
+    let app = TestApp::spawn().await;
+    let (admin, _) = app.login("admin@aozora.example").await;
+    let (specialist, _) = app.login("specialist@aozora.example").await;
+    let (key, _) = api_key(&app, &admin, "計画の移行", "CONSULTATION_SPECIALIST").await;
+    let yamada = client_id(&app, &specialist, "山田 太郎").await;
+    // A client the office knows by its own external id.
+    let reg = app.gql(Some(&specialist), "mutation { registerClient(input: { displayName: \"移行 花子\", nameKana: \"いこう はなこ\", externalId: \"K-77\" }) { client { id } } }", json!({})).await;
+    let hanako = reg["data"]["registerClient"]["client"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{reg}"))
+        .to_owned();
+    let content = json!({
+        "clientWishes": "「一人で買い物に行けるようになりたい」",
+        "planAuthor": "渡辺 直子",
+        "proposalDate": "2026-11-02",
+        "goals": [{ "text": "週1回、職員と近所のスーパーへ買い物に行く", "expressedBy": "CLIENT", "achievement": "NOT_ASSESSED" }],
+        "needs": [{ "priority": 1, "need": "一人で外出するのが不安", "supportGoal": "慣れた道を一人で歩ける",
+            "serviceType": "行動援護", "amount": "月8時間", "clientRole": "行き先を前日に決める" }],
+        "weeklyPlan": { "slots": [{ "weekday": "SATURDAY", "startTime": "10:00", "endTime": "12:00", "activity": "行動援護", "service": true }],
+            "nonWeeklyServices": "月1回 短期入所" }
+    });
+    let line = |v: Value| v.to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plans.jsonl");
+    write(
+        &file,
+        &[
+            line(
+                json!({ "externalId": "P-1", "clientExternalId": "K-77", "kind": "SERVICE_USE_PLAN", "periodFrom": "2026-12-01", "periodTo": "2027-11-30", "content": content }),
+            ),
+            line(
+                json!({ "externalId": "P-2", "clientId": yamada, "kind": "SERVICE_USE_PLAN", "periodFrom": "2026-12-01", "content": content }),
+            ),
+            line(
+                json!({ "externalId": "P-3", "clientId": yamada, "kind": "SERVICE_USE_PLAN", "periodFrom": "2026-12-01" }),
+            ),
+            line(
+                json!({ "externalId": "P-4", "clientExternalId": "NO-SUCH", "kind": "SERVICE_USE_PLAN", "periodFrom": "2026-12-01", "content": content }),
+            ),
+            line(
+                json!({ "externalId": "P-5", "clientId": yamada, "kind": "SERVICE_USE_PLAN", "periodFrom": "2026-12-01", "periodTo": "2026-11-01", "content": content }),
+            ),
+        ]
+        .join("\n"),
+    );
+    let args = [
+        "import",
+        file.to_str().unwrap(),
+        "--kind",
+        "plans",
+        "--url",
+        &app.url,
+        "--api-key",
+        &key,
+    ];
+    cli(&args).await.unwrap();
+
+    let plans = "query($c: ID!) { client(id: $c) { supportPlans { externalId status content { planAuthor proposalDate needs { priority serviceType clientRole } weeklyPlan { slots { weekday startTime } nonWeeklyServices } } } } }";
+    let read = |c: String| {
+        let app = &app;
+        let specialist = specialist.clone();
+        async move {
+            let body = app.gql(Some(&specialist), plans, json!({ "c": c })).await;
+            body["data"]["client"]["supportPlans"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{body}"))
+                .iter()
+                .filter(|p| p["externalId"].is_string())
+                .cloned()
+                .collect::<Vec<_>>()
+        }
+    };
+    let imported = read(hanako.clone()).await;
+    let errors_file = dir.path().join("plans.jsonl.errors.jsonl");
+    assert_eq!(
+        imported.len(),
+        1,
+        "{imported:?} {}",
+        std::fs::read_to_string(&errors_file).unwrap_or_default()
+    );
+    let p = &imported[0];
+    assert_eq!(p["externalId"], "P-1");
+    assert_eq!(p["status"], "DRAFT");
+    assert_eq!(p["content"]["planAuthor"], "渡辺 直子");
+    assert_eq!(p["content"]["proposalDate"], "2026-11-02");
+    assert_eq!(
+        p["content"]["needs"][0]["clientRole"],
+        "行き先を前日に決める"
+    );
+    assert_eq!(
+        p["content"]["weeklyPlan"]["slots"][0]["weekday"],
+        "SATURDAY"
+    );
+    assert_eq!(
+        p["content"]["weeklyPlan"]["nonWeeklyServices"],
+        "月1回 短期入所"
+    );
+    let theirs: Vec<Value> = read(yamada.clone())
+        .await
+        .into_iter()
+        .map(|p| p["externalId"].clone())
+        .collect();
+    assert_eq!(theirs, vec![json!("P-2")]);
+
+    // Refusals: the reader's (no content), the unknown client's, the server's (period).
+    let errors = std::fs::read_to_string(dir.path().join("plans.jsonl.errors.jsonl")).unwrap();
+    let errors: Vec<Value> = errors
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut seen: Vec<(Value, Value, Value)> = errors
+        .iter()
+        .map(|e| (e["line"].clone(), e["code"].clone(), e["field"].clone()))
+        .collect();
+    seen.sort_by_key(|(line, _, _)| line.as_u64());
+    assert_eq!(
+        seen,
+        vec![
+            (json!(3), json!("BAD_USER_INPUT"), json!("content")),
+            (json!(4), json!("NOT_FOUND"), json!("clientExternalId")),
+            (json!(5), json!("BAD_USER_INPUT"), json!("periodTo")),
+        ],
+        "{errors:?}"
+    );
+
+    // A replay creates nothing.
+    let before = count(&app, "support_plans").await;
+    cli(&args).await.unwrap();
+    assert_eq!(count(&app, "support_plans").await, before);
+    assert_eq!(read(hanako).await.len(), 1);
+
+    // CSV cannot hold a plan: refused with the reason, nothing sent.
+    let csv = dir.path().join("plans.csv");
+    write(&csv, "externalId,kind\nP-9,SERVICE_USE_PLAN\n");
+    let e = cli(&[
+        "import",
+        csv.to_str().unwrap(),
+        "--kind",
+        "plans",
+        "--url",
+        &app.url,
+        "--api-key",
+        &key,
+    ])
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("JSON Lines"), "{e}");
+    assert_eq!(count(&app, "support_plans").await, before);
+}

@@ -3,7 +3,8 @@
 //! the same authorization, validation, audit and events as every other write.
 //!
 //! **Import** reads CSV (with a header row) or JSON Lines, maps columns onto the fields of
-//! `importClients` / `importObservations`, and sends batches. Every item is keyed by its
+//! `importClients` / `importObservations`, and sends batches. Plans (`--kind plans`, JSON Lines
+//! only: a plan is a nested document) go one `createSupportPlan` per line ([`plans`]). Every item is keyed by its
 //! external id, so a batch sent twice changes nothing; after each committed batch the number of
 //! records done is written to `<file>.progress.json`. An interrupted import, run again, skips
 //! what was done (a batch that committed just before the interruption is simply answered
@@ -27,6 +28,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+mod plans;
+
 /// Where and as whom to talk to the server.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
@@ -41,6 +44,8 @@ pub struct Endpoint {
 pub enum ImportKind {
     Clients,
     Observations,
+    /// Support plans with their form fields, one `CreateSupportPlanInput` per JSON line.
+    Plans,
 }
 
 /// The file's format.
@@ -308,6 +313,7 @@ fn item(
     let required: &[&'static str] = match kind {
         ImportKind::Clients => &["externalId", "displayName", "nameKana"],
         ImportKind::Observations => &["externalId", "fact", "category", "occurredFrom"],
+        ImportKind::Plans => return plans::item(raw),
     };
     let v = item_fields(kind, raw, renames)?;
     let content = v.get("content").unwrap_or(&v);
@@ -327,6 +333,7 @@ fn item_fields(
     let known = match kind {
         ImportKind::Clients => CLIENT_FIELDS,
         ImportKind::Observations => OBSERVATION_FIELDS,
+        ImportKind::Plans => return plans::item(raw),
     };
     let mut fields = Map::new();
     for (k, v) in raw {
@@ -427,6 +434,7 @@ fn item_fields(
             out.insert("content".into(), Value::Object(content));
             Ok(Value::Object(out))
         }
+        ImportKind::Plans => plans::item(Map::new()),
     }
 }
 
@@ -448,11 +456,24 @@ fn records(opts: &ImportOptions) -> anyhow::Result<Vec<(usize, Map<String, Value
     if opts.progress {
         eprintln!("reading {} as {encoding}", opts.file.display());
     }
-    parse_records(&text, opts.format).map_err(|e| anyhow::anyhow!("{}: {e}", opts.file.display()))
+    if opts.kind == ImportKind::Plans && opts.format == Format::Csv {
+        bail!(
+            "{}: plans are nested documents (needs, goals, weekly plan); give them as JSON Lines, one CreateSupportPlanInput per line",
+            opts.file.display()
+        );
+    }
+    // A plan keeps its `content`; the other kinds accept it flattened beside flat columns.
+    let flatten = opts.kind != ImportKind::Plans;
+    parse_records(&text, opts.format, flatten)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", opts.file.display()))
 }
 
 /// The records of a file's text. Each error names its line and what to do about it.
-fn parse_records(text: &str, format: Format) -> anyhow::Result<Vec<(usize, Map<String, Value>)>> {
+fn parse_records(
+    text: &str,
+    format: Format,
+    flatten: bool,
+) -> anyhow::Result<Vec<(usize, Map<String, Value>)>> {
     let mut out = Vec::new();
     match format {
         Format::Csv => {
@@ -492,6 +513,7 @@ fn parse_records(text: &str, format: Format) -> anyhow::Result<Vec<(usize, Map<S
                     continue;
                 }
                 match serde_json::from_str::<Value>(line) {
+                    Ok(Value::Object(m)) if !flatten => out.push((i + 1, m)),
                     Ok(Value::Object(m)) => out.push((
                         i + 1,
                         flatten_content(m).map_err(|e| anyhow::anyhow!("line {}: {e}", i + 1))?,
@@ -548,19 +570,7 @@ async fn post(
     query: &str,
     variables: Value,
 ) -> anyhow::Result<Value> {
-    let res = http
-        .post(&endpoint.url)
-        .bearer_auth(&endpoint.token)
-        .header("accept", "application/graphql-response+json")
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .with_context(|| format!("sending the request to {}", endpoint.url))?;
-    let status = res.status();
-    let body: Value = res
-        .json()
-        .await
-        .with_context(|| format!("reading the answer (HTTP {status})"))?;
+    let body = post_raw(http, endpoint, query, variables).await?;
     if let Some(errors) = body
         .get("errors")
         .and_then(Value::as_array)
@@ -579,6 +589,27 @@ async fn post(
         bail!("the server refused the request: {}", text.join("; "));
     }
     Ok(body["data"].clone())
+}
+
+/// Posts one GraphQL operation and returns the whole answer, errors included.
+async fn post_raw(
+    http: &reqwest::Client,
+    endpoint: &Endpoint,
+    query: &str,
+    variables: Value,
+) -> anyhow::Result<Value> {
+    let res = http
+        .post(&endpoint.url)
+        .bearer_auth(&endpoint.token)
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .with_context(|| format!("sending the request to {}", endpoint.url))?;
+    let status = res.status();
+    res.json()
+        .await
+        .with_context(|| format!("reading the answer (HTTP {status})"))
 }
 
 const IMPORT_CLIENTS: &str = "mutation ImportClients($items: [RegisterClientInput!]!) { importClients(input: {items: $items}) { committed items { index outcome error { code field message } } } }";
@@ -624,7 +655,9 @@ pub async fn import(endpoint: &Endpoint, opts: &ImportOptions) -> anyhow::Result
     let (query, field) = match opts.kind {
         ImportKind::Clients => (IMPORT_CLIENTS, "importClients"),
         ImportKind::Observations => (IMPORT_OBSERVATIONS, "importObservations"),
+        ImportKind::Plans => ("", ""),
     };
+    let mut plan_import = plans::PlanImport::default();
     let mut errors = fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -651,9 +684,16 @@ pub async fn import(endpoint: &Endpoint, opts: &ImportOptions) -> anyhow::Result
             }
         }
         if !items.is_empty() {
-            let data = post(&http, endpoint, query, json!({ "items": items })).await?;
-            let result = &data[field];
-            for r in result["items"].as_array().into_iter().flatten() {
+            let results = if opts.kind == ImportKind::Plans {
+                plan_import.send(&http, endpoint, items).await?
+            } else {
+                let mut data = post(&http, endpoint, query, json!({ "items": items })).await?;
+                match data[field]["items"].take() {
+                    Value::Array(results) => results,
+                    _ => Vec::new(),
+                }
+            };
+            for r in &results {
                 let line = r["index"]
                     .as_u64()
                     .and_then(|i| sent_lines.get(usize::try_from(i).ok()?))
@@ -924,18 +964,18 @@ mod tests {
 
     #[test]
     fn csv_and_json_lines_errors_name_the_line() {
-        let e = parse_records("a,b\n1,2\n1,2,3\n", Format::Csv)
+        let e = parse_records("a,b\n1,2\n1,2,3\n", Format::Csv, true)
             .unwrap_err()
             .to_string();
         assert!(
             e.contains("line 3 has 3 cells where the header has 2"),
             "{e}"
         );
-        let e = parse_records("{\"a\":1}\n\n{\"a\":\n", Format::JsonLines)
+        let e = parse_records("{\"a\":1}\n\n{\"a\":\n", Format::JsonLines, true)
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("line 3 is not valid JSON"), "{e}");
-        let e = parse_records("[1]\n", Format::JsonLines)
+        let e = parse_records("[1]\n", Format::JsonLines, true)
             .unwrap_err()
             .to_string();
         assert!(e.contains("line 1 is not a JSON object"), "{e}");
@@ -945,8 +985,8 @@ mod tests {
     fn the_apis_nested_shape_is_accepted_beside_flat_columns() {
         let nested = r#"{"externalId":"R-1","clientExternalId":"K-001","content":{"fact":"昼食を完食した。","category":"ROUTINE","occurredFrom":"2026-11-20T12:30:00+09:00","tags":["食事"]}}"#;
         let flat = r#"{"externalId":"R-1","clientExternalId":"K-001","fact":"昼食を完食した。","category":"ROUTINE","occurredFrom":"2026-11-20T12:30:00+09:00","tags":["食事"]}"#;
-        let a = parse_records(nested, Format::JsonLines).unwrap();
-        let b = parse_records(flat, Format::JsonLines).unwrap();
+        let a = parse_records(nested, Format::JsonLines, true).unwrap();
+        let b = parse_records(flat, Format::JsonLines, true).unwrap();
         let renames = HashMap::new();
         let items: Vec<Value> = [a, b]
             .into_iter()
@@ -954,9 +994,13 @@ mod tests {
             .collect();
         assert_eq!(items[0], items[1]);
         assert_eq!(items[0]["content"]["fact"], "昼食を完食した。");
-        let e = parse_records(r#"{"fact":"a","content":{"fact":"b"}}"#, Format::JsonLines)
-            .unwrap_err()
-            .to_string();
+        let e = parse_records(
+            r#"{"fact":"a","content":{"fact":"b"}}"#,
+            Format::JsonLines,
+            true,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("line 1") && e.contains("both inside"), "{e}");
     }
 
