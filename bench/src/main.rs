@@ -33,6 +33,13 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
+    // Silent unless asked: `RUST_LOG=kakehashi::sql=trace` lists each request statement.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("history") => {
@@ -153,7 +160,7 @@ async fn history(entries: usize, url: Option<String>) -> anyhow::Result<()> {
     let client_gid = kakehashi::graphql::ids::encode("Client", client.id).0;
     let query = "query($c: ID!, $after: String) { client(id: $c) { history(first: 50, after: $after) {
         totalCount pageInfo { hasNextPage endCursor }
-        edges { node { kind occurredAt item { ... on Observation { id fact category author { displayName } } } } } } } }";
+        edges { node { kind occurredAt item { ... on Observation { id fact category author { displayName organization { name } } } } } } } } }";
 
     let mut after = Value::Null;
     let mut pages: Vec<(Duration, u64)> = Vec::new();

@@ -490,6 +490,47 @@ async fn total_count_is_counted_whenever_it_is_selected() {
     assert_eq!(c["uncounted"]["nodes"].as_array().unwrap().len(), 1);
 }
 
+/// A history page with each record's author and the author's organization costs the same
+/// statements at 5 items as at 30 (authors and organizations are loaded for the page at once,
+/// not level by level): authentication, scope, client, count, page, records, authors,
+/// organizations, and the read audit.
+#[tokio::test]
+async fn a_history_page_with_authors_costs_a_fixed_number_of_statements() {
+    let app = TestApp::spawn().await;
+    let (specialist, _) = app.login("specialist@aozora.example").await;
+    let yamada = client_id(&app, &specialist, "山田 太郎").await;
+    let q = "query($c: ID!, $n: Int!) { client(id: $c) { history(first: $n, kinds: [OBSERVATION]) {
+        totalCount edges { node { item { ... on Observation { fact category author { displayName organization { name } } organization { name } } } } } } } }";
+    let mut counts = Vec::new();
+    for n in [5, 30] {
+        let mut fewest = u64::MAX;
+        for _ in 0..3 {
+            let before = app.state.statement_count();
+            let body = app
+                .gql(Some(&specialist), q, json!({ "c": yamada, "n": n }))
+                .await;
+            let after = app.state.statement_count();
+            let edges = body["data"]["client"]["history"]["edges"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{body}"));
+            assert_eq!(edges.len(), n as usize, "{body}");
+            assert!(
+                edges
+                    .iter()
+                    .all(|e| e["node"]["item"]["author"]["organization"]["name"].is_string()),
+                "{body}"
+            );
+            fewest = fewest.min(after - before);
+        }
+        counts.push(fewest);
+    }
+    assert_eq!(
+        counts[0], counts[1],
+        "statements at 5 and 30 items: {counts:?}"
+    );
+    assert!(counts[1] <= 10, "statements per history page: {counts:?}");
+}
+
 #[tokio::test]
 async fn nested_lists_do_not_multiply_sql_statements() {
     let app = TestApp::spawn().await;

@@ -252,6 +252,27 @@ async fn load_items(
     Ok(out)
 }
 
+/// When the page shows its observations' authors or organizations, loads them all at once (two
+/// statements) rather than level by level as the fields resolve.
+async fn prime_names(
+    ctx: &Context<'_>,
+    items: &HashMap<(String, Uuid), HistoryItem>,
+) -> async_graphql::Result<()> {
+    let item = ctx.look_ahead().field("edges").field("node").field("item");
+    if !item.field("author").exists() && !item.field("organization").exists() {
+        return Ok(());
+    }
+    let observations = items.values().filter_map(|i| match i {
+        HistoryItem::Observation(o) => Some(&o.0),
+        _ => None,
+    });
+    let (staff, organizations): (Vec<Uuid>, Vec<Uuid>) = observations
+        .map(|o| (o.author_staff_member_id, o.organization_id))
+        .unzip();
+    ctx.loaders()?.prime_names(staff, organizations).await?;
+    Ok(())
+}
+
 /// `client.history`: see [`super::client::Client`].
 pub async fn client_history(
     ctx: &Context<'_>,
@@ -274,6 +295,7 @@ pub async fn client_history(
     .await?;
     let entries: Vec<timeline_entry::Model> = page.items.iter().map(|(_, e)| e.clone()).collect();
     let mut items = load_items(ctx, &entries).await?;
+    prime_names(ctx, &items).await?;
     let read: Vec<Uuid> = entries.iter().map(|e| e.record_id).collect();
     state
         .read_audits

@@ -295,7 +295,16 @@ pub async fn by_ids(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
 ) -> ApiResult<HashMap<Uuid, staff_member::Model>> {
+    use sea_orm::{Iterable, QuerySelect, sea_query::Expr};
+    // Everything but the password hash (read only by sign-in, never by a display name): the
+    // column comes back empty.
     Ok(staff_member::Entity::find()
+        .select_only()
+        .columns(
+            staff_member::Column::iter()
+                .filter(|c| !matches!(c, staff_member::Column::PasswordHash)),
+        )
+        .column_as(Expr::value(""), "password_hash")
         .filter(staff_member::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?
