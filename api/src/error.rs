@@ -21,11 +21,14 @@ pub enum ErrorCode {
     CursorExpired,
     SubscriberTooSlow,
     ServiceUnavailable,
+    /// Automatic persisted queries: the server does not know this hash; the client resends the
+    /// text (Apollo clients look for exactly this code and the message `PersistedQueryNotFound`).
+    PersistedQueryNotFound,
 }
 
 impl ErrorCode {
     /// Every code, for the metrics that count them.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Unauthenticated,
         Self::Forbidden,
         Self::NotFound,
@@ -37,6 +40,7 @@ impl ErrorCode {
         Self::CursorExpired,
         Self::SubscriberTooSlow,
         Self::ServiceUnavailable,
+        Self::PersistedQueryNotFound,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -52,6 +56,7 @@ impl ErrorCode {
             Self::CursorExpired => "CURSOR_EXPIRED",
             Self::SubscriberTooSlow => "SUBSCRIBER_TOO_SLOW",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
         }
     }
 }

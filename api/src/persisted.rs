@@ -43,10 +43,6 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ErrorCode;
 
-/// The `extensions.code` Apollo clients look for on a cache miss. Not (yet) in
-/// [`ErrorCode`]; kept here so the contract lives in one place.
-pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
-
 /// How the server treats persisted queries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -62,7 +58,7 @@ pub enum Mode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Refusal {
     /// `PERSISTED_QUERY_NOT_FOUND`, `BAD_USER_INPUT` or `FORBIDDEN`.
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// The error message; Apollo clients match `PersistedQueryNotFound` and
     /// `PersistedQueryNotSupported` literally.
     pub message: &'static str,
@@ -71,7 +67,7 @@ pub struct Refusal {
 impl Refusal {
     /// APQ: the hash is not (or no longer) cached; the client resends hash and text.
     pub const NOT_FOUND: Self = Self {
-        code: PERSISTED_QUERY_NOT_FOUND,
+        code: ErrorCode::PersistedQueryNotFound,
         message: "PersistedQueryNotFound",
     };
     /// A hash-only request to a server with persisted queries off.
@@ -89,13 +85,13 @@ impl Refusal {
     pub const QUERY_REQUIRED: Self = Self::bad_input("The query parameter is required.");
     /// Allow-list mode: the operation is not listed (or a client tried to register one).
     pub const NOT_ALLOWED: Self = Self {
-        code: ErrorCode::Forbidden.as_str(),
+        code: ErrorCode::Forbidden,
         message: "This operation is not on the server's allow-list.",
     };
 
     const fn bad_input(message: &'static str) -> Self {
         Self {
-            code: ErrorCode::BadUserInput.as_str(),
+            code: ErrorCode::BadUserInput,
             message,
         }
     }
@@ -111,7 +107,7 @@ impl Refusal {
 
     /// The GraphQL error object: `{"message": …, "extensions": {"code": …}}`.
     pub fn to_json(&self) -> Value {
-        json!({ "message": self.message, "extensions": { "code": self.code } })
+        json!({ "message": self.message, "extensions": { "code": self.code.as_str() } })
     }
 }
 
@@ -299,12 +295,7 @@ impl PersistedQueries {
 
 /// The sha256 of `text` in 64 lowercase hex digits, as APQ and manifests spell it.
 pub fn sha256_hex(text: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 0x0f)]])
-        .map(char::from)
-        .collect()
+    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 fn is_sha256_hex(s: &str) -> bool {
@@ -551,7 +542,7 @@ mod tests {
         let refusal = pq.resolve(Some(ME), Some(&ext)).unwrap_err();
         assert_eq!(refusal, Refusal::HASH_MISMATCH);
         assert_eq!(
-            (refusal.code, refusal.message),
+            (refusal.code.as_str(), refusal.message),
             ("BAD_USER_INPUT", "provided sha does not match query")
         );
         assert!(pq.is_empty());
@@ -575,7 +566,7 @@ mod tests {
         for ext in malformed {
             let refusal = pq.resolve(None, Some(&ext)).unwrap_err();
             assert_eq!(refusal, Refusal::BAD_HASH, "{ext}");
-            assert_eq!(refusal.code, "BAD_USER_INPUT");
+            assert_eq!(refusal.code.as_str(), "BAD_USER_INPUT");
             assert!(!refusal.asks_client_to_retry());
         }
         assert!(pq.is_empty());
@@ -647,7 +638,7 @@ mod tests {
         let refusal = fetch(&pq, ME).unwrap_err();
         assert_eq!(refusal, Refusal::NOT_SUPPORTED);
         assert_eq!(
-            (refusal.code, refusal.message),
+            (refusal.code.as_str(), refusal.message),
             ("BAD_USER_INPUT", "PersistedQueryNotSupported")
         );
         assert!(refusal.asks_client_to_retry());

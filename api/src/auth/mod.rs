@@ -92,8 +92,7 @@ pub fn random_token() -> String {
 /// How opaque tokens are stored: SHA-256, hex. (They carry 256 random bits, so a fast hash is
 /// enough; the database never holds a usable token.)
 pub fn hash_token(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 #[cfg(test)]
