@@ -264,6 +264,8 @@ impl WebhookMutation {
             input.active,
         )
         .await?;
+        // A resumed endpoint's waiting deliveries go out now.
+        ctx.state()?.hub.wake_webhooks();
         Ok(WebhookPayload {
             webhook: Webhook(model),
         })
@@ -292,6 +294,7 @@ impl WebhookMutation {
         let viewer = ctx.viewer()?;
         let uuid = ids::decode("WebhookDelivery", "deliveryId", &delivery_id)?;
         let model = webhooks::redeliver(ctx.state()?, viewer, uuid).await?;
+        ctx.state()?.hub.wake_webhooks();
         Ok(RedeliverWebhookPayload {
             delivery: WebhookDelivery(model),
         })

@@ -59,6 +59,8 @@ struct Inner {
     wake: Notify,
     /// Signalled after new events were published (the webhook dispatcher waits on it).
     published: Notify,
+    /// Signalled when webhook deliveries may have become due (the webhook sender waits on it).
+    webhooks_due: Notify,
     /// The last event id published (set from the outbox head when the hub starts).
     head: AtomicI64,
     scopes: Mutex<HashMap<Uuid, (Instant, ScopeCell)>>,
@@ -80,6 +82,7 @@ impl EventHub {
             sessions_ended: broadcast::channel(64).0,
             wake: Notify::new(),
             published: Notify::new(),
+            webhooks_due: Notify::new(),
             head: AtomicI64::new(0),
             scopes: Mutex::default(),
             reads,
@@ -121,6 +124,16 @@ impl EventHub {
     /// Resolves after the hub published new events (a permit is kept if nobody waits).
     pub async fn published(&self) {
         self.0.published.notified().await;
+    }
+
+    /// Tells the webhook sender that deliveries may be due now (queued, redelivered, resumed).
+    pub fn wake_webhooks(&self) {
+        self.0.webhooks_due.notify_one();
+    }
+
+    /// Resolves after [`EventHub::wake_webhooks`] (a permit is kept if nobody waits).
+    pub async fn webhooks_due(&self) {
+        self.0.webhooks_due.notified().await;
     }
 
     /// The id of the last event this instance published.

@@ -30,6 +30,9 @@ use crate::{
 const SEND_BATCH: u64 = 16;
 /// How often the sender looks for due deliveries (retries come due without any new event).
 const SENDER_TICK: Duration = Duration::from_millis(250);
+/// The longest the sender sleeps with nothing due: the bound on how late a delivery made due
+/// elsewhere (another instance's redelivery or resumed endpoint) goes out.
+const SENDER_IDLE: Duration = Duration::from_secs(5);
 
 /// The `Kakehashi-Signature` header value for a body sent at `timestamp`.
 pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
@@ -80,16 +83,33 @@ async fn dispatch(state: AppState) {
     let stopping = hub.stopping();
     tokio::pin!(stopping);
     let db = &state.background_db;
+    // The hub's head when the outbox was last read to its end: while it stays, nothing new was
+    // published (the hub reads every instance's events), so the safety tick reads nothing.
+    let mut caught_up_at: Option<i64> = None;
     loop {
         tokio::select! {
             () = &mut stopping => return,
             () = hub.published() => {}
-            () = tokio::time::sleep(state.config.outbox_poll_interval) => {}
+            () = tokio::time::sleep(state.config.outbox_poll_interval) => {
+                if caught_up_at == Some(hub.head()) {
+                    continue;
+                }
+            }
         }
+        let head = hub.head();
         loop {
             match webhooks::enqueue_next(db, |d, _, id| payload(d, id)).await {
-                Ok(200..) => continue,
-                Ok(_) => break,
+                Ok(200..) => {
+                    hub.wake_webhooks();
+                    continue;
+                }
+                Ok(n) => {
+                    if n > 0 {
+                        hub.wake_webhooks();
+                    }
+                    caught_up_at = Some(head);
+                    break;
+                }
                 Err(e) => {
                     tracing::warn!(error = ?e, "turning events into webhook deliveries failed");
                     break;
@@ -119,11 +139,14 @@ async fn send(state: AppState) {
     let lease = state.config.webhook_timeout + Duration::from_secs(5);
     let stopping = state.hub.stopping();
     tokio::pin!(stopping);
+    let mut wait = Duration::ZERO;
     loop {
         tokio::select! {
             () = &mut stopping => return,
-            () = tokio::time::sleep(SENDER_TICK) => {}
+            () = state.hub.webhooks_due() => {}
+            () = tokio::time::sleep(wait) => {}
         }
+        wait = SENDER_TICK;
         let claimed = match webhooks::claim_due(&state.background_db, SEND_BATCH, lease).await {
             Ok(c) => c,
             Err(e) => {
@@ -131,6 +154,18 @@ async fn send(state: AppState) {
                 continue;
             }
         };
+        if claimed.is_empty() {
+            // Asleep until the next retry falls due or something is queued (woken), with a
+            // safety tick for wake-ups from elsewhere (another instance's redelivery).
+            wait = match webhooks::next_attempt_at(&state.background_db).await {
+                Ok(Some(at)) => (at - chrono::Utc::now())
+                    .to_std()
+                    .unwrap_or_default()
+                    .clamp(SENDER_TICK, SENDER_IDLE),
+                _ => SENDER_IDLE,
+            };
+            continue;
+        }
         // Judged again as they go out, not only when they were queued.
         let claimed = match webhooks::still_visible(&state.background_db, claimed).await {
             Ok(c) => c,

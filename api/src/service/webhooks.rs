@@ -323,6 +323,26 @@ pub async fn redeliver(
     Ok(model)
 }
 
+/// When the next pending delivery of an active endpoint falls due (one indexed statement), so
+/// that an idle sender sleeps until then instead of polling.
+pub async fn next_attempt_at(db: &impl ConnectionTrait) -> ApiResult<Option<DateTime<Utc>>> {
+    use sea_orm::sea_query::Query;
+    let active = Query::select()
+        .column(webhook_endpoint::Column::Id)
+        .from(webhook_endpoint::Entity)
+        .and_where(webhook_endpoint::Column::Active.eq(true))
+        .to_owned();
+    let next: Option<Option<DateTime<Utc>>> = webhook_delivery::Entity::find()
+        .select_only()
+        .column_as(webhook_delivery::Column::NextAttemptAt.min(), "next")
+        .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
+        .filter(webhook_delivery::Column::EndpointId.in_subquery(active))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(next.flatten())
+}
+
 /// Where the dispatcher stands in the outbox; created at the current head the first time, so a
 /// new installation does not replay history to endpoints registered later.
 async fn cursor(db: &impl ConnectionTrait) -> ApiResult<i64> {
