@@ -24,6 +24,8 @@ pub mod observation;
 pub mod observation_version;
 pub mod organization;
 pub mod outbox_event;
+pub mod read_audit;
+pub mod read_audit_page;
 pub mod recipient_certificate;
 pub mod refresh_token;
 pub mod restraint_record;
