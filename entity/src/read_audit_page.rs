@@ -38,7 +38,7 @@ pub fn pack_ids(ids: &[Uuid]) -> Vec<u8> {
 
 /// The inverse of [`pack_ids`]; `None` unless the length is a multiple of 16.
 pub fn unpack_ids(bytes: &[u8]) -> Option<Vec<Uuid>> {
-    if bytes.len() % 16 != 0 {
+    if !bytes.len().is_multiple_of(16) {
         return None;
     }
     bytes

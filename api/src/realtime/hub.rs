@@ -209,6 +209,12 @@ impl EventHub {
         {
             tokio::spawn(write_reads(db.clone(), rx));
         }
+        // Export-then-delete of audit rows past the retention (service::audit_retention).
+        tokio::spawn(crate::service::audit_retention::run(
+            state.background_db.clone(),
+            state.config.audit.clone(),
+            self.stopping(),
+        ));
         tokio::spawn(self.clone().sweep_risk_signs(
             state.background_db.clone(),
             state.config.risk_sweep_interval,
