@@ -105,8 +105,11 @@ impl AppState {
         };
         let observation_writer =
             Arc::new(crate::service::observations::GroupCommit::new(db.clone()));
+        // On the background pool: the writer then never queues behind requests for a
+        // connection (the flush delay holds under load), and its statements are not counted as
+        // requests' (it runs off the request path).
         let read_audits = Arc::new(crate::service::read_audits::ReadAudits::new(
-            db.clone(),
+            background_db.clone(),
             config.audit.durability,
             config.audit.flush_delay,
         ));
