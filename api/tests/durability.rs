@@ -401,3 +401,83 @@ async fn database(
         ),
     }
 }
+
+/// `batched` reads are committed at a graceful shutdown (SIGTERM), not only by the flush timer:
+/// with a one-second flush delay, a server stopped right after answering reads exits with all
+/// their rows committed, sooner than the timer could have written them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batched_read_audits_are_committed_at_graceful_shutdown() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (database_url, cleanup) = database(&dir).await;
+    let (mut child, base, _, log) = common::serve(
+        &database_url,
+        SECRET,
+        true,
+        &[
+            ("RUST_LOG", "warn,kakehashi=info"),
+            ("AUDIT_DURABILITY", "batched"),
+            ("AUDIT_FLUSH_MILLIS", "1000"),
+        ],
+    )
+    .await;
+    common::drain(log);
+    let http = reqwest::Client::new();
+    let token = common::login(&http, &base, "staff@himawari.example").await;
+    let client = common::facility_client(&http, &base, &token, "山田 太郎").await;
+    // Let the rows of the set-up's reads be written by the timer, then read 20 times.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let from = chrono::Utc::now();
+    for _ in 0..20 {
+        let body = gql(
+            &http,
+            &base,
+            Some(&token),
+            "query($c: ID!) { client(id: $c) { displayName } }",
+            json!({ "c": client }),
+        )
+        .await;
+        assert!(body["data"]["client"]["displayName"].is_string(), "{body}");
+    }
+    let answered = std::time::Instant::now();
+    let pid = child.id().expect("pid").to_string();
+    let term = tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .expect("kill");
+    assert!(term.success());
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("the server exits after SIGTERM")
+        .expect("status");
+    let exited_after = answered.elapsed();
+    assert!(status.success(), "exit status {status}");
+
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let db = Database::connect(&database_url).await.expect("connect");
+    let client_uuid =
+        kakehashi::graphql::ids::decode("Client", "id", &client.clone().into()).expect("client id");
+    let since = kakehashi::service::read_audits::first_id_at(from);
+    let rows = entity::read_audit::Entity::find()
+        .filter(entity::read_audit::Column::ClientId.eq(client_uuid))
+        .filter(entity::read_audit::Column::Operation.eq(entity::read_audit::ReadOperation::Client))
+        .filter(entity::read_audit::Column::Id.gte(since))
+        .count(&db)
+        .await
+        .expect("count");
+    eprintln!(
+        "graceful shutdown: 20 reads, {rows} rows, exited {exited_after:?} after the last answer"
+    );
+    assert_eq!(rows, 20, "every answered read audited once");
+    assert!(
+        exited_after < Duration::from_millis(1000),
+        "the exit took {exited_after:?}: longer than the flush delay, so the timer may have written the rows"
+    );
+    db.close().await.ok();
+    if let Some((admin, name)) = cleanup {
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .ok();
+    }
+}

@@ -455,3 +455,44 @@ async fn rows_past_the_retention_are_exported_then_deleted() {
         "{log:?}"
     );
 }
+
+/// A record delivered through a subscription is audited like a query's read (`READ_EVENT`),
+/// through the same writer and durability rule.
+#[tokio::test]
+async fn a_delivered_event_is_a_compact_read_in_the_log() {
+    let app = TestApp::spawn().await;
+    let (specialist, _) = app.login("specialist@aozora.example").await;
+    let (admin, _) = app.login("admin@aozora.example").await;
+    let (staff, _) = app.login("staff@himawari.example").await;
+    let yamada = client_id(&app, &specialist, "山田 太郎").await;
+    let mut socket = crate::subscriptions::Raw::ready(&app, &specialist).await;
+    socket
+        .subscribe("1", crate::subscriptions::MY_EVENTS, json!({}))
+        .await;
+    crate::subscriptions::live_subscribers(&app, 1).await;
+    let shared = crate::views::record(
+        &app,
+        &staff,
+        &yamada,
+        "10:20 作業変更の直後に大声を出した(約5分)。",
+        "CARE_TEAM",
+    )
+    .await;
+    let event = socket.event("myEvents").await;
+    assert_eq!(event["record"]["id"], shared["id"]);
+    let record = uuid_of(shared["id"].as_str().unwrap()).to_string();
+    let found = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let log = whole_log(&app, &admin, 100).await;
+            if let Some(n) = log.into_iter().find(|n| n["operation"] == "READ_EVENT") {
+                return n;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the delivery is audited");
+    assert_eq!(found["recordKeys"], json!([record]));
+    assert_eq!(found["clientId"], yamada);
+    assert_eq!(found["staffMember"]["email"], "specialist@aozora.example");
+}

@@ -200,26 +200,6 @@ fn read_rows(
         .collect()
 }
 
-/// Records reads through subscriptions as compact read audits (one transaction for the batch).
-pub async fn record_deliveries(
-    db: &sea_orm::DatabaseConnection,
-    reads: &[crate::realtime::hub::DeliveryRead],
-) -> ApiResult<()> {
-    let rows: Vec<_> = reads
-        .iter()
-        .flat_map(|r| {
-            super::read_audits::rows(
-                r.staff_member_id,
-                r.organization_id,
-                entity::read_audit::ReadOperation::Event,
-                vec![(Some(r.client_id), vec![r.record_id])],
-            )
-        })
-        .collect();
-    super::read_audits::write(db, &rows).await?;
-    Ok(())
-}
-
 /// Records that the viewer read a client's records (`operation` like `READ_OBSERVATIONS`).
 pub async fn record_read(
     db: &impl ConnectionTrait,
