@@ -6,6 +6,9 @@ use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::{Context, bail};
 
+mod audit;
+pub use audit::{AuditDurability, AuditSettings};
+
 /// Development generates conveniences (a JWT secret, GraphiQL); production refuses to guess.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {
@@ -115,6 +118,8 @@ pub struct Config {
     /// exempt: on the server's own host they are a reverse proxy, a sidecar or a benchmark,
     /// which carry many clients on one address.
     pub max_connections_per_address: usize,
+    /// Read-audit durability and the audit log's retention (`AUDIT_*`, see [`AuditSettings`]).
+    pub audit: AuditSettings,
 }
 
 /// How many password checks login allows (token buckets shared by every instance through the
@@ -192,6 +197,7 @@ impl fmt::Debug for Config {
                 "max_connections_per_address",
                 &self.max_connections_per_address,
             )
+            .field("audit", &self.audit)
             .finish_non_exhaustive()
     }
 }
@@ -269,6 +275,7 @@ impl Default for Config {
             // An office behind one NAT address: dozens of staff, each browser holding a few
             // connections and a WebSocket per tab.
             max_connections_per_address: 1_000,
+            audit: AuditSettings::new("sqlite://kakehashi.db?mode=rwc"),
         }
     }
 }
@@ -474,6 +481,7 @@ impl Config {
         if let Some(v) = get("MAX_CONNECTIONS_PER_ADDRESS") {
             c.max_connections_per_address = parse_num(&v, "MAX_CONNECTIONS_PER_ADDRESS")?;
         }
+        c.audit = AuditSettings::from_lookup(&get, &c.database_url)?;
         Ok(c)
     }
 

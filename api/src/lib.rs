@@ -111,6 +111,7 @@ impl Server {
             }
         });
         let hub = self.state.hub.clone();
+        let read_audits = self.state.read_audits.clone();
         let config = self.state.config.clone();
         let app = http::router(self.state);
         // Each request carries its client's address (login throttling keys on it).
@@ -120,6 +121,8 @@ impl Server {
             hub.stop();
         })
         .await;
+        // The requests are done: commit the reads they audited in batched mode.
+        read_audits.flush().await;
         Ok(())
     }
 }

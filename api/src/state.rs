@@ -47,8 +47,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Persisted queries (APQ cache or allow-list).
     pub persisted: crate::persisted::PersistedQueries,
-    /// Audits concurrent reads together (one statement and commit per group).
-    pub read_audits: Arc<crate::service::events::ReadAudits>,
+    /// Writes read audits off the request path, in groups (durability: `config.audit`).
+    pub read_audits: Arc<crate::service::read_audits::ReadAudits>,
     /// Commits concurrent `recordObservation`s together (one transaction and flush per group).
     pub observation_writer: Arc<crate::service::observations::GroupCommit>,
     /// Whether the database answers (kept by the event hub): requests fail fast while it does not.
@@ -105,7 +105,14 @@ impl AppState {
         };
         let observation_writer =
             Arc::new(crate::service::observations::GroupCommit::new(db.clone()));
-        let read_audits = Arc::new(crate::service::events::ReadAudits::new(db.clone()));
+        // On the background pool: the writer then never queues behind requests for a
+        // connection (the flush delay holds under load), and its statements are not counted as
+        // requests' (it runs off the request path).
+        let read_audits = Arc::new(crate::service::read_audits::ReadAudits::new(
+            background_db.clone(),
+            config.audit.durability,
+            config.audit.flush_delay,
+        ));
         Ok(Self {
             db,
             read_audits,

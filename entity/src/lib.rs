@@ -1,7 +1,9 @@
 //! sea-orm entities: one module per table, nothing about GraphQL or HTTP.
 //!
 //! Enumerations are stored as strings so that SQLite and PostgreSQL hold the same values and a
-//! new variant needs no database type change.
+//! new variant needs no database type change. One exception, on purpose: the operation of a
+//! compact read audit (`read_audit::ReadOperation`) is a small integer with stable codes, since
+//! that table holds a row per read for years and every byte of a row counts.
 
 pub mod accident_report;
 pub mod acknowledgement;
@@ -24,6 +26,8 @@ pub mod observation;
 pub mod observation_version;
 pub mod organization;
 pub mod outbox_event;
+pub mod read_audit;
+pub mod read_audit_page;
 pub mod recipient_certificate;
 pub mod refresh_token;
 pub mod restraint_record;

@@ -19,6 +19,7 @@ mod m20261203_000009_named_consent_recipients;
 mod m20261203_000010_login_budgets;
 mod m20261204_000011_monitoring_schedule;
 mod m20261204_000012_statutory_records;
+mod m20261205_000013_compact_audit;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_login_budgets::Migration),
             Box::new(m20261204_000011_monitoring_schedule::Migration),
             Box::new(m20261204_000012_statutory_records::Migration),
+            Box::new(m20261205_000013_compact_audit::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@
 
 mod helpers;
 
+mod audit_log;
 mod auth_sessions;
 mod bad_input;
 mod cli_bootstrap;

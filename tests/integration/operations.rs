@@ -308,7 +308,10 @@ async fn a_graceful_shutdown_finishes_requests_in_flight() {
 /// records left its own audit row.
 #[tokio::test]
 async fn grouped_commits_store_each_write_once_and_audit_each_read() {
-    use entity::{audit_event, observation, outbox_event};
+    use entity::{
+        observation, outbox_event,
+        read_audit::{self, ReadOperation},
+    };
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
     let app = TestApp::spawn().await;
@@ -318,8 +321,8 @@ async fn grouped_commits_store_each_write_once_and_audit_each_read() {
     let record = "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { observation { id } } }";
     let history =
         "query($c: ID!) { client(id: $c) { history(first: 10) { edges { node { kind } } } } }";
-    let before = audit_event::Entity::find()
-        .filter(audit_event::Column::Operation.eq("READ_HISTORY"))
+    let before = read_audit::Entity::find()
+        .filter(read_audit::Column::Operation.eq(ReadOperation::History))
         .count(&app.state.db)
         .await
         .unwrap();
@@ -376,8 +379,10 @@ async fn grouped_commits_store_each_write_once_and_audit_each_read() {
             .unwrap();
         assert_eq!(events, 1, "one event for {}", o.fact);
     }
-    let after = audit_event::Entity::find()
-        .filter(audit_event::Column::Operation.eq("READ_HISTORY"))
+    // Batched by default: commit what the reads queued.
+    app.state.read_audits.flush().await;
+    let after = read_audit::Entity::find()
+        .filter(read_audit::Column::Operation.eq(ReadOperation::History))
         .count(&app.state.db)
         .await
         .unwrap();

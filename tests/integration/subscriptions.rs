@@ -23,7 +23,7 @@ use crate::{
 
 const WAIT: Duration = Duration::from_secs(20);
 
-const MY_EVENTS: &str = "subscription($after: String) { myEvents(after: $after) { cursor kind occurredAt client { displayName } actor { displayName } record { __typename ... on Observation { id fact visibility } ... on SharingConsent { id } ... on CareTeamMember { id current } } } }";
+pub(crate) const MY_EVENTS: &str = "subscription($after: String) { myEvents(after: $after) { cursor kind occurredAt client { displayName } actor { displayName } record { __typename ... on Observation { id fact visibility } ... on SharingConsent { id } ... on CareTeamMember { id current } } } }";
 const CLIENT_EVENTS: &str = "subscription($c: ID!, $after: String) { clientEvents(clientId: $c, after: $after) { cursor kind record { __typename ... on Observation { id fact } } } }";
 
 /// A client speaking `graphql-transport-ws` frame by frame.

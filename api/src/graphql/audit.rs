@@ -99,8 +99,11 @@ impl AuditQuery {
             );
         }
         let args = page_args(ctx, first, after, None, None)?;
+        let state = ctx.state()?;
+        // This instance's batched reads first: the log is never older than its own reads.
+        state.read_audits.flush().await;
         let page =
-            service::events::log_for_organization(&ctx.state()?.db, viewer.organization_id, &args)
+            service::audit_log::log_for_organization(&state.db, viewer.organization_id, &args)
                 .await?;
         Ok(AuditEventConnection::from_page(page, |e| e.id, AuditEvent))
     }

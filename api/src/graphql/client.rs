@@ -443,7 +443,10 @@ impl Client {
             .into());
         }
         let args = page_args(ctx, first, after, None, None)?;
-        let page = service::events::log_for_client(&ctx.state()?.db, self.model.id, &args).await?;
+        let state = ctx.state()?;
+        // This instance's batched reads first: the log is never older than its own reads.
+        state.read_audits.flush().await;
+        let page = service::audit_log::log_for_client(&state.db, self.model.id, &args).await?;
         Ok(AuditEventConnection::from_page(
             page,
             |e| e.id,

@@ -299,7 +299,11 @@ pub async fn client_history(
     let read: Vec<Uuid> = entries.iter().map(|e| e.record_id).collect();
     state
         .read_audits
-        .record(ctx.viewer()?, "READ_HISTORY", vec![(Some(client_id), read)])
+        .record(
+            ctx.viewer()?,
+            entity::read_audit::ReadOperation::History,
+            vec![(Some(client_id), read)],
+        )
         .await?;
     let mut edges = Vec::with_capacity(page.items.len());
     for (cursor, e) in page.items {

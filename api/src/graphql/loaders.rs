@@ -26,7 +26,7 @@ use crate::{
 pub struct RequestCtx {
     pub db: DatabaseConnection,
     /// Where the request's reads are audited (grouped with other requests' reads).
-    pub audits: Arc<service::events::ReadAudits>,
+    pub audits: Arc<service::read_audits::ReadAudits>,
     /// Scopes shared across requests (see [`service::access::ScopeCache`]).
     scopes: Arc<service::access::ScopeCache>,
     pub viewer: Option<Viewer>,
@@ -295,14 +295,23 @@ impl Loaders {
             plans_by_client: loader(&ctx, |c, k| {
                 Box::pin(async move {
                     let found = service::plans::of_clients(&c.db, &*c.scope().await?, k).await?;
-                    audit(c, "READ_PLANS", &found, |p| p.id).await?;
+                    audit(c, entity::read_audit::ReadOperation::Plans, &found, |p| {
+                        p.id
+                    })
+                    .await?;
                     Ok(found)
                 })
             }),
             meetings_by_client: loader(&ctx, |c, k| {
                 Box::pin(async move {
                     let found = service::meetings::of_clients(&c.db, &*c.scope().await?, k).await?;
-                    audit(c, "READ_MEETINGS", &found, |m| m.id).await?;
+                    audit(
+                        c,
+                        entity::read_audit::ReadOperation::Meetings,
+                        &found,
+                        |m| m.id,
+                    )
+                    .await?;
                     Ok(found)
                 })
             }),
@@ -310,7 +319,13 @@ impl Loaders {
                 Box::pin(async move {
                     let found =
                         service::monitoring::of_clients(&c.db, &*c.scope().await?, k).await?;
-                    audit(c, "READ_MONITORING", &found, |r| r.id).await?;
+                    audit(
+                        c,
+                        entity::read_audit::ReadOperation::Monitoring,
+                        &found,
+                        |r| r.id,
+                    )
+                    .await?;
                     Ok(found)
                 })
             }),
@@ -323,7 +338,13 @@ impl Loaders {
                         .iter()
                         .map(|client| (Some(*client), vec![*client]))
                         .collect();
-                    c.audits.record(c.viewer()?, "READ_PROFILE", reads).await?;
+                    c.audits
+                        .record(
+                            c.viewer()?,
+                            entity::read_audit::ReadOperation::Profile,
+                            reads,
+                        )
+                        .await?;
                     Ok(k.iter().map(|client| (*client, ())).collect())
                 })
             }),
@@ -341,7 +362,7 @@ impl Loaders {
 /// One audit statement for the records a batch read, per client.
 async fn audit<M>(
     c: &RequestCtx,
-    operation: &str,
+    operation: entity::read_audit::ReadOperation,
     found: &HashMap<Uuid, Vec<M>>,
     id: impl Fn(&M) -> Uuid,
 ) -> ApiResult<()> {

@@ -29,7 +29,6 @@ use crate::{
     error::{ApiError, ApiResult},
     service::{
         access::Scope,
-        events,
         outbox::{self, Delivery},
     },
     state::AppState,
@@ -220,8 +219,14 @@ impl EventHub {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take()
         {
-            tokio::spawn(write_reads(db.clone(), rx));
+            tokio::spawn(write_reads(state.read_audits.clone(), rx));
         }
+        // Export-then-delete of audit rows past the retention (service::audit_retention).
+        tokio::spawn(crate::service::audit_retention::run(
+            state.background_db.clone(),
+            state.config.audit.clone(),
+            self.stopping(),
+        ));
         tokio::spawn(self.clone().sweep_risk_signs(
             state.background_db.clone(),
             state.config.risk_sweep_interval,
@@ -395,21 +400,33 @@ impl EventHub {
     }
 }
 
-/// Writes audited subscription reads in batches of up to 500 rows per statement.
+/// Hands audited subscription reads to the read-audit writer, so they follow the same durability
+/// rule as a query's reads (`AUDIT_DURABILITY`) and are flushed with them at shutdown.
 ///
 /// A staff member with several sockets (tabs, devices) receives each record several times; the
 /// audit log needs it once per batch ("who received what, when").
-async fn write_reads(db: DatabaseConnection, mut rx: mpsc::Receiver<DeliveryRead>) {
+async fn write_reads(
+    audits: Arc<crate::service::read_audits::ReadAudits>,
+    mut rx: mpsc::Receiver<DeliveryRead>,
+) {
     let mut batch = Vec::with_capacity(4096);
     let mut seen = std::collections::HashSet::new();
     while rx.recv_many(&mut batch, 4096).await > 0 {
         batch.retain(|r| seen.insert((r.staff_member_id, r.record_id)));
-        for chunk in batch.chunks(500) {
-            if let Err(e) = events::record_deliveries(&db, chunk).await {
-                tracing::error!(error = ?e, rows = chunk.len(), "auditing subscription reads failed");
-            }
+        let rows = batch
+            .drain(..)
+            .flat_map(|r| {
+                crate::service::read_audits::rows(
+                    r.staff_member_id,
+                    r.organization_id,
+                    entity::read_audit::ReadOperation::Event,
+                    vec![(Some(r.client_id), vec![r.record_id])],
+                )
+            })
+            .collect();
+        if let Err(e) = audits.record_rows(rows).await {
+            tracing::error!(error = ?e, "auditing subscription reads failed");
         }
-        batch.clear();
         seen.clear();
     }
 }

@@ -353,7 +353,7 @@ pub async fn get(
         .read_audits
         .record(
             viewer,
-            "READ_CLIENT",
+            entity::read_audit::ReadOperation::Client,
             vec![(Some(client_id), vec![client_id])],
         )
         .await?;

@@ -2,20 +2,14 @@
 //!
 //! Every write calls [`record_change`], which appends an audit entry *and* an outbox event in the
 //! same transaction as the data: an event exists exactly when its change committed. Reads of a
-//! client's records go through [`ReadAudits`] (grouped with other requests' reads), or
-//! [`record_read`] inside a transaction.
-
-use std::sync::OnceLock;
+//! client's records go through [`super::read_audits::ReadAudits`] (compact rows, written off the
+//! request path); actions that are not changes of a client's records (acknowledgements, webhook
+//! and API-key management) through [`record_read`] inside their transaction.
 
 use entity::audit_event;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set,
-};
-use tokio::sync::{mpsc, oneshot};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use uuid::Uuid;
 
-use super::page::{Order, Page, PageArgs, paginate_ordered};
 use crate::{auth::Viewer, error::ApiResult};
 
 /// What changed, as subscribers and webhooks name it.
@@ -211,123 +205,6 @@ fn read_rows(
         .collect()
 }
 
-type AuditJob = (
-    Vec<audit_event::ActiveModel>,
-    oneshot::Sender<ApiResult<()>>,
-);
-
-/// Writes the audit rows of concurrent reads together: one statement, so one commit and one disk
-/// flush, for every read waiting when the previous group was written. Each read waits until its
-/// rows are committed, so a response that showed records was audited. On SQLite, where commits
-/// are serialized and each one flushes the disk, this is what keeps reads from queuing behind
-/// each other's audit rows; a lone read sees no delay.
-pub struct ReadAudits {
-    db: DatabaseConnection,
-    queue: OnceLock<mpsc::Sender<AuditJob>>,
-}
-
-/// Rows per statement (7 parameters each: well under SQLite's 32,766 parameters).
-const AUDIT_ROWS_PER_STATEMENT: usize = 500;
-
-impl ReadAudits {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self {
-            db,
-            queue: OnceLock::new(),
-        }
-    }
-
-    /// Audits that the viewer read these records, per client (`None`: not about a client).
-    pub async fn record(
-        &self,
-        viewer: &Viewer,
-        operation: &str,
-        reads: Vec<(Option<Uuid>, Vec<Uuid>)>,
-    ) -> ApiResult<()> {
-        if reads.is_empty() {
-            return Ok(());
-        }
-        let rows = read_rows(viewer, operation, reads);
-        let queue = self.queue.get_or_init(|| {
-            // Started on first use, inside the runtime; it ends when the state is dropped.
-            let (tx, rx) = mpsc::channel(1024);
-            tokio::spawn(write_audit_groups(self.db.clone(), rx));
-            tx
-        });
-        let (reply, written) = oneshot::channel();
-        let stopped =
-            || crate::error::ApiError::internal(anyhow::anyhow!("the audit writer stopped"));
-        queue.send((rows, reply)).await.map_err(|_| stopped())?;
-        written.await.map_err(|_| stopped())?
-    }
-}
-
-async fn write_audit_groups(db: DatabaseConnection, mut queue: mpsc::Receiver<AuditJob>) {
-    let mut jobs = Vec::with_capacity(256);
-    while queue.recv_many(&mut jobs, 256).await > 0 {
-        let (rows, replies): (Vec<_>, Vec<_>) = std::mem::take(&mut jobs).into_iter().unzip();
-        let rows: Vec<audit_event::ActiveModel> = rows.into_iter().flatten().collect();
-        // A panic drops this group's answers (internal errors) but never stops the writer.
-        let write = std::panic::AssertUnwindSafe(insert_audit_rows(&db, rows));
-        let written = match futures_util::FutureExt::catch_unwind(write).await {
-            Ok(written) => written,
-            Err(_) => {
-                tracing::error!("writing a group of read audits panicked; the writer goes on");
-                continue;
-            }
-        };
-        for reply in replies {
-            let _ = reply.send(written.clone().map_err(Into::into));
-        }
-    }
-}
-
-/// One statement when the rows fit in one, else one transaction.
-async fn insert_audit_rows(
-    db: &DatabaseConnection,
-    rows: Vec<audit_event::ActiveModel>,
-) -> Result<(), sea_orm::DbErr> {
-    if rows.len() <= AUDIT_ROWS_PER_STATEMENT {
-        audit_event::Entity::insert_many(rows)
-            .exec_without_returning(db)
-            .await?;
-        return Ok(());
-    }
-    let txn = crate::db::begin_insert(db).await?;
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(AUDIT_ROWS_PER_STATEMENT).collect();
-        audit_event::Entity::insert_many(chunk)
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    txn.commit().await
-}
-
-/// Records reads through subscriptions (one statement for the batch).
-pub async fn record_deliveries(
-    db: &impl ConnectionTrait,
-    reads: &[crate::realtime::hub::DeliveryRead],
-) -> ApiResult<()> {
-    if reads.is_empty() {
-        return Ok(());
-    }
-    let now = super::now();
-    let rows = reads.iter().map(|r| audit_event::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        occurred_at: Set(now),
-        staff_member_id: Set(r.staff_member_id),
-        organization_id: Set(r.organization_id),
-        operation: Set("READ_EVENT".to_owned()),
-        client_id: Set(Some(r.client_id)),
-        record_ids: Set(serde_json::json!([r.record_id])),
-    });
-    audit_event::Entity::insert_many(rows)
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
-}
-
 /// Records that the viewer read a client's records (`operation` like `READ_OBSERVATIONS`).
 pub async fn record_read(
     db: &impl ConnectionTrait,
@@ -358,27 +235,6 @@ async fn audit(
     .insert(db)
     .await?;
     Ok(())
-}
-
-/// The actions of one organization's staff, newest first.
-pub async fn log_for_organization(
-    db: &impl ConnectionTrait,
-    organization_id: Uuid,
-    page: &PageArgs,
-) -> ApiResult<Page<audit_event::Model>> {
-    let q =
-        audit_event::Entity::find().filter(audit_event::Column::OrganizationId.eq(organization_id));
-    paginate_ordered(db, q, audit_event::Column::Id, page, Order::NewestFirst).await
-}
-
-/// Everyone's access to one client's records, newest first.
-pub async fn log_for_client(
-    db: &impl ConnectionTrait,
-    client_id: Uuid,
-    page: &PageArgs,
-) -> ApiResult<Page<audit_event::Model>> {
-    let q = audit_event::Entity::find().filter(audit_event::Column::ClientId.eq(client_id));
-    paginate_ordered(db, q, audit_event::Column::Id, page, Order::NewestFirst).await
 }
 
 #[cfg(test)]

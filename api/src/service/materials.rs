@@ -319,7 +319,11 @@ pub async fn materials(
     if !quoted.is_empty() {
         state
             .read_audits
-            .record(viewer, "READ_PLANS", vec![(Some(client_id), quoted)])
+            .record(
+                viewer,
+                entity::read_audit::ReadOperation::Plans,
+                vec![(Some(client_id), quoted)],
+            )
             .await?;
     }
     let risk_signs: Vec<observation::Model> = period

@@ -479,7 +479,7 @@ pub async fn get(
         .read_audits
         .record(
             viewer,
-            "READ_MEETINGS",
+            entity::read_audit::ReadOperation::Meetings,
             vec![(Some(m.client_id), vec![m.id])],
         )
         .await?;

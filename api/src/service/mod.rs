@@ -5,6 +5,8 @@
 pub mod access;
 pub mod acknowledgements;
 pub mod api_keys;
+pub mod audit_log;
+pub mod audit_retention;
 pub mod brief_drafts;
 pub mod budgets;
 pub mod care_team;
@@ -27,6 +29,7 @@ pub mod outbox;
 pub mod page;
 pub mod plan_checks;
 pub mod plans;
+pub mod read_audits;
 pub mod risk_directions;
 pub mod sessions;
 pub mod staff;

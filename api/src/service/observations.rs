@@ -707,7 +707,7 @@ pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> ApiResult<obser
         .read_audits
         .record(
             viewer,
-            "READ_OBSERVATIONS",
+            entity::read_audit::ReadOperation::Observations,
             vec![(Some(o.client_id), vec![o.id])],
         )
         .await?;
@@ -823,7 +823,7 @@ pub async fn audit_reads(
         .read_audits
         .record(
             viewer,
-            "READ_OBSERVATIONS",
+            entity::read_audit::ReadOperation::Observations,
             by_client
                 .into_iter()
                 .map(|(c, ids)| (Some(c), ids))

@@ -37,7 +37,7 @@ pub struct Page<T> {
 
 impl PageArgs {
     /// The page size and direction, refusing contradictory or absurd arguments.
-    fn size(&self) -> ApiResult<(u64, bool)> {
+    pub(crate) fn size(&self) -> ApiResult<(u64, bool)> {
         let check = |name: &str, n: i32| -> ApiResult<u64> {
             match u64::try_from(n) {
                 Ok(n) if n <= MAX_PAGE_SIZE => Ok(n),

@@ -545,7 +545,11 @@ pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> ApiResult<suppo
     }
     state
         .read_audits
-        .record(viewer, "READ_PLANS", vec![(Some(p.client_id), vec![p.id])])
+        .record(
+            viewer,
+            entity::read_audit::ReadOperation::Plans,
+            vec![(Some(p.client_id), vec![p.id])],
+        )
         .await?;
     Ok(p)
 }

@@ -220,7 +220,7 @@ async fn visible<M>(
         .read_audits
         .record(
             viewer,
-            "READ_STATUTORY_RECORD",
+            entity::read_audit::ReadOperation::StatutoryRecord,
             vec![(Some(client_id), vec![id])],
         )
         .await?;
