@@ -493,7 +493,7 @@ async fn total_count_is_counted_whenever_it_is_selected() {
 /// A history page with each record's author and the author's organization costs the same
 /// statements at 5 items as at 30 (authors and organizations are loaded for the page at once,
 /// not level by level): authentication, scope, client, count, page, records, authors,
-/// organizations, and the read audit.
+/// organizations (read audits are written off the request path, on the background pool).
 #[tokio::test]
 async fn a_history_page_with_authors_costs_a_fixed_number_of_statements() {
     let app = TestApp::spawn().await;
@@ -528,7 +528,7 @@ async fn a_history_page_with_authors_costs_a_fixed_number_of_statements() {
         counts[0], counts[1],
         "statements at 5 and 30 items: {counts:?}"
     );
-    assert!(counts[1] <= 10, "statements per history page: {counts:?}");
+    assert!(counts[1] <= 8, "statements per history page: {counts:?}");
 }
 
 #[tokio::test]
