@@ -28,7 +28,7 @@ use crate::{
 
 /// Deliveries sent at once by one instance.
 const SEND_BATCH: u64 = 16;
-/// How often the sender looks for due deliveries (retries come due without any new event).
+/// The sender's pause between batches while deliveries are due, and its shortest sleep.
 const SENDER_TICK: Duration = Duration::from_millis(250);
 /// The longest the sender sleeps with nothing due: the bound on how late a delivery made due
 /// elsewhere (another instance's redelivery or resumed endpoint) goes out.
