@@ -55,6 +55,8 @@ pub struct AppState {
     pub reachability: crate::db::Reachability,
     /// Each organization's scope, reused by requests while no access change was committed.
     pub scopes: Arc<crate::service::access::ScopeCache>,
+    /// Verified sessions and API keys, reused while none was revoked.
+    pub sessions: Arc<crate::service::sessions::SessionCache>,
 }
 
 impl AppState {
@@ -130,6 +132,7 @@ impl AppState {
             reachability: Default::default(),
             observation_writer,
             scopes: Default::default(),
+            sessions: Default::default(),
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Two `kakehashi serve` processes on one database: a change made through instance A reaches a
 //! subscriber on instance B, in commit order, exactly once, while both take writes; and an access
-//! change made through A holds on B's very next request.
+//! change or an ended session made through A holds on B as soon as B's event hub has read it
+//! (both instances cache scopes and sessions and drop them on events, not by re-reading).
 //!
 //! This test lives beside the binary (not in the workspace's `tests/`) because only here does
 //! Cargo hand a test the path of the built `kakehashi` executable. With `TEST_DATABASE_URL`
@@ -46,6 +47,18 @@ async fn record(http: &reqwest::Client, base: &str, token: &str, client: &str, f
     )
     .await;
     assert!(body.get("errors").is_none(), "{body}");
+}
+
+/// Polls `done` every 20 ms for up to 3 s; how long it took to hold.
+async fn until(mut done: impl AsyncFnMut() -> bool) -> Option<Duration> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(3) {
+        if done().await {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
 }
 
 /// The event id inside a cursor (`base64url("ev:<id>:<micros>")`).
@@ -169,9 +182,9 @@ async fn two_processes_deliver_each_others_changes_in_order_exactly_once() {
     );
     assert!(next_event().await.is_none(), "nothing beyond the 100");
 
-    // Access changed through A is enforced by B's very next request (B has just served this
-    // viewer, so it holds the office's scope): こもれび sees ひまわり's records under the
-    // client's consent, and not one request after the consent is revoked on A.
+    // Access changed through A is enforced by B once B's hub has read the event (B has just
+    // served this viewer, so it holds the office's scope): こもれび sees ひまわり's records
+    // under the client's consent, and no longer once the consent is revoked on A.
     let himawari_records = async |token: &str| -> usize {
         let body = gql(
             &http,
@@ -220,11 +233,34 @@ async fn two_processes_deliver_each_others_changes_in_order_exactly_once() {
     )
     .await;
     assert!(revoked.get("errors").is_none(), "{revoked}");
-    assert_eq!(
-        himawari_records(&staff_b).await,
-        0,
-        "B still showed ひまわり's records after the consent was revoked on A"
-    );
+    let lag = until(async || himawari_records(&staff_b).await == 0)
+        .await
+        .expect("B still showed ひまわり's records 3 s after the consent was revoked on A");
+    eprintln!("B enforced the revocation after {lag:?}");
+
+    // A session ended through A is refused by B once B's hub has read the revocation.
+    let me = async |base: &str, token: &str| {
+        gql(&http, base, Some(token), "{ me { role } }", json!({})).await["errors"][0]["extensions"]
+            ["code"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    let session = login(&http, &b, "manager@komorebi.example").await;
+    assert_eq!(me(&b, &session).await, None, "B holds the session");
+    let out = gql(
+        &http,
+        &a,
+        Some(&session),
+        "mutation { logout { revoked } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(out["data"]["logout"]["revoked"], true, "{out}");
+    assert_eq!(me(&a, &session).await.as_deref(), Some("UNAUTHENTICATED"));
+    let lag = until(async || me(&b, &session).await.as_deref() == Some("UNAUTHENTICATED"))
+        .await
+        .expect("B still accepted the session 3 s after it ended on A");
+    eprintln!("B refused the ended session after {lag:?}");
 
     drop((_a, _b));
     if let Some((admin, name)) = cleanup {

@@ -196,6 +196,29 @@ fn shares_of(team: &[Value], org: &str) -> Vec<(String, Option<String>)> {
 }
 
 #[tokio::test]
+async fn a_revoked_consent_stops_sharing_from_the_next_request_although_scopes_are_cached() {
+    // The office's scope is cached across requests; the revocation must not outlive it.
+    let t = Team::new().await;
+    let c = t.client("撤回 確認").await;
+    t.record("staff@himawari.example", &c, "昼食を全量食べた。", -1)
+        .await;
+    let consent = t.consent(&c, &["OBSERVATIONS"], json!({})).await;
+    for _ in 0..2 {
+        assert_eq!(
+            t.sees("specialist@aozora.example", &c).await,
+            set(&["昼食を全量食べた。"])
+        );
+    }
+    t.ok(
+        "manager@himawari.example",
+        REVOKE,
+        json!({ "i": { "sharingConsentId": consent } }),
+    )
+    .await;
+    assert_eq!(t.sees("specialist@aozora.example", &c).await, set(&[]));
+}
+
+#[tokio::test]
 async fn consent_covers_named_parties_not_the_changing_team() {
     let t = Team::new().await;
     let c = t.client("同意範囲 一郎").await;

@@ -528,7 +528,9 @@ async fn a_history_page_with_authors_costs_a_fixed_number_of_statements() {
         counts[0], counts[1],
         "statements at 5 and 30 items: {counts:?}"
     );
-    assert!(counts[1] <= 8, "statements per history page: {counts:?}");
+    // The client, the page with its count, the observations with their authors and
+    // organizations: the session and the scope come from caches kept current by events.
+    assert!(counts[1] <= 3, "statements per history page: {counts:?}");
 }
 
 #[tokio::test]

@@ -2,15 +2,9 @@
 //! briefs, monitoring reports, consent changes and statutory records, filtered exactly like the individual queries,
 //! and the schedules of what falls due.
 
-use std::collections::HashMap;
-
 use async_graphql::{Context, Enum, Object, SimpleObject, Union};
 use chrono::{DateTime, Utc};
-use entity::{
-    accident_report, complaint_record, meeting, meeting_brief, monitoring_report, observation,
-    restraint_record, sharing_consent, support_plan_version, timeline_entry,
-};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use entity::timeline_entry;
 use uuid::Uuid;
 
 use super::{
@@ -25,8 +19,9 @@ use super::{
     statutory::{AccidentReport, ComplaintRecord, RestraintRecord},
 };
 use crate::{
-    error::{ApiError, ApiResult},
+    error::ApiError,
     service::{
+        history,
         monitoring::{DueItem, DueKind},
         timeline::{self, EntryKind},
     },
@@ -134,143 +129,20 @@ pub struct HistoryConnection {
     pub total_count: u64,
 }
 
-/// Loads the records behind entries, one statement per kind present.
-async fn load_items(
-    ctx: &Context<'_>,
-    entries: &[timeline_entry::Model],
-) -> ApiResult<HashMap<(String, Uuid), HistoryItem>> {
-    let db = &ctx.state()?.db;
-    let ids_of = |kind: EntryKind| -> Vec<Uuid> {
-        entries
-            .iter()
-            .filter(|e| e.kind == kind.as_str())
-            .map(|e| e.record_id)
-            .collect()
-    };
-    let mut out = HashMap::new();
-    let key = |k: EntryKind, id: Uuid| (k.as_str().to_owned(), id);
-    let ids = ids_of(EntryKind::Observation);
-    if !ids.is_empty() {
-        for o in observation::Entity::find()
-            .filter(observation::Column::Id.is_in(ids))
-            .all(db)
-            .await?
-        {
-            out.insert(
-                key(EntryKind::Observation, o.id),
-                HistoryItem::Observation(Observation(o)),
-            );
-        }
+/// The GraphQL object of a loaded record.
+fn item(record: history::HistoryRecord) -> HistoryItem {
+    use history::HistoryRecord as R;
+    match record {
+        R::Observation(o) => HistoryItem::Observation(Observation(o)),
+        R::PlanVersion(v) => HistoryItem::SupportPlanVersion(SupportPlanVersion(v)),
+        R::Meeting(m) => HistoryItem::Meeting(Meeting(m)),
+        R::Brief(b) => HistoryItem::MeetingBrief(MeetingBrief(b)),
+        R::MonitoringReport(r) => HistoryItem::MonitoringReport(MonitoringReport(r)),
+        R::Consent(c) => HistoryItem::SharingConsent(SharingConsent(c)),
+        R::Restraint(r) => HistoryItem::RestraintRecord(RestraintRecord(r)),
+        R::Accident(a) => HistoryItem::AccidentReport(AccidentReport(a)),
+        R::Complaint(c) => HistoryItem::ComplaintRecord(ComplaintRecord(c)),
     }
-    let ids = ids_of(EntryKind::PlanVersion);
-    if !ids.is_empty() {
-        for v in support_plan_version::Entity::find()
-            .filter(support_plan_version::Column::Id.is_in(ids))
-            .all(db)
-            .await?
-        {
-            out.insert(
-                key(EntryKind::PlanVersion, v.id),
-                HistoryItem::SupportPlanVersion(SupportPlanVersion(v)),
-            );
-        }
-    }
-    let ids = ids_of(EntryKind::Meeting);
-    if !ids.is_empty() {
-        for m in meeting::Entity::find()
-            .filter(meeting::Column::Id.is_in(ids))
-            .all(db)
-            .await?
-        {
-            out.insert(
-                key(EntryKind::Meeting, m.id),
-                HistoryItem::Meeting(Meeting(m)),
-            );
-        }
-    }
-    let ids = ids_of(EntryKind::Brief);
-    if !ids.is_empty() {
-        for b in meeting_brief::Entity::find()
-            .filter(meeting_brief::Column::Id.is_in(ids))
-            .all(db)
-            .await?
-        {
-            out.insert(
-                key(EntryKind::Brief, b.id),
-                HistoryItem::MeetingBrief(MeetingBrief(b)),
-            );
-        }
-    }
-    let ids = ids_of(EntryKind::MonitoringReport);
-    if !ids.is_empty() {
-        for r in monitoring_report::Entity::find()
-            .filter(monitoring_report::Column::Id.is_in(ids))
-            .all(db)
-            .await?
-        {
-            out.insert(
-                key(EntryKind::MonitoringReport, r.id),
-                HistoryItem::MonitoringReport(MonitoringReport(r)),
-            );
-        }
-    }
-    macro_rules! load_statutory {
-        ($kind:expr, $entity:ident, $variant:ident) => {
-            let ids = ids_of($kind);
-            if !ids.is_empty() {
-                for m in $entity::Entity::find()
-                    .filter($entity::Column::Id.is_in(ids))
-                    .all(db)
-                    .await?
-                {
-                    out.insert(key($kind, m.id), HistoryItem::$variant($variant(m)));
-                }
-            }
-        };
-    }
-    load_statutory!(EntryKind::Restraint, restraint_record, RestraintRecord);
-    load_statutory!(EntryKind::Accident, accident_report, AccidentReport);
-    load_statutory!(EntryKind::Complaint, complaint_record, ComplaintRecord);
-    let mut consent_ids = ids_of(EntryKind::ConsentGranted);
-    consent_ids.extend(ids_of(EntryKind::ConsentRevoked));
-    if !consent_ids.is_empty() {
-        for c in sharing_consent::Entity::find()
-            .filter(sharing_consent::Column::Id.is_in(consent_ids))
-            .all(db)
-            .await?
-        {
-            out.insert(
-                key(EntryKind::ConsentGranted, c.id),
-                HistoryItem::SharingConsent(SharingConsent(c.clone())),
-            );
-            out.insert(
-                key(EntryKind::ConsentRevoked, c.id),
-                HistoryItem::SharingConsent(SharingConsent(c)),
-            );
-        }
-    }
-    Ok(out)
-}
-
-/// When the page shows its observations' authors or organizations, loads them all at once (two
-/// statements) rather than level by level as the fields resolve.
-async fn prime_names(
-    ctx: &Context<'_>,
-    items: &HashMap<(String, Uuid), HistoryItem>,
-) -> async_graphql::Result<()> {
-    let item = ctx.look_ahead().field("edges").field("node").field("item");
-    if !item.field("author").exists() && !item.field("organization").exists() {
-        return Ok(());
-    }
-    let observations = items.values().filter_map(|i| match i {
-        HistoryItem::Observation(o) => Some(&o.0),
-        _ => None,
-    });
-    let (staff, organizations): (Vec<Uuid>, Vec<Uuid>) = observations
-        .map(|o| (o.author_staff_member_id, o.organization_id))
-        .unzip();
-    ctx.loaders()?.prime_names(staff, organizations).await?;
-    Ok(())
 }
 
 /// `client.history`: see [`super::client::Client`].
@@ -294,8 +166,15 @@ pub async fn client_history(
     )
     .await?;
     let entries: Vec<timeline_entry::Model> = page.items.iter().map(|(_, e)| e.clone()).collect();
-    let mut items = load_items(ctx, &entries).await?;
-    prime_names(ctx, &items).await?;
+    // The observations' authors and organizations come with the observations when the page
+    // shows them, and wait in the remembering loaders for the nested fields.
+    let shown = ctx.look_ahead().field("edges").field("node").field("item");
+    let authors = shown.field("author").exists() || shown.field("organization").exists();
+    let records = history::records_of(&state.db, &entries, authors).await?;
+    ctx.loaders()?
+        .feed_names(records.authors, records.organizations)
+        .await;
+    let mut items = records.records;
     let read: Vec<Uuid> = entries.iter().map(|e| e.record_id).collect();
     state
         .read_audits
@@ -310,7 +189,7 @@ pub async fn client_history(
         let Some(kind) = EntryKind::parse(&e.kind) else {
             continue;
         };
-        let Some(item) = items.remove(&(e.kind.clone(), e.record_id)) else {
+        let Some(record) = items.remove(&(kind, e.record_id)) else {
             continue;
         };
         edges.push(HistoryEdge {
@@ -318,7 +197,7 @@ pub async fn client_history(
             node: HistoryEntry {
                 kind: history_kind(kind),
                 occurred_at: e.occurred_at,
-                item,
+                item: item(record),
             },
         });
     }

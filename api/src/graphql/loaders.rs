@@ -208,33 +208,16 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    /// Loads the people and organizations a page names before its fields resolve: the staff
-    /// members in one statement, then their organizations and `organizations` in one more, into
-    /// the remembering loaders. A page's nested `author { organization }` then resolves from
-    /// memory instead of waiting one batch delay per nesting level.
-    pub async fn prime_names(
+    /// Hands the remembering loaders the people and organizations a page already loaded (see
+    /// [`service::history::records_of`]): a page's nested `author { organization }` then
+    /// resolves from memory instead of waiting one batch delay per nesting level.
+    pub async fn feed_names(
         &self,
-        staff: impl IntoIterator<Item = Uuid>,
-        organizations: impl IntoIterator<Item = Uuid>,
-    ) -> ApiResult<()> {
-        let staff: std::collections::HashSet<Uuid> = staff.into_iter().collect();
-        let staff: Vec<Uuid> = staff.into_iter().collect();
-        let staff = if staff.is_empty() {
-            HashMap::new()
-        } else {
-            service::staff::by_ids(&self.ctx.db, &staff).await?
-        };
-        let organizations: std::collections::HashSet<Uuid> = organizations
-            .into_iter()
-            .chain(staff.values().map(|s| s.organization_id))
-            .collect();
-        let organizations: Vec<Uuid> = organizations.into_iter().collect();
-        if !organizations.is_empty() {
-            let found = service::organizations::by_ids(&self.ctx.db, &organizations).await?;
-            self.organizations.feed_many(found).await;
-        }
+        staff: HashMap<Uuid, staff_member::Model>,
+        organizations: HashMap<Uuid, organization::Model>,
+    ) {
+        self.organizations.feed_many(organizations).await;
         self.staff_members.feed_many(staff).await;
-        Ok(())
     }
 
     /// The remembering loaders (see [`Names`]).

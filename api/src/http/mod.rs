@@ -566,7 +566,8 @@ fn refused(refusal: persisted::Refusal, media: MediaType) -> Response {
     res
 }
 
-/// Reads the `Authorization` header into a credential (one database query when a token is sent).
+/// Reads the `Authorization` header into a credential (one database query when a token is sent
+/// that the session cache does not hold).
 pub async fn authenticate(state: &AppState, authorization: Option<&str>) -> Credential {
     authenticate_until(state, authorization).await.0
 }
@@ -588,7 +589,7 @@ pub async fn authenticate_until(
     if crate::service::api_keys::is_api_key(token) {
         return match tokio::time::timeout(
             Duration::from_secs(5),
-            sessions::resolve_api_key(&state.db, token),
+            sessions::resolve_api_key(&state.db, &state.sessions, token),
         )
         .await
         {
@@ -607,7 +608,7 @@ pub async fn authenticate_until(
     };
     let credential = match tokio::time::timeout(
         Duration::from_secs(5),
-        sessions::resolve_viewer(&state.db, &claims),
+        sessions::resolve_viewer(&state.db, &state.sessions, &claims),
     )
     .await
     {
@@ -711,7 +712,12 @@ async fn execute(
     request.set_parsed_query(document.parsed);
     let outcome = Arc::new(limits::RequestOutcome::default());
     let request = graphql::request_data(request, state, credential, outcome.clone()).data(address);
+    let marks = writes.then(crate::service::invalidation::marks);
     let response = state.schema.execute(request).await;
+    if let Some(marks) = marks {
+        // Committed: what a concurrent request cached meanwhile must not outlive the answer.
+        crate::service::invalidation::settle(marks);
+    }
     let executed = outcome.executed();
     if writes && executed {
         // Committed changes wait in the outbox: deliver them now rather than at the next poll.

@@ -105,8 +105,9 @@ impl Judge {
     }
 
     async fn scope(&self) -> ApiResult<Arc<Scope>> {
-        self.hub()
-            .scope(&self.state.db, self.viewer.organization_id)
+        self.state
+            .scopes
+            .get(&self.state.db, self.viewer.organization_id)
             .await
     }
 
@@ -187,7 +188,7 @@ impl Judge {
     /// before anything after it is judged (live events were handled by the hub already).
     async fn admit(&self, d: Arc<Delivery>, replayed: bool) -> ApiResult<Option<FeedItem>> {
         if replayed && d.changes_access() {
-            self.hub().forget_scope(self.viewer.organization_id);
+            self.state.scopes.forget(self.viewer.organization_id);
         }
         if let Follow::Client(c) = self.follow
             && d.event.client_id != c

@@ -5,16 +5,14 @@
 //! and a periodic safety poll. Whatever wakes it, the hub reads "everything after the last id I
 //! published", so a missed or duplicated wake-up costs nothing but latency.
 //!
-//! The hub also keeps each organization's [`Scope`] (what it may see of which client) for the
-//! subscribers, so 1,000 sockets of one office share one copy; it is dropped whenever an event
-//! changes access (care team, consent, registration) and after a minute (memberships and
-//! consents also end by date).
+//! The hub is also how changes made elsewhere reach this instance's caches of who may see what:
+//! an access-changing event or an ended session moves the generation those caches are kept
+//! under (see [`crate::service::invalidation`]) before anything after it is delivered.
 
 use std::{
-    collections::HashMap,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicI64, Ordering},
+        atomic::{AtomicBool, AtomicI64, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -22,22 +20,17 @@ use std::{
 use chrono::Utc;
 use entity::session;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QuerySelect};
-use tokio::sync::{Notify, OnceCell, broadcast, mpsc};
+use tokio::sync::{Notify, broadcast, mpsc};
 use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ApiResult},
-    service::{
-        access::Scope,
-        outbox::{self, Delivery},
-    },
+    service::outbox::{self, Delivery},
     state::AppState,
 };
 
 /// Events read from the outbox per statement.
 pub const BATCH: u64 = 500;
-/// How long a cached scope is trusted without an access-changing event.
-const SCOPE_TTL: Duration = Duration::from_secs(60);
 /// Overlap of the revoked-sessions poll, so a session revoked by a slightly slow clock on
 /// another instance is still seen.
 const SESSION_POLL_OVERLAP: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
@@ -50,8 +43,6 @@ pub struct DeliveryRead {
     pub record_id: Uuid,
 }
 
-type ScopeCell = Arc<OnceCell<Arc<Scope>>>;
-
 struct Inner {
     events: broadcast::Sender<Arc<Delivery>>,
     sessions_ended: broadcast::Sender<Arc<Vec<Uuid>>>,
@@ -62,7 +53,8 @@ struct Inner {
     webhooks_due: Notify,
     /// The last event id published (set from the outbox head when the hub starts).
     head: AtomicI64,
-    scopes: Mutex<HashMap<Uuid, (Instant, ScopeCell)>>,
+    /// An instance announced ended sessions (PostgreSQL `NOTIFY`): check before the next poll.
+    sessions_due: AtomicBool,
     reads: mpsc::Sender<DeliveryRead>,
     stopping: tokio::sync::watch::Sender<bool>,
     reads_rx: Mutex<Option<mpsc::Receiver<DeliveryRead>>>,
@@ -83,7 +75,7 @@ impl EventHub {
             published: Notify::new(),
             webhooks_due: Notify::new(),
             head: AtomicI64::new(0),
-            scopes: Mutex::default(),
+            sessions_due: AtomicBool::new(false),
             reads,
             reads_rx: Mutex::new(Some(reads_rx)),
             stopping: tokio::sync::watch::channel(false).0,
@@ -145,53 +137,10 @@ impl EventHub {
         self.0.events.receiver_count()
     }
 
-    /// The organization's current scope, shared by all its subscribers.
-    pub async fn scope(
-        &self,
-        db: &DatabaseConnection,
-        organization_id: Uuid,
-    ) -> ApiResult<Arc<Scope>> {
-        let cell = {
-            let mut scopes = self.scopes();
-            let fresh = scopes
-                .get(&organization_id)
-                .filter(|(at, _)| at.elapsed() < SCOPE_TTL)
-                .map(|(_, cell)| cell.clone());
-            fresh.unwrap_or_else(|| {
-                let cell = ScopeCell::default();
-                scopes.insert(organization_id, (Instant::now(), cell.clone()));
-                cell
-            })
-        };
-        cell.get_or_try_init(|| async {
-            Ok(Arc::new(
-                Scope::for_organization(db, organization_id).await?,
-            ))
-        })
-        .await
-        .cloned()
-    }
-
     /// Audits that a subscriber received a record (written in batches in the background).
     pub async fn audit_read(&self, read: DeliveryRead) {
         // Waits when the writer is behind: delivery slows down rather than dropping audit rows.
         let _ = self.0.reads.send(read).await;
-    }
-
-    /// Drops one organization's cached scope (the next use reloads it).
-    pub fn forget_scope(&self, organization_id: Uuid) {
-        self.scopes().remove(&organization_id);
-    }
-
-    fn scopes(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, (Instant, ScopeCell)>> {
-        self.0
-            .scopes
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn forget_scopes(&self) {
-        self.scopes().clear();
     }
 
     /// Starts the hub's background tasks (for the life of the process).
@@ -283,8 +232,11 @@ impl EventHub {
                 tokio::time::sleep(Duration::from_millis(250)).await;
                 continue;
             }
-            // At most once per poll interval, however many writes wake the hub.
-            if last_session_check.elapsed() >= poll {
+            // At most once per poll interval, however many writes wake the hub; at once when
+            // another instance announced ended sessions.
+            if self.0.sessions_due.swap(false, Ordering::AcqRel)
+                || last_session_check.elapsed() >= poll
+            {
                 last_session_check = Instant::now();
                 match self.check_sessions(db, sessions_checked).await {
                     Ok(at) => sessions_checked = at,
@@ -331,7 +283,7 @@ impl EventHub {
             for d in outbox::load(db, rows).await? {
                 if d.changes_access() {
                     // Before the event goes out, so no subscriber judges it with an old scope.
-                    self.forget_scopes();
+                    crate::service::invalidation::ACCESS.advance();
                 }
                 // An error only means nobody is listening right now.
                 let _ = self.0.events.send(Arc::new(d));
@@ -359,6 +311,8 @@ impl EventHub {
             .all(db)
             .await?;
         if !ended.is_empty() {
+            // Verified sessions are cached: none of these is accepted again.
+            crate::service::invalidation::SESSIONS.advance();
             let _ = self.0.sessions_ended.send(Arc::new(ended));
         }
         Ok(now)
@@ -386,7 +340,12 @@ impl EventHub {
             self.wake();
             loop {
                 match listener.try_recv().await {
-                    Ok(Some(_)) => self.wake(),
+                    Ok(Some(n)) => {
+                        if n.payload() == crate::service::sessions::SESSIONS_ENDED_PAYLOAD {
+                            self.0.sessions_due.store(true, Ordering::Release);
+                        }
+                        self.wake();
+                    }
                     // The connection was lost; sqlx reconnects on the next call.
                     Ok(None) => self.wake(),
                     Err(e) => {

@@ -153,8 +153,9 @@ struct Running {
     abort: AbortHandle,
     /// Nothing sent yet: a failure now is an `error` message, not a `next`.
     first: bool,
-    /// A mutation: wake the event hub when it is done.
-    writes: bool,
+    /// A mutation, with the cache generations it started under: settle them before its
+    /// response goes out and wake the event hub when it is done.
+    writes: Option<crate::service::invalidation::Marks>,
 }
 
 /// A `next` message written straight to its text.
@@ -455,7 +456,7 @@ impl Connection {
         }
         self.generation += 1;
         let generation = self.generation;
-        let writes = document.writes();
+        let writes = document.writes().then(crate::service::invalidation::marks);
         let mut request = async_graphql::Request::new(query).variables(variables);
         if let Some(name) = operation_name {
             request = request.operation_name(name);
@@ -509,12 +510,16 @@ impl Connection {
         let Some(mut response) = item else {
             let writes = running.writes;
             self.subscriptions.remove(&id);
-            if writes {
+            if writes.is_some() {
                 // Committed changes wait in the outbox: deliver them now.
                 self.state.hub.wake();
             }
             return self.send(json!({ "type": "complete", "id": id })).await;
         };
+        if let Some(marks) = running.writes {
+            // Committed: what a concurrent request cached meanwhile must not outlive the answer.
+            crate::service::invalidation::settle(marks);
+        }
         limits::assign_codes(&mut response.errors, false);
         let failed = response.data == async_graphql::Value::Null && !response.errors.is_empty();
         if running.first && failed {

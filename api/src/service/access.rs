@@ -30,6 +30,7 @@ use crate::{
         },
     },
     error::{ApiError, ApiResult},
+    service::invalidation,
 };
 
 fn jst() -> FixedOffset {
@@ -458,15 +459,15 @@ pub fn member_facts(m: &care_team_membership::Model, objected: &HashSet<Uuid>) -
     }
 }
 
-/// Each organization's [`Scope`], shared by its requests.
+/// Each organization's [`Scope`], shared by its requests and its subscribers.
 ///
 /// Loading a scope decodes every membership and consent of the organization (hundreds of rows for
-/// a consultation office), which cost more than the rest of a small query. A cached scope is used
-/// only while it is provably current: access changes only through a client's registration or
-/// update, a care-team change or a consent change, and each of those appends an outbox event in
-/// its own transaction. Every request reads the newest such event id (one indexed statement) and
-/// reloads the scope when it moved, so a change is seen by the very next request on every
-/// instance. Memberships and consents also start and end by date: the day is part of the key.
+/// a consultation office), which cost more than the rest of a small query. Access changes only
+/// through a client's registration or update, a care-team change or a consent change, each of
+/// which appends an outbox event and so moves [`invalidation::ACCESS`]: a cached scope is used
+/// while that generation stands, without a statement to check it (see [`invalidation`] for when
+/// another instance's change is seen). Memberships and consents also start and end by date: the
+/// day is part of the key.
 #[derive(Default)]
 pub struct ScopeCache {
     entries: std::sync::Mutex<HashMap<Uuid, CachedScope>>,
@@ -474,18 +475,11 @@ pub struct ScopeCache {
 
 #[derive(Clone)]
 struct CachedScope {
-    version: i64,
+    generation: u64,
     day: NaiveDate,
+    loaded: std::time::Instant,
     cell: Arc<tokio::sync::OnceCell<Arc<Scope>>>,
 }
-
-/// The newest outbox event that can change access (the record types of [`outbox::Delivery::changes_access`]).
-///
-/// [`outbox::Delivery::changes_access`]: super::outbox::Delivery::changes_access
-const ACCESS_VERSION_SQL: &str = "SELECT \
-     (SELECT MAX(id) FROM outbox_events WHERE record_type = 'Client'), \
-     (SELECT MAX(id) FROM outbox_events WHERE record_type = 'CareTeamMembership'), \
-     (SELECT MAX(id) FROM outbox_events WHERE record_type = 'SharingConsent')";
 
 /// How many organizations' scopes are kept (each a few hundred bytes per client).
 const SCOPE_CACHE_ORGANIZATIONS: usize = 1_000;
@@ -498,21 +492,28 @@ impl ScopeCache {
         db: &impl ConnectionTrait,
         organization_id: Uuid,
     ) -> ApiResult<Arc<Scope>> {
-        // Read the version first: a change committed while the scope loads makes the next request
-        // reload, never keeps an older scope under a newer version.
-        let version = access_version(db).await?;
+        // Read the generation first: a change committed while the scope loads moves it, so an
+        // older scope is never kept under a newer generation.
+        let generation = invalidation::ACCESS.current();
         let day = today();
         let cached = {
             let mut entries = self.entries();
             match entries.get(&organization_id) {
-                Some(e) if e.version == version && e.day == day => e.clone(),
+                Some(e)
+                    if e.generation == generation
+                        && e.day == day
+                        && e.loaded.elapsed() < invalidation::MAX_AGE =>
+                {
+                    e.clone()
+                }
                 _ => {
                     if entries.len() >= SCOPE_CACHE_ORGANIZATIONS {
                         entries.clear();
                     }
                     let fresh = CachedScope {
-                        version,
+                        generation,
                         day,
+                        loaded: std::time::Instant::now(),
                         cell: Default::default(),
                     };
                     entries.insert(organization_id, fresh.clone());
@@ -531,25 +532,15 @@ impl ScopeCache {
             .cloned()
     }
 
+    /// Drops one organization's scope: a subscriber replaying an access change the hub has not
+    /// read yet reloads it before judging what follows.
+    pub fn forget(&self, organization_id: Uuid) {
+        self.entries().remove(&organization_id);
+    }
+
     fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, CachedScope>> {
         self.entries
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-}
-
-async fn access_version(db: &impl ConnectionTrait) -> ApiResult<i64> {
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            ACCESS_VERSION_SQL,
-        ))
-        .await?;
-    let Some(row) = row else { return Ok(0) };
-    let mut newest = 0;
-    for i in 0..3 {
-        let id: Option<i64> = row.try_get_by_index(i)?;
-        newest = newest.max(id.unwrap_or(0));
-    }
-    Ok(newest)
 }

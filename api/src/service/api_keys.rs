@@ -151,6 +151,7 @@ pub async fn revoke(state: &AppState, viewer: &Viewer, id: Uuid) -> ApiResult<ap
         return Ok(key);
     }
     let now = super::now();
+    super::sessions::announce_ended(&txn).await?;
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
         .col_expr(

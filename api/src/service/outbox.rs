@@ -83,6 +83,10 @@ pub async fn append_many(db: &impl ConnectionTrait, events: Vec<NewEvent<'_>>) -
         ))
         .await?;
     }
+    if events.iter().any(|e| changes_access(e.3)) {
+        // Before the commit; see `invalidation` for the second move after it.
+        super::invalidation::ACCESS.advance();
+    }
     let now = super::now();
     let rows = events
         .into_iter()
@@ -110,6 +114,15 @@ pub async fn append_many(db: &impl ConnectionTrait, events: Vec<NewEvent<'_>>) -
         .await?;
     }
     Ok(())
+}
+
+/// Whether an event about a record of this type can change who sees what: a client's
+/// registration, a care-team membership, a sharing consent.
+fn changes_access(record_type: &str) -> bool {
+    matches!(
+        record_type,
+        "Client" | "CareTeamMembership" | "SharingConsent"
+    )
 }
 
 /// Events after `after` in id (= commit) order, optionally of some clients only.

@@ -16,6 +16,8 @@
 //! the account and makes it a known address. An unknown email is verified against a dummy hash,
 //! so it fails with the same error and in the same time as a wrong password.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use entity::{
     login_known_address, organization, refresh_token, session,
@@ -29,10 +31,12 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::staff::{MAX_EMAIL_BYTES, normalize_email};
+
 use crate::{
     auth::{Viewer, hash_token, jwt::AccessClaims, password::MAX_PASSWORD_BYTES, random_token},
     db,
     error::{ApiError, ApiResult},
+    service::invalidation,
     state::AppState,
 };
 
@@ -252,7 +256,7 @@ pub async fn login(
     .await?;
     let refresh = new_refresh_token(&txn, session_id).await?;
     txn.commit().await?;
-    let viewer = viewer_of(&state.db, member.id, session_id)
+    let (viewer, _) = viewer_of(&state.db, member.id, session_id)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     issue(state, viewer, refresh, expires_at)
@@ -333,7 +337,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> ApiResult<IssuedSessi
                 .one(&state.db)
                 .await?
             {
-                revoke(&state.db, token.session_id, "REFRESH_TOKEN_REUSED").await?;
+                revoke_now(&state.db, token.session_id, "REFRESH_TOKEN_REUSED").await?;
             }
             Err(ApiError::Unauthenticated)
         }
@@ -370,7 +374,7 @@ async fn rotate(state: &AppState, presented: &str) -> ApiResult<IssuedSession> {
         return Err(ApiError::Unauthenticated);
     }
     let new_token = new_refresh_token(&txn, sess.id).await?;
-    let viewer = viewer_of(&txn, sess.staff_member_id, sess.id)
+    let (viewer, _) = viewer_of(&txn, sess.staff_member_id, sess.id)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     txn.commit().await?;
@@ -391,10 +395,23 @@ pub async fn logout(state: &AppState, viewer: &Viewer) -> ApiResult<()> {
             "An API key does not log out: an org admin revokes it.",
         ));
     }
-    revoke(&state.db, viewer.session_id, "LOGOUT").await
+    revoke_now(&state.db, viewer.session_id, "LOGOUT").await
+}
+
+/// [`revoke`] in a transaction of its own, so that the announcement goes out with the commit.
+async fn revoke_now(
+    db: &sea_orm::DatabaseConnection,
+    session_id: Uuid,
+    reason: &str,
+) -> ApiResult<()> {
+    let txn = db::begin_write(db).await?;
+    revoke(&txn, session_id, reason).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 async fn revoke(db: &impl ConnectionTrait, session_id: Uuid, reason: &str) -> ApiResult<()> {
+    announce_ended(db).await?;
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(super::now()))
         .col_expr(session::Column::RevokedReason, Expr::value(reason))
@@ -411,6 +428,7 @@ struct ViewerRow {
     organization_id: Uuid,
     role: StaffRole,
     organization_kind: organization::OrganizationKind,
+    expires_at: DateTime<Utc>,
 }
 
 /// Whether a session is still live (not revoked, not expired).
@@ -421,34 +439,166 @@ pub async fn is_live(db: &impl ConnectionTrait, session_id: Uuid) -> ApiResult<b
         .is_some_and(|s| s.revoked_at.is_none() && s.expires_at > Utc::now()))
 }
 
-/// The viewer behind verified token claims: one query that also checks that the session is live
-/// and the account active.
+/// The `NOTIFY` payload that tells every instance's event hub to look for ended sessions now.
+pub const SESSIONS_ENDED_PAYLOAD: &str = "sessions";
+
+/// Call in a transaction that ends sessions, before it commits: drops this instance's cached
+/// sessions (see [`invalidation`] for the second drop after the commit) and, on PostgreSQL, wakes
+/// every instance's event hub at the commit to check for ended sessions at once rather than at
+/// its next poll.
+pub async fn announce_ended(db: &impl ConnectionTrait) -> ApiResult<()> {
+    invalidation::SESSIONS.advance();
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        db.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [
+                super::outbox::NOTIFY_CHANNEL.into(),
+                SESSIONS_ENDED_PAYLOAD.into(),
+            ],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Verified credentials, so that a request does not re-read its session: an access token's
+/// session (with its account) or an API key, mapped to the viewer it stands for.
+///
+/// An entry is used while [`invalidation::SESSIONS`] stands (every revocation moves it: logout,
+/// token reuse, password change, deactivation, a revoked key, here or, through the event hub's
+/// check of ended sessions, on another instance), until the session or key expires, and for at
+/// most [`invalidation::MAX_AGE`]. Refusals are not cached.
+#[derive(Default)]
+pub struct SessionCache {
+    entries: std::sync::Mutex<HashMap<CredentialKey, CachedViewer>>,
+}
+
+/// What a credential is cached under: never the raw API key, only its hash.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum CredentialKey {
+    Session {
+        session_id: Uuid,
+        staff_member_id: Uuid,
+    },
+    ApiKey(String),
+}
+
+#[derive(Clone)]
+struct CachedViewer {
+    generation: u64,
+    loaded: std::time::Instant,
+    /// When the session (or the key) stops working.
+    valid_until: DateTime<Utc>,
+    viewer: Viewer,
+    key_expires_at: Option<DateTime<Utc>>,
+}
+
+/// How many credentials are kept (a few hundred bytes each).
+const SESSION_CACHE_ENTRIES: usize = 20_000;
+
+impl SessionCache {
+    fn get(&self, key: &CredentialKey) -> Option<CachedViewer> {
+        let generation = invalidation::SESSIONS.current();
+        let now = Utc::now();
+        self.entries()
+            .get(key)
+            .filter(|e| {
+                e.generation == generation
+                    && e.valid_until > now
+                    && e.loaded.elapsed() < invalidation::MAX_AGE
+            })
+            .cloned()
+    }
+
+    fn put(&self, key: CredentialKey, entry: CachedViewer) {
+        let mut entries = self.entries();
+        if entries.len() >= SESSION_CACHE_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(key, entry);
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<CredentialKey, CachedViewer>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// The viewer behind an API key (see [`super::api_keys`]), re-checked like a session, with the
 /// key's expiry.
 pub async fn resolve_api_key(
     db: &sea_orm::DatabaseConnection,
+    cache: &SessionCache,
     key: &str,
 ) -> ApiResult<Option<(Viewer, Option<DateTime<Utc>>)>> {
+    let cache_key = CredentialKey::ApiKey(hash_token(key));
+    if let Some(hit) = cache.get(&cache_key) {
+        return Ok(Some((hit.viewer, hit.key_expires_at)));
+    }
+    // Before reading: a revocation committed meanwhile moves it, so nothing older is kept.
+    let generation = invalidation::SESSIONS.current();
     let Some(live) = super::api_keys::authenticate(db, key).await? else {
         return Ok(None);
     };
-    Ok(viewer_of(db, live.staff_member_id, live.session_id)
-        .await?
-        .map(|v| (v, live.expires_at)))
+    let Some((viewer, session_expires_at)) =
+        viewer_of(db, live.staff_member_id, live.session_id).await?
+    else {
+        return Ok(None);
+    };
+    cache.put(
+        cache_key,
+        CachedViewer {
+            generation,
+            loaded: std::time::Instant::now(),
+            valid_until: live
+                .expires_at
+                .map_or(session_expires_at, |k| k.min(session_expires_at)),
+            viewer: viewer.clone(),
+            key_expires_at: live.expires_at,
+        },
+    );
+    Ok(Some((viewer, live.expires_at)))
 }
 
+/// The viewer behind verified token claims: the session must be live and its account active
+/// (one statement, or none while the cache holds it).
 pub async fn resolve_viewer(
     db: &impl ConnectionTrait,
+    cache: &SessionCache,
     claims: &AccessClaims,
 ) -> ApiResult<Option<Viewer>> {
-    viewer_of(db, claims.sub, claims.sid).await
+    let key = CredentialKey::Session {
+        session_id: claims.sid,
+        staff_member_id: claims.sub,
+    };
+    if let Some(hit) = cache.get(&key) {
+        return Ok(Some(hit.viewer));
+    }
+    let generation = invalidation::SESSIONS.current();
+    let Some((viewer, valid_until)) = viewer_of(db, claims.sub, claims.sid).await? else {
+        return Ok(None);
+    };
+    cache.put(
+        key,
+        CachedViewer {
+            generation,
+            loaded: std::time::Instant::now(),
+            valid_until,
+            viewer: viewer.clone(),
+            key_expires_at: None,
+        },
+    );
+    Ok(Some(viewer))
 }
 
+/// The viewer of a live session of an active account, with the session's expiry.
 async fn viewer_of(
     db: &impl ConnectionTrait,
     staff_member_id: Uuid,
     session_id: Uuid,
-) -> ApiResult<Option<Viewer>> {
+) -> ApiResult<Option<(Viewer, DateTime<Utc>)>> {
     let now = super::now();
     let row = session::Entity::find_by_id(session_id)
         .select_only()
@@ -456,6 +606,7 @@ async fn viewer_of(
         .column_as(staff_member::Column::OrganizationId, "organization_id")
         .column_as(staff_member::Column::Role, "role")
         .column_as(organization::Column::Kind, "organization_kind")
+        .column_as(session::Column::ExpiresAt, "expires_at")
         .join(JoinType::InnerJoin, session::Relation::StaffMember.def())
         .join(
             JoinType::InnerJoin,
@@ -468,12 +619,17 @@ async fn viewer_of(
         .into_model::<ViewerRow>()
         .one(db)
         .await?;
-    Ok(row.map(|r| Viewer {
-        staff_member_id: r.staff_member_id,
-        organization_id: r.organization_id,
-        organization_kind: r.organization_kind,
-        role: r.role,
-        session_id,
+    Ok(row.map(|r| {
+        (
+            Viewer {
+                staff_member_id: r.staff_member_id,
+                organization_id: r.organization_id,
+                organization_kind: r.organization_kind,
+                role: r.role,
+                session_id,
+            },
+            r.expires_at,
+        )
     }))
 }
 

@@ -257,6 +257,7 @@ async fn revoke_all_sessions(
     except: Option<Uuid>,
     reason: &str,
 ) -> ApiResult<()> {
+    super::sessions::announce_ended(db).await?;
     let mut q = session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(super::now()))
         .col_expr(session::Column::RevokedReason, Expr::value(reason))

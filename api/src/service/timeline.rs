@@ -10,7 +10,8 @@ use entity::{
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, sea_query::OnConflict,
+    QuerySelect, QueryTrait, Set,
+    sea_query::{Expr, ExprTrait, OnConflict, QueryStatementBuilder},
 };
 use uuid::Uuid;
 
@@ -22,7 +23,7 @@ use crate::{
 };
 
 /// What kind of history item an entry is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EntryKind {
     Observation,
     PlanVersion,
@@ -70,6 +71,25 @@ impl EntryKind {
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// The alias of the page's total count.
+const TOTAL: &str = "history_total_count";
+
+/// An entry of a page, with the history's total count when it was asked for.
+struct PageRow {
+    entry: timeline_entry::Model,
+    total: Option<u64>,
+}
+
+impl sea_orm::FromQueryResult for PageRow {
+    fn from_query_result(row: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        let total: Option<i64> = row.try_get(pre, TOTAL).ok();
+        Ok(Self {
+            entry: timeline_entry::Model::from_query_result(row, pre)?,
+            total: total.and_then(|n| u64::try_from(n).ok()),
+        })
     }
 }
 
@@ -223,20 +243,26 @@ pub async fn history(
     if !filter.kinds.is_empty() {
         base = base.add(T::Kind.is_in(filter.kinds.iter().map(|k| k.as_str())));
     }
-    let total_count = if count_total {
+    // The total rides along with the page as an uncorrelated subquery (both databases evaluate
+    // it once): one statement for the page and its count.
+    let count = count_total.then(|| {
         timeline_entry::Entity::find()
+            .select_only()
+            .expr(Expr::cust("COUNT(*)"))
             .filter(base.clone())
-            .count(db)
-            .await?
-    } else {
-        0
-    };
-    let mut q = timeline_entry::Entity::find().filter(base);
+            .into_query()
+    });
+    let mut q = timeline_entry::Entity::find().filter(base.clone());
+    if let Some(count) = count {
+        q = q.expr_as(
+            Expr::SubQuery(None, Box::new(count.into_sub_query_statement())),
+            TOTAL,
+        );
+    }
     if let Some(c) = after {
         // A row-value comparison, which both SQLite and PostgreSQL answer from the
         // (client_id, occurred_at, record_id) index without walking the newer rows: deep pages
         // cost the same as the first.
-        use sea_orm::sea_query::{Expr, ExprTrait};
         let (t, id, kind) = parse_cursor(c)?;
         q = q.filter(
             Expr::tuple([
@@ -252,10 +278,24 @@ pub async fn history(
         .order_by_desc(T::RecordId)
         .order_by_desc(T::Kind)
         .limit(size + 1)
+        .into_model::<PageRow>()
         .all(db)
         .await?;
+    let total_count = match rows.first() {
+        _ if !count_total => 0,
+        Some(r) => r.total.unwrap_or(0),
+        // Past the last page: the count alone.
+        None if after.is_some() => {
+            timeline_entry::Entity::find()
+                .filter(base)
+                .count(db)
+                .await?
+        }
+        None => 0,
+    };
     let has_next_page = rows.len() as u64 > size;
     rows.truncate(size as usize);
+    let rows: Vec<timeline_entry::Model> = rows.into_iter().map(|r| r.entry).collect();
     Ok(HistoryPage {
         items: rows.into_iter().map(|e| (cursor_of(&e), e)).collect(),
         has_next_page,
