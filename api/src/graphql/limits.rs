@@ -205,6 +205,12 @@ struct QueryLimitsExtension {
 
 #[async_trait::async_trait]
 impl Extension for QueryLimitsExtension {
+    /// Only the request's validation and execution: fields resolve without the extension chain
+    /// (a patch of the vendored async-graphql; see `vendor/async-graphql/KAKEHASHI-PATCH.md`).
+    fn wraps_fields(&self) -> bool {
+        false
+    }
+
     async fn validation(
         &self,
         ctx: &ExtensionContext<'_>,

@@ -436,6 +436,14 @@ pub trait Extension: Sync + Send + 'static {
         next.run(ctx, operation_name).await
     }
 
+    /// Whether this extension wraps each field's resolution ([`Extension::resolve`]). Kakehashi
+    /// patch: an extension that only hooks the request, validation or execution says `false`,
+    /// and fields then resolve without the per-field chain (a boxed future and a `ResolveInfo`
+    /// per field of every response), as they do with no extension at all.
+    fn wraps_fields(&self) -> bool {
+        true
+    }
+
     /// Called at resolve field.
     async fn resolve(
         &self,
@@ -484,9 +492,11 @@ impl Extensions {
         self.query_data = Some(data);
     }
 
+    /// Kakehashi patch: "no extension wraps fields" (see [`Extension::wraps_fields`]); used only
+    /// to take the fast path of field and list resolution.
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.extensions.is_empty()
+        self.extensions.iter().all(|e| !e.wraps_fields())
     }
 
     #[inline]
