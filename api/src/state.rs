@@ -32,10 +32,9 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     /// Argon2id with bounded concurrency.
     pub passwords: PasswordHasher,
-    /// The GraphQL schema, built once without data; per-request data is attached to each request.
+    /// The GraphQL schema (HTTP and WebSocket), built once without data; per-request data is
+    /// attached to each request.
     pub schema: KakehashiSchema,
-    /// The schema for WebSocket operations (limits checked by the socket handler).
-    pub stream_schema: KakehashiSchema,
     /// SQL statements run for requests so far (`kakehashi_sql_statements_total`; tests and
     /// benchmarks read statements per operation from it).
     pub statements: prometheus_client::metrics::counter::Counter,
@@ -89,7 +88,6 @@ impl AppState {
             config.access_token_ttl,
         );
         let schema = crate::graphql::build_schema(&config);
-        let stream_schema = crate::graphql::build_stream_schema(&config);
         let config_buffer = config.subscriber_buffer;
         let persisted = match (config.persisted_queries, &config.persisted_queries_file) {
             (PersistedQueriesMode::Off, _) => PersistedQueries::off(),
@@ -123,7 +121,6 @@ impl AppState {
             tokens: Arc::new(tokens),
             config: Arc::new(config),
             schema,
-            stream_schema,
             statements,
             logins_in_flight: Default::default(),
             hub: crate::realtime::hub::EventHub::new(config_buffer),

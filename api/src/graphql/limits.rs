@@ -185,8 +185,10 @@ impl RequestOutcome {
     }
 }
 
-/// The extension installed on the HTTP schema: the complexity limit (from validation's own
-/// count, so the refusal carries its numbers) and the "execution began" flag.
+/// The schema's extension: the complexity limit (from validation's own count, so the refusal
+/// carries its code and numbers, over HTTP and WebSocket alike) and the "execution began" flag.
+/// It does not wrap fields ([`Extension::wraps_fields`]), so events and pages resolve as fast as
+/// without it.
 pub struct QueryLimits {
     pub max_complexity: usize,
 }
@@ -239,13 +241,6 @@ impl Extension for QueryLimitsExtension {
     }
 }
 
-/// The one message-text match left: the WebSocket schema runs without extensions (they would
-/// wrap every field of every event), so its complexity refusal comes from async-graphql's own
-/// `limit_complexity`, which carries no code. Everything else is classified where it is made.
-pub(crate) fn is_engine_complexity_refusal(e: &ServerError) -> bool {
-    e.message == "Query is too complex."
-}
-
 /// Gives every error that has no code one: before execution that is syntax, validation or an
 /// unknown operation; during execution the only uncoded errors are async-graphql's own input
 /// coercion (a malformed scalar): resolvers return `ApiError`s, which always carry a code.
@@ -258,17 +253,12 @@ pub fn assign_codes(errors: &mut [ServerError], executed: bool) {
         if has_code {
             continue;
         }
-        let code = if is_engine_complexity_refusal(e) {
-            ErrorCode::QueryTooComplex
-        } else {
-            if executed {
-                tracing::info!(message = %e.message, "input coercion error");
-            }
-            ErrorCode::BadUserInput
-        };
+        if executed {
+            tracing::info!(message = %e.message, "input coercion error");
+        }
         e.extensions
             .get_or_insert_with(Default::default)
-            .set("code", code.as_str());
+            .set("code", ErrorCode::BadUserInput.as_str());
     }
 }
 

@@ -91,23 +91,14 @@ pub struct Mutation(
 
 pub type KakehashiSchema = Schema<Query, Mutation, subscription::SubscriptionRoot>;
 
-/// Builds the schema for HTTP requests. Depth, aliases and nesting are checked before it runs
-/// ([`document::prepare`]); complexity by its extension, after validation, with its numbers.
+/// Builds the schema for HTTP requests and WebSocket operations. Depth, aliases and nesting are
+/// checked before it runs ([`document::prepare`]); complexity by its extension, after
+/// validation, with its numbers.
 pub fn build_schema(config: &Config) -> KakehashiSchema {
     builder(config)
         .extension(limits::QueryLimits {
             max_complexity: config.max_query_complexity,
         })
-        .finish()
-}
-
-/// The same schema without the extension, for WebSocket operations. async-graphql wraps *every
-/// field* of every response in the extension chain when any extension is installed; with
-/// thousands of subscribers that was a third of the server's time. The socket handler prepares
-/// the document itself, and complexity is async-graphql's own limit here.
-pub fn build_stream_schema(config: &Config) -> KakehashiSchema {
-    builder(config)
-        .limit_complexity(config.max_query_complexity)
         .finish()
 }
 

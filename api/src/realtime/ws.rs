@@ -467,12 +467,9 @@ impl Connection {
             graphql::request_data(request, &self.state, credential, outcome).data(self.address);
         let (abort, registration) = AbortHandle::new_pair();
         let (tag, end_tag) = (id.clone(), id.clone());
-        let responses = Abortable::new(
-            self.state.stream_schema.execute_stream(request),
-            registration,
-        )
-        .map(move |r| (tag.clone(), generation, Some(r)))
-        .chain(stream::once(async move { (end_tag, generation, None) }));
+        let responses = Abortable::new(self.state.schema.execute_stream(request), registration)
+            .map(move |r| (tag.clone(), generation, Some(r)))
+            .chain(stream::once(async move { (end_tag, generation, None) }));
         self.streams.push(responses.boxed());
         self.subscriptions.insert(
             id,
