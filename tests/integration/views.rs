@@ -504,12 +504,25 @@ async fn a_history_page_with_authors_costs_a_fixed_number_of_statements() {
     let mut counts = Vec::new();
     for n in [5, 30] {
         let mut fewest = u64::MAX;
-        for _ in 0..3 {
+        let (mut settled, mut tries) = (0, 0);
+        while settled < 3 {
+            tries += 1;
+            assert!(
+                tries <= 30,
+                "the shared caches never stood still for a request"
+            );
+            // Other tests in this process may drop the shared caches meanwhile (their
+            // generations are process-wide): only requests during which none moved count.
+            let marks = kakehashi::service::invalidation::marks();
             let before = app.state.statement_count();
             let body = app
                 .gql(Some(&specialist), q, json!({ "c": yamada, "n": n }))
                 .await;
             let after = app.state.statement_count();
+            if kakehashi::service::invalidation::marks() != marks {
+                continue;
+            }
+            settled += 1;
             let edges = body["data"]["client"]["history"]["edges"]
                 .as_array()
                 .unwrap_or_else(|| panic!("{body}"));
@@ -569,10 +582,22 @@ async fn nested_lists_do_not_multiply_sql_statements() {
         // The fewest of three runs: on a loaded machine a loader's keys can straddle its batch
         // delay and split into two statements now and then; an N+1 adds statements every time.
         let mut fewest = u64::MAX;
-        for _ in 0..3 {
+        let (mut settled, mut tries) = (0, 0);
+        while settled < 3 {
+            tries += 1;
+            assert!(
+                tries <= 30,
+                "the shared caches never stood still for a request"
+            );
+            // Only requests during which no shared cache was dropped (see above).
+            let marks = kakehashi::service::invalidation::marks();
             let before = app.state.statement_count();
             let body = app.gql(Some(&staff), q, json!({ "n": n })).await;
             let after = app.state.statement_count();
+            if kakehashi::service::invalidation::marks() != marks {
+                continue;
+            }
+            settled += 1;
             assert!(body.get("errors").is_none(), "{body}");
             let nodes = body["data"]["facility"]["clients"]["nodes"]
                 .as_array()
@@ -596,7 +621,8 @@ async fn nested_lists_do_not_multiply_sql_statements() {
         max - min <= 3,
         "statements per page size 2/5/15: {counts:?}"
     );
-    // Authentication, scope (3), count, page, and one batch per nested field and its audit.
+    // The clients' count and page, and one batch per nested field (authentication and the
+    // scope come from caches).
     assert!(*max <= 24, "statements per page: {counts:?}");
 }
 

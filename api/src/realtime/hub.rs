@@ -216,6 +216,7 @@ impl EventHub {
         let prune_every = (retention / 4).clamp(Duration::from_secs(1), Duration::from_secs(3600));
         let mut last_prune = Instant::now();
         let mut sessions_checked = Utc::now();
+        let mut recently_ended = std::collections::HashSet::new();
         let mut last_session_check = Instant::now();
         let db = &state.background_db;
         loop {
@@ -238,7 +239,10 @@ impl EventHub {
                 || last_session_check.elapsed() >= poll
             {
                 last_session_check = Instant::now();
-                match self.check_sessions(db, sessions_checked).await {
+                match self
+                    .check_sessions(db, sessions_checked, &mut recently_ended)
+                    .await
+                {
                     Ok(at) => sessions_checked = at,
                     Err(e) => tracing::warn!(error = ?e, "checking ended sessions failed"),
                 }
@@ -301,6 +305,7 @@ impl EventHub {
         &self,
         db: &DatabaseConnection,
         since: chrono::DateTime<Utc>,
+        recently_ended: &mut std::collections::HashSet<Uuid>,
     ) -> ApiResult<chrono::DateTime<Utc>> {
         let now = Utc::now();
         let ended: Vec<Uuid> = session::Entity::find()
@@ -310,9 +315,13 @@ impl EventHub {
             .into_tuple()
             .all(db)
             .await?;
-        if !ended.is_empty() {
-            // Verified sessions are cached: none of these is accepted again.
+        if ended.iter().any(|id| !recently_ended.contains(id)) {
+            // Verified sessions are cached: none of these is accepted again. (The poll's overlap
+            // finds each ended session several times; the caches are dropped once.)
             crate::service::invalidation::SESSIONS.advance();
+        }
+        *recently_ended = ended.iter().copied().collect();
+        if !ended.is_empty() {
             let _ = self.0.sessions_ended.send(Arc::new(ended));
         }
         Ok(now)

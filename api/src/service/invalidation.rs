@@ -52,8 +52,9 @@ pub static ACCESS: Generation = Generation::new();
 /// Sessions and the accounts behind them: verified access tokens and API keys.
 pub static SESSIONS: Generation = Generation::new();
 
-/// The generations as a request found them (see [`settle`]).
-#[derive(Clone, Copy)]
+/// The generations as a request found them (see [`settle`]); equal marks before and after a
+/// request mean no cache was dropped meanwhile (tests that count statements rely on it).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Marks {
     access: u64,
     sessions: u64,

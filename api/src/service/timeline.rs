@@ -85,7 +85,7 @@ struct PageRow {
 
 impl sea_orm::FromQueryResult for PageRow {
     fn from_query_result(row: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
-        let total: Option<i64> = row.try_get(pre, TOTAL).ok();
+        let total: Option<i64> = row.try_get(pre, TOTAL)?;
         Ok(Self {
             entry: timeline_entry::Model::from_query_result(row, pre)?,
             total: total.and_then(|n| u64::try_from(n).ok()),
@@ -253,12 +253,14 @@ pub async fn history(
             .into_query()
     });
     let mut q = timeline_entry::Entity::find().filter(base.clone());
-    if let Some(count) = count {
-        q = q.expr_as(
+    q = match count {
+        Some(count) => q.expr_as(
             Expr::SubQuery(None, Box::new(count.into_sub_query_statement())),
             TOTAL,
-        );
-    }
+        ),
+        // A typed null, so that every row decodes the same way and a bad count is an error.
+        None => q.expr_as(Expr::cust("CAST(NULL AS BIGINT)"), TOTAL),
+    };
     if let Some(c) = after {
         // A row-value comparison, which both SQLite and PostgreSQL answer from the
         // (client_id, occurred_at, record_id) index without walking the newer rows: deep pages
