@@ -9,8 +9,9 @@
 //! real write path: observation, version, timeline entry, audit entry and outbox event per
 //! record), then pages through the whole history over HTTP, 50 at a time, as the consultation
 //! specialist, and reports latency and SQL statements per page for the first and the last
-//! pages (keyset pagination must not slow down with depth). Without DATABASE_URL it uses a
-//! temporary SQLite file; with `postgres://…/db` it uses that (empty) database.
+//! pages (keyset pagination must not slow down with depth). Any ENTRIES fits: they are 150
+//! minutes apart from now − 3 years, closer when more would not fit. Without DATABASE_URL it
+//! uses a temporary SQLite file; with `postgres://…/db` it uses that (empty) database.
 
 use std::time::{Duration, Instant};
 
@@ -67,29 +68,37 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
+/// The history page both `history` and `peer` measure: 50 entries, each observation's fact,
+/// category, author and the author's organization.
+pub(crate) const HISTORY_QUERY: &str = "query($c: ID!, $after: String) { client(id: $c) { history(first: 50, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { kind occurredAt item { ... on Observation { id fact category author { displayName organization { name } } } } } } } } }";
+
+/// The time the generated history spans, ending just before now.
+const HISTORY_SPAN: chrono::TimeDelta = chrono::TimeDelta::days(3 * 365);
+
+/// When the `i`th of `entries` generated history entries happened: every 150 minutes from
+/// now − 3 years, or closer together when more would not fit before now (an observation may not
+/// lie in the future, so 150 minutes apart failed above 10,512 entries).
+fn history_time(
+    base: chrono::DateTime<chrono::Utc>,
+    i: usize,
+    entries: usize,
+) -> chrono::DateTime<chrono::Utc> {
+    let fitting = HISTORY_SPAN.num_microseconds().unwrap_or(i64::MAX) / entries.max(1) as i64;
+    let spacing = chrono::TimeDelta::minutes(150)
+        .num_microseconds()
+        .unwrap_or(i64::MAX)
+        .min(fitting);
+    base + chrono::TimeDelta::microseconds(spacing.saturating_mul(i as i64))
 }
 
-async fn history(entries: usize, url: Option<String>) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let database_url = url.unwrap_or_else(|| {
-        format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("bench.db").display()
-        )
-    });
-    let config = Config {
-        database_url: database_url.clone(),
-        bind_addr: "127.0.0.1:0".parse()?,
-        jwt_secret: Some(b"bench-secret-bench-secret-bench-secret".to_vec()),
-        ..Config::default()
-    };
-    let state = kakehashi::build_state(config).await?;
-    kakehashi::seed::seed_demo(&state).await?;
-
-    // 山田 太郎, written about by ひまわり's staff.
+/// Writes `entries` observations about the demo's 山田 太郎 as ひまわり's staff through the
+/// service layer (the real write path: observation, version, timeline entry, audit entry and
+/// outbox event, one transaction each), one at a time; returns the client's id. `history` and
+/// `peer` measure the same data this way.
+pub(crate) async fn write_history(
+    state: &kakehashi::AppState,
+    entries: usize,
+) -> anyhow::Result<uuid::Uuid> {
     let staff = entity::staff_member::Entity::find()
         .filter(entity::staff_member::Column::Email.eq("staff@himawari.example"))
         .one(&state.db)
@@ -113,11 +122,10 @@ async fn history(entries: usize, url: Option<String>) -> anyhow::Result<()> {
         "昼食を完食し、午後は箱折りを120個行った。",
         "送迎車の中で「きょうはつかれた」と話し、帰宅後すぐに休んだ。",
     ];
-    let started = Instant::now();
-    let base = chrono::Utc::now() - chrono::Duration::days(3 * 365);
+    let base = chrono::Utc::now() - HISTORY_SPAN;
     for i in 0..entries {
         record(
-            &state,
+            state,
             &viewer,
             client.id,
             ObservationContent {
@@ -126,7 +134,7 @@ async fn history(entries: usize, url: Option<String>) -> anyhow::Result<()> {
                     .then(|| "予定の変更が負担になっていると思われる。".into()),
                 client_words: None,
                 category: entity::observation::ObservationCategory::Routine,
-                occurred_from: base + chrono::Duration::minutes(i as i64 * 150),
+                occurred_from: history_time(base, i, entries),
                 occurred_to: None,
                 visibility: entity::observation::Visibility::CareTeam,
                 tags: vec!["作業".into()],
@@ -136,6 +144,33 @@ async fn history(entries: usize, url: Option<String>) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("record failed: {}", e.code().as_str()))?;
     }
+    Ok(client.id)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+async fn history(entries: usize, url: Option<String>) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let database_url = url.unwrap_or_else(|| {
+        format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        )
+    });
+    let config = Config {
+        database_url: database_url.clone(),
+        bind_addr: "127.0.0.1:0".parse()?,
+        jwt_secret: Some(b"bench-secret-bench-secret-bench-secret".to_vec()),
+        ..Config::default()
+    };
+    let state = kakehashi::build_state(config).await?;
+    kakehashi::seed::seed_demo(&state).await?;
+
+    let started = Instant::now();
+    let client_id = write_history(&state, entries).await?;
     let write_secs = started.elapsed().as_secs_f64();
     println!(
         "wrote {entries} observations in {write_secs:.1} s ({:.0} per second, one writer)",
@@ -157,10 +192,8 @@ async fn history(entries: usize, url: Option<String>) -> anyhow::Result<()> {
         .as_str()
         .context("login")?
         .to_owned();
-    let client_gid = kakehashi::graphql::ids::encode("Client", client.id).0;
-    let query = "query($c: ID!, $after: String) { client(id: $c) { history(first: 50, after: $after) {
-        totalCount pageInfo { hasNextPage endCursor }
-        edges { node { kind occurredAt item { ... on Observation { id fact category author { displayName organization { name } } } } } } } } }";
+    let client_gid = kakehashi::graphql::ids::encode("Client", client_id).0;
+    let query = HISTORY_QUERY;
 
     let mut after = Value::Null;
     let mut pages: Vec<(Duration, u64)> = Vec::new();
