@@ -3,6 +3,8 @@
 //! - `cargo run --release -p bench -- history [ENTRIES] [DATABASE_URL]`
 //! - `cargo run --release -p bench -- fanout [SUBSCRIBERS] [DATABASE_URL]` (see [`fanout`])
 //! - `cargo run --release -p bench -- load [DATABASE_URL]` (see [`load`])
+//! - `cargo run --release -p bench -- peer [ENTRIES] [POSTGRES_ADMIN_URL | sqlite]`: the history
+//!   page against PostGraphile on the same PostgreSQL data (see [`peer`]; needs Node and npm)
 //!
 //! `history`:
 //! Builds a client with ENTRIES (default 10,000) history items through the service layer (the
@@ -27,6 +29,8 @@ use serde_json::{Value, json};
 mod fanout;
 mod language;
 mod load;
+mod peer;
+mod pgcount;
 
 /// The server's allocator (see `api/src/main.rs`), since `serve-child` runs the server here.
 #[global_allocator]
@@ -59,11 +63,19 @@ async fn main() -> anyhow::Result<()> {
             language::run(args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(20))
         }
         Some("load") => load::run(args.get(1).cloned()).await,
+        Some("peer") => {
+            let entries: usize = args
+                .get(1)
+                .map(|s| s.parse())
+                .transpose()?
+                .unwrap_or(20_000);
+            peer::run(entries, args.get(2).cloned()).await
+        }
         Some("serve-child") => {
             fanout::serve_child(args.get(1).cloned().context("database url")?).await
         }
         _ => bail!(
-            "usage: bench history [ENTRIES] [DATABASE_URL] | bench fanout [SUBSCRIBERS] [DATABASE_URL] | bench load [DATABASE_URL] | bench language [ROUNDS]"
+            "usage: bench history [ENTRIES] [DATABASE_URL] | bench fanout [SUBSCRIBERS] [DATABASE_URL] | bench load [DATABASE_URL] | bench peer [ENTRIES] [POSTGRES_ADMIN_URL | sqlite] | bench language [ROUNDS]"
         ),
     }
 }
