@@ -32,9 +32,10 @@
 //!    over 100 sequential pages after a warm-up, less what the idle server sent over the same
 //!    time; Kakehashi's own counter (`/metrics`) is printed beside it.
 //! 5. **Rounds.** For concurrency 1, 10 and 50 and each page: a Kakehashi round, then a
-//!    PostGraphile round, PEER_ROUNDS times (default 3), PEER_SECONDS each (default 15), driven
-//!    by autocannon 9 in its own Node process (`bench/peer/load.js`), which compares each response
-//!    body with the verified one. Each round also reads the server's CPU time and that of the
+//!    PostGraphile round, PEER_ROUNDS times (default 3; 0 stops after the counts and the check),
+//!    PEER_SECONDS each (default 15), driven by autocannon 9 in its own Node process
+//!    (`bench/peer/load.js`), which compares each response body with the verified one (latency
+//!    to the millisecond). Each round also reads the server's CPU time and that of the
 //!    database's backends from `/proc`. Printed: req/s (min–max over rounds), p99, the ratio of
 //!    the median req/s, CPU per request.
 //!
@@ -233,6 +234,9 @@ async fn postgres(
         ssl.try_get::<i64>("", "all")?
     );
     check(&http, &k, &p).await?;
+    if settings.rounds == 0 {
+        return Ok(());
+    }
     let backends = Backends { db: admin_db, name };
     let results = rounds(&[k, p], settings, Some(&backends)).await?;
     table(&results, &["Kakehashi", "PostGraphile"]);
@@ -251,6 +255,9 @@ async fn sqlite(entries: usize, settings: &Settings) -> anyhow::Result<()> {
         "\nSQL statements per page, from Kakehashi's counter over {COUNTED_PAGES} sequential pages:"
     );
     count_statements(&http, &k, None, port).await?;
+    if settings.rounds == 0 {
+        return Ok(());
+    }
     let results = rounds(&[k], settings, None).await?;
     table(&results, &["Kakehashi"]);
     Ok(())
@@ -650,7 +657,9 @@ async fn count_statements(
             };
             let mut statements = 0.0;
             let mut parts = Vec::new();
-            for key in during.keys().filter(|k| *k != pgcount::ROUND_TRIPS) {
+            let counted =
+                |k: &&String| ![pgcount::ROUND_TRIPS, pgcount::PREPARES].contains(&k.as_str());
+            for key in during.keys().filter(counted) {
                 let n = per_page(key);
                 if n >= 0.005 {
                     statements += n;
@@ -659,13 +668,14 @@ async fn count_statements(
             }
             let idle_rate: u64 = idle
                 .iter()
-                .filter(|(k, _)| *k != pgcount::ROUND_TRIPS)
+                .filter(|(k, _)| counted(k))
                 .map(|(_, v)| v)
                 .sum();
             line += &format!(
-                " {statements:.2} statements ({}), {:.2} Sync/Query messages (each waits for the server); idle traffic subtracted: {:.1} statements/s",
+                " {statements:.2} statements ({}), {:.2} Sync/Query messages (each waits for the server), {:.2} Parse messages; idle traffic subtracted: {:.1} statements/s",
                 parts.join(", "),
                 per_page(pgcount::ROUND_TRIPS),
+                per_page(pgcount::PREPARES),
                 idle_rate as f64 / idle_secs
             );
         }

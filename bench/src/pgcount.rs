@@ -6,7 +6,8 @@
 //! same way whatever its driver: each simple `Query` message and each `Execute` of the extended
 //! protocol is one statement, named by its first SQL word (`SELECT`, `INSERT`, `BEGIN`, …, the
 //! word the `Parse` of its prepared statement began with), and each `Query` or `Sync` is one
-//! round trip (the client waits for the server's `ReadyForQuery`). The proxy refuses TLS (a
+//! round trip (the client waits for the server's `ReadyForQuery`); `Parse` messages are counted
+//! apart (a statement prepared again rather than reused). The proxy refuses TLS (a
 //! client that prefers it goes on in plain text) and adds a hop, so it is used only to count,
 //! never for a measured round.
 
@@ -22,7 +23,7 @@ use tokio::{
     net::{TcpListener, TcpStream},
 };
 
-/// Statements by first SQL word, and `round trips`.
+/// Statements by first SQL word, [`ROUND_TRIPS`] and [`PREPARES`].
 pub type Counts = BTreeMap<String, u64>;
 
 /// The running proxy's counters.
@@ -43,6 +44,8 @@ impl Counter {
 
 /// The key under which round trips are counted.
 pub const ROUND_TRIPS: &str = "round trips";
+/// The key under which `Parse` messages are counted: statements prepared, not reused.
+pub const PREPARES: &str = "prepares";
 
 /// Listens on a free loopback port and forwards each connection to `upstream`, counting.
 pub async fn start(upstream: SocketAddr) -> anyhow::Result<(u16, Counter)> {
@@ -123,6 +126,7 @@ async fn relay(mut client: TcpStream, server: TcpStream, counter: Counter) -> an
                 b'P' => {
                     let (name, rest) = cstr(&body);
                     statements.insert(name.to_vec(), verb(cstr(rest).0));
+                    counter.add(PREPARES);
                 }
                 b'B' => {
                     let (portal, rest) = cstr(&body);
