@@ -74,7 +74,7 @@ pub(crate) fn rss_kib(pid: u32) -> anyhow::Result<u64> {
 }
 
 /// CPU time (user + system) the process has used, in seconds.
-fn cpu_secs(pid: u32) -> anyhow::Result<f64> {
+pub(crate) fn cpu_secs(pid: u32) -> anyhow::Result<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     // Fields after the command name (which may contain spaces) start after the last ')'.
     let rest = stat.rsplit_once(')').context("stat")?.1;

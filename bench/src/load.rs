@@ -276,13 +276,13 @@ async fn oha_run(
     })
 }
 
-struct Scrape {
-    statements: u64,
-    errors: u64,
+pub(crate) struct Scrape {
+    pub(crate) statements: u64,
+    pub(crate) errors: u64,
 }
 
 /// The server's statement count and its GraphQL error total, from `/metrics`.
-async fn scrape(http: &reqwest::Client, base: &str) -> anyhow::Result<Scrape> {
+pub(crate) async fn scrape(http: &reqwest::Client, base: &str) -> anyhow::Result<Scrape> {
     let text = http
         .get(format!("{base}/metrics"))
         .send()
@@ -370,36 +370,15 @@ async fn generate(database_url: &str) -> anyhow::Result<()> {
         println!("data: {existing} generated clients already present");
         return Ok(());
     }
-    let viewer = |email: &'static str| {
-        let state = state.clone();
-        async move {
-            let member = entity::staff_member::Entity::find()
-                .filter(entity::staff_member::Column::Email.eq(email))
-                .one(&state.db)
-                .await?
-                .context("demo account")?;
-            let org = entity::organization::Entity::find_by_id(member.organization_id)
-                .one(&state.db)
-                .await?
-                .context("organization")?;
-            anyhow::Ok(Viewer {
-                staff_member_id: member.id,
-                organization_id: org.id,
-                organization_kind: org.kind,
-                role: member.role,
-                session_id: uuid::Uuid::nil(),
-            })
-        }
-    };
     // Half the clients with あおぞら and ひまわり, half with みらい and こもれび.
     let teams = [
         (
-            viewer("specialist@aozora.example").await?,
-            viewer("staff@himawari.example").await?,
+            viewer(&state, "specialist@aozora.example").await?,
+            viewer(&state, "staff@himawari.example").await?,
         ),
         (
-            viewer("specialist@mirai.example").await?,
-            viewer("staff@komorebi.example").await?,
+            viewer(&state, "specialist@mirai.example").await?,
+            viewer(&state, "staff@komorebi.example").await?,
         ),
     ];
     let started = std::time::Instant::now();
@@ -409,7 +388,7 @@ async fn generate(database_url: &str) -> anyhow::Result<()> {
             tokio::spawn(async move {
                 for i in (existing..CLIENTS).filter(|i| i % writers == worker) {
                     let (office, facility) = &teams[i % 2];
-                    one_client(&state, office, facility, i).await?;
+                    one_client(&state, office, facility, i, OBSERVATIONS_PER_CLIENT).await?;
                     if i.is_multiple_of(100) {
                         println!(
                             "data: client {i} of {CLIENTS} ({:.0} s)",
@@ -469,12 +448,37 @@ const WORDS: [&str; 6] = [
     "ひとりになりたい",
 ];
 
-/// One generated client with its team, consent, plan, meeting and observations.
-async fn one_client(
+/// A demo account as the service layer's viewer.
+pub(crate) async fn viewer(
+    state: &kakehashi::AppState,
+    email: &'static str,
+) -> anyhow::Result<Viewer> {
+    let member = entity::staff_member::Entity::find()
+        .filter(entity::staff_member::Column::Email.eq(email))
+        .one(&state.db)
+        .await?
+        .context("demo account")?;
+    let org = entity::organization::Entity::find_by_id(member.organization_id)
+        .one(&state.db)
+        .await?
+        .context("organization")?;
+    Ok(Viewer {
+        staff_member_id: member.id,
+        organization_id: org.id,
+        organization_kind: org.kind,
+        role: member.role,
+        session_id: uuid::Uuid::nil(),
+    })
+}
+
+/// One generated client (the `i`th) with its team, consent, plan, meeting and `observations`
+/// observations, one a day up to now.
+pub(crate) async fn one_client(
     state: &kakehashi::AppState,
     office: &Viewer,
     facility: &Viewer,
     i: usize,
+    observations: usize,
 ) -> anyhow::Result<()> {
     let fail = |what: &'static str| {
         move |e: kakehashi::error::ApiError| anyhow::anyhow!("{what}: {}", e.code().as_str())
@@ -584,9 +588,9 @@ async fn one_client(
     )
     .await
     .map_err(fail("meeting"))?;
-    let start = Utc::now() - chrono::Duration::days(OBSERVATIONS_PER_CLIENT as i64);
-    for k in 0..OBSERVATIONS_PER_CLIENT {
-        let n = i * OBSERVATIONS_PER_CLIENT + k;
+    let start = Utc::now() - chrono::Duration::days(observations as i64);
+    for k in 0..observations {
+        let n = i * observations + k;
         let (category, fact, interpretation, words) = match n % 10 {
             0 => (
                 ObservationCategory::Change,

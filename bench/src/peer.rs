@@ -1,0 +1,912 @@
+//! `peer [ENTRIES] [POSTGRES_ADMIN_URL | sqlite]`: a client's history page, Kakehashi against
+//! PostGraphile 4 on the same PostgreSQL data, interleaved (issue 22).
+//!
+//! The peer a team would otherwise pick is a generic GraphQL layer over PostgreSQL, so the
+//! history page must be measured against one, side by side, not against Kakehashi's own past.
+//!
+//! 1. **Data.** A fresh database `kk_peer_<pid>` on the PostgreSQL server of
+//!    POSTGRES_ADMIN_URL (default `postgres://postgres@127.0.0.1:5432`, which needs to be allowed
+//!    to create databases), dropped at the end, also after an error. Kakehashi's migrations and
+//!    demo seed, then through the service layer ENTRIES (default 20,000) observations about
+//!    山田 太郎 ([`crate::write_history`], the data of `history`) and 200 other clients on the
+//!    same care teams with 50 observations each ([`crate::load::one_client`]).
+//! 2. **Servers**, each in its own process: Kakehashi (`serve-child`) and PostGraphile 4.14.1
+//!    (`bench/peer/server.js`, pinned with autocannon in `bench/peer/package-lock.json`, installed
+//!    by `npm ci` when `bench/peer/node_modules` is missing; Node 20 and npm must be on the PATH).
+//!    Both talk to PostgreSQL in plain text: sqlx prefers TLS when the server offers it (Debian's
+//!    does) while node-postgres does not, and TLS on one side only is not the same work
+//!    (`PEER_KAKEHASHI_TLS=1` lets sqlx choose, to see what TLS costs).
+//! 3. **The same page on both**, verified before anything is measured: the first page of 50
+//!    history entries, newest first, with totalCount and each observation's fact, category,
+//!    author and the author's organization; and a deep page after min(ENTRIES / 2, 10,000)
+//!    entries by cursor. Kakehashi answers as the consultation specialist (a bearer token from
+//!    `login`). PostGraphile walks `timeline_entries` (condition on the client and the status,
+//!    and, through the connection-filter plugin, no other organization's internal records:
+//!    what the specialist may see; ordered by the history's key), the index Kakehashi walks, with each entry's observation by
+//!    a smart-tag foreign key (`bench/peer/postgraphile.tags.json5`; `record_id` points at a
+//!    record of any kind, so the schema has none). Querying `observations` directly would sort
+//!    the client's 20,000 rows for each page: there is no index on `(client_id, occurred_from)`.
+//!    PostGraphile does no authorization, consent or audit; Kakehashi does all three.
+//! 4. **Statements per page**, counted on the wire by a proxy ([`crate::pgcount`]) in front of a
+//!    second instance of each server (`pg_stat_statements` needs a server restart to load),
+//!    over 100 sequential pages after a warm-up, less what the idle server sent over the same
+//!    time; Kakehashi's own counter (`/metrics`) is printed beside it.
+//! 5. **Rounds.** For concurrency 1, 10 and 50 and each page: a Kakehashi round, then a
+//!    PostGraphile round, PEER_ROUNDS times (default 3; 0 stops after the counts and the check),
+//!    PEER_SECONDS each (default 15), driven by autocannon 9 in its own Node process
+//!    (`bench/peer/load.js`), which compares each response body with the verified one (latency
+//!    to the millisecond). Each round also reads the server's CPU time and that of the
+//!    database's backends from `/proc`. Printed: req/s (min–max over rounds), p99, the ratio of
+//!    the median req/s, CPU per request.
+//!
+//! `peer [ENTRIES] sqlite` runs Kakehashi alone on a temporary SQLite file, the embedded
+//! default, with the same data, query and concurrency (statements from `/metrics`).
+//!
+//! Everything shares the machine's cores: the load generator, both servers and PostgreSQL.
+
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::Stdio,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
+use uuid::Uuid;
+
+use crate::{
+    HISTORY_QUERY,
+    fanout::{SECRET, cpu_secs, spawn_server},
+    pgcount,
+};
+
+const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432";
+const OTHER_CLIENTS: usize = 200;
+const OTHER_OBSERVATIONS: usize = 50;
+const PAGE_SIZE: usize = 50;
+const DEEPEST: usize = 10_000;
+const CONCURRENCY: [usize; 3] = [1, 10, 50];
+/// Sequential pages over which statements are counted.
+const COUNTED_PAGES: usize = 100;
+
+/// PostGraphile's equivalent of [`HISTORY_QUERY`] (see the module documentation).
+const POSTGRAPHILE_QUERY: &str = "query($c: UUID!, $org: UUID!, $after: Cursor) { allTimelineEntries(first: 50, after: $after, condition: { clientId: $c, status: \"CURRENT\" }, filter: { or: [{ visibility: { notEqualTo: \"INTERNAL\" } }, { organizationId: { equalTo: $org } }] }, orderBy: [OCCURRED_AT_DESC, RECORD_ID_DESC, KIND_DESC]) { totalCount pageInfo { hasNextPage endCursor } edges { node { kind occurredAt observationByRecordId { id fact category staffMemberByAuthorStaffMemberId { displayName organizationByOrganizationId { name } } } } } } }";
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Which {
+    First,
+    Deep,
+}
+
+impl Which {
+    fn label(self) -> &'static str {
+        match self {
+            Which::First => "first",
+            Which::Deep => "deep",
+        }
+    }
+}
+
+/// How long and how often each round runs.
+struct Settings {
+    seconds: u64,
+    rounds: usize,
+    peer_dir: PathBuf,
+}
+
+/// One server under load: where to send the page, and its two request bodies.
+struct Target {
+    name: &'static str,
+    url: String,
+    headers: Value,
+    pid: u32,
+    /// The request body and the verified response body of each page.
+    pages: BTreeMap<Which, (String, Option<String>)>,
+}
+
+pub async fn run(entries: usize, target: Option<String>) -> anyhow::Result<()> {
+    let peer_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("peer");
+    let env_number = |name: &str, default: u64| -> anyhow::Result<u64> {
+        std::env::var(name)
+            .ok()
+            .map(|v| v.parse().with_context(|| format!("{name}={v}")))
+            .transpose()
+            .map(|v| v.unwrap_or(default))
+    };
+    let settings = Settings {
+        seconds: env_number("PEER_SECONDS", 15)?,
+        rounds: env_number("PEER_ROUNDS", 3)? as usize,
+        peer_dir,
+    };
+    if target.as_deref() == Some("sqlite") {
+        ensure_node(&settings.peer_dir).await?;
+        return sqlite(entries, &settings).await;
+    }
+    ensure_node(&settings.peer_dir).await?;
+    let admin = target.unwrap_or_else(|| DEFAULT_ADMIN_URL.into());
+    // The server part of the URL: scheme, user and host, without a database or parameters.
+    let scheme_end = admin.find("://").context("POSTGRES_ADMIN_URL")? + 3;
+    let server = match admin[scheme_end..].find(['/', '?']) {
+        Some(i) => admin[..scheme_end + i].to_owned(),
+        None => admin.clone(),
+    };
+    let name = format!("kk_peer_{}", std::process::id());
+    let admin_db = sea_orm::Database::connect(format!("{server}/postgres")).await?;
+    admin_db
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await?;
+    println!("database: PostgreSQL, {name} on {server} (dropped at the end)");
+    let result = postgres(entries, &server, &name, &admin_db, &settings).await;
+    // The servers were killed when their handles dropped; FORCE ends what is left of them.
+    let dropped = admin_db
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await;
+    match (&result, dropped) {
+        (_, Ok(_)) => println!("dropped {name}"),
+        (Ok(_), Err(e)) => return Err(e).context(format!("dropping {name}")),
+        (Err(_), Err(e)) => eprintln!("could not drop {name}: {e}"),
+    }
+    result
+}
+
+async fn postgres(
+    entries: usize,
+    server: &str,
+    name: &str,
+    admin_db: &DatabaseConnection,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    let url = format!("{server}/{name}");
+    // The generator's own commits need not wait for the disk (see `load::generate`).
+    let client = generate(
+        &format!("{url}?options=-c%20synchronous_commit%3Doff"),
+        entries,
+    )
+    .await?;
+    let db = sea_orm::Database::connect(&url).await?;
+    db.execute_unprepared("ANALYZE").await?;
+    db.close().await?;
+
+    // Statements per page, through the counting proxy, one server at a time.
+    // `postgres://user@` and `host:port` of the server, to put the proxy's port in between.
+    let host_start = server
+        .rfind('@')
+        .map(|i| i + 1)
+        .or_else(|| server.find("://").map(|i| i + 3))
+        .context("POSTGRES_ADMIN_URL")?;
+    let (prefix, host) = server.split_at(host_start);
+    let host = if host.contains(':') {
+        host.to_owned()
+    } else {
+        format!("{host}:5432")
+    };
+    let upstream: SocketAddr = tokio::net::lookup_host(&host)
+        .await?
+        .next()
+        .context("PostgreSQL's address")?;
+    let (proxy_port, counter) = pgcount::start(upstream).await?;
+    let proxied = format!("{prefix}127.0.0.1:{proxy_port}/{name}");
+    let http = reqwest::Client::new();
+    let deep_after = deep_after(entries);
+    println!(
+        "\nSQL statements per page, counted on the wire over {COUNTED_PAGES} sequential pages (after a warm-up, less the idle server's own traffic over the same time):"
+    );
+    {
+        let (_child, pid, port) = spawn_server(&proxied).await?;
+        let target = kakehashi(&http, client, port, pid, deep_after).await?;
+        count_statements(&http, &target, Some(&counter), port).await?;
+    }
+    {
+        let (_child, pid, port) = spawn_postgraphile(&settings.peer_dir, &proxied).await?;
+        let target = postgraphile(&http, client, port, pid, deep_after).await?;
+        count_statements(&http, &target, Some(&counter), 0).await?;
+    }
+
+    // The measured servers, straight to PostgreSQL.
+    let kakehashi_url = if std::env::var_os("PEER_KAKEHASHI_TLS").is_some() {
+        url.clone()
+    } else {
+        format!("{url}?sslmode=disable")
+    };
+    let (_kakehashi_child, k_pid, k_port) = spawn_server(&kakehashi_url).await?;
+    let (_postgraphile_child, p_pid, p_port) = spawn_postgraphile(&settings.peer_dir, &url).await?;
+    let k = kakehashi(&http, client, k_port, k_pid, deep_after).await?;
+    let p = postgraphile(&http, client, p_port, p_pid, deep_after).await?;
+    let ssl = admin_db
+        .query_one_raw(Statement::from_string(
+            admin_db.get_database_backend(),
+            format!(
+                "SELECT count(*) FILTER (WHERE s.ssl)::bigint AS tls, count(*)::bigint AS all FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.datname = '{name}'"
+            ),
+        ))
+        .await?
+        .context("pg_stat_ssl")?;
+    println!(
+        "\nconnections to {name} over TLS: {} of {}",
+        ssl.try_get::<i64>("", "tls")?,
+        ssl.try_get::<i64>("", "all")?
+    );
+    check(&http, &k, &p).await?;
+    if settings.rounds == 0 {
+        return Ok(());
+    }
+    let backends = Backends { db: admin_db, name };
+    let results = rounds(&[k, p], settings, Some(&backends)).await?;
+    table(&results, &["Kakehashi", "PostGraphile"]);
+    Ok(())
+}
+
+async fn sqlite(entries: usize, settings: &Settings) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("peer.db").display());
+    println!("database: SQLite (temporary file), Kakehashi alone");
+    let client = generate(&url, entries).await?;
+    let http = reqwest::Client::new();
+    let (_child, pid, port) = spawn_server(&url).await?;
+    let k = kakehashi(&http, client, port, pid, deep_after(entries)).await?;
+    println!(
+        "\nSQL statements per page, from Kakehashi's counter over {COUNTED_PAGES} sequential pages:"
+    );
+    count_statements(&http, &k, None, port).await?;
+    if settings.rounds == 0 {
+        return Ok(());
+    }
+    let results = rounds(&[k], settings, None).await?;
+    table(&results, &["Kakehashi"]);
+    Ok(())
+}
+
+/// Where the deep page starts: half the entries, at most 10,000, on a page boundary.
+fn deep_after(entries: usize) -> usize {
+    (entries / 2).min(DEEPEST) / PAGE_SIZE * PAGE_SIZE
+}
+
+/// Node must be there to run the scenario (not to build it); its packages are installed from
+/// the lock file when missing.
+async fn ensure_node(peer_dir: &Path) -> anyhow::Result<()> {
+    let version = Command::new("node")
+        .arg("--version")
+        .output()
+        .await
+        .context("`bench peer` needs Node 20 and npm on the PATH")?;
+    println!("node {}", String::from_utf8_lossy(&version.stdout).trim());
+    if !peer_dir.join("node_modules").exists() {
+        let status = Command::new("npm")
+            .args(["ci", "--prefix"])
+            .arg(peer_dir)
+            .status()
+            .await
+            .context("npm")?;
+        if !status.success() {
+            bail!("npm ci --prefix {} failed", peer_dir.display());
+        }
+    }
+    Ok(())
+}
+
+/// The demo seed, the history and the other clients, written through the service layer.
+/// Returns 山田 太郎's id and that of the specialist's organization.
+async fn generate(database_url: &str, entries: usize) -> anyhow::Result<(Uuid, Uuid)> {
+    let state = kakehashi::build_state(kakehashi::Config {
+        database_url: database_url.into(),
+        bind_addr: "127.0.0.1:0".parse()?,
+        jwt_secret: Some(SECRET.to_vec()),
+        db_max_connections: 8,
+        ..kakehashi::Config::default()
+    })
+    .await?;
+    kakehashi::seed::seed_demo(&state).await?;
+    let office = crate::load::viewer(&state, "specialist@aozora.example").await?;
+    let facility = crate::load::viewer(&state, "staff@himawari.example").await?;
+    let started = Instant::now();
+    // The other clients are written beside the history, by three more writers.
+    let writers = 3;
+    let others: Vec<_> = (0..writers)
+        .map(|w| {
+            let (state, office, facility) = (state.clone(), office.clone(), facility.clone());
+            tokio::spawn(async move {
+                for i in (0..OTHER_CLIENTS).filter(|i| i % writers == w) {
+                    crate::load::one_client(&state, &office, &facility, i, OTHER_OBSERVATIONS)
+                        .await?;
+                }
+                anyhow::Ok(())
+            })
+        })
+        .collect();
+    let client = crate::write_history(&state, entries).await?;
+    for t in others {
+        t.await??;
+    }
+    println!(
+        "data: {entries} observations about 山田 太郎 and {OTHER_CLIENTS} other clients with {OTHER_OBSERVATIONS} each, written through the service layer in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok((client, office.organization_id))
+}
+
+/// Starts `bench/peer/server.js` on the database; returns the process, its pid and port.
+async fn spawn_postgraphile(peer_dir: &Path, url: &str) -> anyhow::Result<(Child, u32, u16)> {
+    let mut child = Command::new("node")
+        .arg(peer_dir.join("server.js"))
+        .arg(url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .context("node")?;
+    let pid = child.id().context("child pid")?;
+    let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
+    let port = tokio::time::timeout(Duration::from_secs(120), async {
+        loop {
+            let line = lines.next_line().await?.context("PostGraphile exited")?;
+            if let Some(p) = line.strip_prefix("PORT ") {
+                break anyhow::Ok(p.parse::<u16>()?);
+            }
+            eprintln!("postgraphile: {line}");
+        }
+    })
+    .await
+    .context("PostGraphile did not start in 2 minutes")??;
+    // Whatever it prints later goes to stderr, not into a closed pipe.
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            eprintln!("postgraphile: {line}");
+        }
+    });
+    Ok((child, pid, port))
+}
+
+/// A history page as both servers answer it, for comparing them.
+#[derive(Debug, PartialEq)]
+struct Row {
+    kind: String,
+    occurred_at: i64,
+    fact: Option<String>,
+    category: Option<String>,
+    author: Option<String>,
+    organization: Option<String>,
+}
+
+struct Page {
+    total: u64,
+    has_next: bool,
+    end_cursor: Value,
+    rows: Vec<Row>,
+}
+
+fn micros(v: &Value) -> anyhow::Result<i64> {
+    let text = v.as_str().context("occurredAt")?;
+    Ok(chrono::DateTime::parse_from_rfc3339(text)
+        .with_context(|| format!("occurredAt {text}"))?
+        .timestamp_micros())
+}
+
+fn text(v: &Value) -> Option<String> {
+    v.as_str().map(str::to_owned)
+}
+
+/// Reads either server's page into the shared shape.
+fn parse_page(body: &Value) -> anyhow::Result<Page> {
+    let (connection, item_key, author_key, org_key) =
+        if let Some(h) = body.pointer("/data/client/history") {
+            (h, "item", "author", "organization")
+        } else if let Some(c) = body.pointer("/data/allTimelineEntries") {
+            (
+                c,
+                "observationByRecordId",
+                "staffMemberByAuthorStaffMemberId",
+                "organizationByOrganizationId",
+            )
+        } else {
+            bail!("not a history page: {body}");
+        };
+    if connection.is_null() || body.get("errors").is_some() {
+        bail!("errors: {body}");
+    }
+    let rows = connection["edges"]
+        .as_array()
+        .context("edges")?
+        .iter()
+        .map(|e| {
+            let node = &e["node"];
+            let item = &node[item_key];
+            let author = &item[author_key];
+            Ok(Row {
+                kind: node["kind"].as_str().context("kind")?.to_ascii_uppercase(),
+                occurred_at: micros(&node["occurredAt"])?,
+                fact: text(&item["fact"]),
+                category: text(&item["category"]).map(|c| c.to_ascii_uppercase()),
+                author: text(&author["displayName"]),
+                organization: text(&author[org_key]["name"]),
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(Page {
+        total: connection["totalCount"].as_u64().context("totalCount")?,
+        has_next: connection["pageInfo"]["hasNextPage"] == true,
+        end_cursor: connection["pageInfo"]["endCursor"].clone(),
+        rows,
+    })
+}
+
+async fn post_text(
+    http: &reqwest::Client,
+    target_url: &str,
+    headers: &Value,
+    body: &str,
+) -> anyhow::Result<String> {
+    let mut request = http
+        .post(target_url)
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    for (k, v) in headers.as_object().into_iter().flatten() {
+        request = request.header(k.as_str(), v.as_str().unwrap_or_default());
+    }
+    let response = request.send().await?;
+    let status = response.status();
+    let text = response.text().await?;
+    if !status.is_success() {
+        bail!("{target_url}: {status}: {text}");
+    }
+    Ok(text)
+}
+
+/// Builds a target: the first page's body and the deep page's (walking there by cursor), and
+/// each page's response when it is the same byte for byte on a second request.
+async fn target(
+    http: &reqwest::Client,
+    name: &'static str,
+    url: String,
+    headers: Value,
+    pid: u32,
+    body_after: impl Fn(&Value) -> String,
+    deep_after: usize,
+) -> anyhow::Result<Target> {
+    let first = body_after(&Value::Null);
+    let mut cursor = Value::Null;
+    let mut walked = 0;
+    while walked < deep_after {
+        let page = parse_page(&serde_json::from_str(
+            &post_text(http, &url, &headers, &body_after(&cursor)).await?,
+        )?)?;
+        if !page.has_next {
+            bail!("{name}: the history ended after {walked} entries");
+        }
+        walked += page.rows.len();
+        cursor = page.end_cursor;
+    }
+    let deep = body_after(&cursor);
+    let mut pages = BTreeMap::new();
+    for (which, body) in [(Which::First, first), (Which::Deep, deep)] {
+        let a = post_text(http, &url, &headers, &body).await?;
+        let b = post_text(http, &url, &headers, &body).await?;
+        parse_page(&serde_json::from_str(&a)?)?;
+        pages.insert(which, (body, (a == b).then_some(a)));
+    }
+    Ok(Target {
+        name,
+        url,
+        headers,
+        pid,
+        pages,
+    })
+}
+
+async fn kakehashi(
+    http: &reqwest::Client,
+    (client, _): (Uuid, Uuid),
+    port: u16,
+    pid: u32,
+    deep_after: usize,
+) -> anyhow::Result<Target> {
+    let url = format!("http://127.0.0.1:{port}/graphql");
+    let login: Value = http
+        .post(&url)
+        .json(&json!({ "query": "mutation { login(input: { email: \"specialist@aozora.example\", password: \"kakehashi-demo\" }) { accessToken } }" }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = login["data"]["login"]["accessToken"]
+        .as_str()
+        .with_context(|| format!("login: {login}"))?;
+    let db_client = kakehashi::graphql::ids::encode("Client", client).0;
+    target(
+        http,
+        "Kakehashi",
+        url,
+        json!({ "authorization": format!("Bearer {token}") }),
+        pid,
+        |after| {
+            json!({ "query": HISTORY_QUERY, "variables": { "c": db_client, "after": after } })
+                .to_string()
+        },
+        deep_after,
+    )
+    .await
+}
+
+async fn postgraphile(
+    http: &reqwest::Client,
+    (client, office): (Uuid, Uuid),
+    port: u16,
+    pid: u32,
+    deep_after: usize,
+) -> anyhow::Result<Target> {
+    let url = format!("http://127.0.0.1:{port}/graphql");
+    target(
+        http,
+        "PostGraphile",
+        url,
+        json!({}),
+        pid,
+        |after| {
+            json!({ "query": POSTGRAPHILE_QUERY, "variables": { "c": client.to_string(), "org": office.to_string(), "after": after } })
+                .to_string()
+        },
+        deep_after,
+    )
+    .await
+}
+
+async fn fetch(http: &reqwest::Client, t: &Target, which: Which) -> anyhow::Result<Page> {
+    let body = &t.pages[&which].0;
+    parse_page(&serde_json::from_str(
+        &post_text(http, &t.url, &t.headers, body).await?,
+    )?)
+}
+
+/// Both servers must answer each page with the same entries before either is measured.
+async fn check(http: &reqwest::Client, k: &Target, p: &Target) -> anyhow::Result<()> {
+    for which in [Which::First, Which::Deep] {
+        let (a, b) = (fetch(http, k, which).await?, fetch(http, p, which).await?);
+        let facts = a.rows.iter().filter(|r| r.fact.is_some()).count();
+        if a.rows != b.rows {
+            let first_difference = a
+                .rows
+                .iter()
+                .zip(&b.rows)
+                .find(|(x, y)| x != y)
+                .map(|(x, y)| format!("{x:?} against {y:?}"))
+                .unwrap_or_else(|| format!("{} rows against {}", a.rows.len(), b.rows.len()));
+            bail!("the {} page differs: {first_difference}", which.label());
+        }
+        println!(
+            "check, {} page: {} entries on both ({facts} observations), the same kinds, times, facts, categories, authors and organizations; totalCount {} (Kakehashi) and {} (PostGraphile)",
+            which.label(),
+            a.rows.len(),
+            a.total,
+            b.total
+        );
+        if a.rows.len() != PAGE_SIZE {
+            bail!("the {} page has {} entries", which.label(), a.rows.len());
+        }
+        if a.total != b.total {
+            bail!("totalCount differs");
+        }
+    }
+    for t in [k, p] {
+        for (which, (_, expected)) in &t.pages {
+            if expected.is_none() {
+                println!(
+                    "note: {}'s {} page is not the same byte for byte twice; its bodies are not compared under load",
+                    t.name,
+                    which.label()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Statements per page for both pages of `target`: on the wire through `counter` if given,
+/// and from Kakehashi's `/metrics` if `metrics_port` is not 0.
+async fn count_statements(
+    http: &reqwest::Client,
+    target: &Target,
+    counter: Option<&pgcount::Counter>,
+    metrics_port: u16,
+) -> anyhow::Result<()> {
+    let metrics_base = format!("http://127.0.0.1:{metrics_port}");
+    let snapshot = || counter.map(pgcount::Counter::snapshot).unwrap_or_default();
+    for (which, (body, _)) in &target.pages {
+        for _ in 0..10 {
+            post_text(http, &target.url, &target.headers, body).await?;
+        }
+        // Batched read audits are flushed within 50 ms; let the warm-up's go first.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let idle_started = Instant::now();
+        let idle_before = snapshot();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let idle = pgcount::delta(&idle_before, &snapshot());
+        let idle_secs = idle_started.elapsed().as_secs_f64();
+
+        let metrics_before = if metrics_port != 0 {
+            Some(crate::load::scrape(http, &metrics_base).await?)
+        } else {
+            None
+        };
+        let started = Instant::now();
+        let before = snapshot();
+        for _ in 0..COUNTED_PAGES {
+            let text = post_text(http, &target.url, &target.headers, body).await?;
+            parse_page(&serde_json::from_str(&text)?)?;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let during = pgcount::delta(&before, &snapshot());
+        let secs = started.elapsed().as_secs_f64();
+        let metrics_after = if metrics_port != 0 {
+            Some(crate::load::scrape(http, &metrics_base).await?)
+        } else {
+            None
+        };
+
+        let mut line = format!("{:>12} {:>5} page:", target.name, which.label());
+        if counter.is_some() {
+            let per_page = |key: &str| {
+                let idle_part = idle.get(key).copied().unwrap_or(0) as f64 * secs / idle_secs;
+                ((during.get(key).copied().unwrap_or(0) as f64 - idle_part).max(0.0))
+                    / COUNTED_PAGES as f64
+            };
+            let mut statements = 0.0;
+            let mut parts = Vec::new();
+            let counted =
+                |k: &&String| ![pgcount::ROUND_TRIPS, pgcount::PREPARES].contains(&k.as_str());
+            for key in during.keys().filter(counted) {
+                let n = per_page(key);
+                if n >= 0.005 {
+                    statements += n;
+                    parts.push(format!("{key} {n:.2}"));
+                }
+            }
+            let idle_rate: u64 = idle
+                .iter()
+                .filter(|(k, _)| counted(k))
+                .map(|(_, v)| v)
+                .sum();
+            line += &format!(
+                " {statements:.2} statements ({}), {:.2} Sync/Query messages (each waits for the server), {:.2} Parse messages; idle traffic subtracted: {:.1} statements/s",
+                parts.join(", "),
+                per_page(pgcount::ROUND_TRIPS),
+                per_page(pgcount::PREPARES),
+                idle_rate as f64 / idle_secs
+            );
+        }
+        if let (Some(a), Some(b)) = (metrics_before, metrics_after) {
+            line += &format!(
+                "{} Kakehashi's counter: {:.2} statements per page",
+                if counter.is_some() { ";" } else { "" },
+                (b.statements - a.statements) as f64 / COUNTED_PAGES as f64
+            );
+            if b.errors > a.errors {
+                bail!("{} GraphQL errors while counting", b.errors - a.errors);
+            }
+        }
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// The database's backend processes, for their CPU time.
+struct Backends<'a> {
+    db: &'a DatabaseConnection,
+    name: &'a str,
+}
+
+impl Backends<'_> {
+    /// CPU seconds by backend pid.
+    async fn cpu(&self) -> anyhow::Result<BTreeMap<i32, f64>> {
+        let rows = self
+            .db
+            .query_all_raw(Statement::from_string(
+                self.db.get_database_backend(),
+                format!(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = '{}'",
+                    self.name
+                ),
+            ))
+            .await?;
+        let mut cpu = BTreeMap::new();
+        for row in rows {
+            let pid: i32 = row.try_get("", "pid")?;
+            if let Ok(secs) = cpu_secs(pid as u32) {
+                cpu.insert(pid, secs);
+            }
+        }
+        Ok(cpu)
+    }
+}
+
+/// One round's numbers.
+#[derive(Clone, Debug)]
+struct Round {
+    rps: f64,
+    p99: f64,
+    failed: u64,
+    cpu_ms: f64,
+    db_cpu_ms: Option<f64>,
+}
+
+type Results = BTreeMap<(usize, Which), Vec<Vec<Round>>>;
+
+async fn rounds(
+    targets: &[Target],
+    settings: &Settings,
+    backends: Option<&Backends<'_>>,
+) -> anyhow::Result<Results> {
+    println!(
+        "\nwarm-up: 5 s at concurrency 10 per server and page; then {} rounds of {} s per cell, interleaved",
+        settings.rounds, settings.seconds
+    );
+    for t in targets {
+        for which in [Which::First, Which::Deep] {
+            load(settings, t, which, 10, 5).await?;
+        }
+    }
+    let mut results: Results = BTreeMap::new();
+    for connections in CONCURRENCY {
+        for which in [Which::First, Which::Deep] {
+            let cell = results
+                .entry((connections, which))
+                .or_insert_with(|| vec![Vec::new(); targets.len()]);
+            for round in 0..settings.rounds {
+                for (i, t) in targets.iter().enumerate() {
+                    let cpu_before = cpu_secs(t.pid)?;
+                    let db_before = match backends {
+                        Some(b) => Some(b.cpu().await?),
+                        None => None,
+                    };
+                    let out = load(settings, t, which, connections, settings.seconds).await?;
+                    let cpu = cpu_secs(t.pid)? - cpu_before;
+                    let db_cpu = match (backends, db_before) {
+                        (Some(b), Some(before)) => Some(
+                            b.cpu()
+                                .await?
+                                .iter()
+                                .map(|(pid, after)| after - before.get(pid).copied().unwrap_or(0.0))
+                                .sum::<f64>(),
+                        ),
+                        _ => None,
+                    };
+                    let number = |k: &str| out[k].as_f64().unwrap_or(0.0);
+                    let total = number("total").max(1.0);
+                    let r = Round {
+                        rps: number("rps"),
+                        p99: number("p99"),
+                        failed: ["non2xx", "errors", "timeouts", "mismatches"]
+                            .iter()
+                            .map(|k| number(k) as u64)
+                            .sum(),
+                        cpu_ms: cpu * 1000.0 / total,
+                        db_cpu_ms: db_cpu.map(|c| c * 1000.0 / total),
+                    };
+                    println!(
+                        "c={connections:<2} {:<5} round {} {:<12} {:>7.1} req/s  p50 {:>6.1} ms  p99 {:>6.1} ms  server CPU {:.2} ms/req{}{}",
+                        which.label(),
+                        round + 1,
+                        t.name,
+                        r.rps,
+                        number("p50"),
+                        r.p99,
+                        r.cpu_ms,
+                        r.db_cpu_ms
+                            .map(|c| format!("  database CPU {c:.2} ms/req"))
+                            .unwrap_or_default(),
+                        if r.failed > 0 {
+                            format!("  FAILED {}", r.failed)
+                        } else {
+                            String::new()
+                        }
+                    );
+                    cell[i].push(r);
+                }
+            }
+        }
+    }
+    Ok(results)
+}
+
+/// One autocannon run in its own Node process; its JSON result.
+async fn load(
+    settings: &Settings,
+    t: &Target,
+    which: Which,
+    connections: usize,
+    seconds: u64,
+) -> anyhow::Result<Value> {
+    let (body, expected) = &t.pages[&which];
+    let options = json!({
+        "url": t.url,
+        "body": body,
+        "headers": t.headers,
+        "connections": connections,
+        "duration": seconds,
+        "expectBody": expected,
+    });
+    let out = Command::new("node")
+        .arg(settings.peer_dir.join("load.js"))
+        .arg(options.to_string())
+        .stderr(Stdio::inherit())
+        .output()
+        .await
+        .context("node load.js")?;
+    if !out.status.success() {
+        bail!("load.js failed: {}", out.status);
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.lines().last().unwrap_or_default())
+        .with_context(|| format!("load.js printed {text}"))
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+fn range(values: &[f64], decimals: usize) -> String {
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!("{min:.decimals$}–{max:.decimals$}")
+}
+
+/// The results as a Markdown table (for BENCHMARKS.md).
+fn table(results: &Results, names: &[&str]) {
+    let mut header = "| concurrency | page |".to_owned();
+    let mut rule = "|---|---|".to_owned();
+    for name in names {
+        header += &format!(" {name} req/s | {name} p99 ms | {name} CPU ms/req |");
+        rule += "---|---|---|";
+    }
+    if names.len() == 2 {
+        header += " ratio of medians | database CPU ms/req |";
+        rule += "---|---|";
+    }
+    println!("\n{header}\n{rule}");
+    let mut failed = 0;
+    for ((connections, which), cells) in results {
+        let mut line = format!("| {connections} | {} |", which.label());
+        let mut medians = Vec::new();
+        let mut db = Vec::new();
+        for rounds in cells {
+            let rps: Vec<f64> = rounds.iter().map(|r| r.rps).collect();
+            let p99: Vec<f64> = rounds.iter().map(|r| r.p99).collect();
+            let mut cpu: Vec<f64> = rounds.iter().map(|r| r.cpu_ms).collect();
+            let mut db_cpu: Vec<f64> = rounds.iter().filter_map(|r| r.db_cpu_ms).collect();
+            failed += rounds.iter().map(|r| r.failed).sum::<u64>();
+            line += &format!(
+                " {} | {} | {:.2} |",
+                range(&rps, 0),
+                range(&p99, 0),
+                median(&mut cpu)
+            );
+            medians.push(median(&mut rps.clone()));
+            db.push(median(&mut db_cpu));
+        }
+        if let [k, p] = medians[..] {
+            line += &format!(" {:.2} | {:.2} / {:.2} |", k / p, db[0], db[1]);
+        }
+        println!("{line}");
+    }
+    println!(
+        "\nreq/s and p99: min–max over the rounds; CPU: median over the rounds of the server process's user + system time per response{}.",
+        if names.len() == 2 {
+            "; ratio: Kakehashi's median req/s over PostGraphile's; database CPU: PostgreSQL's backends for the database, Kakehashi / PostGraphile"
+        } else {
+            ""
+        }
+    );
+    if failed > 0 {
+        println!("WARNING: {failed} responses were errors or differed from the verified page");
+    }
+}
