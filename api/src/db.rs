@@ -25,6 +25,9 @@ use sea_orm::{
 /// How much of a SQLite file reads may map (the file is mapped up to this size).
 const MMAP_BYTES: u64 = 1 << 30;
 
+/// How long a pooled connection may sit unused before it is pinged on its next use.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(2);
+
 /// Opens the pool described by `url`.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_owned());
@@ -32,6 +35,10 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(5))
         .connect_timeout(Duration::from_secs(5))
+        // sqlx pings every connection it hands out by default: one more round trip per
+        // statement. A connection in use is known to work; one idle for a while may have been
+        // dropped by a restart or a proxy, and only that one is checked first.
+        .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         .sqlx_logging(false);
     if url.starts_with("sqlite:") {
         opts.map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
