@@ -55,7 +55,7 @@ pub struct AppState {
     /// Each organization's scope, reused by requests while no access change was committed.
     pub scopes: Arc<crate::service::access::ScopeCache>,
     /// Verified sessions and API keys, reused while none was revoked.
-    pub sessions: Arc<crate::service::sessions::SessionCache>,
+    pub sessions: Arc<crate::service::credentials::SessionCache>,
 }
 
 impl AppState {

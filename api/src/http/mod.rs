@@ -49,7 +49,7 @@ use crate::{
     graphql::{self, limits},
     metrics::OperationKind,
     persisted,
-    service::sessions,
+    service::credentials,
     state::AppState,
 };
 
@@ -589,7 +589,7 @@ pub async fn authenticate_until(
     if crate::service::api_keys::is_api_key(token) {
         return match tokio::time::timeout(
             Duration::from_secs(5),
-            sessions::resolve_api_key(&state.db, &state.sessions, token),
+            credentials::resolve_api_key(&state.db, &state.sessions, token),
         )
         .await
         {
@@ -608,7 +608,7 @@ pub async fn authenticate_until(
     };
     let credential = match tokio::time::timeout(
         Duration::from_secs(5),
-        sessions::resolve_viewer(&state.db, &state.sessions, &claims),
+        credentials::resolve_viewer(&state.db, &state.sessions, &claims),
     )
     .await
     {

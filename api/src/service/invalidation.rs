@@ -1,5 +1,5 @@
 //! Generations of the caches that decide who may see what: the organizations' scopes
-//! ([`super::access::ScopeCache`]) and verified sessions ([`super::sessions::SessionCache`]).
+//! ([`super::access::ScopeCache`]) and verified sessions ([`super::credentials::SessionCache`]).
 //!
 //! A cached entry is used only while the generation it was loaded under is current; no request
 //! re-reads the database to find out. A generation moves, and with it every entry is dropped:

@@ -13,6 +13,7 @@ pub mod care_team;
 pub mod certificates;
 pub mod clients;
 pub mod consents;
+pub mod credentials;
 pub mod documents;
 pub mod events;
 pub mod evidence;
