@@ -490,10 +490,42 @@ async fn total_count_is_counted_whenever_it_is_selected() {
     assert_eq!(c["uncounted"]["nodes"].as_array().unwrap().len(), 1);
 }
 
+/// The fewest SQL statements of three runs of `query` whose answers pass `check`. Other tests in
+/// this process may drop the shared session and scope caches meanwhile (their generations are
+/// process-wide), so only requests during which none moved count.
+async fn fewest_statements(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    variables: Value,
+    check: impl Fn(&Value),
+) -> u64 {
+    let mut fewest = u64::MAX;
+    let (mut settled, mut tries) = (0, 0);
+    while settled < 3 {
+        tries += 1;
+        assert!(
+            tries <= 30,
+            "the shared caches never stood still for a request"
+        );
+        let marks = kakehashi::service::invalidation::marks();
+        let before = app.state.statement_count();
+        let body = app.gql(Some(token), query, variables.clone()).await;
+        let after = app.state.statement_count();
+        if kakehashi::service::invalidation::marks() != marks {
+            continue;
+        }
+        settled += 1;
+        check(&body);
+        fewest = fewest.min(after - before);
+    }
+    fewest
+}
+
 /// A history page with each record's author and the author's organization costs the same
-/// statements at 5 items as at 30 (authors and organizations are loaded for the page at once,
-/// not level by level): authentication, scope, client, count, page, records, authors,
-/// organizations (read audits are written off the request path, on the background pool).
+/// statements at 5 items as at 30 (authors and organizations come with the page's records, not
+/// level by level): the client, the page with its count, the observations with their authors
+/// and organizations (read audits are written off the request path, on the background pool).
 #[tokio::test]
 async fn a_history_page_with_authors_costs_a_fixed_number_of_statements() {
     let app = TestApp::spawn().await;
@@ -503,38 +535,25 @@ async fn a_history_page_with_authors_costs_a_fixed_number_of_statements() {
         totalCount edges { node { item { ... on Observation { fact category author { displayName organization { name } } organization { name } } } } } } } }";
     let mut counts = Vec::new();
     for n in [5, 30] {
-        let mut fewest = u64::MAX;
-        let (mut settled, mut tries) = (0, 0);
-        while settled < 3 {
-            tries += 1;
-            assert!(
-                tries <= 30,
-                "the shared caches never stood still for a request"
-            );
-            // Other tests in this process may drop the shared caches meanwhile (their
-            // generations are process-wide): only requests during which none moved count.
-            let marks = kakehashi::service::invalidation::marks();
-            let before = app.state.statement_count();
-            let body = app
-                .gql(Some(&specialist), q, json!({ "c": yamada, "n": n }))
-                .await;
-            let after = app.state.statement_count();
-            if kakehashi::service::invalidation::marks() != marks {
-                continue;
-            }
-            settled += 1;
-            let edges = body["data"]["client"]["history"]["edges"]
-                .as_array()
-                .unwrap_or_else(|| panic!("{body}"));
-            assert_eq!(edges.len(), n as usize, "{body}");
-            assert!(
-                edges
-                    .iter()
-                    .all(|e| e["node"]["item"]["author"]["organization"]["name"].is_string()),
-                "{body}"
-            );
-            fewest = fewest.min(after - before);
-        }
+        let fewest = fewest_statements(
+            &app,
+            &specialist,
+            q,
+            json!({ "c": yamada, "n": n }),
+            |body| {
+                let edges = body["data"]["client"]["history"]["edges"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{body}"));
+                assert_eq!(edges.len(), n as usize, "{body}");
+                assert!(
+                    edges
+                        .iter()
+                        .all(|e| e["node"]["item"]["author"]["organization"]["name"].is_string()),
+                    "{body}"
+                );
+            },
+        )
+        .await;
         counts.push(fewest);
     }
     assert_eq!(
@@ -581,23 +600,7 @@ async fn nested_lists_do_not_multiply_sql_statements() {
     for n in [2, 5, 15] {
         // The fewest of three runs: on a loaded machine a loader's keys can straddle its batch
         // delay and split into two statements now and then; an N+1 adds statements every time.
-        let mut fewest = u64::MAX;
-        let (mut settled, mut tries) = (0, 0);
-        while settled < 3 {
-            tries += 1;
-            assert!(
-                tries <= 30,
-                "the shared caches never stood still for a request"
-            );
-            // Only requests during which no shared cache was dropped (see above).
-            let marks = kakehashi::service::invalidation::marks();
-            let before = app.state.statement_count();
-            let body = app.gql(Some(&staff), q, json!({ "n": n })).await;
-            let after = app.state.statement_count();
-            if kakehashi::service::invalidation::marks() != marks {
-                continue;
-            }
-            settled += 1;
+        let fewest = fewest_statements(&app, &staff, q, json!({ "n": n }), |body| {
             assert!(body.get("errors").is_none(), "{body}");
             let nodes = body["data"]["facility"]["clients"]["nodes"]
                 .as_array()
@@ -608,8 +611,8 @@ async fn nested_lists_do_not_multiply_sql_statements() {
                     .iter()
                     .all(|c| !c["recentObservations"].as_array().unwrap().is_empty())
             );
-            fewest = fewest.min(after - before);
-        }
+        })
+        .await;
         counts.push(fewest);
     }
     // An N+1 would add at least 13 statements between the first and last page size. Batches of
