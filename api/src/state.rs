@@ -56,6 +56,8 @@ pub struct AppState {
     pub scopes: Arc<crate::service::access::ScopeCache>,
     /// Verified sessions and API keys, reused while none was revoked.
     pub sessions: Arc<crate::service::credentials::SessionCache>,
+    /// Clients' history counts, reused until the client's next timeline write.
+    pub history_counts: Arc<crate::service::timeline::TotalCounts>,
 }
 
 impl AppState {
@@ -130,6 +132,7 @@ impl AppState {
             observation_writer,
             scopes: Default::default(),
             sessions: Default::default(),
+            history_counts: Default::default(),
         })
     }
 }

@@ -20,6 +20,7 @@ mod evidence;
 mod forms;
 mod graphql_contract;
 mod hardening;
+mod history_count;
 mod http_conformance;
 mod integrations;
 mod monitoring_schedule;

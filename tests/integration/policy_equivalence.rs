@@ -1469,6 +1469,7 @@ impl<'a> Case<'a> {
             )?;
             let history = timeline::history(
                 db,
+                &Default::default(),
                 scope,
                 *cid,
                 &HistoryFilter::default(),

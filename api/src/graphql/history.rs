@@ -158,6 +158,7 @@ pub async fn client_history(
     let scope = ctx.loaders()?.ctx.scope().await?.narrowed(&[client_id]);
     let page = timeline::history(
         &state.db,
+        &state.history_counts,
         &scope,
         client_id,
         &filter,

@@ -289,6 +289,9 @@ impl EventHub {
                     // Before the event goes out, so no subscriber judges it with an old scope.
                     crate::service::invalidation::ACCESS.advance();
                 }
+                // A write made elsewhere (or one this instance's count raced): the client's
+                // history count is counted again.
+                crate::service::invalidation::TIMELINE.advance(d.event.client_id);
                 // An error only means nobody is listening right now.
                 let _ = self.0.events.send(Arc::new(d));
             }

@@ -1,5 +1,6 @@
 //! Generations of the caches that decide who may see what: the organizations' scopes
-//! ([`super::access::ScopeCache`]) and verified sessions ([`super::credentials::SessionCache`]).
+//! ([`super::access::ScopeCache`]) and verified sessions ([`super::credentials::SessionCache`]);
+//! and of the clients' history counts ([`super::timeline::TotalCounts`], see [`TIMELINE`]).
 //!
 //! A cached entry is used only while the generation it was loaded under is current; no request
 //! re-reads the database to find out. A generation moves, and with it every entry is dropped:
@@ -21,7 +22,11 @@
 //! process (tests) only drop each other's entries more often than needed.
 
 use std::{
-    sync::atomic::{AtomicU64, Ordering},
+    collections::VecDeque,
+    sync::{
+        Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
     time::Duration,
 };
 
@@ -52,12 +57,94 @@ pub static ACCESS: Generation = Generation::new();
 /// Sessions and the accounts behind them: verified access tokens and API keys.
 pub static SESSIONS: Generation = Generation::new();
 
-/// The generations as a request found them (see [`settle`]); equal marks before and after a
-/// request mean no cache was dropped meanwhile (tests that count statements rely on it).
+/// Each client's history: advanced for a client inside every transaction that writes one of
+/// its timeline entries ([`super::timeline`]), again by [`settle`] once the writing request is
+/// done (step 2), and when the event hub reads the client's event (step 3). Only the history's
+/// `totalCount` is cached under it.
+pub static TIMELINE: Stripes = Stripes::new();
+
+/// Generations per client, in a fixed number of stripes (no growth with the number of
+/// clients; a write drops the counts of the few other clients sharing its stripe), with a log of
+/// the most recent writes for [`settle`].
+pub struct Stripes {
+    stripes: [AtomicU64; STRIPES],
+    /// Writes so far, and the clients of the latest [`LOGGED`] of them.
+    writes: AtomicU64,
+    log: Mutex<VecDeque<(u64, uuid::Uuid)>>,
+}
+
+const STRIPES: usize = 512;
+const LOGGED: usize = 4096;
+
+impl Stripes {
+    const fn new() -> Self {
+        Self {
+            stripes: [const { AtomicU64::new(0) }; STRIPES],
+            writes: AtomicU64::new(0),
+            log: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    fn stripe(&self, client_id: uuid::Uuid) -> &AtomicU64 {
+        let (high, low) = client_id.as_u64_pair();
+        // UUIDv7's low half is random, its high half a timestamp: mix both.
+        &self.stripes[((high ^ low) % STRIPES as u64) as usize]
+    }
+
+    /// The client's current generation (read it before counting).
+    pub fn current(&self, client_id: uuid::Uuid) -> u64 {
+        self.stripe(client_id).load(Ordering::Acquire)
+    }
+
+    /// A write of the client's history, inside its transaction (step 1).
+    pub fn written(&self, client_id: uuid::Uuid) {
+        self.advance(client_id);
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        let seq = self.writes.fetch_add(1, Ordering::AcqRel);
+        if log.len() == LOGGED {
+            log.pop_front();
+        }
+        log.push_back((seq, client_id));
+    }
+
+    /// Drops what was cached about the client's history (step 3).
+    pub fn advance(&self, client_id: uuid::Uuid) {
+        self.stripe(client_id).fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Advances every client written since `since` writes (all of them when the log no longer
+    /// reaches back that far).
+    fn settle(&self, since: u64) {
+        if self.writes.load(Ordering::Acquire) == since {
+            return;
+        }
+        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        if log.front().is_some_and(|(first, _)| *first <= since) {
+            for (_, client_id) in log.iter().filter(|(seq, _)| *seq >= since) {
+                self.advance(*client_id);
+            }
+        } else {
+            for stripe in &self.stripes {
+                stripe.fetch_add(1, Ordering::AcqRel);
+            }
+        }
+    }
+}
+
+/// The generations as a request found them (see [`settle`]).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Marks {
     access: u64,
     sessions: u64,
+    timeline: u64,
+}
+
+impl Marks {
+    /// Whether no scope or session was dropped between two marks (tests that count statements
+    /// rely on it; a dropped history count changes no statement count, the page folds it).
+    pub fn same_access(&self, other: &Marks) -> bool {
+        self.access == other.access && self.sessions == other.sessions
+    }
 }
 
 /// Notes the generations before a request that may write runs.
@@ -65,6 +152,7 @@ pub fn marks() -> Marks {
     Marks {
         access: ACCESS.current(),
         sessions: SESSIONS.current(),
+        timeline: TIMELINE.writes.load(Ordering::Acquire),
     }
 }
 
@@ -73,6 +161,7 @@ pub fn marks() -> Marks {
 pub fn settle(before: Marks) {
     settle_one(&ACCESS, before.access);
     settle_one(&SESSIONS, before.sessions);
+    TIMELINE.settle(before.timeline);
 }
 
 fn settle_one(generation: &Generation, before: u64) {
@@ -98,5 +187,28 @@ mod tests {
             g.current() > moved,
             "what a concurrent request cached between the write and its commit is dropped"
         );
+    }
+
+    #[test]
+    fn settling_advances_the_clients_written_during_the_request() {
+        let t = Stripes::new();
+        let (written, other) = (uuid::Uuid::from_u128(7), uuid::Uuid::from_u128(8));
+        let before = t.writes.load(Ordering::Acquire);
+        t.settle(before);
+        assert_eq!(t.current(written), 0, "nothing written, nothing moved");
+        t.written(written);
+        let after_write = t.current(written);
+        t.settle(before);
+        assert!(
+            t.current(written) > after_write,
+            "advanced again after the commit"
+        );
+        assert_eq!(t.current(other), 0, "another client's count is kept");
+        // A request older than the log drops every count.
+        for _ in 0..=LOGGED {
+            t.written(written);
+        }
+        t.settle(before);
+        assert_eq!(t.current(other), 1);
     }
 }

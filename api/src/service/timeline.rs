@@ -15,7 +15,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::access::{Scope, category_str};
+use super::{
+    access::{Scope, category_str},
+    invalidation,
+};
 use crate::{
     auth::policy::DataCategory,
     error::{ApiError, ApiResult},
@@ -23,7 +26,7 @@ use crate::{
 };
 
 /// What kind of history item an entry is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EntryKind {
     Observation,
     PlanVersion,
@@ -119,6 +122,9 @@ pub async fn insert_many(db: &impl ConnectionTrait, entries: Vec<Entry>) -> ApiR
     if entries.is_empty() {
         return Ok(());
     }
+    for e in &entries {
+        invalidation::TIMELINE.written(e.client_id);
+    }
     timeline_entry::Entity::insert_many(entries.into_iter().map(row))
         .exec_without_returning(db)
         .await?;
@@ -142,6 +148,7 @@ fn row(e: Entry) -> timeline_entry::ActiveModel {
 /// Writes or replaces an entry (call inside the change's transaction).
 pub async fn put(db: &impl ConnectionTrait, e: Entry) -> ApiResult<()> {
     use timeline_entry::Column as T;
+    invalidation::TIMELINE.written(e.client_id);
     timeline_entry::Entity::insert(row(e))
         .on_conflict(
             OnConflict::columns([T::Kind, T::RecordId])
@@ -160,7 +167,7 @@ pub async fn put(db: &impl ConnectionTrait, e: Entry) -> ApiResult<()> {
 }
 
 /// Filters of `client.history`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct HistoryFilter {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
@@ -211,6 +218,7 @@ fn parse_cursor(c: &str) -> ApiResult<(DateTime<Utc>, Uuid, String)> {
 /// whole only when `count_total` asks for it.
 pub async fn history(
     db: &impl ConnectionTrait,
+    counts: &TotalCounts,
     scope: &Scope,
     client_id: Uuid,
     filter: &HistoryFilter,
@@ -243,9 +251,14 @@ pub async fn history(
     if !filter.kinds.is_empty() {
         base = base.add(T::Kind.is_in(filter.kinds.iter().map(|k| k.as_str())));
     }
-    // The total rides along with the page as an uncorrelated subquery (both databases evaluate
-    // it once): one statement for the page and its count.
-    let count = count_total.then(|| {
+    // A count kept since the client's last timeline write is reused; otherwise the total rides
+    // along with the page as an uncorrelated subquery (both databases evaluate it once): one
+    // statement for the page and its count.
+    let count_key = count_total.then(|| CountKey::new(scope, client_id, filter));
+    // Read before the count: a write committed meanwhile moves it.
+    let timeline_generation = invalidation::TIMELINE.current(client_id);
+    let known = count_key.as_ref().and_then(|k| counts.get(k));
+    let count = (count_total && known.is_none()).then(|| {
         timeline_entry::Entity::find()
             .select_only()
             .expr(Expr::cust("COUNT(*)"))
@@ -283,18 +296,22 @@ pub async fn history(
         .into_model::<PageRow>()
         .all(db)
         .await?;
-    let total_count = match rows.first() {
+    let total_count = match (known, rows.first()) {
         _ if !count_total => 0,
-        Some(r) => r.total.unwrap_or(0),
+        (Some(n), _) => n,
+        (None, Some(r)) => r.total.unwrap_or(0),
         // Past the last page: the count alone.
-        None if after.is_some() => {
+        (None, None) if after.is_some() => {
             timeline_entry::Entity::find()
                 .filter(base)
                 .count(db)
                 .await?
         }
-        None => 0,
+        (None, None) => 0,
     };
+    if let (Some(key), None) = (count_key, known) {
+        counts.put(key, total_count, timeline_generation);
+    }
     let has_next_page = rows.len() as u64 > size;
     rows.truncate(size as usize);
     let rows: Vec<timeline_entry::Model> = rows.into_iter().map(|r| r.entry).collect();
@@ -304,4 +321,77 @@ pub async fn history(
         has_previous_page: after.is_some(),
         total_count,
     })
+}
+
+/// What a cached history count answers: one organization's view (under the access generation and
+/// day its scope was loaded for) of one client's history with one filter.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct CountKey {
+    organization_id: Uuid,
+    client_id: Uuid,
+    access: u64,
+    day: chrono::NaiveDate,
+    filter: HistoryFilter,
+}
+
+impl CountKey {
+    fn new(scope: &Scope, client_id: Uuid, filter: &HistoryFilter) -> Self {
+        let mut filter = filter.clone();
+        filter.kinds.sort_unstable();
+        filter.kinds.dedup();
+        Self {
+            organization_id: scope.viewer_org,
+            client_id,
+            // Read before the count: an access change committed meanwhile moves it.
+            access: invalidation::ACCESS.current(),
+            day: super::access::today(),
+            filter,
+        }
+    }
+}
+
+struct CachedCount {
+    count: u64,
+    timeline: u64,
+    loaded: std::time::Instant,
+}
+
+/// `client.history`'s `totalCount` per organization, client and filter, kept until the client's
+/// next timeline write (see [`invalidation::TIMELINE`]) or an access change. Counting a long
+/// history under the scope's condition costs more than the rest of the page together; a
+/// specialist paging through it, or several staff opening the same client, count it once.
+#[derive(Default)]
+pub struct TotalCounts {
+    entries: std::sync::Mutex<std::collections::HashMap<CountKey, CachedCount>>,
+}
+
+/// How many counts are kept (about 150 bytes each).
+const COUNTS_KEPT: usize = 10_000;
+
+impl TotalCounts {
+    fn get(&self, key: &CountKey) -> Option<u64> {
+        let timeline = invalidation::TIMELINE.current(key.client_id);
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(key)
+            .filter(|c| c.timeline == timeline && c.loaded.elapsed() < invalidation::MAX_AGE)
+            .map(|c| c.count)
+    }
+
+    /// Keeps a count under the generations read before it was counted: when a write committed
+    /// since moved either, the entry is never used.
+    fn put(&self, key: CountKey, count: u64, timeline: u64) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= COUNTS_KEPT {
+            entries.clear();
+        }
+        entries.insert(
+            key,
+            CachedCount {
+                count,
+                timeline,
+                loaded: std::time::Instant::now(),
+            },
+        );
+    }
 }
