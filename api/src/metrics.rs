@@ -88,8 +88,14 @@ pub struct Metrics {
     webhook_failures: Counter,
     /// SQL statements run for requests (the database layer counts them as they run).
     pub sql_statements: Counter,
-    /// Scrape-time gauges.
+    /// Subscription responses executed and serialized, and subscription responses sent: one
+    /// render serves every socket of a viewer running the same operation.
+    pub subscription_renders: Counter,
+    pub subscription_messages: Counter,
+    /// Subscriptions open on sockets (kept by the sockets).
     pub active_subscriptions: Gauge,
+    /// Scrape-time gauges.
+    pub subscription_feeds: Gauge,
     pub outbox_lag_events: Gauge,
     pub webhook_pending: Gauge,
     names: Mutex<HashSet<String>>,
@@ -112,9 +118,12 @@ impl Default for Metrics {
         let webhook_attempts = Family::<OutcomeLabels, Counter>::default();
         let webhook_failures = Counter::default();
         let active_subscriptions = Gauge::default();
+        let subscription_feeds = Gauge::default();
         let outbox_lag_events = Gauge::default();
         let webhook_pending = Gauge::default();
         let sql_statements = Counter::default();
+        let subscription_renders = Counter::default();
+        let subscription_messages = Counter::default();
         registry.register(
             "graphql_requests",
             "GraphQL operations executed, by operation name and type",
@@ -141,6 +150,11 @@ impl Default for Metrics {
             active_subscriptions.clone(),
         );
         registry.register(
+            "subscription_feeds",
+            "Subscription executions following this instance's events (one per viewer and operation shared by several sockets)",
+            subscription_feeds.clone(),
+        );
+        registry.register(
             "outbox_lag_events",
             "Committed events this instance has not published yet",
             outbox_lag_events.clone(),
@@ -164,6 +178,16 @@ impl Default for Metrics {
             "sql_statements",
             "SQL statements run for requests (background work excluded): its rate over the request rate is the statements per operation",
             sql_statements.clone(),
+        );
+        registry.register(
+            "subscription_renders",
+            "Subscription responses executed and serialized (once per viewer and operation, shared by that viewer's sockets)",
+            subscription_renders.clone(),
+        );
+        registry.register(
+            "subscription_messages",
+            "Subscription responses sent to sockets",
+            subscription_messages.clone(),
         );
         // The closed label sets, at zero from the start.
         for code in ErrorCode::ALL {
@@ -198,9 +222,12 @@ impl Default for Metrics {
             webhook_attempts,
             webhook_failures,
             active_subscriptions,
+            subscription_feeds,
             outbox_lag_events,
             webhook_pending,
             sql_statements,
+            subscription_renders,
+            subscription_messages,
             names: Mutex::default(),
         }
     }
@@ -337,6 +364,9 @@ mod tests {
             "kakehashi_graphql_errors_total{code=\"NOT_FOUND\"} 1",
             "kakehashi_http_responses_total{status=\"200\"} 1",
             "kakehashi_active_subscriptions",
+            "kakehashi_subscription_feeds",
+            "kakehashi_subscription_renders_total",
+            "kakehashi_subscription_messages_total",
             "kakehashi_outbox_lag_events",
             "kakehashi_webhook_attempts_total{outcome=\"rejected\"} 1",
             "kakehashi_webhook_failures_total 1",

@@ -58,6 +58,8 @@ pub struct AppState {
     pub sessions: Arc<crate::service::credentials::SessionCache>,
     /// Clients' history counts, reused until the client's next timeline write.
     pub history_counts: Arc<crate::service::timeline::TotalCounts>,
+    /// Subscriptions executed once for the sockets of one viewer running the same operation.
+    pub shares: Arc<crate::realtime::shared::Shares>,
 }
 
 impl AppState {
@@ -133,6 +135,7 @@ impl AppState {
             scopes: Default::default(),
             sessions: Default::default(),
             history_counts: Default::default(),
+            shares: Default::default(),
         })
     }
 }

@@ -29,6 +29,7 @@ mod permissions;
 mod plans_meetings;
 mod policy_equivalence;
 mod schema_file;
+mod shared_subscriptions;
 mod staff_accounts;
 mod statutory;
 mod subscriptions;

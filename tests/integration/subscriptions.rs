@@ -79,7 +79,7 @@ impl Raw {
         self
     }
 
-    async fn send(&mut self, message: Value) {
+    pub(crate) async fn send(&mut self, message: Value) {
         self.ws
             .send(Message::Text(message.to_string().into()))
             .await

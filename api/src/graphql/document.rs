@@ -36,6 +36,8 @@ pub struct Document {
     pub root_selections: usize,
     /// Whether its top-level selections are all fields (not fragments).
     pub roots_are_fields: bool,
+    /// Whether a top-level field is given `after` (a subscription resuming from a cursor).
+    pub resumes: bool,
 }
 
 impl Document {
@@ -77,6 +79,17 @@ pub fn prepare(
         )
     });
     omit_unprovided_variables(&mut parsed, operation_name, variables);
+    let resumes = selected_operation(&parsed, operation_name).is_some_and(|(_, op)| {
+        op.node
+            .selection_set
+            .node
+            .items
+            .iter()
+            .any(|i| match &i.node {
+                Selection::Field(f) => f.node.arguments.iter().any(|(n, _)| n.node == "after"),
+                _ => false,
+            })
+    });
     let (name, ty, root_selections, roots_are_fields) = match selected {
         Some((name, ty, n, fields)) => (name, Some(ty), n, fields),
         None => (None, None, 0, true),
@@ -87,6 +100,7 @@ pub fn prepare(
         operation_type: ty,
         root_selections,
         roots_are_fields,
+        resumes,
     })
 }
 

@@ -18,7 +18,10 @@ use super::{
 };
 use crate::{
     error::ApiError,
-    realtime::feed::{self, FeedItem, Follow},
+    realtime::{
+        feed::{self, FeedItem, Follow},
+        shared::LastCursor,
+    },
     service::{
         events::EventKind,
         outbox::{Cursor, EventRecord},
@@ -230,9 +233,14 @@ async fn events(
         .transpose()?;
     let request = ctx.loaders()?.ctx.clone();
     let names = ctx.loaders()?.names();
+    // A shared subscription gives each rendered event its cursor (see `realtime::shared`).
+    let shared = ctx.data_opt::<LastCursor>().cloned();
     let stream = feed::open(state, viewer, follow, after).await?;
     Ok(stream.map(move |item| {
         let item = item?;
+        if let Some(last) = &shared {
+            last.set(item.delivery.cursor().encode());
+        }
         // Nested fields of this event resolve with the scope that authorized it, and with names
         // as they are now.
         request.set_scope(item.scope.clone());

@@ -176,7 +176,7 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
         }
     }
     let m = &state.metrics;
-    m.active_subscriptions
+    m.subscription_feeds
         .set(i64::try_from(state.hub.subscriber_count()).unwrap_or(i64::MAX));
     if let Ok(head) = crate::service::outbox::head(&state.background_db).await {
         m.outbox_lag_events.set((head - state.hub.head()).max(0));

@@ -4,9 +4,12 @@
 //! - [`feed`]: one per subscription; replays from a cursor, then follows the hub, authorizing
 //!   every event for the subscriber.
 //! - [`webhooks`]: turns the same events into signed HTTPS deliveries for organizations' endpoints.
+//! - [`shared`]: the sockets of one viewer running the same subscription share one execution
+//!   and its rendered bytes.
 //! - [`ws`]: the `graphql-transport-ws` protocol at `/graphql/ws`.
 
 pub mod feed;
 pub mod hub;
+pub mod shared;
 pub mod webhooks;
 pub mod ws;

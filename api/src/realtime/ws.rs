@@ -35,6 +35,7 @@ use futures_util::{
 use serde_json::{Value, json};
 use tokio::{sync::broadcast::error::RecvError, time::Instant};
 
+use super::shared::{LastCursor, Received, ShareKey};
 use crate::{
     auth::Credential,
     error::ErrorCode,
@@ -145,7 +146,14 @@ fn origin_allowed(allowed: &[String], headers: &HeaderMap) -> bool {
 
 /// One item of a running operation: a response, or `None` when it has finished.
 /// `generation` tells a finished operation from a newer one that reuses its id.
-type Tagged = (String, u64, Option<async_graphql::Response>);
+type Tagged = (String, u64, Option<Outcome>);
+
+/// A response of a running operation: executed for this socket alone, or rendered once for
+/// every socket sharing it (see [`super::shared`]).
+enum Outcome {
+    Executed(Box<async_graphql::Response>),
+    Shared(super::shared::Received),
+}
 
 /// A running operation as the socket tracks it.
 struct Running {
@@ -156,6 +164,24 @@ struct Running {
     /// A mutation, with the cache generations it started under: settle them before its
     /// response goes out and wake the event hub when it is done.
     writes: Option<crate::service::invalidation::Marks>,
+    /// A subscription, counted among the open ones while it runs.
+    _open: Option<Open>,
+}
+
+/// Counts an open subscription in `kakehashi_active_subscriptions` for as long as it lives.
+struct Open(prometheus_client::metrics::gauge::Gauge);
+
+impl Open {
+    fn new(gauge: &prometheus_client::metrics::gauge::Gauge) -> Self {
+        gauge.inc();
+        Self(gauge.clone())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 /// A `next` message written straight to its text.
@@ -456,7 +482,26 @@ impl Connection {
         }
         self.generation += 1;
         let generation = self.generation;
-        let writes = document.writes().then(crate::service::invalidation::marks);
+        // Only a mutation writes (a subscription's settling would drop every cache at each event
+        // after any access change since it started).
+        let writes = (document.operation_type
+            == Some(async_graphql::parser::types::OperationType::Mutation))
+        .then(crate::service::invalidation::marks);
+        let subscribes = document.operation_type
+            == Some(async_graphql::parser::types::OperationType::Subscription);
+        // A subscription from now, by a staff member: shared with their other sockets running it.
+        let share = match &credential {
+            Credential::Viewer(viewer) if subscribes && !document.resumes => {
+                let json = serde_json::to_value(&variables).unwrap_or(Value::Null);
+                Some(ShareKey::new(
+                    viewer,
+                    query,
+                    operation_name.as_deref(),
+                    &json,
+                ))
+            }
+            _ => None,
+        };
         let mut request = async_graphql::Request::new(query).variables(variables);
         if let Some(name) = operation_name {
             request = request.operation_name(name);
@@ -467,7 +512,32 @@ impl Connection {
             graphql::request_data(request, &self.state, credential, outcome).data(self.address);
         let (abort, registration) = AbortHandle::new_pair();
         let (tag, end_tag) = (id.clone(), id.clone());
-        let responses = Abortable::new(self.state.schema.execute_stream(request), registration)
+        let responses: BoxStream<'static, Outcome> = match share {
+            Some(key) => {
+                let schema = self.state.schema.clone();
+                self.state
+                    .shares
+                    .join(
+                        key,
+                        config.subscriber_buffer,
+                        self.state.metrics.clone(),
+                        move || {
+                            let cursor = LastCursor::default();
+                            let request = request.data(cursor.clone());
+                            (schema.execute_stream(request), cursor)
+                        },
+                    )
+                    .map(Outcome::Shared)
+                    .boxed()
+            }
+            None => self
+                .state
+                .schema
+                .execute_stream(request)
+                .map(|r| Outcome::Executed(Box::new(r)))
+                .boxed(),
+        };
+        let responses = Abortable::new(responses, registration)
             .map(move |r| (tag.clone(), generation, Some(r)))
             .chain(stream::once(async move { (end_tag, generation, None) }));
         self.streams.push(responses.boxed());
@@ -478,6 +548,7 @@ impl Connection {
                 abort,
                 first: true,
                 writes,
+                _open: subscribes.then(|| Open::new(&self.state.metrics.active_subscriptions)),
             },
         );
         Ok(())
@@ -495,7 +566,7 @@ impl Connection {
         &mut self,
         id: String,
         generation: u64,
-        item: Option<async_graphql::Response>,
+        item: Option<Outcome>,
     ) -> Result<(), ()> {
         let Some(running) = self
             .subscriptions
@@ -504,7 +575,7 @@ impl Connection {
         else {
             return Ok(());
         };
-        let Some(mut response) = item else {
+        let Some(item) = item else {
             let writes = running.writes;
             self.subscriptions.remove(&id);
             if writes.is_some() {
@@ -512,6 +583,39 @@ impl Connection {
                 self.state.hub.wake();
             }
             return self.send(json!({ "type": "complete", "id": id })).await;
+        };
+        let mut response = match item {
+            Outcome::Executed(response) => {
+                self.state.metrics.subscription_renders.inc();
+                *response
+            }
+            Outcome::Shared(received) => {
+                let first = std::mem::replace(&mut running.first, false);
+                let payload = match &received {
+                    Received::Rendered(r) => match &r.failed {
+                        Some(errors) if first => {
+                            if let Some(running) = self.subscriptions.remove(&id) {
+                                running.abort.abort();
+                            }
+                            let id = serde_json::to_string(&id).map_err(|_| ())?;
+                            return self
+                                .send_text(format!(
+                                    r#"{{"type":"error","id":{id},"payload":{errors}}}"#
+                                ))
+                                .await;
+                        }
+                        _ => &r.payload,
+                    },
+                    Received::TooSlow(payload) => payload,
+                };
+                self.state.metrics.subscription_messages.inc();
+                let id = serde_json::to_string(&id).map_err(|_| ())?;
+                return self
+                    .send_text(format!(
+                        r#"{{"type":"next","id":{id},"payload":{payload}}}"#
+                    ))
+                    .await;
+            }
         };
         if let Some(marks) = running.writes {
             // Committed: what a concurrent request cached meanwhile must not outlive the answer.
@@ -529,6 +633,7 @@ impl Connection {
                 .await;
         }
         running.first = false;
+        self.state.metrics.subscription_messages.inc();
         let frame = NextFrame {
             kind: "next",
             id: &id,
