@@ -7,6 +7,9 @@
 //! 250 ms, and each subscriber notes when the event arrives. Latency = arrival − the moment
 //! before the `recordObservation` request was sent, so it includes the HTTP mutation, the
 //! commit, the hub's read, per-subscriber authorization, GraphQL resolution and the socket.
+//!
+//! By default the server and the load generator share the machine's cores. To keep them apart:
+//! `BENCH_SERVER_CPUS=0 taskset -c 1 bench fanout 10000` (server on CPU 0, subscribers on 1).
 
 use std::{
     process::Stdio,
@@ -48,7 +51,17 @@ pub async fn serve_child(database_url: String) -> anyhow::Result<()> {
 pub(crate) async fn spawn_server(
     database_url: &str,
 ) -> anyhow::Result<(tokio::process::Child, u32, u16)> {
-    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+    // `BENCH_SERVER_CPUS=0` runs the server on CPU 0 only (`taskset`), so that a load generator
+    // started on the other CPUs (`taskset -c 1 bench …`) does not take the server's time.
+    let mut command = match std::env::var("BENCH_SERVER_CPUS") {
+        Ok(cpus) if !cpus.is_empty() => {
+            let mut c = tokio::process::Command::new("taskset");
+            c.args(["-c", &cpus]).arg(std::env::current_exe()?);
+            c
+        }
+        _ => tokio::process::Command::new(std::env::current_exe()?),
+    };
+    let mut child = command
         .args(["serve-child", database_url])
         .stdout(Stdio::piped())
         .kill_on_drop(true)
