@@ -208,6 +208,34 @@ async fn two_processes_deliver_each_others_changes_in_order_exactly_once() {
             .count()
     };
     assert!(himawari_records(&staff_b).await > 0, "shared under consent");
+
+    // B keeps the history count it has counted; a record written through A moves it once B's
+    // hub has read the record's event.
+    let count = async |token: &str| -> u64 {
+        let body = gql(
+            &http,
+            &b,
+            Some(token),
+            "query($c: ID!) { client(id: $c) { history(first: 1) { totalCount } } }",
+            json!({ "c": yamada }),
+        )
+        .await;
+        body["data"]["client"]["history"]["totalCount"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{body}"))
+    };
+    let counted = count(&staff_b).await;
+    assert_eq!(
+        count(&staff_b).await,
+        counted,
+        "kept while nothing is written"
+    );
+    record(&http, &a, &staff_a, &yamada, "counted-on-B").await;
+    let lag = until(async || count(&staff_b).await == counted + 1)
+        .await
+        .expect("B's history count still missed A's record 3 s after it");
+    eprintln!("B counted A's record after {lag:?}");
+
     let specialist_a = login(&http, &a, "specialist@aozora.example").await;
     let consents = gql(
         &http,
