@@ -135,11 +135,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config) + Send + 'static) -> Self {
-        let app = Self::spawn_empty_with(tweak).await;
-        kakehashi::seed::seed_demo(&app.state)
-            .await
-            .expect("seed demo");
-        app
+        Self::spawn_on(TestDb::create().await, tweak, true).await
     }
 
     /// A second server on this server's database (as two instances behind a load balancer).
@@ -158,19 +154,30 @@ impl TestApp {
                 url: self.db.url().to_owned(),
             },
             tweak,
+            false,
         )
         .await
     }
 
     /// A server with an empty (migrated) database.
     pub async fn spawn_empty_with(tweak: impl FnOnce(&mut Config) + Send + 'static) -> Self {
-        Self::spawn_on(TestDb::create().await, tweak).await
+        Self::spawn_on(TestDb::create().await, tweak, false).await
     }
 
-    async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut Config) + Send + 'static) -> Self {
+    /// Seeds the demo (when asked) before the server starts, as `kakehashi serve` does: the
+    /// event hub and the webhook dispatcher then start after the seed's events, which a
+    /// webhook registered later must never receive.
+    async fn spawn_on(
+        db: TestDb,
+        tweak: impl FnOnce(&mut Config) + Send + 'static,
+        demo: bool,
+    ) -> Self {
         let mut config = Self::config(db.url());
         tweak(&mut config);
         let state = kakehashi::build_state(config).await.expect("build state");
+        if demo {
+            kakehashi::seed::seed_demo(&state).await.expect("seed demo");
+        }
         let server = kakehashi::Server::bind(state.clone()).await.expect("bind");
         let addr = server.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
