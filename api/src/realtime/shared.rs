@@ -11,16 +11,20 @@
 //! Only operations that start "from now" are shared: with an `after` cursor a subscriber first
 //! replays what it missed, which is its own. Joining a running share is "from now" too: a
 //! joiner receives what the share renders after it joined. Each socket keeps its own rules:
-//! its session and token expiry close it alone, and a socket that falls behind the share's buffer
-//! ends alone with `SUBSCRIBER_TOO_SLOW` and the cursor of the last event it received.
+//! its session and token expiry close it alone, and a socket whose queue (`SUBSCRIBER_BUFFER`
+//! responses) is full when the next one is rendered sends what is queued and then ends alone with
+//! `SUBSCRIBER_TOO_SLOW` and the cursor of the last event it sent.
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, Weak},
+    sync::{
+        Arc, Mutex, Weak,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use futures_util::{Stream, StreamExt, stream::AbortHandle};
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::{
@@ -82,10 +86,10 @@ pub enum Received {
     TooSlow(Box<str>),
 }
 
-#[derive(Clone)]
-enum Message {
-    Next(Arc<Rendered>),
-    End,
+/// One socket of a share: its queue, and whether it fell behind.
+struct Member {
+    queue: mpsc::Sender<Arc<Rendered>>,
+    behind: Arc<AtomicBool>,
 }
 
 /// The event cursor the feed last yielded, set by the subscription resolver (see
@@ -113,7 +117,10 @@ pub struct Shares {
 /// last socket.
 pub struct Share {
     key: ShareKey,
-    sender: broadcast::Sender<Message>,
+    /// Each socket's queue. Per socket, not one ring for all: a bounded `mpsc` queue takes
+    /// memory only for what is queued, where a broadcast ring of `SUBSCRIBER_BUFFER` slots
+    /// would cost about 160 KiB per share up front (a viewer with one socket is a share).
+    members: Mutex<Vec<Member>>,
     /// The cursor of the last event rendered: a joiner that falls behind before receiving
     /// anything resumes from there.
     last: Mutex<Option<String>>,
@@ -135,6 +142,12 @@ impl Drop for Share {
                 running.remove(&self.key);
             }
         }
+    }
+}
+
+impl Share {
+    fn members(&self) -> std::sync::MutexGuard<'_, Vec<Member>> {
+        self.members.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -161,19 +174,24 @@ impl Shares {
     where
         S: Stream<Item = async_graphql::Response> + Send + 'static,
     {
-        let (share, receiver, last) = {
+        let (queue, receiver) = mpsc::channel(buffer.max(1));
+        let behind = Arc::new(AtomicBool::new(false));
+        let member = Member {
+            queue,
+            behind: Arc::clone(&behind),
+        };
+        let (share, last) = {
             let mut running = self.lock();
             match running.get(&key).and_then(Weak::upgrade) {
                 Some(share) => {
-                    let receiver = share.sender.subscribe();
+                    share.members().push(member);
                     let last = share.last.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                    (share, receiver, last)
+                    (share, last)
                 }
                 None => {
-                    let (sender, receiver) = broadcast::channel(buffer);
                     let share = Arc::new(Share {
                         key: key.clone(),
-                        sender,
+                        members: Mutex::new(vec![member]),
                         last: Mutex::default(),
                         driver: Mutex::default(),
                         shares: Arc::downgrade(self),
@@ -188,11 +206,11 @@ impl Shares {
                         drive(responses, cursor, driven, shares, metrics),
                         registration,
                     ));
-                    (share, receiver, None)
+                    (share, None)
                 }
             }
         };
-        listen(share, receiver, last).boxed()
+        listen(share, receiver, behind, last).boxed()
     }
 }
 
@@ -225,14 +243,26 @@ async fn drive<S>(
             *share.last.lock().unwrap_or_else(|e| e.into_inner()) = cursor.clone();
         }
         metrics.subscription_renders.inc();
-        // An error only means no socket listens right now; the last one leaving stops this.
-        let _ = share.sender.send(Message::Next(Arc::new(Rendered {
+        let rendered = Arc::new(Rendered {
             payload: payload.into_boxed_str(),
             failed,
             cursor,
-        })));
+        });
+        // A socket gone is dropped; one whose queue is full has fallen behind: its queue is
+        // closed, and it ends with SUBSCRIBER_TOO_SLOW once it has sent what is queued.
+        share
+            .members()
+            .retain(|m| match m.queue.try_send(Arc::clone(&rendered)) {
+                Ok(()) => true,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    m.behind.store(true, Ordering::Release);
+                    false
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            });
     }
-    // The operation ended: no socket joins it any more, and every listener hears of the end.
+    // The operation ended: no socket joins it any more, and every socket ends after what is
+    // queued for it (its queue closes).
     if let Some(share) = share.upgrade() {
         let mut running = shares.lock();
         if running
@@ -241,33 +271,28 @@ async fn drive<S>(
         {
             running.remove(&share.key);
         }
-        let _ = share.sender.send(Message::End);
+        share.members().clear();
     }
 }
 
 /// One socket's view of a share.
 fn listen(
     share: Arc<Share>,
-    mut receiver: broadcast::Receiver<Message>,
+    mut queue: mpsc::Receiver<Arc<Rendered>>,
+    behind: Arc<AtomicBool>,
     mut last: Option<String>,
 ) -> impl Stream<Item = Received> + Send {
     async_stream::stream! {
         // Held for as long as the socket listens: the share lives while anyone does.
         let _share = share;
-        loop {
-            match receiver.recv().await {
-                Ok(Message::Next(rendered)) => {
-                    if rendered.cursor.is_some() {
-                        last.clone_from(&rendered.cursor);
-                    }
-                    yield Received::Rendered(rendered);
-                }
-                Ok(Message::End) | Err(RecvError::Closed) => break,
-                Err(RecvError::Lagged(_)) => {
-                    yield Received::TooSlow(too_slow(last.take()));
-                    break;
-                }
+        while let Some(rendered) = queue.recv().await {
+            if rendered.cursor.is_some() {
+                last.clone_from(&rendered.cursor);
             }
+            yield Received::Rendered(rendered);
+        }
+        if behind.load(Ordering::Acquire) {
+            yield Received::TooSlow(too_slow(last.take()));
         }
     }
 }
@@ -377,6 +402,10 @@ mod tests {
             release.send(i).unwrap();
             assert_eq!(next(&mut fast).await.unwrap(), format!(r#"{{"data":{i}}}"#));
         }
+        // It still gets what was queued for it (its buffer of four), then the end.
+        for i in 2..6 {
+            assert_eq!(next(&mut slow).await.unwrap(), format!(r#"{{"data":{i}}}"#));
+        }
         let ended = next(&mut slow).await.unwrap();
         assert!(ended.starts_with("too slow: "), "{ended}");
         let payload: serde_json::Value =
@@ -384,7 +413,7 @@ mod tests {
         let extensions = &payload["errors"][0]["extensions"];
         assert_eq!(extensions["code"], "SUBSCRIBER_TOO_SLOW", "{payload}");
         assert_eq!(
-            extensions["cursor"], "c1",
+            extensions["cursor"], "c5",
             "resume after the last event it received"
         );
         assert!(next(&mut slow).await.is_none(), "then nothing more");
