@@ -1,6 +1,6 @@
-//! One staff member's sockets running the same subscription share one execution: each event is
-//! judged, audited and rendered once and the same text goes to every socket (`/metrics` counts
-//! renders and messages). What each socket receives is still exactly what it would receive alone:
+//! One staff member's sockets running the same subscription share one execution (all but the
+//! first, which runs alone): each event is judged, audited and rendered once for them and the
+//! same text goes to every socket (`/metrics` counts renders and messages). What each socket receives is still exactly what it would receive alone:
 //! other viewers and other documents are rendered for themselves, internal records stay with
 //! their facility, and a socket whose session ends closes alone while the others go on.
 
@@ -69,17 +69,22 @@ async fn one_viewers_sockets_share_each_render_and_each_socket_keeps_its_own_rul
     let (writer, _) = app.login("staff@himawari.example").await;
     let yamada = client_id(&app, &writer, "山田 太郎").await;
 
-    // The specialist on two sessions (a tab on each of two devices), once more with another
-    // document, and a facility's staff with the same document as the specialist.
+    // The specialist on two sessions (two tabs on one device, one on another), once more with
+    // another document, and a facility's staff with the same document as the specialist. The
+    // first socket of an operation runs alone; the second (the laptop) starts a share that the
+    // third (the phone, on the other session) joins.
     let mut tab = Raw::ready(&app, &first_session).await;
     tab.subscribe("a", MY_EVENTS, json!({})).await;
+    feeds(&app, 1).await;
+    let mut laptop = Raw::ready(&app, &first_session).await;
+    laptop.subscribe("l", MY_EVENTS, json!({})).await;
     let mut phone = Raw::ready(&app, &second_session).await;
     phone.subscribe("b", MY_EVENTS, json!({})).await;
     let mut short = Raw::ready(&app, &first_session).await;
     short.subscribe("c", SHORT, json!({})).await;
     let mut facility = Raw::ready(&app, &komorebi).await;
     facility.subscribe("d", MY_EVENTS, json!({})).await;
-    feeds(&app, 3).await;
+    feeds(&app, 4).await;
 
     let (renders, messages) = counts(&app).await;
     record(&app, &writer, &yamada, "朝食を完食した。", "CARE_TEAM").await;
@@ -88,6 +93,7 @@ async fn one_viewers_sockets_share_each_render_and_each_socket_keeps_its_own_rul
         a, b,
         "the two sessions of one viewer receive the same event"
     );
+    assert_eq!(next(&mut laptop).await, a);
     assert_eq!(a["data"]["myEvents"]["record"]["fact"], "朝食を完食した。");
     let c = next(&mut short).await;
     assert_eq!(
@@ -102,15 +108,15 @@ async fn one_viewers_sockets_share_each_render_and_each_socket_keeps_its_own_rul
     assert_eq!(d["data"]["myEvents"]["record"]["fact"], "朝食を完食した。");
     assert_eq!(
         counts(&app).await,
-        (renders + 3, messages + 4),
-        "three renders (one per viewer and document) for four sockets"
+        (renders + 4, messages + 5),
+        "four renders for five sockets: the laptop and the phone share one"
     );
 
     // An internal record stays with its facility: the next event anyone here receives is the
     // shared one after it.
     record(&app, &writer, &yamada, "職員間の申し送り。", "INTERNAL").await;
     record(&app, &writer, &yamada, "昼食を完食した。", "CARE_TEAM").await;
-    for raw in [&mut tab, &mut phone, &mut facility] {
+    for raw in [&mut tab, &mut laptop, &mut phone, &mut facility] {
         let e = next(raw).await;
         assert_eq!(e["data"]["myEvents"]["record"]["fact"], "昼食を完食した。");
     }
@@ -120,7 +126,7 @@ async fn one_viewers_sockets_share_each_render_and_each_socket_keeps_its_own_rul
     );
 
     // The first session ends: its sockets close, the second session's goes on receiving from
-    // the execution that session started.
+    // the execution the first session's laptop started.
     let body = app
         .gql(
             Some(&first_session),
@@ -130,6 +136,7 @@ async fn one_viewers_sockets_share_each_render_and_each_socket_keeps_its_own_rul
         .await;
     assert_eq!(body["data"]["logout"]["revoked"], true, "{body}");
     assert_eq!(tab.closed().await, 4403);
+    assert_eq!(laptop.closed().await, 4403);
     assert_eq!(short.closed().await, 4403);
     record(&app, &writer, &yamada, "夕食を完食した。", "CARE_TEAM").await;
     assert_eq!(
@@ -142,6 +149,7 @@ async fn one_viewers_sockets_share_each_render_and_each_socket_keeps_its_own_rul
     );
 
     // The last socket of a share completing stops its execution.
+    feeds(&app, 2).await;
     phone.send(json!({ "type": "complete", "id": "b" })).await;
     feeds(&app, 1).await;
 }

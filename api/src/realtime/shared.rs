@@ -8,7 +8,9 @@
 //! generation* share one execution: one feed judges and audits each event once, as it would for
 //! any one of them, and the rendered text goes to every socket.
 //!
-//! Only operations that start "from now" are shared: with an `after` cursor a subscriber first
+//! A viewer's first socket running an operation runs it alone, as before sharing (one socket
+//! costs nothing more); the second and later ones share one execution. Only operations that
+//! start "from now" are shared: with an `after` cursor a subscriber first
 //! replays what it missed, which is its own. Joining a running share is "from now" too: a
 //! joiner receives what the share renders after it joined. Each socket keeps its own rules:
 //! its session and token expiry close it alone, and a socket whose queue (`SUBSCRIBER_BUFFER`
@@ -111,6 +113,28 @@ impl LastCursor {
 #[derive(Default)]
 pub struct Shares {
     running: Mutex<HashMap<ShareKey, Weak<Share>>>,
+    /// Sockets running each shareable operation. The first runs alone, as any subscription
+    /// did before sharing (a viewer with one socket pays nothing for it); the others share one
+    /// execution.
+    sockets: Mutex<HashMap<ShareKey, usize>>,
+}
+
+/// One socket counted among those running an operation, for as long as it runs it.
+pub struct Seat {
+    shares: Arc<Shares>,
+    key: ShareKey,
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        let mut sockets = self.shares.sockets();
+        if let Some(n) = sockets.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                sockets.remove(&self.key);
+            }
+        }
+    }
 }
 
 /// One running operation and its sockets' channel. Dropped (and its execution stopped) with its
@@ -156,9 +180,30 @@ impl Shares {
         self.running.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Operations running now, shared or not by several sockets.
+    fn sockets(&self) -> std::sync::MutexGuard<'_, HashMap<ShareKey, usize>> {
+        self.sockets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Shares running now.
     pub fn running(&self) -> usize {
         self.lock().len()
+    }
+
+    /// Counts one more socket running `key`; with it, whether another socket runs it already
+    /// (then this one joins the share, see [`Shares::join`]; otherwise it runs alone).
+    pub fn enter(self: &Arc<Self>, key: ShareKey) -> (Seat, bool) {
+        let mut sockets = self.sockets();
+        let n = sockets.entry(key.clone()).or_default();
+        *n += 1;
+        let others = *n > 1;
+        drop(sockets);
+        (
+            Seat {
+                shares: Arc::clone(self),
+                key,
+            },
+            others,
+        )
     }
 
     /// The responses of the operation `key` for one more socket: joins the running share, or

@@ -40,6 +40,8 @@ pub(super) struct Running {
     writes: Option<crate::service::invalidation::Marks>,
     /// A subscription, counted among the open ones while it runs.
     _open: Option<Open>,
+    /// A shareable subscription, counted among the sockets running it.
+    _seat: Option<crate::realtime::shared::Seat>,
 }
 
 /// Counts an open subscription in `kakehashi_active_subscriptions` for as long as it lives.
@@ -120,17 +122,14 @@ impl Connection {
         let subscribes = document.operation_type
             == Some(async_graphql::parser::types::OperationType::Subscription);
         // A subscription from now, by a staff member: shared with their other sockets running it.
-        let share = match &credential {
+        let (seat, share) = match &credential {
             Credential::Viewer(viewer) if subscribes && !document.resumes => {
                 let json = serde_json::to_value(&variables).unwrap_or(Value::Null);
-                Some(ShareKey::new(
-                    viewer,
-                    query,
-                    operation_name.as_deref(),
-                    &json,
-                ))
+                let key = ShareKey::new(viewer, query, operation_name.as_deref(), &json);
+                let (seat, others) = self.state.shares.enter(key.clone());
+                (Some(seat), others.then_some(key))
             }
-            _ => None,
+            _ => (None, None),
         };
         let mut request = async_graphql::Request::new(query).variables(variables);
         if let Some(name) = operation_name {
@@ -179,6 +178,7 @@ impl Connection {
                 first: true,
                 writes,
                 _open: subscribes.then(|| Open::new(&self.state.metrics.active_subscriptions)),
+                _seat: seat,
             },
         );
         Ok(())
