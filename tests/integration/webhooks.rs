@@ -477,8 +477,9 @@ async fn a_record_hidden_after_queueing_is_withheld_not_sent() {
         "CARE_TEAM",
     )
     .await;
-    // Wait for the first attempt (answered 500), then hide the record before the retry.
-    for _ in 0..200 {
+    // Wait for the first attempt (answered 500; up to 20 s on a loaded machine), then hide the
+    // record before the retry.
+    for _ in 0..2000 {
         if shared
             .lock()
             .unwrap()
