@@ -143,7 +143,7 @@ pub struct Share {
     key: ShareKey,
     /// Each socket's queue. Per socket, not one ring for all: a bounded `mpsc` queue takes
     /// memory only for what is queued, where a broadcast ring of `SUBSCRIBER_BUFFER` slots
-    /// would cost about 160 KiB per share up front (a viewer with one socket is a share).
+    /// would cost about 160 KiB per share up front (a viewer with two sockets is a share).
     members: Mutex<Vec<Member>>,
     /// The cursor of the last event rendered: a joiner that falls behind before receiving
     /// anything resumes from there.
