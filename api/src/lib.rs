@@ -102,6 +102,9 @@ impl Server {
             .map_err(|_| {
                 anyhow::anyhow!("starting event delivery: the outbox could not be read")
             })?;
+        service::webhooks::start_at_head(&self.state.background_db)
+            .await
+            .map_err(|_| anyhow::anyhow!("starting webhooks: the outbox could not be read"))?;
         realtime::webhooks::start(self.state.clone());
         // Compile the Japanese dictionary into its cache now, off the request path, so that the
         // first use only reads it (it is loaded into memory on first use, not here).

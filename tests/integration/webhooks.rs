@@ -532,3 +532,40 @@ async fn a_record_hidden_after_queueing_is_withheld_not_sent() {
     assert_eq!(deliveries[0]["status"], "WITHHELD", "{log}");
     assert_eq!(deliveries[0]["attempts"], 1);
 }
+
+/// The first event a fresh server writes reaches an endpoint registered before it: the
+/// dispatcher takes its place in the outbox when the server starts, not on its first pass
+/// (which, woken by that very event, used to start after it and skip it).
+#[tokio::test]
+async fn the_first_event_after_start_is_delivered() {
+    let app = TestApp::spawn_with(|c| {
+        c.webhook_allow_insecure = true;
+        // No safety poll during the test: only the event itself wakes the dispatcher.
+        c.outbox_poll_interval = Duration::from_secs(600);
+    })
+    .await;
+    let (receiver_base, shared) = start_receiver().await;
+    let (aozora_admin, _) = app.login("admin@aozora.example").await;
+    let (staff, _) = app.login("staff@himawari.example").await;
+    register(
+        &app,
+        &aozora_admin,
+        &receiver_base,
+        "first",
+        json!(["OBSERVATION_RECORDED"]),
+        &shared,
+    )
+    .await;
+    let client = client_id(&app, &staff, "山田 太郎").await;
+    let obs = crate::views::record(&app, &staff, &client, "10:00 来所した。", "CARE_TEAM").await;
+    let got = received(&shared, "first", 1).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].event, "OBSERVATION_RECORDED");
+    assert!(
+        got[0]
+            .body
+            .to_string()
+            .contains(obs["id"].as_str().unwrap()),
+        "{got:?}"
+    );
+}

@@ -343,6 +343,14 @@ pub async fn next_attempt_at(db: &impl ConnectionTrait) -> ApiResult<Option<Date
     Ok(next.flatten())
 }
 
+/// Sets the dispatcher's place in the outbox if it has none (a new installation): at the current
+/// head, before the server takes requests, so that history is not replayed to endpoints
+/// registered later and no event written after the start is skipped (created on the
+/// dispatcher's first pass instead, it could land after an event written meanwhile).
+pub async fn start_at_head(db: &impl ConnectionTrait) -> ApiResult<()> {
+    cursor(db).await.map(|_| ())
+}
+
 /// Where the dispatcher stands in the outbox; created at the current head the first time, so a
 /// new installation does not replay history to endpoints registered later.
 async fn cursor(db: &impl ConnectionTrait) -> ApiResult<i64> {
