@@ -3,12 +3,7 @@
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::NaiveDate;
 
-/// A calendar date (日付) as `YYYY-MM-DD`, in the Japanese calendar day (no time zone).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(transparent)]
-pub struct Date(pub NaiveDate);
+pub use crate::service::dates::Date;
 
 /// A calendar date (日付) as `YYYY-MM-DD`.
 #[Scalar(name = "Date")]
@@ -24,11 +19,5 @@ impl ScalarType for Date {
 
     fn to_value(&self) -> Value {
         Value::String(self.0.format("%Y-%m-%d").to_string())
-    }
-}
-
-impl From<NaiveDate> for Date {
-    fn from(d: NaiveDate) -> Self {
-        Date(d)
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     error::{ApiError, ApiResult},
-    graphql::scalars::Date,
+    service::dates::Date,
 };
 
 mod forms;

@@ -14,6 +14,7 @@ pub mod certificates;
 pub mod clients;
 pub mod consents;
 pub mod credentials;
+pub mod dates;
 pub mod documents;
 pub mod events;
 pub mod evidence;

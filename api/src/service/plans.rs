@@ -35,7 +35,7 @@ use crate::{
     },
     db,
     error::{ApiError, ApiResult},
-    graphql::scalars::Date,
+    service::dates::Date,
     state::AppState,
 };
 

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::{opt, req};
 use crate::{
     error::{ApiError, ApiResult},
-    graphql::scalars::Date,
+    service::dates::Date,
 };
 
 /// The children's variant of the service-use plan (障害児支援利用計画): a child's plan names the

@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ApiResult},
-    graphql::{ids, scalars::Date},
+    graphql::ids,
+    service::dates::Date,
     service::{
         access::today,
         documents::{DeliveryRecipient, PlanDelivery},
