@@ -45,6 +45,12 @@ static MEAL: LazyLock<Regex> = LazyLock::new(|| {
         .expect("meal pattern")
 });
 
+/// Counts of things made or done (枚, 個, 工程, 件 …), not of time, people or days.
+static OUTPUT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new("(?:枚|個|本|袋|件|工程|箱|セット|問|文字|ページ|頁|行|箇所|カ所|ヶ所|か所|品|点|冊|台|着|足|種類|項目|段階)$")
+        .expect("output pattern")
+});
+
 /// Whether a match starts a content word (not で・き in 馴染んできた).
 fn content_start(sentence: &Sentence, r: &Range<usize>) -> bool {
     if !sentence.analysed {
@@ -58,6 +64,129 @@ fn content_start(sentence: &Sentence, r: &Range<usize>) -> bool {
         }
         None => true,
     }
+}
+
+/// What the grammar of quoted words shows, whatever their vocabulary: a wish (切りたい, ずっと
+/// いたい) shows wanting to take part; a prohibition (変えるな, 触るな) or a dismissal
+/// (やらなくていい, いらない) shows anger or refusal.
+fn quoted_mood(sentence: &Sentence, q: &Range<usize>) -> States {
+    let toks: Vec<&super::Tok> = sentence
+        .tokens
+        .iter()
+        .filter(|t| q.start <= t.bytes.start && t.bytes.end <= q.end)
+        .collect();
+    let mut states = States::default();
+    for (i, t) in toks.iter().enumerate() {
+        let prev = i.checked_sub(1).map(|p| &toks[p].t);
+        if t.t.is(&["助動詞"]) && t.t.base == "たい" {
+            states = states.union(States::ENGAGEMENT);
+        }
+        // 変えるな: the sentence-final な after a verb's plain form.
+        if t.t.is(&["助詞", "終助詞"])
+            && t.t.surface == "な"
+            && prev.is_some_and(|p| p.is(&["動詞"]) && p.conj_form == "基本形")
+        {
+            states = states.union(States::AROUSAL).union(States::REFUSAL);
+        }
+    }
+    let inner = &sentence.s[q.clone()];
+    // A question of how to go on (「これどうするの？」) or one asking to be reassured (「来るよね？」)
+    // shows uncertainty; a question for information (「明日は何曜日？」) does not.
+    let asks = inner.contains(['？', '?'])
+        && [
+            "どうする",
+            "どうしよう",
+            "どうした",
+            "どうすれば",
+            "どうやる",
+            "よね",
+            "でしょ",
+            "大丈夫",
+        ]
+        .iter()
+        .any(|w| inner.contains(w));
+    if asks {
+        states = states.union(States::DISTRESS);
+    }
+    if [
+        "なくていい",
+        "なくてもいい",
+        "なくていー",
+        "いらない",
+        "要らない",
+        "いらん",
+        "勝手に",
+    ]
+    .iter()
+    .any(|w| inner.contains(w))
+    {
+        states = states.union(States::REFUSAL).union(States::DISTRESS);
+    }
+    states
+}
+
+/// What a topic noun may be followed by that still tells what happened (自傷は見られた,
+/// 大声はなかった, 離席は3回).
+static EVENT_AFTER_TOPIC: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new("^(?:見られ[たずま]|見られる|あっ|あり|有り|無し|なし|なく|なかっ|ありませ|ない|[0-9０-９一二三四五六七八九十])")
+        .expect("event pattern")
+});
+
+/// Whether an evidence noun is only the topic of the sentence (排便コントロールは良好, 朝の起床は
+/// 相変わらず, 作業ミスのことを気にして): it names what the writer speaks about, not something
+/// that happened. It is evidence again when a number, a time or an occurrence follows it in its
+/// clause (入眠は22時, 大声はなかった).
+fn topic_only(sentence: &Sentence, r: &Range<usize>) -> bool {
+    if !sentence.analysed {
+        return false;
+    }
+    let tokens = &sentence.tokens;
+    let Some(first) = tokens.iter().position(|t| t.bytes.contains(&r.start)) else {
+        return false;
+    };
+    if !tokens[first].t.is(&["名詞"]) {
+        return false;
+    }
+    // The end of the noun compound the words stand in (排便|コントロール).
+    let mut next = tokens
+        .iter()
+        .position(|t| t.bytes.start >= r.end)
+        .unwrap_or(tokens.len());
+    if tokens[first..next].iter().any(|t| !t.t.is(&["名詞"])) {
+        return false;
+    }
+    while next < tokens.len() && tokens[next].t.is(&["名詞"]) && !tokens[next].t.is(&["名詞", "数"])
+    {
+        next += 1;
+    }
+    let Some(after) = tokens.get(next) else {
+        return false;
+    };
+    let rest = &sentence.s[after.bytes.start..];
+    if [
+        "のこと",
+        "の事",
+        "の話",
+        "の件",
+        "について",
+        "に関して",
+        "に関する",
+    ]
+    .iter()
+    .any(|p| rest.starts_with(p))
+    {
+        return true;
+    }
+    if !(after.t.is(&["助詞", "係助詞"]) && matches!(after.t.surface.as_str(), "は" | "も"))
+    {
+        return false;
+    }
+    let clause = &sentence.clauses[sentence.clause_of(r.start)].bytes;
+    let tail = &sentence.s[after.bytes.end..clause.end.max(after.bytes.end)];
+    !(EVENT_AFTER_TOPIC.is_match(tail)
+        || tail.chars().any(|c| c.is_ascii_digit())
+        || COUNT.is_match(tail)
+        || negation::negated_after(tokens, clause.end))
 }
 
 /// A piece of evidence and the clause it stands in.
@@ -150,7 +279,13 @@ pub(super) fn evidence(
                 ways.extend(e.valence(&inner[r]));
             }
         }
-        let after: String = s[q.end..].chars().take(6).collect();
+        // How they were said: the words after the quotation, up to the clause's end
+        // (「…」と訴えた, 「…」と15分間に5回確かめた).
+        let after: String = s[q.end..]
+            .chars()
+            .take(12)
+            .take_while(|c| !matches!(c, '、' | '。' | '「'))
+            .collect();
         for e in &lexicon.evidence {
             if e.id.starts_with("said_") {
                 for r in e.find(&after) {
@@ -166,8 +301,13 @@ pub(super) fn evidence(
             Some((first, rest)) if !negated && rest.iter().all(|w| w == first) => Some(*first),
             _ => None,
         };
-        // Any words at all are a fact about a claim of no particular state.
-        states = states.union(States::CONCRETE);
+        states = states.union(quoted_mood(sentence, q));
+        // Words that express something are a fact about a claim of no particular state too;
+        // words that express nothing we can read (「さようなら」) clear no guess about a
+        // feeling (GUIDELINE rule 2).
+        if !states.is_empty() {
+            states = states.union(States::CONCRETE);
+        }
         push(q.clone(), states, valence, AnchorKind::Words, &mut out);
     }
     for e in lexicon
@@ -179,7 +319,12 @@ pub(super) fn evidence(
             continue;
         }
         for r in e.find(s) {
-            if sentence.shielded(&r) || flagged(&r) || guessed(&r) || !content_start(sentence, &r) {
+            if sentence.shielded(&r)
+                || flagged(&r)
+                || guessed(&r)
+                || !content_start(sentence, &r)
+                || topic_only(sentence, &r)
+            {
                 continue;
             }
             // 大声は|なかった, 大声は0回: a negation or a zero turns the fact round.
@@ -198,9 +343,21 @@ pub(super) fn evidence(
     }
     for m in COUNT.find_iter(s) {
         let r = m.range();
-        // 一人で / 1人で means alone, not a count.
+        // 一人で / 1人で means alone, not a count; 入居3日目 is a day in time, not a count, and
+        // 10/5の受診 a date, not an amount.
         let alone = matches!(m.as_str(), "一人" | "1人" | "ひとり") && s[r.end..].starts_with('で');
-        if sentence.shielded(&r) || flagged(&r) || alone {
+        let rest = &s[r.end..];
+        let day_in_time = rest.starts_with('目')
+            && ["日", "週", "月", "年", "日間"]
+                .iter()
+                .any(|u| m.as_str().ends_with(u));
+        let date = m.as_str().contains('/')
+            && [
+                "の", "から", "に", "より", "まで", "（", "(", "〜", "~", "、",
+            ]
+            .iter()
+            .any(|p| rest.starts_with(p));
+        if sentence.shielded(&r) || flagged(&r) || alone || day_in_time || date {
             continue;
         }
         let mut states = States::COUNT;
@@ -210,11 +367,23 @@ pub(super) fn evidence(
         if MEAL.is_match(m.as_str()) {
             states = states.union(States::APPETITE);
         }
+        // An amount of output (20枚, 5工程, 伝票50件) shows how well something is done; a
+        // length of time alone does not.
+        if OUTPUT.is_match(m.as_str()) {
+            states = states.union(States::SKILL);
+        }
         push(r, states, None, AnchorKind::Number, &mut out);
     }
     for m in VITAL.find_iter(s).chain(MEAL.find_iter(s)) {
         let r = m.range();
-        if sentence.shielded(&r) || flagged(&r) || out.iter().any(|f| overlaps(&f.bytes, &r)) {
+        // A vital sign named without its value (体重増加傾向) measures nothing.
+        let unmeasured =
+            VITAL.is_match(m.as_str()) && !m.as_str().chars().any(|c| c.is_ascii_digit());
+        if unmeasured
+            || sentence.shielded(&r)
+            || flagged(&r)
+            || out.iter().any(|f| overlaps(&f.bytes, &r))
+        {
             continue;
         }
         let states = if VITAL.is_match(m.as_str()) {

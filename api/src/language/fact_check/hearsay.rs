@@ -12,11 +12,11 @@ use regex::Regex;
 use super::Sentence;
 
 /// Who, other than the client and the writer's own team, information comes from.
-const SOURCES: &str = "(?:お?母(?:親|様|さん)?|お?父(?:親|様|さん)?|ご?家族|ご?両親|兄|姉|弟|妹|祖母|祖父|叔母|伯母|叔父|伯父|配偶者|妻|夫|世話人|GH|グループホーム|学校|担任|先生|教員|訪問看護師?|看護師|医師|主治医|Dr|ヘルパー|相談支援専門員|相談員|専門員|他事業所|事業所|施設|サービス管理責任者|サビ管|活動先|日中活動先|職場|会社|上司|ケースワーカー|CW|保健師|薬剤師|役所|市役所|区役所|福祉課|警察|近所の方|近隣住民|友人)";
+const SOURCES: &str = "(?:お?母(?:親|様|さん)?|お?父(?:親|様|さん)?|ご?家族|ご?両親|兄|姉|弟|妹|祖母|祖父|叔母|伯母|叔父|伯父|配偶者|妻|夫|世話人|GH|グループホーム|学校|担任|先生|教員|訪問看護師?|看護師|医師|主治医|Dr|ヘルパー|相談支援専門員|相談員|専門員|他事業所|事業所|施設|サービス管理責任者|サビ管|活動先|日中活動先|職場|会社|上司|ケースワーカー|CW|保健師|薬剤師|役所|市役所|区役所|福祉課|警察|近所の方|近隣住民|友人|実習先|通所先|通所施設|連絡帳|サ責|サービス提供責任者|管理者|担当者|担当職員|担当ケースワーカー|病院|クリニック|歯科|薬局|ショートステイ|SS)";
 
 static REPORTIVE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        "とのこと|との事|と聞(?:い|き|く)|と書かれ|と記載(?:が|さ|あり)|と伺|とうかが|によると|によれば|の話では|話によると|との(?:連絡|報告|情報|電話|話|訴えが家族)|情報提供(?:あり|有|を受け|があ|によ)|申し送り",
+        "とのこと|との事|と聞(?:い|き|く)|と書かれ|と記載(?:が|さ|あり)|と伺|とうかが|によると|によれば|の話では|話によると|との(?:連絡|報告|情報|電話|話|訴えが家族|評価|見立て|診断|所見|意見|返答|回答|説明|指摘|相談|申し送り)|と(?:の)?(?:報告|連絡)(?:あり|有り|が?あっ|を受け|をいただ|を頂|が入)|情報提供(?:あり|有|を受け|があ|によ)|申し送り",
     )
     .expect("hearsay pattern")
 });
@@ -37,6 +37,14 @@ static FROM_SOURCE: LazyLock<Regex> = LazyLock::new(|| {
 static SOURCE_SAYS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
         "{SOURCES}(?:は[^。]*?|が[^。、]*?)(?:と|って)(?:話|言|おっしゃ|説明|訴え|記載|書|連絡|報告)"
+    ))
+    .expect("hearsay pattern")
+});
+
+/// A report opening with its source (主治医より、…, 学校の連絡帳より：…).
+static OPENS_WITH_SOURCE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        "^[・\\-\\s]*(?:[^、。：:「]{{0,10}}の)?[^、。：:「]{{0,8}}?{SOURCES}(?:さん|様|氏)?(?:より|から)[、：:\\s]"
     ))
     .expect("hearsay pattern")
 });
@@ -74,11 +82,15 @@ pub fn reports_someone_else(sentence: &Sentence) -> bool {
     if sentence.analysed {
         // The analysis is there: a source counts only as a subject or origin, not inside
         // quoted words (「お母さんに会いたい」).
-        FROM_SOURCE.find_iter(s).any(outside)
+        OPENS_WITH_SOURCE.is_match(s)
+            || FROM_SOURCE.find_iter(s).any(outside)
             || SOURCE_SAYS.find_iter(s).any(outside)
             || FROM_STAFF.find_iter(s).any(outside)
     } else {
-        FROM_SOURCE.is_match(s) || SOURCE_SAYS.is_match(s) || FROM_STAFF.is_match(s)
+        OPENS_WITH_SOURCE.is_match(s)
+            || FROM_SOURCE.is_match(s)
+            || SOURCE_SAYS.is_match(s)
+            || FROM_STAFF.is_match(s)
     }
 }
 

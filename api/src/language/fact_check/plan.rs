@@ -83,6 +83,9 @@ pub(super) fn check(
         .chain(own.into_iter().flat_map(|o| o.terms.iter()))
         .flat_map(|t| t.find(s).into_iter().map(move |r| (r, t)))
         .filter(|(r, _)| !sentence.shielded(r) && !in_frame(r))
+        .filter(|(r, t)| {
+            t.id != super::record::SHOWS_FEELING || super::record::shows_feeling(sentence, r)
+        })
         .collect();
     candidates.sort_by_key(|(r, t)| (r.start, std::cmp::Reverse(r.end), t.kind as u8));
     let mut vague: Vec<(Range<usize>, &crate::language::lexicon::Term)> = Vec::new();
@@ -175,6 +178,8 @@ fn frames(sentence: &Sentence) -> Vec<Range<usize>> {
             }
             // 〜ために, 〜に向けて, 〜を目指して
             "ため" if next == Some("に") => Some(tokens[i + 1].bytes.end),
+            // 〜整えるため、
+            "ため" if t.is(&["名詞"]) && next == Some("、") => Some(tok.bytes.end),
             "向け" | "目指し" if next == Some("て") => Some(tokens[i + 1].bytes.end),
             // 〜ときは, 〜場合は, 〜際は
             "とき" | "時" | "場合" | "際" if matches!(next, Some("は" | "に" | "も")) => {

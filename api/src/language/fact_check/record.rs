@@ -19,17 +19,20 @@ use crate::language::{
 const GRADE_GAP: usize = 6;
 /// A marker belongs to the claim right before it (落ち着か|ない|様子).
 const MARKER_GAP: usize = 12;
-/// Claims of change (増えてきた, 慣れつつある): a count of the thing clears them.
+/// Claims of change (増えてきた, 慣れつつある, 上達した): a count of the thing clears them.
 static CHANGE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new("^[^、。]{0,8}?(?:てき|つつあ|増え|増加|減っ|減り|減少|上が|下が|高ま|低下|向上|改善|悪化|定着|になってき|ようになっ)")
+    Regex::new("^[^、。]{0,8}?(?:てき|つつあ|増え|増加|減っ|減り|減少|上が|下が|高ま|低下|向上|改善|悪化|定着|になってき|ようになっ|上達|成長|進歩|後退|伸び)")
         .expect("change pattern")
 });
 
-/// Whether the claim ending at `end` speaks of a change (高まってきている, できるようになってきた):
-/// its last character counts, so that a claim ending in て still reads as 〜てきた.
-fn claims_change(s: &str, end: usize) -> bool {
-    let from = s[..end].char_indices().last().map_or(end, |(i, _)| i);
-    CHANGE.is_match(&s[from..])
+/// Whether a claim speaks of a change (高まってきている, できるようになってきた, 上達した): read
+/// from the last character of each of its words, so that the word itself (上達) and what
+/// follows it (落ち着いて|きた) both count.
+fn claims_change(s: &str, claim: &Claim) -> bool {
+    claim.parts.iter().any(|(r, _)| {
+        let last = s[..r.end].char_indices().last().map_or(r.end, |(i, _)| i);
+        CHANGE.is_match(&s[r.start..]) || CHANGE.is_match(&s[last..])
+    })
 }
 
 /// Whether a count follows the claim at `end` directly (体調不良2日, パニック3回).
@@ -112,10 +115,12 @@ pub(super) fn check(
                 states: States::COUNT,
                 valence: None,
             }
-        } else if claims_change(s, claim.end()) {
-            // 増えてきた: a count of the thing clears it, whichever way it went.
+        } else if claims_change(s, claim) {
+            // 増えてきた: a count of the thing clears it, whichever way it went. A claim that a
+            // skill grew (できるようになってきた, 上達した) needs the count: the act alone
+            // (自分で洗濯した) shows it can be done now, not that it changed.
             Wanted {
-                states: claim.states.union(States::COUNT),
+                states: claim.states.without(States::SKILL).union(States::COUNT),
                 valence: claim.valence,
             }
         } else {
@@ -269,6 +274,9 @@ fn term_matches<'l>(
 /// Drops markers the analysis shows are something else: the hearsay そう (来るそうだ), よう in
 /// a purpose (来られるよう支援).
 fn genuine(sentence: &Sentence, r: &Range<usize>, t: &Term) -> bool {
+    if t.id == SHOWS_FEELING {
+        return shows_feeling(sentence, r);
+    }
     if !sentence.analysed || t.kind != TermKind::Marker {
         return true;
     }
@@ -281,6 +289,19 @@ fn genuine(sentence: &Sentence, r: &Range<usize>, t: &Term) -> bool {
         "げ" => tok.is(&["名詞", "接尾"]),
         _ => true,
     }
+}
+
+/// The marker entry for a feeling read from outside (寂しがる).
+pub(super) const SHOWS_FEELING: &str = "shows_feeling";
+
+/// Whether the match is the suffix がる (寂し|がっ), not the particle が (少し|がっかり); only the
+/// analysis can tell, so without it the marker is never used.
+pub(super) fn shows_feeling(sentence: &Sentence, r: &Range<usize>) -> bool {
+    sentence.analysed
+        && sentence.token_at(r.start).is_some_and(|i| {
+            let tok = &sentence.tokens[i];
+            tok.bytes.start == r.start && tok.t.is(&["動詞", "接尾"]) && tok.t.base == "がる"
+        })
 }
 
 /// A condition (不穏時の対応, 疲れた時に使うカード) describes no one's state now.
@@ -486,8 +507,9 @@ fn group<'l>(
                     .last_mut()
                     .filter(|c| gap_ok(c.end(), r.start, MARKER_GAP))
                 {
-                    if last.vague_amount {
+                    if last.vague_amount && t.id != "tends" {
                         // 強い様子, 少し眠そう: the vague word grades what the marker claims.
+                        // (少ない傾向 stays a claim of amount: a number answers it.)
                         last.states = marker_state(sentence, lexicon, r.start);
                         last.vague_amount = false;
                     }

@@ -258,8 +258,15 @@ fn precision_and_recall_on_the_labelled_sets_meet_the_bar() {
     if analyzer().is_none() {
         return;
     }
-    /// (precision, recall) floors for the held-out set, RECORD then PLAN.
-    const HOLDOUT_FLOOR: [(f64, f64); 2] = [(0.93, 0.96), (0.93, 0.99)];
+    // (precision, recall) floors for the held-out sets as measured, RECORD then PLAN: they
+    // are below the bar, and must not fall further.
+    let holdout_floor = |name: &str| -> [(f64, f64); 2] {
+        match name {
+            "holdout" => [(0.93, 0.98), (0.93, 0.99)],
+            "holdout2" => [(0.93, 0.89), (0.96, 0.93)],
+            other => panic!("no floor for held-out set {other}"),
+        }
+    };
     let mut failures = Vec::new();
     for (name, tsv, tuned) in quality::SHIPPED {
         let s = quality::score(tsv, lex()).expect("labelled set");
@@ -276,7 +283,7 @@ fn precision_and_recall_on_the_labelled_sets_meet_the_bar() {
             let (p, r) = if tuned {
                 (quality::TARGET, quality::TARGET)
             } else {
-                HOLDOUT_FLOOR[i]
+                holdout_floor(name)[i]
             };
             if c.total() < n || c.precision() < p || c.recall() < r {
                 failures.push(format!("{name} {kind}: {c:?}"));
@@ -462,4 +469,108 @@ fn plan_lines_name_their_act_in_the_forms_plans_use() {
         ],
         Mode::Plan,
     );
+}
+
+/// A noun that names only the topic (排便コントロールは, 〜のことを) is no evidence; the same noun
+/// with what happened (入眠は22時, 大声はなかった) is.
+#[test]
+fn a_topic_noun_is_not_evidence_but_an_occurrence_is() {
+    expect(
+        &[
+            ("夜間の排尿は相変わらず。", true),
+            ("入浴拒否のことで悩んでいる様子だった。", true),
+            ("入眠は22時10分、起床は6時で、良眠だった。", false),
+            ("大声はこの1週間一度もなく、穏やかだった。", false),
+        ],
+        Mode::Record,
+    );
+}
+
+/// How well something was done (上手に, きちんと, スムーズに, 良好) is a grade: a measure makes it
+/// a fact, the act it grades does not.
+#[test]
+fn a_grade_of_how_well_needs_a_measure() {
+    expect(
+        &[
+            ("シーツ交換を上手に行えた。", true),
+            ("歯磨きはきちんとできていた。", true),
+            ("更衣はスムーズだった。", true),
+            ("服薬管理は良好。", true),
+            ("タオルたたみが上手で、10分で30枚たたんだ。", false),
+            ("更衣はスムーズで、声かけ1回、5分で終えた。", false),
+            ("服薬管理は良好で、今月の飲み忘れは0回。", false),
+        ],
+        Mode::Record,
+    );
+}
+
+/// A claim that a skill grew needs a count; the act done once shows only that it can be done.
+#[test]
+fn a_claim_of_growth_needs_a_count() {
+    expect(
+        &[
+            ("買い物は一人でできるようになってきた。", true),
+            ("レジ打ちが上達した。", true),
+            (
+                "レジ打ちが上達し、1件あたりの時間は先月の90秒から今月は60秒になった。",
+                false,
+            ),
+        ],
+        Mode::Record,
+    );
+}
+
+/// Feelings named outright (照れる, 飽きる, 悔しがる, ほっとする) are interpretations like
+/// 〜様子: they need evidence of the same feeling.
+#[test]
+fn a_feeling_named_outright_needs_evidence() {
+    expect(
+        &[
+            ("歌を褒められて照れていた。", true),
+            ("パズルに飽きていた。", true),
+            ("試合に負けて悔しがっていた。", true),
+            ("迎えの車が来てほっとしていた。", true),
+            ("予定が変わって困っていた。", true),
+            ("午後は退屈していた。", true),
+            (
+                "試合に負けて悔しがり、「もう1回やる」と言って床を2回踏み鳴らした。",
+                false,
+            ),
+            // 上が|った: the verb 上がる, not the suffix がる.
+            ("熱が上がったので受診した。", false),
+        ],
+        Mode::Record,
+    );
+}
+
+/// The grammar of quoted words tells what they express: a wish (〜たい) shows wanting to take
+/// part, a prohibition (触るな) anger.
+#[test]
+fn the_grammar_of_quoted_words_shows_their_feeling() {
+    expect(
+        &[
+            ("意欲的で、「次はミシンもやりたい」と職員に話した。", false),
+            (
+                "怒った様子で「俺の物に触るな」と言い、ペンを取り返した。",
+                false,
+            ),
+            ("怒った様子で「おはよう」と言った。", true),
+        ],
+        Mode::Record,
+    );
+}
+
+/// A report that opens with its source (主治医より、…) is hearsay.
+#[test]
+fn a_report_opening_with_its_source_is_hearsay() {
+    let Some(a) = analyzer() else { return };
+    for (text, hearsay) in [
+        ("通所先より、今月の欠席は2日と報告あり。", true),
+        ("主治医より、血圧は安定しているとの見立て。", true),
+        ("実習先の担当者より：始業前に持ち場に着いていた。", true),
+        ("本人は「来週も作業所に行く」と話した。", false),
+    ] {
+        let r = check_with(text, Mode::Record, lex(), None, Some(a));
+        assert_eq!(!r.hearsay.is_empty(), hearsay, "{text}");
+    }
 }

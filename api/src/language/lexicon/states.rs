@@ -33,6 +33,11 @@ impl States {
     pub const HEALTH: States = States(1 << 5);
     pub const APPETITE: States = States(1 << 8);
     pub const SLEEP: States = States(1 << 4);
+    pub const AROUSAL: States = States(1);
+    pub const DISTRESS: States = States(1 << 2);
+    pub const ENGAGEMENT: States = States(1 << 6);
+    pub const SKILL: States = States(1 << 7);
+    pub const REFUSAL: States = States(1 << 10);
 
     pub fn parse(names: &[String]) -> Result<Self, String> {
         let mut bits = 0;
