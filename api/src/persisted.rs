@@ -18,11 +18,9 @@
 //!   (byte-identical to the manifest's body); nothing is ever registered.
 //!
 //! Design notes:
-//! - The APQ cache is a per-process LRU behind one `Mutex`: the critical section is a hash-map
-//!   operation, far cheaper than parsing the query it saves. Recency is kept with stamps in a
-//!   `VecDeque` (a touch appends; stale pairs are skipped on eviction and swept once the queue
-//!   reaches twice the capacity), so every operation is amortised O(1) without a linked list.
-//!   Worst-case memory is `capacity × max_query_bytes`.
+//! - The APQ cache is a per-process LRU (the `lru` crate) behind one `Mutex`: the critical
+//!   section is an O(1) map operation, far cheaper than parsing the query it saves. Worst-case
+//!   memory is `capacity × max_query_bytes`.
 //! - Hashes must be lowercase hex, as Apollo Client, Apollo's manifest generator and GraphQL
 //!   Code Generator all produce; accepting other spellings would only create aliases.
 //! - In allow-list mode a request carrying both a hash and text must be consistent (sha256 of
@@ -32,8 +30,9 @@
 //!   without `extensions.code` (see `crate::error`).
 
 use std::{
-    collections::{HashMap, VecDeque},
+    collections::HashMap,
     fmt,
+    num::NonZeroUsize,
     path::{Path, PathBuf},
     sync::{Arc, Mutex, PoisonError},
 };
@@ -157,9 +156,8 @@ impl PersistedQueries {
     /// longer than `max_query_bytes` run but are not cached.
     pub fn automatic(capacity: usize, max_query_bytes: usize) -> Self {
         Self::new(Inner::Automatic(Cache {
-            capacity,
             max_query_bytes,
-            state: Mutex::default(),
+            lru: NonZeroUsize::new(capacity).map(|c| Mutex::new(lru::LruCache::new(c))),
         }))
     }
 
@@ -228,7 +226,7 @@ impl PersistedQueries {
     pub fn len(&self) -> usize {
         match &*self.inner {
             Inner::Off => 0,
-            Inner::Automatic(cache) => cache.lock().entries.len(),
+            Inner::Automatic(cache) => cache.lock().map_or(0, |lru| lru.len()),
             Inner::AllowList(documents) => documents.len(),
         }
     }
@@ -396,87 +394,29 @@ fn parse_manifest(json: Value) -> Result<Vec<ManifestEntry>, ManifestError> {
 
 /// The APQ store: a bounded LRU map from hash to document.
 struct Cache {
-    capacity: usize,
     max_query_bytes: usize,
-    state: Mutex<CacheState>,
-}
-
-#[derive(Default)]
-struct CacheState {
-    entries: HashMap<Arc<str>, Entry>,
-    /// Recency, oldest first, as (hash, stamp); a pair whose stamp is not its entry's is stale.
-    order: VecDeque<(Arc<str>, u64)>,
-    clock: u64,
-}
-
-struct Entry {
-    document: Arc<str>,
-    stamp: u64,
+    /// `None` when the capacity is 0: nothing is cached.
+    lru: Option<Mutex<lru::LruCache<Arc<str>, Arc<str>>>>,
 }
 
 impl Cache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, CacheState> {
-        // Every update leaves the state usable (at worst a stale pair), so poisoning is moot.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> Option<std::sync::MutexGuard<'_, lru::LruCache<Arc<str>, Arc<str>>>> {
+        // Every update leaves the map whole, so poisoning is moot.
+        self.lru
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     fn get(&self, hash: &str) -> Option<Arc<str>> {
-        let mut state = self.lock();
-        let (key, document) = state
-            .entries
-            .get_key_value(hash)
-            .map(|(k, e)| (k.clone(), e.document.clone()))?;
-        state.touch(key);
-        self.sweep(&mut state);
-        Some(document)
+        self.lock()?.get(hash).cloned()
     }
 
     fn insert(&self, hash: &str, document: &str) {
-        if self.capacity == 0 || document.len() > self.max_query_bytes {
+        if document.len() > self.max_query_bytes {
             return;
         }
-        let mut state = self.lock();
-        let key = match state.entries.get_key_value(hash) {
-            Some((key, _)) => key.clone(),
-            None => {
-                let key: Arc<str> = hash.into();
-                let entry = Entry {
-                    document: document.into(),
-                    stamp: 0,
-                };
-                state.entries.insert(key.clone(), entry);
-                key
-            }
-        };
-        state.touch(key);
-        while state.entries.len() > self.capacity {
-            let Some((key, stamp)) = state.order.pop_front() else {
-                break;
-            };
-            if state.entries.get(&key).is_some_and(|e| e.stamp == stamp) {
-                state.entries.remove(&key);
-            }
-        }
-        self.sweep(&mut state);
-    }
-
-    /// Drops stale pairs once they make up half the queue: O(n) every ≥ n touches.
-    fn sweep(&self, state: &mut CacheState) {
-        if state.order.len() > self.capacity.saturating_mul(2).max(64) {
-            let CacheState { entries, order, .. } = state;
-            order.retain(|(key, stamp)| entries.get(key).is_some_and(|e| e.stamp == *stamp));
-        }
-    }
-}
-
-impl CacheState {
-    /// Marks `key` (present in `entries`) as the most recently used.
-    fn touch(&mut self, key: Arc<str>) {
-        self.clock += 1;
-        let stamp = self.clock;
-        if let Some(entry) = self.entries.get_mut(&key) {
-            entry.stamp = stamp;
-            self.order.push_back((key, stamp));
+        if let Some(mut lru) = self.lock() {
+            lru.put(hash.into(), document.into());
         }
     }
 }
@@ -608,7 +548,7 @@ mod tests {
     }
 
     #[test]
-    fn apq_recency_queue_stays_bounded_under_many_hits() {
+    fn apq_many_hits_keep_recency_and_the_bound() {
         let pq = PersistedQueries::automatic(3, 1024);
         for q in ["{ a }", "{ b }", "{ c }"] {
             register(&pq, q).unwrap();
@@ -619,7 +559,7 @@ mod tests {
         let Inner::Automatic(cache) = &*pq.inner else {
             unreachable!()
         };
-        assert!(cache.lock().order.len() <= 65);
+        assert_eq!(cache.lock().map_or(0, |lru| lru.len()), 3);
         // The oldest untouched entry is still the one evicted.
         register(&pq, "{ d }").unwrap();
         assert_eq!(fetch(&pq, "{ a }"), Err(Refusal::NOT_FOUND));
