@@ -20,6 +20,7 @@ mod m20261203_000010_login_budgets;
 mod m20261204_000011_monitoring_schedule;
 mod m20261204_000012_statutory_records;
 mod m20261205_000013_compact_audit;
+mod m20261206_000014_document_ids_as_uuids;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000011_monitoring_schedule::Migration),
             Box::new(m20261204_000012_statutory_records::Migration),
             Box::new(m20261205_000013_compact_audit::Migration),
+            Box::new(m20261206_000014_document_ids_as_uuids::Migration),
         ]
     }
 }

@@ -381,6 +381,16 @@ async fn a_meeting_gathers_briefs_records_minutes_and_keeps_its_direction_honest
         "minutes": { "discussion": "前日予告の効果を確認した。", "decisions": [{ "text": "食事量を記録", "ownerOrganizationId": ids[0] }] },
         "direction": direction, "directionChangeReason": reason } })
     };
+    // An owner must be an organization: a client's id names no organization, a broken id is
+    // bad input; neither records anything.
+    for (owner, code) in [
+        (yamada.as_str(), "NOT_FOUND"),
+        ("not-an-id", "BAD_USER_INPUT"),
+    ] {
+        let mut wrong = minutes("前日予告を続ける", Value::Null, 2);
+        wrong["i"]["minutes"]["decisions"][0]["ownerOrganizationId"] = json!(owner);
+        assert_error(&app.gql(Some(&specialist), MINUTES, wrong).await, code);
+    }
     let unexplained = app
         .gql(
             Some(&specialist),
@@ -1061,4 +1071,80 @@ async fn consent_belongs_to_the_text_it_was_given_for() {
         )
         .await;
     assert_error(&activate, "BAD_USER_INPUT");
+}
+
+/// Stored documents hold plain UUIDs, not the API's ids: the migration rewrites a brief written
+/// the old way (global ids in `observationIds`), and the rewritten document reads back as the
+/// same observations.
+#[tokio::test]
+async fn the_migration_stores_document_ids_as_uuids() {
+    use kakehashi::service::documents::{BriefContent, ObservationRef};
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::{
+        ConnectionTrait, EntityTrait,
+        sea_query::{Alias, Query},
+    };
+
+    let db_handle = TestDb::create().await;
+    let db = sea_orm::Database::connect(db_handle.url()).await.unwrap();
+    Migrator::up(&db, Some(13)).await.unwrap();
+    let (cited, other) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    let global = |kind: &str, id: uuid::Uuid| kakehashi::graphql::ids::encode(kind, id).0;
+    let legacy = json!({
+        "recentChanges": [{ "text": "大声0回(この1週間)", "observationIds": [global("Observation", cited)] }],
+        "stablePoints": [{ "text": "通所は週5日", "observationIds": [other.to_string()] }],
+        "unstablePoints": [],
+        "focusNextMonth": []
+    });
+    let brief_id = uuid::Uuid::now_v7();
+    let insert = Query::insert()
+        .into_table(Alias::new("meeting_briefs"))
+        .columns(
+            [
+                "id",
+                "meeting_id",
+                "client_id",
+                "organization_id",
+                "content",
+                "version",
+                "submitted_by_staff_member_id",
+                "submitted_at",
+            ]
+            .map(Alias::new),
+        )
+        .values_panic([
+            brief_id.into(),
+            uuid::Uuid::now_v7().into(),
+            uuid::Uuid::now_v7().into(),
+            uuid::Uuid::now_v7().into(),
+            legacy.into(),
+            1.into(),
+            uuid::Uuid::now_v7().into(),
+            chrono::Utc::now().into(),
+        ])
+        .to_owned();
+    db.execute(&insert).await.unwrap();
+
+    Migrator::up(&db, None).await.unwrap();
+    let stored = entity::meeting_brief::Entity::find_by_id(brief_id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap()
+        .content;
+    assert_eq!(
+        stored["recentChanges"][0]["observationIds"],
+        json!([cited.to_string()]),
+        "a global id becomes the UUID inside it"
+    );
+    assert_eq!(
+        stored["stablePoints"][0]["observationIds"],
+        json!([other.to_string()])
+    );
+    let content: BriefContent = serde_json::from_value(stored).unwrap();
+    assert_eq!(
+        content.recent_changes[0].observation_ids,
+        [ObservationRef(cited)]
+    );
+    db.close().await.unwrap();
 }

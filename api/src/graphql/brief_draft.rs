@@ -49,7 +49,7 @@ fn points(list: Vec<DraftPoint>) -> Vec<BriefPoint> {
             observation_ids: p
                 .observation_ids
                 .into_iter()
-                .map(|id| ids::encode("Observation", id))
+                .map(crate::service::documents::ObservationRef)
                 .collect(),
             impression: false,
         })

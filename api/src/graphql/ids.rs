@@ -50,6 +50,72 @@ pub fn decode_cursor(field: &str, cursor: &str) -> ApiResult<Uuid> {
         .ok_or_else(|| ApiError::bad_input(field, format!("{field} is not a valid cursor.")))
 }
 
+/// A typed reference inside a document (`service::documents::refs`) read and written as the
+/// global `ID` of its kind: the schema shows `ID`, storage holds the UUID. An input id is
+/// checked before any resolver runs: another kind's id is `NOT_FOUND`, a malformed one
+/// `BAD_USER_INPUT`, as with [`decode`].
+macro_rules! document_ref {
+    ($ty:ty, $kind:literal) => {
+        impl async_graphql::InputType for $ty {
+            type RawValueType = Self;
+
+            fn type_name() -> std::borrow::Cow<'static, str> {
+                <ID as async_graphql::InputType>::type_name()
+            }
+
+            fn create_type_info(registry: &mut async_graphql::registry::Registry) -> String {
+                <ID as async_graphql::InputType>::create_type_info(registry)
+            }
+
+            fn parse(value: Option<async_graphql::Value>) -> async_graphql::InputValueResult<Self> {
+                let id = <ID as async_graphql::InputType>::parse(value)
+                    .map_err(async_graphql::InputValueError::propagate)?;
+                // The same codes as `decode`: another kind's id names no such record
+                // (NOT_FOUND); a malformed one is bad input.
+                match decode_any("id", &id) {
+                    Ok((kind, uuid)) if kind == $kind => Ok(Self(uuid)),
+                    Ok(_) => Err(async_graphql::InputValueError::custom(concat!(
+                        "not the id of a ",
+                        $kind
+                    ))
+                    .with_extension("code", crate::error::ErrorCode::NotFound.as_str())),
+                    Err(_) => Err(async_graphql::InputValueError::custom("not a valid id")
+                        .with_extension("code", crate::error::ErrorCode::BadUserInput.as_str())),
+                }
+            }
+
+            fn to_value(&self) -> async_graphql::Value {
+                async_graphql::Value::String(encode($kind, self.0).0)
+            }
+
+            fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+                Some(self)
+            }
+        }
+
+        impl async_graphql::OutputType for $ty {
+            fn type_name() -> std::borrow::Cow<'static, str> {
+                <ID as async_graphql::OutputType>::type_name()
+            }
+
+            fn create_type_info(registry: &mut async_graphql::registry::Registry) -> String {
+                <ID as async_graphql::OutputType>::create_type_info(registry)
+            }
+
+            async fn resolve(
+                &self,
+                _: &async_graphql::ContextSelectionSet<'_>,
+                _: &async_graphql::Positioned<async_graphql::parser::types::Field>,
+            ) -> async_graphql::ServerResult<async_graphql::Value> {
+                Ok(async_graphql::Value::String(encode($kind, self.0).0))
+            }
+        }
+    };
+}
+
+document_ref!(crate::service::documents::OrganizationRef, "Organization");
+document_ref!(crate::service::documents::ObservationRef, "Observation");
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,7 +22,7 @@ use super::{
 use crate::{
     auth::Viewer,
     error::ApiError,
-    graphql::{ids, scalars::Date},
+    service::{dates::Date, documents::OrganizationRef},
     service::{
         documents::{
             Achievement, Attendee, ExpressedBy, MeetingEnquiry, Minutes, NeedRow, PlanContent,
@@ -208,7 +208,7 @@ pub(super) async fn seed_caseload(
             service_type: Some("就労継続支援B型".into()),
             service_content: Some("工賃受け取り時に使い道を一緒に確認する".into()),
             amount: Some("週5日".into()),
-            provider_organization_id: Some(ids::encode("Organization", himawari)),
+            provider_organization_id: Some(OrganizationRef(himawari)),
             client_role: Some("小遣い帳をつける".into()),
             evaluation_date: Some(Date(signed + Duration::days(90))),
             notes: None,

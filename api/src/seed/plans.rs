@@ -14,7 +14,7 @@ use super::calendar::{DemoDates, add_business_days, at};
 use crate::{
     auth::Viewer,
     error::ApiError,
-    graphql::{ids, scalars::Date},
+    service::{dates::Date, documents::OrganizationRef},
     service::{
         documents::{
             Achievement, Attendee, BriefContent, BriefPoint, DeliveryRecipient, ExpressedBy,
@@ -60,7 +60,7 @@ fn need(
         service_type: Some(service.into()),
         service_content: None,
         amount: Some(amount.into()),
-        provider_organization_id: Some(ids::encode("Organization", provider)),
+        provider_organization_id: Some(OrganizationRef(provider)),
         client_role: Some(role.into()),
         evaluation_date: Some(Date(dates.plan_active + Duration::days(90))),
         notes: None,
@@ -260,7 +260,7 @@ pub(super) async fn seed_plans_and_meetings(
         minutes: Minutes {
             discussion: "作業内容の急な変更で大声が出ることについて、前日予告を両事業所で揃える案を検討した。".into(),
             conclusions: Some(format!("計画案に同意。前日予告を試し、{}月のモニタリングで振り返る。", dates.last_monitoring.month())),
-            decisions: vec![crate::service::documents::Decision { text: "予告カードを作る".into(), owner_organization_id: ids::encode("Organization", himawari), due_on: Some(Date(add_business_days(dates.proposal_meeting, 5))) }],
+            decisions: vec![crate::service::documents::Decision { text: "予告カードを作る".into(), owner_organization_id: OrganizationRef(himawari), due_on: Some(Date(add_business_days(dates.proposal_meeting, 5))) }],
             remaining_issues: Some("夜間の睡眠の記録方法".into()),
             next_date: Some(Date(dates.last_monitoring)),
             meeting_number: Some(1),

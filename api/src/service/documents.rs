@@ -2,9 +2,11 @@
 //!
 //! These derive both serde (storage) and async-graphql (their shape *is* the API): this is the
 //! one deliberate exception to "no GraphQL types in the service layer", because writing every
-//! nested row twice, once per layer, would be error-prone for no gain. Validation lives here too.
+//! nested row twice, once per layer, would be error-prone for no gain. Ids inside them are
+//! typed UUIDs (`refs`), which the GraphQL layer spells as global ids, so what is stored does
+//! not depend on the API's id encoding. Validation lives here too.
 
-use async_graphql::{Enum, ID, InputObject, SimpleObject};
+use async_graphql::{Enum, InputObject, SimpleObject};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -13,10 +15,12 @@ use crate::{
 };
 
 mod forms;
+mod refs;
 pub use forms::{
     ChildPlan, ClientConfirmation, MeetingEnquiry, MonitoringVisit, SupportCategoryPeriod,
     VisitPlace, Weekday, WeeklyPlan, WeeklySlot,
 };
+pub use refs::{ObservationRef, OrganizationRef};
 
 fn opt(field: &str, v: &Option<String>, max: usize) -> ApiResult<()> {
     match v {
@@ -111,7 +115,7 @@ pub struct NeedRow {
     /// Amount, frequency and time, e.g. 週5日 9:30–15:00 (量・頻度・時間).
     pub amount: Option<String>,
     /// Provider organization's global id (提供事業者).
-    pub provider_organization_id: Option<ID>,
+    pub provider_organization_id: Option<OrganizationRef>,
     /// The client's own role (本人の役割).
     pub client_role: Option<String>,
     /// Evaluation date (評価時期).
@@ -309,7 +313,7 @@ pub struct PlanDelivery {
     /// When.
     pub delivered_on: Date,
     /// For `SERVICE_PROVIDER`: the receiving organization's global id (交付先事業所).
-    pub organization_id: Option<ID>,
+    pub organization_id: Option<OrganizationRef>,
     /// The person who received it (受領した担当者), e.g. サービス管理責任者 佐藤.
     pub received_by: Option<String>,
 }
@@ -323,7 +327,7 @@ pub struct BriefPoint {
     pub text: String,
     /// Global ids of the observations it rests on.
     #[graphql(default)]
-    pub observation_ids: Vec<ID>,
+    pub observation_ids: Vec<ObservationRef>,
     /// Marked by its writer as an impression (所感), not a fact: a point with no citation and
     /// nothing that passes the fact check is accepted only so marked, and shown as such.
     #[graphql(default)]
@@ -420,7 +424,7 @@ pub struct Decision {
     /// What was decided.
     pub text: String,
     /// Global id of the organization responsible.
-    pub owner_organization_id: ID,
+    pub owner_organization_id: OrganizationRef,
     /// Due date.
     pub due_on: Option<Date>,
 }

@@ -34,7 +34,6 @@ use crate::{
     },
     db,
     error::{ApiError, ApiResult},
-    graphql::ids,
     state::AppState,
 };
 
@@ -376,7 +375,7 @@ async fn submit_brief_once(
     let mut cited = Vec::new();
     for p in content.points() {
         for id in &p.observation_ids {
-            cited.push(ids::decode("Observation", "content.observationIds", id)?);
+            cited.push(id.0);
         }
     }
     if !cited.is_empty() {

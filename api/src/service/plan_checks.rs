@@ -102,9 +102,7 @@ fn goals_of(plan: &support_plan::Model) -> Vec<GoalRef> {
         field: format!("needs.{i}.supportGoal"),
         text: n.support_goal.clone(),
         achievement: None,
-        provider: n.provider_organization_id.as_ref().and_then(|id| {
-            crate::graphql::ids::decode("Organization", "providerOrganizationId", id).ok()
-        }),
+        provider: n.provider_organization_id.map(|r| r.0),
     }));
     out
 }
@@ -298,7 +296,7 @@ mod tests {
                     service_content: None,
                     amount: None,
                     provider_organization_id: provider
-                        .map(|p| crate::graphql::ids::encode("Organization", p)),
+                        .map(crate::service::documents::OrganizationRef),
                     client_role: None,
                     evaluation_date: None,
                     notes: None,

@@ -7,7 +7,7 @@
 //! Every field is optional (or has a default) so that rows written before these fields existed
 //! still decode to what they said. Validation names the field with its API path.
 
-use async_graphql::{Enum, ID, InputObject, SimpleObject};
+use async_graphql::{Enum, InputObject, SimpleObject};
 use chrono::NaiveTime;
 use serde::{Deserialize, Serialize};
 
@@ -348,7 +348,7 @@ pub struct MeetingEnquiry {
     /// To whom: organization and name (照会先), e.g. ひまわり作業所 サビ管 佐藤.
     pub addressee: String,
     /// The addressee's organization's global id, when it is in Kakehashi.
-    pub organization_id: Option<ID>,
+    pub organization_id: Option<super::OrganizationRef>,
     /// The day the enquiry was made (照会年月日).
     pub asked_on: Date,
     /// What was asked (照会内容).

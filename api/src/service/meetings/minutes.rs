@@ -14,7 +14,6 @@ use crate::{
     auth::Viewer,
     db,
     error::{ApiError, ApiResult},
-    graphql::ids,
     service::{
         access::Scope,
         clients::optional_text,
@@ -66,18 +65,8 @@ async fn record_minutes_once(
         crate::service::required_text("attendance.name", &a.name, 100)?;
         crate::service::required_text("attendance.affiliation", &a.affiliation, 200)?;
     }
-    for d in &input.minutes.decisions {
-        ids::decode(
-            "Organization",
-            "minutes.decisions.ownerOrganizationId",
-            &d.owner_organization_id,
-        )?;
-    }
-    for q in &input.minutes.enquiries {
-        if let Some(o) = &q.organization_id {
-            ids::decode("Organization", "minutes.enquiries.organizationId", o)?;
-        }
-    }
+    // Organization ids in the minutes were checked to be organization ids when the input was
+    // read (`graphql::ids`); they are stored as named, like an enquiry's free-text addressee.
     let direction = crate::service::required_text("direction", &input.direction, 1000)?;
     let reason = optional_text("directionChangeReason", input.direction_change_reason, 2000)?;
     let txn = db::begin_write(&state.db).await?;

@@ -12,11 +12,10 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ApiResult},
-    graphql::ids,
     service::dates::Date,
     service::{
         access::today,
-        documents::{DeliveryRecipient, PlanDelivery},
+        documents::{DeliveryRecipient, OrganizationRef, PlanDelivery},
     },
 };
 
@@ -98,7 +97,7 @@ pub(super) async fn check(
     Ok(PlanDelivery {
         recipient: d.recipient,
         delivered_on: Date(d.delivered_on),
-        organization_id: d.organization_id.map(|o| ids::encode("Organization", o)),
+        organization_id: d.organization_id.map(OrganizationRef),
         received_by,
     })
 }
