@@ -1,10 +1,12 @@
 //! Ids inside stored documents become plain UUIDs. Plan contents and their delivery records,
-//! meeting minutes, briefs and monitoring reports held the API's global ids
-//! (`base64url("Organization:<uuid>")`), so the database's format depended on how the API spells
-//! ids. Every string under a key that holds such a reference (`providerOrganizationId`,
-//! `organizationId`, `ownerOrganizationId`, `observationIds`) is rewritten to the UUID inside
-//! it; anything that is not a global id (already a UUID) is left as it is, so the step can run
-//! twice. From now on the API encodes and decodes these ids at its edge (`graphql::ids`).
+//! meeting minutes and briefs held the API's global ids (`base64url("Organization:<uuid>")`),
+//! so the database's format depended on how the API spells ids. Under each key that holds such
+//! a reference (`providerOrganizationId`, `organizationId`, `ownerOrganizationId`,
+//! `observationIds`) a global id of the expected kind becomes the UUID inside it and a UUID
+//! stays as it is (so the step can run twice). Anything else there (the provider field was once
+//! stored unchecked: free text, an id of another kind) would no longer decode and would empty
+//! the whole document on reading, so it is dropped: set to null, or left out of a list. From
+//! now on the API encodes and decodes these ids at its edge (`graphql::ids`).
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sea_orm_migration::{
@@ -17,12 +19,12 @@ use uuid::Uuid;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// The keys whose values are references to other records.
-const KEYS: [&str; 4] = [
-    "providerOrganizationId",
-    "organizationId",
-    "ownerOrganizationId",
-    "observationIds",
+/// The keys whose values are references to other records, with the kind they name.
+const KEYS: [(&str, &str); 4] = [
+    ("providerOrganizationId", "Organization"),
+    ("organizationId", "Organization"),
+    ("ownerOrganizationId", "Organization"),
+    ("observationIds", "Observation"),
 ];
 
 /// Every JSON column that holds a document with such keys: (table, column).
@@ -73,10 +75,9 @@ impl MigrationTrait for Migration {
 fn rewrite(v: &mut Value) -> bool {
     match v {
         Value::Object(map) => map.iter_mut().fold(false, |changed, (key, child)| {
-            let this = if KEYS.contains(&key.as_str()) {
-                to_uuids(child)
-            } else {
-                rewrite(child)
+            let this = match KEYS.iter().find(|(k, _)| k == key) {
+                Some((_, kind)) => to_uuids(child, kind),
+                None => rewrite(child),
             };
             changed | this
         }),
@@ -87,27 +88,43 @@ fn rewrite(v: &mut Value) -> bool {
     }
 }
 
-fn to_uuids(v: &mut Value) -> bool {
+/// The reference(s) under a key: each becomes a UUID, or is dropped when it names nothing of
+/// `kind`.
+fn to_uuids(v: &mut Value, kind: &str) -> bool {
     match v {
-        Value::String(s) => match uuid_in_global_id(s) {
-            Some(uuid) => {
-                *s = uuid.to_string();
-                true
-            }
-            None => false,
-        },
-        Value::Array(items) => items
-            .iter_mut()
-            .fold(false, |changed, i| to_uuids(i) | changed),
-        _ => false,
+        Value::Null => false,
+        Value::Array(items) => {
+            let kept: Vec<Value> = items
+                .iter()
+                .filter_map(|i| reference(i, kind))
+                .map(|u| Value::String(u.to_string()))
+                .collect();
+            let changed = *items != kept;
+            *items = kept;
+            changed
+        }
+        other => {
+            let new = reference(other, kind).map_or(Value::Null, |u| Value::String(u.to_string()));
+            let changed = *other != new;
+            *other = new;
+            changed
+        }
     }
 }
 
-/// The UUID inside a global id (`base64url("Type:uuid")`), if `s` is one.
-fn uuid_in_global_id(s: &str) -> Option<Uuid> {
+/// The record a stored value names: a UUID, or a global id (`base64url("Kind:uuid")`) of `kind`.
+fn reference(v: &Value, kind: &str) -> Option<Uuid> {
+    let s = v.as_str()?;
+    if let Ok(uuid) = Uuid::parse_str(s) {
+        return Some(uuid);
+    }
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(s).ok()?).ok()?;
-    let (_, uuid) = text.split_once(':')?;
-    Uuid::parse_str(uuid).ok()
+    let (found, uuid) = text.split_once(':')?;
+    if found == kind {
+        Uuid::parse_str(uuid).ok()
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -128,6 +145,7 @@ mod tests {
             "decisions": [{ "text": "予告カード", "ownerOrganizationId": global("Organization", org) }],
             "recentChanges": [{ "text": "大声0回", "observationIds": [global("Observation", obs1), obs2.to_string()] }],
             "enquiries": [{ "addressee": "佐藤", "organizationId": null }],
+            "deliveries": [{ "organizationId": global("Client", org) }, { "organizationId": "ひまわり" }],
             "note": global("Organization", org),
         });
         assert!(rewrite(&mut doc));
@@ -144,6 +162,10 @@ mod tests {
             json!([obs1.to_string(), obs2.to_string()])
         );
         assert_eq!(doc["enquiries"][0]["organizationId"], Value::Null);
+        // Another kind's id, or text, names no organization: dropped rather than left to
+        // break the whole document's decoding.
+        assert_eq!(doc["deliveries"][0]["organizationId"], Value::Null);
+        assert_eq!(doc["deliveries"][1]["organizationId"], Value::Null);
         // A string under any other key is text, not a reference: untouched.
         assert_eq!(doc["note"], json!(global("Organization", org)));
         // Running it again changes nothing.

@@ -75,7 +75,7 @@ macro_rules! document_ref {
                 match decode_any("id", &id) {
                     Ok((kind, uuid)) if kind == $kind => Ok(Self(uuid)),
                     Ok(_) => Err(async_graphql::InputValueError::custom(concat!(
-                        "not the id of a ",
+                        "not the id of an ",
                         $kind
                     ))
                     .with_extension("code", crate::error::ErrorCode::NotFound.as_str())),

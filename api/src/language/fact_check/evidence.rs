@@ -66,6 +66,27 @@ fn content_start(sentence: &Sentence, r: &Range<usize>) -> bool {
     }
 }
 
+/// Whether `N/M` at `r` is a date (10/5の受診, 11/20から) rather than an amount (主食2/3,
+/// 血圧150/90): a month and a day, not after a meal or vital word, followed by what follows a
+/// date.
+fn is_date(s: &str, r: &Range<usize>, rest: &str) -> bool {
+    let Some((n, m)) = s[r.clone()].split_once('/') else {
+        return false;
+    };
+    let (Ok(month), Ok(day)) = (n.trim().parse::<u32>(), m.trim().parse::<u32>()) else {
+        return false;
+    };
+    let before: Vec<char> = s[..r.start].chars().rev().take(3).collect();
+    (1..=12).contains(&month)
+        && (1..=31).contains(&day)
+        && !before
+            .iter()
+            .any(|c| matches!(c, '食' | '圧' | '量' | '分' | '割'))
+        && ["の", "から", "に", "より", "まで", "（", "(", "〜", "~"]
+            .iter()
+            .any(|p| rest.starts_with(p))
+}
+
 /// What the grammar of quoted words shows, whatever their vocabulary: a wish (切りたい, ずっと
 /// いたい) shows wanting to take part; a prohibition (変えるな, 触るな) or a dismissal
 /// (やらなくていい, いらない) shows anger or refusal.
@@ -128,7 +149,7 @@ fn quoted_mood(sentence: &Sentence, q: &Range<usize>) -> States {
 /// What a topic noun may be followed by that still tells what happened (自傷は見られた,
 /// 大声はなかった, 離席は3回).
 static EVENT_AFTER_TOPIC: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new("^(?:見られ[たずま]|見られる|あっ|あり|有り|無し|なし|なく|なかっ|ありませ|ない|[0-9０-９一二三四五六七八九十])")
+    Regex::new("^(?:見られ[たずま]|見られる|出[てたしさま]|あっ|あり|有り|無し|なし|なく|なかっ|ありませ|ない|[0-9０-９一二三四五六七八九十])")
         .expect("event pattern")
 });
 
@@ -186,7 +207,7 @@ fn topic_only(sentence: &Sentence, r: &Range<usize>) -> bool {
     !(EVENT_AFTER_TOPIC.is_match(tail)
         || tail.chars().any(|c| c.is_ascii_digit())
         || COUNT.is_match(tail)
-        || negation::negated_after(tokens, clause.end))
+        || negation::negated_after(tokens, r.end))
 }
 
 /// A piece of evidence and the clause it stands in.
@@ -351,12 +372,7 @@ pub(super) fn evidence(
             && ["日", "週", "月", "年", "日間"]
                 .iter()
                 .any(|u| m.as_str().ends_with(u));
-        let date = m.as_str().contains('/')
-            && [
-                "の", "から", "に", "より", "まで", "（", "(", "〜", "~", "、",
-            ]
-            .iter()
-            .any(|p| rest.starts_with(p));
+        let date = is_date(s, &r, rest);
         if sentence.shielded(&r) || flagged(&r) || alone || day_in_time || date {
             continue;
         }
@@ -376,9 +392,8 @@ pub(super) fn evidence(
     }
     for m in VITAL.find_iter(s).chain(MEAL.find_iter(s)) {
         let r = m.range();
-        // A vital sign named without its value (体重増加傾向) measures nothing.
-        let unmeasured =
-            VITAL.is_match(m.as_str()) && !m.as_str().chars().any(|c| c.is_ascii_digit());
+        // A vital sign named without its value (体重増加傾向, SpO2低下) measures nothing.
+        let unmeasured = matches!(m.as_str(), "SpO2" | "血圧" | "体温" | "脈拍" | "体重");
         if unmeasured
             || sentence.shielded(&r)
             || flagged(&r)

@@ -151,7 +151,8 @@ pub(super) fn check(
     out
 }
 
-/// Byte ranges of the frame: purpose, condition and embedded-question parts.
+/// Byte ranges of the frame: purpose (〜よう, 〜ために, 〜ため、), condition and embedded-question
+/// parts. Numbers inside the frame do not count as the line's measure.
 fn frames(sentence: &Sentence) -> Vec<Range<usize>> {
     let s = sentence.s;
     let mut out = Vec::new();

@@ -574,3 +574,26 @@ fn a_report_opening_with_its_source_is_hearsay() {
         assert_eq!(!r.hearsay.is_empty(), hearsay, "{text}");
     }
 }
+
+/// Cases a review found: a negation on the topic noun's own predicate, a fraction that is an
+/// amount, another person's or a place's report only when it is one.
+#[test]
+fn review_cases_keep_their_meaning() {
+    expect(
+        &[
+            ("大声は出さず、穏やかに過ごした。", false),
+            ("主食2/3、副食全量摂取で、食欲はあった。", false),
+            ("腕を傷つけた。", false),
+            ("毎朝散歩に行くようになった。", true),
+        ],
+        Mode::Record,
+    );
+    let Some(a) = analyzer() else { return };
+    for (text, hearsay) in [
+        ("本人との相談の上、通所日を週4日に決めた。", false),
+        ("病院から戻り、居室で横になった。", false),
+    ] {
+        let r = check_with(text, Mode::Record, lex(), None, Some(a));
+        assert_eq!(!r.hearsay.is_empty(), hearsay, "{text}");
+    }
+}
