@@ -1148,3 +1148,91 @@ async fn the_migration_stores_document_ids_as_uuids() {
     );
     db.close().await.unwrap();
 }
+
+/// A stored plan that no longer decodes is reported as an error, never shown as an empty plan,
+/// and a write to it is refused rather than saving an empty record over what it held.
+#[tokio::test]
+async fn a_plan_that_does_not_decode_is_an_error_not_an_empty_plan() {
+    use sea_orm::{
+        ConnectionTrait, EntityTrait,
+        sea_query::{Alias, Expr, ExprTrait, Query},
+    };
+
+    let app = TestApp::spawn().await;
+    let (manager, _) = app.login("manager@himawari.example").await;
+    let yamada = client_id(&app, &manager, "山田 太郎").await;
+    let plans = app
+        .gql(
+            Some(&manager),
+            "query($c: ID!) { client(id: $c) { supportPlans { id version kind content { overallPolicy } } } }",
+            json!({ "c": yamada }),
+        )
+        .await;
+    let plan = plans["data"]["client"]["supportPlans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "INDIVIDUAL_SUPPORT_PLAN")
+        .expect("the demo's individual plan")
+        .clone();
+    assert!(plan["content"]["overallPolicy"].is_string(), "{plan}");
+    let uuid = kakehashi::graphql::ids::decode(
+        "SupportPlan",
+        "id",
+        &async_graphql::ID(plan["id"].as_str().unwrap().to_owned()),
+    )
+    .unwrap();
+    let stored = entity::support_plan::Entity::find_by_id(uuid)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    // A document a later release cannot read (a list where an object belongs).
+    for column in ["content", "record"] {
+        app.state
+            .db
+            .execute(
+                &Query::update()
+                    .table(Alias::new("support_plans"))
+                    .value(
+                        Alias::new(column),
+                        json!({ "goals": "not a list", "deliveries": 3 }),
+                    )
+                    .and_where(Expr::col(Alias::new("id")).eq(uuid))
+                    .to_owned(),
+            )
+            .await
+            .unwrap();
+    }
+    let read = app
+        .gql(
+            Some(&manager),
+            "query($c: ID!) { client(id: $c) { supportPlans { id content { overallPolicy } record { deliveries { deliveredOn } } } } }",
+            json!({ "c": yamada }),
+        )
+        .await;
+    assert_error(&read, "INTERNAL_SERVER_ERROR");
+    assert!(
+        !read.to_string().contains("decode"),
+        "no internal detail leaks: {read}"
+    );
+    let write = app
+        .gql(
+            Some(&manager),
+            DELIVER,
+            json!({ "i": { "planId": plan["id"], "expectedVersion": plan["version"], "recipient": "CLIENT", "deliveredOn": date(0) } }),
+        )
+        .await;
+    assert_error(&write, "INTERNAL_SERVER_ERROR");
+    let after = entity::support_plan::Entity::find_by_id(uuid)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        after.record,
+        json!({ "goals": "not a list", "deliveries": 3 }),
+        "nothing written over it"
+    );
+    assert_eq!(after.version, stored.version);
+}

@@ -71,7 +71,7 @@ impl SupportPlan {
             .own_lexicons
             .load_one(self.0.organization_id)
             .await?;
-        let content = plans::content_of(&self.0.content);
+        let content = plans::content_of(&self.0.content)?;
         let texts = plan_texts(&content);
         Ok(
             crate::service::fact_checks::plan_findings(&content, own.as_deref())?
@@ -164,8 +164,8 @@ impl SupportPlan {
         shown_content(ctx, self.0.client_id, &self.0.content).await
     }
     /// Explanation, written consent and deliveries (説明・同意・交付).
-    async fn record(&self) -> PlanRecord {
-        plans::record_of(&self.0.record)
+    async fn record(&self) -> async_graphql::Result<PlanRecord> {
+        Ok(plans::record_of(&self.0.record)?)
     }
     /// The fact check (事実と解釈のチェック) of the plan's goals (long- and short-term goals, goal rows, need rows'
     /// support goals): goals nobody could check, with the question that makes them checkable.
@@ -190,8 +190,10 @@ impl SupportPlan {
     }
     /// Axis completeness (計画の軸): whether the plan binds the client's wishes in their own
     /// words, the family's worries, the facility's expertise and links to community resources.
-    async fn axis_check(&self) -> Vec<super::plan_check::AxisCheck> {
-        super::plan_check::axis_checks(&plans::content_of(&self.0.content))
+    async fn axis_check(&self) -> async_graphql::Result<Vec<super::plan_check::AxisCheck>> {
+        Ok(super::plan_check::axis_checks(&plans::content_of(
+            &self.0.content,
+        )?))
     }
     /// Every version you may see, oldest first (変更履歴): another organization's drafts stay
     /// hidden even after the plan is active.
@@ -247,8 +249,9 @@ impl SupportPlanVersion {
     }
     /// The text at this version (the guardian's details as in `SupportPlan.content`).
     async fn content(&self, ctx: &Context<'_>) -> async_graphql::Result<PlanContent> {
-        if plans::content_of(&self.0.content).child_plan.is_none() {
-            return Ok(plans::content_of(&self.0.content));
+        let content = plans::content_of(&self.0.content)?;
+        if content.child_plan.is_none() {
+            return Ok(content);
         }
         // Only a children's plan needs its client (for the profile check), batched per request.
         let client_id = ctx
@@ -260,8 +263,8 @@ impl SupportPlanVersion {
         shown_content(ctx, client_id, &self.0.content).await
     }
     /// Explanation, consent and deliveries at this version.
-    async fn record(&self) -> PlanRecord {
-        plans::record_of(&self.0.record)
+    async fn record(&self) -> async_graphql::Result<PlanRecord> {
+        Ok(plans::record_of(&self.0.record)?)
     }
     /// When this version was written.
     async fn edited_at(&self) -> DateTime<Utc> {
@@ -393,7 +396,7 @@ async fn shown_content(
     client_id: uuid::Uuid,
     stored: &serde_json::Value,
 ) -> async_graphql::Result<PlanContent> {
-    let mut content = plans::content_of(stored);
+    let mut content = plans::content_of(stored)?;
     if let Some(child) = &content.child_plan {
         let loaders = ctx.loaders()?;
         let scope = loaders.ctx.scope().await?;

@@ -194,7 +194,7 @@ pub async fn alignment(
         .into_iter()
         .map(|r| r.0)
         .collect();
-    let a = plan_checks::align(&plans, &reports);
+    let a = plan_checks::align(&plans, &reports)?;
     Ok(PlanAlignment {
         service_use_plan: a.service_use_plan.map(SupportPlan),
         individual_plans: a.individual_plans.into_iter().map(SupportPlan).collect(),

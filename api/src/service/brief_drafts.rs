@@ -172,7 +172,9 @@ pub async fn draft(state: &AppState, viewer: &Viewer, meeting_id: Uuid) -> ApiRe
         .one(&state.db)
         .await?;
     let goals: Vec<String> = plan
-        .map(|p| plans::content_of(&p.content).goals)
+        .map(|p| plans::content_of(&p.content))
+        .transpose()?
+        .map(|c| c.goals)
         .unwrap_or_default()
         .into_iter()
         .filter(|g| {

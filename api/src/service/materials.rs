@@ -263,7 +263,7 @@ pub async fn materials(
                         || written_by(p.organization_id))
             })
             .collect();
-    let alignment = plan_checks::align(&visible_plans, &[]);
+    let alignment = plan_checks::align(&visible_plans, &[])?;
     let meetings_list = meetings::of_clients(&state.db, &scope, &[client_id])
         .await?
         .remove(&client_id)
@@ -340,7 +340,7 @@ pub async fn materials(
             .into_iter()
             .filter(|r| own.can_see_record(client_id, monitoring::facts(r)))
             .collect();
-    let full = plan_checks::align(&visible_plans, &reports);
+    let full = plan_checks::align(&visible_plans, &reports)?;
     // What the facility said: records written by facilities.
     let writers: Vec<Uuid> = period.iter().map(|o| o.organization_id).collect();
     let facilities: std::collections::HashSet<Uuid> =

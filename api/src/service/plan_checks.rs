@@ -12,6 +12,7 @@ use entity::{
 };
 
 use super::documents::{Achievement, MonitoringContent, PlanContent};
+use crate::error::ApiResult;
 use crate::language::similarity::{COUNTERPART, similarity};
 
 /// One of the four things a plan must bind.
@@ -83,8 +84,8 @@ pub struct GoalRef {
     pub provider: Option<uuid::Uuid>,
 }
 
-fn goals_of(plan: &support_plan::Model) -> Vec<GoalRef> {
-    let c = super::plans::content_of(&plan.content);
+fn goals_of(plan: &support_plan::Model) -> ApiResult<Vec<GoalRef>> {
+    let c = super::plans::content_of(&plan.content)?;
     let mut out: Vec<GoalRef> = c
         .goals
         .iter()
@@ -104,7 +105,7 @@ fn goals_of(plan: &support_plan::Model) -> Vec<GoalRef> {
         achievement: None,
         provider: n.provider_organization_id.map(|r| r.0),
     }));
-    out
+    Ok(out)
 }
 
 /// A facility goal paired with a service-use goal.
@@ -171,7 +172,10 @@ fn assessed(a: Achievement) -> bool {
 
 /// Builds the alignment map from visible plans (newest first) and visible monitoring reports
 /// (newest first).
-pub fn align(plans: &[support_plan::Model], reports: &[monitoring_report::Model]) -> Alignment {
+pub fn align(
+    plans: &[support_plan::Model],
+    reports: &[monitoring_report::Model],
+) -> ApiResult<Alignment> {
     let sup = in_force(plans, |p| p.kind == PlanKind::ServiceUsePlan).cloned();
     let mut facilities: Vec<support_plan::Model> = Vec::new();
     for p in plans
@@ -188,7 +192,10 @@ pub fn align(plans: &[support_plan::Model], reports: &[monitoring_report::Model]
             facilities.push(f.clone());
         }
     }
-    let facility_goals: Vec<GoalRef> = facilities.iter().flat_map(goals_of).collect();
+    let mut facility_goals: Vec<GoalRef> = Vec::new();
+    for f in &facilities {
+        facility_goals.extend(goals_of(f)?);
+    }
     let latest_report = reports.first();
     let rows: Vec<(String, Achievement)> = latest_report
         .map(|r| {
@@ -209,7 +216,7 @@ pub fn align(plans: &[support_plan::Model], reports: &[monitoring_report::Model]
         individual_plans: facilities.clone(),
         ..Default::default()
     };
-    for goal in sup.as_ref().map(goals_of).unwrap_or_default() {
+    for goal in sup.as_ref().map(goals_of).transpose()?.unwrap_or_default() {
         let mut counterparts: Vec<Counterpart> = Vec::new();
         for (i, f) in facility_goals.iter().enumerate() {
             let s = similarity(&goal.text, &f.text);
@@ -258,7 +265,7 @@ pub fn align(plans: &[support_plan::Model], reports: &[monitoring_report::Model]
         .filter(|(_, m)| !m)
         .map(|(g, _)| g)
         .collect();
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -360,7 +367,7 @@ mod tests {
             )],
             &[],
         );
-        let al = align(&[sup, fa, fb], &[]);
+        let al = align(&[sup, fa, fb], &[]).unwrap();
         assert_eq!(al.individual_plans.len(), 2);
         let bus = &al.goals[0];
         assert_eq!(bus.counterparts.len(), 1);

@@ -254,12 +254,20 @@ fn to_json<T: serde::Serialize>(v: &T) -> ApiResult<serde_json::Value> {
     serde_json::to_value(v).map_err(ApiError::internal)
 }
 
-pub fn content_of(p: &serde_json::Value) -> PlanContent {
-    serde_json::from_value(p.clone()).unwrap_or_default()
+/// The stored plan text. A document that does not decode is an error, never an empty plan:
+/// shown empty it would tell the reader the plan says nothing, and written back it would erase
+/// what it held.
+pub fn content_of(p: &serde_json::Value) -> ApiResult<PlanContent> {
+    serde_json::from_value(p.clone()).map_err(|e| {
+        ApiError::internal(anyhow::anyhow!("stored plan content does not decode: {e}"))
+    })
 }
 
-pub fn record_of(p: &serde_json::Value) -> PlanRecord {
-    serde_json::from_value(p.clone()).unwrap_or_default()
+/// The stored explanation, consent and deliveries; an error when they do not decode (see
+/// [`content_of`]).
+pub fn record_of(p: &serde_json::Value) -> ApiResult<PlanRecord> {
+    serde_json::from_value(p.clone())
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("stored plan record does not decode: {e}")))
 }
 
 /// Stores the plan's current state as a version, with its history entry and event.
@@ -383,7 +391,7 @@ async fn change_once(
             p.version
         )));
     }
-    let mut record = record_of(&p.record);
+    let mut record = record_of(&p.record)?;
     let mut am = p.clone().into_active_model();
     let wrong_state = |what: &str| {
         ApiError::conflict(format!(
