@@ -597,3 +597,16 @@ fn review_cases_keep_their_meaning() {
         assert_eq!(!r.hearsay.is_empty(), hearsay, "{text}");
     }
 }
+
+/// Stems of feeling words do not fire inside other words (キレイ is not キレる).
+#[test]
+fn feeling_stems_stay_inside_their_words() {
+    expect(
+        &[
+            ("机の上をキレイに拭いた。", false),
+            ("職員の注意にキレて、机を2回叩いた。", false),
+            ("職員の注意にキレていた。", true),
+        ],
+        Mode::Record,
+    );
+}
