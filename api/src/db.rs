@@ -133,63 +133,6 @@ where
     }
 }
 
-/// `true` for PostgreSQL's "could not serialize access" (SQLSTATE 40001) and for a detected
-/// deadlock (40P01): either way one side lost a race and may retry.
-pub fn is_serialization_failure(err: &DbErr) -> bool {
-    let text = err.to_string();
-    text.contains("40001")
-        || text.contains("could not serialize access")
-        || text.contains("40P01")
-        || text.contains("deadlock detected")
-}
-
-/// `true` when the error says the database could not be reached at all (PostgreSQL restarting,
-/// the network gone, the pool unable to open a connection), as opposed to a statement it
-/// refused. Such a request changed nothing the client can rely on, and trying again later may
-/// succeed: it is reported as `SERVICE_UNAVAILABLE`, never as an internal error.
-pub fn is_unreachable(err: &DbErr) -> bool {
-    use sea_orm::{RuntimeErr, sqlx::Error};
-    let runtime = match err {
-        DbErr::ConnectionAcquire(_) => return true,
-        DbErr::Conn(e) | DbErr::Exec(e) | DbErr::Query(e) => e,
-        _ => return false,
-    };
-    match runtime {
-        RuntimeErr::SqlxError(e) => match e.as_ref() {
-            Error::Io(_)
-            | Error::Tls(_)
-            | Error::Protocol(_)
-            | Error::PoolTimedOut
-            | Error::PoolClosed
-            | Error::WorkerCrashed
-            | Error::BeginFailed => true,
-            // Class 08: connection exception; 57P01–57P03: the server is shutting down,
-            // crashed, or cannot accept connections yet.
-            Error::Database(db) => db
-                .code()
-                .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
-            _ => false,
-        },
-        RuntimeErr::Internal(text) => text.contains("Connection pool timed out"),
-    }
-}
-
-/// `true` when SQLite gave up waiting for the write lock (`SQLITE_BUSY` after the busy timeout:
-/// more writers than the file can take in that time). Nothing was written, and trying again later
-/// may succeed: it is reported as `SERVICE_UNAVAILABLE`, never as an internal error.
-pub fn is_busy(err: &DbErr) -> bool {
-    use sea_orm::{RuntimeErr, sqlx::Error};
-    let (DbErr::Conn(RuntimeErr::SqlxError(e))
-    | DbErr::Exec(RuntimeErr::SqlxError(e))
-    | DbErr::Query(RuntimeErr::SqlxError(e))) = err
-    else {
-        return false;
-    };
-    // SQLITE_BUSY and its extended codes (RECOVERY, SNAPSHOT, TIMEOUT).
-    matches!(e.as_ref(), Error::Database(db)
-        if db.code().is_some_and(|c| matches!(&*c, "5" | "261" | "517" | "773")))
-}
-
 /// Whether the database answered the event hub's latest read. The hub reads at every poll
 /// interval (and retries every 250 ms after a failure), so while the database is down each
 /// request is refused at once with `SERVICE_UNAVAILABLE` instead of waiting out the pool's
@@ -280,7 +223,7 @@ mod tests {
             .execute_unprepared("CREATE TABLE t (x INTEGER)")
             .await
             .unwrap_err();
-        assert!(is_busy(&err), "{err}");
+        assert!(crate::error::is_busy(&err), "{err}");
         assert_eq!(ApiError::from(err).code().as_str(), "SERVICE_UNAVAILABLE");
     }
 }

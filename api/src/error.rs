@@ -6,6 +6,7 @@
 //! request's span, which carries the request id) and reach the client as a generic message.
 
 use async_graphql::ErrorExtensions;
+use sea_orm::DbErr;
 
 /// The closed set of error codes. They are API contract: add, never rename.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,19 +168,19 @@ impl From<sea_orm::DbErr> for ApiError {
     /// A uniqueness violation or a serialization failure means a concurrent change won: the
     /// client should reload and retry (`CONFLICT`); anything else is internal.
     fn from(err: sea_orm::DbErr) -> Self {
-        if crate::db::is_serialization_failure(&err) {
+        if is_serialization_failure(&err) {
             tracing::info!(error = %err, "serialization failure");
             return Self::Contention;
         }
-        if crate::db::is_unreachable(&err) {
+        if is_unreachable(&err) {
             tracing::warn!(error = %err, "database unreachable");
             return Self::Unavailable;
         }
-        if crate::db::is_busy(&err) {
+        if is_busy(&err) {
             tracing::warn!(error = %err, "database busy");
             return Self::Unavailable;
         }
-        if crate::service::is_unique_violation(&err) {
+        if is_unique_violation(&err) {
             tracing::info!(error = %err, "write conflict");
             return Self::Conflict(
                 "A concurrent change got there first: reload and try again.".into(),
@@ -225,6 +226,73 @@ pub fn server_error(code: ErrorCode, message: impl Into<String>) -> async_graphq
     ext.set("code", code.as_str());
     e.extensions = Some(ext);
     e
+}
+
+// How database errors are told apart (they decide the code a failed write reports).
+
+/// `true` for PostgreSQL's "could not serialize access" (SQLSTATE 40001) and for a detected
+/// deadlock (40P01): either way one side lost a race and may retry.
+pub fn is_serialization_failure(err: &DbErr) -> bool {
+    let text = err.to_string();
+    text.contains("40001")
+        || text.contains("could not serialize access")
+        || text.contains("40P01")
+        || text.contains("deadlock detected")
+}
+
+/// `true` when the error says the database could not be reached at all (PostgreSQL restarting,
+/// the network gone, the pool unable to open a connection), as opposed to a statement it
+/// refused. Such a request changed nothing the client can rely on, and trying again later may
+/// succeed: it is reported as `SERVICE_UNAVAILABLE`, never as an internal error.
+pub fn is_unreachable(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error};
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(e) | DbErr::Exec(e) | DbErr::Query(e) => e,
+        _ => return false,
+    };
+    match runtime {
+        RuntimeErr::SqlxError(e) => match e.as_ref() {
+            Error::Io(_)
+            | Error::Tls(_)
+            | Error::Protocol(_)
+            | Error::PoolTimedOut
+            | Error::PoolClosed
+            | Error::WorkerCrashed
+            | Error::BeginFailed => true,
+            // Class 08: connection exception; 57P01–57P03: the server is shutting down,
+            // crashed, or cannot accept connections yet.
+            Error::Database(db) => db
+                .code()
+                .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+            _ => false,
+        },
+        RuntimeErr::Internal(text) => text.contains("Connection pool timed out"),
+    }
+}
+
+/// `true` when SQLite gave up waiting for the write lock (`SQLITE_BUSY` after the busy timeout:
+/// more writers than the file can take in that time). Nothing was written, and trying again later
+/// may succeed: it is reported as `SERVICE_UNAVAILABLE`, never as an internal error.
+pub fn is_busy(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error};
+    let (DbErr::Conn(RuntimeErr::SqlxError(e))
+    | DbErr::Exec(RuntimeErr::SqlxError(e))
+    | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    // SQLITE_BUSY and its extended codes (RECOVERY, SNAPSHOT, TIMEOUT).
+    matches!(e.as_ref(), Error::Database(db)
+        if db.code().is_some_and(|c| matches!(&*c, "5" | "261" | "517" | "773")))
+}
+
+/// `true` when a database error is a uniqueness violation (same check on both backends).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@
 //! - `graphql`: one module per domain concept; resolvers only decode ids, call the service layer
 //!   and wrap results. DataLoaders are per request.
 //! - `service`: domain rules, authorization (via the pure `auth::policy`) and persistence; no
-//!   GraphQL or HTTP types.
+//!   GraphQL or HTTP types. Services take `&service::Ctx`; `AppState` (the transport's state:
+//!   schema, persisted queries, hub, metrics) holds one and dereferences to it.
 //! - `auth`: tokens, passwords, the viewer, the policy. `entity` / `migration`: the database.
 //! - `error`: the one error type and its stable codes.
 //!

@@ -1,14 +1,14 @@
-//! Shared application state, cheap to clone into every request.
+//! The server's state, cheap to clone into every request.
 
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::{jwt::TokenKeys, password::PasswordHasher},
     config::{Config, PersistedQueriesMode},
     graphql::KakehashiSchema,
     persisted::PersistedQueries,
+    service::Ctx,
 };
 
 /// Queries the automatic persisted-query cache keeps per instance, and the largest it keeps:
@@ -17,49 +17,42 @@ use crate::{
 const APQ_CAPACITY: usize = 1000;
 const APQ_MAX_QUERY_BYTES: usize = 16 * 1024;
 
+/// The HTTP-level state: the service context plus what only the transport needs (the schema,
+/// persisted queries, the event hub, metrics). It dereferences to [`Ctx`], so a handler passes
+/// `&state` where a service asks for `&Ctx`; services never see the rest.
 #[derive(Clone)]
 pub struct AppState {
-    /// The connection pool (SQLite or PostgreSQL).
-    pub db: DatabaseConnection,
+    /// What the service layer works with (database, configuration, keys, caches).
+    pub ctx: Ctx,
     /// A pool of its own for background work (event delivery, pruning, the reachability
     /// check), so that requests filling the main pool under load never starve event delivery,
     /// nor make the hub believe the database is gone; left out of
     /// [`AppState::statement_count`] so that it counts requests only.
     pub background_db: DatabaseConnection,
-    /// The configuration the server started with.
-    pub config: Arc<Config>,
-    /// Signs and verifies access tokens.
-    pub tokens: Arc<TokenKeys>,
-    /// Argon2id with bounded concurrency.
-    pub passwords: PasswordHasher,
     /// The GraphQL schema (HTTP and WebSocket), built once without data; per-request data is
     /// attached to each request.
     pub schema: KakehashiSchema,
     /// SQL statements run for requests so far (`kakehashi_sql_statements_total`; tests and
     /// benchmarks read statements per operation from it).
     pub statements: prometheus_client::metrics::counter::Counter,
-    /// Emails with a login attempt in progress (one at a time per account).
-    pub logins_in_flight: crate::service::sessions::LoginsInFlight,
     /// Delivers committed events to this instance's subscribers.
     pub hub: crate::realtime::hub::EventHub,
     /// Prometheus series for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Persisted queries (APQ cache or allow-list).
     pub persisted: crate::persisted::PersistedQueries,
-    /// Writes read audits off the request path, in groups (durability: `config.audit`).
-    pub read_audits: Arc<crate::service::read_audits::ReadAudits>,
-    /// Commits concurrent `recordObservation`s together (one transaction and flush per group).
-    pub observation_writer: Arc<crate::service::observations::GroupCommit>,
     /// Whether the database answers (kept by the event hub): requests fail fast while it does not.
     pub reachability: crate::db::Reachability,
-    /// Each organization's scope, reused by requests while no access change was committed.
-    pub scopes: Arc<crate::service::access::ScopeCache>,
-    /// Verified sessions and API keys, reused while none was revoked.
-    pub sessions: Arc<crate::service::credentials::SessionCache>,
-    /// Clients' history counts, reused until the client's next timeline write.
-    pub history_counts: Arc<crate::service::timeline::TotalCounts>,
     /// Subscriptions executed once for the sockets of one viewer running the same operation.
     pub shares: Arc<crate::realtime::shared::Shares>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Ctx;
+
+    fn deref(&self) -> &Ctx {
+        &self.ctx
+    }
 }
 
 impl AppState {
@@ -81,16 +74,6 @@ impl AppState {
                 sql = %info.statement.sql,
             );
         });
-        let secret = config
-            .jwt_secret
-            .clone()
-            .ok_or_else(|| anyhow::anyhow!("the JWT secret was not resolved"))?;
-        let tokens = TokenKeys::new(
-            &secret,
-            &config.jwt_issuer,
-            &config.jwt_audience,
-            config.access_token_ttl,
-        );
         let schema = crate::graphql::build_schema(&config);
         let config_buffer = config.subscriber_buffer;
         let persisted = match (config.persisted_queries, &config.persisted_queries_file) {
@@ -107,34 +90,16 @@ impl AppState {
                 anyhow::bail!("PERSISTED_QUERIES=allowlist needs PERSISTED_QUERIES_FILE")
             }
         };
-        let observation_writer =
-            Arc::new(crate::service::observations::GroupCommit::new(db.clone()));
-        // On the background pool: the writer then never queues behind requests for a
-        // connection (the flush delay holds under load), and its statements are not counted as
-        // requests' (it runs off the request path).
-        let read_audits = Arc::new(crate::service::read_audits::ReadAudits::new(
-            background_db.clone(),
-            config.audit.durability,
-            config.audit.flush_delay,
-        ));
+        let ctx = Ctx::new(db, background_db.clone(), Arc::new(config))?;
         Ok(Self {
-            db,
-            read_audits,
+            ctx,
             background_db,
-            passwords: PasswordHasher::new(config.password_hash_concurrency),
-            tokens: Arc::new(tokens),
-            config: Arc::new(config),
             schema,
             statements,
-            logins_in_flight: Default::default(),
             hub: crate::realtime::hub::EventHub::new(config_buffer),
             metrics,
             persisted,
             reachability: Default::default(),
-            observation_writer,
-            scopes: Default::default(),
-            sessions: Default::default(),
-            history_counts: Default::default(),
             shares: Default::default(),
         })
     }

@@ -1,6 +1,7 @@
 //! Observation (支援記録): a fact seen or heard, kept apart from its interpretation.
 
-use sea_orm::entity::prelude::*;
+use sea_orm::{FromJsonQueryResult, entity::prelude::*};
+use serde::{Deserialize, Serialize};
 
 /// What the observation is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
@@ -63,9 +64,11 @@ pub struct Model {
     pub recorded_at: DateTimeUtc,
     pub visibility: Visibility,
     /// JSON array of strings.
-    pub tags: Json,
+    #[sea_orm(column_type = "Json")]
+    pub tags: Tags,
     /// JSON array of observation ids the interpretation rests on.
-    pub cited_observation_ids: Json,
+    #[sea_orm(column_type = "Json")]
+    pub cited_observation_ids: ObservationIds,
     pub status: RecordStatus,
     pub entered_in_error_reason: Option<String>,
     pub updated_by_staff_member_id: Uuid,
@@ -73,6 +76,16 @@ pub struct Model {
     /// The writing organization's own id for this record (unique per organization).
     pub external_id: Option<String>,
 }
+
+/// An observation's tags, stored as a JSON array of strings; a stored value that is not one
+/// fails the read (`DbErr::Json`), never reads as no tags.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, FromJsonQueryResult)]
+pub struct Tags(pub Vec<String>);
+
+/// The observations an interpretation rests on, stored as a JSON array of UUIDs; a stored value
+/// that is not one fails the read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, FromJsonQueryResult)]
+pub struct ObservationIds(pub Vec<Uuid>);
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}

@@ -18,8 +18,10 @@ pub struct Model {
     pub occurred_from: DateTimeUtc,
     pub occurred_to: Option<DateTimeUtc>,
     pub visibility: Visibility,
-    pub tags: Json,
-    pub cited_observation_ids: Json,
+    #[sea_orm(column_type = "Json")]
+    pub tags: super::observation::Tags,
+    #[sea_orm(column_type = "Json")]
+    pub cited_observation_ids: super::observation::ObservationIds,
     pub status: RecordStatus,
     pub edited_by_staff_member_id: Uuid,
     pub edited_at: DateTimeUtc,

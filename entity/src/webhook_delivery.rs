@@ -30,7 +30,7 @@ pub struct Model {
     pub organization_id: Uuid,
     /// The outbox event delivered.
     pub event_id: i64,
-    pub event_kind: String,
+    pub event_kind: super::outbox_event::EventKind,
     /// The JSON body sent (the same bytes on every attempt).
     pub payload: Json,
     pub status: DeliveryStatus,

@@ -32,6 +32,7 @@ mod schema_file;
 mod shared_subscriptions;
 mod staff_accounts;
 mod statutory;
+mod stored_data;
 mod subscriptions;
 mod translation;
 mod views;

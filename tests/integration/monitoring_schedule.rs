@@ -29,17 +29,17 @@ fn month(n: i32) -> NaiveDate {
     }
 }
 
-fn m(n: i32) -> String {
+pub(crate) fn m(n: i32) -> String {
     month(n).to_string()
 }
 
 /// The last day of the month before `month(n)`: a year's certificate from `month(n - 12)`.
-fn end_before(n: i32) -> String {
+pub(crate) fn end_before(n: i32) -> String {
     (month(n) - chrono::Duration::days(1)).to_string()
 }
 
 /// A client registered by あおぞら's specialist, its care team starting on `start`.
-async fn register(app: &TestApp, token: &str, name: &str, start: &str) -> String {
+pub(crate) async fn register(app: &TestApp, token: &str, name: &str, start: &str) -> String {
     let reg = app
         .gql(
             Some(token),
@@ -54,7 +54,13 @@ async fn register(app: &TestApp, token: &str, name: &str, start: &str) -> String
 }
 
 /// Records a certificate valid for a year from `month(from)`, with `extra` fields merged in.
-async fn certificate(app: &TestApp, token: &str, client: &str, from: i32, extra: Value) -> Value {
+pub(crate) async fn certificate(
+    app: &TestApp,
+    token: &str,
+    client: &str,
+    from: i32,
+    extra: Value,
+) -> Value {
     let mut input = json!({ "clientId": client, "number": "1300077777", "municipality": "千代田区",
         "validFrom": m(from), "validUntil": end_before(from + 12) });
     for (k, v) in extra.as_object().unwrap() {
@@ -423,7 +429,7 @@ async fn grant_reminders_reach_only_who_may_see_the_certificate_and_only_once() 
             .unwrap();
         let ours = events
             .iter()
-            .filter(|e| e.record_type == "RecipientCertificate")
+            .filter(|e| e.record_type == entity::outbox_event::RecordType::RecipientCertificate)
             .count();
         assert_eq!(
             events.len(),
@@ -603,6 +609,9 @@ async fn an_unrenewed_grant_that_ended_raises_grant_expired_once() {
                 .collect::<Vec<_>>()
         }
     };
-    assert_eq!(kinds(raw(&ended)).await, vec!["GRANT_EXPIRED"]);
-    assert_eq!(kinds(raw(&renewed)).await, Vec::<String>::new());
+    assert_eq!(
+        kinds(raw(&ended)).await,
+        vec![entity::outbox_event::EventKind::GrantExpired]
+    );
+    assert_eq!(kinds(raw(&renewed)).await, vec![]);
 }

@@ -64,8 +64,8 @@ use kakehashi::{
     service::{
         access::{self, Scope, category_str, today},
         care_team, clients, consents,
+        deliveries::{Delivery, EventRecord},
         observations::{self, ObservationFilter},
-        outbox::{Delivery, EventRecord},
         page::PageArgs,
         timeline::{self, EntryKind, HistoryFilter},
     },
@@ -400,7 +400,7 @@ fn observation_strategy(n: usize) -> impl Strategy<Value = ObservationSpec> {
 
 fn entry_strategy(n: usize) -> impl Strategy<Value = EntrySpec> {
     (
-        select(EntryKind::ALL.to_vec()),
+        select(<EntryKind as sea_orm::Iterable>::iter().collect::<Vec<_>>()),
         0..n,
         select(Visibility::iter().collect::<Vec<_>>()),
         prop::option::of(select(DATA_CATEGORIES.to_vec())),
@@ -671,8 +671,8 @@ async fn write_world(
                 occurred_to: Set(None),
                 recorded_at: Set(now),
                 visibility: Set(o.visibility),
-                tags: Set(serde_json::json!([])),
-                cited_observation_ids: Set(serde_json::json!([])),
+                tags: Set(Default::default()),
+                cited_observation_ids: Set(Default::default()),
                 status: Set(status),
                 entered_in_error_reason: Set(o.entered_in_error.then(|| "誤記".to_owned())),
                 updated_by_staff_member_id: Set(author),
@@ -1351,9 +1351,10 @@ impl<'a> Case<'a> {
         let delivery = |client_id: Uuid, record_id: Uuid, record: EventRecord| Delivery {
             event: outbox_event::Model {
                 id: 1,
-                kind: "POLICY_EQUIVALENCE".into(),
+                // Kind and type do not matter here: the record decides who receives it.
+                kind: outbox_event::EventKind::ObservationRecorded,
                 client_id,
-                record_type: "Record".into(),
+                record_type: outbox_event::RecordType::Observation,
                 record_id,
                 actor_staff_member_id: self.fx.staff[0][0].id,
                 actor_organization_id: self.fx.orgs[0].id,

@@ -779,7 +779,10 @@ async fn a_live_subscriber_that_falls_behind_is_told_to_resume_from_its_cursor()
             .unwrap()
             .unwrap()
             .unwrap();
-        assert_eq!(item.delivery.event.kind, "OBSERVATION_RECORDED");
+        assert_eq!(
+            item.delivery.event.kind,
+            kakehashi::service::events::EventKind::ObservationRecorded
+        );
     }
 }
 
@@ -815,7 +818,7 @@ async fn a_rolled_back_change_is_never_delivered() {
         &writer,
         EventKind::ObservationRecorded,
         yamada_uuid,
-        "Observation",
+        events::RecordType::Observation,
         uuid::Uuid::now_v7(),
     )
     .await
@@ -926,7 +929,10 @@ async fn a_replay_ahead_of_the_hub_still_judges_with_the_access_it_replays() {
         .unwrap()
         .unwrap()
         .unwrap();
-    assert_eq!(first.delivery.event.kind, "CONSENT_CHANGED");
+    assert_eq!(
+        first.delivery.event.kind,
+        kakehashi::service::events::EventKind::ConsentChanged
+    );
     let second = tokio::time::timeout(WAIT, resumed.next())
         .await
         .unwrap()

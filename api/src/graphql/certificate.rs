@@ -9,7 +9,7 @@ use super::{context::ContextExt, ids, scalars::Date};
 use crate::{
     error::ApiError,
     service::{
-        clients,
+        certificates,
         monitoring::schedule::{self, MonitoringBasis, Situation},
     },
 };
@@ -123,13 +123,14 @@ impl RecipientCertificate {
     }
     /// Granted services (支給決定内容).
     async fn granted_services(&self) -> Vec<GrantedService> {
-        let list: Vec<clients::GrantedService> =
-            serde_json::from_value(self.0.granted_services.clone()).unwrap_or_default();
-        list.into_iter()
+        self.0
+            .granted_services
+            .0
+            .iter()
             .map(|g| GrantedService {
-                service_type: g.service_type,
+                service_type: g.service_type.clone(),
                 amount: g.amount,
-                unit: g.unit,
+                unit: g.unit.clone(),
                 grant_from: Date(g.grant_from),
                 grant_until: Date(g.grant_until),
             })
@@ -137,12 +138,13 @@ impl RecipientCertificate {
     }
     /// Contracted amounts per facility (契約支給量); together at most the granted amount.
     async fn contracted_amounts(&self) -> Vec<ContractedAmount> {
-        let list: Vec<clients::ContractedAmount> =
-            serde_json::from_value(self.0.contracted_amounts.clone()).unwrap_or_default();
-        list.into_iter()
+        self.0
+            .contracted_amounts
+            .0
+            .iter()
             .map(|c| ContractedAmount {
                 organization_id: c.organization_id,
-                service_type: c.service_type,
+                service_type: c.service_type.clone(),
                 amount: c.amount,
             })
             .collect()
@@ -236,7 +238,7 @@ impl CertificateMutation {
         let client_id = ids::decode("Client", "clientId", &input.client_id)?;
         let mut contracted = Vec::with_capacity(input.contracted_amounts.len());
         for c in input.contracted_amounts {
-            contracted.push(clients::ContractedAmount {
+            contracted.push(certificates::ContractedAmount {
                 organization_id: ids::decode(
                     "Organization",
                     "contractedAmounts.organizationId",
@@ -246,7 +248,7 @@ impl CertificateMutation {
                 amount: c.amount,
             });
         }
-        let new = clients::NewCertificate {
+        let new = certificates::NewCertificate {
             client_id,
             number: input.number,
             municipality: input.municipality,
@@ -254,12 +256,14 @@ impl CertificateMutation {
             valid_until: input.valid_until.0,
             monitoring_period_months: input.monitoring_period_months,
             monitoring_start_month: input.monitoring_start_month.map(|d| d.0),
-            monitoring: input.monitoring_decision.map(|d| clients::PrintedDecision {
-                period_months: d.period_months,
-                first_month: d.first_month.0,
-                last_month: d.last_month.map(|m| m.0),
-                monthly_months: d.monthly_months.into_iter().map(|m| m.0).collect(),
-            }),
+            monitoring: input
+                .monitoring_decision
+                .map(|d| certificates::PrintedDecision {
+                    period_months: d.period_months,
+                    first_month: d.first_month.0,
+                    last_month: d.last_month.map(|m| m.0),
+                    monthly_months: d.monthly_months.into_iter().map(|m| m.0).collect(),
+                }),
             services_start_on: input.services_start_on.map(|d| d.0),
             monitoring_situations: input
                 .monitoring_situations
@@ -270,7 +274,7 @@ impl CertificateMutation {
             granted_services: input
                 .granted_services
                 .into_iter()
-                .map(|g| clients::GrantedService {
+                .map(|g| certificates::GrantedService {
                     service_type: g.service_type,
                     amount: g.amount,
                     unit: g.unit,
@@ -280,7 +284,7 @@ impl CertificateMutation {
                 .collect(),
             contracted_amounts: contracted,
         };
-        let model = clients::add_certificate(ctx.state()?, viewer, new).await?;
+        let model = certificates::add_certificate(ctx.state()?, viewer, new).await?;
         Ok(AddRecipientCertificatePayload {
             recipient_certificate: RecipientCertificate(model),
         })

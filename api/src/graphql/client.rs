@@ -163,7 +163,7 @@ impl Client {
             return Ok(None);
         }
         let parsed: Vec<clients::FamilyContact> =
-            serde_json::from_value(self.model.family_contacts.clone()).unwrap_or_default();
+            crate::service::documents::stored("family contacts", &self.model.family_contacts)?;
         Ok(Some(
             parsed
                 .into_iter()

@@ -187,9 +187,7 @@ pub async fn client_history(
         .await?;
     let mut edges = Vec::with_capacity(page.items.len());
     for (cursor, e) in page.items {
-        let Some(kind) = EntryKind::parse(&e.kind) else {
-            continue;
-        };
+        let kind = e.kind;
         let Some(record) = items.remove(&(kind, e.record_id)) else {
             continue;
         };

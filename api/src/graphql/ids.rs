@@ -12,6 +12,25 @@ pub fn encode(type_name: &str, id: Uuid) -> ID {
     ID(URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}")))
 }
 
+/// The GraphQL type of an outbox record type: its stored name, except care-team memberships.
+pub fn record_type_name(t: entity::outbox_event::RecordType) -> &'static str {
+    use entity::outbox_event::RecordType as T;
+    match t {
+        T::Client => "Client",
+        T::CareTeamMembership => "CareTeamMember",
+        T::SharingConsent => "SharingConsent",
+        T::RecipientCertificate => "RecipientCertificate",
+        T::Observation => "Observation",
+        T::SupportPlan => "SupportPlan",
+        T::Meeting => "Meeting",
+        T::MeetingBrief => "MeetingBrief",
+        T::MonitoringReport => "MonitoringReport",
+        T::RestraintRecord => "RestraintRecord",
+        T::AccidentReport => "AccidentReport",
+        T::ComplaintRecord => "ComplaintRecord",
+    }
+}
+
 /// The type name and UUID inside a global id; `BAD_USER_INPUT` when it is not one of ours.
 pub fn decode_any(field: &str, id: &ID) -> ApiResult<(String, Uuid)> {
     let bad = || ApiError::bad_input(field, format!("{field} is not a valid id."));

@@ -265,7 +265,7 @@ impl Loaders {
                 Box::pin(service::care_team::objections_of_clients(&c.db, k))
             }),
             certificates: loader(&ctx, |c, k| {
-                Box::pin(service::clients::certificates(&c.db, k))
+                Box::pin(service::certificates::certificates(&c.db, k))
             }),
             external_ids: loader(&ctx, |c, k| {
                 Box::pin(async move {

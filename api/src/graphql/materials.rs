@@ -261,11 +261,7 @@ impl From<svc::Materials> for Materials {
                 .map(|d| FacilityDirection {
                     organization_id: d.organization_id,
                     plan: d.plan.map(SupportPlan),
-                    focus_next_month: d
-                        .latest_brief
-                        .as_ref()
-                        .map(svc::brief_focus)
-                        .unwrap_or_default(),
+                    focus_next_month: d.focus_next_month,
                 })
                 .collect(),
             risk_signs: m.risk_signs.into_iter().map(Observation).collect(),

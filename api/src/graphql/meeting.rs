@@ -183,9 +183,10 @@ impl Meeting {
         if !self.minutes_visible(ctx).await? {
             return Ok(None);
         }
-        Ok(Some(
-            serde_json::from_value(self.0.attendance.clone()).unwrap_or_default(),
-        ))
+        Ok(Some(crate::service::documents::stored(
+            "attendance",
+            &self.0.attendance,
+        )?))
     }
     /// Minutes (会議録); null until held, or unless you host it or consent covers meetings.
     async fn minutes(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Minutes>> {
@@ -196,7 +197,8 @@ impl Meeting {
             .0
             .minutes
             .as_ref()
-            .and_then(|m| serde_json::from_value(m.clone()).ok()))
+            .map(|m| crate::service::documents::stored("minutes", m))
+            .transpose()?)
     }
     /// The direction agreed (方向性); same visibility as the minutes.
     async fn direction(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
@@ -258,8 +260,8 @@ impl MeetingBrief {
         Organization::load(ctx, self.0.organization_id).await
     }
     /// The three points, each citing observations.
-    async fn content(&self) -> BriefContent {
-        serde_json::from_value(self.0.content.clone()).unwrap_or_default()
+    async fn content(&self) -> async_graphql::Result<BriefContent> {
+        Ok(crate::service::documents::stored("brief", &self.0.content)?)
     }
     /// The fact check on every point (事実と解釈のチェック結果): each interpretation left
     /// without evidence, with the point it stands in and the question that would make it a
@@ -269,8 +271,7 @@ impl MeetingBrief {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<BriefFactFinding>> {
-        let content: BriefContent =
-            serde_json::from_value(self.0.content.clone()).unwrap_or_default();
+        let content: BriefContent = crate::service::documents::stored("brief", &self.0.content)?;
         let own = ctx
             .loaders()?
             .own_lexicons
@@ -360,8 +361,11 @@ impl MonitoringReport {
         }
     }
     /// Overall situation, goal rows and plan-change flags.
-    async fn content(&self) -> MonitoringContent {
-        serde_json::from_value(self.0.content.clone()).unwrap_or_default()
+    async fn content(&self) -> async_graphql::Result<MonitoringContent> {
+        Ok(crate::service::documents::stored(
+            "monitoring report",
+            &self.0.content,
+        )?)
     }
     /// The service-use plan monitored (its `SupportPlan` global id); null when the client had
     /// no plan in force at the time of monitoring.

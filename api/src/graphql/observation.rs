@@ -3,7 +3,6 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{observation as db, observation_version};
-use uuid::Uuid;
 
 use super::{
     Organization, client::Client, context::ContextExt, ids, pagination::connection_types,
@@ -65,16 +64,6 @@ connection_types!(
     Observation,
     "observations (支援記録)"
 );
-
-fn json_strings(v: &serde_json::Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 /// Observation (支援記録): what was seen or heard (the fact), kept apart from what staff make of
 /// it (the interpretation), with when it happened kept apart from when it was written.
@@ -189,14 +178,15 @@ impl Observation {
     }
     /// Free tags, e.g. 怒りの表出, for counting over time.
     async fn tags(&self) -> Vec<String> {
-        json_strings(&self.0.tags)
+        self.0.tags.0.clone()
     }
     /// Global ids of the observations the interpretation rests on.
     async fn cited_observation_ids(&self) -> Vec<ID> {
-        json_strings(&self.0.cited_observation_ids)
+        self.0
+            .cited_observation_ids
+            .0
             .iter()
-            .filter_map(|s| Uuid::parse_str(s).ok())
-            .map(|u| ids::encode("Observation", u))
+            .map(|u| ids::encode("Observation", *u))
             .collect()
     }
     /// In force, or entered-in-error (記録の状態).

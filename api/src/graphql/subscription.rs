@@ -24,7 +24,7 @@ use crate::{
     },
     service::{
         events::EventKind,
-        outbox::{Cursor, EventRecord},
+        {deliveries::EventRecord, outbox::Cursor},
     },
 };
 
@@ -125,16 +125,8 @@ impl ClientEvent {
         self.0.delivery.cursor().encode()
     }
     /// What happened (種類).
-    async fn kind(&self) -> async_graphql::Result<ClientEventKind> {
-        EventKind::parse(&self.0.delivery.event.kind)
-            .map(Into::into)
-            .ok_or_else(|| {
-                ApiError::internal(anyhow::anyhow!(
-                    "unknown event kind {}",
-                    self.0.delivery.event.kind
-                ))
-                .into()
-            })
+    async fn kind(&self) -> ClientEventKind {
+        self.0.delivery.event.kind.into()
     }
     /// When it was committed (発生日時).
     async fn occurred_at(&self) -> DateTime<Utc> {
@@ -147,11 +139,7 @@ impl ClientEvent {
     /// Global id of the changed record (for refetching with `node`).
     async fn record_id(&self) -> ID {
         let e = &self.0.delivery.event;
-        let type_name = match e.record_type.as_str() {
-            "CareTeamMembership" => "CareTeamMember",
-            other => other,
-        };
-        ids::encode(type_name, e.record_id)
+        ids::encode(ids::record_type_name(e.record_type), e.record_id)
     }
     /// The changed record as it is now (変更後の記録).
     async fn record(&self) -> async_graphql::Result<ClientEventRecord> {

@@ -108,7 +108,7 @@ impl WebhookDelivery {
     }
     /// The event kind.
     async fn event_kind(&self) -> Option<ClientEventKind> {
-        EventKind::parse(&self.0.event_kind).map(Into::into)
+        Some(self.0.event_kind.into())
     }
     /// The JSON body sent (the same on every attempt).
     async fn payload(&self) -> async_graphql::Json<serde_json::Value> {

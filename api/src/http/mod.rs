@@ -24,7 +24,7 @@ mod graphiql;
 mod headers;
 mod timeouts;
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use async_graphql::{Variables, parser::types::OperationType};
 use axum::{
@@ -569,54 +569,7 @@ fn refused(refusal: persisted::Refusal, media: MediaType) -> Response {
 /// Reads the `Authorization` header into a credential (one database query when a token is sent
 /// that the session cache does not hold).
 pub async fn authenticate(state: &AppState, authorization: Option<&str>) -> Credential {
-    authenticate_until(state, authorization).await.0
-}
-
-/// [`authenticate`], with the access token's expiry (Unix seconds) for a viewer: a WebSocket
-/// stays open until then.
-pub async fn authenticate_until(
-    state: &AppState,
-    authorization: Option<&str>,
-) -> (Credential, Option<i64>) {
-    let Some(value) = authorization else {
-        return (Credential::Anonymous, None);
-    };
-    // The scheme is case-insensitive (RFC 7235).
-    let token = match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-        _ => return (Credential::Invalid, None),
-    };
-    if crate::service::api_keys::is_api_key(token) {
-        return match tokio::time::timeout(
-            Duration::from_secs(5),
-            credentials::resolve_api_key(&state.db, &state.sessions, token),
-        )
-        .await
-        {
-            // A key without an expiry keeps its socket until it is revoked. The expiry is
-            // rounded up to the second: a socket must not close before its key stops working.
-            Ok(Ok(Some((viewer, expires)))) => (
-                Credential::Viewer(viewer),
-                expires.map(|e| e.timestamp() + i64::from(e.timestamp_subsec_nanos() > 0)),
-            ),
-            Ok(Ok(None)) => (Credential::Invalid, None),
-            Ok(Err(_)) | Err(_) => (Credential::Unavailable, None),
-        };
-    }
-    let Some(claims) = state.tokens.verify(token) else {
-        return (Credential::Invalid, None);
-    };
-    let credential = match tokio::time::timeout(
-        Duration::from_secs(5),
-        credentials::resolve_viewer(&state.db, &state.sessions, &claims),
-    )
-    .await
-    {
-        Ok(Ok(Some(viewer))) => Credential::Viewer(viewer),
-        Ok(Ok(None)) => Credential::Invalid,
-        Ok(Err(_)) | Err(_) => Credential::Unavailable,
-    };
-    (credential, Some(claims.exp))
+    credentials::authenticate(state, authorization).await.0
 }
 
 /// How a request arrived: a GET may only run queries.

@@ -47,7 +47,7 @@ use tokio::{
 };
 use tower::ServiceExt;
 
-use super::{body::DeadlineBody, connections::Permit};
+use super::body::DeadlineBody;
 
 /// The three durations of a connection's clocks.
 #[derive(Debug, Clone, Copy)]
@@ -176,7 +176,8 @@ fn expired(timer: &mut Option<Pin<Box<Sleep>>>, deadline: Instant, cx: &mut Cont
 }
 
 /// The accepted socket with its clocks and its place under the connection bounds: the permit
-/// lives as long as the socket, WebSocket included.
+/// (the connection limiter's guard, given back when dropped) lives as long as the socket,
+/// WebSocket included.
 pub(crate) struct Watched {
     io: TcpStream,
     activity: Arc<Activity>,
@@ -184,18 +185,22 @@ pub(crate) struct Watched {
     /// Since when the client has not taken what is written to it.
     write_stalled: Option<Instant>,
     write_timer: Option<Pin<Box<Sleep>>>,
-    _permit: Permit,
+    _permit: Box<dyn Send + Sync>,
 }
 
 impl Watched {
-    pub(crate) fn new(io: TcpStream, activity: Arc<Activity>, permit: Permit) -> Self {
+    pub(crate) fn new(
+        io: TcpStream,
+        activity: Arc<Activity>,
+        permit: impl Send + Sync + 'static,
+    ) -> Self {
         Self {
             io,
             activity,
             read_timer: None,
             write_stalled: None,
             write_timer: None,
-            _permit: permit,
+            _permit: Box::new(permit),
         }
     }
 

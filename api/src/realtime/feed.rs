@@ -19,7 +19,8 @@ use crate::{
     error::{ApiError, ApiResult},
     service::{
         access::Scope,
-        outbox::{self, Cursor, Delivery, EventRecord},
+        deliveries::{self, Delivery, EventRecord},
+        outbox::{self, Cursor},
     },
     state::AppState,
 };
@@ -180,7 +181,7 @@ impl Judge {
             }
         };
         let read = rows.last().map(|e| (rows.len() as u64, e.id));
-        Ok((read, outbox::load(db, rows).await?))
+        Ok((read, deliveries::load(db, rows).await?))
     }
 
     /// The event for this subscriber, or `None` when a query would not show it. A replayed

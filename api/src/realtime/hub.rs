@@ -25,7 +25,10 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ApiResult},
-    service::outbox::{self, Delivery},
+    service::{
+        deliveries::{self, Delivery},
+        outbox,
+    },
     state::AppState,
 };
 
@@ -284,7 +287,7 @@ impl EventHub {
                 return Ok(());
             };
             let full = rows.len() as u64 == BATCH;
-            for d in outbox::load(db, rows).await? {
+            for d in deliveries::load(db, rows).await? {
                 if d.changes_access() {
                     // Before the event goes out, so no subscriber judges it with an old scope.
                     crate::service::invalidation::ACCESS.advance();
@@ -353,7 +356,7 @@ impl EventHub {
             loop {
                 match listener.try_recv().await {
                     Ok(Some(n)) => {
-                        if n.payload() == crate::service::sessions::SESSIONS_ENDED_PAYLOAD {
+                        if n.payload() == outbox::SESSIONS_ENDED_PAYLOAD {
                             self.0.sessions_due.store(true, Ordering::Release);
                         }
                         self.wake();

@@ -15,12 +15,14 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 use hmac::{Hmac, Mac};
+use sea_orm::ActiveEnum;
 use sha2::Sha256;
 
 use crate::{
     graphql::ids,
     service::{
-        outbox::{Cursor, Delivery},
+        deliveries::Delivery,
+        outbox::Cursor,
         webhooks::{self, AttemptOutcome, Claimed},
     },
     state::AppState,
@@ -47,26 +49,18 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     )
 }
 
-/// The GraphQL type name of an outbox record type.
-fn graphql_type(record_type: &str) -> &str {
-    match record_type {
-        "CareTeamMembership" => "CareTeamMember",
-        other => other,
-    }
-}
-
 /// The JSON body of one delivery.
 pub fn payload(d: &Delivery, delivery_id: uuid::Uuid) -> serde_json::Value {
     let e = &d.event;
     serde_json::json!({
         "deliveryId": delivery_id.to_string(),
         "eventId": Cursor::of(e).encode(),
-        "kind": e.kind,
+        "kind": e.kind.to_value(),
         "occurredAt": e.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         "clientId": ids::encode("Client", e.client_id).0,
         "record": {
-            "type": graphql_type(&e.record_type),
-            "id": ids::encode(graphql_type(&e.record_type), e.record_id).0,
+            "type": ids::record_type_name(e.record_type),
+            "id": ids::encode(ids::record_type_name(e.record_type), e.record_id).0,
         },
         "actorOrganizationId": ids::encode("Organization", e.actor_organization_id).0,
     })
@@ -216,7 +210,7 @@ async fn post(state: &AppState, client: &reqwest::Client, c: &Claimed) -> Attemp
             signature(&c.secret, timestamp, &body),
         )
         .header("kakehashi-delivery", c.delivery.id.to_string())
-        .header("kakehashi-event", c.delivery.event_kind.as_str())
+        .header("kakehashi-event", c.delivery.event_kind.to_value())
         .body(body)
         .send()
         .await;

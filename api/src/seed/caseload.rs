@@ -22,6 +22,7 @@ use super::{
 use crate::{
     auth::Viewer,
     error::ApiError,
+    service::Ctx,
     service::{dates::Date, documents::OrganizationRef},
     service::{
         documents::{
@@ -30,7 +31,6 @@ use crate::{
         meetings,
         plans::NewPlan,
     },
-    state::AppState,
 };
 use entity::{meeting::MeetingKind, support_plan::PlanKind};
 
@@ -50,7 +50,7 @@ pub(super) struct Clients {
 
 /// A facility's individual support plan (個別支援計画), activated on `active` for half a year.
 async fn individual_plan(
-    state: &AppState,
+    state: &Ctx,
     who: &Viewer,
     (client, signer): (Uuid, &str),
     active: NaiveDate,
@@ -94,7 +94,7 @@ async fn individual_plan(
 }
 
 pub(super) async fn seed_caseload(
-    state: &AppState,
+    state: &Ctx,
     dates: &DemoDates,
     clients: Clients,
     (himawari, _komorebi): (Uuid, Uuid),

@@ -23,8 +23,10 @@ use super::{
 use crate::{
     auth::{Viewer, policy::DataCategory},
     error::ApiError,
-    service::{access::today, care_team, certificates::PrintedDecision, clients, consents},
-    state::AppState,
+    service::Ctx,
+    service::{
+        access::today, care_team, certificates, certificates::PrintedDecision, clients, consents,
+    },
 };
 
 fn contact(name: &str, relationship: &str, phone: &str) -> clients::FamilyContact {
@@ -73,7 +75,7 @@ type Obs<'a> = (
 
 /// Writes hand-written observations; `office` snaps each day back onto a business day.
 async fn observe(
-    state: &AppState,
+    state: &Ctx,
     dates: &DemoDates,
     office: bool,
     who: &Viewer,
@@ -106,7 +108,7 @@ async fn observe(
     Ok(())
 }
 
-pub(super) async fn seed_clients(state: &AppState, dates: &DemoDates) -> Result<(), ApiError> {
+pub(super) async fn seed_clients(state: &Ctx, dates: &DemoDates) -> Result<(), ApiError> {
     let db = &state.db;
     let himawari = org_id(db, "1310100011").await?;
     let komorebi = org_id(db, "1310100029").await?;
@@ -192,10 +194,10 @@ pub(super) async fn seed_clients(state: &AppState, dates: &DemoDates) -> Result<
         .checked_add_months(chrono::Months::new(12))
         .unwrap_or(start)
         - Duration::days(1);
-    clients::add_certificate(
+    certificates::add_certificate(
         state,
         &aozora_specialist,
-        clients::NewCertificate {
+        certificates::NewCertificate {
             client_id: yamada,
             number: "1300012345".into(),
             municipality: "東京都千代田区".into(),
@@ -213,14 +215,14 @@ pub(super) async fn seed_clients(state: &AppState, dates: &DemoDates) -> Result<
             monitoring_situations: Vec::new(),
             copay_cap_yen: Some(9300),
             granted_services: vec![
-                clients::GrantedService {
+                certificates::GrantedService {
                     service_type: "就労継続支援B型".into(),
                     amount: 22,
                     unit: "DAYS_PER_MONTH".into(),
                     grant_from: start,
                     grant_until: until,
                 },
-                clients::GrantedService {
+                certificates::GrantedService {
                     service_type: "共同生活援助".into(),
                     amount: 31,
                     unit: "DAYS_PER_MONTH".into(),
@@ -229,12 +231,12 @@ pub(super) async fn seed_clients(state: &AppState, dates: &DemoDates) -> Result<
                 },
             ],
             contracted_amounts: vec![
-                clients::ContractedAmount {
+                certificates::ContractedAmount {
                     organization_id: himawari,
                     service_type: "就労継続支援B型".into(),
                     amount: 22,
                 },
-                clients::ContractedAmount {
+                certificates::ContractedAmount {
                     organization_id: komorebi,
                     service_type: "共同生活援助".into(),
                     amount: 31,

@@ -36,8 +36,8 @@ use uuid::Uuid;
 use crate::{
     auth::{Viewer, password::PasswordHasher},
     error::ApiError,
+    service::Ctx,
     service::{access::today, organizations, staff},
-    state::AppState,
 };
 
 /// The password of every demo account.
@@ -117,7 +117,7 @@ const DEMO: &[DemoOrg] = &[
 ];
 
 /// Loads the demo world unless it is already there.
-pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
+pub async fn seed_demo(state: &Ctx) -> anyhow::Result<()> {
     if seed_organizations(&state.db, &state.passwords).await? {
         let dates = DemoDates::new(today());
         clients::seed_clients(state, &dates)

@@ -14,6 +14,7 @@ use super::calendar::{DemoDates, add_business_days, at};
 use crate::{
     auth::Viewer,
     error::ApiError,
+    service::Ctx,
     service::{dates::Date, documents::OrganizationRef},
     service::{
         documents::{
@@ -24,7 +25,6 @@ use crate::{
         meetings, monitoring,
         plans::{self, PlanChange},
     },
-    state::AppState,
 };
 use entity::observation::{ObservationCategory as Cat, Visibility as Vis};
 
@@ -70,7 +70,7 @@ fn need(
 /// Writes a plan (dated `drafted`), proposes it, records consent signed by `signer` on `signed`
 /// (explained the same day) and activates it that day.
 pub(super) async fn active_plan(
-    state: &AppState,
+    state: &Ctx,
     who: &Viewer,
     new: plans::NewPlan,
     deliver_to_office: bool,
@@ -134,7 +134,7 @@ pub(super) async fn active_plan(
 /// 山田 太郎's plans, the proposal meeting with minutes, an upcoming one with one brief in, and a
 /// monitoring report.
 pub(super) async fn seed_plans_and_meetings(
-    state: &AppState,
+    state: &Ctx,
     dates: &DemoDates,
     yamada: Uuid,
     (himawari, komorebi): (Uuid, Uuid),
@@ -373,7 +373,7 @@ pub(super) async fn seed_plans_and_meetings(
 }
 
 /// Sets a plan's written time (`created_at`): the draft was written before it was proposed.
-async fn backdate_plan(state: &AppState, id: Uuid, when: DateTime<Utc>) -> Result<(), ApiError> {
+async fn backdate_plan(state: &Ctx, id: Uuid, when: DateTime<Utc>) -> Result<(), ApiError> {
     entity::support_plan::Entity::update_many()
         .col_expr(entity::support_plan::Column::CreatedAt, Expr::value(when))
         .filter(entity::support_plan::Column::Id.eq(id))
@@ -385,7 +385,7 @@ async fn backdate_plan(state: &AppState, id: Uuid, when: DateTime<Utc>) -> Resul
 /// Acknowledgements, an organization's own fact-check term and glossary entry, and a vague
 /// note for the fact check to flag.
 pub(super) async fn seed_collaboration(
-    state: &AppState,
+    state: &Ctx,
     dates: &DemoDates,
     yamada: Uuid,
     aozora_specialist: &Viewer,

@@ -23,8 +23,8 @@ use super::calendar::{self, DemoDates, at, is_business_day};
 use crate::{
     auth::Viewer,
     error::ApiError,
+    service::Ctx,
     service::{access::jst_day, observations},
-    state::AppState,
 };
 
 /// One record to write: when, category, visibility, fact, the client's words, tags.
@@ -40,7 +40,7 @@ pub(super) struct Record<'a> {
 
 /// Writes one observation through the service (validation, events, timeline).
 pub(super) async fn write(
-    state: &AppState,
+    state: &Ctx,
     who: &Viewer,
     client: Uuid,
     r: Record<'_>,
@@ -78,7 +78,7 @@ pub(super) type Template = (u32, Cat, Vis, &'static [&'static str], fn(u32) -> S
 /// `count` records spread evenly over the days from `from` until before `to` that the setting works,
 /// cycling through `templates`, each at its template's hour (minutes vary).
 pub(super) async fn daily(
-    state: &AppState,
+    state: &Ctx,
     (who, client): (&Viewer, Uuid),
     dates: &DemoDates,
     (from, to): (NaiveDate, NaiveDate),
@@ -153,7 +153,7 @@ fn lag(setting: Option<Setting>, occurred: DateTime<Utc>, salt: u32) -> Duration
 /// Moves each demo record's written time (`recorded_at`, and the first version's `edited_at`)
 /// to after its event, with the lag of [`lag`]; meetings, plans and the monitoring report are
 /// dated in `plans.rs`.
-pub(super) async fn backdate_written_times(state: &AppState) -> Result<(), ApiError> {
+pub(super) async fn backdate_written_times(state: &Ctx) -> Result<(), ApiError> {
     let db = &state.db;
     let now = Utc::now();
     let group_home = super::org_id(db, "1310100029").await?;
@@ -311,7 +311,7 @@ const MORI_HOME: &[Template] = &[
 
 /// A few months of daily records for each client, and one incident or near miss each.
 pub(super) async fn seed_daily(
-    state: &AppState,
+    state: &Ctx,
     dates: &DemoDates,
     day_staff: &Viewer,
     home_staff: &Viewer,

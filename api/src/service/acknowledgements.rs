@@ -29,7 +29,7 @@ use super::{
 use crate::{
     auth::Viewer,
     error::{ApiError, ApiResult},
-    state::AppState,
+    service::Ctx,
 };
 
 /// Most records one `acknowledge` call takes.
@@ -107,7 +107,7 @@ struct Found {
 /// Acknowledges records the viewer's organization may see and did not write. Idempotent for
 /// the record's current version; an amended record is acknowledged anew.
 pub async fn acknowledge(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     subjects: &[(Subject, Uuid)],
 ) -> ApiResult<Vec<acknowledgement::Model>> {
@@ -185,7 +185,7 @@ async fn find_subjects(
 }
 
 async fn acknowledge_once(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     subjects: &[(Subject, Uuid)],
 ) -> ApiResult<Vec<acknowledgement::Model>> {
@@ -425,7 +425,7 @@ struct Loaded {
 }
 
 async fn load(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     client_id: Uuid,
     from: Option<NaiveDate>,
@@ -485,7 +485,7 @@ async fn load(
 /// Per side: unacknowledged records, the oldest, and median lags over the period (default the
 /// last 90 days).
 pub async fn freshness(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     client_id: Uuid,
     from: Option<NaiveDate>,
@@ -544,7 +544,7 @@ pub async fn freshness(
 
 /// What each organization contributed over the period (default the last 90 days).
 pub async fn reciprocity(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     client_id: Uuid,
     from: Option<NaiveDate>,
@@ -591,7 +591,7 @@ pub async fn reciprocity(
 /// version), oldest first, with the time before which a risk sign is overdue: the deadline
 /// counts from when the sign occurred, so a sign written days late is overdue at once.
 pub async fn unacknowledged_risk_signs(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     scope: &Scope,
     limit: usize,
@@ -747,13 +747,18 @@ async fn raise(
     .await;
     match inserted {
         Ok(_) => {
-            super::outbox::append_as(
+            super::outbox::append(
                 &txn,
-                (o.author_staff_member_id, o.organization_id),
-                super::events::EventKind::RiskSignOverdue.as_str(),
-                o.client_id,
-                "Observation",
-                o.id,
+                super::outbox::NewEvent {
+                    actor: super::outbox::Actor {
+                        staff_member_id: o.author_staff_member_id,
+                        organization_id: o.organization_id,
+                    },
+                    kind: super::outbox::EventKind::RiskSignOverdue,
+                    client_id: o.client_id,
+                    record_type: super::outbox::RecordType::Observation,
+                    record_id: o.id,
+                },
             )
             .await?;
             txn.commit().await?;
@@ -769,7 +774,7 @@ async fn raise(
 
 /// Sets how many hours the viewer's consultation office has to acknowledge a shared risk sign
 /// (org admins and specialists of consultation offices; 0–720, where 0 alerts at once).
-pub async fn set_deadline(state: &AppState, viewer: &Viewer, hours: i32) -> ApiResult<i32> {
+pub async fn set_deadline(state: &Ctx, viewer: &Viewer, hours: i32) -> ApiResult<i32> {
     use entity::staff_member::StaffRole;
     if viewer.organization_kind != OrganizationKind::ConsultationOffice
         || !matches!(

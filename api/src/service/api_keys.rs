@@ -20,7 +20,7 @@ use crate::{
     auth::{Viewer, hash_token, policy, random_token},
     db,
     error::{ApiError, ApiResult},
-    state::AppState,
+    service::Ctx,
 };
 
 /// Every key starts with this, so secret scanners and people recognise one.
@@ -47,7 +47,7 @@ pub fn is_api_key(token: &str) -> bool {
 
 /// Creates a key and its service account; returns the key's row and the key itself (shown once).
 pub async fn create(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     new: NewApiKey,
 ) -> ApiResult<(api_key::Model, String)> {
@@ -135,7 +135,7 @@ pub async fn create(
 }
 
 /// Revokes a key at once: its session ends (open sockets close), its account is deactivated.
-pub async fn revoke(state: &AppState, viewer: &Viewer, id: Uuid) -> ApiResult<api_key::Model> {
+pub async fn revoke(state: &Ctx, viewer: &Viewer, id: Uuid) -> ApiResult<api_key::Model> {
     let txn = db::begin_write(&state.db).await?;
     let key = api_key::Entity::find_by_id(id)
         .filter(api_key::Column::OrganizationId.eq(viewer.organization_id))
@@ -151,7 +151,7 @@ pub async fn revoke(state: &AppState, viewer: &Viewer, id: Uuid) -> ApiResult<ap
         return Ok(key);
     }
     let now = super::now();
-    super::sessions::announce_ended(&txn).await?;
+    super::outbox::announce_ended(&txn).await?;
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
         .col_expr(

@@ -27,7 +27,7 @@ use super::{
 use crate::{
     auth::{Viewer, policy},
     error::{ApiError, ApiResult},
-    state::AppState,
+    service::Ctx,
 };
 
 /// Most observations a draft reads.
@@ -39,12 +39,7 @@ const MAX_COUNT_POINTS: usize = 6;
 /// The mark put before a drafted sentence the fact check flags.
 pub const FLAG_MARK: &str = "【解釈・要確認】";
 
-/// A drafted point: text and the observations it rests on.
-#[derive(Debug, Clone)]
-pub struct DraftPoint {
-    pub text: String,
-    pub observation_ids: Vec<Uuid>,
-}
+pub use super::risk_directions::DraftPoint;
 
 /// A drafted brief.
 #[derive(Debug, Clone)]
@@ -83,7 +78,7 @@ fn point(o: &observation::Model) -> DraftPoint {
 }
 
 /// Drafts the viewer's facility's brief for a meeting it is invited to.
-pub async fn draft(state: &AppState, viewer: &Viewer, meeting_id: Uuid) -> ApiResult<BriefDraft> {
+pub async fn draft(state: &Ctx, viewer: &Viewer, meeting_id: Uuid) -> ApiResult<BriefDraft> {
     let (m, scope) = meetings::get(state, viewer, meeting_id).await?;
     let rel = scope.require(m.client_id)?;
     if !meetings::invited(&m).contains(&viewer.organization_id)

@@ -25,13 +25,13 @@ use uuid::Uuid;
 
 use super::{
     access::{Scope, today},
-    events::{self, EventKind},
+    events::{self, EventKind, RecordType},
 };
 use crate::{
     auth::{Viewer, policy},
     db,
     error::{ApiError, ApiResult},
-    state::AppState,
+    service::Ctx,
 };
 
 /// An invitation of another organization onto a client's care team.
@@ -46,7 +46,7 @@ pub struct NewMembership {
 
 /// Adds an organization to a client's care team.
 pub async fn add(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     new: NewMembership,
 ) -> ApiResult<care_team_membership::Model> {
@@ -55,7 +55,7 @@ pub async fn add(
 
 /// One attempt of [`add`].
 async fn add_once(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     new: NewMembership,
 ) -> ApiResult<care_team_membership::Model> {
@@ -140,7 +140,7 @@ async fn add_once(
         viewer,
         EventKind::CareTeamChanged,
         new.client_id,
-        "CareTeamMembership",
+        RecordType::CareTeamMembership,
         model.id,
     )
     .await?;
@@ -151,7 +151,7 @@ async fn add_once(
 /// Ends a membership on `end_date` (default today). The organization keeps its own records but
 /// no longer sees other organizations' records from the day after.
 pub async fn end(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     membership_id: Uuid,
     end_date: Option<NaiveDate>,
@@ -161,7 +161,7 @@ pub async fn end(
 
 /// One attempt of [`end`].
 async fn end_once(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     membership_id: Uuid,
     end_date: Option<NaiveDate>,
@@ -206,7 +206,7 @@ async fn end_once(
         viewer,
         EventKind::CareTeamChanged,
         client_id,
-        "CareTeamMembership",
+        RecordType::CareTeamMembership,
         model.id,
     )
     .await?;
@@ -218,7 +218,7 @@ async fn end_once(
 /// withdrawn, no consent shares records with that organization (it keeps its own records and the
 /// care team's coordination data). Coordinators of another current member only.
 pub async fn object(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     membership_id: Uuid,
     reason: String,
@@ -227,7 +227,7 @@ pub async fn object(
 }
 
 async fn object_once(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     membership_id: Uuid,
     reason: String,
@@ -281,7 +281,7 @@ async fn object_once(
         viewer,
         EventKind::CareTeamChanged,
         membership.client_id,
-        "CareTeamMembership",
+        RecordType::CareTeamMembership,
         membership_id,
     )
     .await?;
@@ -291,7 +291,7 @@ async fn object_once(
 
 /// Withdraws an objection: a coordinator of the organization that raised it.
 pub async fn withdraw_objection(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     objection_id: Uuid,
 ) -> ApiResult<(care_team_membership::Model, care_team_objection::Model)> {
@@ -299,7 +299,7 @@ pub async fn withdraw_objection(
 }
 
 async fn withdraw_once(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     objection_id: Uuid,
 ) -> ApiResult<(care_team_membership::Model, care_team_objection::Model)> {
@@ -335,7 +335,7 @@ async fn withdraw_once(
         viewer,
         EventKind::CareTeamChanged,
         membership.client_id,
-        "CareTeamMembership",
+        RecordType::CareTeamMembership,
         membership.id,
     )
     .await?;

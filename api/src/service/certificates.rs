@@ -7,12 +7,11 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use entity::recipient_certificate::{self, MonitoringBasis};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
     access::Scope,
-    events::{self, EventKind},
+    events::{self, EventKind, RecordType},
     monitoring::schedule::{self, Situation, first_of_month},
     required_text,
 };
@@ -20,29 +19,10 @@ use crate::{
     auth::{Viewer, policy},
     db,
     error::{ApiError, ApiResult},
-    state::AppState,
+    service::Ctx,
 };
 
-/// A service granted on a recipient certificate.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct GrantedService {
-    pub service_type: String,
-    pub amount: i32,
-    /// e.g. `DAYS_PER_MONTH`, `HOURS_PER_MONTH`.
-    pub unit: String,
-    pub grant_from: NaiveDate,
-    pub grant_until: NaiveDate,
-}
-
-/// A facility's contracted amount (契約支給量) of a granted service.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct ContractedAmount {
-    pub organization_id: Uuid,
-    pub service_type: String,
-    pub amount: i32,
-}
+pub use entity::recipient_certificate::{ContractedAmount, GrantedService};
 
 /// A recipient certificate as entered.
 #[derive(Debug, Clone)]
@@ -222,7 +202,7 @@ fn monitoring_columns(new: &NewCertificate) -> ApiResult<MonitoringColumns> {
 /// Records a recipient certificate (受給者証). The contracted amounts of each service must not
 /// add up to more than its granted amount.
 pub async fn add_certificate(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     new: NewCertificate,
 ) -> ApiResult<recipient_certificate::Model> {
@@ -231,7 +211,7 @@ pub async fn add_certificate(
 
 /// One attempt of [`add_certificate`].
 async fn add_certificate_once(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     new: NewCertificate,
 ) -> ApiResult<recipient_certificate::Model> {
@@ -301,20 +281,14 @@ async fn add_certificate_once(
         monitoring_basis: Set(monitoring.basis),
         monitoring_first_month: Set(monitoring.first_month),
         monitoring_last_month: Set(monitoring.last_month),
-        monitoring_monthly_months: Set(
-            serde_json::to_value(&monitoring.monthly_months).map_err(ApiError::internal)?
-        ),
+        monitoring_monthly_months: Set(recipient_certificate::Months(monitoring.monthly_months)),
         services_start_on: Set(new.services_start_on),
-        monitoring_situations: Set(
-            serde_json::to_value(&new.monitoring_situations).map_err(ApiError::internal)?
-        ),
+        monitoring_situations: Set(recipient_certificate::Situations(new.monitoring_situations)),
         copay_cap_yen: Set(new.copay_cap_yen),
-        granted_services: Set(
-            serde_json::to_value(&new.granted_services).map_err(ApiError::internal)?
-        ),
-        contracted_amounts: Set(
-            serde_json::to_value(&new.contracted_amounts).map_err(ApiError::internal)?
-        ),
+        granted_services: Set(recipient_certificate::GrantedServices(new.granted_services)),
+        contracted_amounts: Set(recipient_certificate::ContractedAmounts(
+            new.contracted_amounts,
+        )),
         recorded_by_organization_id: Set(viewer.organization_id),
         created_at: Set(super::now()),
     }
@@ -325,7 +299,7 @@ async fn add_certificate_once(
         viewer,
         EventKind::CertificateRecorded,
         new.client_id,
-        "RecipientCertificate",
+        RecordType::RecipientCertificate,
         model.id,
     )
     .await?;

@@ -1,6 +1,6 @@
 //! Clients (本人): registration (the registering organization becomes the first care-team
 //! member), profile reads filtered by consent, external ids. Recipient certificates live in
-//! [`super::certificates`] (re-exported here).
+//! [`super::certificates`].
 
 use std::collections::HashMap;
 
@@ -16,13 +16,10 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use super::certificates::{
-    ContractedAmount, GrantedService, NewCertificate, PrintedDecision, add_certificate,
-    certificates,
-};
 use super::{
     access::{Scope, today},
-    events::{self, EventKind},
+    events::{self, EventKind, RecordType},
+    optional_text,
     page::{Page, PageArgs, paginate},
     required_text,
 };
@@ -30,7 +27,7 @@ use crate::{
     auth::{Viewer, policy},
     db,
     error::{ApiError, ApiResult},
-    state::AppState,
+    service::Ctx,
 };
 
 /// A family member or guardian, as contact data (not an account).
@@ -58,21 +55,6 @@ pub struct NewClient {
     pub start_date: Option<NaiveDate>,
 }
 
-/// Trims an optional text; empty becomes `None`.
-pub fn optional_text(
-    field: &str,
-    value: Option<String>,
-    max_chars: usize,
-) -> ApiResult<Option<String>> {
-    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
-        Some(v) if v.chars().count() > max_chars => Err(ApiError::bad_input(
-            field,
-            format!("{field} must be at most {max_chars} characters."),
-        )),
-        other => Ok(other),
-    }
-}
-
 fn validate_contacts(contacts: Vec<FamilyContact>) -> ApiResult<Vec<FamilyContact>> {
     if contacts.len() > 10 {
         return Err(ApiError::bad_input(
@@ -94,20 +76,12 @@ fn validate_contacts(contacts: Vec<FamilyContact>) -> ApiResult<Vec<FamilyContac
 }
 
 /// Registers a client; the viewer's organization becomes its first care-team member.
-pub async fn register(
-    state: &AppState,
-    viewer: &Viewer,
-    new: NewClient,
-) -> ApiResult<client::Model> {
+pub async fn register(state: &Ctx, viewer: &Viewer, new: NewClient) -> ApiResult<client::Model> {
     db::retrying(|| register_once(state, viewer, new.clone())).await
 }
 
 /// One attempt of [`register`].
-async fn register_once(
-    state: &AppState,
-    viewer: &Viewer,
-    new: NewClient,
-) -> ApiResult<client::Model> {
+async fn register_once(state: &Ctx, viewer: &Viewer, new: NewClient) -> ApiResult<client::Model> {
     let prepared = prepare(&state.db, viewer, new).await?;
     let txn = db::begin_write(&state.db).await?;
     let model = insert_prepared(&txn, viewer, prepared).await?;
@@ -280,7 +254,7 @@ pub(crate) async fn insert_prepared(
         viewer,
         EventKind::ClientRegistered,
         model.id,
-        "Client",
+        RecordType::Client,
         model.id,
     )
     .await?;
@@ -315,7 +289,7 @@ pub(crate) async fn update_profile(
         viewer,
         EventKind::ClientUpdated,
         model.id,
-        "Client",
+        RecordType::Client,
         model.id,
     )
     .await?;
@@ -339,7 +313,7 @@ pub async fn by_external_id(
 /// One client as the viewer may see it, with the viewer's relation to it; the read is audited.
 /// `scope` is the viewer organization's (the request's cached one).
 pub async fn get(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     scope: &Scope,
     client_id: Uuid,

@@ -12,9 +12,8 @@ use uuid::Uuid;
 
 use super::{
     access::{Scope, category_str, today},
-    clients::optional_text,
-    events::{self, EventKind},
-    required_text,
+    events::{self, EventKind, RecordType},
+    optional_text, required_text,
     timeline::EntryKind,
 };
 use crate::{
@@ -24,7 +23,7 @@ use crate::{
     },
     db,
     error::{ApiError, ApiResult},
-    state::AppState,
+    service::Ctx,
 };
 
 /// Who signed.
@@ -51,7 +50,7 @@ pub struct NewConsent {
 
 /// Records a consent.
 pub async fn record(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     new: NewConsent,
 ) -> ApiResult<sharing_consent::Model> {
@@ -60,7 +59,7 @@ pub async fn record(
 
 /// One attempt of [`record`].
 async fn record_once(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     new: NewConsent,
 ) -> ApiResult<sharing_consent::Model> {
@@ -164,7 +163,7 @@ async fn record_once(
         viewer,
         EventKind::ConsentChanged,
         new.client_id,
-        "SharingConsent",
+        RecordType::SharingConsent,
         model.id,
     )
     .await?;
@@ -174,7 +173,7 @@ async fn record_once(
 
 /// Revokes a consent: sharing stops at once; the record stays, dated.
 pub async fn revoke(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     consent_id: Uuid,
     revoked_on: Option<NaiveDate>,
@@ -185,7 +184,7 @@ pub async fn revoke(
 
 /// One attempt of [`revoke`].
 async fn revoke_once(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     consent_id: Uuid,
     revoked_on: Option<NaiveDate>,
@@ -234,7 +233,7 @@ async fn revoke_once(
         viewer,
         EventKind::ConsentChanged,
         client_id,
-        "SharingConsent",
+        RecordType::SharingConsent,
         model.id,
     )
     .await?;

@@ -2,7 +2,7 @@
 //! stands for, with the verified ones cached per instance ([`SessionCache`]), so that a request
 //! does not re-read its session. Sign-in, rotation and revocation are [`super::sessions`].
 
-use std::collections::HashMap;
+use std::{collections::HashMap, time::Duration};
 
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
@@ -10,10 +10,56 @@ use uuid::Uuid;
 
 use super::sessions::viewer_of;
 use crate::{
-    auth::{Viewer, hash_token, jwt::AccessClaims},
+    auth::{Credential, Viewer, hash_token, jwt::AccessClaims},
     error::ApiResult,
-    service::invalidation,
+    service::{Ctx, invalidation},
 };
+
+/// Reads an `Authorization` header value into a credential, with the access token's expiry
+/// (Unix seconds) for a viewer: a WebSocket stays open until then. One database query when a
+/// token is sent that the session cache does not hold; a database that does not answer within
+/// 5 s makes the credential `Unavailable`, never a viewer.
+pub async fn authenticate(state: &Ctx, authorization: Option<&str>) -> (Credential, Option<i64>) {
+    let Some(value) = authorization else {
+        return (Credential::Anonymous, None);
+    };
+    // The scheme is case-insensitive (RFC 7235).
+    let token = match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+        _ => return (Credential::Invalid, None),
+    };
+    if super::api_keys::is_api_key(token) {
+        return match tokio::time::timeout(
+            Duration::from_secs(5),
+            resolve_api_key(&state.db, &state.sessions, token),
+        )
+        .await
+        {
+            // A key without an expiry keeps its socket until it is revoked. The expiry is
+            // rounded up to the second: a socket must not close before its key stops working.
+            Ok(Ok(Some((viewer, expires)))) => (
+                Credential::Viewer(viewer),
+                expires.map(|e| e.timestamp() + i64::from(e.timestamp_subsec_nanos() > 0)),
+            ),
+            Ok(Ok(None)) => (Credential::Invalid, None),
+            Ok(Err(_)) | Err(_) => (Credential::Unavailable, None),
+        };
+    }
+    let Some(claims) = state.tokens.verify(token) else {
+        return (Credential::Invalid, None);
+    };
+    let credential = match tokio::time::timeout(
+        Duration::from_secs(5),
+        resolve_viewer(&state.db, &state.sessions, &claims),
+    )
+    .await
+    {
+        Ok(Ok(Some(viewer))) => Credential::Viewer(viewer),
+        Ok(Ok(None)) => Credential::Invalid,
+        Ok(Err(_)) | Err(_) => Credential::Unavailable,
+    };
+    (credential, Some(claims.exp))
+}
 
 /// Verified credentials, so that a request does not re-read its session: an access token's
 /// session (with its account) or an API key, mapped to the viewer it stands for.

@@ -22,6 +22,18 @@ pub use forms::{
 };
 pub use refs::{ObservationRef, OrganizationRef};
 
+/// A document read back from its JSON column. One that does not decode is an error (logged;
+/// `INTERNAL_SERVER_ERROR` to the caller, without detail), never an empty document: shown empty
+/// it would tell the reader the record says nothing, and written back it would erase what it
+/// held.
+pub fn stored<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    value: &serde_json::Value,
+) -> ApiResult<T> {
+    serde_json::from_value(value.clone())
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("stored {what} does not decode: {e}")))
+}
+
 fn opt(field: &str, v: &Option<String>, max: usize) -> ApiResult<()> {
     match v {
         Some(s) if s.chars().count() > max => Err(ApiError::bad_input(

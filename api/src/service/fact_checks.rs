@@ -18,7 +18,7 @@ use crate::{
         fact_check::{self, Finding, Mode, Report},
         lexicon::{Lexicon, OrganizationLexicon, OwnTermKind},
     },
-    state::AppState,
+    service::Ctx,
 };
 
 /// Longest text `checkRecordText` accepts (characters).
@@ -139,7 +139,7 @@ fn require_coordinator(viewer: &Viewer) -> ApiResult<()> {
 
 /// Adds a term to the viewer's organization (coordinators only).
 pub async fn add_term(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     phrase: &str,
     kind: OwnTermKind,
@@ -170,11 +170,7 @@ pub async fn add_term(
 }
 
 /// Removes one of the organization's terms (coordinators only).
-pub async fn remove_term(
-    state: &AppState,
-    viewer: &Viewer,
-    id: Uuid,
-) -> ApiResult<lexicon_term::Model> {
+pub async fn remove_term(state: &Ctx, viewer: &Viewer, id: Uuid) -> ApiResult<lexicon_term::Model> {
     require_coordinator(viewer)?;
     let term = lexicon_term::Entity::find_by_id(id)
         .one(&state.db)

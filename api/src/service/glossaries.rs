@@ -9,7 +9,7 @@ use crate::{
     auth::{Viewer, policy},
     error::{ApiError, ApiResult},
     language::translation::{Audience, EntrySource, Glossary, GlossaryEntry},
-    state::AppState,
+    service::Ctx,
 };
 
 /// Most entries an organization keeps.
@@ -88,7 +88,7 @@ fn require_coordinator(viewer: &Viewer) -> ApiResult<()> {
 
 /// Adds or replaces the organization's entry for a term (coordinators only).
 pub async fn set_entry(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     term: &str,
     reading: Option<&str>,
@@ -167,7 +167,7 @@ pub async fn set_entry(
 
 /// Removes the organization's entry for a term (coordinators only).
 pub async fn remove_entry(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     term: &str,
 ) -> ApiResult<glossary_entry::Model> {

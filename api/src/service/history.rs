@@ -56,7 +56,7 @@ pub async fn records_of(
     let ids_of = |kinds: &[EntryKind]| -> Vec<Uuid> {
         entries
             .iter()
-            .filter(|e| kinds.iter().any(|k| e.kind == k.as_str()))
+            .filter(|e| kinds.contains(&e.kind))
             .map(|e| e.record_id)
             .collect()
     };

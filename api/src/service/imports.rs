@@ -22,7 +22,7 @@ use crate::{
     auth::Viewer,
     db,
     error::{ApiError, ApiResult},
-    state::AppState,
+    service::Ctx,
 };
 
 /// How an import item names its client.
@@ -127,7 +127,7 @@ pub struct ImportReport {
 
 /// Records or updates the client the viewer's organization knows by `new.external_id`.
 pub async fn upsert_client(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     new: NewClient,
 ) -> ApiResult<(Outcome, client::Model)> {
@@ -142,7 +142,7 @@ pub async fn upsert_client(
 
 /// Records or amends the observation the viewer's organization knows by `item.external_id`.
 pub async fn upsert_observation(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     item: ObservationItem,
 ) -> ApiResult<(Outcome, entity::observation::Model)> {
@@ -158,7 +158,7 @@ pub async fn upsert_observation(
 
 /// Applies every item, each in its own savepoint; see the module documentation.
 pub async fn import(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     items: Vec<ImportItem>,
     all_or_nothing: bool,
@@ -174,7 +174,7 @@ pub async fn import(
 }
 
 async fn import_once(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     items: Vec<ImportItem>,
     all_or_nothing: bool,

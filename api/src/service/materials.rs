@@ -40,7 +40,7 @@ use crate::{
         evidence::{Polarity, Target, judge_tagged},
         similarity::{COUNTERPART, Profile},
     },
-    state::AppState,
+    service::Ctx,
 };
 
 /// Longest period materials cover.
@@ -72,6 +72,8 @@ pub struct FacilityDirection {
     pub organization_id: Uuid,
     pub plan: Option<support_plan::Model>,
     pub latest_brief: Option<meeting_brief::Model>,
+    /// The latest brief's focus for the next month (次の1ヶ月の焦点).
+    pub focus_next_month: Vec<String>,
 }
 
 /// A pre-filled monitoring row.
@@ -113,7 +115,7 @@ fn achievement_ja(a: Achievement) -> &'static str {
 /// for a consultation office, of every organization or of `organization` only; for a facility,
 /// its own, as the office reads them.
 pub async fn materials(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     client_id: Uuid,
     from: Option<NaiveDate>,
@@ -287,6 +289,7 @@ pub async fn materials(
             organization_id: p.organization_id,
             plan: Some(p.clone()),
             latest_brief: None,
+            focus_next_month: Vec::new(),
         })
         .collect();
     for b in briefs {
@@ -300,7 +303,14 @@ pub async fn materials(
                 organization_id: b.organization_id,
                 plan: None,
                 latest_brief: Some(b),
+                focus_next_month: Vec::new(),
             }),
+        }
+    }
+
+    for d in &mut directions {
+        if let Some(b) = &d.latest_brief {
+            d.focus_next_month = brief_focus(b)?;
         }
     }
 
@@ -447,7 +457,7 @@ pub async fn materials(
 }
 
 async fn monitoring_reports(
-    state: &AppState,
+    state: &Ctx,
     scope: &Scope,
     client_id: Uuid,
 ) -> ApiResult<Vec<entity::monitoring_report::Model>> {
@@ -458,8 +468,11 @@ async fn monitoring_reports(
 }
 
 /// The brief's focus points, for a facility's direction.
-pub fn brief_focus(b: &meeting_brief::Model) -> Vec<String> {
-    serde_json::from_value::<BriefContent>(b.content.clone())
-        .map(|c| c.focus_next_month.into_iter().map(|p| p.text).collect())
-        .unwrap_or_default()
+pub fn brief_focus(b: &meeting_brief::Model) -> ApiResult<Vec<String>> {
+    let content: BriefContent = super::documents::stored("brief", &b.content)?;
+    Ok(content
+        .focus_next_month
+        .into_iter()
+        .map(|p| p.text)
+        .collect())
 }

@@ -22,9 +22,9 @@ use uuid::Uuid;
 
 use super::{
     access::Scope,
-    clients::optional_text,
     documents::BriefContent,
-    events::{self, EventKind},
+    events::{self, EventKind, RecordType},
+    optional_text,
     timeline::{self, EntryKind},
 };
 use crate::{
@@ -34,7 +34,7 @@ use crate::{
     },
     db,
     error::{ApiError, ApiResult},
-    state::AppState,
+    service::Ctx,
 };
 
 mod minutes;
@@ -101,20 +101,12 @@ pub struct NewMeeting {
 }
 
 /// Schedules a meeting; the invited organizations must be current care-team members.
-pub async fn schedule(
-    state: &AppState,
-    viewer: &Viewer,
-    new: NewMeeting,
-) -> ApiResult<meeting::Model> {
+pub async fn schedule(state: &Ctx, viewer: &Viewer, new: NewMeeting) -> ApiResult<meeting::Model> {
     db::retrying(|| schedule_once(state, viewer, new.clone())).await
 }
 
 /// One attempt of [`schedule`].
-async fn schedule_once(
-    state: &AppState,
-    viewer: &Viewer,
-    new: NewMeeting,
-) -> ApiResult<meeting::Model> {
+async fn schedule_once(state: &Ctx, viewer: &Viewer, new: NewMeeting) -> ApiResult<meeting::Model> {
     let scope = Scope::for_client(&state.db, viewer, new.client_id).await?;
     let rel = scope.require(new.client_id)?;
     if !policy::can_host_meeting(viewer, rel) {
@@ -194,7 +186,7 @@ async fn schedule_once(
         viewer,
         EventKind::MeetingScheduled,
         model.client_id,
-        "Meeting",
+        RecordType::Meeting,
         model.id,
     )
     .await?;
@@ -256,7 +248,7 @@ async fn for_host_change(
 
 /// Reschedules or cancels a scheduled meeting.
 pub async fn update(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     id: Uuid,
     expected_version: i32,
@@ -280,7 +272,7 @@ pub async fn update(
 
 /// One attempt of [`update`].
 async fn update_once(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     id: Uuid,
     expected_version: i32,
@@ -315,7 +307,7 @@ async fn update_once(
         viewer,
         EventKind::MeetingUpdated,
         model.client_id,
-        "Meeting",
+        RecordType::Meeting,
         model.id,
     )
     .await?;
@@ -325,7 +317,7 @@ async fn update_once(
 
 /// Submits (or resubmits) the viewer's facility's brief for a meeting it is invited to.
 pub async fn submit_brief(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     meeting_id: Uuid,
     content: BriefContent,
@@ -335,7 +327,7 @@ pub async fn submit_brief(
 
 /// One attempt of [`submit_brief`].
 async fn submit_brief_once(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     meeting_id: Uuid,
     content: BriefContent,
@@ -452,7 +444,7 @@ async fn submit_brief_once(
         viewer,
         EventKind::BriefSubmitted,
         model.client_id,
-        "MeetingBrief",
+        RecordType::MeetingBrief,
         model.id,
     )
     .await?;
@@ -461,11 +453,7 @@ async fn submit_brief_once(
 }
 
 /// One meeting the viewer may see.
-pub async fn get(
-    state: &AppState,
-    viewer: &Viewer,
-    id: Uuid,
-) -> ApiResult<(meeting::Model, Scope)> {
+pub async fn get(state: &Ctx, viewer: &Viewer, id: Uuid) -> ApiResult<(meeting::Model, Scope)> {
     let m = meeting::Entity::find_by_id(id)
         .one(&state.db)
         .await?

@@ -14,7 +14,9 @@ pub mod certificates;
 pub mod clients;
 pub mod consents;
 pub mod credentials;
+pub mod ctx;
 pub mod dates;
+pub mod deliveries;
 pub mod documents;
 pub mod events;
 pub mod evidence;
@@ -42,6 +44,8 @@ pub mod timeline;
 pub mod webhooks;
 
 use chrono::{DateTime, SubsecRound, Utc};
+
+pub use ctx::Ctx;
 
 /// The ids in a JSON array column (entries that are not UUIDs are skipped).
 pub fn json_uuids(value: &serde_json::Value) -> Vec<uuid::Uuid> {
@@ -88,6 +92,21 @@ pub fn jst_month_day(t: DateTime<Utc>) -> String {
     (t + chrono::Duration::hours(9))
         .format("%-m/%-d")
         .to_string()
+}
+
+/// Trims an optional text; empty becomes `None`.
+pub fn optional_text(
+    field: &str,
+    value: Option<String>,
+    max_chars: usize,
+) -> crate::error::ApiResult<Option<String>> {
+    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+        Some(v) if v.chars().count() > max_chars => Err(crate::error::ApiError::bad_input(
+            field,
+            format!("{field} must be at most {max_chars} characters."),
+        )),
+        other => Ok(other),
+    }
 }
 
 /// Trims a required text field and checks its length in characters.
@@ -137,10 +156,4 @@ pub fn capped<M>(
     groups
 }
 
-/// `true` when a database error is a uniqueness violation (same check on both backends).
-pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
-    matches!(
-        err.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
-}
+pub use crate::error::is_unique_violation;

@@ -11,24 +11,17 @@
 //! so it is held only for the commit itself. The same transaction sends `NOTIFY`, which
 //! PostgreSQL delivers to listeners only if and when it commits.
 
-use std::collections::HashMap;
-
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
-use entity::{
-    accident_report, care_team_membership, client, complaint_record, meeting, meeting_brief,
-    monitoring_report, observation, outbox_event, recipient_certificate, restraint_record,
-    sharing_consent, staff_member, support_plan,
-};
+use entity::outbox_event;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     Set, Statement,
 };
 use uuid::Uuid;
 
-use super::{access::Scope, consents, meetings, monitoring, plans, statutory};
 use crate::{
-    auth::{Viewer, policy},
+    auth::Viewer,
     error::{ApiError, ApiResult},
 };
 
@@ -37,40 +30,66 @@ pub const NOTIFY_CHANNEL: &str = "kakehashi_outbox";
 /// The advisory-lock key that orders outbox appends (an arbitrary constant, "kakehash").
 const ORDER_LOCK_KEY: i64 = 0x6B61_6B65_6861_7368;
 
+/// The `NOTIFY` payload that tells every instance's event hub to look for ended sessions now.
+pub const SESSIONS_ENDED_PAYLOAD: &str = "sessions";
+
+/// Call in a transaction that ends sessions, before it commits: drops this instance's cached
+/// sessions (see [`super::invalidation`] for the second drop after the commit) and, on PostgreSQL, wakes
+/// every instance's event hub at the commit to check for ended sessions at once rather than at
+/// its next poll.
+pub async fn announce_ended(db: &impl ConnectionTrait) -> ApiResult<()> {
+    super::invalidation::SESSIONS.advance();
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        db.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [NOTIFY_CHANNEL.into(), SESSIONS_ENDED_PAYLOAD.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+pub use entity::outbox_event::{EventKind, RecordType};
+
+/// Who caused an event: a staff member and their organization. An event no request caused (a
+/// deadline passing) names the organization it concerns and the nil staff member, which reads
+/// as `actor: null`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    pub staff_member_id: Uuid,
+    pub organization_id: Uuid,
+}
+
+impl From<&Viewer> for Actor {
+    fn from(v: &Viewer) -> Self {
+        Self {
+            staff_member_id: v.staff_member_id,
+            organization_id: v.organization_id,
+        }
+    }
+}
+
+/// One event to append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewEvent {
+    pub actor: Actor,
+    pub kind: EventKind,
+    pub client_id: Uuid,
+    /// The kind of record changed, and its id.
+    pub record_type: RecordType,
+    pub record_id: Uuid,
+}
+
 /// Appends one event (call inside the change's transaction, as its last statement).
-pub async fn append(
-    db: &impl ConnectionTrait,
-    viewer: &Viewer,
-    kind: &str,
-    client_id: Uuid,
-    record_type: &str,
-    record_id: Uuid,
-) -> ApiResult<()> {
-    let actor = (viewer.staff_member_id, viewer.organization_id);
-    append_as(db, actor, kind, client_id, record_type, record_id).await
+pub async fn append(db: &impl ConnectionTrait, event: NewEvent) -> ApiResult<()> {
+    append_many(db, vec![event]).await
 }
-
-/// [`append`] for an event no request caused (a deadline passing): `actor` is the staff member
-/// and organization the event is about.
-pub async fn append_as(
-    db: &impl ConnectionTrait,
-    actor: (Uuid, Uuid),
-    kind: &str,
-    client_id: Uuid,
-    record_type: &str,
-    record_id: Uuid,
-) -> ApiResult<()> {
-    append_many(db, vec![(actor, kind, client_id, record_type, record_id)]).await
-}
-
-/// One event to append: the actor (staff member, organization), kind, client, record type and
-/// record id.
-pub type NewEvent<'a> = ((Uuid, Uuid), &'a str, Uuid, &'a str, Uuid);
 
 /// Appends events in the given order with one insert (call inside the change's transaction, as
 /// its last statement): a group of observations committed together is one lock, one insert and
 /// one `NOTIFY`, whatever its size.
-pub async fn append_many(db: &impl ConnectionTrait, events: Vec<NewEvent<'_>>) -> ApiResult<()> {
+pub async fn append_many(db: &impl ConnectionTrait, events: Vec<NewEvent>) -> ApiResult<()> {
     if events.is_empty() {
         return Ok(());
     }
@@ -83,25 +102,21 @@ pub async fn append_many(db: &impl ConnectionTrait, events: Vec<NewEvent<'_>>) -
         ))
         .await?;
     }
-    if events.iter().any(|e| changes_access(e.3)) {
+    if events.iter().any(|e| e.record_type.changes_access()) {
         // Before the commit; see `invalidation` for the second move after it.
         super::invalidation::ACCESS.advance();
     }
     let now = super::now();
-    let rows = events
-        .into_iter()
-        .map(
-            |(actor, kind, client_id, record_type, record_id)| outbox_event::ActiveModel {
-                kind: Set(kind.to_owned()),
-                client_id: Set(client_id),
-                record_type: Set(record_type.to_owned()),
-                record_id: Set(record_id),
-                actor_staff_member_id: Set(actor.0),
-                actor_organization_id: Set(actor.1),
-                occurred_at: Set(now),
-                ..Default::default()
-            },
-        );
+    let rows = events.into_iter().map(|e| outbox_event::ActiveModel {
+        kind: Set(e.kind),
+        client_id: Set(e.client_id),
+        record_type: Set(e.record_type),
+        record_id: Set(e.record_id),
+        actor_staff_member_id: Set(e.actor.staff_member_id),
+        actor_organization_id: Set(e.actor.organization_id),
+        occurred_at: Set(now),
+        ..Default::default()
+    });
     // The ids are drawn in the order of the rows, under the lock.
     outbox_event::Entity::insert_many(rows)
         .exec_without_returning(db)
@@ -114,15 +129,6 @@ pub async fn append_many(db: &impl ConnectionTrait, events: Vec<NewEvent<'_>>) -
         .await?;
     }
     Ok(())
-}
-
-/// Whether an event about a record of this type can change who sees what: a client's
-/// registration, a care-team membership, a sharing consent.
-fn changes_access(record_type: &str) -> bool {
-    matches!(
-        record_type,
-        "Client" | "CareTeamMembership" | "SharingConsent"
-    )
 }
 
 /// Events after `after` in id (= commit) order, optionally of some clients only.
@@ -217,159 +223,6 @@ impl Cursor {
         }
         Ok(Self { id, occurred_at })
     }
-}
-
-/// The changed record of an event, loaded after commit (its state now, not at the event).
-#[derive(Debug, Clone)]
-pub enum EventRecord {
-    Client(client::Model),
-    CareTeamMember(care_team_membership::Model),
-    SharingConsent(sharing_consent::Model),
-    RecipientCertificate(recipient_certificate::Model),
-    Observation(observation::Model),
-    SupportPlan(support_plan::Model),
-    Meeting(meeting::Model),
-    MeetingBrief(meeting_brief::Model),
-    MonitoringReport(monitoring_report::Model),
-    RestraintRecord(restraint_record::Model),
-    AccidentReport(accident_report::Model),
-    ComplaintRecord(complaint_record::Model),
-}
-
-/// One committed event with everything subscribers need, loaded once for all of them.
-#[derive(Debug, Clone)]
-pub struct Delivery {
-    pub event: outbox_event::Model,
-    pub client: client::Model,
-    pub actor: Option<staff_member::Model>,
-    /// `None` when the record no longer exists (nothing is delivered then).
-    pub record: Option<EventRecord>,
-}
-
-impl Delivery {
-    pub fn cursor(&self) -> Cursor {
-        Cursor::of(&self.event)
-    }
-
-    /// Whether the event can change who sees what (subscribers then reload their scope).
-    pub fn changes_access(&self) -> bool {
-        matches!(
-            self.record,
-            Some(
-                EventRecord::Client(_)
-                    | EventRecord::CareTeamMember(_)
-                    | EventRecord::SharingConsent(_)
-            )
-        )
-    }
-
-    /// Whether the scope's organization receives this event: it follows the client (a current
-    /// care-team member) and a query would show it the record. The one rule for subscriptions,
-    /// webhooks and anything else that pushes events.
-    pub fn visible_to(&self, scope: &Scope) -> bool {
-        let client_id = self.event.client_id;
-        let Some(rel) = scope
-            .relation(client_id)
-            .filter(|r| policy::follows_client(r))
-        else {
-            return false;
-        };
-        match &self.record {
-            None => false,
-            Some(EventRecord::Client(_) | EventRecord::CareTeamMember(_)) => true,
-            Some(EventRecord::SharingConsent(c)) => {
-                scope.can_see_record(client_id, consents::record_facts(c))
-            }
-            Some(EventRecord::RecipientCertificate(_)) => {
-                policy::can_see_profile(scope.viewer_org, rel)
-            }
-            Some(EventRecord::Observation(o)) => scope.can_see_observation(o),
-            Some(EventRecord::SupportPlan(p)) => scope.can_see_record(client_id, plans::facts(p)),
-            Some(EventRecord::Meeting(m)) => scope.can_see_record(client_id, meetings::facts(m)),
-            Some(EventRecord::MeetingBrief(b)) => {
-                scope.can_see_record(client_id, meetings::brief_facts(b))
-            }
-            Some(EventRecord::MonitoringReport(r)) => {
-                scope.can_see_record(client_id, monitoring::facts(r))
-            }
-            Some(EventRecord::RestraintRecord(r)) => {
-                scope.can_see_record(client_id, statutory::restraint::record_facts(r))
-            }
-            Some(EventRecord::AccidentReport(a)) => {
-                scope.can_see_record(client_id, statutory::accident::record_facts(a))
-            }
-            Some(EventRecord::ComplaintRecord(c)) => {
-                scope.can_see_record(client_id, statutory::complaint::record_facts(c))
-            }
-        }
-    }
-}
-
-/// Loads the clients, actors and records of a batch of events: one statement per kind of
-/// record present, whatever the batch size.
-pub async fn load(
-    db: &impl ConnectionTrait,
-    events: Vec<outbox_event::Model>,
-) -> ApiResult<Vec<Delivery>> {
-    if events.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids_of = |t: &str| -> Vec<Uuid> {
-        events
-            .iter()
-            .filter(|e| e.record_type == t)
-            .map(|e| e.record_id)
-            .collect()
-    };
-    let client_ids: Vec<Uuid> = events.iter().map(|e| e.client_id).collect();
-    let actor_ids: Vec<Uuid> = events.iter().map(|e| e.actor_staff_member_id).collect();
-    let clients = super::clients::by_ids(db, &client_ids).await?;
-    let actors = super::staff::by_ids(db, &actor_ids).await?;
-
-    let mut records: HashMap<Uuid, EventRecord> = HashMap::new();
-    macro_rules! load_kind {
-        ($name:literal, $entity:ident, $variant:ident) => {
-            let ids = ids_of($name);
-            if !ids.is_empty() {
-                for m in $entity::Entity::find()
-                    .filter($entity::Column::Id.is_in(ids))
-                    .all(db)
-                    .await?
-                {
-                    records.insert(m.id, EventRecord::$variant(m));
-                }
-            }
-        };
-    }
-    load_kind!("Client", client, Client);
-    load_kind!("CareTeamMembership", care_team_membership, CareTeamMember);
-    load_kind!("SharingConsent", sharing_consent, SharingConsent);
-    load_kind!(
-        "RecipientCertificate",
-        recipient_certificate,
-        RecipientCertificate
-    );
-    load_kind!("Observation", observation, Observation);
-    load_kind!("SupportPlan", support_plan, SupportPlan);
-    load_kind!("Meeting", meeting, Meeting);
-    load_kind!("MeetingBrief", meeting_brief, MeetingBrief);
-    load_kind!("MonitoringReport", monitoring_report, MonitoringReport);
-    load_kind!("RestraintRecord", restraint_record, RestraintRecord);
-    load_kind!("AccidentReport", accident_report, AccidentReport);
-    load_kind!("ComplaintRecord", complaint_record, ComplaintRecord);
-
-    Ok(events
-        .into_iter()
-        .filter_map(|event| {
-            let client = clients.get(&event.client_id)?.clone();
-            Some(Delivery {
-                actor: actors.get(&event.actor_staff_member_id).cloned(),
-                record: records.get(&event.record_id).cloned(),
-                client,
-                event,
-            })
-        })
-        .collect())
 }
 
 #[cfg(test)]

@@ -197,18 +197,14 @@ pub fn align(
         facility_goals.extend(goals_of(f)?);
     }
     let latest_report = reports.first();
-    let rows: Vec<(String, Achievement)> = latest_report
-        .map(|r| {
-            serde_json::from_value::<MonitoringContent>(r.content.clone())
-                .map(|c| {
-                    c.goal_rows
-                        .into_iter()
-                        .map(|row| (row.goal, row.achievement))
-                        .collect()
-                })
-                .unwrap_or_default()
-        })
-        .unwrap_or_default();
+    let rows: Vec<(String, Achievement)> = match latest_report {
+        Some(r) => super::documents::stored::<MonitoringContent>("monitoring report", &r.content)?
+            .goal_rows
+            .into_iter()
+            .map(|row| (row.goal, row.achievement))
+            .collect(),
+        None => Vec::new(),
+    };
 
     let mut matched = vec![false; facility_goals.len()];
     let mut out = Alignment {

@@ -25,7 +25,7 @@ use uuid::Uuid;
 use super::{
     access::{Scope, today},
     documents::{DeliveryRecipient, PlanContent, PlanRecord},
-    events::{self, EventKind},
+    events::{self, EventKind, RecordType},
     timeline::{self, EntryKind},
 };
 use crate::{
@@ -35,8 +35,8 @@ use crate::{
     },
     db,
     error::{ApiError, ApiResult},
+    service::Ctx,
     service::dates::Date,
-    state::AppState,
 };
 
 mod delivery;
@@ -125,20 +125,12 @@ pub struct NewPlan {
 }
 
 /// Starts a plan as a draft.
-pub async fn create(
-    state: &AppState,
-    viewer: &Viewer,
-    new: NewPlan,
-) -> ApiResult<support_plan::Model> {
+pub async fn create(state: &Ctx, viewer: &Viewer, new: NewPlan) -> ApiResult<support_plan::Model> {
     db::retrying(|| create_once(state, viewer, new.clone())).await
 }
 
 /// One attempt of [`create`].
-async fn create_once(
-    state: &AppState,
-    viewer: &Viewer,
-    new: NewPlan,
-) -> ApiResult<support_plan::Model> {
+async fn create_once(state: &Ctx, viewer: &Viewer, new: NewPlan) -> ApiResult<support_plan::Model> {
     let scope = Scope::for_client(&state.db, viewer, new.client_id).await?;
     let rel = scope.require(new.client_id)?;
     let allowed = match new.kind {
@@ -258,16 +250,13 @@ fn to_json<T: serde::Serialize>(v: &T) -> ApiResult<serde_json::Value> {
 /// shown empty it would tell the reader the plan says nothing, and written back it would erase
 /// what it held.
 pub fn content_of(p: &serde_json::Value) -> ApiResult<PlanContent> {
-    serde_json::from_value(p.clone()).map_err(|e| {
-        ApiError::internal(anyhow::anyhow!("stored plan content does not decode: {e}"))
-    })
+    super::documents::stored("plan content", p)
 }
 
 /// The stored explanation, consent and deliveries; an error when they do not decode (see
 /// [`content_of`]).
 pub fn record_of(p: &serde_json::Value) -> ApiResult<PlanRecord> {
-    serde_json::from_value(p.clone())
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("stored plan record does not decode: {e}")))
+    super::documents::stored("plan record", p)
 }
 
 /// Stores the plan's current state as a version, with its history entry and event.
@@ -310,7 +299,7 @@ async fn write_version(
         viewer,
         EventKind::PlanChanged,
         p.client_id,
-        "SupportPlan",
+        RecordType::SupportPlan,
         p.id,
     )
     .await
@@ -350,7 +339,7 @@ pub enum PlanChange {
 
 /// Applies a change as a new version.
 pub async fn change(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     plan_id: Uuid,
     expected_version: i32,
@@ -361,7 +350,7 @@ pub async fn change(
 
 /// One attempt of [`change`].
 async fn change_once(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     plan_id: Uuid,
     expected_version: i32,
@@ -542,7 +531,7 @@ fn status_word(s: PlanStatus) -> &'static str {
 }
 
 /// One plan the viewer may see.
-pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> ApiResult<support_plan::Model> {
+pub async fn get(state: &Ctx, viewer: &Viewer, id: Uuid) -> ApiResult<support_plan::Model> {
     let p = support_plan::Entity::find_by_id(id)
         .one(&state.db)
         .await?

@@ -12,8 +12,15 @@ use entity::observation::{self, ObservationCategory};
 use regex::Regex;
 use uuid::Uuid;
 
-use super::{access::jst_day, brief_drafts::DraftPoint, evidence};
+use super::{access::jst_day, evidence};
 use crate::language::evidence::{Direction, Outcome, Polarity, Standing, Target, concept};
+
+/// A drafted point: text and the observations it rests on.
+#[derive(Debug, Clone)]
+pub struct DraftPoint {
+    pub text: String,
+    pub observation_ids: Vec<Uuid>,
+}
 
 /// A weight loss with its amount: 体重が2.3kg減った, 体重 −2.3kg, 体重▲1.5キロ.
 static WEIGHT_LOSS: LazyLock<Regex> = LazyLock::new(|| {

@@ -34,8 +34,7 @@ use crate::{
     auth::{Viewer, hash_token, password::MAX_PASSWORD_BYTES, random_token},
     db,
     error::{ApiError, ApiResult},
-    service::invalidation,
-    state::AppState,
+    service::Ctx,
 };
 
 /// How long a successful sign-in keeps an address known for its account.
@@ -89,7 +88,7 @@ impl AttemptOrigin {
 /// The login budgets an attempt from `origin` at `email` takes from, in order (see the module
 /// doc); the account's budget for unknown addresses only when the address is not known for it.
 fn login_budgets(
-    state: &AppState,
+    state: &Ctx,
     origin: &AttemptOrigin,
     email: &str,
     known: bool,
@@ -126,7 +125,7 @@ fn login_budgets(
 /// Takes a token from each login budget before any password is checked; `RATE_LIMITED` with the
 /// wait when one is empty. Returns the budgets taken from.
 async fn reserve_attempt(
-    state: &AppState,
+    state: &Ctx,
     origin: &AttemptOrigin,
     email: &str,
 ) -> ApiResult<Vec<(String, super::budgets::Budget)>> {
@@ -198,7 +197,7 @@ async fn remember_success(
 
 /// Checks the password and opens a session.
 pub async fn login(
-    state: &AppState,
+    state: &Ctx,
     origin: &AttemptOrigin,
     email: &str,
     password: &str,
@@ -303,7 +302,7 @@ async fn new_refresh_token(db: &impl ConnectionTrait, session_id: Uuid) -> ApiRe
 }
 
 fn issue(
-    state: &AppState,
+    state: &Ctx,
     viewer: Viewer,
     refresh_token: String,
     refresh_expires_at: DateTime<Utc>,
@@ -322,7 +321,7 @@ fn issue(
 }
 
 /// Exchanges a refresh token for a new pair. A token presented a second time revokes its session.
-pub async fn refresh(state: &AppState, presented: &str) -> ApiResult<IssuedSession> {
+pub async fn refresh(state: &Ctx, presented: &str) -> ApiResult<IssuedSession> {
     if presented.len() > 256 {
         return Err(ApiError::Unauthenticated);
     }
@@ -343,7 +342,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> ApiResult<IssuedSessi
     }
 }
 
-async fn rotate(state: &AppState, presented: &str) -> ApiResult<IssuedSession> {
+async fn rotate(state: &Ctx, presented: &str) -> ApiResult<IssuedSession> {
     let now = super::now();
     let txn = db::begin_write(&state.db).await?;
     let token = refresh_token::Entity::find()
@@ -380,7 +379,7 @@ async fn rotate(state: &AppState, presented: &str) -> ApiResult<IssuedSession> {
 }
 
 /// Ends the viewer's session: its refresh token and every access token issued for it stop working.
-pub async fn logout(state: &AppState, viewer: &Viewer) -> ApiResult<()> {
+pub async fn logout(state: &Ctx, viewer: &Viewer) -> ApiResult<()> {
     // An API key's session is its key: only an admin's revocation ends it (so a key that is
     // listed as working always works).
     if entity::api_key::Entity::find_by_id(viewer.session_id)
@@ -409,7 +408,7 @@ async fn revoke_now(
 }
 
 async fn revoke(db: &impl ConnectionTrait, session_id: Uuid, reason: &str) -> ApiResult<()> {
-    announce_ended(db).await?;
+    super::outbox::announce_ended(db).await?;
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(super::now()))
         .col_expr(session::Column::RevokedReason, Expr::value(reason))
@@ -435,29 +434,6 @@ pub async fn is_live(db: &impl ConnectionTrait, session_id: Uuid) -> ApiResult<b
         .one(db)
         .await?
         .is_some_and(|s| s.revoked_at.is_none() && s.expires_at > Utc::now()))
-}
-
-/// The `NOTIFY` payload that tells every instance's event hub to look for ended sessions now.
-pub const SESSIONS_ENDED_PAYLOAD: &str = "sessions";
-
-/// Call in a transaction that ends sessions, before it commits: drops this instance's cached
-/// sessions (see [`invalidation`] for the second drop after the commit) and, on PostgreSQL, wakes
-/// every instance's event hub at the commit to check for ended sessions at once rather than at
-/// its next poll.
-pub async fn announce_ended(db: &impl ConnectionTrait) -> ApiResult<()> {
-    invalidation::SESSIONS.advance();
-    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        db.execute_raw(sea_orm::Statement::from_sql_and_values(
-            sea_orm::DbBackend::Postgres,
-            "SELECT pg_notify($1, $2)",
-            [
-                super::outbox::NOTIFY_CHANNEL.into(),
-                SESSIONS_ENDED_PAYLOAD.into(),
-            ],
-        ))
-        .await?;
-    }
-    Ok(())
 }
 
 /// The viewer of a live session of an active account, with the session's expiry.

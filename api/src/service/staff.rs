@@ -18,7 +18,7 @@ use crate::{
     auth::{Viewer, password::PasswordHasher, policy},
     db,
     error::{ApiError, ApiResult},
-    state::AppState,
+    service::Ctx,
 };
 
 /// Longest accepted email address (RFC 5321).
@@ -59,7 +59,7 @@ fn validate_email(field: &str, email: &str) -> ApiResult<String> {
 
 /// Creates a staff member in the viewer's own organization (org admins only).
 pub async fn create(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     new: NewStaffMember,
 ) -> ApiResult<staff_member::Model> {
@@ -161,7 +161,7 @@ pub async fn insert(
 /// Deactivates or reactivates an account of the admin's own organization. Deactivating revokes
 /// all its sessions in the same transaction.
 pub async fn set_active(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     staff_member_id: Uuid,
     active: bool,
@@ -202,7 +202,7 @@ pub async fn set_active(
 /// Changes the viewer's own password after checking the current one; every other session of the
 /// account is revoked.
 pub async fn change_password(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     current_password: &str,
     new_password: &str,
@@ -257,7 +257,7 @@ async fn revoke_all_sessions(
     except: Option<Uuid>,
     reason: &str,
 ) -> ApiResult<()> {
-    super::sessions::announce_ended(db).await?;
+    super::outbox::announce_ended(db).await?;
     let mut q = session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(super::now()))
         .col_expr(session::Column::RevokedReason, Expr::value(reason))

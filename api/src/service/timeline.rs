@@ -9,8 +9,8 @@ use entity::{
     timeline_entry,
 };
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Set,
+    ActiveEnum, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Set,
     sea_query::{Expr, ExprTrait, OnConflict, QueryStatementBuilder},
 };
 use uuid::Uuid;
@@ -25,57 +25,7 @@ use crate::{
     service::page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE},
 };
 
-/// What kind of history item an entry is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum EntryKind {
-    Observation,
-    PlanVersion,
-    Meeting,
-    Brief,
-    MonitoringReport,
-    ConsentGranted,
-    ConsentRevoked,
-    /// A physical restraint record (身体拘束等).
-    Restraint,
-    /// An accident or near-miss report (事故・ヒヤリハット).
-    Accident,
-    /// A complaint record (苦情).
-    Complaint,
-}
-
-impl EntryKind {
-    pub const ALL: [EntryKind; 10] = [
-        Self::Observation,
-        Self::PlanVersion,
-        Self::Meeting,
-        Self::Brief,
-        Self::MonitoringReport,
-        Self::ConsentGranted,
-        Self::ConsentRevoked,
-        Self::Restraint,
-        Self::Accident,
-        Self::Complaint,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Observation => "OBSERVATION",
-            Self::PlanVersion => "PLAN_VERSION",
-            Self::Meeting => "MEETING",
-            Self::Brief => "BRIEF",
-            Self::MonitoringReport => "MONITORING_REPORT",
-            Self::ConsentGranted => "CONSENT_GRANTED",
-            Self::ConsentRevoked => "CONSENT_REVOKED",
-            Self::Restraint => "RESTRAINT",
-            Self::Accident => "ACCIDENT",
-            Self::Complaint => "COMPLAINT",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
+pub use entity::timeline_entry::EntryKind;
 
 /// The alias of the page's total count.
 const TOTAL: &str = "history_total_count";
@@ -133,7 +83,7 @@ pub async fn insert_many(db: &impl ConnectionTrait, entries: Vec<Entry>) -> ApiR
 
 fn row(e: Entry) -> timeline_entry::ActiveModel {
     timeline_entry::ActiveModel {
-        kind: Set(e.kind.as_str().to_owned()),
+        kind: Set(e.kind),
         record_id: Set(e.record_id),
         client_id: Set(e.client_id),
         occurred_at: Set(e.occurred_at),
@@ -188,7 +138,7 @@ fn cursor_of(e: &timeline_entry::Model) -> String {
         "{}|{}|{}",
         e.occurred_at.timestamp_micros(),
         e.record_id,
-        e.kind
+        e.kind.to_value()
     ))
 }
 
@@ -249,7 +199,7 @@ pub async fn history(
         base = base.add(T::OccurredAt.lt(to));
     }
     if !filter.kinds.is_empty() {
-        base = base.add(T::Kind.is_in(filter.kinds.iter().map(|k| k.as_str())));
+        base = base.add(T::Kind.is_in(filter.kinds.iter().copied()));
     }
     // A count kept since the client's last timeline write is reused; otherwise the total rides
     // along with the page as an uncorrelated subquery (both databases evaluate it once): one

@@ -16,15 +16,17 @@ use entity::{
     webhook_endpoint,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Expr, sea_query::OnConflict,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Expr,
+    sea_query::OnConflict,
 };
 use uuid::Uuid;
 
 use super::{
     access::Scope,
+    deliveries::{self, Delivery},
     events::{self, EventKind},
-    outbox::{self, Delivery},
+    outbox,
     page::{Order, Page, PageArgs, paginate_ordered},
 };
 use crate::{
@@ -32,7 +34,7 @@ use crate::{
     config::Config,
     db,
     error::{ApiError, ApiResult},
-    state::AppState,
+    service::Ctx,
 };
 
 /// Endpoints one organization may register.
@@ -147,7 +149,7 @@ fn kinds_json(kinds: &[EventKind]) -> ApiResult<serde_json::Value> {
             "Choose at least one event kind.",
         ));
     }
-    let mut names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    let mut names: Vec<String> = kinds.iter().map(|k| k.to_value()).collect();
     names.sort_unstable();
     names.dedup();
     Ok(serde_json::json!(names))
@@ -167,14 +169,14 @@ pub fn kinds_of(e: &webhook_endpoint::Model) -> Vec<EventKind> {
 
 /// Registers an endpoint; returns it with its signing secret (shown once).
 pub async fn register(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     new: NewEndpoint,
 ) -> ApiResult<(webhook_endpoint::Model, String)> {
     require_admin(viewer, "registers")?;
     let url = check_url(&state.config, &new.url)?;
     let kinds = kinds_json(&new.event_kinds)?;
-    let description = super::clients::optional_text("description", new.description, 200)?;
+    let description = super::optional_text("description", new.description, 200)?;
     let count = webhook_endpoint::Entity::find()
         .filter(webhook_endpoint::Column::OrganizationId.eq(viewer.organization_id))
         .count(&state.db)
@@ -222,7 +224,7 @@ async fn own_endpoint(
 /// Changes an endpoint's event kinds or pauses/resumes it (paused endpoints get no new
 /// deliveries; pending ones wait).
 pub async fn update(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     id: Uuid,
     event_kinds: Option<Vec<EventKind>>,
@@ -246,7 +248,7 @@ pub async fn update(
 }
 
 /// Removes an endpoint and its delivery log.
-pub async fn remove(state: &AppState, viewer: &Viewer, id: Uuid) -> ApiResult<Uuid> {
+pub async fn remove(state: &Ctx, viewer: &Viewer, id: Uuid) -> ApiResult<Uuid> {
     require_admin(viewer, "removes")?;
     let endpoint = own_endpoint(&state.db, viewer, id).await?;
     let txn = db::begin_write(&state.db).await?;
@@ -303,7 +305,7 @@ pub async fn deliveries(
 
 /// Sends a delivery again as soon as possible (whatever its status); one more attempt.
 pub async fn redeliver(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     delivery_id: Uuid,
 ) -> ApiResult<webhook_delivery::Model> {
@@ -405,10 +407,8 @@ pub async fn enqueue_next(
             endpoints.iter().map(|e| (e.id, kinds_of(e))).collect();
         let now = super::now();
         let mut rows_out = Vec::new();
-        for d in outbox::load(db, rows).await? {
-            let Some(kind) = EventKind::parse(&d.event.kind) else {
-                continue;
-            };
+        for d in deliveries::load(db, rows).await? {
+            let kind = d.event.kind;
             for (e, (_, wanted)) in endpoints.iter().zip(&kinds) {
                 if wanted.contains(&kind) && d.visible_to(&scopes[&e.organization_id]) {
                     let id = Uuid::now_v7();
@@ -417,7 +417,7 @@ pub async fn enqueue_next(
                         endpoint_id: Set(e.id),
                         organization_id: Set(e.organization_id),
                         event_id: Set(d.event.id),
-                        event_kind: Set(d.event.kind.clone()),
+                        event_kind: Set(kind),
                         payload: Set(payload(&d, e, id)),
                         status: Set(DeliveryStatus::Pending),
                         attempts: Set(0),
@@ -537,7 +537,7 @@ pub async fn still_visible(
         .filter(entity::outbox_event::Column::Id.is_in(event_ids))
         .all(db)
         .await?;
-    let deliveries: HashMap<i64, outbox::Delivery> = outbox::load(db, events)
+    let deliveries: HashMap<i64, Delivery> = deliveries::load(db, events)
         .await?
         .into_iter()
         .map(|d| (d.event.id, d))

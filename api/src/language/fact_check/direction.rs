@@ -6,7 +6,7 @@ use std::{ops::Range, sync::LazyLock};
 
 use regex::Regex;
 
-use super::{Sentence, record::Claim};
+use super::{Sentence, claim::Claim};
 use crate::language::{
     lexicon::{Term, TermKind, Valence},
     negation,

@@ -5,7 +5,7 @@ use std::{ops::Range, sync::LazyLock};
 
 use regex::Regex;
 
-use super::{Sentence, Wanted, record::Claim};
+use super::{Sentence, Wanted, claim::Claim};
 use crate::language::{
     lexicon::{AnchorKind, Lexicon, OrganizationLexicon, States, TermKind, Valence},
     negation,

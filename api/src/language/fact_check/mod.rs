@@ -25,6 +25,7 @@
 //! Each finding names its words, its clause and sentence, the lexicon entry behind it, and the
 //! question whose answer would make it a fact.
 
+mod claim;
 mod clauses;
 mod direction;
 mod evidence;

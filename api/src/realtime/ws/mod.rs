@@ -34,7 +34,7 @@ use futures_util::{
 use serde_json::{Value, json};
 use tokio::{sync::broadcast::error::RecvError, time::Instant};
 
-use crate::{auth::Credential, error::ErrorCode, http::authenticate_until, state::AppState};
+use crate::{auth::Credential, error::ErrorCode, service::credentials, state::AppState};
 
 mod operation;
 
@@ -364,7 +364,7 @@ impl Connection {
                 ));
             }
         };
-        let (credential, exp) = authenticate_until(&self.state, authorization).await;
+        let (credential, exp) = credentials::authenticate(&self.state, authorization).await;
         let exp = match (&credential, exp) {
             (Credential::Viewer(_), Some(exp)) => exp,
             // An API key does not expire like a token; its revocation ends the session instead.

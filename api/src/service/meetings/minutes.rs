@@ -14,13 +14,13 @@ use crate::{
     auth::Viewer,
     db,
     error::{ApiError, ApiResult},
+    service::Ctx,
     service::{
         access::Scope,
-        clients::optional_text,
         documents::{Attendee, Minutes},
-        events::{self, EventKind},
+        events::{self, EventKind, RecordType},
+        optional_text,
     },
-    state::AppState,
 };
 
 /// Minutes as recorded.
@@ -40,7 +40,7 @@ pub fn direction_changed(previous: Option<&str>, next: &str) -> bool {
 /// Records the minutes: the meeting is held. A direction unlike the previous held meeting's needs
 /// a reason.
 pub async fn record_minutes(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     id: Uuid,
     expected_version: i32,
@@ -51,7 +51,7 @@ pub async fn record_minutes(
 
 /// One attempt of [`record_minutes`].
 async fn record_minutes_once(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     id: Uuid,
     expected_version: i32,
@@ -113,7 +113,7 @@ async fn record_minutes_once(
         viewer,
         EventKind::MeetingUpdated,
         model.client_id,
-        "Meeting",
+        RecordType::Meeting,
         model.id,
     )
     .await?;

@@ -16,7 +16,10 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use entity::{care_team_membership, monitoring_report, recipient_certificate};
+use entity::{
+    care_team_membership, monitoring_report,
+    recipient_certificate::{self, GrantedService},
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -27,7 +30,7 @@ use super::schedule::{self, MonthStatus, Schedule, add_months, first_of_month};
 use crate::{
     auth::policy,
     error::ApiResult,
-    service::{access::Scope, clients::GrantedService},
+    service::{access::Scope, outbox},
 };
 
 /// Renewal preparation is due this many months before a grant ends.
@@ -143,7 +146,7 @@ impl Caseload {
 }
 
 fn granted(cert: &recipient_certificate::Model) -> Vec<GrantedService> {
-    serde_json::from_value(cert.granted_services.clone()).unwrap_or_default()
+    cert.granted_services.0.clone()
 }
 
 /// Whether another certificate grants the same service beyond this grant's end.
@@ -319,13 +322,18 @@ async fn raise(
     match inserted {
         Ok(_) => {
             // A reminder has no actor: the nil staff member reads as `actor: null`.
-            crate::service::outbox::append_as(
+            outbox::append(
                 &txn,
-                (Uuid::nil(), cert.recorded_by_organization_id),
-                reminder.event().as_str(),
-                cert.client_id,
-                "RecipientCertificate",
-                cert.id,
+                outbox::NewEvent {
+                    actor: outbox::Actor {
+                        staff_member_id: Uuid::nil(),
+                        organization_id: cert.recorded_by_organization_id,
+                    },
+                    kind: reminder.event(),
+                    client_id: cert.client_id,
+                    record_type: outbox::RecordType::RecipientCertificate,
+                    record_id: cert.id,
+                },
             )
             .await?;
             txn.commit().await?;

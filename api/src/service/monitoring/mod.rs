@@ -22,7 +22,7 @@ use uuid::Uuid;
 use super::{
     access::{Scope, today},
     documents::MonitoringContent,
-    events::{self, EventKind},
+    events::{self, EventKind, RecordType},
     timeline::{self, EntryKind},
 };
 use crate::{
@@ -32,7 +32,7 @@ use crate::{
     },
     db,
     error::{ApiError, ApiResult},
-    state::AppState,
+    service::Ctx,
 };
 
 pub const METHODS: [&str; 3] = ["VISIT", "OFFICE", "PHONE"];
@@ -167,7 +167,7 @@ pub struct NewReport {
 
 /// Records a monitoring report against the client's active service-use plan.
 pub async fn record(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     new: NewReport,
 ) -> ApiResult<monitoring_report::Model> {
@@ -176,7 +176,7 @@ pub async fn record(
 
 /// One attempt of [`record`].
 async fn record_once(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     new: NewReport,
 ) -> ApiResult<monitoring_report::Model> {
@@ -252,7 +252,7 @@ async fn record_once(
         viewer,
         EventKind::MonitoringRecorded,
         model.client_id,
-        "MonitoringReport",
+        RecordType::MonitoringReport,
         model.id,
     )
     .await?;

@@ -39,7 +39,6 @@
 
 use chrono::{Datelike, Months, NaiveDate};
 pub use entity::recipient_certificate::MonitoringBasis;
-use serde::{Deserialize, Serialize};
 
 /// The first day of `d`'s month.
 pub fn first_of_month(d: NaiveDate) -> NaiveDate {
@@ -55,29 +54,7 @@ fn sub_months(d: NaiveDate, n: u32) -> NaiveDate {
     d.checked_sub_months(Months::new(n)).unwrap_or(d)
 }
 
-/// A situation the national standard periods weigh (モニタリング標準期間の対象者).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Situation {
-    /// Needs intensive support (集中的な支援が必要): monthly.
-    IntensiveSupport,
-    /// Moving to the community from an institution or hospital (地域移行・地域定着): monthly.
-    CommunityTransition,
-    /// Living alone at home (在宅で単身): monthly.
-    LivingAlone,
-    /// 65 or over and using long-term care insurance (65歳以上・介護保険): every 6 months.
-    LongTermCareInsurance,
-}
-
-impl Situation {
-    /// The standard period of the situation in months.
-    pub const fn period_months(self) -> u32 {
-        match self {
-            Self::IntensiveSupport | Self::CommunityTransition | Self::LivingAlone => 1,
-            Self::LongTermCareInsurance => 6,
-        }
-    }
-}
+pub use entity::recipient_certificate::Situation;
 
 /// Services whose users are monitored every 3 months by the national standard. Matched after
 /// removing spaces, by containment, so 宿泊型自立訓練 is 自立訓練 and 日中サービス支援型共同生活援助
@@ -338,10 +315,8 @@ pub fn of_certificate(
 ) -> Schedule {
     let services_start = c.services_start_on.or(starts.first);
     let changes = starts.changes_after(services_start);
-    let situations: Vec<Situation> =
-        serde_json::from_value(c.monitoring_situations.clone()).unwrap_or_default();
-    let printed_monthly: Vec<NaiveDate> =
-        serde_json::from_value(c.monitoring_monthly_months.clone()).unwrap_or_default();
+    let situations = &c.monitoring_situations.0;
+    let printed_monthly = &c.monitoring_monthly_months.0;
     let end = first_of_month(c.valid_until);
     let legacy_period = u32::try_from(c.monitoring_period_months)
         .unwrap_or(1)
@@ -350,7 +325,7 @@ pub fn of_certificate(
         MonitoringBasis::Printed => {
             let first = c.monitoring_first_month.unwrap_or(c.monitoring_start_month);
             let last = c.monitoring_last_month.unwrap_or(end);
-            let months = printed_months(legacy_period, first, last, &printed_monthly);
+            let months = printed_months(legacy_period, first, last, printed_monthly);
             (legacy_period, Some(first), last, months)
         }
         MonitoringBasis::CountFrom => {
@@ -360,18 +335,20 @@ pub fn of_certificate(
             (legacy_period, Some(first), end, months)
         }
         MonitoringBasis::NationalStandard => {
-            let services: Vec<super::super::clients::GrantedService> =
-                serde_json::from_value(c.granted_services.clone()).unwrap_or_default();
             let period = standard_period(
-                services.iter().map(|g| g.service_type.as_str()),
-                &situations,
+                c.granted_services.0.iter().map(|g| g.service_type.as_str()),
+                situations,
             );
             let months = standard_months(period, c.valid_from, end, services_start, &changes);
             (period, None, end, months)
         }
     };
     let monthly_months = match c.monitoring_basis {
-        MonitoringBasis::Printed => printed_monthly.into_iter().map(first_of_month).collect(),
+        MonitoringBasis::Printed => printed_monthly
+            .iter()
+            .copied()
+            .map(first_of_month)
+            .collect(),
         MonitoringBasis::CountFrom => {
             new_client_months(services_start, c.monitoring_start_month, end)
         }
@@ -390,7 +367,7 @@ pub fn of_certificate(
         last_month,
         monthly_months,
         services_start,
-        situations,
+        situations: situations.clone(),
         months,
     }
 }

@@ -53,7 +53,7 @@ pub(super) async fn check(
             "The service-use plan is the consultation office's own.",
         ));
     }
-    let received_by = crate::service::clients::optional_text("receivedBy", d.received_by, 100)?;
+    let received_by = crate::service::optional_text("receivedBy", d.received_by, 100)?;
     match (d.recipient, d.organization_id) {
         (DeliveryRecipient::ServiceProvider, None) => {
             return Err(ApiError::bad_input(

@@ -20,8 +20,12 @@ use crate::{
     auth::{Viewer, policy::DataCategory, statutory},
     db,
     error::{ApiError, ApiResult},
-    service::{clients::optional_text, events::EventKind, required_text, timeline::EntryKind},
-    state::AppState,
+    service::Ctx,
+    service::{
+        events::{EventKind, RecordType},
+        optional_text, required_text,
+        timeline::EntryKind,
+    },
 };
 
 /// An accident or near miss as reported.
@@ -106,7 +110,7 @@ fn checked(viewer: &Viewer, n: NewAccident) -> ApiResult<accident_report::Model>
 
 /// Records an accident or near miss for the viewer's facility.
 pub async fn record(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     new: NewAccident,
 ) -> ApiResult<accident_report::Model> {
@@ -114,7 +118,7 @@ pub async fn record(
 }
 
 async fn record_once(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     new: NewAccident,
 ) -> ApiResult<accident_report::Model> {
@@ -134,7 +138,7 @@ async fn record_once(
         (
             EntryKind::Accident,
             EventKind::AccidentReported,
-            "AccidentReport",
+            RecordType::AccidentReport,
         ),
         model.id,
         model.client_id,
@@ -161,7 +165,7 @@ pub struct FollowUp {
 /// Adds the reports to the family and the municipality and the measures against recurrence to
 /// an accident report: its recorder, or a service manager or admin of the facility.
 pub async fn follow_up_report(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     f: FollowUp,
 ) -> ApiResult<accident_report::Model> {
@@ -169,7 +173,7 @@ pub async fn follow_up_report(
 }
 
 async fn follow_up_once(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     f: FollowUp,
 ) -> ApiResult<accident_report::Model> {
@@ -232,7 +236,7 @@ async fn follow_up_once(
         (
             EntryKind::Accident,
             EventKind::AccidentUpdated,
-            "AccidentReport",
+            RecordType::AccidentReport,
         ),
         model.id,
         model.client_id,
@@ -246,7 +250,7 @@ async fn follow_up_once(
 }
 
 /// One accident report the viewer may see (the read is audited).
-pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> ApiResult<accident_report::Model> {
+pub async fn get(state: &Ctx, viewer: &Viewer, id: Uuid) -> ApiResult<accident_report::Model> {
     let found = accident_report::Entity::find_by_id(id)
         .one(&state.db)
         .await?;

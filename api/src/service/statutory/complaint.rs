@@ -15,14 +15,13 @@ use crate::{
     auth::{Viewer, policy::DataCategory, statutory},
     db,
     error::{ApiError, ApiResult},
+    service::Ctx,
     service::{
         access::{jst_day_start, today},
-        clients::optional_text,
-        events::EventKind,
-        required_text,
+        events::{EventKind, RecordType},
+        optional_text, required_text,
         timeline::EntryKind,
     },
-    state::AppState,
 };
 
 /// A complaint as received.
@@ -108,7 +107,7 @@ fn checked(viewer: &Viewer, n: NewComplaint) -> ApiResult<complaint_record::Mode
 
 /// Records a complaint received by the viewer's organization.
 pub async fn record(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     new: NewComplaint,
 ) -> ApiResult<complaint_record::Model> {
@@ -116,7 +115,7 @@ pub async fn record(
 }
 
 async fn record_once(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     new: NewComplaint,
 ) -> ApiResult<complaint_record::Model> {
@@ -136,7 +135,7 @@ async fn record_once(
         (
             EntryKind::Complaint,
             EventKind::ComplaintRecorded,
-            "ComplaintRecord",
+            RecordType::ComplaintRecord,
         ),
         model.id,
         model.client_id,
@@ -152,7 +151,7 @@ async fn record_once(
 /// Resolves an open complaint (結果と解決日): its recorder, or a coordinator of the recording
 /// organization.
 pub async fn resolve(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     resolution: Resolution,
 ) -> ApiResult<complaint_record::Model> {
@@ -160,7 +159,7 @@ pub async fn resolve(
 }
 
 async fn resolve_once(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     r: Resolution,
 ) -> ApiResult<complaint_record::Model> {
@@ -212,7 +211,7 @@ async fn resolve_once(
         (
             EntryKind::Complaint,
             EventKind::ComplaintResolved,
-            "ComplaintRecord",
+            RecordType::ComplaintRecord,
         ),
         model.id,
         client_id,
@@ -226,11 +225,7 @@ async fn resolve_once(
 }
 
 /// One complaint record the viewer may see (the read is audited).
-pub async fn get(
-    state: &AppState,
-    viewer: &Viewer,
-    id: Uuid,
-) -> ApiResult<complaint_record::Model> {
+pub async fn get(state: &Ctx, viewer: &Viewer, id: Uuid) -> ApiResult<complaint_record::Model> {
     let found = complaint_record::Entity::find_by_id(id)
         .one(&state.db)
         .await?;

@@ -12,8 +12,12 @@ use crate::{
     auth::{Viewer, policy::DataCategory},
     db,
     error::{ApiError, ApiResult},
-    service::{events::EventKind, required_text, timeline::EntryKind},
-    state::AppState,
+    service::Ctx,
+    service::{
+        events::{EventKind, RecordType},
+        required_text,
+        timeline::EntryKind,
+    },
 };
 
 /// Which kind of statutory record an id names.
@@ -36,7 +40,7 @@ const REFUSAL: &str = "Only the recorder, or a service manager or admin of the w
 
 /// Marks the record entered-in-error with the reason.
 pub async fn mark_entered_in_error(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     kind: Kind,
     id: Uuid,
@@ -68,7 +72,7 @@ fn target(
 }
 
 async fn mark_once(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     kind: Kind,
     id: Uuid,
@@ -80,7 +84,7 @@ async fn mark_once(
     let event = EventKind::StatutoryRecordEnteredInError;
     // The same change on each kind's table: load, authorize, bump the version, mark, announce.
     macro_rules! mark {
-        ($table:ident, $what:literal, $facts:path, $entry:expr, $typename:literal, $category:expr, $at:expr, $variant:ident) => {{
+        ($table:ident, $what:literal, $facts:path, $entry:expr, $typename:expr, $category:expr, $at:expr, $variant:ident) => {{
             let r = $table::Entity::find_by_id(id)
                 .one(&txn)
                 .await?
@@ -116,7 +120,7 @@ async fn mark_once(
             "Restraint record",
             restraint::record_facts,
             EntryKind::Restraint,
-            "RestraintRecord",
+            RecordType::RestraintRecord,
             DataCategory::Restraints,
             |m| m.started_at,
             Restraint
@@ -126,7 +130,7 @@ async fn mark_once(
             "Accident report",
             accident::record_facts,
             EntryKind::Accident,
-            "AccidentReport",
+            RecordType::AccidentReport,
             DataCategory::Accidents,
             |m| m.occurred_at,
             Accident
@@ -136,7 +140,7 @@ async fn mark_once(
             "Complaint record",
             complaint::record_facts,
             EntryKind::Complaint,
-            "ComplaintRecord",
+            RecordType::ComplaintRecord,
             DataCategory::Complaints,
             |m| crate::service::access::jst_day_start(m.received_on),
             Complaint

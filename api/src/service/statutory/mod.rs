@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use super::{
     access::{Scope, jst_day},
-    events::{self, EventKind},
+    events::{self, EventKind, RecordType},
     timeline::{self, EntryKind},
 };
 use crate::{
@@ -33,7 +33,7 @@ use crate::{
         policy::{AnyRecordFacts, ClientRelation, DataCategory},
     },
     error::{ApiError, ApiResult},
-    state::AppState,
+    service::Ctx,
 };
 
 /// The longest free text of a statutory record field, in characters.
@@ -101,7 +101,7 @@ fn follow_up(
 async fn announce(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
-    kind: (EntryKind, EventKind, &str),
+    kind: (EntryKind, EventKind, RecordType),
     record_id: Uuid,
     client_id: Uuid,
     occurred_at: DateTime<Utc>,
@@ -122,7 +122,7 @@ async fn announce(
 async fn announce_as(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
-    kind: (EntryKind, EventKind, &str),
+    kind: (EntryKind, EventKind, RecordType),
     (record_id, client_id, occurred_at): (Uuid, Uuid, DateTime<Utc>),
     (visibility, category, status): (Visibility, DataCategory, RecordStatus),
 ) -> ApiResult<()> {
@@ -146,7 +146,7 @@ async fn announce_as(
 }
 
 /// The scope of the viewer's organization for one client, from the shared cache.
-async fn scope_for(state: &AppState, viewer: &Viewer, client_id: Uuid) -> ApiResult<Scope> {
+async fn scope_for(state: &Ctx, viewer: &Viewer, client_id: Uuid) -> ApiResult<Scope> {
     Ok(state
         .scopes
         .get(&state.db, viewer.organization_id)
@@ -204,7 +204,7 @@ async fn check_change(
 /// Answers a read of one record: `NOT_FOUND` unless the viewer may see it (exactly like a record
 /// that does not exist), and the read audited.
 async fn visible<M>(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     what: &'static str,
     found: Option<M>,

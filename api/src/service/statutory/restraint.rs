@@ -18,8 +18,12 @@ use crate::{
     auth::{Viewer, policy::DataCategory, statutory},
     db,
     error::{ApiError, ApiResult},
-    service::{clients::optional_text, events::EventKind, required_text, timeline::EntryKind},
-    state::AppState,
+    service::Ctx,
+    service::{
+        events::{EventKind, RecordType},
+        optional_text, required_text,
+        timeline::EntryKind,
+    },
 };
 
 /// The longest single restraint a record may report (a longer one is a different measure and
@@ -139,7 +143,7 @@ fn requirement(field: &str, label: &str) -> ApiError {
 
 /// Records a restraint for the viewer's facility.
 pub async fn record(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     new: NewRestraint,
 ) -> ApiResult<restraint_record::Model> {
@@ -147,7 +151,7 @@ pub async fn record(
 }
 
 async fn record_once(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     new: NewRestraint,
 ) -> ApiResult<restraint_record::Model> {
@@ -167,7 +171,7 @@ async fn record_once(
         (
             EntryKind::Restraint,
             EventKind::RestraintRecorded,
-            "RestraintRecord",
+            RecordType::RestraintRecord,
         ),
         model.id,
         model.client_id,
@@ -192,7 +196,7 @@ pub struct FamilyExplanation {
 /// Records the explanation to the family on a restraint record that has none yet: its recorder,
 /// or a service manager or admin of the facility.
 pub async fn explain_to_family(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     e: FamilyExplanation,
 ) -> ApiResult<restraint_record::Model> {
@@ -200,7 +204,7 @@ pub async fn explain_to_family(
 }
 
 async fn explain_once(
-    state: &AppState,
+    state: &Ctx,
     viewer: &Viewer,
     e: FamilyExplanation,
 ) -> ApiResult<restraint_record::Model> {
@@ -251,7 +255,7 @@ async fn explain_once(
         (
             EntryKind::Restraint,
             EventKind::RestraintUpdated,
-            "RestraintRecord",
+            RecordType::RestraintRecord,
         ),
         model.id,
         model.client_id,
@@ -265,11 +269,7 @@ async fn explain_once(
 }
 
 /// One restraint record the viewer may see (the read is audited).
-pub async fn get(
-    state: &AppState,
-    viewer: &Viewer,
-    id: Uuid,
-) -> ApiResult<restraint_record::Model> {
+pub async fn get(state: &Ctx, viewer: &Viewer, id: Uuid) -> ApiResult<restraint_record::Model> {
     let found = restraint_record::Entity::find_by_id(id)
         .one(&state.db)
         .await?;

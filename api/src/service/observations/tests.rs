@@ -1,0 +1,201 @@
+//! Unit tests of recording, grouping and amending observations.
+
+use entity::{audit_event, outbox_event, timeline_entry};
+use sea_orm::{Database, PaginatorTrait, QueryOrder};
+use tokio::sync::oneshot;
+
+use super::{group_commit::commit_group, *};
+
+/// A fresh database: a SQLite file, or with `TEST_DATABASE_URL=postgres://…` a PostgreSQL
+/// database of its own (dropped by [`drop_database`]).
+async fn fresh_state(dir: &std::path::Path) -> (Ctx, Option<(String, String)>) {
+    let (url, pg) = match std::env::var("TEST_DATABASE_URL") {
+        Ok(base) if base.starts_with("postgres") => {
+            // `postgres://user@host:port[/db][?…]` → `postgres://user@host:port`.
+            let base = base.split('?').next().unwrap_or(&base);
+            let authority = base.find("://").map_or(0, |i| i + 3);
+            let server = match base[authority..].find('/') {
+                Some(slash) => &base[..authority + slash],
+                None => base,
+            };
+            let name = format!("kk_unit_{}", Uuid::new_v4().simple());
+            let admin = Database::connect(format!("{server}/postgres"))
+                .await
+                .unwrap();
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
+            (format!("{server}/{name}"), Some((server.to_owned(), name)))
+        }
+        _ => (
+            format!("sqlite://{}?mode=rwc", dir.join("group.db").display()),
+            None,
+        ),
+    };
+    let config = crate::Config {
+        database_url: url,
+        jwt_secret: Some(b"unit-test-secret-unit-test-secret-0123".to_vec()),
+        ..crate::Config::default()
+    };
+    let state = crate::build_state(config).await.unwrap();
+    crate::seed::seed_demo(&state).await.unwrap();
+    (state.ctx.clone(), pg)
+}
+
+async fn drop_database(state: Ctx, pg: Option<(String, String)>) {
+    drop(state);
+    if let Some((server, name)) = pg {
+        let admin = Database::connect(format!("{server}/postgres"))
+            .await
+            .unwrap();
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .unwrap();
+    }
+}
+
+fn content(fact: &str) -> ObservationContent {
+    ObservationContent {
+        fact: fact.to_owned(),
+        interpretation: None,
+        client_words: None,
+        category: ObservationCategory::Stable,
+        occurred_from: super::super::micros(Utc::now()),
+        occurred_to: None,
+        visibility: Visibility::CareTeam,
+        tags: vec![],
+        cited_observation_ids: vec![],
+    }
+}
+
+/// Queues the facts as one group; a fact starting with "✗" names a client that does not
+/// exist, so its insert fails in the database. Returns each request's answer.
+async fn group(
+    state: &Ctx,
+    viewer: &Viewer,
+    client_id: Uuid,
+    facts: &[&str],
+) -> Vec<ApiResult<observation::Model>> {
+    let mut jobs = Vec::new();
+    let mut answers = Vec::new();
+    for fact in facts {
+        let c = content(fact);
+        let (reply, answer) = oneshot::channel();
+        let client_id = if fact.starts_with('✗') {
+            Uuid::now_v7()
+        } else {
+            client_id
+        };
+        jobs.push((
+            NewRow {
+                viewer: viewer.clone(),
+                client_id,
+                checked: texts(&c).unwrap(),
+                content: c,
+            },
+            reply,
+        ));
+        answers.push(answer);
+    }
+    commit_group(&state.db, jobs).await;
+    let mut out = Vec::new();
+    for a in answers {
+        out.push(a.await.unwrap());
+    }
+    out
+}
+
+/// A group is committed with one statement per table; when one of its inserts fails, that
+/// request alone gets the error and every other one is stored whole, with its version,
+/// history entry, audit entry and event, the events in the order the requests came.
+#[tokio::test]
+async fn a_group_commits_together_and_a_failing_insert_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, pg) = fresh_state(dir.path()).await;
+    let viewer = crate::seed::act_as(&state.db, "staff@himawari.example")
+        .await
+        .unwrap();
+    let scope = state
+        .scopes
+        .get(&state.db, viewer.organization_id)
+        .await
+        .unwrap();
+    let client_id = scope.current_clients(None)[0];
+
+    let before = outbox_event::Entity::find().count(&state.db).await.unwrap();
+    let all_good = group(
+        &state,
+        &viewer,
+        client_id,
+        &["一群の1", "一群の2", "一群の3"],
+    )
+    .await;
+    let with_bad = group(
+        &state,
+        &viewer,
+        client_id,
+        &["混成の1", "✗ 存在しない本人", "混成の2"],
+    )
+    .await;
+    assert!(all_good.iter().all(Result::is_ok));
+    assert!(with_bad[0].is_ok() && with_bad[2].is_ok(), "{with_bad:?}");
+    assert!(with_bad[1].is_err());
+
+    let stored: Vec<Uuid> = all_good
+        .iter()
+        .chain([&with_bad[0], &with_bad[2]])
+        .map(|r| r.as_ref().unwrap().id)
+        .collect();
+    for id in &stored {
+        let o = observation::Entity::find_by_id(*id)
+            .one(&state.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(o.client_id, client_id);
+        let versions = observation_version::Entity::find()
+            .filter(observation_version::Column::ObservationId.eq(*id))
+            .count(&state.db)
+            .await
+            .unwrap();
+        let entries = timeline_entry::Entity::find()
+            .filter(timeline_entry::Column::RecordId.eq(*id))
+            .count(&state.db)
+            .await
+            .unwrap();
+        let audits = audit_event::Entity::find()
+            .filter(audit_event::Column::Operation.eq("OBSERVATION_RECORDED"))
+            .all(&state.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.record_ids == serde_json::json!([id]))
+            .count();
+        assert_eq!((versions, entries, audits), (1, 1, 1), "observation {id}");
+    }
+    let events: Vec<Uuid> = outbox_event::Entity::find()
+        .order_by_asc(outbox_event::Column::Id)
+        .all(&state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .skip(before as usize)
+        .map(|e| e.record_id)
+        .collect();
+    assert_eq!(events, stored, "one event each, in request order");
+    let facts: Vec<String> = observation::Entity::find()
+        .filter(observation::Column::Fact.contains("存在しない"))
+        .all(&state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.fact)
+        .collect();
+    assert!(
+        facts.is_empty(),
+        "the failed insert left nothing: {facts:?}"
+    );
+    drop_database(state, pg).await;
+}
