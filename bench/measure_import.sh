@@ -2,7 +2,7 @@
 # Import throughput through the CLI against a release server. Usage: measure_import.sh DATABASE_URL
 set -euo pipefail
 DB="$1"
-BIN="$(cd "$(dirname "$0")/.." && pwd)/target/release/kakehashi"   # cargo build --release -p kakehashi first
+BIN="$(cd "$(dirname "$0")/.." && pwd)/target/release/kakehashi"   # cargo build --release -p kakehashi-tools first
 W=$(mktemp -d)
 cd "$W"
 DATABASE_URL="$DB" JWT_SECRET=measure-secret-0123456789abcdef0123456789 LOG_FORMAT=json RUST_LOG=warn \

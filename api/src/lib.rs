@@ -12,10 +12,11 @@
 //! - `auth`: tokens, passwords, the viewer, the policy. `entity` / `migration`: the database.
 //! - `error`: the one error type and its stable codes.
 //!
-//! The same code runs on SQLite (embedded default) and PostgreSQL (production).
+//! The same code runs on SQLite (embedded default) and PostgreSQL (production). This crate is
+//! the server only: the `kakehashi` binary, the demo seed, import/export and the schema
+//! compatibility check are the `kakehashi-tools` crate (`tools/`), built on this one's public API.
 
 pub mod auth;
-pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -25,11 +26,8 @@ pub mod language;
 pub mod metrics;
 pub mod persisted;
 pub mod realtime;
-pub mod schema_compat;
-pub mod seed;
 pub mod service;
 pub mod state;
-pub mod transfer;
 
 use std::net::SocketAddr;
 
@@ -41,6 +39,8 @@ pub use state::AppState;
 
 /// Connections of the background pool (event hub, webhook sender, sweeps).
 const BACKGROUND_CONNECTIONS: u32 = 2;
+/// How long shutdown waits for the background jobs to end before aborting them.
+const JOBS_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Connects, migrates (unless switched off) and builds the state.
 pub async fn build_state(mut config: Config) -> anyhow::Result<AppState> {
@@ -98,7 +98,7 @@ impl Server {
     ) -> anyhow::Result<()> {
         self.state
             .hub
-            .start(self.state.clone())
+            .prepare(&self.state.background_db)
             .await
             .map_err(|_| {
                 anyhow::anyhow!("starting event delivery: the outbox could not be read")
@@ -106,7 +106,7 @@ impl Server {
         service::webhooks::start_at_head(&self.state.background_db)
             .await
             .map_err(|_| anyhow::anyhow!("starting webhooks: the outbox could not be read"))?;
-        realtime::webhooks::start(self.state.clone());
+        realtime::jobs::start(&self.state);
         // Compile the Japanese dictionary into its cache now, off the request path, so that the
         // first use only reads it (it is loaded into memory on first use, not here).
         tokio::task::spawn_blocking(|| {
@@ -115,6 +115,7 @@ impl Server {
             }
         });
         let hub = self.state.hub.clone();
+        let jobs = self.state.jobs.clone();
         let read_audits = self.state.read_audits.clone();
         let config = self.state.config.clone();
         let app = http::router(self.state);
@@ -125,7 +126,9 @@ impl Server {
             hub.stop();
         })
         .await;
-        // The requests are done: commit the reads they audited in batched mode.
+        // The requests are done and the jobs told to stop: let them finish what they hold
+        // (subscription reads still to audit), then commit the reads audited in batched mode.
+        jobs.finish(JOBS_GRACE).await;
         read_audits.flush().await;
         Ok(())
     }

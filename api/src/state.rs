@@ -45,6 +45,8 @@ pub struct AppState {
     pub reachability: crate::db::Reachability,
     /// Subscriptions executed once for the sockets of one viewer running the same operation.
     pub shares: Arc<crate::realtime::shared::Shares>,
+    /// The background jobs, supervised as one set (started by [`crate::Server::run`]).
+    pub jobs: Arc<crate::realtime::jobs::Jobs>,
 }
 
 impl std::ops::Deref for AppState {
@@ -91,12 +93,14 @@ impl AppState {
             }
         };
         let ctx = Ctx::new(db, background_db.clone(), Arc::new(config))?;
+        let hub = crate::realtime::hub::EventHub::new(config_buffer);
         Ok(Self {
             ctx,
             background_db,
             schema,
             statements,
-            hub: crate::realtime::hub::EventHub::new(config_buffer),
+            jobs: Arc::new(crate::realtime::jobs::Jobs::new(hub.clone())),
+            hub,
             metrics,
             persisted,
             reachability: Default::default(),

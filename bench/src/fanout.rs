@@ -54,7 +54,7 @@ pub async fn serve_child(database_url: String) -> anyhow::Result<()> {
         ..kakehashi::Config::default()
     };
     let state = kakehashi::build_state(config).await?;
-    kakehashi::seed::seed_demo(&state).await?;
+    kakehashi_tools::seed::seed_demo(&state).await?;
     let server = kakehashi::Server::bind(state).await?;
     println!("PORT {}", server.local_addr()?.port());
     server.run(std::future::pending()).await

@@ -361,7 +361,7 @@ async fn generate(database_url: &str) -> anyhow::Result<()> {
         ..kakehashi::Config::default()
     };
     let state = kakehashi::build_state(config).await?;
-    kakehashi::seed::seed_demo(&state).await?;
+    kakehashi_tools::seed::seed_demo(&state).await?;
     let existing = entity::client::Entity::find()
         .filter(entity::client::Column::DisplayName.starts_with(NAME_PREFIX))
         .count(&state.db)

@@ -179,7 +179,7 @@ async fn history(entries: usize, url: Option<String>) -> anyhow::Result<()> {
         ..Config::default()
     };
     let state = kakehashi::build_state(config).await?;
-    kakehashi::seed::seed_demo(&state).await?;
+    kakehashi_tools::seed::seed_demo(&state).await?;
 
     let started = Instant::now();
     let client_id = write_history(&state, entries).await?;

@@ -1,6 +1,6 @@
 //! Bootstrapping a real installation from the command line, without demo data.
 
-use kakehashi::cli::run_args;
+use kakehashi_tools::cli::run_args;
 use serde_json::json;
 
 use crate::helpers::*;

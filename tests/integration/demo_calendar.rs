@@ -13,14 +13,12 @@ use entity::{
     monitoring_report, observation, organization, recipient_certificate, sharing_consent,
     support_plan::{self, PlanKind},
 };
-use kakehashi::{
-    seed::calendar::{is_business_day, is_office_time},
-    service::{
-        access::jst_day,
-        documents::{MonitoringContent, PlanContent, PlanRecord},
-        monitoring::schedule,
-    },
+use kakehashi::service::{
+    access::jst_day,
+    documents::{MonitoringContent, PlanContent, PlanRecord},
+    monitoring::schedule,
 };
+use kakehashi_tools::seed::calendar::{is_business_day, is_office_time};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 

@@ -227,12 +227,12 @@ async fn a_childrens_service_use_plan_holds_the_forms_fields_and_hides_the_guard
     assert_eq!(delivered["receivedBy"], "児童発達支援管理責任者 鈴木");
 
     // The export carries the fields; its content is accepted back as input (a new draft).
-    let export = kakehashi::transfer::export(
-        &kakehashi::transfer::Endpoint {
+    let export = kakehashi_tools::transfer::export(
+        &kakehashi_tools::transfer::Endpoint {
             url: app.url.clone(),
             token: specialist.clone(),
         },
-        kakehashi::transfer::ClientSelector::Id(client.clone()),
+        kakehashi_tools::transfer::ClientSelector::Id(client.clone()),
     )
     .await
     .unwrap();

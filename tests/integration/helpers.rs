@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 
 /// The JWT secret every test server uses, so tests can forge tokens on purpose.
 pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
-pub const DEMO_PASSWORD: &str = kakehashi::seed::DEMO_PASSWORD;
+pub const DEMO_PASSWORD: &str = kakehashi_tools::seed::DEMO_PASSWORD;
 
 /// A database of one test, removed when the test ends (even when it panics).
 pub enum TestDb {
@@ -176,7 +176,9 @@ impl TestApp {
         tweak(&mut config);
         let state = kakehashi::build_state(config).await.expect("build state");
         if demo {
-            kakehashi::seed::seed_demo(&state).await.expect("seed demo");
+            kakehashi_tools::seed::seed_demo(&state)
+                .await
+                .expect("seed demo");
         }
         let server = kakehashi::Server::bind(state.clone()).await.expect("bind");
         let addr = server.local_addr().expect("addr");

@@ -490,7 +490,7 @@ async fn imports_are_idempotent_report_per_item_and_can_be_all_or_nothing() {
 async fn cli(args: &[&str]) -> anyhow::Result<()> {
     let mut all = vec!["kakehashi"];
     all.extend_from_slice(args);
-    kakehashi::cli::run_args(all, kakehashi::Config::default()).await
+    kakehashi_tools::cli::run_args(all, kakehashi::Config::default()).await
 }
 
 fn write(path: &Path, text: &str) {

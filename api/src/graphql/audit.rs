@@ -64,7 +64,7 @@ impl AuditEvent {
     /// Internal keys of the records involved; empty for another organization's actions.
     async fn record_keys(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
         // Another organization's record keys would reveal records you may not see.
-        if ctx.viewer()?.organization_id != self.0.organization_id {
+        if !policy::is_own_organization(ctx.viewer()?.organization_id, self.0.organization_id) {
             return Ok(Vec::new());
         }
         Ok(self

@@ -21,6 +21,7 @@ pub mod limits;
 pub mod loaders;
 mod materials;
 mod meeting;
+mod monitoring_report;
 mod node;
 mod observation;
 mod organization;

@@ -63,7 +63,12 @@ impl NodeQuery {
             "StaffMember" => {
                 let member = ctx.loaders()?.staff_members.load_one(uuid).await?;
                 match member {
-                    Some(m) if m.organization_id == viewer.organization_id => {
+                    Some(m)
+                        if crate::auth::policy::is_own_organization(
+                            viewer.organization_id,
+                            m.organization_id,
+                        ) =>
+                    {
                         Node::StaffMember(StaffMember::new(m))
                     }
                     _ => return Err(ApiError::NotFound("Node").into()),

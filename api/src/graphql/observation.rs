@@ -93,9 +93,9 @@ impl Observation {
     }
     /// Your organization's own id for this record (外部ID); null for other organizations.
     async fn external_id(&self, ctx: &Context<'_>) -> Option<&str> {
-        let own = ctx
-            .viewer()
-            .is_ok_and(|v| v.organization_id == self.0.organization_id);
+        let own = ctx.viewer().is_ok_and(|v| {
+            crate::auth::policy::is_own_organization(v.organization_id, self.0.organization_id)
+        });
         own.then_some(self.0.external_id.as_deref()).flatten()
     }
     /// Version number, starting at 1; pass it back as `expectedVersion` when changing it.

@@ -109,9 +109,9 @@ impl SupportPlan {
     }
     /// Your organization's own id for this plan (外部ID); null for other organizations.
     async fn external_id(&self, ctx: &Context<'_>) -> Option<&str> {
-        let own = ctx
-            .viewer()
-            .is_ok_and(|v| v.organization_id == self.0.organization_id);
+        let own = ctx.viewer().is_ok_and(|v| {
+            crate::auth::policy::is_own_organization(v.organization_id, self.0.organization_id)
+        });
         own.then_some(self.0.external_id.as_deref()).flatten()
     }
     /// Current version number; pass it back as `expectedVersion`.

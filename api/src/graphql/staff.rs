@@ -72,9 +72,9 @@ impl StaffMember {
 
     /// Login email (メールアドレス). Null unless the viewer belongs to the same organization.
     async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
-        let same_org = ctx
-            .viewer()
-            .is_ok_and(|v| v.organization_id == self.model.organization_id);
+        let same_org = ctx.viewer().is_ok_and(|v| {
+            crate::auth::policy::is_own_organization(v.organization_id, self.model.organization_id)
+        });
         (self.is_viewer || same_org).then_some(self.model.email.as_str())
     }
 
@@ -95,9 +95,9 @@ impl StaffMember {
 
     /// Your organization's own id for the person (外部ID). Null for other organizations.
     async fn external_id(&self, ctx: &Context<'_>) -> Option<&str> {
-        let same_org = ctx
-            .viewer()
-            .is_ok_and(|v| v.organization_id == self.model.organization_id);
+        let same_org = ctx.viewer().is_ok_and(|v| {
+            crate::auth::policy::is_own_organization(v.organization_id, self.model.organization_id)
+        });
         same_org
             .then_some(self.model.external_id.as_deref())
             .flatten()

@@ -19,7 +19,7 @@ use std::{
 
 use chrono::Utc;
 use entity::session;
-use sea_orm::{ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use tokio::sync::{Notify, broadcast, mpsc};
 use uuid::Uuid;
 
@@ -106,7 +106,7 @@ impl EventHub {
     }
 
     /// Resolves once [`EventHub::stop`] was called.
-    pub fn stopping(&self) -> impl Future<Output = ()> + Send + 'static {
+    pub fn stopping(&self) -> impl Future<Output = ()> + Send + use<> {
         let mut rx = self.0.stopping.subscribe();
         async move {
             if rx.wait_for(|stop| *stop).await.is_err() {
@@ -146,84 +146,41 @@ impl EventHub {
         let _ = self.0.reads.send(read).await;
     }
 
-    /// Starts the hub's background tasks (for the life of the process).
-    pub async fn start(&self, state: AppState) -> ApiResult<()> {
-        let db = state.background_db.clone();
-        let head = outbox::head(&db).await?;
+    /// Reads the outbox head, so that delivery starts with what is committed from now on (the
+    /// background jobs, [`super::jobs::start`], then run the hub).
+    pub async fn prepare(&self, db: &DatabaseConnection) -> ApiResult<()> {
+        let head = outbox::head(db).await?;
         self.0.head.store(head, Ordering::Release);
-        let hub = self.clone();
-        let supervised = state.clone();
-        tokio::spawn(async move {
-            // A bug must not silently stop delivery for the life of the process.
-            loop {
-                let run = tokio::spawn(hub.clone().run(supervised.clone()));
-                if run.await.is_ok() {
-                    return;
-                }
-                tracing::error!("the event hub stopped unexpectedly; restarting it");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        });
-        if let Some(rx) = self
-            .0
+        Ok(())
+    }
+
+    /// Whether [`EventHub::stop`] was called.
+    pub fn is_stopping(&self) -> bool {
+        *self.0.stopping.borrow()
+    }
+
+    /// The queue of subscription reads to audit (once: its one consumer is a background job).
+    pub(super) fn take_reads(&self) -> Option<mpsc::Receiver<DeliveryRead>> {
+        self.0
             .reads_rx
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take()
-        {
-            tokio::spawn(write_reads(state.read_audits.clone(), rx));
-        }
-        // Export-then-delete of audit rows past the retention (service::audit_retention).
-        tokio::spawn(crate::service::audit_retention::run(
-            state.background_db.clone(),
-            state.config.audit.clone(),
-            self.stopping(),
-        ));
-        tokio::spawn(self.clone().sweep_risk_signs(
-            state.background_db.clone(),
-            state.config.risk_sweep_interval,
-        ));
-        if db.get_database_backend() == DbBackend::Postgres {
-            tokio::spawn(self.clone().listen(db));
-        }
-        Ok(())
     }
 
-    /// Raises overdue risk signs and grant reminders on its own schedule, apart from delivery,
-    /// so a slow sweep never holds events back.
-    async fn sweep_risk_signs(self, db: DatabaseConnection, every: Duration) {
+    /// Delivers committed events until the instance stops: reads the outbox when woken (a
+    /// local commit, `NOTIFY`) or at each poll, and checks for sessions ended elsewhere.
+    pub(super) async fn run(self, state: AppState) {
+        let poll = state.config.outbox_poll_interval;
         let stopping = self.stopping();
         tokio::pin!(stopping);
-        loop {
-            tokio::select! {
-                () = &mut stopping => return,
-                () = tokio::time::sleep(every) => {}
-            }
-            match crate::service::acknowledgements::raise_overdue(&db).await {
-                Ok(0) => {}
-                // Publish them now rather than at the next poll.
-                Ok(_) => self.0.wake.notify_one(),
-                Err(e) => tracing::warn!(error = ?e, "raising overdue risk signs failed"),
-            }
-            match crate::service::monitoring::calendar::raise_grant_reminders(&db).await {
-                Ok(0) => {}
-                Ok(_) => self.0.wake.notify_one(),
-                Err(e) => tracing::warn!(error = ?e, "raising grant reminders failed"),
-            }
-        }
-    }
-
-    async fn run(self, state: AppState) {
-        let poll = state.config.outbox_poll_interval;
-        let retention = state.config.outbox_retention;
-        let prune_every = (retention / 4).clamp(Duration::from_secs(1), Duration::from_secs(3600));
-        let mut last_prune = Instant::now();
         let mut sessions_checked = Utc::now();
         let mut recently_ended = std::collections::HashSet::new();
         let mut last_session_check = Instant::now();
         let db = &state.background_db;
         loop {
             tokio::select! {
+                () = &mut stopping => return,
                 () = self.0.wake.notified() => {}
                 () = tokio::time::sleep(poll) => {}
             }
@@ -248,31 +205,6 @@ impl EventHub {
                 {
                     Ok(at) => sessions_checked = at,
                     Err(e) => tracing::warn!(error = ?e, "checking ended sessions failed"),
-                }
-            }
-            if last_prune.elapsed() >= prune_every {
-                last_prune = Instant::now();
-                let before = Utc::now() - retention;
-                // Never below what webhooks still have to turn into deliveries.
-                let kept = crate::service::webhooks::cursor_position(db)
-                    .await
-                    .ok()
-                    .flatten();
-                match crate::service::webhooks::prune(db, before).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(deliveries = n, "pruned the webhook delivery log"),
-                    Err(e) => tracing::warn!(error = ?e, "pruning webhook deliveries failed"),
-                }
-                match outbox::prune(db, before, kept).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(events = n, "pruned the outbox"),
-                    Err(e) => tracing::warn!(error = ?e, "pruning the outbox failed"),
-                }
-                if let Err(e) = crate::service::budgets::prune(db).await {
-                    tracing::warn!(error = ?e, "pruning full rate budgets failed");
-                }
-                if let Err(e) = crate::db::optimize(db).await {
-                    tracing::warn!(error = ?e, "refreshing the planner's statistics failed");
                 }
             }
         }
@@ -334,7 +266,16 @@ impl EventHub {
     }
 
     /// PostgreSQL: wakes the hub on every `NOTIFY` from any instance.
-    async fn listen(self, db: DatabaseConnection) {
+    /// Wakes the hub on PostgreSQL `NOTIFY` from any instance until the instance stops.
+    pub(super) async fn listen(self, db: DatabaseConnection) {
+        let stopping = self.stopping();
+        tokio::select! {
+            () = stopping => {}
+            () = self.listen_forever(db) => {}
+        }
+    }
+
+    async fn listen_forever(&self, db: DatabaseConnection) {
         use sea_orm::sqlx::postgres::PgListener;
         let pool = db.get_postgres_connection_pool().clone();
         loop {
@@ -379,13 +320,31 @@ impl EventHub {
 ///
 /// A staff member with several sockets (tabs, devices) receives each record several times; the
 /// audit log needs it once per batch ("who received what, when").
-async fn write_reads(
+///
+/// When the instance stops, the queue is closed and what it holds is still written: the job
+/// ends once it is empty.
+pub(super) async fn write_reads(
     audits: Arc<crate::service::read_audits::ReadAudits>,
     mut rx: mpsc::Receiver<DeliveryRead>,
+    stopping: impl Future<Output = ()> + Send,
 ) {
     let mut batch = Vec::with_capacity(4096);
     let mut seen = std::collections::HashSet::new();
-    while rx.recv_many(&mut batch, 4096).await > 0 {
+    tokio::pin!(stopping);
+    let mut stopped = false;
+    loop {
+        let n = tokio::select! {
+            biased;
+            n = rx.recv_many(&mut batch, 4096) => n,
+            () = &mut stopping, if !stopped => {
+                stopped = true;
+                rx.close();
+                continue;
+            }
+        };
+        if n == 0 {
+            return;
+        }
         batch.retain(|r| seen.insert((r.staff_member_id, r.record_id)));
         let rows = batch
             .drain(..)

@@ -7,9 +7,12 @@
 //! - [`shared`]: the sockets of one viewer running the same subscription share one execution
 //!   and its rendered bytes.
 //! - [`ws`]: the `graphql-transport-ws` protocol at `/graphql/ws`.
+//! - [`jobs`]: the instance's background jobs (delivery, sweeps, maintenance, webhooks) as one
+//!   supervised set, stopped and awaited at shutdown.
 
 pub mod feed;
 pub mod hub;
+pub mod jobs;
 pub mod shared;
 pub mod webhooks;
 pub mod ws;

@@ -66,13 +66,9 @@ pub fn payload(d: &Delivery, delivery_id: uuid::Uuid) -> serde_json::Value {
     })
 }
 
-/// Starts the dispatcher and the sender (for the life of the process).
-pub fn start(state: AppState) {
-    tokio::spawn(dispatch(state.clone()));
-    tokio::spawn(send(state));
-}
-
-async fn dispatch(state: AppState) {
+/// Turns published events into webhook deliveries until the instance stops (a background job,
+/// see [`super::jobs`]).
+pub(super) async fn dispatch(state: AppState) {
     let hub = state.hub.clone();
     let stopping = hub.stopping();
     tokio::pin!(stopping);
@@ -113,7 +109,8 @@ async fn dispatch(state: AppState) {
     }
 }
 
-async fn send(state: AppState) {
+/// Sends due webhook deliveries until the instance stops (a background job).
+pub(super) async fn send(state: AppState) {
     let mut builder = reqwest::Client::builder()
         .timeout(state.config.webhook_timeout)
         .redirect(reqwest::redirect::Policy::none())

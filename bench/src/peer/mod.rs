@@ -308,7 +308,7 @@ async fn generate(database_url: &str, entries: usize) -> anyhow::Result<(Uuid, U
         ..kakehashi::Config::default()
     })
     .await?;
-    kakehashi::seed::seed_demo(&state).await?;
+    kakehashi_tools::seed::seed_demo(&state).await?;
     let office = crate::load::viewer(&state, "specialist@aozora.example").await?;
     let facility = crate::load::viewer(&state, "staff@himawari.example").await?;
     let started = Instant::now();

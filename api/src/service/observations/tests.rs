@@ -39,8 +39,64 @@ async fn fresh_state(dir: &std::path::Path) -> (Ctx, Option<(String, String)>) {
         ..crate::Config::default()
     };
     let state = crate::build_state(config).await.unwrap();
-    crate::seed::seed_demo(&state).await.unwrap();
     (state.ctx.clone(), pg)
+}
+
+/// A facility with one staff member and one client of its own (the demo seed lives in the
+/// tools crate, above this one).
+async fn facility_with_client(state: &Ctx) -> (Viewer, Uuid) {
+    use crate::service::{clients, organizations, staff};
+    let org = organizations::create(
+        &state.db,
+        organizations::NewOrganization {
+            kind: entity::organization::OrganizationKind::Facility,
+            name: "ひまわり作業所".into(),
+            service_types: vec!["就労継続支援B型".into()],
+            municipality: "東京都千代田区".into(),
+            office_number: None,
+        },
+    )
+    .await
+    .unwrap();
+    let member = staff::insert(
+        &state.db,
+        &state.passwords,
+        org.id,
+        staff::NewStaffMember {
+            email: "manager@himawari.example".into(),
+            display_name: "サービス管理責任者".into(),
+            role: entity::staff_member::StaffRole::ServiceManager,
+            initial_password: "correct horse battery staple".into(),
+            external_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    let viewer = Viewer {
+        staff_member_id: member.id,
+        organization_id: org.id,
+        organization_kind: org.kind,
+        role: member.role,
+        session_id: Uuid::nil(),
+    };
+    let client = clients::register(
+        state,
+        &viewer,
+        clients::NewClient {
+            display_name: "山田 太郎".into(),
+            name_kana: "やまだ たろう".into(),
+            birth_date: None,
+            support_category: None,
+            wishes: None,
+            family_contacts: vec![],
+            external_id: None,
+            service_type: None,
+            start_date: None,
+        },
+    )
+    .await
+    .unwrap();
+    (viewer, client.id)
 }
 
 async fn drop_database(state: Ctx, pg: Option<(String, String)>) {
@@ -62,7 +118,7 @@ fn content(fact: &str) -> ObservationContent {
         interpretation: None,
         client_words: None,
         category: ObservationCategory::Stable,
-        occurred_from: super::super::micros(Utc::now()),
+        occurred_from: crate::service::micros(Utc::now()),
         occurred_to: None,
         visibility: Visibility::CareTeam,
         tags: vec![],
@@ -114,15 +170,7 @@ async fn group(
 async fn a_group_commits_together_and_a_failing_insert_fails_alone() {
     let dir = tempfile::tempdir().unwrap();
     let (state, pg) = fresh_state(dir.path()).await;
-    let viewer = crate::seed::act_as(&state.db, "staff@himawari.example")
-        .await
-        .unwrap();
-    let scope = state
-        .scopes
-        .get(&state.db, viewer.organization_id)
-        .await
-        .unwrap();
-    let client_id = scope.current_clients(None)[0];
+    let (viewer, client_id) = facility_with_client(&state).await;
 
     let before = outbox_event::Entity::find().count(&state.db).await.unwrap();
     let all_good = group(

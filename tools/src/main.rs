@@ -9,5 +9,5 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    kakehashi::cli::main()
+    kakehashi_tools::cli::main()
 }

@@ -10,7 +10,7 @@ use entity::{organization::OrganizationKind, staff_member::StaffRole};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::{
+use kakehashi::{
     Config,
     config::LogFormat,
     error::ApiError,
@@ -291,31 +291,31 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
                 config.bind_addr = bind;
             }
             tracing::info!(?config, "starting");
-            let state = crate::build_state(config).await?;
+            let state = kakehashi::build_state(config).await?;
             if demo {
                 crate::seed::seed_demo(&state).await?;
             }
-            let server = crate::Server::bind(state).await?;
+            let server = kakehashi::Server::bind(state).await?;
             let addr = server.local_addr()?;
             tracing::info!("listening on http://{addr}/graphql (GraphiQL: open it in a browser)");
-            server.run(crate::shutdown_signal()).await
+            server.run(kakehashi::shutdown_signal()).await
         }
         Command::Language { action } => {
-            crate::language::analysis::configure(
+            kakehashi::language::analysis::configure(
                 config.language_dictionary.clone(),
                 config.language_cache_dir.clone(),
             );
             language_command(action)
         }
         Command::Migrate => {
-            let db = crate::db::connect(&config.database_url, 2).await?;
-            crate::db::migrate(&db).await?;
+            let db = kakehashi::db::connect(&config.database_url, 2).await?;
+            kakehashi::db::migrate(&db).await?;
             println!("migrations applied");
             Ok(())
         }
         Command::SeedDemo => {
             config.run_migrations = true;
-            let state = crate::build_state(config).await?;
+            let state = kakehashi::build_state(config).await?;
             crate::seed::seed_demo(&state).await
         }
         Command::CreateOrg {
@@ -391,7 +391,7 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
                         line.trim_end_matches(['\r', '\n']).to_owned()
                     }
                 };
-            let hasher = crate::auth::password::PasswordHasher::new(1);
+            let hasher = kakehashi::auth::password::PasswordHasher::new(1);
             let member = staff::insert(
                 &db,
                 &hasher,
@@ -493,7 +493,7 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
             }
         }
         Command::ExportSchema { out } => {
-            let sdl = crate::graphql::sdl();
+            let sdl = kakehashi::graphql::sdl();
             match out {
                 Some(path) => std::fs::write(&path, sdl)
                     .with_context(|| format!("writing {}", path.display())),
@@ -507,9 +507,9 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
 }
 
 async fn connected(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
-    let db = crate::db::connect(&config.database_url, 2).await?;
+    let db = kakehashi::db::connect(&config.database_url, 2).await?;
     if config.run_migrations {
-        crate::db::migrate(&db).await?;
+        kakehashi::db::migrate(&db).await?;
     }
     Ok(db)
 }
@@ -523,7 +523,7 @@ fn describe(err: ApiError) -> anyhow::Error {
 }
 
 fn language_command(action: LanguageCommand) -> anyhow::Result<()> {
-    use crate::language::{analysis, fact_check, lexicon::Lexicon, quality};
+    use kakehashi::language::{analysis, fact_check, lexicon::Lexicon, quality};
     match action {
         LanguageCommand::Analyze { text } => {
             let analyzer = analysis::get()

@@ -43,7 +43,7 @@ async fn json_logs_carry_request_ids_and_no_personal_data_and_sigterm_exits_clea
     };
     let login = post(
         None,
-        json!({ "query": "mutation($i: LoginInput!) { login(input: $i) { accessToken } }", "variables": { "i": { "email": "staff@himawari.example", "password": kakehashi::seed::DEMO_PASSWORD } } }),
+        json!({ "query": "mutation($i: LoginInput!) { login(input: $i) { accessToken } }", "variables": { "i": { "email": "staff@himawari.example", "password": kakehashi_tools::seed::DEMO_PASSWORD } } }),
     )
     .await
     .unwrap();

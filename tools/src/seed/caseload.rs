@@ -19,7 +19,8 @@ use super::{
     calendar::{DemoDates, add_business_days, at},
     plans::{active_plan, goal},
 };
-use crate::{
+use entity::{meeting::MeetingKind, support_plan::PlanKind};
+use kakehashi::{
     auth::Viewer,
     error::ApiError,
     service::Ctx,
@@ -32,7 +33,6 @@ use crate::{
         plans::NewPlan,
     },
 };
-use entity::{meeting::MeetingKind, support_plan::PlanKind};
 
 /// Who writes in the other clients' stories.
 pub(super) struct Writers<'a> {

@@ -20,7 +20,7 @@ use super::{
     org_id,
     records::{self, Record},
 };
-use crate::{
+use kakehashi::{
     auth::{Viewer, policy::DataCategory},
     error::ApiError,
     service::Ctx,

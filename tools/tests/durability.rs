@@ -117,7 +117,7 @@ async fn every_acknowledged_write_survives_sigkill_and_no_refused_write_appears(
         let (mut child, base) = serve(&database_url, cycle == 0).await;
         if cycle == 0 {
             let login = gql(&http, &base, None, "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
-                json!({ "i": { "email": "staff@himawari.example", "password": kakehashi::seed::DEMO_PASSWORD } })).await;
+                json!({ "i": { "email": "staff@himawari.example", "password": kakehashi_tools::seed::DEMO_PASSWORD } })).await;
             token = login["data"]["login"]["accessToken"]
                 .as_str()
                 .expect("token")
@@ -438,6 +438,9 @@ async fn batched_read_audits_are_committed_at_graceful_shutdown() {
         .await;
         assert!(body["data"]["client"]["displayName"].is_string(), "{body}");
     }
+    // Three events delivered to a subscriber right before the signal: their reads wait in
+    // the hub's queue or the writer's batch, and only the shutdown can write them in time.
+    let delivered = deliver_three(&http, &base, &token, &client).await;
     let answered = std::time::Instant::now();
     let pid = child.id().expect("pid").to_string();
     let term = tokio::process::Command::new("kill")
@@ -469,6 +472,16 @@ async fn batched_read_audits_are_committed_at_graceful_shutdown() {
         "graceful shutdown: 20 reads, {rows} rows, exited {exited_after:?} after the last answer"
     );
     assert_eq!(rows, 20, "every answered read audited once");
+    let event_reads = entity::read_audit::Entity::find()
+        .filter(entity::read_audit::Column::Operation.eq(entity::read_audit::ReadOperation::Event))
+        .filter(entity::read_audit::Column::Id.gte(since))
+        .all(&db)
+        .await
+        .expect("event reads")
+        .into_iter()
+        .filter(|r| r.record_id.is_some_and(|id| delivered.contains(&id)))
+        .count();
+    assert_eq!(event_reads, 3, "every delivered event audited at shutdown");
     assert!(
         exited_after < Duration::from_millis(1000),
         "the exit took {exited_after:?}: longer than the flush delay, so the timer may have written the rows"
@@ -480,4 +493,73 @@ async fn batched_read_audits_are_committed_at_graceful_shutdown() {
             .await
             .ok();
     }
+}
+
+/// Subscribes to the staff member's events, records three observations and waits until all
+/// three arrived; returns their ids.
+async fn deliver_three(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    client: &str,
+) -> Vec<uuid::Uuid> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+    let mut request = format!("{}/graphql/ws", base.replacen("http", "ws", 1))
+        .into_client_request()
+        .expect("ws request");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("ws");
+    let init = json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } });
+    let subscribe = json!({ "type": "subscribe", "id": "1", "payload": {
+        "query": "subscription { myEvents { record { ... on Observation { id } } } }" } });
+    for m in [init, subscribe] {
+        ws.send(Message::Text(m.to_string().into()))
+            .await
+            .expect("send");
+    }
+    // The subscription is registered once the acknowledgement has come and the server had a
+    // moment to open it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let body = gql(
+            http,
+            base,
+            Some(token),
+            "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { observation { id } } }",
+            json!({ "i": { "clientId": client, "content": { "fact": format!("終了直前の記録{n}"), "category": "ROUTINE", "occurredFrom": chrono::Utc::now().to_rfc3339() } } }),
+        )
+        .await;
+        let id = body["data"]["recordObservation"]["observation"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_owned();
+        ids.push(id);
+    }
+    let mut seen = 0;
+    while seen < 3 {
+        let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("the three events arrive")
+            .expect("open")
+            .expect("frame");
+        let Message::Text(text) = frame else { continue };
+        let m: Value = serde_json::from_str(text.as_str()).expect("json");
+        if m["type"] == "next"
+            && m["payload"]["data"]["myEvents"]["record"]["id"]
+                .as_str()
+                .is_some_and(|id| ids.iter().any(|i| i == id))
+        {
+            seen += 1;
+        }
+    }
+    ids.iter()
+        .map(|id| {
+            kakehashi::graphql::ids::decode("Observation", "id", &id.clone().into()).expect("id")
+        })
+        .collect()
 }

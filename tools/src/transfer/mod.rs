@@ -765,7 +765,7 @@ fn named(ty: &Type) -> &str {
 
 impl SchemaIndex {
     fn new() -> anyhow::Result<Self> {
-        let doc = async_graphql::parser::parse_schema(crate::graphql::sdl())
+        let doc = async_graphql::parser::parse_schema(kakehashi::graphql::sdl())
             .context("parsing the built-in schema")?;
         let mut types = HashMap::new();
         for d in doc.definitions {

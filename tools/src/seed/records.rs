@@ -20,7 +20,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::calendar::{self, DemoDates, at, is_business_day};
-use crate::{
+use kakehashi::{
     auth::Viewer,
     error::ApiError,
     service::Ctx,
@@ -159,7 +159,7 @@ pub(super) async fn backdate_written_times(state: &Ctx) -> Result<(), ApiError> 
     let group_home = super::org_id(db, "1310100029").await?;
     let day_service = super::org_id(db, "1310100011").await?;
     let observations = entity::observation::Entity::find().all(db).await?;
-    let txn = crate::db::begin_write(db).await?;
+    let txn = kakehashi::db::begin_write(db).await?;
     for (i, o) in observations.into_iter().enumerate() {
         let setting = if o.organization_id == group_home {
             Some(Setting::GroupHome)

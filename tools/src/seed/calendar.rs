@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc, Weekday};
 
-use crate::service::{
+use kakehashi::service::{
     access::{jst_day, jst_day_start},
     monitoring::schedule::first_of_month,
 };
@@ -206,7 +206,7 @@ impl DemoDates {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::service::monitoring::schedule::add_months;
+    use kakehashi::service::monitoring::schedule::add_months;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default()

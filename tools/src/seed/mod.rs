@@ -33,7 +33,7 @@ use entity::{organization::OrganizationKind, staff_member::StaffRole};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::{
+use kakehashi::{
     auth::{Viewer, password::PasswordHasher},
     error::ApiError,
     service::Ctx,
@@ -145,7 +145,7 @@ async fn seed_organizations(
         tracing::info!("demo data already present");
         return Ok(false);
     }
-    let txn = crate::db::begin_write(db).await?;
+    let txn = kakehashi::db::begin_write(db).await?;
     for d in DEMO {
         let org = organizations::create(
             &txn,

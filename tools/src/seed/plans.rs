@@ -11,7 +11,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use uuid::Uuid;
 
 use super::calendar::{DemoDates, add_business_days, at};
-use crate::{
+use entity::observation::{ObservationCategory as Cat, Visibility as Vis};
+use kakehashi::{
     auth::Viewer,
     error::ApiError,
     service::Ctx,
@@ -26,7 +27,6 @@ use crate::{
         plans::{self, PlanChange},
     },
 };
-use entity::observation::{ObservationCategory as Cat, Visibility as Vis};
 
 pub(super) fn goal(
     text: &str,
@@ -260,7 +260,7 @@ pub(super) async fn seed_plans_and_meetings(
         minutes: Minutes {
             discussion: "作業内容の急な変更で大声が出ることについて、前日予告を両事業所で揃える案を検討した。".into(),
             conclusions: Some(format!("計画案に同意。前日予告を試し、{}月のモニタリングで振り返る。", dates.last_monitoring.month())),
-            decisions: vec![crate::service::documents::Decision { text: "予告カードを作る".into(), owner_organization_id: OrganizationRef(himawari), due_on: Some(Date(add_business_days(dates.proposal_meeting, 5))) }],
+            decisions: vec![kakehashi::service::documents::Decision { text: "予告カードを作る".into(), owner_organization_id: OrganizationRef(himawari), due_on: Some(Date(add_business_days(dates.proposal_meeting, 5))) }],
             remaining_issues: Some("夜間の睡眠の記録方法".into()),
             next_date: Some(Date(dates.last_monitoring)),
             meeting_number: Some(1),
@@ -392,14 +392,14 @@ pub(super) async fn seed_collaboration(
     himawari_manager: &Viewer,
     komorebi_staff: &Viewer,
 ) -> Result<(), ApiError> {
-    use crate::{
+    use entity::observation::{self, Column};
+    use kakehashi::{
         language::{lexicon::OwnTermKind, translation::Audience},
         service::{
             acknowledgements::{self, Subject},
             fact_checks, glossaries,
         },
     };
-    use entity::observation::{self, Column};
     use sea_orm::QueryOrder;
 
     let shared = observation::Entity::find()
