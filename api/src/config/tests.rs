@@ -1,3 +1,5 @@
+//! Unit tests of reading the configuration from the environment.
+
 use super::*;
 use std::collections::HashMap;
 

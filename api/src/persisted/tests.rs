@@ -1,3 +1,5 @@
+//! Unit tests of the persisted-query cache and allow-list.
+
 use super::*;
 
 const ME: &str = "query Me { me { role } }";

@@ -1,3 +1,5 @@
+//! Unit tests of webhook URLs, signatures and retry timing.
+
 use super::*;
 
 #[test]

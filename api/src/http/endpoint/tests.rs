@@ -1,3 +1,5 @@
+//! Unit tests of content negotiation and request parameters.
+
 use super::*;
 
 fn accept(v: &str) -> Option<MediaType> {
