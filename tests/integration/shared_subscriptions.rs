@@ -78,6 +78,8 @@ async fn one_viewers_sockets_share_each_render_and_each_socket_keeps_its_own_rul
     feeds(&app, 1).await;
     let mut laptop = Raw::ready(&app, &first_session).await;
     laptop.subscribe("l", MY_EVENTS, json!({})).await;
+    // The share exists before the phone asks (otherwise the phone could start one of its own).
+    feeds(&app, 2).await;
     let mut phone = Raw::ready(&app, &second_session).await;
     phone.subscribe("b", MY_EVENTS, json!({})).await;
     let mut short = Raw::ready(&app, &first_session).await;
