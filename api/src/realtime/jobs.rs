@@ -45,7 +45,10 @@ impl Jobs {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .spawn(async move {
                 loop {
-                    match tokio::spawn(job()).await {
+                    let run = tokio::spawn(job());
+                    // Aborting this supervisor (at the end of `finish`) aborts the job too.
+                    let _abort = AbortOnDrop(run.abort_handle());
+                    match run.await {
                         Err(e) if e.is_panic() && !hub.is_stopping() => {
                             tracing::error!(job = name, "a background job panicked; restarting it");
                             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -72,6 +75,15 @@ impl Jobs {
             );
             set.shutdown().await;
         }
+    }
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -217,7 +229,15 @@ mod tests {
                 s.fetch_add(1, Ordering::SeqCst);
             }
         });
-        jobs.spawn("stubborn", std::future::pending::<()>);
+        let alive = Arc::new(());
+        let held = alive.clone();
+        jobs.spawn("stubborn", move || {
+            let held = held.clone();
+            async move {
+                std::future::pending::<()>().await;
+                drop(held);
+            }
+        });
         tokio::time::sleep(Duration::from_millis(1300)).await;
         assert_eq!(runs.load(Ordering::SeqCst), 2, "restarted once, then done");
         hub.stop();
@@ -230,7 +250,18 @@ mod tests {
         );
         assert!(
             started.elapsed() < Duration::from_secs(2),
-            "the stubborn one was aborted"
+            "finish did not wait past its grace"
+        );
+        for _ in 0..100 {
+            if Arc::strong_count(&alive) == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            Arc::strong_count(&alive),
+            1,
+            "the stubborn job was aborted, not left running"
         );
     }
 }

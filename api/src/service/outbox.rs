@@ -20,6 +20,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+pub use entity::outbox_event::{EventKind, RecordType};
+
 use crate::{
     auth::Viewer,
     error::{ApiError, ApiResult},
@@ -34,14 +36,14 @@ const ORDER_LOCK_KEY: i64 = 0x6B61_6B65_6861_7368;
 pub const SESSIONS_ENDED_PAYLOAD: &str = "sessions";
 
 /// Call in a transaction that ends sessions, before it commits: drops this instance's cached
-/// sessions (see [`super::invalidation`] for the second drop after the commit) and, on PostgreSQL, wakes
-/// every instance's event hub at the commit to check for ended sessions at once rather than at
-/// its next poll.
+/// sessions (see [`super::invalidation`] for the second drop after the commit) and, on
+/// PostgreSQL, wakes every instance's event hub at the commit to check for ended sessions at
+/// once rather than at its next poll.
 pub async fn announce_ended(db: &impl ConnectionTrait) -> ApiResult<()> {
     super::invalidation::SESSIONS.advance();
-    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        db.execute_raw(sea_orm::Statement::from_sql_and_values(
-            sea_orm::DbBackend::Postgres,
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
             "SELECT pg_notify($1, $2)",
             [NOTIFY_CHANNEL.into(), SESSIONS_ENDED_PAYLOAD.into()],
         ))
@@ -49,8 +51,6 @@ pub async fn announce_ended(db: &impl ConnectionTrait) -> ApiResult<()> {
     }
     Ok(())
 }
-
-pub use entity::outbox_event::{EventKind, RecordType};
 
 /// Who caused an event: a staff member and their organization. An event no request caused (a
 /// deadline passing) names the organization it concerns and the nil staff member, which reads
