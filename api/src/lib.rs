@@ -1,16 +1,9 @@
 //! Kakehashi (架け橋): a role-aware GraphQL API between disability-welfare facilities
 //! (障害福祉サービス事業所) and consultation-support offices (相談支援事業所).
 //!
-//! Architecture, outside in:
-//! - `http`: axum router, the spec-conformant `/graphql` handler, health checks, request ids.
-//! - `realtime`: the event hub (outbox → subscribers) and the `/graphql/ws` WebSocket protocol.
-//! - `graphql`: one module per domain concept; resolvers only decode ids, call the service layer
-//!   and wrap results. DataLoaders are per request.
-//! - `service`: domain rules, authorization (via the pure `auth::policy`) and persistence; no
-//!   GraphQL or HTTP types. Services take `&service::Ctx`; `AppState` (the transport's state:
-//!   schema, persisted queries, hub, metrics) holds one and dereferences to it.
-//! - `auth`: tokens, passwords, the viewer, the policy. `entity` / `migration`: the database.
-//! - `error`: the one error type and its stable codes.
+//! The layers (`http` → `graphql` → `realtime` → `service` → `config` → `auth`/`language` →
+//! `db`/`metrics`/`persisted` → `error`, over the `entity` crate) and where each concept lives
+//! are in ARCHITECTURE.md; `tests/integration/architecture.rs` keeps the imports to them.
 //!
 //! The same code runs on SQLite (embedded default) and PostgreSQL (production). This crate is
 //! the server only: the `kakehashi` binary, the demo seed, import/export and the schema
@@ -27,7 +20,6 @@ pub mod metrics;
 pub mod persisted;
 pub mod realtime;
 pub mod service;
-pub mod state;
 
 use std::net::SocketAddr;
 
@@ -35,7 +27,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 pub use config::Config;
-pub use state::AppState;
+pub use http::AppState;
 
 /// Connections of the background pool (event hub, webhook sender, sweeps).
 const BACKGROUND_CONNECTIONS: u32 = 2;
@@ -106,7 +98,7 @@ impl Server {
         service::webhooks::start_at_head(&self.state.background_db)
             .await
             .map_err(|_| anyhow::anyhow!("starting webhooks: the outbox could not be read"))?;
-        realtime::jobs::start(&self.state);
+        realtime::jobs::start(&self.state, graphql::webhook_payload);
         // Compile the Japanese dictionary into its cache now, off the request path, so that the
         // first use only reads it (it is loaded into memory on first use, not here).
         tokio::task::spawn_blocking(|| {

@@ -26,7 +26,7 @@ use prometheus_client::{
     registry::Registry,
 };
 
-use crate::{error::ErrorCode, service::webhooks::AttemptOutcome};
+use crate::error::ErrorCode;
 
 /// Distinct operation names given their own series.
 pub const MAX_OPERATION_NAMES: usize = 200;
@@ -35,6 +35,17 @@ pub const MAX_OPERATION_NAMES: usize = 200;
 const ANSWERED_STATUSES: [u16; 13] = [
     200, 204, 400, 401, 403, 404, 405, 406, 413, 415, 429, 500, 503,
 ];
+
+/// How a webhook attempt ended, as the `outcome` label says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookOutcome {
+    /// The endpoint answered 2xx.
+    Delivered,
+    /// The endpoint answered with another status.
+    Rejected,
+    /// No answer (refused, timed out, a non-public address).
+    Unreachable,
+}
 
 /// The type of a GraphQL operation, as the `type` label says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -297,13 +308,13 @@ impl Metrics {
     }
 
     /// Counts one webhook attempt.
-    pub fn webhook_attempt(&self, outcome: &AttemptOutcome) {
+    pub fn webhook_attempt(&self, outcome: WebhookOutcome) {
         let label = match outcome {
-            AttemptOutcome::Answered(c) if (200..300).contains(c) => "delivered",
-            AttemptOutcome::Answered(_) => "rejected",
-            AttemptOutcome::Failed(_) => "unreachable",
+            WebhookOutcome::Delivered => "delivered",
+            WebhookOutcome::Rejected => "rejected",
+            WebhookOutcome::Unreachable => "unreachable",
         };
-        if label != "delivered" {
+        if outcome != WebhookOutcome::Delivered {
             self.webhook_failures.inc();
         }
         self.webhook_attempts
@@ -356,7 +367,7 @@ mod tests {
         );
         m.sql_statements.inc_by(3);
         m.http_response(200);
-        m.webhook_attempt(&AttemptOutcome::Answered(500));
+        m.webhook_attempt(WebhookOutcome::Rejected);
         let text = m.render();
         for series in [
             "kakehashi_graphql_requests_total{operation=\"Me\",type=\"query\"} 1",

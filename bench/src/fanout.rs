@@ -10,7 +10,7 @@
 //!
 //! By default the server and the load generator share the machine's cores. To keep them apart:
 //! `BENCH_SERVER_CPUS=0 taskset -c 1 bench fanout 10000` (server on CPU 0, subscribers on 1).
-//! The sockets of one staff member share one execution (`realtime::shared`); `FANOUT_DISTINCT=1`
+//! The sockets of one staff member share one execution (`http::ws::shared`); `FANOUT_DISTINCT=1`
 //! gives each socket its own operation name, so that none does.
 
 use std::{
@@ -32,7 +32,7 @@ pub(crate) const SECRET: &[u8] = b"bench-secret-bench-secret-bench-secret";
 const EVENTS: usize = 20;
 /// The subscription of socket `i`: the same document for all, or with `FANOUT_DISTINCT=1` one
 /// operation name per socket, so that no two sockets share an execution (the worst case of
-/// `realtime::shared`: every socket a viewer of its own).
+/// `http::ws::shared`: every socket a viewer of its own).
 fn document(i: usize) -> String {
     if std::env::var("FANOUT_DISTINCT").is_ok_and(|v| v == "1") {
         SUBSCRIPTION.replacen("subscription {", &format!("subscription S{i} {{"), 1)

@@ -9,6 +9,7 @@
 
 mod helpers;
 
+mod architecture;
 mod audit_log;
 mod auth_sessions;
 mod bad_input;

@@ -6,12 +6,12 @@ use crate::{
     auth::{Credential, Viewer},
     error::{ApiError, ApiResult},
     graphql::loaders::Loaders,
-    state::AppState,
+    realtime::Live,
 };
 
 pub trait ContextExt {
     /// The application state.
-    fn state(&self) -> ApiResult<&AppState>;
+    fn state(&self) -> ApiResult<&Live>;
     /// The signed-in viewer, or `UNAUTHENTICATED`.
     fn viewer(&self) -> ApiResult<&Viewer>;
     /// This request's DataLoaders.
@@ -19,9 +19,9 @@ pub trait ContextExt {
 }
 
 impl ContextExt for Context<'_> {
-    fn state(&self) -> ApiResult<&AppState> {
-        self.data_opt::<AppState>()
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState missing from request")))
+    fn state(&self) -> ApiResult<&Live> {
+        self.data_opt::<Live>()
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("Live missing from request")))
     }
 
     fn viewer(&self) -> ApiResult<&Viewer> {

@@ -228,7 +228,7 @@ impl Loaders {
         }
     }
 
-    pub fn new(state: &crate::state::AppState, credential: &Credential) -> Self {
+    pub fn new(state: &crate::realtime::Live, credential: &Credential) -> Self {
         let ctx = Arc::new(RequestCtx {
             db: state.db.clone(),
             audits: state.read_audits.clone(),

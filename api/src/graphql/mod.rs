@@ -1,7 +1,7 @@
 //! The GraphQL schema: one module per domain concept, merged here.
 //!
 //! The schema is built without data (so the SDL can be exported and tested without a database);
-//! the application state, the credential and fresh DataLoaders are attached to each request by
+//! live delivery and the service context (`realtime::Live`), the credential and fresh DataLoaders are attached to each request by
 //! [`request_data`].
 
 mod acknowledgement;
@@ -35,7 +35,7 @@ mod staff;
 mod statutory;
 mod statutory_mutation;
 mod statutory_summary;
-mod subscription;
+pub(crate) mod subscription;
 mod translation;
 mod views;
 mod webhook;
@@ -44,7 +44,9 @@ use std::sync::Arc;
 
 use async_graphql::{MergedObject, SDLExportOptions, Schema};
 
-use crate::{auth::Credential, config::Config, state::AppState};
+pub use webhook::payload as webhook_payload;
+
+use crate::{auth::Credential, config::Config, realtime::Live};
 
 pub use organization::{Organization, OrganizationKind};
 pub use staff::{StaffMember, StaffRole};
@@ -141,7 +143,7 @@ pub fn sdl() -> String {
 /// Attaches what resolvers need to one request.
 pub fn request_data(
     request: async_graphql::Request,
-    state: &AppState,
+    state: &Live,
     credential: Credential,
     outcome: Arc<limits::RequestOutcome>,
 ) -> async_graphql::Request {

@@ -1,6 +1,8 @@
 //! Subscriptions (リアルタイム通知): every change pushed to whoever may see it, resumable from a
 //! cursor. Served over WebSocket at `/graphql/ws` (`graphql-transport-ws`).
 
+use std::sync::{Arc, Mutex};
+
 use async_graphql::{Context, Enum, ID, Object, Subscription, Union};
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
@@ -18,10 +20,7 @@ use super::{
 };
 use crate::{
     error::ApiError,
-    realtime::{
-        feed::{self, FeedItem, Follow},
-        shared::LastCursor,
-    },
+    realtime::feed::{self, FeedItem, Follow},
     service::{
         events::EventKind,
         {deliveries::EventRecord, outbox::Cursor},
@@ -221,7 +220,7 @@ async fn events(
         .transpose()?;
     let request = ctx.loaders()?.ctx.clone();
     let names = ctx.loaders()?.names();
-    // A shared subscription gives each rendered event its cursor (see `realtime::shared`).
+    // A shared subscription gives each rendered event its cursor (see `http::ws::shared`).
     let shared = ctx.data_opt::<LastCursor>().cloned();
     let stream = feed::open(state, viewer, follow, after).await?;
     Ok(stream.map(move |item| {
@@ -235,4 +234,21 @@ async fn events(
         names.forget();
         Ok(ClientEvent(item))
     }))
+}
+
+/// The event cursor the feed last yielded, set by the subscription resolver (below) so that a
+/// shared subscription (`http::ws::shared`) can give each response its cursor.
+#[derive(Clone, Default)]
+pub struct LastCursor(Arc<Mutex<Option<String>>>);
+
+impl LastCursor {
+    /// Records the cursor of the event just yielded.
+    pub fn set(&self, cursor: String) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(cursor);
+    }
+
+    /// The cursor recorded since the last take.
+    pub(crate) fn take(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
 }

@@ -4,6 +4,7 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{webhook_delivery, webhook_endpoint};
+use sea_orm::ActiveEnum;
 
 use super::{
     context::ContextExt,
@@ -11,7 +12,7 @@ use super::{
     pagination::{connection_types, page_args},
     subscription::ClientEventKind,
 };
-use crate::service::{events::EventKind, webhooks};
+use crate::service::{deliveries::Delivery, events::EventKind, outbox::Cursor, webhooks};
 
 /// Where a webhook delivery stands (配信状況).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -299,4 +300,22 @@ impl WebhookMutation {
             delivery: WebhookDelivery(model),
         })
     }
+}
+
+/// The JSON body of one webhook delivery: ids only, in the API's global-id form, so the
+/// receiver fetches the record through the API, authorized as itself (README: Webhooks).
+pub fn payload(d: &Delivery, delivery_id: uuid::Uuid) -> serde_json::Value {
+    let e = &d.event;
+    serde_json::json!({
+        "deliveryId": delivery_id.to_string(),
+        "eventId": Cursor::of(e).encode(),
+        "kind": e.kind.to_value(),
+        "occurredAt": e.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "clientId": ids::encode("Client", e.client_id).0,
+        "record": {
+            "type": ids::record_type_name(e.record_type),
+            "id": ids::encode(ids::record_type_name(e.record_type), e.record_id).0,
+        },
+        "actorOrganizationId": ids::encode("Organization", e.actor_organization_id).0,
+    })
 }

@@ -45,7 +45,7 @@ use hyper_util::rt::TokioIo;
 use tokio::{net::TcpListener, sync::watch, time::Instant};
 
 use super::timeouts::{Activity, ConnService, OverBound, Timeouts, Watched};
-use crate::{config::Config, error::ErrorCode, state::AppState};
+use crate::{config::Config, error::ErrorCode, http::AppState};
 
 /// File descriptors kept for everything that is not a client connection: the database pools,
 /// webhook deliveries, log and data files, the runtime's own.

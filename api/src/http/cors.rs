@@ -17,7 +17,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::state::AppState;
+use crate::http::AppState;
 
 /// Methods a cross-origin page may use: GraphQL over HTTP needs no others.
 const ALLOW_METHODS: &str = "GET, POST";

@@ -227,7 +227,7 @@ pub(super) async fn graphql_get(State(state): State<AppState>, request: Request<
         return match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &state)
             .await
         {
-            Ok(ws) => crate::realtime::ws::upgrade(State(state), parts.headers, address, ws).await,
+            Ok(ws) => crate::http::ws::upgrade(State(state), parts.headers, address, ws).await,
             Err(rejection) => rejection.into_response(),
         };
     }

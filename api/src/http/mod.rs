@@ -1,5 +1,6 @@
 //! The HTTP surface: `/graphql` (GraphQL over HTTP), `/graphql/ws` (subscriptions, see
-//! [`crate::realtime::ws`]), `/healthz`, `/readyz`.
+//! [`ws`]; the sockets of one viewer running the same subscription share one execution,
+//! [`ws::shared`]), `/healthz`, `/readyz`.
 //!
 //! async-graphql-axum's stock service is too permissive (batches, mutations over GET, any content
 //! type, always 200), so the handler is written out here to follow the GraphQL-over-HTTP spec:
@@ -23,7 +24,9 @@ mod cors;
 mod endpoint;
 mod graphiql;
 mod headers;
+mod state;
 mod timeouts;
+pub(crate) mod ws;
 
 use std::sync::Arc;
 
@@ -51,8 +54,9 @@ use crate::{
     metrics::OperationKind,
     persisted,
     service::credentials,
-    state::AppState,
 };
+
+pub use state::AppState;
 
 pub use endpoint::authenticate;
 use endpoint::{graphql_get, graphql_post};
@@ -98,7 +102,7 @@ pub fn router(state: AppState) -> Router {
         }));
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
-        .route("/graphql/ws", get(crate::realtime::ws::upgrade))
+        .route("/graphql/ws", get(crate::http::ws::upgrade))
         .route("/graphiql/{file}", get(graphiql_asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

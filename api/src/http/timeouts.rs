@@ -15,7 +15,7 @@
 //! - **In flight.** No clock while a handler runs; a response the client stops reading for the
 //!   idle timeout ends the connection.
 //! - **Upgraded.** A WebSocket is not HTTP any more: no clock at all (it has its own pings,
-//!   see [`crate::realtime::ws`]).
+//!   see [`crate::http::ws`]).
 //!
 //! [`Watched`] wraps the socket and enforces the read and write clocks (hyper closes the
 //! connection on the error it returns); [`Tracked`] marks requests in flight from the moment

@@ -13,7 +13,10 @@ use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
-use super::hub::{BATCH, DeliveryRead, EventHub};
+use super::{
+    Live,
+    hub::{BATCH, DeliveryRead, EventHub},
+};
 use crate::{
     auth::{Viewer, policy},
     error::{ApiError, ApiResult},
@@ -22,7 +25,6 @@ use crate::{
         deliveries::{self, Delivery, EventRecord},
         outbox::{self, Cursor},
     },
-    state::AppState,
 };
 
 /// One event for one subscriber, with the scope that authorized it (nested fields resolve
@@ -44,7 +46,7 @@ pub enum Follow {
 /// Checks the subscription and returns its stream; errors here (an unknown client, an expired
 /// cursor) are the subscription's answer before any event.
 pub async fn open(
-    state: &AppState,
+    state: &Live,
     viewer: &Viewer,
     follow: Follow,
     after: Option<Cursor>,
@@ -88,14 +90,14 @@ pub async fn open(
 
 /// Cursors older than this are expired: the retention minus a safety margin, so the sweep can
 /// never have removed an event the cursor still needs.
-fn expiry_line(state: &AppState) -> chrono::DateTime<Utc> {
+fn expiry_line(state: &Live) -> chrono::DateTime<Utc> {
     let retention = state.config.outbox_retention;
     let margin = (retention / 10).min(Duration::from_secs(60));
     Utc::now() - (retention - margin)
 }
 
 struct Judge {
-    state: AppState,
+    state: Live,
     viewer: Viewer,
     follow: Follow,
 }

@@ -23,13 +23,13 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 use tokio::sync::{Notify, broadcast, mpsc};
 use uuid::Uuid;
 
+use super::Live;
 use crate::{
     error::{ApiError, ApiResult},
     service::{
         deliveries::{self, Delivery},
         outbox,
     },
-    state::AppState,
 };
 
 /// Events read from the outbox per statement.
@@ -170,7 +170,7 @@ impl EventHub {
 
     /// Delivers committed events until the instance stops: reads the outbox when woken (a
     /// local commit, `NOTIFY`) or at each poll, and checks for sessions ended elsewhere.
-    pub(super) async fn run(self, state: AppState) {
+    pub(super) async fn run(self, state: Live) {
         let poll = state.config.outbox_poll_interval;
         let stopping = self.stopping();
         tokio::pin!(stopping);

@@ -15,8 +15,9 @@ use chrono::Utc;
 use sea_orm::{DatabaseConnection, DbBackend};
 use tokio::task::JoinSet;
 
+use super::Live;
 use super::hub::EventHub;
-use crate::{service, state::AppState};
+use crate::service;
 
 /// The supervised set (one per instance).
 pub struct Jobs {
@@ -87,8 +88,9 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Starts every background job of the instance (the hub must be prepared: its head read).
-pub fn start(state: &AppState) {
+/// Starts every background job of the instance (the hub must be prepared: its head read);
+/// `webhook_payload` renders a webhook delivery's body.
+pub fn start(state: &Live, webhook_payload: super::webhooks::Payload) {
     let jobs = &state.jobs;
     let hub = state.hub.clone();
     let db = state.background_db.clone();
@@ -131,7 +133,7 @@ pub fn start(state: &AppState) {
     });
     let s = state.clone();
     jobs.spawn("webhook dispatcher", move || {
-        super::webhooks::dispatch(s.clone())
+        super::webhooks::dispatch(s.clone(), webhook_payload)
     });
     let s = state.clone();
     jobs.spawn("webhook sender", move || super::webhooks::send(s.clone()));

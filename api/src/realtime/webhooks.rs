@@ -18,14 +18,13 @@ use hmac::{Hmac, Mac};
 use sea_orm::ActiveEnum;
 use sha2::Sha256;
 
+use super::Live;
 use crate::{
-    graphql::ids,
+    metrics::WebhookOutcome,
     service::{
         deliveries::Delivery,
-        outbox::Cursor,
         webhooks::{self, AttemptOutcome, Claimed},
     },
-    state::AppState,
 };
 
 /// Deliveries sent at once by one instance.
@@ -49,26 +48,13 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     )
 }
 
-/// The JSON body of one delivery.
-pub fn payload(d: &Delivery, delivery_id: uuid::Uuid) -> serde_json::Value {
-    let e = &d.event;
-    serde_json::json!({
-        "deliveryId": delivery_id.to_string(),
-        "eventId": Cursor::of(e).encode(),
-        "kind": e.kind.to_value(),
-        "occurredAt": e.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        "clientId": ids::encode("Client", e.client_id).0,
-        "record": {
-            "type": ids::record_type_name(e.record_type),
-            "id": ids::encode(ids::record_type_name(e.record_type), e.record_id).0,
-        },
-        "actorOrganizationId": ids::encode("Organization", e.actor_organization_id).0,
-    })
-}
+/// Builds the JSON body of one delivery: the API's public representation of the event, so it
+/// is given by the GraphQL layer (global ids), see `graphql::webhook_payload`.
+pub type Payload = fn(&Delivery, uuid::Uuid) -> serde_json::Value;
 
 /// Turns published events into webhook deliveries until the instance stops (a background job,
 /// see [`super::jobs`]).
-pub(super) async fn dispatch(state: AppState) {
+pub(super) async fn dispatch(state: Live, payload: Payload) {
     let hub = state.hub.clone();
     let stopping = hub.stopping();
     tokio::pin!(stopping);
@@ -110,7 +96,7 @@ pub(super) async fn dispatch(state: AppState) {
 }
 
 /// Sends due webhook deliveries until the instance stops (a background job).
-pub(super) async fn send(state: AppState) {
+pub(super) async fn send(state: Live) {
     let mut builder = reqwest::Client::builder()
         .timeout(state.config.webhook_timeout)
         .redirect(reqwest::redirect::Policy::none())
@@ -170,7 +156,7 @@ pub(super) async fn send(state: AppState) {
 }
 
 /// One attempt of one delivery, recorded whatever happens.
-async fn attempt(state: &AppState, client: &reqwest::Client, c: Claimed) {
+async fn attempt(state: &Live, client: &reqwest::Client, c: Claimed) {
     // The whole attempt (name resolution included) ends before its claim does.
     let budget = state.config.webhook_timeout + Duration::from_secs(3);
     let outcome = match tokio::time::timeout(budget, post(state, client, &c)).await {
@@ -180,7 +166,11 @@ async fn attempt(state: &AppState, client: &reqwest::Client, c: Claimed) {
     if let AttemptOutcome::Failed(reason) = &outcome {
         tracing::info!(delivery = %c.delivery.id, reason, "webhook attempt failed");
     }
-    state.metrics.webhook_attempt(&outcome);
+    state.metrics.webhook_attempt(match &outcome {
+        AttemptOutcome::Answered(c) if (200..300).contains(c) => WebhookOutcome::Delivered,
+        AttemptOutcome::Answered(_) => WebhookOutcome::Rejected,
+        AttemptOutcome::Failed(_) => WebhookOutcome::Unreachable,
+    });
     if let Err(e) =
         webhooks::record_attempt(&state.background_db, &state.config, &c, &outcome).await
     {
@@ -188,7 +178,7 @@ async fn attempt(state: &AppState, client: &reqwest::Client, c: Claimed) {
     }
 }
 
-async fn post(state: &AppState, client: &reqwest::Client, c: &Claimed) -> AttemptOutcome {
+async fn post(state: &Live, client: &reqwest::Client, c: &Claimed) -> AttemptOutcome {
     let Ok(url) = reqwest::Url::parse(&c.url) else {
         return AttemptOutcome::Failed("invalid URL".into());
     };

@@ -1,6 +1,6 @@
 //! What the service layer works with: the database, the configuration, the keys and the caches
 //! that decide who may see what. Nothing of HTTP or GraphQL (no schema, no persisted queries, no
-//! event hub): those live in [`crate::state::AppState`], which holds a `Ctx` and hands it down.
+//! event hub): `realtime::Live` and `http::AppState` hold a `Ctx` and hand it down.
 
 use std::sync::Arc;
 

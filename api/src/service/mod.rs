@@ -1,6 +1,6 @@
-//! Domain logic, authorization and persistence. No async-graphql or axum types live here: every
-//! function takes plain values (and the viewer) and returns `ApiResult`, so the same rules serve
-//! GraphQL, the CLI and, later, WebSocket and webhook paths.
+//! Domain logic, authorization and persistence: every function takes `&Ctx`, plain values and
+//! the viewer and returns `ApiResult`, so the same rules serve GraphQL over HTTP and WebSocket,
+//! webhooks and the tools (the layering: ARCHITECTURE.md).
 
 pub mod access;
 pub mod acknowledgements;

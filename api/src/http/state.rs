@@ -8,6 +8,7 @@ use crate::{
     config::{Config, PersistedQueriesMode},
     graphql::KakehashiSchema,
     persisted::PersistedQueries,
+    realtime::Live,
     service::Ctx,
 };
 
@@ -17,43 +18,31 @@ use crate::{
 const APQ_CAPACITY: usize = 1000;
 const APQ_MAX_QUERY_BYTES: usize = 16 * 1024;
 
-/// The HTTP-level state: the service context plus what only the transport needs (the schema,
-/// persisted queries, the event hub, metrics). It dereferences to [`Ctx`], so a handler passes
-/// `&state` where a service asks for `&Ctx`; services never see the rest.
+/// The HTTP-level state: live delivery and the service context ([`Live`]) plus what only the
+/// transport needs (the schema, persisted queries, shared subscription renders). It dereferences
+/// to [`Live`] and through it to [`Ctx`], so a handler passes `&state` where a service asks for
+/// `&Ctx`; services never see the rest.
 #[derive(Clone)]
 pub struct AppState {
-    /// What the service layer works with (database, configuration, keys, caches).
-    pub ctx: Ctx,
-    /// A pool of its own for background work (event delivery, pruning, the reachability
-    /// check), so that requests filling the main pool under load never starve event delivery,
-    /// nor make the hub believe the database is gone; left out of
-    /// [`AppState::statement_count`] so that it counts requests only.
-    pub background_db: DatabaseConnection,
+    /// The service context, the event hub, background jobs and metrics.
+    pub live: Live,
     /// The GraphQL schema (HTTP and WebSocket), built once without data; per-request data is
     /// attached to each request.
     pub schema: KakehashiSchema,
     /// SQL statements run for requests so far (`kakehashi_sql_statements_total`; tests and
     /// benchmarks read statements per operation from it).
     pub statements: prometheus_client::metrics::counter::Counter,
-    /// Delivers committed events to this instance's subscribers.
-    pub hub: crate::realtime::hub::EventHub,
-    /// Prometheus series for `/metrics`.
-    pub metrics: Arc<crate::metrics::Metrics>,
     /// Persisted queries (APQ cache or allow-list).
-    pub persisted: crate::persisted::PersistedQueries,
-    /// Whether the database answers (kept by the event hub): requests fail fast while it does not.
-    pub reachability: crate::db::Reachability,
+    pub persisted: PersistedQueries,
     /// Subscriptions executed once for the sockets of one viewer running the same operation.
-    pub shares: Arc<crate::realtime::shared::Shares>,
-    /// The background jobs, supervised as one set (started by [`crate::Server::run`]).
-    pub jobs: Arc<crate::realtime::jobs::Jobs>,
+    pub shares: Arc<crate::http::ws::shared::Shares>,
 }
 
 impl std::ops::Deref for AppState {
-    type Target = Ctx;
+    type Target = Live;
 
-    fn deref(&self) -> &Ctx {
-        &self.ctx
+    fn deref(&self) -> &Live {
+        &self.live
     }
 }
 
@@ -95,15 +84,17 @@ impl AppState {
         let ctx = Ctx::new(db, background_db.clone(), Arc::new(config))?;
         let hub = crate::realtime::hub::EventHub::new(config_buffer);
         Ok(Self {
-            ctx,
-            background_db,
+            live: Live {
+                ctx,
+                background_db,
+                jobs: Arc::new(crate::realtime::jobs::Jobs::new(hub.clone())),
+                hub,
+                metrics,
+                reachability: Default::default(),
+            },
             schema,
             statements,
-            jobs: Arc::new(crate::realtime::jobs::Jobs::new(hub.clone())),
-            hub,
-            metrics,
             persisted,
-            reachability: Default::default(),
             shares: Default::default(),
         })
     }

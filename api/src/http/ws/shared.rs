@@ -32,7 +32,7 @@ use uuid::Uuid;
 use crate::{
     auth::Viewer,
     error::{ApiError, ErrorCode},
-    graphql::limits,
+    graphql::{limits, subscription::LastCursor},
     metrics::Metrics,
 };
 
@@ -92,21 +92,6 @@ pub enum Received {
 struct Member {
     queue: mpsc::Sender<Arc<Rendered>>,
     behind: Arc<AtomicBool>,
-}
-
-/// The event cursor the feed last yielded, set by the subscription resolver (see
-/// [`crate::graphql::subscription`]) so that a share can give each response its cursor.
-#[derive(Clone, Default)]
-pub struct LastCursor(Arc<Mutex<Option<String>>>);
-
-impl LastCursor {
-    pub fn set(&self, cursor: String) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(cursor);
-    }
-
-    fn take(&self) -> Option<String> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
-    }
 }
 
 /// The running shares of this instance.

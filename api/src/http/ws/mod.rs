@@ -34,9 +34,10 @@ use futures_util::{
 use serde_json::{Value, json};
 use tokio::{sync::broadcast::error::RecvError, time::Instant};
 
-use crate::{auth::Credential, error::ErrorCode, service::credentials, state::AppState};
+use crate::{auth::Credential, error::ErrorCode, http::AppState, service::credentials};
 
 mod operation;
+pub(crate) mod shared;
 
 use operation::{Running, Tagged};
 

@@ -14,8 +14,8 @@ use super::{Close, Connection, close, coded};
 use crate::{
     auth::Credential,
     error::ErrorCode,
-    graphql::{self, limits},
-    realtime::shared::{LastCursor, Received, ShareKey},
+    graphql::{self, limits, subscription::LastCursor},
+    http::ws::shared::{Received, ShareKey},
 };
 
 /// One item of a running operation: a response, or `None` when it has finished.
@@ -23,7 +23,7 @@ use crate::{
 pub(super) type Tagged = (String, u64, Option<Outcome>);
 
 /// A response of a running operation: executed for this socket alone, or rendered once for
-/// every socket sharing it (see [`crate::realtime::shared`]).
+/// every socket sharing it (see [`crate::http::ws::shared`]).
 pub(super) enum Outcome {
     Executed(Box<async_graphql::Response>),
     Shared(Received),
@@ -41,7 +41,7 @@ pub(super) struct Running {
     /// A subscription, counted among the open ones while it runs.
     _open: Option<Open>,
     /// A shareable subscription, counted among the sockets running it.
-    _seat: Option<crate::realtime::shared::Seat>,
+    _seat: Option<crate::http::ws::shared::Seat>,
 }
 
 /// Counts an open subscription in `kakehashi_active_subscriptions` for as long as it lives.
