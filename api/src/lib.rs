@@ -5,6 +5,13 @@
 //! `db`/`metrics`/`persisted` → `error`, over the `entity` crate) and where each concept lives
 //! are in ARCHITECTURE.md; `tests/integration/architecture.rs` keeps the imports to them.
 //!
+//! Public API: what `kakehashi-tools` (the binary, demo seed, import/export), the integration
+//! tests and the benchmarks use. That is [`Server`], [`build_state`], [`Config`] and
+//! [`AppState`]; the service layer with what it takes and returns (`service`, `auth`, `db`,
+//! `config`, `error`, `language`); the schema (`graphql::build_schema`, `graphql::sdl`,
+//! `graphql::ids`); and `realtime::feed` (replay tests). Everything else is `pub(crate)` or
+//! narrower, kept so by the `unreachable_pub` lint.
+//!
 //! The same code runs on SQLite (embedded default) and PostgreSQL (production). This crate is
 //! the server only: the `kakehashi` binary, the demo seed, import/export and the schema
 //! compatibility check are the `kakehashi-tools` crate (`tools/`), built on this one's public API.
@@ -16,8 +23,8 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod language;
-pub mod metrics;
-pub mod persisted;
+pub(crate) mod metrics;
+pub(crate) mod persisted;
 pub mod realtime;
 pub mod service;
 

@@ -29,7 +29,7 @@ use prometheus_client::{
 use crate::error::ErrorCode;
 
 /// Distinct operation names given their own series.
-pub const MAX_OPERATION_NAMES: usize = 200;
+pub(crate) const MAX_OPERATION_NAMES: usize = 200;
 
 /// The HTTP statuses the server answers with (others still get their series when they occur).
 const ANSWERED_STATUSES: [u16; 13] = [

@@ -105,7 +105,7 @@ impl Refusal {
     }
 
     /// The GraphQL error object: `{"message": …, "extensions": {"code": …}}`.
-    pub fn to_json(&self) -> Value {
+    pub fn to_json(self) -> Value {
         json!({ "message": self.message, "extensions": { "code": self.code.as_str() } })
     }
 }
@@ -292,7 +292,7 @@ impl PersistedQueries {
 }
 
 /// The sha256 of `text` in 64 lowercase hex digits, as APQ and manifests spell it.
-pub fn sha256_hex(text: &str) -> String {
+pub(crate) fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 

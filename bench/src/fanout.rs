@@ -44,7 +44,7 @@ fn document(i: usize) -> String {
 const SUBSCRIPTION: &str = "subscription { myEvents { cursor kind occurredAt client { displayName } actor { displayName } record { ... on Observation { id fact category } } } }";
 
 /// The server half: seeds the demo data, listens on a free port and prints it.
-pub async fn serve_child(database_url: String) -> anyhow::Result<()> {
+pub(crate) async fn serve_child(database_url: String) -> anyhow::Result<()> {
     let config = kakehashi::Config {
         database_url,
         bind_addr: "127.0.0.1:0".parse()?,
@@ -128,7 +128,7 @@ fn sequence(text: &str) -> Option<usize> {
     digits.parse().ok()
 }
 
-pub async fn run(subscribers: usize, url: Option<String>) -> anyhow::Result<()> {
+pub(crate) async fn run(subscribers: usize, url: Option<String>) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let database_url = url.unwrap_or_else(|| {
         format!(

@@ -41,7 +41,7 @@ fn report(name: &str, mut times: Vec<Duration>) {
     );
 }
 
-pub fn run(rounds: usize) -> anyhow::Result<()> {
+pub(crate) fn run(rounds: usize) -> anyhow::Result<()> {
     let lexicon = Lexicon::builtin().map_err(|e| anyhow::anyhow!(e))?;
     let glossary = Glossary::shipped().map_err(|e| anyhow::anyhow!(e))?;
     let list = sentences();

@@ -44,7 +44,7 @@ const OBSERVATIONS_PER_CLIENT: usize = 200;
 const NAME_PREFIX: &str = "負荷";
 const SECONDS: u32 = 10;
 
-pub async fn run(url: Option<String>) -> anyhow::Result<()> {
+pub(crate) async fn run(url: Option<String>) -> anyhow::Result<()> {
     let database_url = match url {
         Some(u) => u,
         None => {

@@ -15,6 +15,13 @@
 //! minutes apart from now − 3 years, closer when more would not fit. Without DATABASE_URL it
 //! uses a temporary SQLite file; with `postgres://…/db` it uses that (empty) database.
 
+#![expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "measurement arithmetic: counts, rates and durations far inside every type's range"
+)]
+
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};

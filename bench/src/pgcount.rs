@@ -24,14 +24,14 @@ use tokio::{
 };
 
 /// Statements by first SQL word, [`ROUND_TRIPS`] and [`PREPARES`].
-pub type Counts = BTreeMap<String, u64>;
+pub(crate) type Counts = BTreeMap<String, u64>;
 
 /// The running proxy's counters.
 #[derive(Clone, Default)]
-pub struct Counter(Arc<Mutex<Counts>>);
+pub(crate) struct Counter(Arc<Mutex<Counts>>);
 
 impl Counter {
-    pub fn snapshot(&self) -> Counts {
+    pub(crate) fn snapshot(&self) -> Counts {
         self.0.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
@@ -43,12 +43,12 @@ impl Counter {
 }
 
 /// The key under which round trips are counted.
-pub const ROUND_TRIPS: &str = "round trips";
+pub(crate) const ROUND_TRIPS: &str = "round trips";
 /// The key under which `Parse` messages are counted: statements prepared, not reused.
-pub const PREPARES: &str = "prepares";
+pub(crate) const PREPARES: &str = "prepares";
 
 /// Listens on a free loopback port and forwards each connection to `upstream`, counting.
-pub async fn start(upstream: SocketAddr) -> anyhow::Result<(u16, Counter)> {
+pub(crate) async fn start(upstream: SocketAddr) -> anyhow::Result<(u16, Counter)> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let port = listener.local_addr()?.port();
     let counter = Counter::default();
@@ -158,7 +158,7 @@ async fn relay(mut client: TcpStream, server: TcpStream, counter: Counter) -> an
 }
 
 /// `after − before` per key.
-pub fn delta(before: &Counts, after: &Counts) -> Counts {
+pub(crate) fn delta(before: &Counts, after: &Counts) -> Counts {
     after
         .iter()
         .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0)))

@@ -58,7 +58,7 @@ mod tests {
 
     #[test]
     fn ids_pack_and_unpack_in_order() {
-        let ids = vec![Uuid::now_v7(), Uuid::new_v4(), Uuid::nil()];
+        let ids = vec![Uuid::now_v7(), Uuid::max(), Uuid::nil()];
         let packed = pack_ids(&ids);
         assert_eq!(packed.len(), 48);
         assert_eq!(unpack_ids(&packed), Some(ids));

@@ -4,7 +4,7 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
-pub struct Migration;
+pub(crate) struct Migration;
 
 async fn index(
     manager: &SchemaManager<'_>,

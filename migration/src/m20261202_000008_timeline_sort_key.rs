@@ -7,7 +7,7 @@
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
-pub struct Migration;
+pub(crate) struct Migration;
 
 const OLD: &str = "idx_timeline_client_time";
 const NEW: &str = "idx_timeline_client_sort_key";

@@ -18,7 +18,7 @@ use sea_orm_migration::{
 };
 
 #[derive(DeriveMigrationName)]
-pub struct Migration;
+pub(crate) struct Migration;
 
 #[derive(DeriveIden)]
 enum SharingConsents {

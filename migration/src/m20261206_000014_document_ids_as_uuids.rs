@@ -17,7 +17,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 #[derive(DeriveMigrationName)]
-pub struct Migration;
+pub(crate) struct Migration;
 
 /// The keys whose values are references to other records, with the kind they name.
 const KEYS: [(&str, &str); 4] = [

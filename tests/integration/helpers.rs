@@ -13,11 +13,11 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 /// The JWT secret every test server uses, so tests can forge tokens on purpose.
-pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
-pub const DEMO_PASSWORD: &str = kakehashi_tools::seed::DEMO_PASSWORD;
+pub(crate) const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+pub(crate) const DEMO_PASSWORD: &str = kakehashi_tools::seed::DEMO_PASSWORD;
 
 /// A database of one test, removed when the test ends (even when it panics).
-pub enum TestDb {
+pub(crate) enum TestDb {
     Sqlite {
         _dir: tempfile::TempDir,
         url: String,
@@ -32,7 +32,7 @@ pub enum TestDb {
 }
 
 impl TestDb {
-    pub async fn create() -> Self {
+    pub(crate) async fn create() -> Self {
         match std::env::var("TEST_DATABASE_URL") {
             Ok(base) if base.starts_with("postgres") => {
                 let server = server_part(&base);
@@ -64,7 +64,7 @@ impl TestDb {
         }
     }
 
-    pub fn url(&self) -> &str {
+    pub(crate) fn url(&self) -> &str {
         match self {
             TestDb::Sqlite { url, .. } | TestDb::Postgres { url, .. } | TestDb::Shared { url } => {
                 url
@@ -111,7 +111,7 @@ impl Drop for TestDb {
 }
 
 /// A running server with its database.
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub addr: SocketAddr,
     pub url: String,
     pub client: reqwest::Client,
@@ -130,22 +130,22 @@ impl Drop for TestApp {
 
 impl TestApp {
     /// A server with the demo organizations and accounts.
-    pub async fn spawn() -> Self {
+    pub(crate) async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
     }
 
-    pub async fn spawn_with(tweak: impl FnOnce(&mut Config) + Send + 'static) -> Self {
+    pub(crate) async fn spawn_with(tweak: impl FnOnce(&mut Config) + Send + 'static) -> Self {
         Self::spawn_on(TestDb::create().await, tweak, true).await
     }
 
     /// A second server on this server's database (as two instances behind a load balancer).
     /// Drop it before `self`.
-    pub async fn spawn_sibling(&self) -> Self {
+    pub(crate) async fn spawn_sibling(&self) -> Self {
         self.spawn_sibling_with(|_| {}).await
     }
 
     /// [`TestApp::spawn_sibling`] with its own configuration tweak.
-    pub async fn spawn_sibling_with(
+    pub(crate) async fn spawn_sibling_with(
         &self,
         tweak: impl FnOnce(&mut Config) + Send + 'static,
     ) -> Self {
@@ -160,7 +160,7 @@ impl TestApp {
     }
 
     /// A server with an empty (migrated) database.
-    pub async fn spawn_empty_with(tweak: impl FnOnce(&mut Config) + Send + 'static) -> Self {
+    pub(crate) async fn spawn_empty_with(tweak: impl FnOnce(&mut Config) + Send + 'static) -> Self {
         Self::spawn_on(TestDb::create().await, tweak, false).await
     }
 
@@ -201,19 +201,19 @@ impl TestApp {
     }
 
     /// Starts a graceful shutdown (as SIGTERM would).
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
     }
 
     /// The WebSocket endpoint.
-    pub fn ws_url(&self) -> String {
+    pub(crate) fn ws_url(&self) -> String {
         format!("ws://{}/graphql/ws", self.addr)
     }
 
     /// The configuration of a test server on `database_url`.
-    pub fn config(database_url: &str) -> Config {
+    pub(crate) fn config(database_url: &str) -> Config {
         Config {
             database_url: database_url.to_owned(),
             bind_addr: "127.0.0.1:0".parse().expect("addr"),
@@ -226,7 +226,7 @@ impl TestApp {
     }
 
     /// POSTs a GraphQL operation (as `application/json`) and returns the whole response body.
-    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+    pub(crate) async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let mut req = self
             .client
             .post(&self.url)
@@ -244,13 +244,17 @@ impl TestApp {
     }
 
     /// Signs in and returns (access token, refresh token).
-    pub async fn login(&self, email: &str) -> (String, String) {
+    pub(crate) async fn login(&self, email: &str) -> (String, String) {
         self.login_with(email, DEMO_PASSWORD)
             .await
             .expect("login succeeds")
     }
 
-    pub async fn login_with(&self, email: &str, password: &str) -> Result<(String, String), Value> {
+    pub(crate) async fn login_with(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<(String, String), Value> {
         let body = self
             .gql(
                 None,
@@ -269,21 +273,21 @@ impl TestApp {
 }
 
 /// The first error's `extensions.code`, or `None` when the response has no error.
-pub fn error_code(body: &Value) -> Option<&str> {
+pub(crate) fn error_code(body: &Value) -> Option<&str> {
     body.pointer("/errors/0/extensions/code")
         .and_then(Value::as_str)
 }
 
 /// Asserts the response failed with `code` and leaked nothing internal.
 #[track_caller]
-pub fn assert_error(body: &Value, code: &str) {
+pub(crate) fn assert_error(body: &Value, code: &str) {
     assert_eq!(error_code(body), Some(code), "expected {code}, got {body}");
     assert_no_internals(body);
 }
 
 /// No SQL, table names or Rust internals in what a client sees.
 #[track_caller]
-pub fn assert_no_internals(body: &Value) {
+pub(crate) fn assert_no_internals(body: &Value) {
     let text = body.to_string().to_lowercase();
     for needle in [
         "sqlx",
@@ -301,7 +305,7 @@ pub fn assert_no_internals(body: &Value) {
 
 /// The folder with the Node clients, their dependencies installed (once per test run, and again
 /// whenever `package-lock.json` changed since the last install).
-pub fn js_dir() -> PathBuf {
+pub(crate) fn js_dir() -> PathBuf {
     static INSTALLED: Mutex<bool> = Mutex::new(false);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("js");
     let mut done = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());

@@ -13,7 +13,12 @@ const IMPORT_CLIENTS: &str = "mutation($i: ImportClientsInput!) { importClients(
 const IMPORT_OBSERVATIONS: &str = "mutation($i: ImportObservationsInput!) { importObservations(input: $i) { committed created updated unchanged failed items { index externalId outcome id error { code field message } } } }";
 
 /// Creates an API key as `admin` and returns (key, its global id).
-pub async fn api_key(app: &TestApp, admin: &str, name: &str, role: &str) -> (String, String) {
+pub(crate) async fn api_key(
+    app: &TestApp,
+    admin: &str,
+    name: &str,
+    role: &str,
+) -> (String, String) {
     let body = app
         .gql(
             Some(admin),

@@ -4,7 +4,10 @@
 
 #![expect(
     clippy::unwrap_used,
-    reason = "a test should fail loudly on an unexpected value"
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "a test should fail loudly on an unexpected value; its counts are small"
 )]
 
 mod helpers;

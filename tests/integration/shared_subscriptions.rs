@@ -73,13 +73,14 @@ async fn one_viewers_sockets_share_each_render_and_each_socket_keeps_its_own_rul
     // another document, and a facility's staff with the same document as the specialist. The
     // first socket of an operation runs alone; the second (the laptop) starts a share that the
     // third (the phone, on the other session) joins.
+    // Shares are keyed by the access generation, which is process-wide: another test of this
+    // binary changing a care team in between (before the tab's socket or the phone's) makes a
+    // socket run under a key of its own, as it must (a scope read under a newer generation is
+    // not the others').
+    let generation = kakehashi::service::invalidation::ACCESS.current();
     let mut tab = Raw::ready(&app, &first_session).await;
     tab.subscribe("a", MY_EVENTS, json!({})).await;
     feeds(&app, 1).await;
-    // Shares are keyed by the access generation, which is process-wide: another test of this
-    // binary changing a care team in between makes the phone start a share of its own, as it
-    // must (a scope read under a newer generation is not the laptop's).
-    let generation = kakehashi::service::invalidation::ACCESS.current();
     let mut laptop = Raw::ready(&app, &first_session).await;
     laptop.subscribe("l", MY_EVENTS, json!({})).await;
     // The share exists before the phone asks (otherwise the phone could start one of its own).

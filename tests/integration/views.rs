@@ -202,7 +202,7 @@ async fn each_consultation_office_sees_its_caseload_across_facilities() {
     assert!(entry["lastReviewedAt"].is_string());
 }
 
-pub async fn client_id(app: &TestApp, token: &str, name: &str) -> String {
+pub(crate) async fn client_id(app: &TestApp, token: &str, name: &str) -> String {
     let body = app
         .gql(
             Some(token),
@@ -242,7 +242,7 @@ pub async fn client_id(app: &TestApp, token: &str, name: &str) -> String {
 
 const RECORD: &str = "mutation($i: RecordObservationInput!) { recordObservation(input: $i) { observation { id version fact recordedAt } } }";
 
-pub async fn record(
+pub(crate) async fn record(
     app: &TestApp,
     token: &str,
     client: &str,

@@ -10,6 +10,11 @@
 //! `DURABILITY_CYCLES` sets the number of kill/restart cycles (3 in CI; the soak runs 50).
 //! With `TEST_DATABASE_URL` set to PostgreSQL it uses a fresh database of its own.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a test should fail loudly on an unexpected value"
+)]
+
 mod common;
 
 use common::gql;

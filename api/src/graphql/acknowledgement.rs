@@ -31,7 +31,7 @@ impl From<Side> for CollaborationSide {
 /// Your organization has read a record another organization shared (確認済み).
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
-pub struct Acknowledgement {
+pub(super) struct Acknowledgement {
     /// Global id of the record: an `Observation`, `MeetingBrief` or `MonitoringReport`.
     pub record_id: ID,
     /// When it was acknowledged.
@@ -68,7 +68,7 @@ impl From<acknowledgement::Model> for Acknowledgement {
 
 /// How fresh one side's shared information is for a client (情報の鮮度).
 #[derive(SimpleObject, Clone)]
-pub struct SideFreshness {
+pub(super) struct SideFreshness {
     /// The side that shared the records.
     pub side: CollaborationSide,
     /// Records it shared in the period (observations beyond the writer, briefs, monitoring
@@ -93,7 +93,7 @@ pub struct SideFreshness {
 /// not blame.
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
-pub struct Contribution {
+pub(super) struct Contribution {
     #[graphql(skip)]
     pub organization_id: uuid::Uuid,
     /// Its side.
@@ -120,7 +120,7 @@ impl Contribution {
 
 /// A risk sign shared with your office that your office has not acknowledged yet.
 #[derive(SimpleObject, Clone)]
-pub struct UnacknowledgedRiskSign {
+pub(super) struct UnacknowledgedRiskSign {
     /// The risk sign.
     pub observation: Observation,
     /// True when more time than your office's deadline (default 24 hours) has passed since the
@@ -133,7 +133,7 @@ fn n(v: usize) -> i32 {
     i32::try_from(v).unwrap_or(i32::MAX)
 }
 
-pub async fn freshness(
+pub(super) async fn freshness(
     ctx: &Context<'_>,
     client_id: uuid::Uuid,
     from: Option<Date>,
@@ -162,7 +162,7 @@ pub async fn freshness(
     .collect())
 }
 
-pub async fn reciprocity(
+pub(super) async fn reciprocity(
     ctx: &Context<'_>,
     client_id: uuid::Uuid,
     from: Option<Date>,
@@ -189,7 +189,7 @@ pub async fn reciprocity(
     .collect())
 }
 
-pub async fn unacknowledged_risk_signs(
+pub(super) async fn unacknowledged_risk_signs(
     ctx: &Context<'_>,
     first: Option<i32>,
 ) -> async_graphql::Result<Vec<UnacknowledgedRiskSign>> {
@@ -210,34 +210,34 @@ pub async fn unacknowledged_risk_signs(
 
 /// Input of `acknowledgeRecords`.
 #[derive(InputObject)]
-pub struct AcknowledgeRecordsInput {
+pub(super) struct AcknowledgeRecordsInput {
     /// Global ids of observations, briefs or monitoring reports shared with you (1–100).
     pub ids: Vec<ID>,
 }
 
 /// Result of `acknowledgeRecords`.
 #[derive(SimpleObject)]
-pub struct AcknowledgeRecordsPayload {
+pub(super) struct AcknowledgeRecordsPayload {
     /// One acknowledgement per record (an earlier one is kept as it was).
     pub acknowledgements: Vec<Acknowledgement>,
 }
 
 /// Input of `setRiskAcknowledgementDeadline`.
 #[derive(InputObject)]
-pub struct SetRiskAcknowledgementDeadlineInput {
+pub(super) struct SetRiskAcknowledgementDeadlineInput {
     /// Hours your office has to acknowledge a shared risk sign (0–720; 0 alerts at once).
     pub hours: i32,
 }
 
 /// Result of `setRiskAcknowledgementDeadline`.
 #[derive(SimpleObject)]
-pub struct RiskAcknowledgementDeadlinePayload {
+pub(super) struct RiskAcknowledgementDeadlinePayload {
     /// The deadline now in force, in hours.
     pub hours: i32,
 }
 
 #[derive(Default)]
-pub struct AcknowledgementMutation;
+pub(super) struct AcknowledgementMutation;
 
 #[Object]
 impl AcknowledgementMutation {

@@ -13,7 +13,7 @@ use crate::service::api_keys::{self, NewApiKey};
 
 /// An API key (APIキー): a service account's credential, sent as `Authorization: Bearer <key>`.
 /// The key itself is shown only once, by `createApiKey`.
-pub struct ApiKey(db::Model);
+pub(super) struct ApiKey(db::Model);
 
 impl ApiKey {
     async fn account(
@@ -74,7 +74,7 @@ impl ApiKey {
 
 /// Input of `createApiKey`.
 #[derive(InputObject)]
-pub struct CreateApiKeyInput {
+pub(super) struct CreateApiKeyInput {
     /// What the key is for (at most 100 characters).
     pub name: String,
     /// The role it acts with: a working role of your organization (not `ORG_ADMIN`).
@@ -85,7 +85,7 @@ pub struct CreateApiKeyInput {
 
 /// Result of `createApiKey`.
 #[derive(SimpleObject)]
-pub struct CreateApiKeyPayload {
+pub(super) struct CreateApiKeyPayload {
     /// The new key's record.
     pub api_key: ApiKey,
     /// The key itself. Shown this once: only its hash is stored.
@@ -94,13 +94,13 @@ pub struct CreateApiKeyPayload {
 
 /// Result of `revokeApiKey`.
 #[derive(SimpleObject)]
-pub struct RevokeApiKeyPayload {
+pub(super) struct RevokeApiKeyPayload {
     /// The key, now revoked.
     pub api_key: ApiKey,
 }
 
 #[derive(Default)]
-pub struct ApiKeyQuery;
+pub(super) struct ApiKeyQuery;
 
 #[Object]
 impl ApiKeyQuery {
@@ -114,7 +114,7 @@ impl ApiKeyQuery {
 }
 
 #[derive(Default)]
-pub struct ApiKeyMutation;
+pub(super) struct ApiKeyMutation;
 
 #[Object]
 impl ApiKeyMutation {

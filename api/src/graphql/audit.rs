@@ -15,7 +15,7 @@ use crate::{auth::policy, error::ApiError, service};
 
 /// An audit-log entry.
 #[derive(Clone)]
-pub struct AuditEvent(pub audit_event::Model);
+pub(super) struct AuditEvent(pub audit_event::Model);
 
 connection_types!(
     AuditEventConnection,
@@ -81,7 +81,7 @@ impl AuditEvent {
 }
 
 #[derive(Default)]
-pub struct AuditQuery;
+pub(super) struct AuditQuery;
 
 #[Object]
 impl AuditQuery {

@@ -17,7 +17,7 @@ use crate::service::{
 /// A drafted three-point brief for a meeting (事前共有の下書き): edit it, then submit it with
 /// `submitMeetingBrief`. Nothing is stored by drafting.
 #[derive(SimpleObject)]
-pub struct MeetingBriefDraft {
+pub(super) struct MeetingBriefDraft {
     /// The meeting.
     pub meeting: Meeting,
     /// Observations that happened from this time on were considered: the last held meeting or
@@ -57,7 +57,7 @@ fn points(list: Vec<DraftPoint>) -> Vec<BriefPoint> {
 }
 
 #[derive(Default)]
-pub struct BriefDraftQuery;
+pub(super) struct BriefDraftQuery;
 
 #[Object]
 impl BriefDraftQuery {

@@ -83,7 +83,7 @@ impl SignerRelationship {
 }
 
 /// One organization's membership in a client's care team.
-pub struct CareTeamMember(pub membership::Model);
+pub(crate) struct CareTeamMember(pub membership::Model);
 
 /// Care-team membership (支援チームへの参加): an organization, its relationship and its period.
 #[Object]
@@ -163,7 +163,7 @@ impl CareTeamMember {
 
 /// One category a consent shares with a care-team member (同意に基づく共有).
 #[derive(SimpleObject)]
-pub struct ConsentShare {
+pub(super) struct ConsentShare {
     /// The category shared.
     pub category: DataCategory,
     /// The first day of the records shared (the member's first day on the team); null when the
@@ -172,7 +172,7 @@ pub struct ConsentShare {
 }
 
 /// An objection to an organization's addition to a client's care team.
-pub struct CareTeamObjection(pub care_team_objection::Model);
+pub(super) struct CareTeamObjection(pub care_team_objection::Model);
 
 /// Objection (異議) by another member to an organization's addition to the care team: while it
 /// is open, no consent shares records with that organization. Withdrawn, never deleted.
@@ -210,7 +210,7 @@ impl CareTeamObjection {
 }
 
 /// A sharing consent (情報共有の同意).
-pub struct SharingConsent(pub sharing_consent::Model);
+pub(crate) struct SharingConsent(pub sharing_consent::Model);
 
 /// Sharing consent (情報共有の同意): the client's or guardian's written consent to share
 /// special-care personal information with the care team. Revocation is dated; nothing is deleted.
@@ -301,7 +301,7 @@ impl SharingConsent {
 
 /// Input of `addCareTeamMember`.
 #[derive(InputObject)]
-pub struct AddCareTeamMemberInput {
+pub(super) struct AddCareTeamMemberInput {
     /// The client's global id.
     pub client_id: ID,
     /// The organization to add (not your own).
@@ -316,14 +316,14 @@ pub struct AddCareTeamMemberInput {
 
 /// Result of membership changes.
 #[derive(SimpleObject)]
-pub struct CareTeamMemberPayload {
+pub(super) struct CareTeamMemberPayload {
     /// The membership after the change.
     pub care_team_member: CareTeamMember,
 }
 
 /// Input of `endCareTeamMembership`.
 #[derive(InputObject)]
-pub struct EndCareTeamMembershipInput {
+pub(super) struct EndCareTeamMembershipInput {
     /// The membership's global id.
     pub care_team_member_id: ID,
     /// Last day of the membership (default: today).
@@ -332,7 +332,7 @@ pub struct EndCareTeamMembershipInput {
 
 /// Input of `objectToCareTeamMember`.
 #[derive(InputObject)]
-pub struct ObjectToCareTeamMemberInput {
+pub(super) struct ObjectToCareTeamMemberInput {
     /// The membership's global id.
     pub care_team_member_id: ID,
     /// Why (e.g. 本人の同意を確認していない).
@@ -341,14 +341,14 @@ pub struct ObjectToCareTeamMemberInput {
 
 /// Input of `withdrawCareTeamObjection`.
 #[derive(InputObject)]
-pub struct WithdrawCareTeamObjectionInput {
+pub(super) struct WithdrawCareTeamObjectionInput {
     /// The objection's global id.
     pub objection_id: ID,
 }
 
 /// Result of objection changes.
 #[derive(SimpleObject)]
-pub struct CareTeamObjectionPayload {
+pub(super) struct CareTeamObjectionPayload {
     /// The objection after the change.
     pub objection: CareTeamObjection,
     /// The membership objected to.
@@ -357,7 +357,7 @@ pub struct CareTeamObjectionPayload {
 
 /// Input of `recordSharingConsent`.
 #[derive(InputObject)]
-pub struct RecordSharingConsentInput {
+pub(super) struct RecordSharingConsentInput {
     /// The client's global id.
     pub client_id: ID,
     /// Name of the person who signed.
@@ -386,14 +386,14 @@ pub struct RecordSharingConsentInput {
 
 /// Result of consent changes.
 #[derive(SimpleObject)]
-pub struct SharingConsentPayload {
+pub(super) struct SharingConsentPayload {
     /// The consent after the change.
     pub sharing_consent: SharingConsent,
 }
 
 /// Input of `revokeSharingConsent`.
 #[derive(InputObject)]
-pub struct RevokeSharingConsentInput {
+pub(super) struct RevokeSharingConsentInput {
     /// The consent's global id.
     pub sharing_consent_id: ID,
     /// Date of revocation (default: today). Sharing stops at once either way.
@@ -403,7 +403,7 @@ pub struct RevokeSharingConsentInput {
 }
 
 #[derive(Default)]
-pub struct CareTeamMutation;
+pub(super) struct CareTeamMutation;
 
 #[Object]
 impl CareTeamMutation {

@@ -16,7 +16,7 @@ use crate::{
 
 /// A granted service on a recipient certificate (支給決定内容).
 #[derive(SimpleObject, Clone)]
-pub struct GrantedService {
+pub(super) struct GrantedService {
     /// Service type (サービス種別), e.g. 就労継続支援B型.
     pub service_type: String,
     /// Granted amount (支給量), e.g. 22.
@@ -32,7 +32,7 @@ pub struct GrantedService {
 /// A facility's contracted amount (契約支給量) of a granted service.
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
-pub struct ContractedAmount {
+pub(super) struct ContractedAmount {
     #[graphql(skip)]
     pub organization_id: Uuid,
     /// Service type.
@@ -56,7 +56,7 @@ impl ContractedAmount {
 }
 
 /// Recipient certificate (受給者証) issued by the municipality.
-pub struct RecipientCertificate(pub recipient_certificate::Model);
+pub(crate) struct RecipientCertificate(pub recipient_certificate::Model);
 
 /// Recipient certificate (受給者証): what the municipality granted, and the monitoring period.
 #[Object]
@@ -153,7 +153,7 @@ impl RecipientCertificate {
 
 /// A granted service, as entered.
 #[derive(InputObject)]
-pub struct GrantedServiceInput {
+pub(super) struct GrantedServiceInput {
     /// Service type (サービス種別).
     pub service_type: String,
     /// Granted amount (支給量).
@@ -168,7 +168,7 @@ pub struct GrantedServiceInput {
 
 /// A contracted amount, as entered.
 #[derive(InputObject)]
-pub struct ContractedAmountInput {
+pub(super) struct ContractedAmountInput {
     /// The facility's global id.
     pub organization_id: ID,
     /// Service type.
@@ -179,7 +179,7 @@ pub struct ContractedAmountInput {
 
 /// Input of `addRecipientCertificate`.
 #[derive(InputObject)]
-pub struct AddRecipientCertificateInput {
+pub(super) struct AddRecipientCertificateInput {
     /// The client's global id.
     pub client_id: ID,
     /// Certificate number (受給者証番号).
@@ -218,13 +218,13 @@ pub struct AddRecipientCertificateInput {
 
 /// Result of `addRecipientCertificate`.
 #[derive(SimpleObject)]
-pub struct AddRecipientCertificatePayload {
+pub(super) struct AddRecipientCertificatePayload {
     /// The stored certificate.
     pub recipient_certificate: RecipientCertificate,
 }
 
 #[derive(Default)]
-pub struct CertificateMutation;
+pub(super) struct CertificateMutation;
 
 #[Object]
 impl CertificateMutation {
@@ -293,7 +293,7 @@ impl CertificateMutation {
 
 /// The monitoring decision as printed on the 受給者証 (モニタリング期間の記載).
 #[derive(InputObject)]
-pub struct MonitoringDecisionInput {
+pub(super) struct MonitoringDecisionInput {
     /// Every N months: 1 (毎月), 3 (3か月ごと), 6 (6か月ごと) or another N, 1–12.
     pub period_months: i32,
     /// The first monitoring month (実施月) as printed, any day of it: 「3月ごと（2027年2月〜）」 is
@@ -337,7 +337,7 @@ pub enum MonitoringScheduleBasis {
 }
 
 /// A certificate's monitoring schedule (モニタリング実施予定).
-pub struct MonitoringSchedule(pub schedule::Schedule);
+pub(super) struct MonitoringSchedule(pub schedule::Schedule);
 
 /// A certificate's monitoring schedule (モニタリング実施予定): the decision it comes from and
 /// every monitoring month (実施月) of the certificate's validity.

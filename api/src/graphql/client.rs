@@ -4,7 +4,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use entity::client as db;
 use uuid::Uuid;
 
-pub use super::certificate::RecipientCertificate;
+pub(super) use super::certificate::RecipientCertificate;
 use super::{
     audit::AuditEventConnection,
     care_team::{CareTeamMember, SharingConsent},
@@ -22,7 +22,7 @@ use crate::{
 
 /// A client (本人 / 利用者) as one viewer sees them.
 #[derive(Clone)]
-pub struct Client {
+pub(crate) struct Client {
     pub model: db::Model,
     pub rel: ClientRelation,
 }
@@ -31,7 +31,7 @@ connection_types!(ClientConnection, ClientEdge, Client, "clients (本人)");
 
 impl Client {
     /// One client as the viewer may see it (its read audited), with the request's cached scope.
-    pub async fn visible(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Self> {
+    pub(crate) async fn visible(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Self> {
         let scope = ctx.loaders()?.ctx.scope().await?;
         let (model, rel) = service::clients::get(ctx.state()?, ctx.viewer()?, &scope, id).await?;
         Ok(Self { model, rel })
@@ -52,7 +52,7 @@ impl Client {
     }
 
     /// Loads one client through the request's scope; `NOT_FOUND` when invisible.
-    pub async fn load(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Client> {
+    pub(crate) async fn load(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Client> {
         let loaders = ctx.loaders()?;
         let rel = loaders.ctx.scope().await?.require(id)?.clone();
         let model = loaders
@@ -78,7 +78,7 @@ pub enum ViewerMembership {
 /// A family member or guardian (家族・保護者) as contact data; not an account.
 #[derive(SimpleObject, InputObject, Clone)]
 #[graphql(input_name = "FamilyContactInput")]
-pub struct FamilyContact {
+pub(super) struct FamilyContact {
     /// Name (氏名).
     pub name: String,
     /// Relationship to the client (続柄), e.g. 母.
@@ -233,7 +233,10 @@ impl Client {
 
     /// Observations (支援記録) you may see, newest first. Entered-in-error records are left out
     /// unless asked for.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a GraphQL field with this many arguments: each is one argument of the API"
+    )]
     async fn observations(
         &self,
         ctx: &Context<'_>,
@@ -456,7 +459,7 @@ impl Client {
 }
 
 #[derive(Default)]
-pub struct ClientQuery;
+pub(super) struct ClientQuery;
 
 #[Object]
 impl ClientQuery {
@@ -489,7 +492,7 @@ impl ClientQuery {
 
 /// Input of `registerClient`.
 #[derive(InputObject)]
-pub struct RegisterClientInput {
+pub(super) struct RegisterClientInput {
     /// Name (氏名).
     pub display_name: String,
     /// Name in kana (ふりがな).
@@ -512,7 +515,7 @@ pub struct RegisterClientInput {
 }
 
 impl RegisterClientInput {
-    pub fn into_new(self) -> clients::NewClient {
+    pub(super) fn into_new(self) -> clients::NewClient {
         clients::NewClient {
             display_name: self.display_name,
             name_kana: self.name_kana,
@@ -538,27 +541,27 @@ impl RegisterClientInput {
 
 /// Result of `registerClient`.
 #[derive(SimpleObject)]
-pub struct RegisterClientPayload {
+pub(super) struct RegisterClientPayload {
     /// The new client; your organization is its first care-team member.
     pub client: Client,
 }
 
 /// Input of `markClientReviewed`.
 #[derive(InputObject)]
-pub struct MarkClientReviewedInput {
+pub(super) struct MarkClientReviewedInput {
     /// The client's global id.
     pub client_id: ID,
 }
 
 /// Result of `markClientReviewed`.
 #[derive(SimpleObject)]
-pub struct MarkClientReviewedPayload {
+pub(super) struct MarkClientReviewedPayload {
     /// When you reviewed; "new since last look" counts restart from here.
     pub reviewed_at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Default)]
-pub struct ClientMutation;
+pub(super) struct ClientMutation;
 
 #[Object]
 impl ClientMutation {

@@ -9,7 +9,7 @@ use crate::{
     realtime::Live,
 };
 
-pub trait ContextExt {
+pub(crate) trait ContextExt {
     /// The application state.
     fn state(&self) -> ApiResult<&Live>;
     /// The signed-in viewer, or `UNAUTHENTICATED`.

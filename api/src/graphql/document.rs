@@ -25,7 +25,7 @@ use super::limits::{self, Limits};
 use crate::error::{ErrorCode, server_error};
 
 /// A parsed, checked document ready for the executor.
-pub struct Document {
+pub(crate) struct Document {
     /// The document, with unprovided variables left out of the operation that runs.
     pub parsed: ExecutableDocument,
     /// The name of the operation that runs (as requested, else the document's only one).
@@ -42,7 +42,7 @@ pub struct Document {
 
 impl Document {
     /// A mutation or subscription: it may write (a GET must not run it).
-    pub fn writes(&self) -> bool {
+    pub(crate) fn writes(&self) -> bool {
         matches!(
             self.operation_type,
             Some(OperationType::Mutation | OperationType::Subscription)
@@ -51,7 +51,7 @@ impl Document {
 }
 
 /// Parses and checks a request's document; the error is ready to send (it has its code).
-pub fn prepare(
+pub(crate) fn prepare(
     query: &str,
     operation_name: Option<&str>,
     variables: &Variables,

@@ -69,7 +69,7 @@ pub enum FactAnchorKind {
 /// One problem found in a text. Offsets are UTF-16 code units (JavaScript string indices)
 /// into the checked text.
 #[derive(SimpleObject, Clone)]
-pub struct TextFinding {
+pub(super) struct TextFinding {
     /// The field the text came from (`fact`, `goals.0.text` …); null for free text.
     pub field: Option<String>,
     /// Start of the flagged words.
@@ -105,7 +105,7 @@ pub struct TextFinding {
 
 /// A sentence that reports what someone other than the writer said or saw (伝聞).
 #[derive(SimpleObject, Clone)]
-pub struct HearsaySentence {
+pub(super) struct HearsaySentence {
     /// Start (UTF-16 code units).
     pub start: i32,
     /// End (exclusive).
@@ -114,7 +114,7 @@ pub struct HearsaySentence {
 
 /// A fact anchor found in a text (what makes its sentence checkable).
 #[derive(SimpleObject, Clone)]
-pub struct FactAnchor {
+pub(super) struct FactAnchor {
     /// Start (UTF-16 code units).
     pub start: i32,
     /// End (exclusive).
@@ -127,7 +127,7 @@ pub struct FactAnchor {
 
 /// The result of checking a text (事実と解釈のチェック).
 #[derive(SimpleObject, Clone)]
-pub struct FactCheckResult {
+pub(super) struct FactCheckResult {
     /// True when nothing was found.
     pub clear: bool,
     /// Problems, in text order.
@@ -150,7 +150,7 @@ fn n(v: usize) -> i32 {
 }
 
 impl TextFinding {
-    pub fn new(text: &str, field: Option<String>, f: Finding) -> Self {
+    pub(super) fn new(text: &str, field: Option<String>, f: Finding) -> Self {
         let span = utf16_range(text, f.span.clone());
         let clause = utf16_range(text, f.clause.clone());
         let sentence = utf16_range(text, f.sentence.clone());
@@ -185,7 +185,7 @@ impl TextFinding {
 }
 
 impl FactCheckResult {
-    pub fn new(text: &str, field: Option<&str>, r: Report) -> Self {
+    pub(super) fn new(text: &str, field: Option<&str>, r: Report) -> Self {
         let flagged = r.flagged_sentences();
         let anchor = |a: FoundAnchor| {
             let span = utf16_range(text, a.span);
@@ -258,7 +258,7 @@ impl From<LexiconTermKind> for OwnTermKind {
 
 /// A term your organization added to the fact check (自事業所の用語).
 #[derive(SimpleObject, Clone)]
-pub struct LexiconTerm {
+pub(super) struct LexiconTerm {
     /// Opaque id.
     pub id: ID,
     /// The phrase, matched literally.
@@ -288,7 +288,7 @@ impl LexiconTerm {
 }
 
 #[derive(Default)]
-pub struct FactCheckQuery;
+pub(super) struct FactCheckQuery;
 
 #[Object]
 impl FactCheckQuery {
@@ -330,7 +330,7 @@ impl FactCheckQuery {
 
 /// Input of `addLexiconTerm`.
 #[derive(InputObject)]
-pub struct AddLexiconTermInput {
+pub(super) struct AddLexiconTermInput {
     /// The phrase (1–50 characters), matched literally.
     pub phrase: String,
     /// How it is used.
@@ -339,20 +339,20 @@ pub struct AddLexiconTermInput {
 
 /// Input of `removeLexiconTerm`.
 #[derive(InputObject)]
-pub struct RemoveLexiconTermInput {
+pub(super) struct RemoveLexiconTermInput {
     /// The term's id.
     pub id: ID,
 }
 
 /// Result of a lexicon change.
 #[derive(SimpleObject)]
-pub struct LexiconTermPayload {
+pub(super) struct LexiconTermPayload {
     /// The term added or removed.
     pub term: LexiconTerm,
 }
 
 #[derive(Default)]
-pub struct FactCheckMutation;
+pub(super) struct FactCheckMutation;
 
 #[Object]
 impl FactCheckMutation {

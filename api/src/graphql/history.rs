@@ -86,7 +86,7 @@ fn history_kind(k: EntryKind) -> HistoryKind {
 
 /// The record behind a history item.
 #[derive(Union)]
-pub enum HistoryItem {
+pub(super) enum HistoryItem {
     Observation(Observation),
     SupportPlanVersion(SupportPlanVersion),
     Meeting(Meeting),
@@ -100,7 +100,7 @@ pub enum HistoryItem {
 
 /// One item of a client's history.
 #[derive(SimpleObject)]
-pub struct HistoryEntry {
+pub(super) struct HistoryEntry {
     /// What kind of item.
     pub kind: HistoryKind,
     /// When it happened (for observations: when the event took place, not when it was written).
@@ -111,7 +111,7 @@ pub struct HistoryEntry {
 
 /// One history item with its cursor.
 #[derive(SimpleObject)]
-pub struct HistoryEdge {
+pub(super) struct HistoryEdge {
     /// Opaque cursor; pass it as `after`.
     pub cursor: String,
     /// The item.
@@ -120,7 +120,7 @@ pub struct HistoryEdge {
 
 /// A page of a client's history (Relay connection), newest first.
 #[derive(SimpleObject)]
-pub struct HistoryConnection {
+pub(super) struct HistoryConnection {
     /// The items of this page with cursors.
     pub edges: Vec<HistoryEdge>,
     /// Where this page sits in the whole history.
@@ -146,7 +146,7 @@ fn item(record: history::HistoryRecord) -> HistoryItem {
 }
 
 /// `client.history`: see [`super::client::Client`].
-pub async fn client_history(
+pub(super) async fn client_history(
     ctx: &Context<'_>,
     client_id: Uuid,
     filter: timeline::HistoryFilter,
@@ -228,7 +228,7 @@ pub enum DueItemKind {
 }
 
 /// Something that falls due for a client (期限).
-pub struct DueItemObject(pub DueItem);
+pub(super) struct DueItemObject(pub DueItem);
 
 /// Something that falls due for a client: monitoring, a plan review, a grant expiry.
 #[Object(name = "DueItem")]
@@ -278,17 +278,21 @@ impl DueItemObject {
 }
 
 /// Items due for `clients`, soonest first, at most 100 (`first` bounded like any page).
-pub async fn due_items(
+pub(super) async fn due_items(
     ctx: &Context<'_>,
     clients: &[Uuid],
     first: Option<i32>,
 ) -> async_graphql::Result<Vec<DueItemObject>> {
     let limit = match first {
         None => 100,
-        Some(n) if (0..=100).contains(&n) => n as usize,
-        Some(_) => {
-            return Err(ApiError::bad_input("first", "first must be between 0 and 100.").into());
-        }
+        Some(n) => match usize::try_from(n) {
+            Ok(n) if n <= 100 => n,
+            _ => {
+                return Err(
+                    ApiError::bad_input("first", "first must be between 0 and 100.").into(),
+                );
+            }
+        },
     };
     let scope = ctx.loaders()?.ctx.scope().await?;
     let items = crate::service::monitoring::due_items(&ctx.state()?.db, &scope, clients).await?;
@@ -296,7 +300,7 @@ pub async fn due_items(
 }
 
 /// History filters as GraphQL arguments.
-pub fn filter(
+pub(super) fn filter(
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
     kinds: Vec<HistoryKind>,

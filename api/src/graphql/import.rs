@@ -33,7 +33,7 @@ pub enum UpsertOutcome {
 
 /// Why one import item was refused (取り込みエラー).
 #[derive(SimpleObject)]
-pub struct ImportItemError {
+pub(super) struct ImportItemError {
     /// The stable error code, as in `extensions.code` (e.g. `BAD_USER_INPUT`, `NOT_FOUND`).
     pub code: String,
     /// The input field to blame, when one is (e.g. `fact`, `occurredFrom`).
@@ -44,7 +44,7 @@ pub struct ImportItemError {
 
 /// The result of one import item (1件ごとの結果).
 #[derive(SimpleObject)]
-pub struct ImportItemResult {
+pub(super) struct ImportItemResult {
     /// The item's position in `items`, from 0.
     pub index: i32,
     /// The item's external id, as sent.
@@ -59,7 +59,7 @@ pub struct ImportItemResult {
 
 /// The result of an import (取り込み結果).
 #[derive(SimpleObject)]
-pub struct ImportResult {
+pub(super) struct ImportResult {
     /// Whether the changes were stored. False only with `allOrNothing` when an item failed:
     /// then nothing was stored and `outcome` says what would have happened.
     pub committed: bool,
@@ -77,7 +77,7 @@ pub struct ImportResult {
 
 /// Input of `importClients`.
 #[derive(InputObject)]
-pub struct ImportClientsInput {
+pub(super) struct ImportClientsInput {
     /// The clients; each needs its `externalId`. At most `IMPORT_MAX_ITEMS` (500 by default).
     pub items: Vec<RegisterClientInput>,
     /// Store nothing if any item fails (default: store every item that succeeds).
@@ -87,7 +87,7 @@ pub struct ImportClientsInput {
 
 /// One observation to import: matched on your external id.
 #[derive(InputObject)]
-pub struct ObservationImportItem {
+pub(super) struct ObservationImportItem {
     /// Your organization's id for the record (外部ID), unique in your organization.
     pub external_id: String,
     /// The client's global id (or give `clientExternalId`).
@@ -100,7 +100,7 @@ pub struct ObservationImportItem {
 
 /// Input of `importObservations`.
 #[derive(InputObject)]
-pub struct ImportObservationsInput {
+pub(super) struct ImportObservationsInput {
     /// The observations. At most `IMPORT_MAX_ITEMS` (500 by default).
     pub items: Vec<ObservationImportItem>,
     /// Store nothing if any item fails (default: store every item that succeeds).
@@ -110,7 +110,7 @@ pub struct ImportObservationsInput {
 
 /// Result of `upsertClient`.
 #[derive(SimpleObject)]
-pub struct ClientUpsertPayload {
+pub(super) struct ClientUpsertPayload {
     /// What happened.
     pub outcome: UpsertOutcome,
     /// The client as it is now.
@@ -119,7 +119,7 @@ pub struct ClientUpsertPayload {
 
 /// Result of `upsertObservation`.
 #[derive(SimpleObject)]
-pub struct ObservationUpsertPayload {
+pub(super) struct ObservationUpsertPayload {
     /// What happened.
     pub outcome: UpsertOutcome,
     /// The observation as it is now.
@@ -204,7 +204,7 @@ fn report(r: imports::ImportReport, type_name: &str) -> ImportResult {
 }
 
 #[derive(Default)]
-pub struct ImportMutation;
+pub(super) struct ImportMutation;
 
 #[Object]
 impl ImportMutation {

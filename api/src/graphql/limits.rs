@@ -62,7 +62,7 @@ pub struct Limits {
 
 /// Which limit refused a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Limit {
+pub(crate) enum Limit {
     /// Bracket or fragment nesting ([`MAX_NESTING`]).
     Nesting,
     /// Depth of data fields.
@@ -81,7 +81,7 @@ pub enum Limit {
 
 impl Limit {
     /// The name clients read in `extensions.limit`.
-    pub const fn as_str(self) -> &'static str {
+    pub(crate) const fn as_str(self) -> &'static str {
         match self {
             Self::Nesting => "nesting",
             Self::Depth => "depth",
@@ -110,7 +110,7 @@ impl Limit {
 
 /// A refusal: which limit, what the document measured, and the most allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LimitExceeded {
+pub(crate) struct LimitExceeded {
     pub limit: Limit,
     pub actual: u64,
     pub maximum: u64,
@@ -130,7 +130,7 @@ impl LimitExceeded {
     }
 
     /// The message, e.g. "Query refused: data fields are nested too deeply (depth 16 > 12)."
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         format!(
             "Query refused: {} ({} {} > {}).",
             self.limit.explanation(),
@@ -141,7 +141,7 @@ impl LimitExceeded {
     }
 
     /// `QUERY_TOO_COMPLEX` with `extensions.limit`, `.actual` and `.maximum`.
-    pub fn into_server_error(self) -> ServerError {
+    pub(crate) fn into_server_error(self) -> ServerError {
         let mut e = server_error(ErrorCode::QueryTooComplex, self.message());
         if let Some(ext) = e.extensions.as_mut() {
             ext.set("limit", self.limit.as_str());
@@ -154,14 +154,14 @@ impl LimitExceeded {
 
 /// Why a parsed document is refused before validation.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     Limit(LimitExceeded),
     /// A fragment spreads itself, directly or through others.
     FragmentCycle(String),
 }
 
 impl Refusal {
-    pub fn into_server_error(self) -> ServerError {
+    pub(crate) fn into_server_error(self) -> ServerError {
         match self {
             Self::Limit(l) => l.into_server_error(),
             Self::FragmentCycle(name) => server_error(
@@ -189,7 +189,7 @@ impl RequestOutcome {
 /// carries its code and numbers, over HTTP and WebSocket alike) and the "execution began" flag.
 /// It does not wrap fields ([`Extension::wraps_fields`]), so events and pages resolve as fast as
 /// without it.
-pub struct QueryLimits {
+pub(crate) struct QueryLimits {
     pub max_complexity: usize,
 }
 
@@ -244,7 +244,7 @@ impl Extension for QueryLimitsExtension {
 /// Gives every error that has no code one: before execution that is syntax, validation or an
 /// unknown operation; during execution the only uncoded errors are async-graphql's own input
 /// coercion (a malformed scalar): resolvers return `ApiError`s, which always carry a code.
-pub fn assign_codes(errors: &mut [ServerError], executed: bool) {
+pub(crate) fn assign_codes(errors: &mut [ServerError], executed: bool) {
     for e in errors {
         let has_code = e
             .extensions

@@ -23,7 +23,7 @@ use crate::{
 };
 
 /// Per-request context shared by the loaders.
-pub struct RequestCtx {
+pub(crate) struct RequestCtx {
     pub db: DatabaseConnection,
     /// Where the request's reads are audited (grouped with other requests' reads).
     pub audits: Arc<service::read_audits::ReadAudits>,
@@ -37,7 +37,7 @@ pub struct RequestCtx {
 impl RequestCtx {
     /// The viewer's scope over all its clients (once per request; one statement when the
     /// organization's cached scope is current, four otherwise).
-    pub async fn scope(&self) -> ApiResult<Arc<Scope>> {
+    pub(crate) async fn scope(&self) -> ApiResult<Arc<Scope>> {
         if let Some(s) = self.cached_scope() {
             return Ok(s);
         }
@@ -52,7 +52,7 @@ impl RequestCtx {
     }
 
     /// Replaces the scope: a subscription resolves each event with the scope that authorized it.
-    pub fn set_scope(&self, scope: Arc<Scope>) {
+    pub(crate) fn set_scope(&self, scope: Arc<Scope>) {
         *self
             .scope
             .lock()
@@ -66,7 +66,7 @@ impl RequestCtx {
             .clone()
     }
 
-    pub fn viewer(&self) -> ApiResult<&Viewer> {
+    pub(crate) fn viewer(&self) -> ApiResult<&Viewer> {
         self.viewer.as_ref().ok_or(ApiError::Unauthenticated)
     }
 }
@@ -80,7 +80,7 @@ type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 type LoadFn<K, V> = for<'a> fn(&'a RequestCtx, &'a [K]) -> BoxFut<'a, ApiResult<HashMap<K, V>>>;
 
 /// A loader defined by one batch function.
-pub struct BatchLoader<K, V> {
+pub(crate) struct BatchLoader<K, V> {
     ctx: Arc<RequestCtx>,
     load: LoadFn<K, V>,
 }
@@ -157,20 +157,20 @@ where
 /// The loaders that remember names, held apart so that a subscription can forget them before
 /// each event: its loaders live as long as the subscription, and a renamed or deactivated staff
 /// member must show as they are now.
-pub struct Names {
+pub(crate) struct Names {
     organizations: Arc<DataLoader<BatchLoader<Uuid, organization::Model>, HashMapCache>>,
     staff_members: Arc<DataLoader<BatchLoader<Uuid, staff_member::Model>, HashMapCache>>,
 }
 
 impl Names {
-    pub fn forget(&self) {
+    pub(crate) fn forget(&self) {
         self.organizations.clear::<Uuid>();
         self.staff_members.clear::<Uuid>();
     }
 }
 
 /// The loaders of one request.
-pub struct Loaders {
+pub(crate) struct Loaders {
     pub ctx: Arc<RequestCtx>,
     /// Remembered for the request, or for one event of a subscription (see [`Names`]).
     pub organizations: Arc<DataLoader<BatchLoader<Uuid, organization::Model>, HashMapCache>>,
@@ -211,7 +211,7 @@ impl Loaders {
     /// Hands the remembering loaders the people and organizations a page already loaded (see
     /// [`service::history::records_of`]): a page's nested `author { organization }` then
     /// resolves from memory instead of waiting one batch delay per nesting level.
-    pub async fn feed_names(
+    pub(crate) async fn feed_names(
         &self,
         staff: HashMap<Uuid, staff_member::Model>,
         organizations: HashMap<Uuid, organization::Model>,
@@ -221,14 +221,14 @@ impl Loaders {
     }
 
     /// The remembering loaders (see [`Names`]).
-    pub fn names(&self) -> Names {
+    pub(crate) fn names(&self) -> Names {
         Names {
             organizations: self.organizations.clone(),
             staff_members: self.staff_members.clone(),
         }
     }
 
-    pub fn new(state: &crate::realtime::Live, credential: &Credential) -> Self {
+    pub(crate) fn new(state: &crate::realtime::Live, credential: &Credential) -> Self {
         let ctx = Arc::new(RequestCtx {
             db: state.db.clone(),
             audits: state.read_audits.clone(),

@@ -15,7 +15,7 @@ use crate::{
 
 /// How many observations of a category the period holds.
 #[derive(SimpleObject, Clone)]
-pub struct CategoryCount {
+pub(super) struct CategoryCount {
     /// The category.
     pub category: ObservationCategory,
     /// How many.
@@ -24,7 +24,7 @@ pub struct CategoryCount {
 
 /// A short summary of the records (記録の要約).
 #[derive(SimpleObject, Clone)]
-pub struct RecordSummary {
+pub(super) struct RecordSummary {
     /// Observations in the period you may see (internal notes never count).
     pub observation_count: i32,
     /// Counts by category.
@@ -36,7 +36,7 @@ pub struct RecordSummary {
 /// Evidence of change (変化の根拠): a tag's count in the period against the 4 weeks before it,
 /// e.g. this period 0 「大声」 (0.0 a week) vs 2.1 a week before.
 #[derive(SimpleObject, Clone)]
-pub struct ChangeEvidence {
+pub(super) struct ChangeEvidence {
     /// The tag (タグ), e.g. 大声.
     pub tag: String,
     /// Tagged observations in the period that say the behaviour happened (records saying it
@@ -58,7 +58,7 @@ pub struct ChangeEvidence {
 /// focus for next month.
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
-pub struct FacilityDirection {
+pub(super) struct FacilityDirection {
     #[graphql(skip)]
     pub organization_id: uuid::Uuid,
     /// Its individual support plan in force, when you may see one.
@@ -77,7 +77,7 @@ impl FacilityDirection {
 
 /// A monitoring report row pre-filled from the facility's side (モニタリング下書き).
 #[derive(SimpleObject, Clone)]
-pub struct MonitoringRowDraft {
+pub(super) struct MonitoringRowDraft {
     /// The service-use plan's goal.
     pub goal: String,
     /// The consultation side's latest rating, to confirm.
@@ -122,7 +122,7 @@ pub enum GoalPeriod {
 
 /// A goal read as a measure (目標の測り方).
 #[derive(SimpleObject, Clone)]
-pub struct GoalMeasure {
+pub(super) struct GoalMeasure {
     /// The behaviour counted (対象の行動), e.g. 大声, 食事, 睡眠.
     pub target: String,
     /// Which way the goal points.
@@ -152,7 +152,7 @@ pub enum EvidenceStanding {
 
 /// One period's count against a goal (期間の回数), with the records behind it.
 #[derive(SimpleObject, Clone)]
-pub struct EvidenceCount {
+pub(super) struct EvidenceCount {
     /// The period, e.g. 11月 or 11/23〜11/29.
     pub label: String,
     /// First day counted (JST), inside the materials' period.
@@ -177,7 +177,7 @@ pub struct EvidenceCount {
 
 /// What one record says about a goal's target (記録の判定).
 #[derive(SimpleObject, Clone)]
-pub struct JudgedObservation {
+pub(super) struct JudgedObservation {
     /// The record.
     pub observation: Observation,
     /// Whether it says the behaviour happened (true) or explicitly did not (false).
@@ -193,7 +193,7 @@ pub struct JudgedObservation {
 /// Materials for the consultation side (素材) for a period: what the facility hands over,
 /// built only from records you may see and never from internal notes.
 #[derive(SimpleObject, Clone)]
-pub struct Materials {
+pub(super) struct Materials {
     /// First day of the period (JST).
     pub from: Date,
     /// Last day of the period (JST).

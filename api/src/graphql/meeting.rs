@@ -13,7 +13,7 @@ use crate::service::{
 };
 
 use super::monitoring_report::screaming;
-pub use super::monitoring_report::{
+pub(super) use super::monitoring_report::{
     MonitoringReport, MonitoringReportPayload, RecordMonitoringReportInput,
 };
 
@@ -45,11 +45,11 @@ pub enum MeetingStatus {
 
 /// A meeting.
 #[derive(Clone)]
-pub struct Meeting(pub db::Model);
+pub(crate) struct Meeting(pub db::Model);
 
 /// Whether an invited organization's brief has arrived.
 #[derive(SimpleObject)]
-pub struct BriefArrival {
+pub(super) struct BriefArrival {
     /// The invited organization.
     pub organization: Organization,
     /// When its brief arrived; null while missing.
@@ -243,7 +243,7 @@ impl Meeting {
 }
 
 /// A three-point brief.
-pub struct MeetingBrief(pub meeting_brief::Model);
+pub(crate) struct MeetingBrief(pub meeting_brief::Model);
 
 /// Three-point brief (事前共有の3点) from a facility before a meeting.
 #[Object]
@@ -304,7 +304,7 @@ impl MeetingBrief {
 
 /// Input of `scheduleMeeting`.
 #[derive(InputObject)]
-pub struct ScheduleMeetingInput {
+pub(super) struct ScheduleMeetingInput {
     /// The client's global id.
     pub client_id: ID,
     /// Kind of meeting.
@@ -328,14 +328,14 @@ pub struct ScheduleMeetingInput {
 
 /// Result of meeting mutations.
 #[derive(SimpleObject)]
-pub struct MeetingPayload {
+pub(super) struct MeetingPayload {
     /// The meeting after the change.
     pub meeting: Meeting,
 }
 
 /// Input of `updateMeeting`.
 #[derive(InputObject)]
-pub struct UpdateMeetingInput {
+pub(super) struct UpdateMeetingInput {
     /// The meeting's global id.
     pub meeting_id: ID,
     /// The version you are changing.
@@ -351,7 +351,7 @@ pub struct UpdateMeetingInput {
 
 /// Input of `recordMeetingMinutes`.
 #[derive(InputObject)]
-pub struct RecordMeetingMinutesInput {
+pub(super) struct RecordMeetingMinutesInput {
     /// The meeting's global id.
     pub meeting_id: ID,
     /// The version you are changing.
@@ -370,7 +370,7 @@ pub struct RecordMeetingMinutesInput {
 /// A fact-check finding on one point of a brief (要確認の解釈): an interpretation without the
 /// evidence that would make it a fact.
 #[derive(SimpleObject, Clone)]
-pub struct BriefFactFinding {
+pub(super) struct BriefFactFinding {
     /// The part (項目): `recentChanges`, `stablePoints`, `unstablePoints` or `focusNextMonth`.
     pub part: String,
     /// The point's position in its part, from 0.
@@ -400,7 +400,7 @@ impl From<PointFinding> for BriefFactFinding {
 
 /// Input of `submitMeetingBrief`.
 #[derive(InputObject)]
-pub struct SubmitMeetingBriefInput {
+pub(super) struct SubmitMeetingBriefInput {
     /// The meeting's global id.
     pub meeting_id: ID,
     /// The three points.
@@ -409,13 +409,13 @@ pub struct SubmitMeetingBriefInput {
 
 /// Result of `submitMeetingBrief`.
 #[derive(SimpleObject)]
-pub struct MeetingBriefPayload {
+pub(super) struct MeetingBriefPayload {
     /// The brief as stored.
     pub brief: MeetingBrief,
 }
 
 #[derive(Default)]
-pub struct MeetingQuery;
+pub(super) struct MeetingQuery;
 
 #[Object]
 impl MeetingQuery {
@@ -433,7 +433,7 @@ impl MeetingQuery {
 }
 
 #[derive(Default)]
-pub struct MeetingMutation;
+pub(super) struct MeetingMutation;
 
 #[Object]
 impl MeetingMutation {
@@ -546,7 +546,7 @@ impl MeetingMutation {
 }
 
 /// Meetings of a client as the request's scope sees them (batched and audited by the loader).
-pub async fn client_meetings(
+pub(super) async fn client_meetings(
     ctx: &Context<'_>,
     client_id: uuid::Uuid,
 ) -> async_graphql::Result<Vec<Meeting>> {
@@ -560,7 +560,7 @@ pub async fn client_meetings(
 }
 
 /// Monitoring reports of a client as the request's scope sees them (batched and audited).
-pub async fn client_reports(
+pub(super) async fn client_reports(
     ctx: &Context<'_>,
     client_id: uuid::Uuid,
 ) -> async_graphql::Result<Vec<MonitoringReport>> {

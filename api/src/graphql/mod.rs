@@ -11,14 +11,14 @@ mod brief_draft;
 mod care_team;
 mod certificate;
 mod client;
-pub mod context;
-pub mod document;
+pub(crate) mod context;
+pub(crate) mod document;
 mod fact_check;
 mod history;
 pub mod ids;
 mod import;
-pub mod limits;
-pub mod loaders;
+pub(crate) mod limits;
+pub(crate) mod loaders;
 mod materials;
 mod meeting;
 mod monitoring_report;
@@ -28,7 +28,7 @@ mod organization;
 mod pagination;
 mod plan;
 mod plan_check;
-pub mod scalars;
+pub(crate) mod scalars;
 mod schedule;
 mod session;
 mod staff;
@@ -124,7 +124,7 @@ fn builder(
     )
     .register_output_type::<node::Node>()
     // A backstop only: documents are measured (and refused with their numbers) before they run.
-    .limit_recursive_depth(4 * limits::MAX_NESTING as usize)
+    .limit_recursive_depth(usize::try_from(4 * limits::MAX_NESTING).unwrap_or(usize::MAX))
     .limit_directives(20)
     .disable_suggestions();
     if config.introspection {

@@ -36,7 +36,7 @@ pub(super) fn screaming<T: std::fmt::Debug>(v: T) -> String {
 }
 
 /// A monitoring report.
-pub struct MonitoringReport(pub monitoring_report::Model);
+pub(crate) struct MonitoringReport(pub monitoring_report::Model);
 
 /// Monitoring report (モニタリング報告書) by the consultation specialist.
 #[Object]
@@ -99,7 +99,7 @@ impl MonitoringReport {
 
 /// Input of `recordMonitoringReport`.
 #[derive(InputObject)]
-pub struct RecordMonitoringReportInput {
+pub(super) struct RecordMonitoringReportInput {
     /// The client's global id.
     pub client_id: ID,
     /// Date of monitoring.
@@ -114,7 +114,7 @@ pub struct RecordMonitoringReportInput {
 
 /// Result of `recordMonitoringReport`.
 #[derive(SimpleObject)]
-pub struct MonitoringReportPayload {
+pub(super) struct MonitoringReportPayload {
     /// The stored report.
     pub monitoring_report: MonitoringReport,
 }

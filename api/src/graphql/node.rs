@@ -11,7 +11,7 @@ use crate::{error::ApiError, service};
 /// Anything with a global id (Relay Node).
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID", desc = "Opaque global id."))]
-pub enum Node {
+pub(super) enum Node {
     Client(Client),
     Observation(Observation),
     Organization(Organization),
@@ -24,7 +24,7 @@ pub enum Node {
 }
 
 #[derive(Default)]
-pub struct NodeQuery;
+pub(super) struct NodeQuery;
 
 #[Object]
 impl NodeQuery {

@@ -56,7 +56,7 @@ pub enum RecordStatus {
 
 /// An observation (支援記録).
 #[derive(Clone)]
-pub struct Observation(pub db::Model);
+pub(crate) struct Observation(pub db::Model);
 
 connection_types!(
     ObservationConnection,
@@ -236,7 +236,7 @@ impl Observation {
 }
 
 /// One stored version of an observation.
-pub struct ObservationVersion(pub observation_version::Model);
+pub(super) struct ObservationVersion(pub observation_version::Model);
 
 /// A version of an observation (記録の版): what it said from `editedAt` until the next version.
 #[Object]
@@ -286,7 +286,7 @@ impl ObservationVersion {
 
 /// The content of an observation, as written.
 #[derive(InputObject)]
-pub struct ObservationContentInput {
+pub(super) struct ObservationContentInput {
     /// The fact (事実): required, at most 4,000 characters.
     pub fact: String,
     /// The interpretation (解釈), resting on the fact or on cited observations.
@@ -333,7 +333,7 @@ impl ObservationContentInput {
 
 /// Input of `recordObservation`.
 #[derive(InputObject)]
-pub struct RecordObservationInput {
+pub(super) struct RecordObservationInput {
     /// The client's global id.
     pub client_id: ID,
     /// What to record.
@@ -342,7 +342,7 @@ pub struct RecordObservationInput {
 
 /// Input of `amendObservation`.
 #[derive(InputObject)]
-pub struct AmendObservationInput {
+pub(super) struct AmendObservationInput {
     /// The observation's global id.
     pub observation_id: ID,
     /// The version you are changing; a stale one is `CONFLICT`.
@@ -353,7 +353,7 @@ pub struct AmendObservationInput {
 
 /// Input of `markObservationEnteredInError`.
 #[derive(InputObject)]
-pub struct MarkObservationEnteredInErrorInput {
+pub(super) struct MarkObservationEnteredInErrorInput {
     /// The observation's global id.
     pub observation_id: ID,
     /// The version you are marking; a stale one is `CONFLICT`.
@@ -364,13 +364,13 @@ pub struct MarkObservationEnteredInErrorInput {
 
 /// Result of observation changes.
 #[derive(SimpleObject)]
-pub struct ObservationPayload {
+pub(super) struct ObservationPayload {
     /// The observation after the change.
     pub observation: Observation,
 }
 
 #[derive(Default)]
-pub struct ObservationMutation;
+pub(super) struct ObservationMutation;
 
 #[Object]
 impl ObservationMutation {

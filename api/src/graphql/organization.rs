@@ -81,7 +81,7 @@ impl Organization {
 }
 
 #[derive(Default)]
-pub struct OrganizationQuery;
+pub(super) struct OrganizationQuery;
 
 #[Object]
 impl OrganizationQuery {

@@ -16,7 +16,7 @@ use crate::{
 
 /// Pagination state of a connection (Relay `PageInfo`).
 #[derive(SimpleObject)]
-pub struct PageInfo {
+pub(super) struct PageInfo {
     /// True when items exist before this page.
     pub has_previous_page: bool,
     /// True when items exist after this page.
@@ -29,13 +29,13 @@ pub struct PageInfo {
 
 /// Decodes Relay arguments; the page-size bounds are checked by the service layer.
 /// Whether the connection field being resolved selects `totalCount` (directly or in a fragment).
-pub fn wants_total_count(ctx: &async_graphql::Context<'_>) -> bool {
+pub(super) fn wants_total_count(ctx: &async_graphql::Context<'_>) -> bool {
     ctx.look_ahead().field("totalCount").exists()
 }
 
 /// Relay arguments of a connection field; `totalCount` is counted only when it is selected (a
 /// count reads every row of the filtered list, a page only its own).
-pub fn page_args(
+pub(super) fn page_args(
     ctx: &async_graphql::Context<'_>,
     first: Option<i32>,
     after: Option<String>,
@@ -58,7 +58,7 @@ pub fn page_args(
 }
 
 /// The parts of a connection: edges (cursor + node), page info and total count.
-pub fn parts<M, T>(
+pub(super) fn parts<M, T>(
     page: Page<M>,
     key: impl Fn(&M) -> Uuid,
     node: impl Fn(M) -> T,
@@ -82,28 +82,28 @@ macro_rules! connection_types {
     ($connection:ident, $edge:ident, $node:ty, $what:literal) => {
         #[doc = concat!("A page of ", $what, " (Relay connection).")]
         #[derive(async_graphql::SimpleObject)]
-        pub struct $connection {
+        pub(crate) struct $connection {
             #[doc = concat!("The ", $what, " of this page, each with its cursor.")]
-            pub edges: Vec<$edge>,
+            pub(crate) edges: Vec<$edge>,
             #[doc = concat!("The ", $what, " of this page, without cursors.")]
-            pub nodes: Vec<$node>,
+            pub(crate) nodes: Vec<$node>,
             /// Where this page sits in the whole list.
-            pub page_info: $crate::graphql::pagination::PageInfo,
+            pub(crate) page_info: $crate::graphql::pagination::PageInfo,
             /// How many items the whole list holds (all pages), under the same filters.
-            pub total_count: u64,
+            pub(crate) total_count: u64,
         }
 
         #[doc = concat!("One of the ", $what, " with its cursor.")]
         #[derive(async_graphql::SimpleObject)]
-        pub struct $edge {
+        pub(crate) struct $edge {
             /// Opaque cursor; pass it as `after` or `before`.
-            pub cursor: String,
+            pub(crate) cursor: String,
             /// The item.
-            pub node: $node,
+            pub(crate) node: $node,
         }
 
         impl $connection {
-            pub fn from_page<M>(
+            pub(crate) fn from_page<M>(
                 page: $crate::service::page::Page<M>,
                 key: impl Fn(&M) -> uuid::Uuid,
                 node: impl Fn(M) -> $node,

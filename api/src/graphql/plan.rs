@@ -58,7 +58,7 @@ pub enum PlanStatus {
 
 /// A support plan.
 #[derive(Clone)]
-pub struct SupportPlan(pub db::Model);
+pub(crate) struct SupportPlan(pub db::Model);
 
 impl SupportPlan {
     /// The findings behind `factFindings` (and its deprecated name).
@@ -218,7 +218,7 @@ impl SupportPlan {
 }
 
 /// One version of a plan.
-pub struct SupportPlanVersion(pub support_plan_version::Model);
+pub(super) struct SupportPlanVersion(pub support_plan_version::Model);
 
 /// A version of a support plan (計画の版), as it stood.
 #[Object]
@@ -283,7 +283,7 @@ impl SupportPlanVersion {
 
 /// Input of `createSupportPlan`.
 #[derive(InputObject)]
-pub struct CreateSupportPlanInput {
+pub(super) struct CreateSupportPlanInput {
     /// The client's global id.
     pub client_id: ID,
     /// Which plan: a consultation specialist writes the service-use plan, a facility's service
@@ -303,18 +303,18 @@ pub struct CreateSupportPlanInput {
     pub external_id: Option<String>,
 }
 
-pub use crate::service::documents::PlanContent as PlanContentInput;
+pub(super) use crate::service::documents::PlanContent as PlanContentInput;
 
 /// Result of plan mutations.
 #[derive(SimpleObject)]
-pub struct SupportPlanPayload {
+pub(super) struct SupportPlanPayload {
     /// The plan after the change.
     pub support_plan: SupportPlan,
 }
 
 /// Input of `reviseSupportPlan` (drafts and proposals only).
 #[derive(InputObject)]
-pub struct ReviseSupportPlanInput {
+pub(super) struct ReviseSupportPlanInput {
     /// The plan's global id.
     pub plan_id: ID,
     /// The version you are changing.
@@ -340,7 +340,7 @@ pub enum PlanTransition {
 
 /// Input of `transitionSupportPlan`.
 #[derive(InputObject)]
-pub struct TransitionSupportPlanInput {
+pub(super) struct TransitionSupportPlanInput {
     /// The plan's global id.
     pub plan_id: ID,
     /// The version you are changing.
@@ -353,7 +353,7 @@ pub struct TransitionSupportPlanInput {
 
 /// Input of `recordSupportPlanConsent`: explanation and written consent (説明・同意).
 #[derive(InputObject)]
-pub struct RecordSupportPlanConsentInput {
+pub(super) struct RecordSupportPlanConsentInput {
     /// The plan's global id.
     pub plan_id: ID,
     /// The version you are changing.
@@ -372,7 +372,7 @@ pub struct RecordSupportPlanConsentInput {
 
 /// Input of `recordSupportPlanDelivery` (交付).
 #[derive(InputObject)]
-pub struct RecordSupportPlanDeliveryInput {
+pub(super) struct RecordSupportPlanDeliveryInput {
     /// The plan's global id.
     pub plan_id: ID,
     /// The version you are changing.
@@ -413,7 +413,7 @@ async fn shown_content(
 }
 
 #[derive(Default)]
-pub struct PlanQuery;
+pub(super) struct PlanQuery;
 
 #[Object]
 impl PlanQuery {
@@ -431,7 +431,7 @@ impl PlanQuery {
 }
 
 #[derive(Default)]
-pub struct PlanMutation;
+pub(super) struct PlanMutation;
 
 #[Object]
 impl PlanMutation {
@@ -544,7 +544,7 @@ async fn apply(
 }
 
 /// Plans of a client as the request's scope sees them (batched and audited by the loader).
-pub async fn client_plans(
+pub(super) async fn client_plans(
     ctx: &Context<'_>,
     client_id: uuid::Uuid,
 ) -> async_graphql::Result<Vec<SupportPlan>> {

@@ -24,7 +24,7 @@ pub enum PlanAxisPart {
 
 /// How a plan covers one axis part.
 #[derive(SimpleObject, Clone)]
-pub struct AxisCheck {
+pub(super) struct AxisCheck {
     /// The part.
     pub part: PlanAxisPart,
     /// True when the plan says something about it.
@@ -38,7 +38,7 @@ pub struct AxisCheck {
     pub advice: Option<String>,
 }
 
-pub fn axis_checks(c: &PlanContent) -> Vec<AxisCheck> {
+pub(super) fn axis_checks(c: &PlanContent) -> Vec<AxisCheck> {
     plan_checks::axis(c)
         .into_iter()
         .map(|a| {
@@ -80,7 +80,7 @@ pub fn axis_checks(c: &PlanContent) -> Vec<AxisCheck> {
 /// A goal of a plan, with where it stands.
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
-pub struct PlanGoalRef {
+pub(super) struct PlanGoalRef {
     /// The plan.
     pub plan: SupportPlan,
     /// The field the goal stands in (`goals.0.text`, `needs.1.supportGoal`).
@@ -137,7 +137,7 @@ impl PlanGoalRef {
 
 /// A service-use plan goal with the facility goals that pursue it.
 #[derive(SimpleObject, Clone)]
-pub struct AlignedGoal {
+pub(super) struct AlignedGoal {
     /// The service-use plan's goal.
     pub goal: PlanGoalRef,
     /// Facility goals that pursue it, most alike first; empty when no facility plan does.
@@ -151,7 +151,7 @@ pub struct AlignedGoal {
 
 /// The two sides rate the same goal differently (評価のずれ).
 #[derive(SimpleObject, Clone)]
-pub struct AchievementDrift {
+pub(super) struct AchievementDrift {
     /// The service-use plan's goal.
     pub service_use_goal: PlanGoalRef,
     /// The facility's goal paired with it.
@@ -165,7 +165,7 @@ pub struct AchievementDrift {
 /// The alignment map (目標の対応表) between the service-use plan and each facility's individual
 /// plan, built only from plans and reports you may see.
 #[derive(SimpleObject, Clone)]
-pub struct PlanAlignment {
+pub(super) struct PlanAlignment {
     /// The service-use plan in force (active, else the newest proposal); null when none is
     /// visible to you.
     pub service_use_plan: Option<SupportPlan>,
@@ -180,7 +180,7 @@ pub struct PlanAlignment {
 }
 
 /// The alignment map of a client, from the request's scope-filtered plans and reports.
-pub async fn alignment(
+pub(super) async fn alignment(
     ctx: &Context<'_>,
     client_id: uuid::Uuid,
 ) -> async_graphql::Result<PlanAlignment> {

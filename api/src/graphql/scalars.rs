@@ -3,7 +3,7 @@
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::NaiveDate;
 
-pub use crate::service::dates::Date;
+pub(crate) use crate::service::dates::Date;
 
 /// A calendar date (日付) as `YYYY-MM-DD`.
 #[Scalar(name = "Date")]

@@ -33,7 +33,7 @@ pub enum MonitoringMonthStatus {
 }
 
 /// One monitoring month of one client (モニタリング実施月).
-pub struct ScheduledMonitoring(pub CalendarMonth);
+pub(super) struct ScheduledMonitoring(pub CalendarMonth);
 
 /// One monitoring month of one client of your caseload (モニタリング実施月).
 #[Object]
@@ -60,7 +60,7 @@ impl ScheduledMonitoring {
 /// The monitoring months of `clients` that are overdue, due or within `months_ahead` months,
 /// oldest first, at most `first` (default and maximum 200). Clients whose profile (certificate)
 /// the viewer may not see are left out.
-pub async fn monitoring_calendar(
+pub(super) async fn monitoring_calendar(
     ctx: &Context<'_>,
     clients: &[Uuid],
     months_ahead: Option<i32>,

@@ -11,7 +11,7 @@ use super::{
 use crate::{auth, error::ApiError, service};
 
 /// The signed-in staff member (閲覧者) and what they act as.
-pub struct Viewer(auth::Viewer);
+pub(super) struct Viewer(auth::Viewer);
 
 /// The viewer (閲覧者): who is signed in, for which organization, in which role.
 #[Object]
@@ -39,7 +39,7 @@ impl Viewer {
 }
 
 #[derive(Default)]
-pub struct SessionQuery;
+pub(super) struct SessionQuery;
 
 #[Object]
 impl SessionQuery {
@@ -51,7 +51,7 @@ impl SessionQuery {
 
 /// Input of `login`.
 #[derive(InputObject)]
-pub struct LoginInput {
+pub(super) struct LoginInput {
     /// Login email (case does not matter).
     pub email: String,
     /// Password.
@@ -60,7 +60,7 @@ pub struct LoginInput {
 
 /// Input of `refreshSession`.
 #[derive(InputObject)]
-pub struct RefreshSessionInput {
+pub(super) struct RefreshSessionInput {
     /// The refresh token from the last `login` or `refreshSession`; each can be used once.
     pub refresh_token: String,
 }
@@ -68,7 +68,7 @@ pub struct RefreshSessionInput {
 /// Tokens of a session (ログインセッション). Send the access token as `Authorization: Bearer …`;
 /// before it expires, exchange the refresh token with `refreshSession`.
 #[derive(SimpleObject)]
-pub struct SessionPayload {
+pub(super) struct SessionPayload {
     /// Short-lived JWT for `Authorization: Bearer …`.
     pub access_token: String,
     /// When the access token stops working.
@@ -95,13 +95,13 @@ impl From<service::sessions::IssuedSession> for SessionPayload {
 
 /// Result of `logout`.
 #[derive(SimpleObject)]
-pub struct LogoutPayload {
+pub(super) struct LogoutPayload {
     /// Always true: the session's refresh token and access tokens no longer work.
     pub revoked: bool,
 }
 
 #[derive(Default)]
-pub struct SessionMutation;
+pub(super) struct SessionMutation;
 
 #[Object]
 impl SessionMutation {

@@ -110,7 +110,7 @@ impl StaffMember {
 }
 
 #[derive(Default)]
-pub struct StaffQuery;
+pub(super) struct StaffQuery;
 
 #[Object]
 impl StaffQuery {
@@ -138,7 +138,7 @@ impl StaffQuery {
 
 /// Input of `createStaffMember`.
 #[derive(InputObject)]
-pub struct CreateStaffMemberInput {
+pub(super) struct CreateStaffMemberInput {
     /// Login email; unique in the installation.
     pub email: String,
     /// Name as shown to colleagues (表示名), at most 100 characters.
@@ -154,28 +154,28 @@ pub struct CreateStaffMemberInput {
 
 /// Result of `createStaffMember`.
 #[derive(SimpleObject)]
-pub struct CreateStaffMemberPayload {
+pub(super) struct CreateStaffMemberPayload {
     /// The new account.
     pub staff_member: StaffMember,
 }
 
 /// Input of `deactivateStaffMember` and `reactivateStaffMember`.
 #[derive(InputObject)]
-pub struct StaffMemberStatusInput {
+pub(super) struct StaffMemberStatusInput {
     /// The staff member's global id (of the admin's own organization).
     pub staff_member_id: ID,
 }
 
 /// Result of `deactivateStaffMember` and `reactivateStaffMember`.
 #[derive(SimpleObject)]
-pub struct StaffMemberStatusPayload {
+pub(super) struct StaffMemberStatusPayload {
     /// The account after the change.
     pub staff_member: StaffMember,
 }
 
 /// Input of `changePassword`.
 #[derive(InputObject)]
-pub struct ChangePasswordInput {
+pub(super) struct ChangePasswordInput {
     /// The password in use now.
     pub current_password: String,
     /// The new password (at least 10 characters).
@@ -184,13 +184,13 @@ pub struct ChangePasswordInput {
 
 /// Result of `changePassword`.
 #[derive(SimpleObject)]
-pub struct ChangePasswordPayload {
+pub(super) struct ChangePasswordPayload {
     /// Always true; every other session of the account was signed out.
     pub changed: bool,
 }
 
 #[derive(Default)]
-pub struct StaffMutation;
+pub(super) struct StaffMutation;
 
 #[Object]
 impl StaffMutation {

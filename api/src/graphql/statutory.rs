@@ -21,7 +21,9 @@ use crate::{
     service::statutory::{accident, complaint, restraint},
 };
 
-pub use super::{statutory_mutation::StatutoryMutation, statutory_summary::StatutorySummaryQuery};
+pub(super) use super::{
+    statutory_mutation::StatutoryMutation, statutory_summary::StatutorySummaryQuery,
+};
 
 /// Accident (事故) or near miss (ヒヤリハット).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -47,7 +49,7 @@ pub enum ComplainantRelationship {
 
 /// A statutory record of any kind (法定の記録).
 #[derive(Union)]
-pub enum StatutoryRecord {
+pub(super) enum StatutoryRecord {
     RestraintRecord(RestraintRecord),
     AccidentReport(AccidentReport),
     ComplaintRecord(ComplaintRecord),
@@ -66,7 +68,7 @@ async fn recorder(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<St
 
 /// A physical restraint record (身体拘束等の記録).
 #[derive(Clone)]
-pub struct RestraintRecord(pub restraint_record::Model);
+pub(crate) struct RestraintRecord(pub restraint_record::Model);
 
 /// Physical restraint record (身体拘束等の記録): the form, the time, the client's condition and
 /// the reason under the three requirements 切迫性・非代替性・一時性, each explained. Shared
@@ -153,7 +155,7 @@ impl RestraintRecord {
 
 /// An accident or near-miss report (事故・ヒヤリハット報告).
 #[derive(Clone)]
-pub struct AccidentReport(pub accident_report::Model);
+pub(crate) struct AccidentReport(pub accident_report::Model);
 
 /// Accident or near-miss report (事故・ヒヤリハット報告): when and where, what happened, what
 /// staff did, the reports to the family and the municipality, and measures against recurrence.
@@ -239,7 +241,7 @@ impl AccidentReport {
 
 /// A complaint record (苦情の記録).
 #[derive(Clone)]
-pub struct ComplaintRecord(pub complaint_record::Model);
+pub(crate) struct ComplaintRecord(pub complaint_record::Model);
 
 /// Complaint record (苦情の記録): received (受付), handled (対応) and resolved (結果). Shared
 /// beyond the receiving organization only under a consent for `COMPLAINTS`.
@@ -316,7 +318,7 @@ impl ComplaintRecord {
 }
 
 #[derive(Default)]
-pub struct StatutoryQuery;
+pub(super) struct StatutoryQuery;
 
 #[Object]
 impl StatutoryQuery {

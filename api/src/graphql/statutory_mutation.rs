@@ -25,7 +25,7 @@ use crate::service::statutory::{
 /// Input of `recordRestraint` (身体拘束等の記録). Every text is required and must not be blank;
 /// a record without any one of the three requirements is refused with `BAD_USER_INPUT` naming it.
 #[derive(InputObject)]
-pub struct RecordRestraintInput {
+pub(super) struct RecordRestraintInput {
     /// The client's global id.
     pub client_id: ID,
     /// Form of restraint (態様), e.g. 車椅子のベルト.
@@ -53,7 +53,7 @@ pub struct RecordRestraintInput {
 
 /// Input of `reportAccident` (事故・ヒヤリハット報告).
 #[derive(InputObject)]
-pub struct ReportAccidentInput {
+pub(super) struct ReportAccidentInput {
     /// The client's global id.
     pub client_id: ID,
     /// Accident or near miss (事故／ヒヤリハット).
@@ -79,7 +79,7 @@ pub struct ReportAccidentInput {
 
 /// Input of `recordComplaint` (苦情の受付).
 #[derive(InputObject)]
-pub struct RecordComplaintInput {
+pub(super) struct RecordComplaintInput {
     /// The client's global id.
     pub client_id: ID,
     /// The day it was received (受付日); not in the future.
@@ -99,7 +99,7 @@ pub struct RecordComplaintInput {
 
 /// Input of `resolveComplaint` (苦情の解決).
 #[derive(InputObject)]
-pub struct ResolveComplaintInput {
+pub(super) struct ResolveComplaintInput {
     /// The complaint's global id.
     pub complaint_id: ID,
     /// The version you are resolving; a stale one is `CONFLICT`.
@@ -114,7 +114,7 @@ pub struct ResolveComplaintInput {
 
 /// Input of `recordRestraintFamilyExplanation` (家族への説明の追記).
 #[derive(InputObject)]
-pub struct RecordRestraintFamilyExplanationInput {
+pub(super) struct RecordRestraintFamilyExplanationInput {
     /// The restraint record's global id.
     pub restraint_id: ID,
     /// The version you are changing; a stale one is `CONFLICT`.
@@ -128,7 +128,7 @@ pub struct RecordRestraintFamilyExplanationInput {
 /// Input of `followUpAccidentReport` (報告・再発防止策の追記). Each value given replaces the
 /// stored one; omitted ones are kept. At least one is required.
 #[derive(InputObject)]
-pub struct FollowUpAccidentReportInput {
+pub(super) struct FollowUpAccidentReportInput {
     /// The accident report's global id.
     pub accident_id: ID,
     /// The version you are changing; a stale one is `CONFLICT`.
@@ -143,7 +143,7 @@ pub struct FollowUpAccidentReportInput {
 
 /// Input of `markStatutoryRecordEnteredInError` (法定記録の記載誤り).
 #[derive(InputObject)]
-pub struct MarkStatutoryRecordEnteredInErrorInput {
+pub(super) struct MarkStatutoryRecordEnteredInErrorInput {
     /// The global id of a `RestraintRecord`, `AccidentReport` or `ComplaintRecord`.
     pub record_id: ID,
     /// The version you are marking; a stale one is `CONFLICT`.
@@ -154,34 +154,34 @@ pub struct MarkStatutoryRecordEnteredInErrorInput {
 
 /// Result of `markStatutoryRecordEnteredInError`.
 #[derive(SimpleObject)]
-pub struct StatutoryRecordPayload {
+pub(super) struct StatutoryRecordPayload {
     /// The record after the change.
     pub record: StatutoryRecord,
 }
 
 /// Result of `recordRestraint` and `recordRestraintFamilyExplanation`.
 #[derive(SimpleObject)]
-pub struct RestraintRecordPayload {
+pub(super) struct RestraintRecordPayload {
     /// The stored record.
     pub restraint_record: RestraintRecord,
 }
 
 /// Result of `reportAccident` and `followUpAccidentReport`.
 #[derive(SimpleObject)]
-pub struct AccidentReportPayload {
+pub(super) struct AccidentReportPayload {
     /// The stored report.
     pub accident_report: AccidentReport,
 }
 
 /// Result of `recordComplaint` and `resolveComplaint`.
 #[derive(SimpleObject)]
-pub struct ComplaintRecordPayload {
+pub(super) struct ComplaintRecordPayload {
     /// The complaint after the change.
     pub complaint_record: ComplaintRecord,
 }
 
 #[derive(Default)]
-pub struct StatutoryMutation;
+pub(super) struct StatutoryMutation;
 
 #[Object]
 impl StatutoryMutation {

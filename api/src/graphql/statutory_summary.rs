@@ -6,7 +6,7 @@ use super::{Organization, client::Client, context::ContextExt, scalars::Date};
 use crate::service::statutory::summary::{self, ClientCounts, Summary};
 
 /// Your organization's statutory records over a period, ready for an audit (実地指導).
-pub struct StatutorySummary(Summary);
+pub(super) struct StatutorySummary(Summary);
 
 /// Statutory records of your organization over a period (実地指導用の集計): restraints with their
 /// total minutes and completeness, accidents and near misses with their municipal reports,
@@ -91,7 +91,7 @@ impl StatutorySummary {
 }
 
 /// One client's statutory records in the period (利用者別の件数).
-pub struct ClientStatutoryCounts(uuid::Uuid, ClientCounts);
+pub(super) struct ClientStatutoryCounts(uuid::Uuid, ClientCounts);
 
 /// One client's statutory records in the summary's period (利用者別の件数).
 #[Object]
@@ -127,7 +127,7 @@ impl ClientStatutoryCounts {
 }
 
 #[derive(Default)]
-pub struct StatutorySummaryQuery;
+pub(super) struct StatutorySummaryQuery;
 
 #[Object]
 impl StatutorySummaryQuery {

@@ -89,7 +89,7 @@ pub enum ClientEventKind {
 
 /// The changed record, as it is now and as the subscriber may see it (変更された記録).
 #[derive(Union)]
-pub enum ClientEventRecord {
+pub(crate) enum ClientEventRecord {
     Client(Client),
     CareTeamMember(CareTeamMember),
     SharingConsent(SharingConsent),
@@ -104,7 +104,7 @@ pub enum ClientEventRecord {
     ComplaintRecord(ComplaintRecord),
 }
 
-pub struct ClientEvent(FeedItem);
+pub(crate) struct ClientEvent(FeedItem);
 
 /// A client the scope has just authorized (the feed admits nothing else).
 fn client_of(item: &FeedItem) -> async_graphql::Result<Client> {

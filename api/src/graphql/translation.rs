@@ -42,7 +42,7 @@ pub enum ChangeSource {
 
 /// One change a rendering made, with what made it (説明できる翻訳).
 #[derive(SimpleObject, Clone)]
-pub struct RenderingChange {
+pub(super) struct RenderingChange {
     /// The words replaced.
     pub original: String,
     /// What they became.
@@ -57,7 +57,7 @@ pub struct RenderingChange {
 
 /// A piece of easy-Japanese text with its reading (ルビ).
 #[derive(SimpleObject, Clone)]
-pub struct RubySegment {
+pub(super) struct RubySegment {
     /// The text.
     pub text: String,
     /// Its reading in hiragana, where it holds kanji with a known reading.
@@ -66,7 +66,7 @@ pub struct RubySegment {
 
 /// One sentence of the text and its rendering (文ごとの翻訳).
 #[derive(SimpleObject, Clone)]
-pub struct RenderedSentence {
+pub(super) struct RenderedSentence {
     /// The sentence as written (原文).
     pub source: String,
     /// Its rendering (訳文); the sentence as written when `keptAsWritten` is true.
@@ -83,7 +83,7 @@ pub struct RenderedSentence {
 
 /// A text rendered for an audience.
 #[derive(SimpleObject, Clone)]
-pub struct Rendering {
+pub(super) struct Rendering {
     /// The audience.
     pub audience: Audience,
     /// The rendered text.
@@ -159,7 +159,7 @@ impl From<tr::Rendering> for Rendering {
 }
 
 /// Renders `text` for `audience` with the viewer organization's glossary.
-pub async fn render(
+pub(super) async fn render(
     ctx: &Context<'_>,
     text: &str,
     audience: Audience,
@@ -192,7 +192,7 @@ pub async fn render(
 /// A wording for one audience.
 #[derive(SimpleObject, InputObject, Clone)]
 #[graphql(input_name = "AudienceWordingInput")]
-pub struct AudienceWording {
+pub(super) struct AudienceWording {
     /// The audience.
     pub audience: Audience,
     /// The wording for it.
@@ -201,7 +201,7 @@ pub struct AudienceWording {
 
 /// A glossary entry (用語集): a term, its reading and its wording per audience.
 #[derive(SimpleObject, Clone)]
-pub struct GlossaryEntry {
+pub(super) struct GlossaryEntry {
     /// The term as support staff write it.
     pub term: String,
     /// Its reading in hiragana (for furigana).
@@ -236,7 +236,7 @@ fn own_entry(m: glossary_entry::Model) -> GlossaryEntry {
 }
 
 #[derive(Default)]
-pub struct TranslationQuery;
+pub(super) struct TranslationQuery;
 
 #[Object]
 impl TranslationQuery {
@@ -294,7 +294,7 @@ impl TranslationQuery {
 
 /// Input of `setGlossaryEntry`.
 #[derive(InputObject)]
-pub struct SetGlossaryEntryInput {
+pub(super) struct SetGlossaryEntryInput {
     /// The term (1–50 characters).
     pub term: String,
     /// Its reading in hiragana.
@@ -306,20 +306,20 @@ pub struct SetGlossaryEntryInput {
 
 /// Input of `removeGlossaryEntry`.
 #[derive(InputObject)]
-pub struct RemoveGlossaryEntryInput {
+pub(super) struct RemoveGlossaryEntryInput {
     /// The term.
     pub term: String,
 }
 
 /// Result of a glossary change.
 #[derive(SimpleObject)]
-pub struct GlossaryEntryPayload {
+pub(super) struct GlossaryEntryPayload {
     /// The entry set or removed.
     pub entry: GlossaryEntry,
 }
 
 #[derive(Default)]
-pub struct TranslationMutation;
+pub(super) struct TranslationMutation;
 
 #[Object]
 impl TranslationMutation {

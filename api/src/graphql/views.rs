@@ -95,7 +95,7 @@ fn open_risk_since() -> DateTime<Utc> {
 }
 
 /// The facility's view (事業所ビュー).
-pub struct FacilityView;
+pub(super) struct FacilityView;
 
 /// Facility view (事業所ビュー): the clients you support today, your recent records and the
 /// clients with open risk signs.
@@ -183,7 +183,7 @@ async fn clients_with_open_risk(
 
 /// One client in a consultation specialist's caseload.
 #[derive(Clone)]
-pub struct CaseloadEntry(pub Client);
+pub(super) struct CaseloadEntry(pub Client);
 
 connection_types!(
     CaseloadEntryConnection,
@@ -230,7 +230,7 @@ impl CaseloadEntry {
 }
 
 /// The consultation office's view (相談支援ビュー).
-pub struct ConsultationView;
+pub(super) struct ConsultationView;
 
 /// Consultation view (相談支援ビュー): your caseload across all facilities, what is new in it,
 /// its risk signs and the observations facilities share with you.
@@ -343,7 +343,7 @@ impl ConsultationView {
 }
 
 #[derive(Default)]
-pub struct ViewQuery;
+pub(super) struct ViewQuery;
 
 #[Object]
 impl ViewQuery {

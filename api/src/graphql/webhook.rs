@@ -31,7 +31,7 @@ pub enum WebhookDeliveryStatus {
 }
 
 /// A webhook endpoint (Webhook送信先): receives, signed, the events your organization may see.
-pub struct Webhook(webhook_endpoint::Model);
+pub(super) struct Webhook(webhook_endpoint::Model);
 
 /// A webhook endpoint (Webhook送信先): receives, signed, the events your organization may see.
 #[Object]
@@ -91,7 +91,7 @@ impl Webhook {
 
 /// One event sent to one endpoint, with its attempts so far (配信記録).
 #[derive(Clone)]
-pub struct WebhookDelivery(webhook_delivery::Model);
+pub(super) struct WebhookDelivery(webhook_delivery::Model);
 
 connection_types!(
     WebhookDeliveryConnection,
@@ -152,7 +152,7 @@ impl WebhookDelivery {
 
 /// Input of `registerWebhook`.
 #[derive(InputObject)]
-pub struct RegisterWebhookInput {
+pub(super) struct RegisterWebhookInput {
     /// The endpoint: `https://…`, public, without credentials.
     pub url: String,
     /// The event kinds to receive (at least one).
@@ -163,7 +163,7 @@ pub struct RegisterWebhookInput {
 
 /// Input of `updateWebhook`.
 #[derive(InputObject)]
-pub struct UpdateWebhookInput {
+pub(super) struct UpdateWebhookInput {
     /// The endpoint's global id.
     pub id: ID,
     /// New event kinds (omit to keep them).
@@ -174,7 +174,7 @@ pub struct UpdateWebhookInput {
 
 /// Result of `registerWebhook`.
 #[derive(SimpleObject)]
-pub struct RegisterWebhookPayload {
+pub(super) struct RegisterWebhookPayload {
     /// The endpoint.
     pub webhook: Webhook,
     /// The signing secret (署名用シークレット). Shown this once: verify every delivery's
@@ -184,21 +184,21 @@ pub struct RegisterWebhookPayload {
 
 /// Result of webhook changes.
 #[derive(SimpleObject)]
-pub struct WebhookPayload {
+pub(super) struct WebhookPayload {
     /// The endpoint after the change.
     pub webhook: Webhook,
 }
 
 /// Result of `removeWebhook`.
 #[derive(SimpleObject)]
-pub struct RemoveWebhookPayload {
+pub(super) struct RemoveWebhookPayload {
     /// The removed endpoint's global id.
     pub removed_id: ID,
 }
 
 /// Result of `redeliverWebhook`.
 #[derive(SimpleObject)]
-pub struct RedeliverWebhookPayload {
+pub(super) struct RedeliverWebhookPayload {
     /// The delivery, due again now.
     pub delivery: WebhookDelivery,
 }
@@ -208,7 +208,7 @@ fn kinds(list: Vec<ClientEventKind>) -> Vec<EventKind> {
 }
 
 #[derive(Default)]
-pub struct WebhookQuery;
+pub(super) struct WebhookQuery;
 
 #[Object]
 impl WebhookQuery {
@@ -221,7 +221,7 @@ impl WebhookQuery {
 }
 
 #[derive(Default)]
-pub struct WebhookMutation;
+pub(super) struct WebhookMutation;
 
 #[Object]
 impl WebhookMutation {

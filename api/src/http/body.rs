@@ -162,7 +162,7 @@ pub(crate) async fn read_limited(
         let drained = discard_stream(&mut stream, DISCARD_LIMIT + limit as u64).await;
         return Err(BodyError::TooLarge { drained });
     }
-    let mut buf = Vec::with_capacity(declared.map_or(0, |n| n as usize));
+    let mut buf = Vec::with_capacity(declared.map_or(0, |n| usize::try_from(n).unwrap_or(0)));
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| BodyError::from_error(&e))?;
         if buf.len() + chunk.len() > limit {

@@ -61,7 +61,7 @@ impl AppState {
             // Every request statement with its time, for `RUST_LOG=kakehashi::sql=trace`.
             tracing::trace!(
                 target: "kakehashi::sql",
-                micros = info.elapsed.as_micros() as u64,
+                micros = u64::try_from(info.elapsed.as_micros()).unwrap_or(u64::MAX),
                 sql = %info.statement.sql,
             );
         });

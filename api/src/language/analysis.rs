@@ -364,7 +364,7 @@ fn compile(sources: &Path) -> anyhow::Result<vibrato::Dictionary> {
     )
     .context("compiling the dictionary")?;
     tracing::info!(
-        millis = started.elapsed().as_millis() as u64,
+        millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         sources = %sources.display(),
         "compiled the Japanese dictionary"
     );

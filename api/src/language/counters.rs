@@ -3,6 +3,11 @@
 //! reads 回 as カイ whatever number stands before it; these are the sound changes (促音化・連濁)
 //! and special readings that the number decides, for the counters records use.
 
+#![expect(
+    clippy::cast_possible_truncation,
+    reason = "digits and day numbers (below 100) index small tables"
+)]
+
 /// A number as written: digits (`12`, `１２`) or kanji numerals (`十二`), or 何 (how many).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Quantity {

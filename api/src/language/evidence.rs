@@ -129,16 +129,15 @@ struct Mention {
 }
 
 static COUNT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"([0-9]+|[〇一二三四五六七八九十]+)\s*(回|度)").expect("count pattern")
+    crate::language::text::pattern(r"([0-9]+|[〇一二三四五六七八九十]+)\s*(回|度)")
 });
 
 /// Someone other than the client as the subject of a clause (DOMAIN.md: 利用者 alone names
 /// any service user).
 static OTHER_PERSON: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    crate::language::text::pattern(
         r"(他の|ほかの|別の|相手の)?利用者[A-Za-z]?さん?[がのにはも]|他の利用者|他利用者|相手の",
     )
-    .expect("other person pattern")
 });
 
 /// Judges `text` against `target` with the analyser when it is available.

@@ -3,6 +3,16 @@
 
 use std::ops::Range;
 
+/// Compiles one of the crate's constant patterns. Each is used by its module's unit tests, so a
+/// pattern that does not compile fails the tests, never a request.
+#[expect(
+    clippy::expect_used,
+    reason = "constant patterns, each compiled by its module's tests"
+)]
+pub(crate) fn pattern(source: &str) -> regex::Regex {
+    regex::Regex::new(source).expect("a constant pattern compiles")
+}
+
 /// Folds full-width ASCII (０-９, Ａ-ｚ, ：, ／ …) and the ideographic space to ASCII, one char
 /// for one char, so that char indices in the folded text are char indices in the original.
 pub fn fold(text: &str) -> String {

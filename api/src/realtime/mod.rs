@@ -16,7 +16,7 @@ use crate::{db::Reachability, metrics::Metrics, service::Ctx};
 pub mod feed;
 pub mod hub;
 pub mod jobs;
-pub mod webhooks;
+pub(crate) mod webhooks;
 
 /// What live delivery works with: the services' context, a pool of its own for background work,
 /// the event hub, the instance's background jobs and its metrics. [`crate::AppState`] holds one

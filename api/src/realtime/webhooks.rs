@@ -36,7 +36,11 @@ const SENDER_TICK: Duration = Duration::from_millis(250);
 const SENDER_IDLE: Duration = Duration::from_secs(5);
 
 /// The `Kakehashi-Signature` header value for a body sent at `timestamp`.
-pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
+#[expect(
+    clippy::expect_used,
+    reason = "HMAC takes a key of any length: new_from_slice never fails for it"
+)]
+pub(crate) fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC accepts any key length");
     mac.update(timestamp.to_string().as_bytes());
@@ -50,7 +54,7 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
 
 /// Builds the JSON body of one delivery: the API's public representation of the event, so it
 /// is given by the GraphQL layer (global ids), see `graphql::webhook_payload`.
-pub type Payload = fn(&Delivery, uuid::Uuid) -> serde_json::Value;
+pub(crate) type Payload = fn(&Delivery, uuid::Uuid) -> serde_json::Value;
 
 /// Turns published events into webhook deliveries until the instance stops (a background job,
 /// see [`super::jobs`]).

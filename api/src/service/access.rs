@@ -33,8 +33,14 @@ use crate::{
     service::invalidation,
 };
 
+/// Japan Standard Time, UTC+9 (no daylight saving).
+const JST: FixedOffset = match FixedOffset::east_opt(9 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+9 is a valid offset"),
+};
+
 fn jst() -> FixedOffset {
-    FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC offset"))
+    JST
 }
 
 /// Today in Japan: membership periods, consent dates and due dates are Japanese calendar dates.

@@ -46,9 +46,14 @@ pub struct Pruned {
 
 /// The first instant kept: the first day of the month `months` before `now`'s month (UTC).
 pub fn cutoff(now: DateTime<Utc>, months: u32) -> DateTime<Utc> {
-    let index = now.year() * 12 + now.month0() as i32 - months as i32;
-    let (year, month0) = (index.div_euclid(12), index.rem_euclid(12));
-    Utc.with_ymd_and_hms(year, month0 as u32 + 1, 1, 0, 0, 0)
+    let index = i64::from(now.year()) * 12 + i64::from(now.month0()) - i64::from(months);
+    let (Ok(year), Ok(month0)) = (
+        i32::try_from(index.div_euclid(12)),
+        u32::try_from(index.rem_euclid(12)),
+    ) else {
+        return DateTime::<Utc>::MIN_UTC;
+    };
+    Utc.with_ymd_and_hms(year, month0 + 1, 1, 0, 0, 0)
         .single()
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }

@@ -68,7 +68,7 @@ pub async fn take(
             if budget.per_second <= 0.0 {
                 u64::MAX / 2
             } else {
-                ((1.0 - now_tokens) / budget.per_second).ceil().max(1.0) as u64
+                whole_seconds(((1.0 - now_tokens) / budget.per_second).ceil().max(1.0))
             }
         }
         None => 1,
@@ -160,6 +160,17 @@ pub fn limited(retry_after_secs: u64) -> ApiError {
     ApiError::RateLimited {
         retry_after_secs: retry_after_secs.max(1),
     }
+}
+
+/// Seconds as a whole number (at least 1 here); Rust's float-to-integer cast saturates, so a
+/// huge or infinite wait stays `u64::MAX`, never wraps.
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "float-to-integer casts saturate; the value is at least 1"
+)]
+fn whole_seconds(seconds: f64) -> u64 {
+    seconds as u64
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ use super::{
     access::{Scope, today},
     events::{self, EventKind, RecordType},
 };
+use crate::service::ClientWrite;
 use crate::{
     auth::{Viewer, policy},
     db,
@@ -59,13 +60,13 @@ async fn add_once(
     viewer: &Viewer,
     new: NewMembership,
 ) -> ApiResult<care_team_membership::Model> {
-    let scope = Scope::for_client(&state.db, viewer, new.client_id).await?;
-    let rel = scope.require(new.client_id)?;
-    if !policy::can_coordinate_client(viewer, rel) {
-        return Err(ApiError::forbidden(
+    let txn = ClientWrite::for_client(viewer, new.client_id)
+        .open(
+            state,
+            policy::can_coordinate_client,
             "Only coordinators of a current care-team member change the care team.",
-        ));
-    }
+        )
+        .await?;
     if new.organization_id == viewer.organization_id {
         return Err(ApiError::forbidden(
             "An organization cannot add itself to a care team.",
@@ -96,7 +97,6 @@ async fn add_once(
     };
     let today = today();
     let start = new.start_date.unwrap_or(today);
-    let txn = db::begin_write(&state.db).await?;
     let existing = care_team_membership::Entity::find()
         .filter(care_team_membership::Column::ClientId.eq(new.client_id))
         .all(&txn)
@@ -170,15 +170,13 @@ async fn end_once(
         .one(&state.db)
         .await?
         .ok_or(ApiError::NotFound("Care-team membership"))?;
-    let scope = Scope::for_client(&state.db, viewer, membership.client_id).await?;
-    let rel = scope
-        .relation(membership.client_id)
-        .ok_or(ApiError::NotFound("Care-team membership"))?;
-    if !policy::can_coordinate_client(viewer, rel) {
-        return Err(ApiError::forbidden(
+    let txn = ClientWrite::for_record(viewer, membership.client_id, "Care-team membership")
+        .open(
+            state,
+            policy::can_coordinate_client,
             "Only coordinators of a current care-team member change the care team.",
-        ));
-    }
+        )
+        .await?;
     if membership.end_date.is_some() {
         return Err(ApiError::conflict("This membership has already ended."));
     }
@@ -190,7 +188,6 @@ async fn end_once(
         ));
     }
     let client_id = membership.client_id;
-    let txn = db::begin_write(&state.db).await?;
     // Check again inside the write transaction: a concurrent call may have ended it.
     let membership = care_team_membership::Entity::find_by_id(membership_id)
         .one(&txn)
@@ -236,20 +233,17 @@ async fn object_once(
         .one(&state.db)
         .await?
         .ok_or(ApiError::NotFound("Care-team membership"))?;
-    let scope = Scope::for_client(&state.db, viewer, membership.client_id).await?;
-    let rel = scope
-        .relation(membership.client_id)
-        .ok_or(ApiError::NotFound("Care-team membership"))?;
-    if !policy::can_object_to_member(viewer, rel, membership.organization_id) {
-        return Err(ApiError::forbidden(
+    let txn = ClientWrite::for_record(viewer, membership.client_id, "Care-team membership")
+        .open(
+            state,
+            |viewer, rel| policy::can_object_to_member(viewer, rel, membership.organization_id),
             "Only coordinators of another current care-team member object to a member's addition.",
-        ));
-    }
+        )
+        .await?;
     if !membership.is_current_on(today()) && membership.start_date <= today() {
         return Err(ApiError::conflict("This membership has ended."));
     }
     let reason = super::required_text("reason", &reason, 1000)?;
-    let txn = db::begin_write(&state.db).await?;
     let open = care_team_objection::Entity::find()
         .filter(care_team_objection::Column::MembershipId.eq(membership_id))
         .filter(care_team_objection::Column::OrganizationId.eq(viewer.organization_id))
@@ -307,16 +301,16 @@ async fn withdraw_once(
         .one(&state.db)
         .await?
         .ok_or(ApiError::NotFound("Objection"))?;
-    let scope = Scope::for_client(&state.db, viewer, objection.client_id).await?;
-    scope
-        .relation(objection.client_id)
-        .ok_or(ApiError::NotFound("Objection"))?;
-    if objection.organization_id != viewer.organization_id || !policy::coordinates(viewer.role) {
-        return Err(ApiError::forbidden(
+    let txn = ClientWrite::for_record(viewer, objection.client_id, "Objection")
+        .open(
+            state,
+            |viewer, _| {
+                objection.organization_id == viewer.organization_id
+                    && policy::coordinates(viewer.role)
+            },
             "Only coordinators of the organization that objected withdraw an objection.",
-        ));
-    }
-    let txn = db::begin_write(&state.db).await?;
+        )
+        .await?;
     let objection = care_team_objection::Entity::find_by_id(objection_id)
         .one(&txn)
         .await?

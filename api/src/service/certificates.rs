@@ -10,11 +10,11 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use uuid::Uuid;
 
 use super::{
-    access::Scope,
     events::{self, EventKind, RecordType},
     monitoring::schedule::{self, Situation, first_of_month},
     required_text,
 };
+use crate::service::ClientWrite;
 use crate::{
     auth::{Viewer, policy},
     db,
@@ -215,13 +215,13 @@ async fn add_certificate_once(
     viewer: &Viewer,
     new: NewCertificate,
 ) -> ApiResult<recipient_certificate::Model> {
-    let scope = Scope::for_client(&state.db, viewer, new.client_id).await?;
-    let rel = scope.require(new.client_id)?;
-    if !policy::can_coordinate_client(viewer, rel) {
-        return Err(ApiError::forbidden(
+    let txn = ClientWrite::for_client(viewer, new.client_id)
+        .open(
+            state,
+            policy::can_coordinate_client,
             "Only coordinators of a current care-team member record certificates.",
-        ));
-    }
+        )
+        .await?;
     let number = required_text("number", &new.number, 20)?;
     let municipality = required_text("municipality", &new.municipality, 100)?;
     if new.valid_until < new.valid_from {
@@ -268,7 +268,6 @@ async fn add_certificate_once(
             ));
         }
     }
-    let txn = db::begin_write(&state.db).await?;
     let model = recipient_certificate::ActiveModel {
         id: Set(Uuid::now_v7()),
         client_id: Set(new.client_id),

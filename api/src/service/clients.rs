@@ -112,7 +112,7 @@ pub(crate) struct Profile {
 
 impl Profile {
     /// The stored profile, for comparison with an incoming one.
-    pub fn of(c: &client::Model) -> Self {
+    pub(crate) fn of(c: &client::Model) -> Self {
         Self {
             display_name: c.display_name.clone(),
             name_kana: c.name_kana.clone(),

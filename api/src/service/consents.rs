@@ -11,11 +11,12 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    access::{Scope, category_str, today},
+    access::{category_str, today},
     events::{self, EventKind, RecordType},
     optional_text, required_text,
     timeline::EntryKind,
 };
+use crate::service::ClientWrite;
 use crate::{
     auth::{
         Viewer,
@@ -63,13 +64,13 @@ async fn record_once(
     viewer: &Viewer,
     new: NewConsent,
 ) -> ApiResult<sharing_consent::Model> {
-    let scope = Scope::for_client(&state.db, viewer, new.client_id).await?;
-    let rel = scope.require(new.client_id)?;
-    if !policy::can_coordinate_client(viewer, rel) {
-        return Err(ApiError::forbidden(
+    let txn = ClientWrite::for_client(viewer, new.client_id)
+        .open(
+            state,
+            policy::can_coordinate_client,
             "Only coordinators of a current care-team member record consents.",
-        ));
-    }
+        )
+        .await?;
     let granted_by = required_text("grantedBy", &new.granted_by, 100)?;
     if !SIGNER_RELATIONSHIPS.contains(&new.signer_relationship.as_str()) {
         return Err(ApiError::bad_input(
@@ -113,7 +114,6 @@ async fn record_once(
         .collect();
     categories.sort_unstable();
     categories.dedup();
-    let txn = db::begin_write(&state.db).await?;
     let recipients = match new.recipient_organization_ids {
         Some(mut ids) => {
             ids.sort_unstable();
@@ -194,21 +194,18 @@ async fn revoke_once(
         .one(&state.db)
         .await?
         .ok_or(ApiError::NotFound("Sharing consent"))?;
-    let scope = Scope::for_client(&state.db, viewer, consent.client_id).await?;
-    let rel = scope
-        .relation(consent.client_id)
-        .ok_or(ApiError::NotFound("Sharing consent"))?;
-    if !policy::can_coordinate_client(viewer, rel) {
-        return Err(ApiError::forbidden(
+    let txn = ClientWrite::for_record(viewer, consent.client_id, "Sharing consent")
+        .open(
+            state,
+            policy::can_coordinate_client,
             "Only coordinators of a current care-team member revoke consents.",
-        ));
-    }
+        )
+        .await?;
     if consent.revoked_at.is_some() {
         return Err(ApiError::conflict("This consent has already been revoked."));
     }
     let note = optional_text("note", note, 1000)?;
     let client_id = consent.client_id;
-    let txn = db::begin_write(&state.db).await?;
     // Check again inside the write transaction: a concurrent call may have revoked it.
     let consent = sharing_consent::Entity::find_by_id(consent_id)
         .one(&txn)

@@ -88,7 +88,7 @@ impl Stripes {
     fn stripe(&self, client_id: uuid::Uuid) -> &AtomicU64 {
         let (high, low) = client_id.as_u64_pair();
         // UUIDv7's low half is random, its high half a timestamp: mix both.
-        &self.stripes[((high ^ low) % STRIPES as u64) as usize]
+        &self.stripes[usize::try_from((high ^ low) % STRIPES as u64).unwrap_or(0)]
     }
 
     /// The client's current generation (read it before counting).

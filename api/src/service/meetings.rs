@@ -27,6 +27,7 @@ use super::{
     optional_text,
     timeline::{self, EntryKind},
 };
+use crate::service::ClientWrite;
 use crate::{
     auth::{
         Viewer,
@@ -107,13 +108,13 @@ pub async fn schedule(state: &Ctx, viewer: &Viewer, new: NewMeeting) -> ApiResul
 
 /// One attempt of [`schedule`].
 async fn schedule_once(state: &Ctx, viewer: &Viewer, new: NewMeeting) -> ApiResult<meeting::Model> {
-    let scope = Scope::for_client(&state.db, viewer, new.client_id).await?;
-    let rel = scope.require(new.client_id)?;
-    if !policy::can_host_meeting(viewer, rel) {
-        return Err(ApiError::forbidden(
+    let txn = ClientWrite::for_client(viewer, new.client_id)
+        .open(
+            state,
+            policy::can_host_meeting,
             "Only coordinators of a current care-team member schedule meetings.",
-        ));
-    }
+        )
+        .await?;
     let external_id = super::external_ids::validate(new.external_id.clone())?;
     if let Some(ext) = &external_id {
         let existing = meeting::Entity::find()
@@ -155,7 +156,6 @@ async fn schedule_once(state: &Ctx, viewer: &Viewer, new: NewMeeting) -> ApiResu
         }
     }
     let now = super::now();
-    let txn = db::begin_write(&state.db).await?;
     let model = meeting::ActiveModel {
         id: Set(Uuid::now_v7()),
         client_id: Set(new.client_id),
@@ -227,16 +227,16 @@ async fn for_host_change(
         .one(db)
         .await?
         .ok_or(ApiError::NotFound("Meeting"))?;
-    let scope = Scope::for_client(db, viewer, m.client_id).await?;
-    if !scope.can_see_record(m.client_id, facts(&m)) {
-        return Err(ApiError::NotFound("Meeting"));
-    }
-    let rel = scope.require(m.client_id)?;
-    if m.organization_id != viewer.organization_id || !policy::can_host_meeting(viewer, rel) {
-        return Err(ApiError::forbidden(
+    ClientWrite::for_record(viewer, m.client_id, "Meeting")
+        .seen_as(facts(&m))
+        .check_in(
+            db,
+            |viewer, rel| {
+                m.organization_id == viewer.organization_id && policy::can_host_meeting(viewer, rel)
+            },
             "Only the host organization's coordinators change a meeting.",
-        ));
-    }
+        )
+        .await?;
     if m.version != expected_version {
         return Err(ApiError::conflict(format!(
             "The meeting is at version {}, not {expected_version}: reload it.",
@@ -337,18 +337,18 @@ async fn submit_brief_once(
         .one(&state.db)
         .await?
         .ok_or(ApiError::NotFound("Meeting"))?;
-    let scope = Scope::for_client(&state.db, viewer, m.client_id).await?;
-    if !scope.can_see_record(m.client_id, facts(&m)) {
-        return Err(ApiError::NotFound("Meeting"));
-    }
-    let rel = scope.require(m.client_id)?;
-    if !invited(&m).contains(&viewer.organization_id)
-        || !policy::can_write_individual_plan(viewer, rel)
-    {
-        return Err(ApiError::forbidden(
+    // Checked before the write transaction: the fact check below is analysis, not a write.
+    let scope = ClientWrite::for_record(viewer, m.client_id, "Meeting")
+        .seen_as(facts(&m))
+        .check_in(
+            &state.db,
+            |viewer, rel| {
+                invited(&m).contains(&viewer.organization_id)
+                    && policy::can_write_individual_plan(viewer, rel)
+            },
             "Briefs come from the service managers of invited facilities.",
-        ));
-    }
+        )
+        .await?;
     if m.status != MeetingStatus::Scheduled || m.scheduled_at <= Utc::now() {
         return Err(ApiError::conflict(
             "Briefs are submitted before the meeting.",

@@ -7,6 +7,7 @@ pub mod acknowledgements;
 pub mod api_keys;
 pub mod audit_log;
 pub mod audit_retention;
+pub(crate) mod batch;
 pub mod brief_drafts;
 pub mod budgets;
 pub mod care_team;
@@ -41,11 +42,13 @@ pub mod sessions;
 pub mod staff;
 pub mod statutory;
 pub mod timeline;
+mod unit_of_work;
 pub mod webhooks;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
 pub use ctx::Ctx;
+pub(crate) use unit_of_work::ClientWrite;
 
 /// The ids in a JSON array column (entries that are not UUIDs are skipped).
 pub fn json_uuids(value: &serde_json::Value) -> Vec<uuid::Uuid> {

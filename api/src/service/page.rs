@@ -127,7 +127,7 @@ where
     };
     let mut items = q.limit(size + 1).all(db).await?;
     let more = items.len() as u64 > size;
-    items.truncate(size as usize);
+    items.truncate(usize::try_from(size).unwrap_or(usize::MAX));
     if backward {
         items.reverse();
     }

@@ -28,10 +28,11 @@ use super::{
     events::{self, EventKind, RecordType},
     timeline::{self, EntryKind},
 };
+use crate::service::ClientWrite;
 use crate::{
     auth::{
         Viewer,
-        policy::{self, AnyRecordFacts, DataCategory},
+        policy::{self, AnyRecordFacts, ClientRelation, DataCategory},
     },
     db,
     error::{ApiError, ApiResult},
@@ -124,6 +125,20 @@ pub struct NewPlan {
     pub external_id: Option<String>,
 }
 
+/// Who may write a plan of this kind, and what others are told.
+fn writers(kind: PlanKind) -> (fn(&Viewer, &ClientRelation) -> bool, &'static str) {
+    match kind {
+        PlanKind::ServiceUsePlan => (
+            policy::can_write_service_use_plan,
+            "Service-use plans are written by the client's consultation specialist.",
+        ),
+        PlanKind::IndividualSupportPlan => (
+            policy::can_write_individual_plan,
+            "Individual support plans are written by a service manager of a current service provider.",
+        ),
+    }
+}
+
 /// Starts a plan as a draft.
 pub async fn create(state: &Ctx, viewer: &Viewer, new: NewPlan) -> ApiResult<support_plan::Model> {
     db::retrying(|| create_once(state, viewer, new.clone())).await
@@ -131,22 +146,11 @@ pub async fn create(state: &Ctx, viewer: &Viewer, new: NewPlan) -> ApiResult<sup
 
 /// One attempt of [`create`].
 async fn create_once(state: &Ctx, viewer: &Viewer, new: NewPlan) -> ApiResult<support_plan::Model> {
-    let scope = Scope::for_client(&state.db, viewer, new.client_id).await?;
-    let rel = scope.require(new.client_id)?;
-    let allowed = match new.kind {
-        PlanKind::ServiceUsePlan => policy::can_write_service_use_plan(viewer, rel),
-        PlanKind::IndividualSupportPlan => policy::can_write_individual_plan(viewer, rel),
-    };
-    if !allowed {
-        return Err(ApiError::forbidden(match new.kind {
-            PlanKind::ServiceUsePlan => {
-                "Service-use plans are written by the client's consultation specialist."
-            }
-            PlanKind::IndividualSupportPlan => {
-                "Individual support plans are written by a service manager of a current service provider."
-            }
-        }));
-    }
+    let txn = db::begin_write(&state.db).await?;
+    let (may_write, refusal) = writers(new.kind);
+    let scope = ClientWrite::for_client(viewer, new.client_id)
+        .check_in(&txn, may_write, refusal)
+        .await?;
     let external_id = super::external_ids::validate(new.external_id.clone())?;
     if let Some(ext) = &external_id {
         let existing = support_plan::Entity::find()
@@ -203,7 +207,6 @@ async fn create_once(state: &Ctx, viewer: &Viewer, new: NewPlan) -> ApiResult<su
             .find_map(|m| m.service_type),
     };
     let now = super::now();
-    let txn = db::begin_write(&state.db).await?;
     let model = support_plan::ActiveModel {
         id: Set(Uuid::now_v7()),
         client_id: Set(new.client_id),
@@ -361,19 +364,16 @@ async fn change_once(
         .one(&txn)
         .await?
         .ok_or(ApiError::NotFound("Support plan"))?;
-    let scope = Scope::for_client(&txn, viewer, p.client_id).await?;
-    if !scope.can_see_record(p.client_id, facts(&p)) {
-        return Err(ApiError::NotFound("Support plan"));
-    }
-    let rel = scope.require(p.client_id)?;
-    let may_write = p.organization_id == viewer.organization_id
-        && match p.kind {
-            PlanKind::ServiceUsePlan => policy::can_write_service_use_plan(viewer, rel),
-            PlanKind::IndividualSupportPlan => policy::can_write_individual_plan(viewer, rel),
-        };
-    if !may_write {
-        return Err(ApiError::forbidden("Only the plan's writers change it."));
-    }
+    ClientWrite::for_record(viewer, p.client_id, "Support plan")
+        .seen_as(facts(&p))
+        .check_in(
+            &txn,
+            |viewer, rel| {
+                p.organization_id == viewer.organization_id && writers(p.kind).0(viewer, rel)
+            },
+            "Only the plan's writers change it.",
+        )
+        .await?;
     if p.version != expected_version {
         return Err(ApiError::conflict(format!(
             "The plan is at version {}, not {expected_version}: reload it.",

@@ -16,11 +16,7 @@
 //! The queue is bounded: when the database is slower than the reads, reads wait for room rather
 //! than growing memory or dropping rows.
 
-use std::{
-    collections::HashMap,
-    sync::OnceLock,
-    time::{Duration, Instant},
-};
+use std::{collections::HashMap, time::Duration};
 
 use chrono::{DateTime, Datelike, Utc};
 use entity::{
@@ -29,9 +25,9 @@ use entity::{
 };
 use sea_orm::{DatabaseConnection, EntityTrait, Set, sea_query::OnConflict};
 use sha2::{Digest, Sha256};
-use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+use super::batch::{Batcher, Group, Limits};
 use crate::{
     auth::Viewer,
     config::AuditDurability,
@@ -104,7 +100,7 @@ pub fn time_of(id: Uuid) -> Option<DateTime<Utc>> {
 
 /// `YYYYMM` of a time (UTC).
 pub fn month_number(t: DateTime<Utc>) -> i32 {
-    t.year() * 100 + t.month() as i32
+    t.year() * 100 + t.month().cast_signed()
 }
 
 /// `YYYYMM` of the row with this UUIDv7 id.
@@ -118,48 +114,30 @@ pub fn first_id_at(t: DateTime<Utc>) -> Uuid {
     Uuid::from_u128(ms << 80)
 }
 
-enum Job {
-    /// Rows, and where to say they are committed (strict) or nobody waiting (batched).
-    Rows(Vec<ReadRow>, Option<oneshot::Sender<ApiResult<()>>>),
-    /// Answered once everything queued before it was written (or given up).
-    Flush(oneshot::Sender<()>),
-}
-
-impl Job {
-    fn waits(&self) -> bool {
-        !matches!(self, Job::Rows(_, None))
-    }
-}
-
 /// This instance's read-audit writer (see the module doc).
 pub struct ReadAudits {
-    db: DatabaseConnection,
     durability: AuditDurability,
-    flush_delay: Duration,
-    queue: OnceLock<mpsc::Sender<Job>>,
+    batcher: Batcher<AuditRows>,
 }
 
 impl ReadAudits {
     pub fn new(db: DatabaseConnection, durability: AuditDurability, flush_delay: Duration) -> Self {
+        let delay = match durability {
+            AuditDurability::Strict => Duration::ZERO,
+            AuditDurability::Batched => flush_delay,
+        };
         Self {
-            db,
             durability,
-            flush_delay,
-            queue: OnceLock::new(),
+            batcher: Batcher::new(
+                AuditRows { db },
+                Limits {
+                    queue: QUEUE,
+                    take: 256,
+                    weight: ROWS_PER_GROUP,
+                    delay,
+                },
+            ),
         }
-    }
-
-    fn queue(&self) -> &mpsc::Sender<Job> {
-        self.queue.get_or_init(|| {
-            // Started on first use, inside the runtime; it ends when the state is dropped.
-            let (tx, rx) = mpsc::channel(QUEUE);
-            let delay = match self.durability {
-                AuditDurability::Strict => Duration::ZERO,
-                AuditDurability::Batched => self.flush_delay,
-            };
-            tokio::spawn(write_groups(self.db.clone(), rx, delay));
-            tx
-        })
     }
 
     /// Audits that the viewer read these records, per client (`None`: not about a client).
@@ -183,79 +161,41 @@ impl ReadAudits {
 
     /// Queues rows made by [`rows`]; waits for their commit in `strict` mode.
     pub async fn record_rows(&self, rows: Vec<ReadRow>) -> ApiResult<()> {
-        let stopped = || ApiError::internal(anyhow::anyhow!("the audit writer stopped"));
+        let stopped = |_| ApiError::internal(anyhow::anyhow!("the audit writer stopped"));
         match self.durability {
-            AuditDurability::Strict => {
-                let (reply, written) = oneshot::channel();
-                self.queue()
-                    .send(Job::Rows(rows, Some(reply)))
-                    .await
-                    .map_err(|_| stopped())?;
-                written.await.map_err(|_| stopped())?
-            }
-            AuditDurability::Batched => self
-                .queue()
-                .send(Job::Rows(rows, None))
-                .await
-                .map_err(|_| stopped()),
+            AuditDurability::Strict => self.batcher.submit(rows).await.map_err(stopped)?,
+            AuditDurability::Batched => self.batcher.enqueue(rows).await.map_err(stopped),
         }
     }
 
     /// Returns once every row queued before the call is committed (or was given up after
     /// failed attempts, which the writer logs): before the audit log is read, and at shutdown.
     pub async fn flush(&self) {
-        let Some(queue) = self.queue.get() else {
-            return; // Nothing was ever queued.
-        };
-        let (reply, done) = oneshot::channel();
-        if queue.send(Job::Flush(reply)).await.is_ok() {
-            let _ = done.await;
-        }
+        self.batcher.flush().await;
     }
 }
 
-async fn write_groups(db: DatabaseConnection, mut queue: mpsc::Receiver<Job>, delay: Duration) {
-    let mut jobs = Vec::with_capacity(256);
-    while queue.recv_many(&mut jobs, 256).await > 0 {
-        // Batched: gather until the oldest row has waited `delay`, unless someone waits.
-        let deadline = Instant::now() + delay;
-        while !delay.is_zero() && !jobs.iter().any(Job::waits) && row_count(&jobs) < ROWS_PER_GROUP
-        {
-            tokio::select! {
-                got = queue.recv_many(&mut jobs, 256) => if got == 0 { break },
-                () = tokio::time::sleep_until(deadline.into()) => break,
-            }
-        }
-        let mut rows = Vec::with_capacity(row_count(&jobs));
-        let mut replies = Vec::new();
-        let mut flushes = Vec::new();
-        for job in jobs.drain(..) {
-            match job {
-                Job::Rows(r, reply) => {
-                    rows.extend(r);
-                    replies.extend(reply);
-                }
-                Job::Flush(done) => flushes.push(done),
-            }
-        }
-        let waited = !replies.is_empty();
-        let written = write_with_retries(&db, rows, waited).await;
-        for reply in replies {
-            let _ = reply.send(written.clone().map_err(ApiError::from));
-        }
-        for done in flushes {
-            let _ = done.send(());
-        }
-    }
+/// The group writer of [`ReadAudits`]: one caller's rows per item.
+struct AuditRows {
+    db: DatabaseConnection,
 }
 
-fn row_count(jobs: &[Job]) -> usize {
-    jobs.iter()
-        .map(|j| match j {
-            Job::Rows(r, _) => r.len(),
-            Job::Flush(_) => 0,
-        })
-        .sum()
+impl Group for AuditRows {
+    type Item = Vec<ReadRow>;
+    type Answer = ApiResult<()>;
+
+    async fn write(&self, items: Vec<Vec<ReadRow>>, waited: bool) -> Vec<ApiResult<()>> {
+        let count = items.len();
+        let rows: Vec<ReadRow> = items.into_iter().flatten().collect();
+        let written = write_with_retries(&self.db, rows, waited)
+            .await
+            .map_err(ApiError::from);
+        vec![written; count]
+    }
+
+    fn weight(rows: &Vec<ReadRow>) -> usize {
+        rows.len()
+    }
 }
 
 /// A group someone waits for is tried once (the reads answer with the error, as before); a

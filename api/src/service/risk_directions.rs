@@ -24,18 +24,16 @@ pub struct DraftPoint {
 
 /// A weight loss with its amount: 体重が2.3kg減った, 体重 −2.3kg, 体重▲1.5キロ.
 static WEIGHT_LOSS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    crate::language::text::pattern(
         r"体重[^。]{0,15}?(?:(?:[-−－▲]|マイナス)\s*([0-9]+(?:\.[0-9]+)?)\s*(?:kg|キロ)|([0-9]+(?:\.[0-9]+)?)\s*(?:kg|キロ)(?:ほど|程度|も)?\s*(?:減|落ち|の減少|ダウン))",
     )
-    .expect("weight loss pattern")
 });
 
 /// A weight from one value to a lower one: 体重 52.0kg→49.7kg, 体重が52.0kgから49.7kgに.
 static WEIGHT_FROM_TO: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    crate::language::text::pattern(
         r"体重[^。]{0,10}?([0-9]+(?:\.[0-9]+)?)\s*(?:kg|キロ)?\s*(?:→|->|から)\s*([0-9]+(?:\.[0-9]+)?)\s*(?:kg|キロ)",
     )
-    .expect("weight from-to pattern")
 });
 
 /// The kilograms a record says the client lost, as written (2.3).

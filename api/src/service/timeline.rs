@@ -263,7 +263,7 @@ pub async fn history(
         counts.put(key, total_count, timeline_generation);
     }
     let has_next_page = rows.len() as u64 > size;
-    rows.truncate(size as usize);
+    rows.truncate(usize::try_from(size).unwrap_or(usize::MAX));
     let rows: Vec<timeline_entry::Model> = rows.into_iter().map(|r| r.entry).collect();
     Ok(HistoryPage {
         items: rows.into_iter().map(|e| (cursor_of(&e), e)).collect(),

@@ -122,7 +122,8 @@ pub fn is_public(ip: IpAddr) -> bool {
         IpAddr::V6(v6) => {
             let s = v6.segments();
             let embedded = |hi: u16, lo: u16| {
-                std::net::Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)
+                let ([a, b], [c, d]) = (hi.to_be_bytes(), lo.to_be_bytes());
+                std::net::Ipv4Addr::new(a, b, c, d)
             };
             // ::ffff:a.b.c.d (mapped) and ::a.b.c.d (compatible, deprecated).
             if s[..5] == [0; 5] && (s[5] == 0xffff || s[5] == 0) && !(s[5] == 0 && s[6] == 0) {

@@ -117,7 +117,7 @@ struct Target {
     pages: BTreeMap<Which, (String, Option<String>)>,
 }
 
-pub async fn run(entries: usize, target: Option<String>) -> anyhow::Result<()> {
+pub(crate) async fn run(entries: usize, target: Option<String>) -> anyhow::Result<()> {
     let peer_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("peer");
     let env_number = |name: &str, default: u64| -> anyhow::Result<u64> {
         std::env::var(name)

@@ -1,5 +1,9 @@
 //! What the tests of the real binary share: starting `kakehashi serve` and reading its log.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a test should fail loudly on an unexpected value"
+)]
 #![allow(
     dead_code,
     reason = "each test binary compiles this module and uses a part of it"
@@ -13,12 +17,12 @@ use tokio::{
 };
 
 /// The rest of a server's log, after the line that said where it listens.
-pub type Log = Lines<BufReader<ChildStderr>>;
+pub(crate) type Log = Lines<BufReader<ChildStderr>>;
 
 /// Starts `kakehashi serve` on a free port with JSON logs and the given extra environment;
 /// returns the process, its base URL, the log lines read so far and the rest of the log.
 /// The caller must keep reading the log (or hand it to [`drain`]) so the child never blocks.
-pub async fn serve(
+pub(crate) async fn serve(
     database_url: &str,
     jwt_secret: &str,
     demo: bool,
@@ -64,7 +68,7 @@ pub async fn serve(
 }
 
 /// POSTs a GraphQL operation to `<base>/graphql` and returns the response body.
-pub async fn gql(
+pub(crate) async fn gql(
     http: &reqwest::Client,
     base: &str,
     token: Option<&str>,
@@ -86,7 +90,7 @@ pub async fn gql(
 }
 
 /// Signs a demo account in (password `kakehashi-demo`) and returns its access token.
-pub async fn login(http: &reqwest::Client, base: &str, email: &str) -> String {
+pub(crate) async fn login(http: &reqwest::Client, base: &str, email: &str) -> String {
     let body = gql(
         http,
         base,
@@ -102,7 +106,7 @@ pub async fn login(http: &reqwest::Client, base: &str, email: &str) -> String {
 }
 
 /// The id of one of the signed-in facility's current clients, by display name.
-pub async fn facility_client(
+pub(crate) async fn facility_client(
     http: &reqwest::Client,
     base: &str,
     token: &str,
@@ -125,12 +129,12 @@ pub async fn facility_client(
 }
 
 /// Reads and drops the rest of a log in the background.
-pub fn drain(mut log: Log) {
+pub(crate) fn drain(mut log: Log) {
     tokio::spawn(async move { while let Ok(Some(_)) = log.next_line().await {} });
 }
 
 /// `postgres://user@host:port/db?x` → `postgres://user@host:port`.
-pub fn server_part(url: &str) -> String {
+pub(crate) fn server_part(url: &str) -> String {
     let without_query = url.split('?').next().unwrap_or(url);
     let scheme_end = without_query.find("://").map_or(0, |i| i + 3);
     match without_query[scheme_end..].find('/') {

@@ -42,29 +42,29 @@ pub(crate) mod shared;
 use operation::{Running, Tagged};
 
 /// The one subprotocol spoken here.
-pub const SUBPROTOCOL: &str = "graphql-transport-ws";
+pub(crate) const SUBPROTOCOL: &str = "graphql-transport-ws";
 /// A socket that cannot take a message for this long is dropped.
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The close codes of the protocol.
 mod close {
-    pub const INVALID_MESSAGE: u16 = 4400;
-    pub const UNAUTHORIZED: u16 = 4401;
-    pub const FORBIDDEN: u16 = 4403;
-    pub const SUBPROTOCOL_NOT_ACCEPTABLE: u16 = 4406;
-    pub const INIT_TIMEOUT: u16 = 4408;
-    pub const SUBSCRIBER_EXISTS: u16 = 4409;
-    pub const TOO_MANY_INITS: u16 = 4429;
-    pub const INTERNAL: u16 = 4500;
+    pub(super) const INVALID_MESSAGE: u16 = 4400;
+    pub(super) const UNAUTHORIZED: u16 = 4401;
+    pub(super) const FORBIDDEN: u16 = 4403;
+    pub(super) const SUBPROTOCOL_NOT_ACCEPTABLE: u16 = 4406;
+    pub(super) const INIT_TIMEOUT: u16 = 4408;
+    pub(super) const SUBSCRIBER_EXISTS: u16 = 4409;
+    pub(super) const TOO_MANY_INITS: u16 = 4429;
+    pub(super) const INTERNAL: u16 = 4500;
     /// The database is unreachable: the client should reconnect in a moment (RFC 6455's
     /// "Try Again Later"; `graphql-ws` retries it like any non-4xxx close).
-    pub const TRY_AGAIN_LATER: u16 = 1013;
-    pub const TOO_BIG: u16 = 1009;
-    pub const GOING_AWAY: u16 = 1001;
+    pub(super) const TRY_AGAIN_LATER: u16 = 1013;
+    pub(super) const TOO_BIG: u16 = 1009;
+    pub(super) const GOING_AWAY: u16 = 1001;
 }
 
 /// `GET /graphql/ws`: checks the origin, then upgrades.
-pub async fn upgrade(
+pub(crate) async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
     address: crate::auth::ClientAddress,

@@ -124,7 +124,7 @@ impl Drop for Seat {
 
 /// One running operation and its sockets' channel. Dropped (and its execution stopped) with its
 /// last socket.
-pub struct Share {
+pub(crate) struct Share {
     key: ShareKey,
     /// Each socket's queue. Per socket, not one ring for all: a bounded `mpsc` queue takes
     /// memory only for what is queued, where a broadcast ring of `SUBSCRIBER_BUFFER` slots

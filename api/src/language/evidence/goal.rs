@@ -51,14 +51,14 @@ pub struct GoalSpec {
 }
 
 static THRESHOLD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    crate::language::text::pattern(
         r"(1ヶ月|1か月|1カ月|ひと月|一ヶ月|毎月|月|1週間|一週間|毎週|週|1日|一日)\s*(?:に|あたり|で)?\s*([0-9]+|[〇一二三四五六七八九十]+)\s*(回|度|日|食)\s*(以下|以内|未満|まで|以上|超)?",
     )
-    .expect("threshold pattern")
 });
 static BARE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"([0-9]+|[〇一二三四五六七八九十]+)\s*(回|度|日)\s*(以下|以内|未満|まで|以上)")
-        .expect("bare threshold pattern")
+    crate::language::text::pattern(
+        r"([0-9]+|[〇一二三四五六七八九十]+)\s*(回|度|日)\s*(以下|以内|未満|まで|以上)",
+    )
 });
 
 fn period_of(word: &str) -> Period {
@@ -226,8 +226,9 @@ impl GoalSpec {
 
 /// Words of a goal's measure, never its behaviour.
 static MEASURE_WORDS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[0-9〇一二三四五六七八九十]+\s*(回|度|日|食|分|時間)|以上|以下|以内|未満|毎日|毎週|毎月|[1一]?(ヶ月|か月|カ月|週間)|[月週日]に")
-        .expect("measure words pattern")
+    crate::language::text::pattern(
+        r"[0-9〇一二三四五六七八九十]+\s*(回|度|日|食|分|時間)|以上|以下|以内|未満|毎日|毎週|毎月|[1一]?(ヶ月|か月|カ月|週間)|[月週日]に",
+    )
 });
 
 /// The behaviour a goal names when no concept is known: the word before its first を/が/は,

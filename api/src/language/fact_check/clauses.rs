@@ -10,7 +10,7 @@ use super::Tok;
 
 /// How a clause is joined to the one before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Join {
+pub(crate) enum Join {
     /// The first clause, or a plain continuation (〜し、〜て、〜で、).
     Plain,
     /// A contrast (〜が、〜けど、〜のに): facts on one side do not support claims on the other.
@@ -21,7 +21,7 @@ pub enum Join {
 
 /// One clause: its byte range in the sentence and how it is joined to the one before.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Clause {
+pub(crate) struct Clause {
     pub bytes: Range<usize>,
     pub join: Join,
 }
@@ -43,7 +43,7 @@ const ENDS_CLAUSE: [&str; 10] = [
 ];
 
 /// Splits a sentence into clauses. Without tokens (degraded mode) commas and 。 split it.
-pub fn split(s: &str, tokens: &[Tok], quotes: &[Range<usize>]) -> Vec<Clause> {
+pub(super) fn split(s: &str, tokens: &[Tok], quotes: &[Range<usize>]) -> Vec<Clause> {
     let in_quote = |at: usize| quotes.iter().any(|q| q.start < at && at < q.end);
     let mut cuts: Vec<(usize, Join)> = Vec::new();
     let join_after = |t: &crate::language::analysis::Token| {

@@ -16,13 +16,12 @@ use crate::language::{
 /// a fall or a negation turns the words round; a word of no direction of its own takes the
 /// grade's.
 static GRADE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
+    crate::language::text::pattern(concat!(
         "^(?:が|は|も|の)?(?:とても|すごく|非常に|かなり|あまり|少し|やや|特に|徐々に|次第に)?",
         "(?:(?P<good>良|よ[いくかさ]|いい|好|優れ|すぐれ|ある|あり|あっ|旺盛|戻|高)",
         "|(?P<none>ない|なく|なかっ|無)",
         "|(?P<bad>悪|わる|落ち[てたるぎ気]|低下|低|崩|乱|途切れ|とぎれ|薄れ|欠け|減|失))"
     ))
-    .expect("grade pattern")
 });
 
 /// Which way a claim points: its first interpretation's own direction as written, turned

@@ -14,7 +14,7 @@ use crate::language::{
 
 /// A number with a counter or unit: a count or a measure (not a clock time or a date).
 pub(super) static COUNT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
+    crate::language::text::pattern(concat!(
         "(?:[0-9]+(?:[.,][0-9]+)?|[一二三四五六七八九十百千両]+)\\s*",
         "(?:回|度|℃|分|秒|時間|日間|日分|週間|か月|ヶ月|ヵ月|カ月|ケ月|箇月|枚|個|本|杯|錠|包|粒|",
         "mg|ml|mL|cc|g|kg|km|m|cm|mm|人|名|件|口|割|%|％|キロ|ページ|頁|行|箇所|カ所|ヶ所|か所|往復|歩|",
@@ -24,31 +24,34 @@ pub(super) static COUNT: LazyLock<Regex> = LazyLock::new(|| {
         "|[0-9]+/[0-9]+",
         "|半分|全量|一口|ひと口|一度も|一回も|1度も|1回も|ゼロ|皆無|0回"
     ))
-    .expect("count pattern")
 });
 
 /// A count of none (0回, 一度も): what it counts did not happen.
 static ZERO: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new("(?:^|[^0-9.])0\\s*(?:回|度|件|日|人)|一度も|一回も|1度も|1回も|ゼロ|皆無")
-        .expect("zero pattern")
+    crate::language::text::pattern(
+        "(?:^|[^0-9.])0\\s*(?:回|度|件|日|人)|一度も|一回も|1度も|1回も|ゼロ|皆無",
+    )
 });
 
 /// Units that measure the body (vital signs, weight): evidence of health.
 static VITAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new("[0-9.]+\\s*(?:℃|度|mmHg|kg|%|％|拍)|[0-9]{2,3}/[0-9]{2,3}|SpO2|血圧|体温|脈拍|体重")
-        .expect("vital pattern")
+    crate::language::text::pattern(
+        "[0-9.]+\\s*(?:℃|度|mmHg|kg|%|％|拍)|[0-9]{2,3}/[0-9]{2,3}|SpO2|血圧|体温|脈拍|体重",
+    )
 });
 
 /// Amounts of a meal: evidence of appetite.
 static MEAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new("[0-9一二三四五六七八九十]+\\s*(?:割|口|杯|膳)|半分|半量|全量|完食|ひと口|一口")
-        .expect("meal pattern")
+    crate::language::text::pattern(
+        "[0-9一二三四五六七八九十]+\\s*(?:割|口|杯|膳)|半分|半量|全量|完食|ひと口|一口",
+    )
 });
 
 /// Counts of things made or done (枚, 個, 工程, 件 …), not of time, people or days.
 static OUTPUT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new("(?:枚|個|本|袋|件|工程|箱|セット|問|文字|ページ|頁|行|箇所|カ所|ヶ所|か所|品|点|冊|台|着|足|種類|項目|段階)$")
-        .expect("output pattern")
+    crate::language::text::pattern(
+        "(?:枚|個|本|袋|件|工程|箱|セット|問|文字|ページ|頁|行|箇所|カ所|ヶ所|か所|品|点|冊|台|着|足|種類|項目|段階)$",
+    )
 });
 
 /// Whether a match starts a content word (not で・き in 馴染んできた).
@@ -149,8 +152,9 @@ fn quoted_mood(sentence: &Sentence, q: &Range<usize>) -> States {
 /// What a topic noun may be followed by that still tells what happened (自傷は見られた,
 /// 大声はなかった, 離席は3回).
 static EVENT_AFTER_TOPIC: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new("^(?:見られ[たずま]|見られる|出[てたしさま]|あっ|あり|有り|無し|なし|なく|なかっ|ありませ|ない|[0-9０-９一二三四五六七八九十])")
-        .expect("event pattern")
+    crate::language::text::pattern(
+        "^(?:見られ[たずま]|見られる|出[てたしさま]|あっ|あり|有り|無し|なし|なく|なかっ|ありませ|ない|[0-9０-９一二三四五六七八九十])",
+    )
 });
 
 /// Whether an evidence noun is only the topic of the sentence (排便コントロールは良好, 朝の起床は
@@ -222,7 +226,7 @@ pub(super) struct Found {
 
 impl Found {
     /// What it shows, for matching against a claim.
-    pub fn shows(&self) -> Wanted {
+    pub(super) fn shows(&self) -> Wanted {
         Wanted {
             states: self.states,
             valence: self.valence,

@@ -19,42 +19,39 @@ const PLACES: &str =
     "(?:通所先|通所施設|病院|クリニック|歯科|薬局|ショートステイ|SS|学校|保育園|幼稚園)";
 
 static REPORTIVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    crate::language::text::pattern(
         "とのこと|との事|と聞(?:い|き|く)|と書かれ|と記載(?:が|さ|あり)|と伺|とうかが|によると|によれば|の話では|話によると|との(?:連絡|報告|情報|電話|話|訴えが家族)|[\\p{Hiragana}」]との(?:評価|見立て|診断|所見|意見|返答|回答|説明|指摘|申し送り)|と(?:の)?(?:報告|連絡)(?:あり|有り|が?あっ|を受け|をいただ|を頂|が入)|情報提供(?:あり|有|を受け|があ|によ)|申し送り",
     )
-    .expect("hearsay pattern")
 });
 
 /// Another staff member passing something on (申し送り, 職員から報告): the writer did not see it.
 static FROM_STAFF: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new("(?:職員|スタッフ|担当者|支援員|世話人|ヘルパー|看護師|生活支援員)(?:さん)?(?:から|より)[^。]*?(?:報告|連絡|申し送り|聞|伺|情報|指示|説明)")
-        .expect("hearsay pattern")
+    crate::language::text::pattern(
+        "(?:職員|スタッフ|担当者|支援員|世話人|ヘルパー|看護師|生活支援員)(?:さん)?(?:から|より)[^。]*?(?:報告|連絡|申し送り|聞|伺|情報|指示|説明)",
+    )
 });
 
 static FROM_SOURCE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
+    crate::language::text::pattern(&format!(
         "{SOURCES}(?:の[^、。]{{0,12}})?(?:より|から)[^。]*?(?:電話|連絡|報告|説明|聞|伺|記載|話|「|書|メール|手紙|相談|情報|伝え|申し出|訴え|指示|助言|指摘|コメント)"
     ))
-    .expect("hearsay pattern")
 });
 
 static SOURCE_SAYS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
+    crate::language::text::pattern(&format!(
         "{SOURCES}(?:は[^。]*?|が[^。、]*?)(?:と|って)(?:話|言|おっしゃ|説明|訴え|記載|書|連絡|報告)"
     ))
-    .expect("hearsay pattern")
 });
 
 /// A report opening with its source (主治医より、…, 学校の連絡帳より：…).
 static OPENS_WITH_SOURCE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
+    crate::language::text::pattern(&format!(
         "^[・\\-\\s]*(?:[^、。：:「はが]{{0,10}}の)?[^、。：:「はが]{{0,8}}?(?:{SOURCES}(?:さん|様|氏)?(?:より|から)|{PLACES}より)[、：:\\s]"
     ))
-    .expect("hearsay pattern")
 });
 
 /// Whether the sentence reports what someone else said or saw.
-pub fn reports_someone_else(sentence: &Sentence) -> bool {
+pub(super) fn reports_someone_else(sentence: &Sentence) -> bool {
     let s = sentence.s;
     // Reportive words inside someone's quoted words do not make the sentence a report.
     let outside = |m: regex::Match| {

@@ -255,7 +255,7 @@ pub(super) struct Wanted {
 impl Wanted {
     /// Whether evidence showing `shown` clears this claim: one of its states, pointing the same
     /// way (or either way unknown).
-    pub fn met_by(&self, shown: &Wanted) -> bool {
+    pub(super) fn met_by(&self, shown: &Wanted) -> bool {
         self.states.cleared_by(shown.states) && Valence::agrees(self.valence, shown.valence)
     }
 }
@@ -309,7 +309,7 @@ impl<'a> Sentence<'a> {
     }
 
     /// Whether a byte range lies in a quotation or an allow-listed phrase.
-    pub fn shielded(&self, r: &Range<usize>) -> bool {
+    pub(super) fn shielded(&self, r: &Range<usize>) -> bool {
         self.quotes
             .iter()
             .chain(&self.allowed)
@@ -317,7 +317,7 @@ impl<'a> Sentence<'a> {
     }
 
     /// The index of the clause holding byte `at`.
-    pub fn clause_of(&self, at: usize) -> usize {
+    pub(super) fn clause_of(&self, at: usize) -> usize {
         self.clauses
             .iter()
             .position(|c| c.bytes.contains(&at))
@@ -325,7 +325,7 @@ impl<'a> Sentence<'a> {
     }
 
     /// The token starting at or covering byte `at`.
-    pub fn token_at(&self, at: usize) -> Option<usize> {
+    pub(super) fn token_at(&self, at: usize) -> Option<usize> {
         self.tokens.iter().position(|t| t.bytes.contains(&at))
     }
 }

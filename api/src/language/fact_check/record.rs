@@ -18,8 +18,9 @@ use crate::language::{
 
 /// Claims of change (増えてきた, 慣れつつある, 上達した): a count of the thing clears them.
 static CHANGE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new("^[^、。]{0,8}?(?:てき|つつあ|増え|増加|減っ|減り|減少|上が|下が|高ま|低下|向上|改善|悪化|定着|になってき|ようになっ|上達|成長|進歩|後退|伸び)")
-        .expect("change pattern")
+    crate::language::text::pattern(
+        "^[^、。]{0,8}?(?:てき|つつあ|増え|増加|減っ|減り|減少|上が|下が|高ま|低下|向上|改善|悪化|定着|になってき|ようになっ|上達|成長|進歩|後退|伸び)",
+    )
 });
 
 /// Whether a claim speaks of a change (高まってきている, できるようになってきた, 上達した): read
@@ -283,8 +284,7 @@ pub(super) fn shows_feeling(sentence: &Sentence, r: &Range<usize>) -> bool {
 
 /// A condition (不穏時の対応, 疲れた時に使うカード) describes no one's state now.
 static CONDITION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new("^\\p{Hiragana}{0,4}(?:時|とき|際|場合)(?:の|に|は|用|を|、)")
-        .expect("condition pattern")
+    crate::language::text::pattern("^\\p{Hiragana}{0,4}(?:時|とき|際|場合)(?:の|に|は|用|を|、)")
 });
 
 /// Nouns an interpretation may describe (落ち着いた様子, 穏やかな一日, 不安な気持ち); any other

@@ -335,7 +335,7 @@ fn any_text_gets_a_report_with_spans_that_point_at_its_words() {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
-            text.push_str(PIECES[(seed % PIECES.len() as u64) as usize]);
+            text.push_str(PIECES[usize::try_from(seed % PIECES.len() as u64).unwrap()]);
         }
         let chars: Vec<char> = text.chars().collect();
         for a in &analysers {

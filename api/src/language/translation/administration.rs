@@ -15,12 +15,12 @@ use regex::Regex;
 use crate::language::text;
 
 /// What a part shows when the record does not give it.
-pub const MISSING: &str = "記載なし";
+pub(super) const MISSING: &str = "記載なし";
 
 fn re(pattern: &str) -> Regex {
     // Constant patterns, all compiled by the unit tests: a broken one must fail loudly there,
     // never silently match nothing (these checks guard privacy and facts).
-    Regex::new(pattern).expect("administration pattern")
+    crate::language::text::pattern(pattern)
 }
 
 static INCIDENT: LazyLock<Regex> = LazyLock::new(|| {
@@ -54,14 +54,14 @@ static FUTURE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Whether `text` reports an incident (事故, ヒヤリハット, 転倒, 他害 …).
-pub fn is_incident(text: &str) -> bool {
+pub(super) fn is_incident(text: &str) -> bool {
     INCIDENT.is_match(text)
 }
 
 /// The report layout of an incident: `sources` are the record's sentences as written (dates
 /// and places are copied from those that tell what happened, not from plans), `sentences` the
 /// same sentences as rendered, in order.
-pub fn layout(sources: &[String], sentences: &[String]) -> String {
+pub(super) fn layout(sources: &[String], sentences: &[String]) -> String {
     let told: Vec<&String> = sources.iter().filter(|s| !FUTURE.is_match(s)).collect();
     let mut when: Vec<&str> = Vec::new();
     for s in &told {

@@ -26,7 +26,7 @@ const MIN_CLAUSE: usize = 4;
 
 /// `easy.split`: the sentence cut at its clause boundaries, each clause a sentence ending in
 /// 。; `None` when there is nothing to cut.
-pub fn split(
+pub(super) fn split(
     sentence: &str,
     quotes: &[Range<usize>],
     analyzer: Option<&Analyzer>,
@@ -290,7 +290,11 @@ pub(super) fn split_long(sentence: &str, quotes: &[Range<usize>]) -> Option<Stri
 /// The text cut into furigana pieces: glossary terms give their own pieces; with the analyser,
 /// every other word with kanji gets the reading the analysis of the sentence gives it (numbers
 /// with counters read together); without it, only glossary terms have readings.
-pub fn furigana(text: &str, glossary: &Glossary, dictionary: Option<&Analyzer>) -> Vec<Segment> {
+pub(super) fn furigana(
+    text: &str,
+    glossary: &Glossary,
+    dictionary: Option<&Analyzer>,
+) -> Vec<Segment> {
     let mut out: Vec<Segment> = Vec::new();
     if let Some(analyzer) = dictionary {
         let readings: std::collections::HashMap<String, String> = glossary

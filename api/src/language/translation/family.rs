@@ -12,13 +12,12 @@ use regex::Regex;
 /// Particles that are never doubled in a sentence (のの, をを …).
 const PARTICLES: [&str; 6] = ["を", "に", "が", "は", "の", "で"];
 
-static REPEATED_WORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new("(?:[ァ-ヴー]{3,}|[一-龥]{2,}[ァ-ヴー]*)").expect("repeated-word pattern")
-});
+static REPEATED_WORD: LazyLock<Regex> =
+    LazyLock::new(|| crate::language::text::pattern("(?:[ァ-ヴー]{3,}|[一-龥]{2,}[ァ-ヴー]*)"));
 
 /// `family.tidy` / `easy.tidy`: the sentence without a doubled particle or a word written
 /// twice in a row by two replacements; `None` when there is none.
-pub fn tidy(sentence: &str) -> Option<String> {
+pub(super) fn tidy(sentence: &str) -> Option<String> {
     let mut out = sentence.to_owned();
     for p in PARTICLES {
         let doubled = format!("{p}{p}");

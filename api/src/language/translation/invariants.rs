@@ -75,7 +75,7 @@ impl fmt::Display for Violation {
 fn re(pattern: &str) -> Regex {
     // Constant patterns, all compiled by the unit tests: a broken one must fail loudly there,
     // never silently match nothing (these checks guard privacy and facts).
-    Regex::new(pattern).expect("invariant pattern")
+    crate::language::text::pattern(pattern)
 }
 
 /// Numbers with what follows them (counter, unit, the rest of a date or time), on folded text.

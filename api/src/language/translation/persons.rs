@@ -133,7 +133,7 @@ const NOT_NAMES: &[&str] = &[
 fn re(pattern: &str) -> Regex {
     // Constant patterns, all compiled by the unit tests: a broken one must fail loudly there,
     // never silently match nothing (these checks guard privacy and facts).
-    Regex::new(pattern).expect("persons pattern")
+    crate::language::text::pattern(pattern)
 }
 
 /// A name shape records use for initials and given names in katakana, before an honorific.

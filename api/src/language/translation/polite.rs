@@ -148,7 +148,7 @@ fn polite_by_table(sentence: &str, quotes: &[Range<usize>]) -> Option<String> {
 
 /// `family.polite` / `easy.polite`: the sentence with its ending in です・ます, or `None` when
 /// it already is polite, ends inside a quotation, or has an ending that cannot be converted.
-pub fn polite(
+pub(super) fn polite(
     sentence: &str,
     quotes: &[Range<usize>],
     analyzer: Option<&Analyzer>,
@@ -186,7 +186,7 @@ fn aux(t: &Token, conj_type: &str) -> bool {
 }
 
 /// The polite form of a plain ending, from the analysis of the sentence body.
-pub fn polite_by_analysis(body: &str, tokens: &[Token], terminated: bool) -> Option<String> {
+pub(super) fn polite_by_analysis(body: &str, tokens: &[Token], terminated: bool) -> Option<String> {
     let n = tokens.len();
     let last = tokens.last()?;
     let before = |k: usize| &body[..start_of(body, tokens, k)];
@@ -282,7 +282,7 @@ pub fn polite_by_analysis(body: &str, tokens: &[Token], terminated: bool) -> Opt
 }
 
 /// The conjunctive form (連用形) of a verb token, which ます follows: 飲ん(で) → 飲み.
-pub fn renyou(t: &Token) -> Option<String> {
+pub(super) fn renyou(t: &Token) -> Option<String> {
     if t.conj_form == "連用形" {
         return Some(t.surface.clone());
     }
@@ -394,7 +394,11 @@ fn mizen(t: &Token) -> Option<String> {
 
 /// `admin.formal`: a polite ending in the written である form the municipality's documents
 /// use (休みました → 休んだ, 元気です → 元気である). `None` when nothing is to change.
-pub fn formal(sentence: &str, quotes: &[Range<usize>], analyzer: &Analyzer) -> Option<String> {
+pub(super) fn formal(
+    sentence: &str,
+    quotes: &[Range<usize>],
+    analyzer: &Analyzer,
+) -> Option<String> {
     let body = sentence.trim_end_matches(TERMINATORS);
     let rest = &sentence[body.len()..];
     if body.is_empty()
@@ -433,7 +437,7 @@ pub fn formal(sentence: &str, quotes: &[Range<usize>], analyzer: &Analyzer) -> O
 /// `family.polite` inside a sentence: a clause that ends in a plain past before が・けど
 /// (赤くなったが、) in the polite form too (赤くなりましたが、), so that the family's letter
 /// does not switch register mid-sentence. `None` when there is no such clause.
-pub fn polite_clauses(
+pub(super) fn polite_clauses(
     sentence: &str,
     quotes: &[Range<usize>],
     analyzer: &Analyzer,

@@ -36,7 +36,7 @@ const ACTS: [&str; 6] = [
 
 /// One generated record and what it must keep.
 #[derive(Debug, Clone)]
-pub struct Case {
+pub(super) struct Case {
     pub text: String,
     /// Other people's names in it (Bさん …): gone for the family and the client.
     pub names: Vec<String>,
@@ -97,7 +97,7 @@ fn phrase() -> impl Strategy<Value = (String, Option<String>, bool)> {
     ]
 }
 
-pub fn case() -> impl Strategy<Value = Case> {
+pub(super) fn case() -> impl Strategy<Value = Case> {
     prop::collection::vec(phrase(), 1..4).prop_map(|parts| {
         let mut c = Case {
             text: String::new(),

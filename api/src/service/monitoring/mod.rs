@@ -25,6 +25,7 @@ use super::{
     events::{self, EventKind, RecordType},
     timeline::{self, EntryKind},
 };
+use crate::service::ClientWrite;
 use crate::{
     auth::{
         Viewer,
@@ -180,13 +181,13 @@ async fn record_once(
     viewer: &Viewer,
     new: NewReport,
 ) -> ApiResult<monitoring_report::Model> {
-    let scope = Scope::for_client(&state.db, viewer, new.client_id).await?;
-    let rel = scope.require(new.client_id)?;
-    if !policy::can_write_service_use_plan(viewer, rel) {
-        return Err(ApiError::forbidden(
+    let txn = ClientWrite::for_client(viewer, new.client_id)
+        .open(
+            state,
+            policy::can_write_service_use_plan,
             "Monitoring reports are written by the client's consultation specialist.",
-        ));
-    }
+        )
+        .await?;
     if !METHODS.contains(&new.method.as_str()) {
         return Err(ApiError::bad_input(
             "method",
@@ -212,7 +213,6 @@ async fn record_once(
         .filter(support_plan::Column::Status.eq(PlanStatus::Active))
         .one(&state.db)
         .await?;
-    let txn = db::begin_write(&state.db).await?;
     let model = monitoring_report::ActiveModel {
         id: Set(Uuid::now_v7()),
         client_id: Set(new.client_id),

@@ -1,6 +1,6 @@
 //! Group commit of new observations: concurrent `recordObservation`s share one transaction.
 
-use std::sync::OnceLock;
+use std::time::Duration;
 
 use entity::{
     observation::{self, RecordStatus},
@@ -9,10 +9,12 @@ use entity::{
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, TransactionTrait,
 };
-use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use crate::service::events::{self, EventKind, RecordType};
+use crate::service::{
+    batch::{Batcher, Group, Limits},
+    events::{self, EventKind, RecordType},
+};
 use crate::{
     auth::Viewer,
     db,
@@ -29,100 +31,83 @@ pub(super) struct NewRow {
     pub(super) content: ObservationContent,
 }
 
-type Job = (NewRow, oneshot::Sender<ApiResult<observation::Model>>);
-
 /// Commits concurrent new observations together: one transaction, so one disk flush, for every
 /// insert waiting when the previous group committed, inserted with one statement per table (if
-/// that fails, one savepoint per insert, so that one failure fails only its own request). SQLite with `synchronous=FULL` commits at most as often as
-/// the disk flushes (about 1,300 times a second on the benchmark machine), which without grouping
-/// would cap `recordObservation` there however many writers wait. A lone writer sees no delay: a
-/// group is whatever is queued, possibly one. The request is answered only after the commit.
-pub struct GroupCommit {
-    db: DatabaseConnection,
-    queue: OnceLock<mpsc::Sender<Job>>,
-}
+/// that fails, one savepoint per insert, so that one failure fails only its own request). SQLite
+/// with `synchronous=FULL` commits at most as often as the disk flushes (about 1,300 times a
+/// second on the benchmark machine), which without grouping would cap `recordObservation` there
+/// however many writers wait. A lone writer sees no delay: a group is whatever is queued,
+/// possibly one (no gathering delay). The request is answered only after the commit.
+pub struct GroupCommit(Batcher<Observations>);
 
 /// The most inserts committed as one group.
 const GROUP_MAX: usize = 128;
 
 impl GroupCommit {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self {
-            db,
-            queue: OnceLock::new(),
-        }
+        Self(Batcher::new(
+            Observations { db },
+            Limits {
+                queue: 4 * GROUP_MAX,
+                take: GROUP_MAX,
+                weight: GROUP_MAX,
+                delay: Duration::ZERO,
+            },
+        ))
     }
 
     pub(super) async fn insert(&self, row: NewRow) -> ApiResult<observation::Model> {
-        let queue = self.queue.get_or_init(|| {
-            // Started on first use, inside the runtime; it ends when the state is dropped.
-            let (tx, rx) = mpsc::channel(4 * GROUP_MAX);
-            tokio::spawn(write_groups(self.db.clone(), rx));
-            tx
-        });
-        let (reply, answer) = oneshot::channel();
-        queue
-            .send((row, reply))
-            .await
-            .map_err(|_| ApiError::internal(anyhow::anyhow!("the observation writer stopped")))?;
-        answer.await.map_err(|_| {
+        self.0.submit(row).await.map_err(|_| {
             ApiError::internal(anyhow::anyhow!("the observation writer dropped a write"))
         })?
     }
 }
 
-async fn write_groups(db: DatabaseConnection, mut queue: mpsc::Receiver<Job>) {
-    let mut jobs = Vec::with_capacity(GROUP_MAX);
-    while queue.recv_many(&mut jobs, GROUP_MAX).await > 0 {
-        // A bug in one group must not stop every later write: its requests get an internal
-        // error (their answers are dropped) and the writer goes on.
-        let group = std::panic::AssertUnwindSafe(commit_group(&db, std::mem::take(&mut jobs)));
-        if futures_util::FutureExt::catch_unwind(group).await.is_err() {
-            tracing::error!("writing a group of observations panicked; the writer goes on");
-        }
+/// The group writer of [`GroupCommit`].
+struct Observations {
+    db: DatabaseConnection,
+}
+
+impl Group for Observations {
+    type Item = NewRow;
+    type Answer = ApiResult<observation::Model>;
+
+    async fn write(&self, rows: Vec<NewRow>, _waited: bool) -> Vec<Self::Answer> {
+        commit_group(&self.db, rows).await
     }
 }
 
-pub(super) async fn commit_group(db: &DatabaseConnection, jobs: Vec<Job>) {
+/// Inserts a group in one transaction; one answer per row, in order.
+pub(super) async fn commit_group(
+    db: &DatabaseConnection,
+    rows: Vec<NewRow>,
+) -> Vec<ApiResult<observation::Model>> {
     let txn = match db::begin_insert(db).await {
         Ok(txn) => txn,
-        Err(e) => {
-            for (_, reply) in jobs {
-                let _ = reply.send(Err(e.clone().into()));
-            }
-            return;
-        }
+        Err(e) => return rows.iter().map(|_| Err(e.clone().into())).collect(),
     };
-    let inserted = match insert_together(&txn, &jobs).await {
-        Ok(models) => models
-            .into_iter()
-            .zip(jobs.into_iter().map(|(_, r)| r))
-            .collect(),
+    let inserted = match insert_together(&txn, &rows).await {
+        Ok(models) => models.into_iter().map(Ok).collect(),
         // One of them failed: each again in its own savepoint, so it fails alone.
-        Err(_) => insert_one_by_one(&txn, jobs).await,
+        Err(_) => insert_one_by_one(&txn, rows).await,
     };
     match txn.commit().await {
-        Ok(()) => {
-            for (model, reply) in inserted {
-                let _ = reply.send(Ok(model));
-            }
-        }
-        Err(e) => {
-            for (_, reply) in inserted {
-                let _ = reply.send(Err(e.clone().into()));
-            }
-        }
+        Ok(()) => inserted,
+        Err(e) => inserted
+            .into_iter()
+            .map(|r| r.and(Err(e.clone().into())))
+            .collect(),
     }
 }
 
 /// The whole group in one savepoint and one statement per table (the usual case).
 async fn insert_together(
     txn: &DatabaseTransaction,
-    jobs: &[Job],
+    rows: &[NewRow],
 ) -> ApiResult<Vec<observation::Model>> {
-    let rows = jobs
+    let rows = rows
         .iter()
-        .map(|(row, _)| NewObservation {
+        .map(|row| NewObservation {
             viewer: &row.viewer,
             client_id: row.client_id,
             checked: &row.checked,
@@ -155,13 +140,10 @@ async fn in_savepoint<T>(
 /// and the others still commit.
 async fn insert_one_by_one(
     txn: &DatabaseTransaction,
-    jobs: Vec<Job>,
-) -> Vec<(
-    observation::Model,
-    oneshot::Sender<ApiResult<observation::Model>>,
-)> {
-    let mut inserted = Vec::with_capacity(jobs.len());
-    for (row, reply) in jobs {
+    rows: Vec<NewRow>,
+) -> Vec<ApiResult<observation::Model>> {
+    let mut inserted = Vec::with_capacity(rows.len());
+    for row in rows {
         let NewRow {
             viewer,
             client_id,
@@ -171,12 +153,7 @@ async fn insert_one_by_one(
         let attempt = in_savepoint(txn, async |savepoint| {
             insert_checked(savepoint, &viewer, client_id, checked, &content, None).await
         });
-        match attempt.await {
-            Ok(model) => inserted.push((model, reply)),
-            Err(e) => {
-                let _ = reply.send(Err(e));
-            }
-        }
+        inserted.push(attempt.await);
     }
     inserted
 }

@@ -17,6 +17,7 @@ use super::{
     events::{self, EventKind, RecordType},
     optional_text,
 };
+use crate::service::ClientWrite;
 use crate::{
     auth::{Viewer, policy},
     db,
@@ -238,16 +239,16 @@ async fn for_change(
         .one(db)
         .await?
         .ok_or(ApiError::NotFound("Observation"))?;
-    let scope = Scope::for_client(db, viewer, o.client_id).await?;
-    if !scope.can_see_observation(&o) {
-        return Err(ApiError::NotFound("Observation"));
-    }
-    let rel = scope.require(o.client_id)?;
-    if !policy::can_amend_observation(viewer, rel, o.organization_id, o.author_staff_member_id) {
-        return Err(ApiError::forbidden(
+    let scope = ClientWrite::for_record(viewer, o.client_id, "Observation")
+        .seen_as_observation(&o)
+        .check_in(
+            db,
+            |viewer, rel| {
+                policy::can_amend_observation(viewer, rel, o.organization_id, o.author_staff_member_id)
+            },
             "Only the author, or a service manager or admin of the writing organization, changes an observation.",
-        ));
-    }
+        )
+        .await?;
     if o.status == RecordStatus::EnteredInError {
         return Err(ApiError::conflict(
             "This observation was marked entered-in-error and cannot change.",

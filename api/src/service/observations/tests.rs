@@ -2,7 +2,6 @@
 
 use entity::{audit_event, outbox_event, timeline_entry};
 use sea_orm::{Database, PaginatorTrait, QueryOrder};
-use tokio::sync::oneshot;
 
 use super::{group_commit::commit_group, *};
 
@@ -135,32 +134,21 @@ async fn group(
     facts: &[&str],
 ) -> Vec<ApiResult<observation::Model>> {
     let mut jobs = Vec::new();
-    let mut answers = Vec::new();
     for fact in facts {
         let c = content(fact);
-        let (reply, answer) = oneshot::channel();
         let client_id = if fact.starts_with('✗') {
             Uuid::now_v7()
         } else {
             client_id
         };
-        jobs.push((
-            NewRow {
-                viewer: viewer.clone(),
-                client_id,
-                checked: texts(&c).unwrap(),
-                content: c,
-            },
-            reply,
-        ));
-        answers.push(answer);
+        jobs.push(NewRow {
+            viewer: viewer.clone(),
+            client_id,
+            checked: texts(&c).unwrap(),
+            content: c,
+        });
     }
-    commit_group(&state.db, jobs).await;
-    let mut out = Vec::new();
-    for a in answers {
-        out.push(a.await.unwrap());
-    }
-    out
+    commit_group(&state.db, jobs).await
 }
 
 /// A group is committed with one statement per table; when one of its inserts fails, that
@@ -229,7 +217,7 @@ async fn a_group_commits_together_and_a_failing_insert_fails_alone() {
         .await
         .unwrap()
         .into_iter()
-        .skip(before as usize)
+        .skip(usize::try_from(before).unwrap())
         .map(|e| e.record_id)
         .collect();
     assert_eq!(events, stored, "one event each, in request order");

@@ -13,9 +13,8 @@ use entity::{
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use uuid::Uuid;
 
-use super::{
-    MAX_TEXT, Target, announce, check_change, facts, follow_up, past_moment, scope_for, visible,
-};
+use super::{MAX_TEXT, Target, announce, check_change, facts, follow_up, past_moment, visible};
+use crate::service::ClientWrite;
 use crate::{
     auth::{Viewer, policy::DataCategory, statutory},
     db,
@@ -122,15 +121,14 @@ async fn record_once(
     viewer: &Viewer,
     new: NewAccident,
 ) -> ApiResult<accident_report::Model> {
-    let scope = scope_for(state, viewer, new.client_id).await?;
-    let rel = scope.require(new.client_id)?;
-    if !statutory::can_record_at_facility(rel) {
-        return Err(ApiError::forbidden(
+    let txn = ClientWrite::for_client(viewer, new.client_id)
+        .open(
+            state,
+            |_, rel| statutory::can_record_at_facility(rel),
             "Accident reports are written by a facility that serves the client today.",
-        ));
-    }
+        )
+        .await?;
     let model = checked(viewer, new)?;
-    let txn = db::begin_write(&state.db).await?;
     let model = model.into_active_model().insert(&txn).await?;
     announce(
         &txn,

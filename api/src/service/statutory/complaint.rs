@@ -10,7 +10,8 @@ use entity::{
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use uuid::Uuid;
 
-use super::{MAX_TEXT, Target, announce, check_change, facts, scope_for, visible};
+use super::{MAX_TEXT, Target, announce, check_change, facts, visible};
+use crate::service::ClientWrite;
 use crate::{
     auth::{Viewer, policy::DataCategory, statutory},
     db,
@@ -119,15 +120,14 @@ async fn record_once(
     viewer: &Viewer,
     new: NewComplaint,
 ) -> ApiResult<complaint_record::Model> {
-    let scope = scope_for(state, viewer, new.client_id).await?;
-    let rel = scope.require(new.client_id)?;
-    if !statutory::can_record_complaint(rel) {
-        return Err(ApiError::forbidden(
+    let txn = ClientWrite::for_client(viewer, new.client_id)
+        .open(
+            state,
+            |_, rel| statutory::can_record_complaint(rel),
             "Complaints are recorded by a current care-team member.",
-        ));
-    }
+        )
+        .await?;
     let model = checked(viewer, new)?;
-    let txn = db::begin_write(&state.db).await?;
     let model = model.into_active_model().insert(&txn).await?;
     announce(
         &txn,

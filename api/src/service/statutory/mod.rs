@@ -27,6 +27,7 @@ use super::{
     events::{self, EventKind, RecordType},
     timeline::{self, EntryKind},
 };
+use crate::service::ClientWrite;
 use crate::{
     auth::{
         Viewer,
@@ -177,14 +178,14 @@ async fn check_change(
     t: Target<'_>,
     expected_version: i32,
 ) -> ApiResult<()> {
-    let scope = Scope::for_client(txn, viewer, t.client_id).await?;
-    if !scope.can_see_record(t.client_id, t.facts) {
-        return Err(ApiError::NotFound(t.what));
-    }
-    let rel = scope.require(t.client_id)?;
-    if !(t.may_change)(viewer, rel, t.organization_id, t.recorder) {
-        return Err(ApiError::forbidden(t.refusal));
-    }
+    ClientWrite::for_record(viewer, t.client_id, t.what)
+        .seen_as(t.facts)
+        .check_in(
+            txn,
+            |viewer, rel| (t.may_change)(viewer, rel, t.organization_id, t.recorder),
+            t.refusal,
+        )
+        .await?;
     if t.status == RecordStatus::EnteredInError {
         return Err(ApiError::conflict(format!(
             "This {} was marked entered-in-error and cannot change.",

@@ -11,9 +11,8 @@ use entity::{
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use uuid::Uuid;
 
-use super::{
-    MAX_TEXT, Target, announce, check_change, facts, follow_up, past_moment, scope_for, visible,
-};
+use super::{MAX_TEXT, Target, announce, check_change, facts, follow_up, past_moment, visible};
+use crate::service::ClientWrite;
 use crate::{
     auth::{Viewer, policy::DataCategory, statutory},
     db,
@@ -155,15 +154,14 @@ async fn record_once(
     viewer: &Viewer,
     new: NewRestraint,
 ) -> ApiResult<restraint_record::Model> {
-    let scope = scope_for(state, viewer, new.client_id).await?;
-    let rel = scope.require(new.client_id)?;
-    if !statutory::can_record_at_facility(rel) {
-        return Err(ApiError::forbidden(
+    let txn = ClientWrite::for_client(viewer, new.client_id)
+        .open(
+            state,
+            |_, rel| statutory::can_record_at_facility(rel),
             "Restraint records are written by a facility that serves the client today.",
-        ));
-    }
+        )
+        .await?;
     let model = checked(viewer, new)?;
-    let txn = db::begin_write(&state.db).await?;
     let model = model.into_active_model().insert(&txn).await?;
     announce(
         &txn,
