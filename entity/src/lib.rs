@@ -4,6 +4,8 @@
 //! new variant needs no database type change. One exception, on purpose: the operation of a
 //! compact read audit (`read_audit::ReadOperation`) is a small integer with stable codes, since
 //! that table holds a row per read for years and every byte of a row counts.
+//!
+//! Public API: every entity module (the server, the tools and the tests read and write them).
 
 pub mod accident_report;
 pub mod acknowledgement;

@@ -4,6 +4,9 @@
 //! This crate does not depend on `entity`: old migrations must keep describing the tables as they
 //! were, whatever the entities look like today. Column types are chosen so that SQLite and
 //! PostgreSQL behave the same (enums as strings, times as `timestamptz`, ids as UUIDs).
+//!
+//! Public API: `Migrator` and the re-exported `sea_orm_migration` prelude; the migrations
+//! themselves are private.
 
 pub use sea_orm_migration::prelude::*;
 

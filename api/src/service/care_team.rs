@@ -72,7 +72,7 @@ async fn add_once(
             "An organization cannot add itself to a care team.",
         ));
     }
-    let org = super::organizations::get_unchecked(&state.db, new.organization_id).await?;
+    let org = super::organizations::get_unchecked(&txn, new.organization_id).await?;
     if !policy::relationship_fits(org.kind, new.relationship) {
         return Err(ApiError::bad_input(
             "relationship",

@@ -120,7 +120,7 @@ async fn schedule_once(state: &Ctx, viewer: &Viewer, new: NewMeeting) -> ApiResu
         let existing = meeting::Entity::find()
             .filter(meeting::Column::OrganizationId.eq(viewer.organization_id))
             .filter(meeting::Column::ExternalId.eq(ext.as_str()))
-            .one(&state.db)
+            .one(&txn)
             .await?;
         if let Some(m) = existing {
             return super::external_ids::same_client(m.client_id, new.client_id, m);
@@ -135,7 +135,7 @@ async fn schedule_once(state: &Ctx, viewer: &Viewer, new: NewMeeting) -> ApiResu
         ));
     }
     check_window(new.scheduled_at)?;
-    let members = super::care_team::of_clients(&state.db, &[new.client_id])
+    let members = super::care_team::of_clients(&txn, &[new.client_id])
         .await?
         .remove(&new.client_id)
         .unwrap_or_default();

@@ -156,7 +156,7 @@ async fn create_once(state: &Ctx, viewer: &Viewer, new: NewPlan) -> ApiResult<su
         let existing = support_plan::Entity::find()
             .filter(support_plan::Column::OrganizationId.eq(viewer.organization_id))
             .filter(support_plan::Column::ExternalId.eq(ext.as_str()))
-            .one(&state.db)
+            .one(&txn)
             .await?;
         if let Some(p) = existing {
             return super::external_ids::same_client(p.client_id, new.client_id, p);
@@ -174,7 +174,7 @@ async fn create_once(state: &Ctx, viewer: &Viewer, new: NewPlan) -> ApiResult<su
         (PlanKind::ServiceUsePlan, None) => None,
         (PlanKind::IndividualSupportPlan, Some(id)) => {
             let p = support_plan::Entity::find_by_id(id)
-                .one(&state.db)
+                .one(&txn)
                 .await?
                 .ok_or(ApiError::NotFound("Support plan"))?;
             if p.client_id != new.client_id
@@ -190,7 +190,7 @@ async fn create_once(state: &Ctx, viewer: &Viewer, new: NewPlan) -> ApiResult<su
             .filter(support_plan::Column::ClientId.eq(new.client_id))
             .filter(support_plan::Column::Kind.eq(PlanKind::ServiceUsePlan))
             .filter(support_plan::Column::Status.eq(PlanStatus::Active))
-            .one(&state.db)
+            .one(&txn)
             .await?
             .filter(|p| scope.can_see_record(p.client_id, facts(p)))
             .map(|p| p.id),
@@ -200,7 +200,7 @@ async fn create_once(state: &Ctx, viewer: &Viewer, new: NewPlan) -> ApiResult<su
         PlanKind::IndividualSupportPlan => entity::care_team_membership::Entity::find()
             .filter(entity::care_team_membership::Column::ClientId.eq(new.client_id))
             .filter(entity::care_team_membership::Column::OrganizationId.eq(viewer.organization_id))
-            .all(&state.db)
+            .all(&txn)
             .await?
             .into_iter()
             .filter(|m| m.is_current_on(today()))

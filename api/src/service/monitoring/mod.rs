@@ -211,7 +211,7 @@ async fn record_once(
         .filter(support_plan::Column::ClientId.eq(new.client_id))
         .filter(support_plan::Column::Kind.eq(PlanKind::ServiceUsePlan))
         .filter(support_plan::Column::Status.eq(PlanStatus::Active))
-        .one(&state.db)
+        .one(&txn)
         .await?;
     let model = monitoring_report::ActiveModel {
         id: Set(Uuid::now_v7()),
