@@ -128,6 +128,21 @@ impl Drop for TestApp {
     }
 }
 
+/// CI installs the Japanese dictionary and sets `KAKEHASHI_REQUIRE_DICTIONARY`: there a server
+/// without it fails here, by name, rather than as a fact check that answers differently.
+fn require_dictionary() {
+    use kakehashi::language::analysis::{self, Status};
+    if std::env::var_os("KAKEHASHI_REQUIRE_DICTIONARY").is_none() {
+        return;
+    }
+    if let status @ (Status::Absent { .. } | Status::Failed { .. }) = analysis::status() {
+        panic!(
+            "KAKEHASHI_REQUIRE_DICTIONARY is set but Japanese analysis is unavailable \
+             ({status:?}): install mecab-ipadic (README: Japanese analysis)"
+        );
+    }
+}
+
 impl TestApp {
     /// A server with the demo organizations and accounts.
     pub(crate) async fn spawn() -> Self {
@@ -175,6 +190,7 @@ impl TestApp {
         let mut config = Self::config(db.url());
         tweak(&mut config);
         let state = kakehashi::build_state(config).await.expect("build state");
+        require_dictionary();
         if demo {
             kakehashi_tools::seed::seed_demo(&state)
                 .await
