@@ -24,9 +24,7 @@ use kakehashi::{
     auth::{Viewer, policy::DataCategory},
     error::ApiError,
     service::Ctx,
-    service::{
-        access::today, care_team, certificates, certificates::PrintedDecision, clients, consents,
-    },
+    service::{access::today, care_team, clients, consents},
 };
 
 fn contact(name: &str, relationship: &str, phone: &str) -> clients::FamilyContact {
@@ -187,62 +185,12 @@ pub(super) async fn seed_clients(state: &Ctx, dates: &DemoDates) -> Result<(), A
         consent(yamada, "山田 太郎", "CLIENT", all.clone()),
     )
     .await?;
-    // A renewal: the certificate runs a year from about six months ago, and the municipality's
-    // printed decision is 3-monthly with the next monitoring meeting's month among its 実施月.
-    let start = dates.certificate_from;
-    let until = start
-        .checked_add_months(chrono::Months::new(12))
-        .unwrap_or(start)
-        - Duration::days(1);
-    certificates::add_certificate(
+    super::certificates::yamada(
         state,
         &aozora_specialist,
-        certificates::NewCertificate {
-            client_id: yamada,
-            number: "1300012345".into(),
-            municipality: "東京都千代田区".into(),
-            valid_from: start,
-            valid_until: until,
-            monitoring_period_months: None,
-            monitoring_start_month: None,
-            monitoring: Some(PrintedDecision {
-                period_months: 3,
-                first_month: dates.first_monitoring_month(),
-                last_month: None,
-                monthly_months: Vec::new(),
-            }),
-            services_start_on: None,
-            monitoring_situations: Vec::new(),
-            copay_cap_yen: Some(9300),
-            granted_services: vec![
-                certificates::GrantedService {
-                    service_type: "就労継続支援B型".into(),
-                    amount: 22,
-                    unit: "DAYS_PER_MONTH".into(),
-                    grant_from: start,
-                    grant_until: until,
-                },
-                certificates::GrantedService {
-                    service_type: "共同生活援助".into(),
-                    amount: 31,
-                    unit: "DAYS_PER_MONTH".into(),
-                    grant_from: start,
-                    grant_until: until,
-                },
-            ],
-            contracted_amounts: vec![
-                certificates::ContractedAmount {
-                    organization_id: himawari,
-                    service_type: "就労継続支援B型".into(),
-                    amount: 22,
-                },
-                certificates::ContractedAmount {
-                    organization_id: komorebi,
-                    service_type: "共同生活援助".into(),
-                    amount: 31,
-                },
-            ],
-        },
+        dates,
+        yamada,
+        [himawari, komorebi],
     )
     .await?;
     observe(

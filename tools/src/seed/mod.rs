@@ -24,6 +24,7 @@
 
 pub mod calendar;
 mod caseload;
+mod certificates;
 mod clients;
 mod plans;
 mod records;
