@@ -118,37 +118,18 @@ pub async fn retrying<T, Fut>(mut attempt: impl FnMut() -> Fut) -> crate::error:
 where
     Fut: Future<Output = crate::error::ApiResult<T>>,
 {
-    let mut contention = Contention::default();
-    loop {
-        let result = attempt().await;
-        if !contention.retry(&result).await {
-            return result;
-        }
-    }
-}
-
-/// The retry rule of [`retrying`], for loops that cannot hand it a closure.
-#[derive(Default)]
-pub(crate) struct Contention {
-    tries: u32,
-}
-
-impl Contention {
     const ATTEMPTS: u32 = 4;
-
-    /// After an attempt: when it was aborted for contention and attempts remain, waits a short,
-    /// jittered backoff and says to try again.
-    pub(crate) async fn retry<T>(&mut self, result: &crate::error::ApiResult<T>) -> bool {
-        self.tries += 1;
-        if !matches!(result, Err(crate::error::ApiError::Contention))
-            || self.tries >= Self::ATTEMPTS
-        {
-            return false;
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(crate::error::ApiError::Contention) if tries < ATTEMPTS => {
+                let base = 5u64 << tries;
+                let jitter = rand::random_range(0..=base);
+                tokio::time::sleep(Duration::from_millis(base + jitter)).await;
+                tries += 1;
+            }
+            other => return other,
         }
-        let base = 5u64 << self.tries;
-        let jitter = rand::random_range(0..=base);
-        tokio::time::sleep(Duration::from_millis(base + jitter)).await;
-        true
     }
 }
 

@@ -39,24 +39,20 @@ const JST: FixedOffset = match FixedOffset::east_opt(9 * 3600) {
     None => panic!("UTC+9 is a valid offset"),
 };
 
-fn jst() -> FixedOffset {
-    JST
-}
-
 /// Today in Japan: membership periods, consent dates and due dates are Japanese calendar dates.
 pub fn today() -> NaiveDate {
-    Utc::now().with_timezone(&jst()).date_naive()
+    Utc::now().with_timezone(&JST).date_naive()
 }
 
 /// The Japanese calendar day of a moment (the day a record's event happened).
 pub fn jst_day(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&jst()).date_naive()
+    at.with_timezone(&JST).date_naive()
 }
 
 /// The first moment of a Japanese calendar day, in UTC (for SQL conditions on times).
 pub fn jst_day_start(day: NaiveDate) -> DateTime<Utc> {
     day.and_hms_opt(0, 0, 0)
-        .and_then(|t| t.and_local_timezone(jst()).single())
+        .and_then(|t| t.and_local_timezone(JST).single())
         .map_or_else(
             || day.and_time(chrono::NaiveTime::MIN).and_utc(),
             |t| t.with_timezone(&Utc),
