@@ -565,6 +565,87 @@ async fn a_history_page_with_authors_costs_a_fixed_number_of_statements() {
     assert!(counts[1] <= 3, "statements per history page: {counts:?}");
 }
 
+/// A page mixing every kind of record (observations, plan versions, meetings, briefs, consents
+/// …) costs the statements of a page of observations alone: the records of all kinds come in one
+/// statement, whatever kinds and how many of each the page holds.
+#[tokio::test]
+async fn a_history_page_of_mixed_kinds_costs_the_statements_of_one_kind() {
+    let app = TestApp::spawn().await;
+    let (specialist, _) = app.login("specialist@aozora.example").await;
+    let yamada = client_id(&app, &specialist, "山田 太郎").await;
+    let q = "query($c: ID!, $n: Int!, $k: [HistoryKind!]! = []) { client(id: $c) { history(first: $n, kinds: $k) {
+        totalCount edges { node { kind item { __typename
+          ... on Observation { fact author { displayName organization { name } } }
+          ... on SupportPlanVersion { version status }
+          ... on Meeting { meetingKind }
+          ... on MeetingBrief { id }
+          ... on MonitoringReport { outcome }
+          ... on SharingConsent { id } } } } } } }";
+    let mut counts = Vec::new();
+    let mut kinds_seen = std::collections::BTreeSet::new();
+    for (n, kinds) in [
+        (5, json!(["OBSERVATION"])),
+        (25, json!(["OBSERVATION"])),
+        (5, json!([])),
+        (25, json!([])),
+    ] {
+        let fewest = fewest_statements(
+            &app,
+            &specialist,
+            q,
+            json!({ "c": yamada, "n": n, "k": kinds }),
+            |body| {
+                let edges = body["data"]["client"]["history"]["edges"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{body}"));
+                assert_eq!(edges.len(), n as usize, "{body}");
+                for e in edges {
+                    let item = &e["node"]["item"];
+                    // Every entry came with its record, and each record with its own fields.
+                    match item["__typename"].as_str().unwrap_or_default() {
+                        "Observation" => assert!(
+                            item["fact"].is_string()
+                                && item["author"]["organization"]["name"].is_string(),
+                            "{item}"
+                        ),
+                        "SupportPlanVersion" => assert!(item["version"].is_number(), "{item}"),
+                        "Meeting" => assert!(item["meetingKind"].is_string(), "{item}"),
+                        "MonitoringReport" => assert!(item["outcome"].is_string(), "{item}"),
+                        "MeetingBrief" | "SharingConsent" => {
+                            assert!(item["id"].is_string(), "{item}")
+                        }
+                        other => panic!("unexpected item {other}: {item}"),
+                    }
+                }
+            },
+        )
+        .await;
+        counts.push(fewest);
+        let body = app
+            .gql(
+                Some(&specialist),
+                q,
+                json!({ "c": yamada, "n": n, "k": kinds }),
+            )
+            .await;
+        for e in body["data"]["client"]["history"]["edges"]
+            .as_array()
+            .unwrap()
+        {
+            kinds_seen.insert(e["node"]["kind"].as_str().unwrap().to_owned());
+        }
+    }
+    assert!(
+        kinds_seen.len() >= 4,
+        "the demo's newest entries mix kinds: {kinds_seen:?}"
+    );
+    assert!(
+        counts.iter().all(|c| *c == counts[0]),
+        "statements for 5 and 25 observations, 5 and 25 mixed entries: {counts:?}"
+    );
+    assert!(counts[0] <= 3, "statements per history page: {counts:?}");
+}
+
 #[tokio::test]
 async fn nested_lists_do_not_multiply_sql_statements() {
     let app = TestApp::spawn().await;

@@ -1,11 +1,12 @@
-//! The records behind a page of a client's history (経過): one statement per record kind present
-//! on the page, whatever its size, with the observations' authors and their organizations joined
-//! into the observations' statement when the page shows them.
+//! The records behind a page of a client's history (経過): one statement whatever the page's size
+//! and the kinds of record on it. The page's entries are joined to each kind's table present on
+//! the page (and, when the page shows them, the observations' authors and their organizations),
+//! so a page of plan versions, meetings and observations costs what a page of observations costs.
 //!
 //! The page itself (which entries, in which order, filtered by the viewer's scope) is
 //! [`super::timeline::history`]; this module only loads what its entries point to.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use entity::{
     accident_report, complaint_record, meeting, meeting_brief, monitoring_report, observation,
@@ -13,13 +14,14 @@ use entity::{
     timeline_entry,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable,
-    JoinType, QueryFilter, QueryResult, QuerySelect, RelationDef, RelationTrait, sea_query::Expr,
+    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic, Iterable,
+    QueryResult,
+    sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query, SelectStatement},
 };
 use uuid::Uuid;
 
 use super::timeline::EntryKind;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 
 /// The record an entry points to.
 pub enum HistoryRecord {
@@ -46,146 +48,199 @@ pub struct PageRecords {
     pub organizations: HashMap<Uuid, organization::Model>,
 }
 
-/// Loads the records behind `entries`; with `authors`, the observations come with their authors
-/// and the authors' organizations in the same statement.
+/// The entries' table in the statement, and the aliases of its two selected columns.
+const ENTRY: &str = "entry";
+const ENTRY_KIND: &str = "entry_kind";
+const ENTRY_RECORD: &str = "entry_record_id";
+/// Aliases (and column prefixes) of the joined author and organization.
+const AUTHOR: &str = "author";
+const AUTHOR_ORGANIZATION: &str = "author_org";
+
+/// Each record table's alias in the statement; its columns come back as `<alias>_<column>`.
+fn alias(kind: EntryKind) -> &'static str {
+    match kind {
+        EntryKind::Observation => "observation",
+        EntryKind::PlanVersion => "plan_version",
+        EntryKind::Meeting => "meeting",
+        EntryKind::Brief => "brief",
+        EntryKind::MonitoringReport => "monitoring",
+        EntryKind::ConsentGranted | EntryKind::ConsentRevoked => "consent",
+        EntryKind::Restraint => "restraint",
+        EntryKind::Accident => "accident",
+        EntryKind::Complaint => "complaint",
+    }
+}
+
+/// Loads the records behind `entries` in one statement; with `authors`, the observations come
+/// with their authors (every column but the password hash, which comes back empty) and the
+/// authors' organizations.
 pub async fn records_of(
     db: &impl ConnectionTrait,
     entries: &[timeline_entry::Model],
     authors: bool,
 ) -> ApiResult<PageRecords> {
-    let ids_of = |kinds: &[EntryKind]| -> Vec<Uuid> {
-        entries
-            .iter()
-            .filter(|e| kinds.contains(&e.kind))
-            .map(|e| e.record_id)
-            .collect()
-    };
     let mut page = PageRecords::default();
-    let ids = ids_of(&[EntryKind::Observation]);
-    if !ids.is_empty() {
+    if entries.is_empty() {
+        return Ok(page);
+    }
+    // Ordered, so that the same kinds give the same statement text (and its prepared statement).
+    let mut by_kind: BTreeMap<EntryKind, Vec<Uuid>> = BTreeMap::new();
+    for e in entries {
+        by_kind.entry(e.kind).or_default().push(e.record_id);
+    }
+    let mut q = Query::select();
+    q.from_as(timeline_entry::Entity, Alias::new(ENTRY))
+        .expr_as(
+            Expr::col((Alias::new(ENTRY), timeline_entry::Column::Kind)),
+            Alias::new(ENTRY_KIND),
+        )
+        .expr_as(
+            Expr::col((Alias::new(ENTRY), timeline_entry::Column::RecordId)),
+            Alias::new(ENTRY_RECORD),
+        );
+    // Each entry by its primary key (kind, record id), so the statement walks no more entries
+    // than the page holds.
+    let mut wanted = Condition::any();
+    for (kind, ids) in &by_kind {
+        wanted = wanted.add(
+            Condition::all()
+                .add(
+                    Expr::col((Alias::new(ENTRY), timeline_entry::Column::Kind))
+                        .eq(kind.to_value()),
+                )
+                .add(
+                    Expr::col((Alias::new(ENTRY), timeline_entry::Column::RecordId))
+                        .is_in(ids.iter().copied()),
+                ),
+        );
+    }
+    q.cond_where(wanted);
+    let present = |kinds: &[EntryKind]| kinds.iter().any(|k| by_kind.contains_key(k));
+    if present(&[EntryKind::Observation]) {
+        join::<observation::Entity>(&mut q, &[EntryKind::Observation]);
         if authors {
-            observations_with_authors(db, ids, &mut page).await?;
-        } else {
-            for o in observation::Entity::find()
-                .filter(observation::Column::Id.is_in(ids))
-                .all(db)
-                .await?
-            {
-                page.records.insert(
-                    (EntryKind::Observation, o.id),
-                    HistoryRecord::Observation(o),
-                );
-            }
+            q.join_as(
+                JoinType::LeftJoin,
+                staff_member::Entity,
+                Alias::new(AUTHOR),
+                Expr::col((Alias::new(AUTHOR), staff_member::Column::Id)).equals((
+                    Alias::new(alias(EntryKind::Observation)),
+                    observation::Column::AuthorStaffMemberId,
+                )),
+            );
+            select_columns::<staff_member::Entity>(&mut q, AUTHOR);
+            q.join_as(
+                JoinType::LeftJoin,
+                organization::Entity,
+                Alias::new(AUTHOR_ORGANIZATION),
+                Expr::col((Alias::new(AUTHOR_ORGANIZATION), organization::Column::Id))
+                    .equals((Alias::new(AUTHOR), staff_member::Column::OrganizationId)),
+            );
+            select_columns::<organization::Entity>(&mut q, AUTHOR_ORGANIZATION);
         }
     }
-    macro_rules! load {
-        ($kind:expr, $entity:ident, $variant:ident) => {
-            let ids = ids_of(&[$kind]);
-            if !ids.is_empty() {
-                for m in $entity::Entity::find()
-                    .filter($entity::Column::Id.is_in(ids))
-                    .all(db)
-                    .await?
-                {
-                    page.records
-                        .insert(($kind, m.id), HistoryRecord::$variant(m));
-                }
-            }
-        };
+    let simple: [(EntryKind, fn(&mut SelectStatement, &[EntryKind])); 7] = [
+        (EntryKind::PlanVersion, join::<support_plan_version::Entity>),
+        (EntryKind::Meeting, join::<meeting::Entity>),
+        (EntryKind::Brief, join::<meeting_brief::Entity>),
+        (
+            EntryKind::MonitoringReport,
+            join::<monitoring_report::Entity>,
+        ),
+        (EntryKind::Restraint, join::<restraint_record::Entity>),
+        (EntryKind::Accident, join::<accident_report::Entity>),
+        (EntryKind::Complaint, join::<complaint_record::Entity>),
+    ];
+    for (kind, join) in simple {
+        if present(&[kind]) {
+            join(&mut q, &[kind]);
+        }
     }
-    load!(EntryKind::PlanVersion, support_plan_version, PlanVersion);
-    load!(EntryKind::Meeting, meeting, Meeting);
-    load!(EntryKind::Brief, meeting_brief, Brief);
-    load!(
-        EntryKind::MonitoringReport,
-        monitoring_report,
-        MonitoringReport
-    );
-    load!(EntryKind::Restraint, restraint_record, Restraint);
-    load!(EntryKind::Accident, accident_report, Accident);
-    load!(EntryKind::Complaint, complaint_record, Complaint);
-    let ids = ids_of(&[EntryKind::ConsentGranted, EntryKind::ConsentRevoked]);
-    if !ids.is_empty() {
-        for c in sharing_consent::Entity::find()
-            .filter(sharing_consent::Column::Id.is_in(ids))
-            .all(db)
-            .await?
-        {
-            page.records.insert(
-                (EntryKind::ConsentGranted, c.id),
-                HistoryRecord::Consent(c.clone()),
-            );
-            page.records
-                .insert((EntryKind::ConsentRevoked, c.id), HistoryRecord::Consent(c));
+    let consents = [EntryKind::ConsentGranted, EntryKind::ConsentRevoked];
+    if present(&consents) {
+        join::<sharing_consent::Entity>(&mut q, &consents);
+    }
+    let statement = db.get_database_backend().build(&q);
+    for row in db.query_all_raw(statement).await? {
+        let kind: String = row.try_get("", ENTRY_KIND)?;
+        let Some(kind) = EntryKind::parse(&kind) else {
+            continue;
+        };
+        let record = record(&row, kind)?;
+        if kind == EntryKind::Observation && authors {
+            let author = staff_member::Model::from_query_result_optional(&row, &prefix(AUTHOR))?;
+            if let Some(a) = author {
+                page.authors.insert(a.id, a);
+            }
+            let org = organization::Model::from_query_result_optional(
+                &row,
+                &prefix(AUTHOR_ORGANIZATION),
+            )?;
+            if let Some(o) = org {
+                page.organizations.insert(o.id, o);
+            }
+        }
+        if let Some(record) = record {
+            let id: Uuid = row.try_get("", ENTRY_RECORD)?;
+            page.records.insert((kind, id), record);
         }
     }
     Ok(page)
 }
 
-/// Column prefixes of the joined author and organization.
-const AUTHOR: &str = "author_";
-const AUTHOR_ORGANIZATION: &str = "author_org_";
-
-/// An observation with its author and the author's organization, read from one row.
-struct ObservationRow {
-    observation: observation::Model,
-    author: Option<staff_member::Model>,
-    organization: Option<organization::Model>,
-}
-
-impl FromQueryResult for ObservationRow {
-    fn from_query_result(row: &QueryResult, pre: &str) -> Result<Self, DbErr> {
-        Ok(Self {
-            observation: observation::Model::from_query_result(row, pre)?,
-            author: staff_member::Model::from_query_result_optional(row, AUTHOR)?,
-            organization: organization::Model::from_query_result_optional(
-                row,
-                AUTHOR_ORGANIZATION,
-            )?,
-        })
+/// The record of `kind` in `row` (`None` when the entry's record is gone).
+fn record(row: &QueryResult, kind: EntryKind) -> ApiResult<Option<HistoryRecord>> {
+    fn read<M: FromQueryResult>(row: &QueryResult, kind: EntryKind) -> ApiResult<Option<M>> {
+        M::from_query_result_optional(row, &prefix(alias(kind))).map_err(ApiError::from)
     }
+    use HistoryRecord as R;
+    Ok(match kind {
+        EntryKind::Observation => read(row, kind)?.map(R::Observation),
+        EntryKind::PlanVersion => read(row, kind)?.map(R::PlanVersion),
+        EntryKind::Meeting => read(row, kind)?.map(R::Meeting),
+        EntryKind::Brief => read(row, kind)?.map(R::Brief),
+        EntryKind::MonitoringReport => read(row, kind)?.map(R::MonitoringReport),
+        EntryKind::ConsentGranted | EntryKind::ConsentRevoked => read(row, kind)?.map(R::Consent),
+        EntryKind::Restraint => read(row, kind)?.map(R::Restraint),
+        EntryKind::Accident => read(row, kind)?.map(R::Accident),
+        EntryKind::Complaint => read(row, kind)?.map(R::Complaint),
+    })
 }
 
-/// One statement: the observations joined to their authors (every column but the password
-/// hash, which comes back empty) and the authors' organizations.
-async fn observations_with_authors(
-    db: &impl ConnectionTrait,
-    ids: Vec<Uuid>,
-    page: &mut PageRecords,
-) -> ApiResult<()> {
-    let author: RelationDef = observation::Entity::belongs_to(staff_member::Entity)
-        .from(observation::Column::AuthorStaffMemberId)
-        .to(staff_member::Column::Id)
-        .into();
-    let mut q = observation::Entity::find()
-        .join(JoinType::LeftJoin, author)
-        .join(
-            JoinType::LeftJoin,
-            staff_member::Relation::Organization.def(),
-        )
-        .filter(observation::Column::Id.is_in(ids));
-    for c in staff_member::Column::iter() {
-        let alias = format!("{AUTHOR}{}", c.as_str());
-        q = match c {
-            staff_member::Column::PasswordHash => q.column_as(Expr::value(""), alias),
-            c => q.column_as(c, alias),
+fn prefix(alias: &str) -> String {
+    format!("{alias}_")
+}
+
+/// Joins `E` (every record table's key is `id`) to the entries of `kinds` and selects its columns.
+fn join<E: EntityTrait>(q: &mut SelectStatement, kinds: &[EntryKind]) {
+    let table = alias(kinds[0]);
+    q.join_as(
+        JoinType::LeftJoin,
+        E::default(),
+        Alias::new(table),
+        Condition::all()
+            .add(
+                Expr::col((Alias::new(ENTRY), timeline_entry::Column::Kind))
+                    .is_in(kinds.iter().map(ActiveEnum::to_value)),
+            )
+            .add(
+                Expr::col((Alias::new(table), Alias::new("id")))
+                    .equals((Alias::new(ENTRY), timeline_entry::Column::RecordId)),
+            ),
+    );
+    select_columns::<E>(q, table);
+}
+
+/// Selects every column of the table joined as `table`, as `<table>_<column>` (a staff member's
+/// password hash as an empty string: a name on a page never carries it).
+fn select_columns<E: EntityTrait>(q: &mut SelectStatement, table: &str) {
+    for c in E::Column::iter() {
+        let name = c.as_str();
+        let expr = if table == AUTHOR && name == staff_member::Column::PasswordHash.as_str() {
+            Expr::value("")
+        } else {
+            c.select_as(Expr::col((Alias::new(table), c)))
         };
+        q.expr_as(expr, Alias::new(format!("{table}_{name}")));
     }
-    for c in organization::Column::iter() {
-        q = q.column_as(c, format!("{AUTHOR_ORGANIZATION}{}", c.as_str()));
-    }
-    for row in q.into_model::<ObservationRow>().all(db).await? {
-        if let Some(a) = row.author {
-            page.authors.insert(a.id, a);
-        }
-        if let Some(o) = row.organization {
-            page.organizations.insert(o.id, o);
-        }
-        let o = row.observation;
-        page.records.insert(
-            (EntryKind::Observation, o.id),
-            HistoryRecord::Observation(o),
-        );
-    }
-    Ok(())
 }
