@@ -139,7 +139,7 @@ pub async fn records_of(
             select_columns::<organization::Entity>(&mut q, AUTHOR_ORGANIZATION);
         }
     }
-    let simple: [(EntryKind, fn(&mut SelectStatement, &[EntryKind])); 7] = [
+    let simple: [(EntryKind, JoinKind); 7] = [
         (EntryKind::PlanVersion, join::<support_plan_version::Entity>),
         (EntryKind::Meeting, join::<meeting::Entity>),
         (EntryKind::Brief, join::<meeting_brief::Entity>),
@@ -210,6 +210,9 @@ fn record(row: &QueryResult, kind: EntryKind) -> ApiResult<Option<HistoryRecord>
 fn prefix(alias: &str) -> String {
     format!("{alias}_")
 }
+
+/// Joins one record table to the entries of some kinds (see [`join`]).
+type JoinKind = fn(&mut SelectStatement, &[EntryKind]);
 
 /// Joins `E` (every record table's key is `id`) to the entries of `kinds` and selects its columns.
 fn join<E: EntityTrait>(q: &mut SelectStatement, kinds: &[EntryKind]) {
