@@ -496,3 +496,68 @@ async fn a_delivered_event_is_a_compact_read_in_the_log() {
     assert_eq!(found["clientId"], yamada);
     assert_eq!(found["staffMember"]["email"], "specialist@aozora.example");
 }
+
+/// A staff member whose sockets each run their own subscription (tabs, devices, a view that
+/// catches up from a cursor) receives a record once per socket, and the log says once that they
+/// received it: one row, not one per socket and event.
+#[tokio::test]
+async fn a_record_delivered_to_several_sockets_of_one_viewer_is_one_read() {
+    let app = TestApp::spawn().await;
+    let (specialist, _) = app.login("specialist@aozora.example").await;
+    let (admin, _) = app.login("admin@aozora.example").await;
+    let (staff, _) = app.login("staff@himawari.example").await;
+    let yamada = client_id(&app, &specialist, "山田 太郎").await;
+    let own = |name: &str| {
+        // A name of its own: sockets running the same operation would share one execution.
+        crate::subscriptions::MY_EVENTS.replacen(
+            "subscription(",
+            &format!("subscription {name}("),
+            1,
+        )
+    };
+    let mut live = Vec::new();
+    for i in 0..3 {
+        let mut socket = crate::subscriptions::Raw::ready(&app, &specialist).await;
+        socket
+            .subscribe("1", &own(&format!("Tab{i}")), json!({}))
+            .await;
+        live.push(socket);
+    }
+    crate::subscriptions::live_subscribers(&app, 3).await;
+    let record = |fact: &'static str| {
+        let (app, staff, yamada) = (&app, &staff, &yamada);
+        async move { crate::views::record(app, staff, yamada, fact, "CARE_TEAM").await }
+    };
+    record("13:50 作業台を拭いた。").await;
+    let before = live[0].event("myEvents").await["cursor"].clone();
+    for socket in &mut live[1..] {
+        socket.event("myEvents").await;
+    }
+    let shared = record("14:05 作業台を2回叩いた(約1分)。").await;
+    for socket in &mut live {
+        assert_eq!(socket.event("myEvents").await["record"]["id"], shared["id"]);
+    }
+    let keys = json!([uuid_of(shared["id"].as_str().unwrap()).to_string()]);
+    let reads = |log: Vec<Value>| {
+        log.into_iter()
+            .filter(|n| n["operation"] == "READ_EVENT" && n["recordKeys"] == keys)
+            .count()
+    };
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while reads(whole_log(&app, &admin, 100).await) == 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the deliveries are audited");
+    // The live sockets' row is written; now another socket catches up from before the record.
+    let mut catching_up = crate::subscriptions::Raw::ready(&app, &specialist).await;
+    catching_up
+        .subscribe("1", &own("CatchUp"), json!({ "after": before }))
+        .await;
+    let replayed = catching_up.event("myEvents").await;
+    assert_eq!(replayed["record"]["id"], shared["id"], "{replayed}");
+    // Longer than the flush delay: a row still queued is in the log by now.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(reads(whole_log(&app, &admin, 100).await), 1);
+}

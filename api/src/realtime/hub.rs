@@ -318,8 +318,12 @@ impl EventHub {
 /// Hands audited subscription reads to the read-audit writer, so they follow the same durability
 /// rule as a query's reads (`AUDIT_DURABILITY`) and are flushed with them at shutdown.
 ///
-/// A staff member with several sockets (tabs, devices) receives each record several times; the
-/// audit log needs it once per batch ("who received what, when").
+/// A staff member with several sockets (tabs, devices), or several subscriptions, receives each
+/// record several times; the audit log needs it once ("who received what, when"): a read of a
+/// record by a staff member already written within the last [`READ_DEDUPE_WINDOW`] (one to two
+/// windows) is not written again. Nothing waits for that: the first read is handed on at once.
+/// Without it, 10,000 sockets of three staff members that each run their own subscription wrote
+/// one row per socket and event, and delivery waited behind the audit writer (BENCHMARKS.md).
 ///
 /// When the instance stops, the queue is closed and what it holds is still written: the job
 /// ends once it is empty.
@@ -329,7 +333,10 @@ pub(super) async fn write_reads(
     stopping: impl Future<Output = ()> + Send,
 ) {
     let mut batch = Vec::with_capacity(4096);
+    // Reads written in this window and the one before (swapped every window).
     let mut seen = std::collections::HashSet::new();
+    let mut seen_before = std::collections::HashSet::new();
+    let mut window_start = Instant::now();
     tokio::pin!(stopping);
     let mut stopped = false;
     loop {
@@ -345,7 +352,17 @@ pub(super) async fn write_reads(
         if n == 0 {
             return;
         }
-        batch.retain(|r| seen.insert((r.staff_member_id, r.record_id)));
+        if window_start.elapsed() >= READ_DEDUPE_WINDOW {
+            seen_before = std::mem::take(&mut seen);
+            window_start = Instant::now();
+        }
+        batch.retain(|r| {
+            let key = (r.staff_member_id, r.record_id);
+            !seen_before.contains(&key) && seen.insert(key)
+        });
+        if batch.is_empty() {
+            continue;
+        }
         let rows = batch
             .drain(..)
             .flat_map(|r| {
@@ -360,6 +377,9 @@ pub(super) async fn write_reads(
         if let Err(e) = audits.record_rows(rows).await {
             tracing::error!(error = ?e, "auditing subscription reads failed");
         }
-        seen.clear();
     }
 }
+
+/// How long a staff member's receipt of a record, once audited, stands for their later receipts
+/// of it (see [`write_reads`]).
+pub(super) const READ_DEDUPE_WINDOW: Duration = Duration::from_secs(1);
