@@ -222,7 +222,8 @@ async fn events(
     let names = ctx.loaders()?.names();
     // A shared subscription gives each rendered event its cursor (see `http::ws::shared`).
     let shared = ctx.data_opt::<LastCursor>().cloned();
-    let stream = feed::open(state, viewer, follow, after).await?;
+    // Boxed: async-graphql keeps this future's room beside the stream for the subscription's life.
+    let stream = Box::pin(feed::open(state, viewer, follow, after)).await?;
     Ok(stream.map(move |item| {
         let item = item?;
         if let Some(last) = &shared {

@@ -123,7 +123,9 @@ impl Judge {
             let mut live = None;
             let mut live = loop {
                 loop {
-                    let (read, batch) = self.replay_batch(last).await?;
+                    // Boxed: the stream lives as long as the subscription, and would otherwise
+                    // keep room for the replay's statements all that time.
+                    let (read, batch) = Box::pin(self.replay_batch(last)).await?;
                     let full = read.is_some_and(|(count, _)| count == BATCH);
                     for d in batch {
                         last = d.event.id;

@@ -525,9 +525,12 @@ impl ScopeCache {
         };
         cached
             .cell
+            // Boxed: a cached scope is the common answer, and every future that awaits this one
+            // (a subscriber's feed keeps one for as long as it runs) would otherwise carry the
+            // loading statements' state inline.
             .get_or_try_init(|| async {
                 Ok::<_, ApiError>(Arc::new(
-                    Scope::for_organization(db, organization_id).await?,
+                    Box::pin(Scope::for_organization(db, organization_id)).await?,
                 ))
             })
             .await
