@@ -264,6 +264,7 @@ fn precision_and_recall_on_the_labelled_sets_meet_the_bar() {
         match name {
             "holdout" => [(0.93, 0.98), (0.93, 0.99)],
             "holdout2" => [(0.93, 0.89), (0.96, 0.93)],
+            "holdout3" => [(0.99, 0.93), (1.0, 1.0)],
             other => panic!("no floor for held-out set {other}"),
         }
     };
