@@ -26,7 +26,10 @@ use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt, stream};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+use tokio_tungstenite::{
+    MaybeTlsStream,
+    tungstenite::{Message, client::IntoClientRequest, http::HeaderValue},
+};
 
 pub(crate) const SECRET: &[u8] = b"bench-secret-bench-secret-bench-secret";
 const EVENTS: usize = 20;
@@ -119,13 +122,76 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// The sequence number in an event message (`"fact":"fanout 12 …"`), without parsing JSON.
-fn sequence(text: &str) -> Option<usize> {
-    let start = text.find("\"fact\":\"fanout ")? + "\"fact\":\"fanout ".len();
-    let digits: String = text[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
+fn sequence(text: &[u8]) -> Option<usize> {
+    const MARK: &[u8] = b"\"fact\":\"fanout ";
+    let start = text.windows(MARK.len()).position(|w| w == MARK)? + MARK.len();
+    let digits = &text[start..];
+    let end = digits
+        .iter()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(digits.len());
+    std::str::from_utf8(&digits[..end]).ok()?.parse().ok()
+}
+
+/// Which reader the subscribers use once subscribed: by default a minimal reader of the server's
+/// WebSocket frames on the bare TCP stream (the handshake, `connection_init` and `subscribe`
+/// still go through tokio-tungstenite); `FANOUT_READER=tungstenite` reads every message through
+/// tokio-tungstenite, as earlier rounds did. At 10,000 subscribers the reader's cost per message
+/// decides when the last subscriber has read an event, so a cheaper reader measures the server's
+/// delivery more closely (BENCHMARKS.md).
+fn raw_reader() -> bool {
+    std::env::var("FANOUT_READER").map_or(true, |v| v != "tungstenite")
+}
+
+/// Reads the server's frames (unmasked, never fragmented by this server) from `stream` and hands
+/// each text payload to `each` until it returns false, a close frame comes or the stream ends.
+async fn read_frames(
+    mut stream: tokio::net::TcpStream,
+    mut each: impl FnMut(&[u8]) -> bool,
+) -> std::io::Result<()> {
+    use tokio::io::AsyncReadExt;
+    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    loop {
+        // Every complete frame in the buffer.
+        let mut at = 0;
+        loop {
+            let rest = &buf[at..];
+            if rest.len() < 2 {
+                break;
+            }
+            let opcode = rest[0] & 0x0f;
+            let (len, header) = match rest[1] & 0x7f {
+                126 if rest.len() >= 4 => (usize::from(u16::from_be_bytes([rest[2], rest[3]])), 4),
+                127 if rest.len() >= 10 => {
+                    let mut n = [0u8; 8];
+                    n.copy_from_slice(&rest[2..10]);
+                    (
+                        usize::try_from(u64::from_be_bytes(n)).unwrap_or(usize::MAX),
+                        10,
+                    )
+                }
+                126 | 127 => break,
+                n => (usize::from(n), 2),
+            };
+            if rest.len() < header + len {
+                break;
+            }
+            let payload = &rest[header..header + len];
+            match opcode {
+                0x1 if !each(payload) => return Ok(()),
+                0x8 => return Ok(()),
+                _ => {}
+            }
+            at += header + len;
+        }
+        buf.drain(..at);
+        if buf.capacity() - buf.len() < 1024 {
+            buf.reserve(4096);
+        }
+        if stream.read_buf(&mut buf).await? == 0 {
+            return Ok(());
+        }
+    }
 }
 
 pub(crate) async fn run(subscribers: usize, url: Option<String>) -> anyhow::Result<()> {
@@ -214,10 +280,10 @@ pub(crate) async fn run(subscribers: usize, url: Option<String>) -> anyhow::Resu
                 anyhow::Ok(tokio::spawn(async move {
                     let mut latencies = Vec::with_capacity(EVENTS);
                     let mut live = false;
-                    while let Some(Ok(message)) = ws.next().await {
-                        let Message::Text(text) = message else { continue };
+                    // Notes one message; false once the last event has arrived.
+                    let mut note = |text: &[u8]| {
                         let arrived = base.elapsed().as_micros() as u64;
-                        match sequence(text.as_str()) {
+                        match sequence(text) {
                             Some(0) if !live => {
                                 live = true;
                                 warmed.fetch_add(1, Ordering::Relaxed);
@@ -227,11 +293,24 @@ pub(crate) async fn run(subscribers: usize, url: Option<String>) -> anyhow::Resu
                             Some(seq) if seq <= EVENTS => {
                                 let t0 = sent_at[seq].load(Ordering::Acquire);
                                 latencies.push((arrived.saturating_sub(t0)) as f64 / 1000.0);
-                                if seq == EVENTS {
-                                    break;
-                                }
+                                return seq < EVENTS;
                             }
                             _ => {}
+                        }
+                        true
+                    };
+                    if raw_reader() {
+                        // Nothing was sent after the acknowledgement (events start once every
+                        // socket is subscribed), so tungstenite's buffer holds no bytes of them.
+                        if let MaybeTlsStream::Plain(tcp) = ws.into_inner() {
+                            let _ = read_frames(tcp, note).await;
+                        }
+                    } else {
+                        while let Some(Ok(message)) = ws.next().await {
+                            let Message::Text(text) = message else { continue };
+                            if !note(text.as_bytes()) {
+                                break;
+                            }
                         }
                     }
                     latencies
