@@ -300,8 +300,10 @@ pub(crate) async fn run(subscribers: usize, url: Option<String>) -> anyhow::Resu
                         true
                     };
                     if raw_reader() {
-                        // Nothing was sent after the acknowledgement (events start once every
-                        // socket is subscribed), so tungstenite's buffer holds no bytes of them.
+                        // Tungstenite read up to the acknowledgement, and the server sends
+                        // nothing else before the first event (events start once every socket is
+                        // subscribed): what follows is still in the socket. A lost byte would
+                        // show as a missing delivery, which fails the run.
                         if let MaybeTlsStream::Plain(tcp) = ws.into_inner() {
                             let _ = read_frames(tcp, note).await;
                         }
