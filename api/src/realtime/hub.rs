@@ -10,6 +10,7 @@
 //! under (see [`crate::service::invalidation`]) before anything after it is delivered.
 
 use std::{
+    collections::HashMap,
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, AtomicI64, Ordering},
@@ -319,9 +320,10 @@ impl EventHub {
 /// rule as a query's reads (`AUDIT_DURABILITY`) and are flushed with them at shutdown.
 ///
 /// A staff member with several sockets (tabs, devices), or several subscriptions, receives each
-/// record several times; the audit log needs it once ("who received what, when"): a read of a
-/// record by a staff member already written within the last [`READ_DEDUPE_WINDOW`] (one to two
-/// windows) is not written again. Nothing waits for that: the first read is handed on at once.
+/// record several times; the audit log needs it once ("who received what, when"): a receipt of a
+/// record by a staff member whose previous receipt of it was written less than
+/// [`READ_DEDUPE_WINDOW`] ago is not written again. Nothing waits for that: the first receipt is
+/// handed on at once, and a receipt after the window is written like a first one.
 /// Without it, 10,000 sockets of three staff members that each run their own subscription wrote
 /// one row per socket and event, and delivery waited behind the audit writer (BENCHMARKS.md).
 ///
@@ -333,10 +335,7 @@ pub(super) async fn write_reads(
     stopping: impl Future<Output = ()> + Send,
 ) {
     let mut batch = Vec::with_capacity(4096);
-    // Reads written in this window and the one before (swapped every window).
-    let mut seen = std::collections::HashSet::new();
-    let mut seen_before = std::collections::HashSet::new();
-    let mut window_start = Instant::now();
+    let mut receipts = Receipts::new(Instant::now());
     tokio::pin!(stopping);
     let mut stopped = false;
     loop {
@@ -352,14 +351,8 @@ pub(super) async fn write_reads(
         if n == 0 {
             return;
         }
-        if window_start.elapsed() >= READ_DEDUPE_WINDOW {
-            seen_before = std::mem::take(&mut seen);
-            window_start = Instant::now();
-        }
-        batch.retain(|r| {
-            let key = (r.staff_member_id, r.record_id);
-            !seen_before.contains(&key) && seen.insert(key)
-        });
+        let now = Instant::now();
+        batch.retain(|r| receipts.first_in_window((r.staff_member_id, r.record_id), now));
         if batch.is_empty() {
             continue;
         }
@@ -380,6 +373,80 @@ pub(super) async fn write_reads(
     }
 }
 
+/// When each (staff member, record) receipt was last written, for [`READ_DEDUPE_WINDOW`].
+struct Receipts {
+    written: HashMap<(Uuid, Uuid), Instant>,
+    pruned: Instant,
+}
+
+impl Receipts {
+    fn new(now: Instant) -> Self {
+        Self {
+            written: HashMap::new(),
+            pruned: now,
+        }
+    }
+
+    /// Whether the receipt of `key` at `now` is to be written (and if so, notes it).
+    fn first_in_window(&mut self, key: (Uuid, Uuid), now: Instant) -> bool {
+        if now.duration_since(self.pruned) >= READ_DEDUPE_WINDOW {
+            self.written
+                .retain(|_, at| now.duration_since(*at) < READ_DEDUPE_WINDOW);
+            self.pruned = now;
+        }
+        match self.written.get(&key) {
+            Some(at) if now.duration_since(*at) < READ_DEDUPE_WINDOW => false,
+            _ => {
+                self.written.insert(key, now);
+                true
+            }
+        }
+    }
+}
+
 /// How long a staff member's receipt of a record, once audited, stands for their later receipts
-/// of it (see [`write_reads`]).
-pub(super) const READ_DEDUPE_WINDOW: Duration = Duration::from_secs(1);
+/// of it (see [`write_reads`]): the log says who received which record to within this time.
+pub(super) const READ_DEDUPE_WINDOW: Duration = Duration::from_secs(5);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A staff member's later receipts of a record within the window add no row; one after the
+    /// window (a re-read minutes later) is written like a first one; other staff members and
+    /// records are their own receipts.
+    #[test]
+    fn a_receipt_is_written_once_per_window_and_again_after_it() {
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let (a, b, record, other) = (
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+        );
+        let mut receipts = Receipts::new(start);
+        assert!(receipts.first_in_window((a, record), at(0)));
+        assert!(
+            !receipts.first_in_window((a, record), at(10)),
+            "another socket, same moment"
+        );
+        assert!(
+            receipts.first_in_window((b, record), at(10)),
+            "another staff member"
+        );
+        assert!(
+            receipts.first_in_window((a, other), at(10)),
+            "another record"
+        );
+        let window = u64::try_from(READ_DEDUPE_WINDOW.as_millis()).unwrap();
+        assert!(!receipts.first_in_window((a, record), at(window - 1)));
+        assert!(
+            receipts.first_in_window((a, record), at(window)),
+            "after the window"
+        );
+        // Long idle: nothing from an hour ago holds back a new receipt.
+        assert!(receipts.first_in_window((b, record), at(3_600_000)));
+        assert!(receipts.written.len() <= 2, "old receipts are pruned");
+    }
+}
