@@ -651,6 +651,9 @@ async fn a_risk_sign_past_the_deadline_is_highlighted_and_pushed_once() {
     socket
         .subscribe("1", "subscription($c: ID!) { clientEvents(clientId: $c) { kind record { ... on Observation { id category } } } }", json!({ "c": yamada }))
         .await;
+    // Live before anything is written: a subscription without a cursor starts from the moment the
+    // server registers it, which under load can come after the next commits.
+    crate::subscriptions::live_subscribers(&app, 1).await;
     // Two signs written now: one from yesterday, one that happened ten days ago and is written
     // late. Only the late one is past the week, at once, and it is pushed once.
     let sign = |days: i64| {
@@ -675,7 +678,13 @@ async fn a_risk_sign_past_the_deadline_is_highlighted_and_pushed_once() {
         Some(json!(false)),
         "{listed:?}"
     );
+    // Bounded: keep-alive pings would otherwise keep a missing event waiting for ever.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no RISK_SIGN_OVERDUE event within a minute"
+        );
         let e = socket.event("clientEvents").await;
         if e["kind"] == "RISK_SIGN_OVERDUE" {
             assert_eq!(e["record"]["category"], "RISK_SIGN");
