@@ -4,7 +4,8 @@
 //! The fact-check sets (`api/data/fact_check/*.tsv`, labelled by hand under
 //! `api/data/fact_check/GUIDELINE.md`): `dev.tsv` is what the rules were built and tuned on;
 //! `dev2.tsv` to `dev7.tsv` were written later by other authors and each scored once before any
-//! rule was changed for it; `holdout.tsv`, `holdout2.tsv` and `holdout3.tsv` were labelled
+//! rule was changed for it; `dev8.tsv` was the blind `holdout2` until its misses were read to
+//! tune the rules (2026-12-05). `holdout.tsv`, `holdout3.tsv` and `holdout4.tsv` were labelled
 //! separately and only ever scored, never read to tune a rule (their misses are never printed). A
 //! sentence is predicted FLAG when the check has at least one finding on it; hearsay is
 //! predicted when the check labels any sentence of it as hearsay.
@@ -24,7 +25,7 @@ use super::{
 pub const TARGET: f64 = 0.95;
 
 /// The shipped sets: name, contents, whether the rules were tuned on it.
-pub const SHIPPED: [(&str, &str, bool); 10] = [
+pub const SHIPPED: [(&str, &str, bool); 11] = [
     ("dev", include_str!("../../data/fact_check/dev.tsv"), true),
     ("dev2", include_str!("../../data/fact_check/dev2.tsv"), true),
     ("dev3", include_str!("../../data/fact_check/dev3.tsv"), true),
@@ -32,19 +33,20 @@ pub const SHIPPED: [(&str, &str, bool); 10] = [
     ("dev5", include_str!("../../data/fact_check/dev5.tsv"), true),
     ("dev6", include_str!("../../data/fact_check/dev6.tsv"), true),
     ("dev7", include_str!("../../data/fact_check/dev7.tsv"), true),
+    ("dev8", include_str!("../../data/fact_check/dev8.tsv"), true),
     (
         "holdout",
         include_str!("../../data/fact_check/holdout.tsv"),
         false,
     ),
     (
-        "holdout2",
-        include_str!("../../data/fact_check/holdout2.tsv"),
+        "holdout3",
+        include_str!("../../data/fact_check/holdout3.tsv"),
         false,
     ),
     (
-        "holdout3",
-        include_str!("../../data/fact_check/holdout3.tsv"),
+        "holdout4",
+        include_str!("../../data/fact_check/holdout4.tsv"),
         false,
     ),
 ];

@@ -40,6 +40,65 @@ static VITAL: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// A clock time in the small hours (0:40, 2時, 3時15分) or a word for them (深夜, 夜中, 未明):
+/// someone acting then is awake.
+static NIGHT: LazyLock<Regex> = LazyLock::new(|| {
+    crate::language::text::pattern(
+        "(?:^|[^0-9０-９:])0?[0-4](?::[0-5][0-9]|時(?:[0-9]+分|半|過ぎ|ごろ|頃)?)(?:[^間0-9]|$)|深夜|夜中|未明|明け方",
+    )
+});
+
+/// Which way a vital sign points: out of its usual range (37.6℃, 150/95, 脈110拍, SpO2 91%)
+/// is bad, within it good, so that `体温36.4℃だったが、体調は優れないようだった` stays a guess
+/// (GUIDELINE rule 1). `None` when the value measures no vital sign we know the range of.
+fn vital_valence(m: &str, before: &str) -> Option<Valence> {
+    let number = |t: &str| -> Option<f64> {
+        let digits: String = t
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        digits.parse().ok()
+    };
+    let way = |bad: bool| Some(if bad { Valence::Bad } else { Valence::Good });
+    if let Some((a, b)) = m.split_once('/') {
+        let (sys, dia) = (number(a)?, number(b)?);
+        return ((70.0..=250.0).contains(&sys) && (30.0..=150.0).contains(&dia))
+            .then_some(())
+            .and_then(|_| way(!(90.0..140.0).contains(&sys) || dia >= 90.0));
+    }
+    let v = number(m)?;
+    if m.ends_with('℃') || m.ends_with('度') {
+        return (34.0..=42.5)
+            .contains(&v)
+            .then_some(())
+            .and_then(|_| way(!(35.5..37.0).contains(&v)));
+    }
+    if m.ends_with("mmHg") {
+        return way(!(90.0..140.0).contains(&v));
+    }
+    if m.ends_with('拍') {
+        return way(!(50.0..100.0).contains(&v));
+    }
+    let oxygen = before
+        .chars()
+        .rev()
+        .take(10)
+        .collect::<String>()
+        .contains("2OpS");
+    if (m.ends_with('%') || m.ends_with('％')) && oxygen {
+        return way(v < 95.0);
+    }
+    None
+}
+
+/// Whether `N度` is a temperature (36.8度) rather than a number of times (3度目, 2度声をかけた).
+fn times_not_degrees(m: &str) -> bool {
+    m.ends_with('度')
+        && m.trim_end_matches('度')
+            .parse::<f64>()
+            .map_or(true, |v| !(30.0..=45.0).contains(&v))
+}
+
 /// Amounts of a meal: evidence of appetite.
 static MEAL: LazyLock<Regex> = LazyLock::new(|| {
     crate::language::text::pattern(
@@ -381,8 +440,10 @@ pub(super) fn evidence(
             continue;
         }
         let mut states = States::COUNT;
-        if VITAL.is_match(m.as_str()) {
+        let mut valence = None;
+        if VITAL.is_match(m.as_str()) && !times_not_degrees(m.as_str()) {
             states = states.union(States::HEALTH);
+            valence = vital_valence(m.as_str(), &s[..r.start]);
         }
         if MEAL.is_match(m.as_str()) {
             states = states.union(States::APPETITE);
@@ -392,7 +453,7 @@ pub(super) fn evidence(
         if OUTPUT.is_match(m.as_str()) {
             states = states.union(States::SKILL);
         }
-        push(r, states, None, AnchorKind::Number, &mut out);
+        push(r, states, valence, AnchorKind::Number, &mut out);
     }
     for m in VITAL.find_iter(s).chain(MEAL.find_iter(s)) {
         let r = m.range();
@@ -432,6 +493,17 @@ pub(super) fn evidence(
             && ways.all(|v| v == first)
         {
             f.valence = Some(first);
+        }
+    }
+    // Acting in the small hours (0:40〜1:30に4往復, 深夜にテレビを見ていた) shows being awake:
+    // evidence of poor sleep, unless the act itself points to a good state (座って, calm).
+    for f in out
+        .iter_mut()
+        .filter(|f| f.kind == AnchorKind::Action && f.valence != Some(Valence::Good))
+    {
+        let clause = &sentence.clauses[f.clause].bytes;
+        if !f.states.contains(States::SLEEP) && NIGHT.is_match(&s[clause.clone()]) {
+            f.states = f.states.union(States::SLEEP);
         }
     }
     out

@@ -332,3 +332,5 @@ impl<'a> Sentence<'a> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_signs;
