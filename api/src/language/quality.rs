@@ -3,10 +3,11 @@
 //!
 //! The fact-check sets (`api/data/fact_check/*.tsv`, labelled by hand under
 //! `api/data/fact_check/GUIDELINE.md`): `dev.tsv` is what the rules were built and tuned on;
-//! `dev2.tsv` to `dev7.tsv` were written later by other authors and each scored once before any
-//! rule was changed for it; `dev8.tsv` was the blind `holdout2` until its misses were read to
-//! tune the rules (2026-12-05). `holdout.tsv`, `holdout3.tsv` and `holdout4.tsv` were labelled
-//! separately and only ever scored, never read to tune a rule (their misses are never printed). A
+//! `dev2.tsv` to `dev13.tsv` were written later by other authors and each scored once before any
+//! rule was changed for it (`dev8`, `dev11`, `dev12` and `dev13` were blind held-out sets first:
+//! BENCHMARKS.md has their first scores). `holdout.tsv`, `holdout3.tsv`, `holdout4.tsv`,
+//! `holdout8.tsv` and `holdout9.tsv` were labelled separately and only ever scored, never read to
+//! tune a rule (their misses are never printed). A
 //! sentence is predicted FLAG when the check has at least one finding on it; hearsay is
 //! predicted when the check labels any sentence of it as hearsay.
 
@@ -25,7 +26,7 @@ use super::{
 pub const TARGET: f64 = 0.95;
 
 /// The shipped sets: name, contents, whether the rules were tuned on it.
-pub const SHIPPED: [(&str, &str, bool); 11] = [
+pub const SHIPPED: [(&str, &str, bool); 18] = [
     ("dev", include_str!("../../data/fact_check/dev.tsv"), true),
     ("dev2", include_str!("../../data/fact_check/dev2.tsv"), true),
     ("dev3", include_str!("../../data/fact_check/dev3.tsv"), true),
@@ -34,6 +35,27 @@ pub const SHIPPED: [(&str, &str, bool); 11] = [
     ("dev6", include_str!("../../data/fact_check/dev6.tsv"), true),
     ("dev7", include_str!("../../data/fact_check/dev7.tsv"), true),
     ("dev8", include_str!("../../data/fact_check/dev8.tsv"), true),
+    ("dev9", include_str!("../../data/fact_check/dev9.tsv"), true),
+    (
+        "dev10",
+        include_str!("../../data/fact_check/dev10.tsv"),
+        true,
+    ),
+    (
+        "dev11",
+        include_str!("../../data/fact_check/dev11.tsv"),
+        true,
+    ),
+    (
+        "dev12",
+        include_str!("../../data/fact_check/dev12.tsv"),
+        true,
+    ),
+    (
+        "dev13",
+        include_str!("../../data/fact_check/dev13.tsv"),
+        true,
+    ),
     (
         "holdout",
         include_str!("../../data/fact_check/holdout.tsv"),
@@ -47,6 +69,16 @@ pub const SHIPPED: [(&str, &str, bool); 11] = [
     (
         "holdout4",
         include_str!("../../data/fact_check/holdout4.tsv"),
+        false,
+    ),
+    (
+        "holdout8",
+        include_str!("../../data/fact_check/holdout8.tsv"),
+        false,
+    ),
+    (
+        "holdout9",
+        include_str!("../../data/fact_check/holdout9.tsv"),
         false,
     ),
 ];

@@ -33,6 +33,43 @@ static ZERO: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// Whether the act ending at `at` was counted none (大声は0回, 一度もなかった): the first count
+/// after it in its clause is a zero, or none follows and the clause holds one. A zero after
+/// another count (4回あった（前週0回）) is a baseline, not what happened.
+fn counted_zero(clause: &str, at: usize) -> bool {
+    const SPANS: [&str; 7] = ["週間", "日間", "か月", "ヶ月", "カ月", "年間", "時間"];
+    let at = at.min(clause.len());
+    // The period counted over (この1週間) frames the count; it is not one.
+    let next = COUNT
+        .find_iter(&clause[at..])
+        .find(|m| !SPANS.iter().any(|u| m.as_str().ends_with(u)));
+    match next {
+        Some(m) => {
+            // The zero pattern also needs what stands around the digits (10回 is not 0回, 一度
+            // is a zero only in 一度も).
+            let start = at + m.start();
+            let from = clause[..start]
+                .char_indices()
+                .last()
+                .map_or(start, |(i, _)| i);
+            let to = clause[at + m.end()..]
+                .char_indices()
+                .nth(1)
+                .map_or(clause.len(), |(i, _)| at + m.end() + i);
+            ZERO.is_match(&clause[from..to])
+        }
+        None => ZERO.is_match(clause),
+    }
+}
+
+/// Someone other than the client speaking the quoted words (Cさんが「やめて」, 母は「…」):
+/// they show that person's state, not the client's.
+static OTHER_SPEAKER: LazyLock<Regex> = LazyLock::new(|| {
+    crate::language::text::pattern(
+        "(?:さん|くん|君|ちゃん|様|氏|職員|スタッフ|支援員|利用者|友達|友人|相手|母|父|姉|兄|妹|弟|家族|先生|看護師|医師|ヘルパー|世話人)(?:が|は|から)[、\\s]?$",
+    )
+});
+
 /// Units that measure the body (vital signs, weight): evidence of health.
 static VITAL: LazyLock<Regex> = LazyLock::new(|| {
     crate::language::text::pattern(
@@ -45,6 +82,13 @@ static VITAL: LazyLock<Regex> = LazyLock::new(|| {
 static NIGHT: LazyLock<Regex> = LazyLock::new(|| {
     crate::language::text::pattern(
         "(?:^|[^0-9０-９:])0?[0-4](?::[0-5][0-9]|時(?:[0-9]+分|半|過ぎ|ごろ|頃)?)(?:[^間0-9]|$)|深夜|夜中|未明|明け方",
+    )
+});
+
+/// A time in the small hours someone was up until (1:30まで, 2時過ぎまで).
+static AWAKE_UNTIL: LazyLock<Regex> = LazyLock::new(|| {
+    crate::language::text::pattern(
+        "(?:^|[^0-9０-９:])0?[0-4](?::[0-5][0-9]|時(?:[0-9]+分|半)?)(?:過ぎ|頃|ごろ)?まで(?:起き|テレビ|ゲーム|スマホ|動画|話|居間|食堂|[^、。]{0,12}(?:てい|続け))",
     )
 });
 
@@ -68,6 +112,7 @@ fn vital_valence(m: &str, before: &str) -> Option<Valence> {
     }
     let v = number(m)?;
     if m.ends_with('℃') || m.ends_with('度') {
+        // From 37.0℃ a temperature is raised (微熱).
         return (34.0..=42.5)
             .contains(&v)
             .then_some(())
@@ -97,6 +142,47 @@ fn times_not_degrees(m: &str) -> bool {
         && m.trim_end_matches('度')
             .parse::<f64>()
             .map_or(true, |v| !(30.0..=45.0).contains(&v))
+}
+
+/// The name of a vital sign (体温, 血圧, 脈拍, 検温): its value, not its name, tells about health
+/// (体温36.5℃ points to a good state, 37.8℃ to a bad one; 検温した alone shows nothing).
+fn vital_name(word: &str) -> bool {
+    matches!(word, "体温" | "検温" | "血圧" | "脈" | "脈拍" | "SpO2")
+}
+
+/// Whether a measure right after these words is of the surroundings (外気温32℃, 室温28度, 湯温
+/// 40℃), not of the body.
+fn of_a_thing(before: &str) -> bool {
+    let near: String = before
+        .chars()
+        .rev()
+        .take(6)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    [
+        "気温",
+        "室温",
+        "外気",
+        "水温",
+        "湯温",
+        "お湯",
+        "湯は",
+        "設定",
+        "エアコン",
+        "天気",
+    ]
+    .iter()
+    .any(|w| near.contains(w))
+}
+
+/// Whether `N/M` is no blood pressure (10/12 is a date, 2/3 a share).
+fn not_pressure(m: &str) -> bool {
+    m.split_once('/').is_some_and(|(a, b)| {
+        let (a, b) = (a.trim().parse::<u32>(), b.trim().parse::<u32>());
+        !matches!((a, b), (Ok(sys), Ok(dia)) if (70..=250).contains(&sys) && (30..=150).contains(&dia))
+    })
 }
 
 /// Amounts of a meal: evidence of appetite.
@@ -152,7 +238,10 @@ fn is_date(s: &str, r: &Range<usize>, rest: &str) -> bool {
 /// What the grammar of quoted words shows, whatever their vocabulary: a wish (切りたい, ずっと
 /// いたい) shows wanting to take part; a prohibition (変えるな, 触るな) or a dismissal
 /// (やらなくていい, いらない) shows anger or refusal.
-fn quoted_mood(sentence: &Sentence, q: &Range<usize>) -> States {
+/// Also whether that grammar says no (a prohibition, a dismissal, a plain refusal), which
+/// makes the words point to a bad state.
+fn quoted_mood(sentence: &Sentence, q: &Range<usize>) -> (States, bool) {
+    let mut refused = false;
     let toks: Vec<&super::Tok> = sentence
         .tokens
         .iter()
@@ -170,9 +259,53 @@ fn quoted_mood(sentence: &Sentence, q: &Range<usize>) -> States {
             && prev.is_some_and(|p| p.is(&["動詞"]) && p.conj_form == "基本形")
         {
             states = states.union(States::AROUSAL).union(States::REFUSAL);
+            refused = true;
         }
     }
+    // 「行かない」「食べない」: a plain no to doing something (not わからない or できない, which
+    // tell what the person can or knows).
+    let content: Vec<&&super::Tok> = toks
+        .iter()
+        .filter(|t| !t.t.is(&["記号"]) && !t.t.is(&["助詞", "終助詞"]))
+        .collect();
+    if let [.., verb, neg] = content.as_slice()
+        && verb.t.is(&["動詞"])
+        && verb.t.conj_form.starts_with("未然")
+        && neg.t.is(&["助動詞"])
+        && matches!(neg.t.base.as_str(), "ない" | "ん" | "ぬ")
+        && ![
+            "わかる",
+            "分かる",
+            "できる",
+            "出来る",
+            "知る",
+            "分る",
+            "わかれる",
+        ]
+        .contains(&verb.t.base.as_str())
+    {
+        states = states.union(States::REFUSAL);
+        refused = true;
+    }
     let inner = &sentence.s[q.clone()];
+    // 「最初は怖かったけど、今はもう平気」: the person telling a change in their own words.
+    let then = [
+        "最初",
+        "初め",
+        "はじめ",
+        "前は",
+        "以前",
+        "昔",
+        "先月",
+        "去年",
+    ];
+    if then.iter().any(|w| inner.contains(w))
+        && ["今は", "今も", "いまは", "最近は"]
+            .iter()
+            .any(|w| inner.contains(w))
+    {
+        states = states.union(States::COUNT).union(States::BASELINE);
+    }
     // A question of how to go on (「これどうするの？」) or one asking to be reassured (「来るよね？」)
     // shows uncertainty; a question for information (「明日は何曜日？」) does not.
     let asks = inner.contains(['？', '?'])
@@ -204,8 +337,9 @@ fn quoted_mood(sentence: &Sentence, q: &Range<usize>) -> States {
     .any(|w| inner.contains(w))
     {
         states = states.union(States::REFUSAL).union(States::DISTRESS);
+        refused = true;
     }
-    states
+    (states, refused)
 }
 
 /// What a topic noun may be followed by that still tells what happened (自傷は見られた,
@@ -343,6 +477,21 @@ pub(super) fn evidence(
         });
     };
     for q in &sentence.quotes {
+        let before: String = {
+            let clause = &sentence.clauses[sentence.clause_of(q.start)].bytes;
+            let from = clause.start.min(q.start);
+            s[from..q.start]
+                .chars()
+                .rev()
+                .take(12)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect()
+        };
+        if OTHER_SPEAKER.is_match(&before) {
+            continue;
+        }
         // What the quoted words express, and how they were said (訴えた, 叫んだ).
         let inner = &s[q.clone()];
         let mut states = States::default();
@@ -381,11 +530,15 @@ pub(super) fn evidence(
         let negated = ["ない", "なく", "ません", "ず", "なかっ"]
             .iter()
             .any(|n| inner.contains(n));
+        let (mood, turned) = quoted_mood(sentence, q);
+        // The grammar wins over the vocabulary: 「話しかけるな」 is a refusal, whatever
+        // 話しかける says elsewhere.
         let valence = match ways.split_first() {
+            _ if turned => Some(Valence::Bad),
             Some((first, rest)) if !negated && rest.iter().all(|w| w == first) => Some(*first),
             _ => None,
         };
-        states = states.union(quoted_mood(sentence, q));
+        states = states.union(mood);
         // Words that express something are a fact about a claim of no particular state too;
         // words that express nothing we can read (「さようなら」) clear no guess about a
         // feeling (GUIDELINE rule 2).
@@ -408,6 +561,7 @@ pub(super) fn evidence(
                 || guessed(&r)
                 || !content_start(sentence, &r)
                 || topic_only(sentence, &r)
+                || vital_name(&s[r.clone()])
             {
                 continue;
             }
@@ -415,7 +569,7 @@ pub(super) fn evidence(
             let clause = &sentence.clauses[sentence.clause_of(r.start)].bytes;
             let valence = e.valence(&s[r.clone()]).map(|v| {
                 if negation::negated_after(&sentence.tokens, r.end)
-                    || ZERO.is_match(&s[clause.clone()])
+                    || counted_zero(&s[clause.clone()], r.end.saturating_sub(clause.start))
                 {
                     v.flipped()
                 } else {
@@ -436,13 +590,34 @@ pub(super) fn evidence(
                 .iter()
                 .any(|u| m.as_str().ends_with(u));
         let date = is_date(s, &r, rest);
-        if sentence.shielded(&r) || flagged(&r) || alone || day_in_time || date {
+        // 入居から2週間が経過した: time gone by since something, not a count of anything.
+        let after = rest.strip_prefix('が').unwrap_or(rest);
+        let elapsed = (s[..r.start].ends_with("から") || s[..r.start].ends_with("して"))
+            && ["経過", "経っ", "たっ", "過ぎ"]
+                .iter()
+                .any(|p| after.starts_with(p));
+        // 8時50分: the minutes of a clock time.
+        let clock = m.as_str().ends_with('分') && s[..r.start].ends_with(['時', ':']);
+        if sentence.shielded(&r) || flagged(&r) || alone || day_in_time || date || elapsed || clock
+        {
+            continue;
+        }
+        // 一日中 is a whole day, not a count of days (5日中4日 is).
+        // 一日の大部分 / 1日の水分: a day as the frame, not a count of days.
+        let whole_day = (m.as_str().ends_with("日中")
+            && !rest.starts_with(|c: char| c.is_ascii_digit()))
+            || (matches!(m.as_str(), "一日" | "1日") && rest.starts_with('の'));
+        if whole_day {
             continue;
         }
         let mut states = States::COUNT;
         let mut valence = None;
-        if VITAL.is_match(m.as_str()) && !times_not_degrees(m.as_str()) {
-            states = states.union(States::HEALTH);
+        if VITAL.is_match(m.as_str())
+            && !times_not_degrees(m.as_str())
+            && !not_pressure(m.as_str())
+            && !of_a_thing(&s[..r.start])
+        {
+            states = States::HEALTH.union(States::MEASURE);
             valence = vital_valence(m.as_str(), &s[..r.start]);
         }
         if MEAL.is_match(m.as_str()) {
@@ -473,6 +648,19 @@ pub(super) fn evidence(
         };
         push(r, states, None, AnchorKind::Number, &mut out);
     }
+    // Up until a time in the small hours (1:30まで居間でテレビを見ていた): awake then.
+    for m in AWAKE_UNTIL.find_iter(s) {
+        let r = m.range();
+        if !sentence.shielded(&r) && !out.iter().any(|f| overlaps(&f.bytes, &r)) {
+            push(
+                r,
+                States::SLEEP,
+                Some(Valence::Bad),
+                AnchorKind::Action,
+                &mut out,
+            );
+        }
+    }
     out.sort_by_key(|f| f.bytes.start);
     // An amount takes the way of the act it measures in its clause (半分|残した, 全量|食べた).
     let acts: Vec<(usize, States, Valence)> = out
@@ -484,7 +672,7 @@ pub(super) fn evidence(
         .iter_mut()
         .filter(|f| f.kind != AnchorKind::Words && f.valence.is_none())
     {
-        let measures = f.states.without(States::COUNT);
+        let measures = f.states.without(States::COUNT).without(States::MEASURE);
         let mut ways = acts
             .iter()
             .filter(|(clause, states, _)| *clause == f.clause && states.intersects(measures))
@@ -496,14 +684,16 @@ pub(super) fn evidence(
         }
     }
     // Acting in the small hours (0:40〜1:30に4往復, 深夜にテレビを見ていた) shows being awake:
-    // evidence of poor sleep, unless the act itself points to a good state (座って, calm).
-    for f in out
-        .iter_mut()
-        .filter(|f| f.kind == AnchorKind::Action && f.valence != Some(Valence::Good))
-    {
+    // evidence of poor sleep.
+    // An act that points to a good state (ベッドに座って, calm) then loses its way: it is
+    // still poor sleep.
+    for f in out.iter_mut().filter(|f| f.kind == AnchorKind::Action) {
         let clause = &sentence.clauses[f.clause].bytes;
         if !f.states.contains(States::SLEEP) && NIGHT.is_match(&s[clause.clone()]) {
             f.states = f.states.union(States::SLEEP);
+            if f.valence == Some(Valence::Good) {
+                f.valence = None;
+            }
         }
     }
     out

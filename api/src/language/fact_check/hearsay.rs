@@ -60,13 +60,15 @@ pub(super) fn reports_someone_else(sentence: &Sentence) -> bool {
             .iter()
             .any(|q| q.start < m.start() && m.end() <= q.end)
     };
-    // と聞いてきた / と聞かれた: the client asked, nobody reported.
     // と聞いてきた / と聞きに来た: the client asked, nobody reported.
+    // 「明日は休み？」と聞き: a question the client put, quoted just before.
     let asked = |m: &regex::Match| {
         let rest = &s[m.end()..];
+        let question_before = s[..m.start()].ends_with("？」") || s[..m.start()].ends_with("?」");
         rest.starts_with("てき")
             || rest.starts_with("てく")
             || (m.as_str().ends_with('き') && rest.starts_with('に'))
+            || question_before
     };
     if REPORTIVE.find_iter(s).any(|m| outside(m) && !asked(&m)) {
         return true;

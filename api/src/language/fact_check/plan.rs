@@ -86,6 +86,7 @@ pub(super) fn check(
         .filter(|(r, t)| {
             t.id != super::record::SHOWS_FEELING || super::record::shows_feeling(sentence, r)
         })
+        .filter(|(r, t)| !(t.kind == TermKind::Interpretation && names_content(s, r.end)))
         .collect();
     candidates.sort_by_key(|(r, t)| (r.start, std::cmp::Reverse(r.end), t.kind as u8));
     let mut vague: Vec<(Range<usize>, &crate::language::lexicon::Term)> = Vec::new();
@@ -149,6 +150,19 @@ pub(super) fn check(
     }
     out.anchors.sort_by_key(|(r, _)| r.start);
     out
+}
+
+/// Whether an interpretive word ending at `end` only says what an act is about (楽しかったこと
+/// を1つ発表する, 困ったことを職員に伝える): the act is checkable whatever the content (rule 14).
+fn names_content(s: &str, end: usize) -> bool {
+    let rest = &s[end..];
+    let rest = rest.trim_start_matches(['た', 'だ', 'っ', 'か', 'い']);
+    ["こと", "事", "もの", "出来事", "場面", "気持ち"]
+        .iter()
+        .any(|n| {
+            rest.strip_prefix(n)
+                .is_some_and(|r| r.starts_with(['を', 'や', 'が', 'は', 'に', 'と']))
+        })
 }
 
 /// Byte ranges of the frame: purpose (〜よう, 〜ために, 〜ため、), condition and embedded-question
@@ -267,6 +281,20 @@ fn concrete_act(
                 return true;
             }
             continue;
+        }
+        // 作業を週5日続ける, 体重を60kg以下に保つ: keeping up a concrete act or measure is
+        // checkable when the line counts it.
+        // The object may stand before the count's commas (作業を週5日、9:30〜15:00まで続ける).
+        let keeps = matches!(act, "続ける" | "続けられる" | "保つ" | "保てる");
+        let kept = || {
+            (1..i).rev().find_map(|j| {
+                let (p, n) = (&tokens[j], &tokens[j - 1]);
+                (p.t.is(&["助詞", "格助詞"]) && p.t.surface == "を" && !in_frame(&p.bytes))
+                    .then(|| n.t.base.clone())
+            })
+        };
+        if keeps && counted && kept().is_some_and(|o| !vague_noun(&o) && !vague_verb(&o)) {
+            return true;
         }
         if vague_verb(act) || vague_noun(act) {
             continue;

@@ -19,7 +19,7 @@ use crate::language::{
 /// Claims of change (増えてきた, 慣れつつある, 上達した): a count of the thing clears them.
 static CHANGE: LazyLock<Regex> = LazyLock::new(|| {
     crate::language::text::pattern(
-        "^[^、。]{0,8}?(?:てき|つつあ|増え|増加|減っ|減り|減少|上が|下が|高ま|低下|向上|改善|悪化|定着|になってき|ようになっ|上達|成長|進歩|後退|伸び)",
+        "^[^、。]{0,8}?(?:てき|つつあ|増え|増加|減っ|減り|減少|上が|下が|高ま|低下|向上|改善|悪化|定着|になってき|ようにな[っりる]|上達|成長|進歩|後退|伸び)",
     )
 });
 
@@ -88,17 +88,29 @@ pub(super) fn check(
     let mut out = RawReport::default();
     for claim in &claims {
         let clause = sentence.clause_of(claim.start());
+        let change = !claim.vague_amount && claims_change(s, claim);
         let wanted = if claim.vague_amount {
             Wanted {
-                states: States::COUNT,
+                states: States::COUNT.union(States::MEASURE),
                 valence: None,
             }
-        } else if claims_change(s, claim) {
+        } else if change {
             // 増えてきた: a count of the thing clears it, whichever way it went. A claim that a
             // skill grew (できるようになってきた, 上達した) needs the count: the act alone
-            // (自分で洗濯した) shows it can be done now, not that it changed.
+            // (自分で洗濯した) shows it can be done now, not that it changed. A measure of the
+            // body counts only for a claim about health.
+            let of = claim.states.without(States::SKILL).without(States::COUNT);
+            let measured = if of.is_empty() || of == States::ANY || of.intersects(States::HEALTH) {
+                States::MEASURE
+            } else {
+                States::default()
+            };
             Wanted {
-                states: claim.states.without(States::SKILL).union(States::COUNT),
+                states: claim
+                    .states
+                    .without(States::SKILL)
+                    .union(States::COUNT)
+                    .union(measured),
                 valence: claim.valence,
             }
         } else {
@@ -116,15 +128,56 @@ pub(super) fn check(
                         .any(|e| reaches(sentence, clause, e) && wanted.met_by(&e.shows()))
             );
         if !cleared {
+            // Beyond its own sentence a change needs evidence of the state that changed: a
+            // count next door may count something else (短期入所初日。夕食全量。環境に慣れて
+            // きている。).
+            // A claim of no particular state is not cleared by a bare number there either
+            // (レントゲン2枚撮影。痛みは軽減しているようだ。).
+            let across = match claim.states.without(States::SKILL) {
+                rest if change && rest == States::COUNT => Wanted {
+                    states: States::BASELINE,
+                    valence: claim.valence,
+                },
+                rest if change && rest.is_empty() => Wanted {
+                    states: wanted.states.union(States::BASELINE),
+                    valence: wanted.valence,
+                },
+                rest if change && !rest.is_empty() && rest != States::ANY => Wanted {
+                    states: rest.without(States::COUNT).union(States::BASELINE),
+                    valence: claim.valence,
+                },
+                _ if wanted.states == States::ANY => Wanted {
+                    states: States::SPECIFIC,
+                    valence: wanted.valence,
+                },
+                // A grade (計画的に, スムーズ) or a vague amount next to a number of something
+                // else (残金2,340円。計画的に使えている。, 体重+1.5kg。食べ過ぎの傾向): only a
+                // measure of how it was done (声かけ1回で, 15分で20枚) or counts against a
+                // baseline tell a grade, and only a count an amount.
+                _ if claim.vague_amount => Wanted {
+                    states: States::COUNT,
+                    valence: None,
+                },
+                _ if wanted.states == States::COUNT => Wanted {
+                    states: States::BASELINE.union(States::SKILL),
+                    valence: wanted.valence,
+                },
+                _ => wanted,
+            };
             // Evidence may also open the next sentence, when nothing turns against the claim
             // in between (a contrast such as しかし starts no evidence: see `leading`).
             let next_sentence_clears = (sentence.analysed
                 && clause + 1 == sentence.clauses.len()
-                && !wanted.states.is_empty())
-            .then_some(wanted);
-            // Or close the sentence before, when this one does not turn against it.
-            let previous_sentence_clears =
-                (clause == 0 && !wanted.states.is_empty() && !turns(sentence)).then_some(wanted);
+                && !across.states.is_empty())
+            .then_some(across);
+            // Or close the sentence before, when this one does not turn against it and says
+            // more than the judgement (`朝食全量。良好。`, `入眠22時。熟睡。` are two notes:
+            // GUIDELINE rule 10).
+            let previous_sentence_clears = (clause == 0
+                && !across.states.is_empty()
+                && !turns(sentence)
+                && !bare_note(sentence))
+            .then_some(across);
             for (r, t) in &claim.parts {
                 out.findings.push(RawFinding {
                     span: r.clone(),
@@ -148,18 +201,58 @@ pub(super) fn check(
     out
 }
 
-/// What evidence in the sentence's first clause shows, for a claim closing the sentence before:
-/// nothing when the sentence opens with a contrast (しかし, だが, でも, ただ) or is someone
-/// else's report.
+/// Whether a sentence is a bare note: four characters or fewer, no verb and no ending (良好。,
+/// 熟睡。, だるそう。; not 怒っていた。 or 眠そうだった。).
+fn bare_note(sentence: &Sentence) -> bool {
+    let short = sentence
+        .s
+        .chars()
+        .filter(|c| !c.is_whitespace() && !"。、・:：-".contains(*c))
+        .count()
+        <= 4;
+    short
+        && !sentence.tokens.iter().any(|t| {
+            t.t.is(&["動詞"])
+                || (t.t.is(&["助動詞"])
+                    && matches!(t.t.base.as_str(), "た" | "だ" | "です" | "ます"))
+        })
+}
+
+/// What evidence at the start of the sentence shows, for a claim closing the sentence before
+/// (落ち込んでいる様子。「どうせ…」と言い、30分間手をつけなかった。): its first clause and those
+/// joined to it without a contrast; nothing when the sentence opens with a contrast (しかし,
+/// だが, でも, ただ) or is someone else's report.
 fn leading(sentence: &Sentence, evidence: &[Found]) -> Vec<Wanted> {
     if turns(sentence) {
         return Vec::new();
     }
+    let until = sentence
+        .clauses
+        .iter()
+        .skip(1)
+        .position(|c| c.join == Join::Contrast)
+        .map_or(sentence.clauses.len(), |i| i + 1);
     evidence
         .iter()
-        .filter(|e| e.clause == 0)
+        .filter(|e| e.clause < until)
         .map(Found::shows)
+        .chain(compared(sentence, evidence))
         .collect()
+}
+
+/// Counts set against a baseline (先月は8日だったが、今月は18日): a change shown.
+static BASELINE: LazyLock<Regex> = LazyLock::new(|| {
+    crate::language::text::pattern(
+        "(?:先月|先週|前月|前週|前回|昨年|去年|以前|前は|当初|入所時|開始時|利用開始)[^。]*?[0-9０-９一二三四五六七八九十]|→|⇒|[0-9０-９]+月[^。]*?[0-9０-９]+月",
+    )
+});
+
+fn compared(sentence: &Sentence, evidence: &[Found]) -> Option<Wanted> {
+    (BASELINE.is_match(sentence.s) && evidence.iter().any(|e| e.states.contains(States::COUNT)))
+        .then_some(Wanted {
+            states: States::BASELINE,
+            valence: None,
+        })
 }
 
 /// What evidence at the end of the sentence shows, for a claim opening the next sentence
@@ -178,6 +271,7 @@ fn trailing(sentence: &Sentence, evidence: &[Found]) -> Vec<Wanted> {
         .iter()
         .filter(|e| e.clause >= from)
         .map(Found::shows)
+        .chain(compared(sentence, evidence))
         .collect()
 }
 

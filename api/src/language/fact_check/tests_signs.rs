@@ -83,3 +83,114 @@ fn a_physical_act_or_a_form_field_is_not_an_interpretation() {
         Mode::Plan,
     );
 }
+
+#[test]
+fn evidence_next_door_must_show_the_state_not_just_a_number() {
+    expect(
+        &[
+            // A grade beside an amount of something else; a vague amount beside a body measure.
+            ("金銭出納：残金3,120円。計画的に使えている。", true),
+            ("体重61.0kg（前月比+1.8kg）。食べ過ぎの傾向がある。", true),
+            // A change beside a count of something else, and beside counts against a baseline.
+            (
+                "短期入所2日目。昼食12:00全量、入浴15:00。環境に慣れてきている。",
+                true,
+            ),
+            ("他害が減ってきている。8月10件、9月6件、10月2件。", false),
+            // A measure of how it was done tells a grade.
+            (
+                "6:50起床から7:20までに、声かけ1回で着替えと歯みがきを済ませた。支度はスムーズだった。",
+                false,
+            ),
+            // A bare note takes nothing from the note before it; a sentence does.
+            ("朝食全量。良好。", true),
+            ("入眠21時。熟睡。", true),
+            (
+                "朝食時に「うるさい」と怒鳴り、皿を1回床に落とした。怒っていた。",
+                false,
+            ),
+            // Evidence may go on past the first clause of the next sentence.
+            (
+                "喉が渇いている様子。「お茶ちょうだい」と言い、コップ2杯を飲み干した。",
+                false,
+            ),
+        ],
+        Mode::Record,
+    );
+}
+
+#[test]
+fn quoted_words_show_what_their_grammar_says_and_whose_they_are() {
+    expect(
+        &[
+            // A prohibition is a refusal whatever its verb (話しかける is friendly elsewhere).
+            (
+                "機嫌が悪く、職員の声かけに「話しかけるな」と返した。",
+                false,
+            ),
+            // A plain no to doing something.
+            (
+                "拒否あり。入浴の声かけに「入らない」と言い、居室に戻った。",
+                false,
+            ),
+            // Another person's words show that person's state, not the client's.
+            (
+                "利用者Dさんが「あっち行って」と3回言い、本人は気まずそうだった。",
+                true,
+            ),
+            // The person telling a change in their own words.
+            (
+                "作業所に慣れてきたと思われる。本人は「前は緊張したけど、今は平気」と話した。",
+                false,
+            ),
+        ],
+        Mode::Record,
+    );
+}
+
+#[test]
+fn zero_counts_turn_an_act_round_only_when_they_count_it() {
+    expect(
+        &[
+            (
+                "夜間は落ち着いており、この1週間、夜間の大声は0回である。",
+                false,
+            ),
+            // 4回 is what happened; 0回 last week is the baseline.
+            (
+                "情緒が不安定で、この1週間に泣いて作業を中断したことが4回あった（前週0回）。",
+                false,
+            ),
+        ],
+        Mode::Record,
+    );
+}
+
+#[test]
+fn everyday_judgements_are_claims() {
+    expect(
+        &[
+            ("携帯電話の使用ルールは守れている。", true),
+            ("着替えに時間がかかっていた。", true),
+            ("声かけに対して反応が薄かった。", true),
+            ("家庭訪問：室内は清潔に保たれている。", true),
+            ("お金の使い方が荒いとのこと。", true),
+            ("本人より、仕事がつらいとのこと。", true),
+            ("排便：普通量", true),
+            ("門限を守れない日がある。", true),
+            ("外気温33℃の中を20分歩いた。疲れた様子だった。", true),
+            ("安定して通所できている（9月：予定21日中21日通所）。", false),
+        ],
+        Mode::Record,
+    );
+    expect(
+        &[
+            ("帰りの会で、その日うれしかったことを1つ発表する。", false),
+            (
+                "就労継続支援B型の作業を週4日、10:00〜15:00まで続ける。",
+                false,
+            ),
+        ],
+        Mode::Plan,
+    );
+}

@@ -28,6 +28,16 @@ impl States {
         "any",        // a claim of no particular state: any evidence clears it
     ];
     pub const COUNT: States = States(1 << 11);
+    /// A measure of the body (37.8℃, 52.4kg): clears a vague amount and a claim about health,
+    /// but is no count of a change in anything else (体重-1.2kg does not show 食事量が減った).
+    /// Not a lexicon name: only measured values carry it.
+    pub const MEASURE: States = States(1 << 14);
+    /// Counts set against a baseline (先月は8日、今月は18日): they show a change in whatever
+    /// they count, even from the sentence next door. Not a lexicon name.
+    pub const BASELINE: States = States(1 << 15);
+    /// Every state a sign or words can show (not a count, a measure or a baseline): what a
+    /// claim of no particular state needs from the sentence next door.
+    pub const SPECIFIC: States = States(((1 << 11) - 1) | (1 << 12));
     pub const CONCRETE: States = States(1 << 12);
     pub const ANY: States = States(1 << 13);
     pub const HEALTH: States = States(1 << 5);
