@@ -3,11 +3,11 @@
 //!
 //! The fact-check sets (`api/data/fact_check/*.tsv`, labelled by hand under
 //! `api/data/fact_check/GUIDELINE.md`): `dev.tsv` is what the rules were built and tuned on;
-//! `dev2.tsv` to `dev13.tsv` were written later by other authors and each scored once before any
-//! rule was changed for it (`dev8`, `dev11`, `dev12` and `dev13` were blind held-out sets first:
+//! `dev2.tsv` to `dev15.tsv` were written later by other authors and each scored once before any
+//! rule was changed for it (`dev8` and `dev11` to `dev15` were blind held-out sets first:
 //! BENCHMARKS.md has their first scores). `holdout.tsv`, `holdout3.tsv`, `holdout4.tsv`,
-//! `holdout8.tsv` and `holdout9.tsv` were labelled separately and only ever scored, never read to
-//! tune a rule (their misses are never printed). A
+//! `holdout10.tsv` and `holdout11.tsv` were labelled separately and only ever scored, never read
+//! to tune a rule (their misses are never printed). A
 //! sentence is predicted FLAG when the check has at least one finding on it; hearsay is
 //! predicted when the check labels any sentence of it as hearsay.
 
@@ -26,7 +26,7 @@ use super::{
 pub const TARGET: f64 = 0.95;
 
 /// The shipped sets: name, contents, whether the rules were tuned on it.
-pub const SHIPPED: [(&str, &str, bool); 18] = [
+pub const SHIPPED: [(&str, &str, bool); 20] = [
     ("dev", include_str!("../../data/fact_check/dev.tsv"), true),
     ("dev2", include_str!("../../data/fact_check/dev2.tsv"), true),
     ("dev3", include_str!("../../data/fact_check/dev3.tsv"), true),
@@ -57,6 +57,16 @@ pub const SHIPPED: [(&str, &str, bool); 18] = [
         true,
     ),
     (
+        "dev14",
+        include_str!("../../data/fact_check/dev14.tsv"),
+        true,
+    ),
+    (
+        "dev15",
+        include_str!("../../data/fact_check/dev15.tsv"),
+        true,
+    ),
+    (
         "holdout",
         include_str!("../../data/fact_check/holdout.tsv"),
         false,
@@ -72,13 +82,13 @@ pub const SHIPPED: [(&str, &str, bool); 18] = [
         false,
     ),
     (
-        "holdout8",
-        include_str!("../../data/fact_check/holdout8.tsv"),
+        "holdout10",
+        include_str!("../../data/fact_check/holdout10.tsv"),
         false,
     ),
     (
-        "holdout9",
-        include_str!("../../data/fact_check/holdout9.tsv"),
+        "holdout11",
+        include_str!("../../data/fact_check/holdout11.tsv"),
         false,
     ),
 ];

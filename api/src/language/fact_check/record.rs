@@ -123,9 +123,14 @@ pub(super) fn check(
             && (
                 // 体調不良2日, 不穏3回: the claim is counted where it stands.
                 (!claim.vague_amount && counted_right_after(s, claim.end()))
-                    || evidence
-                        .iter()
-                        .any(|e| reaches(sentence, clause, e) && wanted.met_by(&e.shows()))
+                    || evidence.iter().any(|e| {
+                        reaches(sentence, clause, e)
+                            && wanted.met_by(&e.shows())
+                            // ほぼ全量: the amount the vague word blurs is not its measure
+                            // (いつもより20分早い is measured).
+                            && !(e.bytes.start == claim.end()
+                                && claim.parts.iter().any(|(_, t)| t.id == "mostly"))
+                    })
             );
         if !cleared {
             // Beyond its own sentence a change needs evidence of the state that changed: a

@@ -194,3 +194,34 @@ fn everyday_judgements_are_claims() {
         Mode::Plan,
     );
 }
+
+#[test]
+fn bed_and_rising_times_show_the_rhythm_not_the_sleep() {
+    expect(
+        &[
+            ("良眠。6:45起床。", true),
+            ("就寝21:30、起床6:15。よく眠れた模様。", true),
+            (
+                "生活リズムが整ってきており、この2週間は毎朝6時半に起床している。",
+                false,
+            ),
+        ],
+        Mode::Record,
+    );
+}
+
+#[test]
+fn grades_in_symbols_blurred_amounts_and_wishes_read_from_outside_are_claims() {
+    expect(
+        &[
+            ("気分◎、食事○、睡眠△。", true),
+            ("夕食ほぼ全量。", true),
+            ("いつもより15分早い8:45に来所した。", false),
+            ("兄より、本人は自宅に帰りたがっているとのこと。", true),
+            ("したがって、明日の通所は10時からとする。", false),
+            ("膝に痛みを感じると話した。", false),
+            ("相談員所感：自信のなさを感じる。", true),
+        ],
+        Mode::Record,
+    );
+}

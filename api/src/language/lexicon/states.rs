@@ -11,7 +11,7 @@ pub struct States(u32);
 
 impl States {
     /// The names used in the lexicon file, in bit order.
-    pub const NAMES: [&'static str; 14] = [
+    pub const NAMES: [&'static str; 15] = [
         "arousal",    // 落ち着き・興奮・イライラ: 大声, 席を立つ, 叩く …
         "joy",        // 嬉しい・楽しい・元気: 笑う, 歌う, 「やった」…
         "distress",   // 不安・落ち込み・不満・緊張: 泣く, うつむく, 「帰りたい」…
@@ -26,18 +26,19 @@ impl States {
         "count",      // a number with a counter: clears progress claims and vague amounts
         "concrete",   // an organization's own concrete word: clears only `any` claims
         "any",        // a claim of no particular state: any evidence clears it
+        "rhythm",     // 生活リズム: 起床・就寝の時刻 (not how well someone slept)
     ];
     pub const COUNT: States = States(1 << 11);
     /// A measure of the body (37.8℃, 52.4kg): clears a vague amount and a claim about health,
     /// but is no count of a change in anything else (体重-1.2kg does not show 食事量が減った).
     /// Not a lexicon name: only measured values carry it.
-    pub const MEASURE: States = States(1 << 14);
+    pub const MEASURE: States = States(1 << 15);
     /// Counts set against a baseline (先月は8日、今月は18日): they show a change in whatever
     /// they count, even from the sentence next door. Not a lexicon name.
-    pub const BASELINE: States = States(1 << 15);
+    pub const BASELINE: States = States(1 << 16);
     /// Every state a sign or words can show (not a count, a measure or a baseline): what a
     /// claim of no particular state needs from the sentence next door.
-    pub const SPECIFIC: States = States(((1 << 11) - 1) | (1 << 12));
+    pub const SPECIFIC: States = States(((1 << 11) - 1) | (1 << 12) | (1 << 14));
     pub const CONCRETE: States = States(1 << 12);
     pub const ANY: States = States(1 << 13);
     pub const HEALTH: States = States(1 << 5);
