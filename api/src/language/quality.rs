@@ -5,8 +5,8 @@
 //! `api/data/fact_check/GUIDELINE.md`): `dev.tsv` is what the rules were built and tuned on;
 //! `dev2.tsv` to `dev15.tsv` were written later by other authors and each scored once before any
 //! rule was changed for it (`dev8` and `dev11` to `dev15` were blind held-out sets first:
-//! BENCHMARKS.md has their first scores). `holdout.tsv`, `holdout3.tsv`, `holdout4.tsv`,
-//! `holdout10.tsv` and `holdout11.tsv` were labelled separately and only ever scored, never read
+//! BENCHMARKS.md has their first scores). `holdout.tsv`, `holdout3.tsv`, `holdout4.tsv` and
+//! `holdout10.tsv` to `holdout13.tsv` were labelled separately and only ever scored, never read
 //! to tune a rule (their misses are never printed). A
 //! sentence is predicted FLAG when the check has at least one finding on it; hearsay is
 //! predicted when the check labels any sentence of it as hearsay.
@@ -26,7 +26,7 @@ use super::{
 pub const TARGET: f64 = 0.95;
 
 /// The shipped sets: name, contents, whether the rules were tuned on it.
-pub const SHIPPED: [(&str, &str, bool); 20] = [
+pub const SHIPPED: [(&str, &str, bool); 22] = [
     ("dev", include_str!("../../data/fact_check/dev.tsv"), true),
     ("dev2", include_str!("../../data/fact_check/dev2.tsv"), true),
     ("dev3", include_str!("../../data/fact_check/dev3.tsv"), true),
@@ -89,6 +89,16 @@ pub const SHIPPED: [(&str, &str, bool); 20] = [
     (
         "holdout11",
         include_str!("../../data/fact_check/holdout11.tsv"),
+        false,
+    ),
+    (
+        "holdout12",
+        include_str!("../../data/fact_check/holdout12.tsv"),
+        false,
+    ),
+    (
+        "holdout13",
+        include_str!("../../data/fact_check/holdout13.tsv"),
         false,
     ),
 ];

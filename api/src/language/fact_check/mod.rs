@@ -28,8 +28,10 @@
 mod claim;
 mod clauses;
 mod direction;
+mod evaluative;
 mod evidence;
 mod hearsay;
+mod measures;
 mod plan;
 mod record;
 

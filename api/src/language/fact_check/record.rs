@@ -322,6 +322,9 @@ fn reaches(sentence: &Sentence, to: usize, e: &Found) -> bool {
     }
 }
 
+/// The lexicon entry of evaluative predicates found by part of speech.
+const EVALUATIVE: &str = "evaluative";
+
 /// Lexicon matches outside quotations and allow-listed phrases; the longest wins.
 fn term_matches<'l>(
     sentence: &Sentence,
@@ -339,6 +342,15 @@ fn term_matches<'l>(
         .filter(|(r, t)| genuine(sentence, r, t) && said_of_someone(sentence, r, t))
         .collect();
     candidates.sort_by_key(|(r, t)| (r.start, std::cmp::Reverse(r.end), t.kind as u8));
+    // The long tail no entry lists, after every listed word (a listed word wins where they
+    // overlap).
+    if let Some(term) = lexicon.terms.iter().find(|t| t.id == EVALUATIVE) {
+        for r in super::evaluative::find(sentence, &lexicon.record.things) {
+            if said_of_someone(sentence, &r, term) {
+                candidates.push((r, term));
+            }
+        }
+    }
     let mut kept: Vec<(Range<usize>, &Term)> = Vec::new();
     for (r, t) in candidates {
         if !kept.iter().any(|(k, _)| overlaps(k, &r)) {

@@ -225,3 +225,24 @@ fn grades_in_symbols_blurred_amounts_and_wishes_read_from_outside_are_claims() {
         Mode::Record,
     );
 }
+
+#[test]
+fn an_evaluative_word_no_entry_lists_is_still_a_claim() {
+    expect(
+        &[
+            ("食事中の態度は上品だった。", true),
+            ("動作は緩慢だった。", true),
+            ("作業中はひたむきだった。", true),
+            // …unless something shows it, or it describes what is seen.
+            (
+                "作業中はひたむきで、10:00から11:30まで一度も手を止めなかった。",
+                false,
+            ),
+            ("顔が赤かった。", false),
+            ("新しい靴を履いて来所した。", false),
+            ("今日は大事な面談の日だった。", false),
+            ("送迎車の座席に前向きに座った。", false),
+        ],
+        Mode::Record,
+    );
+}
