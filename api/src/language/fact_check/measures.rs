@@ -150,6 +150,8 @@ pub(super) fn of_a_thing(before: &str) -> bool {
         .collect();
     [
         "気温",
+        "暖房",
+        "冷房",
         "室温",
         "外気",
         "水温",

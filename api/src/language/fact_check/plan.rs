@@ -282,10 +282,13 @@ fn concrete_act(
             }
             continue;
         }
-        // 作業を週5日続ける, 体重を60kg以下に保つ: keeping up a concrete act or measure is
-        // checkable when the line counts it.
+        // 作業を週5日続ける, 体重を60kg以下に保つ, プリントを1枚取り組む: keeping up or doing
+        // a concrete act or measure is checkable when the line counts it.
         // The object may stand before the count's commas (作業を週5日、9:30〜15:00まで続ける).
-        let keeps = matches!(act, "続ける" | "続けられる" | "保つ" | "保てる");
+        let keeps = matches!(
+            act,
+            "続ける" | "続けられる" | "保つ" | "保てる" | "取り組む" | "取り組める"
+        );
         let kept = || {
             (1..i).rev().find_map(|j| {
                 let (p, n) = (&tokens[j], &tokens[j - 1]);

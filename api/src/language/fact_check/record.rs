@@ -90,8 +90,14 @@ pub(super) fn check(
         let clause = sentence.clause_of(claim.start());
         let change = !claim.vague_amount && claims_change(s, claim);
         let wanted = if claim.vague_amount {
+            // 熱が高め、37.8℃ is measured; 体重が増えており、食べ過ぎの傾向 is not.
+            let body = BODY.is_match(&s[sentence.clauses[clause].bytes.clone()]);
             Wanted {
-                states: States::COUNT.union(States::MEASURE),
+                states: if body {
+                    States::COUNT.union(States::MEASURE)
+                } else {
+                    States::COUNT
+                },
                 valence: None,
             }
         } else if change {
@@ -123,9 +129,18 @@ pub(super) fn check(
             && (
                 // 体調不良2日, 不穏3回: the claim is counted where it stands.
                 (!claim.vague_amount && counted_right_after(s, claim.end()))
+                    // 先月の平均1:30が今月は23:45: a change measured against a baseline.
+                    || (change && compared(sentence, &evidence).is_some())
                     || evidence.iter().any(|e| {
                         reaches(sentence, clause, e)
                             && wanted.met_by(&e.shows())
+                            // 意欲が低下、1時間でタオルを8枚しか: output, or the time it took, is
+                            // no count of motivation or attention (GUIDELINE rule 3).
+                            && !(change
+                                && claim.states.intersects(States::ENGAGEMENT)
+                                && (e.states.contains(States::SKILL.union(States::COUNT))
+                                    || (e.kind == AnchorKind::Number
+                                        && s[e.bytes.end..].starts_with('で'))))
                             // ほぼ全量: the amount the vague word blurs is not its measure
                             // (いつもより20分早い is measured).
                             && !(e.bytes.start == claim.end()
@@ -245,6 +260,16 @@ fn leading(sentence: &Sentence, evidence: &[Found]) -> Vec<Wanted> {
         .collect()
 }
 
+/// Two clock times, the one against the other (平均入眠時刻1:30が今月は23:45).
+static CLOCKS: LazyLock<Regex> = LazyLock::new(|| {
+    crate::language::text::pattern("[0-9]{1,2}:[0-5][0-9][^。]*?[0-9]{1,2}:[0-5][0-9]")
+});
+
+/// A vital sign or the body named in a clause (熱, 体温, 血圧, 体重): a body measure there
+/// measures what a vague word said of it.
+static BODY: LazyLock<Regex> =
+    LazyLock::new(|| crate::language::text::pattern("熱|体温|血圧|脈|SpO2|酸素|体重|血糖"));
+
 /// Counts set against a baseline (先月は8日だったが、今月は18日): a change shown.
 static BASELINE: LazyLock<Regex> = LazyLock::new(|| {
     crate::language::text::pattern(
@@ -253,11 +278,12 @@ static BASELINE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 fn compared(sentence: &Sentence, evidence: &[Found]) -> Option<Wanted> {
-    (BASELINE.is_match(sentence.s) && evidence.iter().any(|e| e.states.contains(States::COUNT)))
-        .then_some(Wanted {
-            states: States::BASELINE,
-            valence: None,
-        })
+    let measured =
+        evidence.iter().any(|e| e.states.contains(States::COUNT)) || CLOCKS.is_match(sentence.s);
+    (BASELINE.is_match(sentence.s) && measured).then_some(Wanted {
+        states: States::BASELINE,
+        valence: None,
+    })
 }
 
 /// What evidence at the end of the sentence shows, for a claim opening the next sentence

@@ -246,3 +246,32 @@ fn an_evaluative_word_no_entry_lists_is_still_a_claim() {
         Mode::Record,
     );
 }
+
+#[test]
+fn a_change_against_a_baseline_is_measured_and_output_is_no_measure_of_motivation() {
+    expect(
+        &[
+            (
+                "睡眠が改善してきており、平均入眠時刻は先月1:40、今月は23:30。",
+                false,
+            ),
+            (
+                "意欲が低下しており、1時間でタオルを9枚しかたたまなかった。",
+                true,
+            ),
+            (
+                "体重が先月より1.8kg増えており、食べ過ぎの傾向がある。",
+                true,
+            ),
+            ("熱がやや高めで、14時の検温で37.6℃だった。", false),
+            ("寒そうだったため、居室の暖房を25℃に設定した。", true),
+            ("気分が良さそうだったが、昼食は全量摂取した。", true),
+            ("入浴時、いつもと違う点は見られなかった。", true),
+        ],
+        Mode::Record,
+    );
+    expect(
+        &[("外出から戻ったら、うがいを自分で行う。", false)],
+        Mode::Plan,
+    );
+}
