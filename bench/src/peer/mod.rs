@@ -38,6 +38,9 @@
 //!    to the millisecond). Each round also reads the server's CPU time and that of the
 //!    database's backends from `/proc`. Printed: req/s (min–max over rounds), p99, the ratio of
 //!    the median req/s, CPU per request.
+//! 6. **The floor.** The same rows by one prepared SQL statement through `pgbench` at
+//!    concurrency 10, first and deep page, right after the rounds ([`floor`]): issue 22 asks for
+//!    a quarter of it.
 //!
 //! `peer [ENTRIES] sqlite` runs Kakehashi alone on a temporary SQLite file, the embedded
 //! default, with the same data, query and concurrency (statements from `/metrics`).
@@ -61,6 +64,7 @@ use tokio::{
 };
 use uuid::Uuid;
 
+mod floor;
 mod page;
 mod rounds;
 
@@ -246,6 +250,8 @@ async fn postgres(
     let backends = Backends { db: admin_db, name };
     let results = rounds(&[k, p], settings, Some(&backends)).await?;
     table(&results, &["Kakehashi", "PostGraphile"]);
+    let scripts = tempfile::tempdir()?;
+    floor::floor(&url, client, deep_after, settings.seconds, scripts.path()).await?;
     Ok(())
 }
 
