@@ -206,74 +206,73 @@ fn cell<T: TryGetable>(row: &QueryResult, i: usize) -> Result<T, DbErr> {
     row.try_get_by_index(i)
 }
 
-impl ByPosition for observation::Model {
-    fn at(row: &QueryResult, i: usize) -> Result<Option<Self>, DbErr> {
-        let Some(id) = cell::<Option<Uuid>>(row, i)? else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            id,
-            client_id: cell(row, i + 1)?,
-            organization_id: cell(row, i + 2)?,
-            author_staff_member_id: cell(row, i + 3)?,
-            version: cell(row, i + 4)?,
-            fact: cell(row, i + 5)?,
-            interpretation: cell(row, i + 6)?,
-            client_words: cell(row, i + 7)?,
-            category: cell(row, i + 8)?,
-            occurred_from: cell(row, i + 9)?,
-            occurred_to: cell(row, i + 10)?,
-            recorded_at: cell(row, i + 11)?,
-            visibility: cell(row, i + 12)?,
-            tags: cell(row, i + 13)?,
-            cited_observation_ids: cell(row, i + 14)?,
-            status: cell(row, i + 15)?,
-            entered_in_error_reason: cell(row, i + 16)?,
-            updated_by_staff_member_id: cell(row, i + 17)?,
-            updated_at: cell(row, i + 18)?,
-            external_id: cell(row, i + 19)?,
-        }))
-    }
+/// Implements [`ByPosition`] for a model whose first column is its `id`, reading the other
+/// fields in the order given (the order of the entity's columns, which the tests pin).
+macro_rules! by_position {
+    ($model:ty { $($field:ident),* $(,)? }) => {
+        impl ByPosition for $model {
+            fn at(row: &QueryResult, i: usize) -> Result<Option<Self>, DbErr> {
+                let Some(id) = cell::<Option<Uuid>>(row, i)? else {
+                    return Ok(None);
+                };
+                let mut at = i;
+                // Fields are evaluated in the order written, one column after another.
+                Ok(Some(Self {
+                    id,
+                    $($field: {
+                        at += 1;
+                        cell(row, at)?
+                    }),*
+                }))
+            }
+        }
+    };
 }
 
-impl ByPosition for staff_member::Model {
-    fn at(row: &QueryResult, i: usize) -> Result<Option<Self>, DbErr> {
-        let Some(id) = cell::<Option<Uuid>>(row, i)? else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            id,
-            organization_id: cell(row, i + 1)?,
-            email: cell(row, i + 2)?,
-            display_name: cell(row, i + 3)?,
-            role: cell(row, i + 4)?,
-            password_hash: cell(row, i + 5)?,
-            active: cell(row, i + 6)?,
-            created_at: cell(row, i + 7)?,
-            updated_at: cell(row, i + 8)?,
-            external_id: cell(row, i + 9)?,
-            service_account: cell(row, i + 10)?,
-        }))
-    }
-}
+by_position!(observation::Model {
+    client_id,
+    organization_id,
+    author_staff_member_id,
+    version,
+    fact,
+    interpretation,
+    client_words,
+    category,
+    occurred_from,
+    occurred_to,
+    recorded_at,
+    visibility,
+    tags,
+    cited_observation_ids,
+    status,
+    entered_in_error_reason,
+    updated_by_staff_member_id,
+    updated_at,
+    external_id,
+});
 
-impl ByPosition for organization::Model {
-    fn at(row: &QueryResult, i: usize) -> Result<Option<Self>, DbErr> {
-        let Some(id) = cell::<Option<Uuid>>(row, i)? else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            id,
-            kind: cell(row, i + 1)?,
-            name: cell(row, i + 2)?,
-            service_types: cell(row, i + 3)?,
-            municipality: cell(row, i + 4)?,
-            office_number: cell(row, i + 5)?,
-            created_at: cell(row, i + 6)?,
-            risk_acknowledgement_hours: cell(row, i + 7)?,
-        }))
-    }
-}
+by_position!(staff_member::Model {
+    organization_id,
+    email,
+    display_name,
+    role,
+    password_hash,
+    active,
+    created_at,
+    updated_at,
+    external_id,
+    service_account,
+});
+
+by_position!(organization::Model {
+    kind,
+    name,
+    service_types,
+    municipality,
+    office_number,
+    created_at,
+    risk_acknowledgement_hours,
+});
 
 /// The record of `kind` in `row` (`None` when the entry's record is gone).
 fn record(row: &QueryResult, kind: EntryKind) -> ApiResult<Option<HistoryRecord>> {

@@ -92,10 +92,11 @@ pub(super) fn vital_valence(m: &str, before: &str) -> Option<Valence> {
     };
     let way = |bad: bool| Some(if bad { Valence::Bad } else { Valence::Good });
     if let Some((a, b)) = m.split_once('/') {
+        if not_pressure(m) {
+            return None;
+        }
         let (sys, dia) = (number(a)?, number(b)?);
-        return ((70.0..=250.0).contains(&sys) && (30.0..=150.0).contains(&dia))
-            .then_some(())
-            .and_then(|_| way(!(90.0..140.0).contains(&sys) || dia >= 90.0));
+        return way(!(90.0..140.0).contains(&sys) || dia >= 90.0);
     }
     let v = number(m)?;
     if m.ends_with('℃') || m.ends_with('度') {
