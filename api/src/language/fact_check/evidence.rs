@@ -9,8 +9,8 @@ use super::{
     Sentence, Wanted,
     claim::Claim,
     measures::{
-        AWAKE_UNTIL, MEAL, NIGHT, OUTPUT, VITAL, counted_zero, is_date, not_pressure, of_a_thing,
-        times_not_degrees, vital_name, vital_valence,
+        AWAKE_UNTIL, MEAL, NIGHT, OUTPUT, VITAL, counted_zero, frames_a_period, is_date,
+        not_pressure, of_a_thing, times_not_degrees, vital_name, vital_valence,
     },
 };
 
@@ -392,7 +392,8 @@ pub(super) fn evidence(
         let r = m.range();
         // 一人で / 1人で means alone, not a count; 入居3日目 is a day in time, not a count, and
         // 10/5の受診 a date, not an amount.
-        let alone = matches!(m.as_str(), "一人" | "1人" | "ひとり") && s[r.end..].starts_with('で');
+        let alone = matches!(m.as_str(), "一人" | "1人" | "ひとり")
+            && (s[r.end..].starts_with('で') || s[r.end..].starts_with("暮らし"));
         let rest = &s[r.end..];
         let day_in_time = rest.starts_with('目')
             && ["日", "週", "月", "年", "日間"]
@@ -407,7 +408,14 @@ pub(super) fn evidence(
                 .any(|p| after.starts_with(p));
         // 8時50分: the minutes of a clock time.
         let clock = m.as_str().ends_with('分') && s[..r.start].ends_with(['時', ':']);
-        if sentence.shielded(&r) || flagged(&r) || alone || day_in_time || date || elapsed || clock
+        if sentence.shielded(&r)
+            || flagged(&r)
+            || alone
+            || day_in_time
+            || date
+            || elapsed
+            || clock
+            || frames_a_period(s, &r)
         {
             continue;
         }

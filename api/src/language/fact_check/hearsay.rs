@@ -20,7 +20,7 @@ const PLACES: &str =
 
 static REPORTIVE: LazyLock<Regex> = LazyLock::new(|| {
     crate::language::text::pattern(
-        "とのこと|との事|の由|とのよし|と聞(?:い|き|く)|と書かれ|と記載(?:が|さ|あり)|と伺|とうかが|によると|によれば|の話では|話によると|との(?:連絡|報告|情報|電話|話|訴えが家族)|[\\p{Hiragana}」]との(?:評価|見立て|診断|所見|意見|返答|回答|説明|指摘|申し送り)|と(?:の)?(?:報告|連絡)(?:あり|有り|が?あっ|を受け|をいただ|を頂|が入)|情報提供(?:あり|有|を受け|があ|によ)|申し送り",
+        "とのこと|との事|の由|とのよし|と聞(?:い|き|く)|と書かれ|と記載(?:が|さ|あり)|と伺|とうかが|によると|によれば|の話では|話によると|との(?:連絡|報告|情報|電話|話|訴えが家族)|[\\p{Hiragana}」]との(?:評価|見立て|診断|所見|意見|見解|返答|回答|説明|指摘|申し送り)|と(?:の)?説明を受け|と(?:の)?(?:報告|連絡)(?:あり|有り|が?あっ|を受け|をいただ|を頂|が入)|情報提供(?:あり|有|を受け|があ|によ)|申し送り",
     )
 });
 
@@ -33,13 +33,13 @@ static FROM_STAFF: LazyLock<Regex> = LazyLock::new(|| {
 
 static FROM_SOURCE: LazyLock<Regex> = LazyLock::new(|| {
     crate::language::text::pattern(&format!(
-        "{SOURCES}(?:の[^、。]{{0,12}})?(?:より|から)[^。]*?(?:電話|連絡|報告|説明|聞|伺|記載|記入|話|「|書|メール|手紙|相談|情報|伝え|申し出|訴え|指示|助言|指摘|コメント)"
+        "{SOURCES}(?:の[^、。]{{0,12}})?(?:より|から)[^。]*?(?:電話|連絡|報告|説明|聞|伺|記載|記入|話|「|書|メール|手紙|相談|情報|伝え|申し出|訴え|指示|助言|指摘|コメント|受領)"
     ))
 });
 
 static SOURCE_SAYS: LazyLock<Regex> = LazyLock::new(|| {
     crate::language::text::pattern(&format!(
-        "{SOURCES}(?:は[^。]*?|が[^。、]*?)(?:と|って)(?:話|言|おっしゃ|説明|訴え|記載|書|連絡|報告)"
+        "{SOURCES}(?:は[^。]*?|が[^。、]*?)(?:と|って)(?:話|言|おっしゃ|説明|訴え|記載|書|連絡|報告|述べ)|{SOURCES}(?:さん|様|氏)?[はがも]?「|{SOURCES}の(?:指示|説明|診断|判断|意見|見立て|見解)(?:により|によって|によると|では|で)"
     ))
 });
 
@@ -48,6 +48,13 @@ static OPENS_WITH_SOURCE: LazyLock<Regex> = LazyLock::new(|| {
     crate::language::text::pattern(&format!(
         "^[・\\-\\s]*(?:[^、。：:「はが]{{0,10}}の)?[^、。：:「はが]{{0,8}}?(?:{SOURCES}(?:さん|様|氏)?(?:より|から)|{PLACES}より)[、：:\\s]"
     ))
+});
+
+/// The client opening a sentence as the one who speaks (本人より「…」との話).
+static OWN_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    crate::language::text::pattern(
+        "^[・\\-\\s]*(?:ご?本人|利用者)(?:さん|様)?(?:より|から|は|が)[、\\s]*「",
+    )
 });
 
 /// Whether the sentence reports what someone else said or saw.
@@ -66,11 +73,21 @@ pub(super) fn reports_someone_else(sentence: &Sentence) -> bool {
         let rest = &s[m.end()..];
         let question_before = s[..m.start()].ends_with("？」") || s[..m.start()].ends_with("?」");
         rest.starts_with("てき")
+            || rest.starts_with('返')
             || rest.starts_with("てく")
             || (m.as_str().ends_with('き') && rest.starts_with('に'))
             || question_before
     };
-    if REPORTIVE.find_iter(s).any(|m| outside(m) && !asked(&m)) {
+    // 本人より「…」との話があった: the client's own words, recorded as words (GUIDELINE rule 11).
+    let own_words = |m: &regex::Match| {
+        m.as_str().starts_with("との")
+            && s[..m.start()].ends_with('」')
+            && OWN_WORDS.is_match(&s[..m.start()])
+    };
+    if REPORTIVE
+        .find_iter(s)
+        .any(|m| outside(m) && !asked(&m) && !own_words(&m))
+    {
         return true;
     }
     // The hearsay そうだ (降るそうだ), as opposed to the looks-like そう (眠そう).

@@ -192,6 +192,48 @@ pub(super) static OUTPUT: LazyLock<Regex> = LazyLock::new(|| {
 /// Whether `N/M` at `r` is a date (10/5の受診, 11/20から) rather than an amount (主食2/3,
 /// 血圧150/90): a month and a day, not after a meal or vital word, followed by what follows a
 /// date.
+/// Whether a span of time is the period a note looks back over (この2週間、/ ここ1か月は /
+/// 3か月の訓練期間): the frame of what follows, not a count or measure of it. A span that is
+/// what happened (3日間休んだ, 2週間入院した) still counts.
+pub(super) fn frames_a_period(s: &str, r: &Range<usize>) -> bool {
+    const SPANS: [&str; 8] = [
+        "週間", "日間", "か月", "ヶ月", "カ月", "ケ月", "箇月", "年間",
+    ];
+    let m = &s[r.clone()];
+    if !SPANS.iter().any(|u| m.ends_with(u)) {
+        return false;
+    }
+    let before = s[..r.start].trim_end();
+    let rest = &s[r.end..];
+    let frame = ["この", "ここ", "過去", "直近", "最近", "先"]
+        .iter()
+        .any(|p| before.ends_with(p))
+        || [
+            "、",
+            "，",
+            ",",
+            "は",
+            "の間",
+            "の訓練",
+            "の期間",
+            "の支援",
+            "の利用",
+            "の通所",
+        ]
+        .iter()
+        .any(|p| rest.starts_with(p));
+    // この1週間は毎朝7時に起床 / この1か月は欠席がなく: every day of the period, or none of
+    // it, is a count over it.
+    frame && !EVERY.is_match(rest)
+}
+
+/// Words that make a period a count: every day of it, or none.
+static EVERY: LazyLock<Regex> = LazyLock::new(|| {
+    crate::language::text::pattern(
+        "毎[朝晩夜日回週]|いずれも|すべて|全て|全日|一度も|一回も|1度も|1回も|欠かさ|連続|続けて|なく|なし|無し|0回|ゼロ",
+    )
+});
+
 pub(super) fn is_date(s: &str, r: &Range<usize>, rest: &str) -> bool {
     let Some((n, m)) = s[r.clone()].split_once('/') else {
         return false;
@@ -205,7 +247,9 @@ pub(super) fn is_date(s: &str, r: &Range<usize>, rest: &str) -> bool {
         && !before
             .iter()
             .any(|c| matches!(c, '食' | '圧' | '量' | '分' | '割'))
-        && ["の", "から", "に", "より", "まで", "（", "(", "〜", "~"]
-            .iter()
-            .any(|p| rest.starts_with(p))
+        && [
+            "の", "から", "に", "より", "まで", "（", "(", "）", ")", "〜", "~",
+        ]
+        .iter()
+        .any(|p| rest.starts_with(p))
 }

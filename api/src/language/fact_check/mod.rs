@@ -34,6 +34,7 @@ mod hearsay;
 mod measures;
 mod plan;
 mod record;
+mod said_of;
 
 use std::ops::Range;
 

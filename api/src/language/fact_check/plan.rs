@@ -58,12 +58,19 @@ fn attributive(tokens: &[super::Tok], i: usize) -> bool {
         j += 1;
     }
     let form = &tokens[j - 1].t.conj_form;
+    // 合った働き方: a verb with 方 or ごと after it (働き|方, 困り|ごと) is a noun too.
+    let verbal_noun = |k: usize| {
+        tokens.get(k).is_some_and(|v| v.t.pos[0] == "動詞")
+            && tokens.get(k + 1).is_some_and(|n| {
+                n.t.is(&["名詞", "接尾"]) && matches!(n.t.base.as_str(), "方" | "ごと")
+            })
+    };
     form == "基本形"
-        && tokens.get(j).is_some_and(|n| {
+        && (tokens.get(j).is_some_and(|n| {
             n.t.pos[0] == "名詞"
                 && !matches!(n.t.pos[1].as_str(), "非自立" | "接尾")
                 && n.t.surface.chars().any(char::is_alphanumeric)
-        })
+        }) || verbal_noun(j))
 }
 
 pub(super) fn check(
@@ -84,7 +91,11 @@ pub(super) fn check(
         .flat_map(|t| t.find(s).into_iter().map(move |r| (r, t)))
         .filter(|(r, _)| !sentence.shielded(r) && !in_frame(r))
         .filter(|(r, t)| {
-            t.id != super::record::SHOWS_FEELING || super::record::shows_feeling(sentence, r)
+            // 就労定着|支援員: part of a name, not an aim.
+            t.kind != TermKind::Interpretation || !super::said_of::names_a_thing(sentence, r, &[])
+        })
+        .filter(|(r, t)| {
+            t.id != super::said_of::SHOWS_FEELING || super::said_of::shows_feeling(sentence, r)
         })
         .filter(|(r, t)| !(t.kind == TermKind::Interpretation && names_content(s, r.end)))
         .collect();
@@ -156,6 +167,13 @@ pub(super) fn check(
 /// を1つ発表する, 困ったことを職員に伝える): the act is checkable whatever the content (rule 14).
 fn names_content(s: &str, end: usize) -> bool {
     let rest = &s[end..];
+    // 気分の波について振り返る: the topic of the act.
+    if ["について", "に関して", "に関する", "をテーマに"]
+        .iter()
+        .any(|p| rest.starts_with(p))
+    {
+        return true;
+    }
     let rest = rest.trim_start_matches(['た', 'だ', 'っ', 'か', 'い']);
     ["こと", "事", "もの", "出来事", "場面", "気持ち"]
         .iter()
@@ -285,9 +303,17 @@ fn concrete_act(
         // 作業を週5日続ける, 体重を60kg以下に保つ, プリントを1枚取り組む: keeping up or doing
         // a concrete act or measure is checkable when the line counts it.
         // The object may stand before the count's commas (作業を週5日、9:30〜15:00まで続ける).
+        // 睡眠記録とチェック表を見直す: going over a named record is checkable too.
         let keeps = matches!(
             act,
-            "続ける" | "続けられる" | "保つ" | "保てる" | "取り組む" | "取り組める"
+            "続ける"
+                | "続けられる"
+                | "保つ"
+                | "保てる"
+                | "取り組む"
+                | "取り組める"
+                | "見直す"
+                | "振り返る"
         );
         let kept = || {
             (1..i).rev().find_map(|j| {

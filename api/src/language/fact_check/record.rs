@@ -10,6 +10,7 @@ use super::{
     clauses::Join,
     direction,
     evidence::{COUNT, Found, evidence},
+    said_of,
 };
 use crate::language::{
     lexicon::{AnchorKind, Lexicon, OrganizationLexicon, States, Term, TermKind},
@@ -125,6 +126,11 @@ pub(super) fn check(
                 valence: claim.valence,
             }
         };
+        let quantity = claim.vague_amount
+            && claim
+                .parts
+                .iter()
+                .any(|(r, _)| QUANTITY_WORDS.contains(&&s[r.clone()]));
         let cleared = sentence.analysed
             && (
                 // 体調不良2日, 不穏3回: the claim is counted where it stands.
@@ -145,6 +151,10 @@ pub(super) fn check(
                             // (いつもより20分早い is measured).
                             && !(e.bytes.start == claim.end()
                                 && claim.parts.iter().any(|(_, t)| t.id == "mostly"))
+                            // 少量×2回: how often is no measure of how much.
+                            && !(quantity
+                                && e.kind == AnchorKind::Number
+                                && counts_occasions(&s[e.bytes.clone()]))
                     })
             );
         if !cleared {
@@ -219,6 +229,28 @@ pub(super) fn check(
     }
     out.anchors.sort_by_key(|(r, _)| r.start);
     out
+}
+
+/// Vague words for how much (少量, 多め), as opposed to how often (時々, よく).
+const QUANTITY_WORDS: [&str; 11] = [
+    "少量",
+    "多量",
+    "大量",
+    "中等量",
+    "中量",
+    "多め",
+    "少なめ",
+    "普通量",
+    "通常量",
+    "適量",
+    "適度",
+];
+
+/// Whether a count counts occasions (2回, 3件, 5日), not an amount.
+fn counts_occasions(count: &str) -> bool {
+    ["回", "度", "件", "日", "人", "名"]
+        .iter()
+        .any(|u| count.ends_with(u))
 }
 
 /// Whether a sentence is a bare note: four characters or fewer, no verb and no ending (良好。,
@@ -365,18 +397,24 @@ fn term_matches<'l>(
         .filter(|t| t.kind != TermKind::VagueGoal)
         .flat_map(|t| t.find(s).into_iter().map(move |r| (r, t)))
         .filter(|(r, _)| !sentence.shielded(r))
-        .filter(|(r, t)| genuine(sentence, r, t) && said_of_someone(sentence, r, t))
+        .filter(|(r, t)| {
+            said_of::genuine(sentence, r, t) && said_of::said_of_someone(sentence, r, t)
+        })
         .collect();
     candidates.sort_by_key(|(r, t)| (r.start, std::cmp::Reverse(r.end), t.kind as u8));
     // The long tail no entry lists, after every listed word (a listed word wins where they
     // overlap).
     if let Some(term) = lexicon.terms.iter().find(|t| t.id == EVALUATIVE) {
         for r in super::evaluative::find(sentence, &lexicon.record.things) {
-            if said_of_someone(sentence, &r, term) {
+            if said_of::said_of_someone(sentence, &r, term) {
                 candidates.push((r, term));
             }
         }
     }
+    let starts: Vec<usize> = candidates.iter().map(|(r, _)| r.start).collect();
+    candidates.retain(|(r, t)| {
+        t.kind != TermKind::Interpretation || !said_of::names_a_thing(sentence, r, &starts)
+    });
     let mut kept: Vec<(Range<usize>, &Term)> = Vec::new();
     for (r, t) in candidates {
         if !kept.iter().any(|(k, _)| overlaps(k, &r)) {
@@ -384,217 +422,4 @@ fn term_matches<'l>(
         }
     }
     kept
-}
-
-/// Drops markers the analysis shows are something else: the hearsay そう (来るそうだ), よう in
-/// a purpose (来られるよう支援).
-fn genuine(sentence: &Sentence, r: &Range<usize>, t: &Term) -> bool {
-    if t.id == SHOWS_FEELING {
-        return shows_feeling(sentence, r);
-    }
-    if !sentence.analysed || t.kind != TermKind::Marker {
-        return true;
-    }
-    let Some(i) = sentence.token_at(r.start) else {
-        return true;
-    };
-    let tok = &sentence.tokens[i].t;
-    match tok.surface.as_str() {
-        "そう" => !tok.is(&["名詞", "特殊"]),
-        "げ" => tok.is(&["名詞", "接尾"]),
-        _ => true,
-    }
-}
-
-/// The marker entry for a feeling read from outside (寂しがる).
-pub(super) const SHOWS_FEELING: &str = "shows_feeling";
-
-/// Whether the match is the suffix がる (寂し|がっ), not the particle が (少し|がっかり); only the
-/// analysis can tell, so without it the marker is never used.
-pub(super) fn shows_feeling(sentence: &Sentence, r: &Range<usize>) -> bool {
-    sentence.analysed
-        && sentence.token_at(r.start).is_some_and(|i| {
-            let tok = &sentence.tokens[i];
-            tok.bytes.start == r.start && tok.t.is(&["動詞", "接尾"]) && tok.t.base == "がる"
-        })
-}
-
-/// A condition (不穏時の対応, 疲れた時に使うカード) describes no one's state now.
-static CONDITION: LazyLock<Regex> = LazyLock::new(|| {
-    crate::language::text::pattern("^\\p{Hiragana}{0,4}(?:時|とき|際|場合)(?:の|に|は|用|を|、)")
-});
-
-/// Nouns an interpretation may describe (落ち着いた様子, 穏やかな一日, 不安な気持ち); any other
-/// noun it modifies is a thing (穏やかな曲, 不安定な脚立, 調子の悪いプリンター), not a person.
-const STATE_NOUNS: [&str; 65] = [
-    "様子",
-    "変化",
-    "表情",
-    "顔",
-    "顔つき",
-    "態度",
-    "口調",
-    "声",
-    "状態",
-    "気持ち",
-    "気分",
-    "一日",
-    "日",
-    "日々",
-    "毎日",
-    "時間",
-    "時期",
-    "生活",
-    "性格",
-    "人",
-    "方",
-    "子",
-    "感じ",
-    "雰囲気",
-    "印象",
-    "姿",
-    "姿勢",
-    "目",
-    "目つき",
-    "動き",
-    "歩行",
-    "足取り",
-    "時",
-    "ところ",
-    "面",
-    "部分",
-    "傾向",
-    "反応",
-    "言動",
-    "行動",
-    "発言",
-    "様",
-    "笑顔",
-    "顔色",
-    "こと",
-    "状況",
-    "調子",
-    "体調",
-    "取り組み",
-    "過ごし方",
-    "話し方",
-    "仕草",
-    "しぐさ",
-    "感情",
-    "心",
-    "気",
-    "場面",
-    "声色",
-    "返事",
-    "返答",
-    "一面",
-    "朝",
-    "夜",
-    "日中",
-    "ご様子",
-];
-
-fn lexicon_things() -> &'static [String] {
-    Lexicon::builtin().map_or(&[], |l| l.record.things.as_slice())
-}
-
-/// Whether an interpretation is said of someone, not a condition or a thing's quality.
-fn said_of_someone(sentence: &Sentence, r: &Range<usize>, t: &Term) -> bool {
-    if t.kind == TermKind::VagueAmount {
-        return true;
-    }
-    if !sentence.analysed {
-        return !CONDITION.is_match(&sentence.s[r.end..]);
-    }
-    // A condition: 時・とき・際・場合 as a word of its own within the next few (調子が悪い時に).
-    let after = sentence
-        .tokens
-        .iter()
-        .skip_while(|k| k.bytes.start < r.end)
-        .take(5);
-    let mut prev_noun = false;
-    for (n, k) in after.enumerate() {
-        if k.t.pos[0] == "記号" {
-            break;
-        }
-        if matches!(k.t.surface.as_str(), "時" | "とき" | "際" | "場合")
-            && k.t.pos[0] == "名詞"
-            && (n == 0 || !prev_noun)
-        {
-            let next = sentence
-                .tokens
-                .iter()
-                .find(|x| x.bytes.start >= k.bytes.end);
-            if next.is_some_and(|x| {
-                matches!(
-                    x.t.surface.as_str(),
-                    "の" | "に" | "は" | "用" | "を" | "、" | "も"
-                )
-            }) {
-                return false;
-            }
-        }
-        prev_noun = k.t.pos[0] == "名詞" && k.t.pos[1] != "接尾";
-    }
-    // Said of a thing (天候が不安定, 接続が不安定で).
-    if let Some(i) = sentence.tokens.iter().position(|k| k.bytes.end == r.start) {
-        let particle = &sentence.tokens[i].t;
-        if i > 0 && matches!(particle.surface.as_str(), "が" | "は" | "も" | "の") {
-            let subject = &sentence.tokens[i - 1];
-            if lexicon_things()
-                .iter()
-                .any(|t| t == &subject.t.base || t == &subject.t.surface)
-            {
-                return false;
-            }
-        }
-    }
-    // Skip what joins the claim to the noun it modifies (な, の悪い, した), then look at it.
-    let Some(mut i) = sentence.tokens.iter().position(|k| k.bytes.start >= r.end) else {
-        return true;
-    };
-    let mut skipped = 0;
-    while skipped < 3 {
-        let Some(k) = sentence.tokens.get(i) else {
-            return true;
-        };
-        let joins = matches!(
-            k.t.surface.as_str(),
-            "な" | "の" | "が" | "た" | "だ" | "ない" | "い"
-        ) || k.t.pos[0] == "形容詞"
-            || (k.t.pos[0] == "動詞" && k.t.conj_form == "基本形")
-            || k.t.pos[0] == "助動詞";
-        if !joins {
-            break;
-        }
-        i += 1;
-        skipped += 1;
-    }
-    if skipped == 0 {
-        return true;
-    }
-    // The compound noun modified (ピアノ曲): a thing when none of it names a state.
-    let mut j = i;
-    while sentence.tokens.get(j).is_some_and(|n| {
-        n.t.pos[0] == "名詞"
-            && matches!(
-                n.t.pos[1].as_str(),
-                "一般" | "固有名詞" | "サ変接続" | "接尾"
-            )
-    }) {
-        j += 1;
-    }
-    if j == i {
-        return true;
-    }
-    let nouns = &sentence.tokens[i..j];
-    let thing = nouns
-        .iter()
-        .all(|n| !STATE_NOUNS.contains(&n.t.base.as_str()) && !sentence.shielded(&n.bytes));
-    // A thing followed by a particle (曲を, 脚立は) is what the words describe.
-    let followed = sentence
-        .tokens
-        .get(j)
-        .is_some_and(|n| n.t.pos[0] == "助詞" || n.t.pos[0] == "記号");
-    !(thing && followed)
 }

@@ -147,10 +147,21 @@ fn hearsay_is_labelled_and_judged_on_its_content() {
     // Reported content with an interpretation is still flagged, and the finding says hearsay.
     let r = check("母より、家では落ち着いているとのこと。");
     assert!(r.findings.iter().all(|f| f.hearsay) && !r.findings.is_empty());
+    // Someone else's words, quoted after their name, or an instruction passed on.
+    for t in [
+        "Dr「このまま様子を見ましょう」。",
+        "看護師は「食欲が落ちている」と述べた。",
+        "主治医の指示により、頓服は1日2回までとなった。",
+        "主治医より、疲労が要因と考えられるとの見解が示された。",
+    ] {
+        assert_eq!(check(t).hearsay.len(), 1, "{t}");
+    }
     // The client's own words, recorded as words, are the writer's observation.
     for t in [
         "本人が「頭が痛い」と言った。",
         "眠そうな顔で、本人は「寝てない」と話した。",
+        "本人より「昨夜はよく眠れた」との話があった。",
+        "面談中に2回、「何の話でしたっけ」と聞き返した。",
     ] {
         assert!(check(t).hearsay.is_empty(), "{t}");
     }
@@ -269,6 +280,10 @@ fn precision_and_recall_on_the_labelled_sets_meet_the_bar() {
             "holdout11" => [(0.99, 0.90), (0.96, 1.0)],
             "holdout14" => [(0.94, 0.91), (0.96, 1.0)],
             "holdout15" => [(0.99, 0.90), (1.0, 1.0)],
+            "holdout18" => [(0.89, 0.90), (1.0, 0.93)],
+            "holdout19" => [(0.96, 0.91), (1.0, 1.0)],
+            "holdout20" => [(0.91, 0.88), (0.93, 0.93)],
+            "holdout21" => [(0.96, 0.90), (1.0, 0.93)],
             other => panic!("no floor for held-out set {other}"),
         }
     };

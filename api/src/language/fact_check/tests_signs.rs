@@ -275,3 +275,85 @@ fn a_change_against_a_baseline_is_measured_and_output_is_no_measure_of_motivatio
         Mode::Plan,
     );
 }
+
+/// Round 7: an interpretive word inside a name is no claim, but a compound that names a state
+/// still is.
+#[test]
+fn an_interpretive_word_inside_a_name_is_no_claim() {
+    expect(
+        &[
+            ("就労定着支援の面談を行った。", false),
+            ("気分安定薬を毎朝1錠服用している。", false),
+            ("安定剤を1錠服用した。", false),
+            ("穏やかな天気だった。", false),
+            ("体調不良で欠席した。", true),
+            ("意欲低下が見られる。", true),
+            ("こだわり行動が見られた。", true),
+            ("穏やかな人柄だ。", true),
+        ],
+        Mode::Record,
+    );
+    expect(
+        &[("週1回、就労定着支援員が職場を訪問する。", false)],
+        Mode::Plan,
+    );
+}
+
+/// The period a note looks back over frames a count; it is none (この2週間、よく…), unless
+/// every day of it, or none, is what is counted.
+#[test]
+fn the_period_looked_back_over_is_no_count() {
+    expect(
+        &[
+            ("この2週間、独り言がよく聞かれた。", true),
+            ("ここ1か月、夜中に起きることが多い。", true),
+            (
+                "生活リズムが整ってきており、この1週間は毎朝7時に起床している。",
+                false,
+            ),
+            ("3日間、作業を休んだ。", false),
+        ],
+        Mode::Record,
+    );
+}
+
+/// How often is no measure of how much; what did not happen must be named.
+#[test]
+fn an_amount_needs_a_measure_and_a_negation_a_name() {
+    expect(
+        &[
+            ("排尿：少量×2回。", true),
+            ("嘔吐あり、少量を3回。", true),
+            ("食事は少なめで、主食を半分残した。", false),
+            ("服薬に関する問題は特に見られない。", true),
+            ("週末は何事もなく過ごした。", true),
+            ("週末は転倒もなく過ごした。", false),
+            ("移乗時、表情が和らいでいた。", true),
+            ("集中が切れ、作業中に2回作業台を離れた。", false),
+            ("落ち着かない様子で、2回キッチンを離れた。", false),
+            (
+                "眠れていない様子で、22時と2時の巡視時に開眼していた。",
+                false,
+            ),
+        ],
+        Mode::Record,
+    );
+}
+
+/// A plan line that goes over named records, or whose interpretive word is only its topic, is
+/// checkable; an aim nobody can see is not.
+#[test]
+fn going_over_a_named_record_is_checkable() {
+    expect(
+        &[
+            ("月1回、服薬の不安について本人と15分話し合う。", false),
+            (
+                "受診の前日に、1か月分の睡眠記録表を本人と一緒に見直す。",
+                false,
+            ),
+            ("自分に合った働き方を見つける。", true),
+            ("困りごとを一人で抱え込まない。", true),
+        ],
+        Mode::Plan,
+    );
+}
