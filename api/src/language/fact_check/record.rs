@@ -203,7 +203,11 @@ pub(super) fn check(
             // Or close the sentence before, when this one does not turn against it and says
             // more than the judgement (`朝食全量。良好。`, `入眠22時。熟睡。` are two notes:
             // GUIDELINE rule 10).
+            // A vague amount is measured by the note that goes on to count it (少ない傾向。
+            // 本日の総水分量600ml), not by a count of something before it (昼食は全量摂取。
+            // 昼食後は居眠りが多かった。).
             let previous_sentence_clears = (clause == 0
+                && !claim.vague_amount
                 && !across.states.is_empty()
                 && !turns(sentence)
                 && !bare_note(sentence))

@@ -323,6 +323,8 @@ fn an_amount_needs_a_measure_and_a_negation_a_name() {
     expect(
         &[
             ("排尿：少量×2回。", true),
+            ("昼食は全量摂取。昼食後は居眠りが多かった。", true),
+            ("水分摂取が少ない傾向。本日の総水分量600ml。", false),
             ("嘔吐あり、少量を3回。", true),
             ("食事は少なめで、主食を半分残した。", false),
             ("服薬に関する問題は特に見られない。", true),
