@@ -134,7 +134,8 @@ async fn the_fact_check_flags_interpretations_without_facts_and_organizations_tu
     );
 
     // The organization's own allow-list: coordinators only, once, and only for their texts.
-    let room = "リラックスルームの掃除当番だった。";
+    // An activity named with an interpretive word (のびのび) that is no compound noun.
+    let room = "のびのびタイムの片付けをした。";
     let before = app.gql(Some(&manager), CHECK, json!({ "t": room })).await;
     assert_eq!(
         before["data"]["checkRecordText"]["clear"], false,
@@ -144,7 +145,7 @@ async fn the_fact_check_flags_interpretations_without_facts_and_organizations_tu
         .gql(
             Some(&staff),
             ADD_TERM,
-            json!({ "i": { "phrase": "リラックスルーム", "kind": "ALLOWED" } }),
+            json!({ "i": { "phrase": "のびのびタイム", "kind": "ALLOWED" } }),
         )
         .await;
     assert_error(&denied, "FORBIDDEN");
@@ -152,7 +153,7 @@ async fn the_fact_check_flags_interpretations_without_facts_and_organizations_tu
         .gql(
             Some(&manager),
             ADD_TERM,
-            json!({ "i": { "phrase": "リラックスルーム", "kind": "ALLOWED" } }),
+            json!({ "i": { "phrase": "のびのびタイム", "kind": "ALLOWED" } }),
         )
         .await;
     assert_eq!(
@@ -163,7 +164,7 @@ async fn the_fact_check_flags_interpretations_without_facts_and_organizations_tu
         .gql(
             Some(&manager),
             ADD_TERM,
-            json!({ "i": { "phrase": "リラックスルーム", "kind": "ALLOWED" } }),
+            json!({ "i": { "phrase": "のびのびタイム", "kind": "ALLOWED" } }),
         )
         .await;
     assert_error(&again, "CONFLICT");
