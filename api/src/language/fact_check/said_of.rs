@@ -116,7 +116,7 @@ static CONDITION: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Nouns an interpretation may describe (落ち着いた様子, 穏やかな一日, 不安な気持ち); any other
 /// noun it modifies is a thing (穏やかな曲, 不安定な脚立, 調子の悪いプリンター), not a person.
-const STATE_NOUNS: [&str; 74] = [
+const STATE_NOUNS: [&str; 89] = [
     "様子",
     "変化",
     "表情",
@@ -182,6 +182,22 @@ const STATE_NOUNS: [&str; 74] = [
     "夜",
     "日中",
     "ご様子",
+    // A change of it (意欲の低下, 体調の悪化): the claim named as a noun.
+    "低下",
+    "向上",
+    "改善",
+    "悪化",
+    "増加",
+    "減少",
+    "上昇",
+    "回復",
+    "進歩",
+    "成長",
+    "後退",
+    "変動",
+    "波",
+    "乱れ",
+    "崩れ",
     // Who someone is (穏やかな人柄だ): said of the person, like 人 and 性格.
     "人柄",
     "気質",

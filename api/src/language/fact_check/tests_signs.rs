@@ -359,3 +359,16 @@ fn going_over_a_named_record_is_checkable() {
         Mode::Plan,
     );
 }
+
+/// Quoted words show the state they say, and only that one.
+#[test]
+fn quoted_words_show_the_state_they_say() {
+    expect(
+        &[
+            ("疲れた様子で、「もう休む」と言ってベンチに座った。", false),
+            ("調子が良さそうで、「今日は気分がいい」と話した。", false),
+            ("嬉しそうで、「休む」と言った。", true),
+        ],
+        Mode::Record,
+    );
+}
