@@ -189,9 +189,6 @@ pub(super) static OUTPUT: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-/// Whether `N/M` at `r` is a date (10/5の受診, 11/20から) rather than an amount (主食2/3,
-/// 血圧150/90): a month and a day, not after a meal or vital word, followed by what follows a
-/// date.
 /// Whether a span of time is the period a note looks back over (この2週間、/ ここ1か月は /
 /// 3か月の訓練期間): the frame of what follows, not a count or measure of it. A span that is
 /// what happened (3日間休んだ, 2週間入院した) still counts.
@@ -234,6 +231,9 @@ static EVERY: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// Whether `N/M` at `r` is a date (10/5の受診, 11/20から) rather than an amount (主食2/3,
+/// 血圧150/90): a month and a day, not after a meal or vital word, followed by what follows a
+/// date.
 pub(super) fn is_date(s: &str, r: &Range<usize>, rest: &str) -> bool {
     let Some((n, m)) = s[r.clone()].split_once('/') else {
         return false;

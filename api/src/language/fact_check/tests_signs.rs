@@ -311,7 +311,8 @@ fn the_period_looked_back_over_is_no_count() {
                 "生活リズムが整ってきており、この1週間は毎朝7時に起床している。",
                 false,
             ),
-            ("3日間、作業を休んだ。", false),
+            // A span that is what happened still counts.
+            ("欠席が増えており、この1か月で5日間休んだ。", false),
         ],
         Mode::Record,
     );
