@@ -336,4 +336,6 @@ impl<'a> Sentence<'a> {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_hearsay;
+#[cfg(test)]
 mod tests_signs;
