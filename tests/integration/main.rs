@@ -17,6 +17,7 @@ mod audit_log;
 mod auth_sessions;
 mod bad_input;
 mod cli_bootstrap;
+mod client_rows;
 mod collaboration;
 mod consent;
 mod demo_calendar;

@@ -168,10 +168,15 @@ pub(super) async fn client_history(
     .await?;
     let entries: Vec<timeline_entry::Model> = page.items.iter().map(|(_, e)| e.clone()).collect();
     // The observations' authors and organizations come with the observations when the page
-    // shows them, and wait in the remembering loaders for the nested fields.
-    let shown = ctx.look_ahead().field("edges").field("node").field("item");
-    let authors = shown.field("author").exists() || shown.field("organization").exists();
-    let records = history::records_of(&state.db, &entries, authors).await?;
+    // shows them, and wait in the remembering loaders for the nested fields. The look-ahead
+    // does not tell the union's members apart: a field of that name on any of them counts.
+    let selected = ctx.look_ahead().field("edges").field("node").field("item");
+    let shown = history::Shown {
+        authors: selected.field("author").exists() || selected.field("organization").exists(),
+        // `SupportPlanVersion.content` and `.record` are the only fields that read them.
+        plan_text: selected.field("content").exists() || selected.field("record").exists(),
+    };
+    let records = history::records_of(&state.db, &entries, shown).await?;
     ctx.loaders()?
         .feed_names(records.authors, records.organizations)
         .await;

@@ -29,6 +29,8 @@ pub(crate) struct RequestCtx {
     pub audits: Arc<service::read_audits::ReadAudits>,
     /// Scopes shared across requests (see [`service::access::ScopeCache`]).
     scopes: Arc<service::access::ScopeCache>,
+    /// Clients' rows shared across requests (see [`service::clients::ClientRows`]).
+    client_rows: Arc<service::clients::ClientRows>,
     pub viewer: Option<Viewer>,
     scope: std::sync::Mutex<Option<Arc<Scope>>>,
     loading: tokio::sync::Mutex<()>,
@@ -233,6 +235,7 @@ impl Loaders {
             db: state.db.clone(),
             audits: state.read_audits.clone(),
             scopes: state.scopes.clone(),
+            client_rows: state.client_rows.clone(),
             viewer: credential.viewer().cloned(),
             scope: Default::default(),
             loading: Default::default(),
@@ -244,7 +247,7 @@ impl Loaders {
             staff_members: Arc::new(remembering_loader(&ctx, |c, k| {
                 Box::pin(service::staff::by_ids(&c.db, k))
             })),
-            clients: loader(&ctx, |c, k| Box::pin(service::clients::by_ids(&c.db, k))),
+            clients: loader(&ctx, |c, k| Box::pin(c.client_rows.load(&c.db, k))),
             recent_observations: loader(&ctx, |c, k| Box::pin(recent(c, k))),
             client_counts: loader(&ctx, |c, k| {
                 Box::pin(async move {

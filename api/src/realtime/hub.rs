@@ -227,7 +227,7 @@ impl EventHub {
                 }
                 // A write made elsewhere (or one this instance's count raced): the client's
                 // history count is counted again.
-                crate::service::invalidation::TIMELINE.advance(d.event.client_id);
+                crate::service::invalidation::CLIENTS.advance(d.event.client_id);
                 // An error only means nobody is listening right now.
                 let _ = self.0.events.send(Arc::new(d));
             }

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::{
     access::{Scope, today},
     events::{self, EventKind, RecordType},
-    optional_text,
+    invalidation, optional_text,
     page::{Page, PageArgs, paginate},
     required_text,
 };
@@ -284,6 +284,8 @@ pub(crate) async fn update_profile(
     am.version = Set(version + 1);
     am.updated_at = Set(super::now());
     let model = am.update(txn).await?;
+    // Before the commit: no row read from now on is kept under the old generation.
+    invalidation::CLIENTS.written(model.id);
     events::record_change(
         txn,
         viewer,
@@ -319,9 +321,11 @@ pub async fn get(
     client_id: Uuid,
 ) -> ApiResult<(client::Model, crate::auth::policy::ClientRelation)> {
     let rel = scope.require(client_id)?.clone();
-    let model = client::Entity::find_by_id(client_id)
-        .one(&state.db)
+    let model = state
+        .client_rows
+        .load(&state.db, &[client_id])
         .await?
+        .remove(&client_id)
         .ok_or(ApiError::NotFound("Client"))?;
     state
         .read_audits
@@ -346,6 +350,76 @@ pub async fn by_ids(
         .into_iter()
         .map(|c| (c.id, c))
         .collect())
+}
+
+/// Clients' rows kept between requests, each until the client's next event (see
+/// [`invalidation::CLIENTS`]: a profile written here, any event of the client read by the hub)
+/// or for at most [`invalidation::MAX_AGE`]. Nearly every read of a client, a history page
+/// above all, starts with its row, and a profile changes far more rarely than it is read.
+/// Writes read the row in their own transaction, never from here.
+#[derive(Default)]
+pub struct ClientRows {
+    rows: std::sync::Mutex<HashMap<Uuid, KeptRow>>,
+}
+
+struct KeptRow {
+    model: client::Model,
+    generation: u64,
+    loaded: std::time::Instant,
+}
+
+/// How many rows are kept (a row is well under 1 KiB).
+const ROWS_KEPT: usize = 10_000;
+
+impl ClientRows {
+    /// The rows of `ids` that exist: the kept ones, and the others in one statement.
+    pub async fn load(
+        &self,
+        db: &impl ConnectionTrait,
+        ids: &[Uuid],
+    ) -> ApiResult<HashMap<Uuid, client::Model>> {
+        let mut found = HashMap::with_capacity(ids.len());
+        // Each missing row with the generation read before it is loaded: a write committed
+        // meanwhile moves it, and the row is then never used.
+        let mut missing = Vec::new();
+        {
+            let rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
+            for &id in ids {
+                let generation = invalidation::CLIENTS.current(id);
+                match rows.get(&id) {
+                    Some(kept)
+                        if kept.generation == generation
+                            && kept.loaded.elapsed() < invalidation::MAX_AGE =>
+                    {
+                        found.insert(id, kept.model.clone());
+                    }
+                    _ => missing.push((id, generation)),
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let ids: Vec<Uuid> = missing.iter().map(|(id, _)| *id).collect();
+        let loaded = by_ids(db, &ids).await?;
+        let mut rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
+        if rows.len() + loaded.len() > ROWS_KEPT {
+            rows.clear();
+        }
+        let now = std::time::Instant::now();
+        for (id, generation) in missing {
+            if let Some(model) = loaded.get(&id) {
+                let kept = KeptRow {
+                    model: model.clone(),
+                    generation,
+                    loaded: now,
+                };
+                rows.insert(id, kept);
+            }
+        }
+        found.extend(loaded);
+        Ok(found)
+    }
 }
 
 /// Clients among `ids`, as a page in registration order.

@@ -40,6 +40,8 @@ pub struct Ctx {
     pub sessions: Arc<SessionCache>,
     /// Clients' history counts, reused until the client's next timeline write.
     pub history_counts: Arc<TotalCounts>,
+    /// Clients' rows, reused until the client's next event.
+    pub client_rows: Arc<super::clients::ClientRows>,
 }
 
 impl Ctx {
@@ -76,6 +78,7 @@ impl Ctx {
             scopes: Default::default(),
             sessions: Default::default(),
             history_counts: Default::default(),
+            client_rows: Default::default(),
         })
     }
 }

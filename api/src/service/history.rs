@@ -16,7 +16,7 @@ use entity::{
 use sea_orm::{
     ActiveEnum, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic,
     Iterable, QueryResult, TryGetable,
-    sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query, SelectStatement},
+    sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query, SelectStatement, SimpleExpr},
 };
 use uuid::Uuid;
 
@@ -71,14 +71,24 @@ fn alias(kind: EntryKind) -> &'static str {
     }
 }
 
-/// Loads the records behind `entries` in one statement; with `authors`, the observations come
-/// with their authors (every column but the password hash, which comes back empty) and the
-/// authors' organizations.
+/// What a page shows beyond its records' plain columns, so that the statement reads no more.
+#[derive(Clone, Copy, Debug)]
+pub struct Shown {
+    /// The observations' authors (every column but the password hash, which comes back empty)
+    /// and the authors' organizations.
+    pub authors: bool,
+    /// The plan versions' text and record: two JSON documents, the costliest cells of a page to
+    /// decode. Left out, they come back as JSON `null`.
+    pub plan_text: bool,
+}
+
+/// Loads the records behind `entries` in one statement, with what `shown` asks for.
 pub async fn records_of(
     db: &impl ConnectionTrait,
     entries: &[timeline_entry::Model],
-    authors: bool,
+    shown: Shown,
 ) -> ApiResult<PageRecords> {
+    let authors = shown.authors;
     let mut page = PageRecords::default();
     if entries.is_empty() {
         return Ok(page);
@@ -117,7 +127,7 @@ pub async fn records_of(
     q.cond_where(wanted);
     let present = |kinds: &[EntryKind]| kinds.iter().any(|k| by_kind.contains_key(k));
     if present(&[EntryKind::Observation]) {
-        join::<observation::Entity>(&mut q, &[EntryKind::Observation]);
+        join::<observation::Entity>(&mut q, &[EntryKind::Observation], &[]);
         if authors {
             q.join_as(
                 JoinType::LeftJoin,
@@ -128,7 +138,9 @@ pub async fn records_of(
                     observation::Column::AuthorStaffMemberId,
                 )),
             );
-            select_columns::<staff_member::Entity>(&mut q, AUTHOR);
+            // A name on a page never carries a password hash.
+            let blank = [(staff_member::Column::PasswordHash.as_str(), Expr::value(""))];
+            select_columns::<staff_member::Entity>(&mut q, AUTHOR, &blank);
             q.join_as(
                 JoinType::LeftJoin,
                 organization::Entity,
@@ -136,11 +148,19 @@ pub async fn records_of(
                 Expr::col((Alias::new(AUTHOR_ORGANIZATION), organization::Column::Id))
                     .equals((Alias::new(AUTHOR), staff_member::Column::OrganizationId)),
             );
-            select_columns::<organization::Entity>(&mut q, AUTHOR_ORGANIZATION);
+            select_columns::<organization::Entity>(&mut q, AUTHOR_ORGANIZATION, &[]);
         }
     }
-    let simple: [(EntryKind, JoinKind); 7] = [
-        (EntryKind::PlanVersion, join::<support_plan_version::Entity>),
+    if present(&[EntryKind::PlanVersion]) {
+        let null = || Expr::value(serde_json::Value::Null);
+        let blank = [
+            (support_plan_version::Column::Content.as_str(), null()),
+            (support_plan_version::Column::Record.as_str(), null()),
+        ];
+        let blank: &[_] = if shown.plan_text { &[] } else { &blank };
+        join::<support_plan_version::Entity>(&mut q, &[EntryKind::PlanVersion], blank);
+    }
+    let simple: [(EntryKind, JoinKind); 6] = [
         (EntryKind::Meeting, join::<meeting::Entity>),
         (EntryKind::Brief, join::<meeting_brief::Entity>),
         (
@@ -153,12 +173,12 @@ pub async fn records_of(
     ];
     for (kind, join) in simple {
         if present(&[kind]) {
-            join(&mut q, &[kind]);
+            join(&mut q, &[kind], &[]);
         }
     }
     let consents = [EntryKind::ConsentGranted, EntryKind::ConsentRevoked];
     if present(&consents) {
-        join::<sharing_consent::Entity>(&mut q, &consents);
+        join::<sharing_consent::Entity>(&mut q, &consents, &[]);
     }
     let statement = db.get_database_backend().build(&q);
     // The entry's two columns, then the observation's, its author's and the author's
@@ -176,11 +196,18 @@ pub async fn records_of(
         } else {
             record(&row, kind)?
         };
+        // A page's 50 observations have a few authors: each is decoded once.
         if kind == EntryKind::Observation && authors {
-            if let Some(a) = staff_member::Model::at(&row, author_at)? {
+            let id: Option<Uuid> = cell(&row, author_at)?;
+            if id.is_some_and(|id| !page.authors.contains_key(&id))
+                && let Some(a) = staff_member::Model::at(&row, author_at)?
+            {
                 page.authors.insert(a.id, a);
             }
-            if let Some(o) = organization::Model::at(&row, organization_at)? {
+            let id: Option<Uuid> = cell(&row, organization_at)?;
+            if id.is_some_and(|id| !page.organizations.contains_key(&id))
+                && let Some(o) = organization::Model::at(&row, organization_at)?
+            {
                 page.organizations.insert(o.id, o);
             }
         }
@@ -298,10 +325,15 @@ fn prefix(alias: &str) -> String {
 }
 
 /// Joins one record table to the entries of some kinds (see [`join`]).
-type JoinKind = fn(&mut SelectStatement, &[EntryKind]);
+type JoinKind = fn(&mut SelectStatement, &[EntryKind], &[(&str, SimpleExpr)]);
 
-/// Joins `E` (every record table's key is `id`) to the entries of `kinds` and selects its columns.
-fn join<E: EntityTrait>(q: &mut SelectStatement, kinds: &[EntryKind]) {
+/// Joins `E` (every record table's key is `id`) to the entries of `kinds` and selects its
+/// columns, those in `blank` as the value given.
+fn join<E: EntityTrait>(
+    q: &mut SelectStatement,
+    kinds: &[EntryKind],
+    blank: &[(&str, SimpleExpr)],
+) {
     let table = alias(kinds[0]);
     q.join_as(
         JoinType::LeftJoin,
@@ -317,18 +349,21 @@ fn join<E: EntityTrait>(q: &mut SelectStatement, kinds: &[EntryKind]) {
                     .equals((Alias::new(ENTRY), timeline_entry::Column::RecordId)),
             ),
     );
-    select_columns::<E>(q, table);
+    select_columns::<E>(q, table, blank);
 }
 
-/// Selects every column of the table joined as `table`, as `<table>_<column>` (a staff member's
-/// password hash as an empty string: a name on a page never carries it).
-fn select_columns<E: EntityTrait>(q: &mut SelectStatement, table: &str) {
+/// Selects every column of the table joined as `table`, as `<table>_<column>`; a column named
+/// in `blank` as the value given instead.
+fn select_columns<E: EntityTrait>(
+    q: &mut SelectStatement,
+    table: &str,
+    blank: &[(&str, SimpleExpr)],
+) {
     for c in E::Column::iter() {
         let name = c.as_str();
-        let expr = if table == AUTHOR && name == staff_member::Column::PasswordHash.as_str() {
-            Expr::value("")
-        } else {
-            c.select_as(Expr::col((Alias::new(table), c)))
+        let expr = match blank.iter().find(|(b, _)| *b == name) {
+            Some((_, value)) => value.clone(),
+            None => c.select_as(Expr::col((Alias::new(table), c))),
         };
         q.expr_as(expr, Alias::new(format!("{table}_{name}")));
     }

@@ -1,6 +1,7 @@
 //! Generations of the caches that decide who may see what: the organizations' scopes
 //! ([`super::access::ScopeCache`]) and verified sessions ([`super::credentials::SessionCache`]);
-//! and of the clients' history counts ([`super::timeline::TotalCounts`], see [`TIMELINE`]).
+//! and of what is kept about each client: its history counts ([`super::timeline::TotalCounts`])
+//! and its row ([`super::clients::ClientRows`]), see [`CLIENTS`].
 //!
 //! A cached entry is used only while the generation it was loaded under is current; no request
 //! re-reads the database to find out. A generation moves, and with it every entry is dropped:
@@ -57,11 +58,12 @@ pub static ACCESS: Generation = Generation::new();
 /// Sessions and the accounts behind them: verified access tokens and API keys.
 pub static SESSIONS: Generation = Generation::new();
 
-/// Each client's history: advanced for a client inside every transaction that writes one of
-/// its timeline entries ([`super::timeline`]), again by [`settle`] once the writing request is
-/// done (step 2), and when the event hub reads the client's event (step 3). Only the history's
-/// `totalCount` is cached under it.
-pub static TIMELINE: Stripes = Stripes::new();
+/// Each client's history and profile: advanced for a client inside every transaction that
+/// writes one of its timeline entries ([`super::timeline`]) or its profile
+/// ([`super::clients::update_profile`]), again by [`settle`] once the writing request is done
+/// (step 2), and when the event hub reads any event of the client (step 3). The history's
+/// `totalCount` and the client's row are cached under it.
+pub static CLIENTS: Stripes = Stripes::new();
 
 /// Generations per client, in a fixed number of stripes (no growth with the number of
 /// clients; a write drops the counts of the few other clients sharing its stripe), with a log of
@@ -136,7 +138,7 @@ impl Stripes {
 pub struct Marks {
     access: u64,
     sessions: u64,
-    timeline: u64,
+    clients: u64,
 }
 
 impl Marks {
@@ -152,7 +154,7 @@ pub fn marks() -> Marks {
     Marks {
         access: ACCESS.current(),
         sessions: SESSIONS.current(),
-        timeline: TIMELINE.writes.load(Ordering::Acquire),
+        clients: CLIENTS.writes.load(Ordering::Acquire),
     }
 }
 
@@ -161,7 +163,7 @@ pub fn marks() -> Marks {
 pub fn settle(before: Marks) {
     settle_one(&ACCESS, before.access);
     settle_one(&SESSIONS, before.sessions);
-    TIMELINE.settle(before.timeline);
+    CLIENTS.settle(before.clients);
 }
 
 fn settle_one(generation: &Generation, before: u64) {

@@ -73,7 +73,7 @@ pub async fn insert_many(db: &impl ConnectionTrait, entries: Vec<Entry>) -> ApiR
         return Ok(());
     }
     for e in &entries {
-        invalidation::TIMELINE.written(e.client_id);
+        invalidation::CLIENTS.written(e.client_id);
     }
     timeline_entry::Entity::insert_many(entries.into_iter().map(row))
         .exec_without_returning(db)
@@ -98,7 +98,7 @@ fn row(e: Entry) -> timeline_entry::ActiveModel {
 /// Writes or replaces an entry (call inside the change's transaction).
 pub async fn put(db: &impl ConnectionTrait, e: Entry) -> ApiResult<()> {
     use timeline_entry::Column as T;
-    invalidation::TIMELINE.written(e.client_id);
+    invalidation::CLIENTS.written(e.client_id);
     timeline_entry::Entity::insert(row(e))
         .on_conflict(
             OnConflict::columns([T::Kind, T::RecordId])
@@ -206,7 +206,7 @@ pub async fn history(
     // statement for the page and its count.
     let count_key = count_total.then(|| CountKey::new(scope, client_id, filter));
     // Read before the count: a write committed meanwhile moves it.
-    let timeline_generation = invalidation::TIMELINE.current(client_id);
+    let timeline_generation = invalidation::CLIENTS.current(client_id);
     let known = count_key.as_ref().and_then(|k| counts.get(k));
     let count = (count_total && known.is_none()).then(|| {
         timeline_entry::Entity::find()
@@ -307,7 +307,7 @@ struct CachedCount {
 }
 
 /// `client.history`'s `totalCount` per organization, client and filter, kept until the client's
-/// next timeline write (see [`invalidation::TIMELINE`]) or an access change. Counting a long
+/// next timeline write (see [`invalidation::CLIENTS`]) or an access change. Counting a long
 /// history under the scope's condition costs more than the rest of the page together; a
 /// specialist paging through it, or several staff opening the same client, count it once.
 #[derive(Default)]
@@ -320,7 +320,7 @@ const COUNTS_KEPT: usize = 10_000;
 
 impl TotalCounts {
     fn get(&self, key: &CountKey) -> Option<u64> {
-        let timeline = invalidation::TIMELINE.current(key.client_id);
+        let timeline = invalidation::CLIENTS.current(key.client_id);
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .get(key)
