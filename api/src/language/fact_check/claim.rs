@@ -71,11 +71,20 @@ pub(super) fn group<'l>(
                 });
             }
             TermKind::VagueAmount => {
-                if let Some(last) = claims
-                    .last_mut()
-                    .filter(|c| !c.vague_amount && gap_ok(c.end(), r.start, 2))
-                {
-                    // こだわりが強く, 疲労感が強い: the vague word grades the claim before it.
+                // こだわりが強く, 疲労感が強い, 不安が強く: the vague word grades the claim before
+                // it, right after it or as the predicate past its subject's particle (体調は概ね
+                // 良好 is no grade of 体調: 概ね reaches forward to the next word).
+                let predicate = ["強", "弱", "激し", "はげし"]
+                    .iter()
+                    .any(|p| s[r.clone()].starts_with(p));
+                let grades = |c: &Claim| {
+                    !c.vague_amount
+                        && (gap_ok(c.end(), r.start, 2)
+                            || (predicate
+                                && c.end() <= r.start
+                                && ["が", "は", "も"].contains(&&s[c.end()..r.start])))
+                };
+                if let Some(last) = claims.last_mut().filter(|c| grades(c)) {
                     last.parts.push((r, t));
                     continue;
                 }

@@ -298,7 +298,7 @@ pub(super) fn evidence(
                 .rev()
                 .collect()
         };
-        if OTHER_SPEAKER.is_match(&before) {
+        if OTHER_SPEAKER.is_match(&before) || super::said_of::quote_names_a_thing(sentence, q) {
             continue;
         }
         // What the quoted words express, and how they were said (訴えた, 叫んだ).

@@ -12,7 +12,7 @@ use regex::Regex;
 use super::Sentence;
 
 /// Who, other than the client and the writer's own team, information comes from.
-const SOURCES: &str = "(?:お?母(?:親|様|さま|さん|ちゃん)?|お?父(?:親|様|さま|さん|ちゃん)?|ご?家族|ご?両親|兄|姉|弟|妹|祖母|祖父|叔母|伯母|叔父|伯父|配偶者|妻|夫|世話人|GH|グループホーム|学校|担任|先生|教員|訪問看護師?|看護師|医師|主治医|Dr|ヘルパー|相談支援専門員|相談員|専門員|他事業所|事業所|施設|サービス管理責任者|サビ管|活動先|日中活動先|職場|会社|上司|ケースワーカー|CW|保健師|薬剤師|役所|市役所|区役所|福祉課|警察|近所の方|近隣住民|友人|実習先|連絡帳|サ責|サービス提供責任者|管理者|担当者|担当職員|担当ケースワーカー)";
+const SOURCES: &str = "(?:お?母(?:親|様|さま|さん|ちゃん)?|お?父(?:親|様|さま|さん|ちゃん)?|ご?家族|ご?両親|兄|姉|弟|妹|祖母|祖父|叔母|伯母|叔父|伯父|配偶者|妻|夫|世話人|GH|グループホーム|学校|担任|先生|教員|訪問看護師?|看護師|医師|主治医|Dr|ヘルパー|相談支援専門員|相談員|専門員|他事業所|事業所|施設|サービス管理責任者|サビ管|活動先|日中活動先|職場|会社|上司|ケースワーカー|CW|保健師|薬剤師|役所|市役所|区役所|福祉課|警察|近所の方|近隣住民|友人|実習先|連絡帳|サ責|サービス提供責任者|管理者|担当者|担当職員|担当ケースワーカー|チーフ|班長|店長|人事(?:担当|部)?|企業|大家|管理会社|民生委員|隣人|近所の人)";
 /// Places a report may come from (通所先より、…): a source only when the sentence opens with
 /// them and より (病院から戻り is a journey, not a report).
 const PLACES: &str =
@@ -20,7 +20,7 @@ const PLACES: &str =
 
 static REPORTIVE: LazyLock<Regex> = LazyLock::new(|| {
     crate::language::text::pattern(
-        "とのこと|との事|の由|とのよし|と聞(?:い|き|く)|と書かれ|と記載(?:が|さ|あり)|と伺|とうかが|によると|によれば|の話では|話によると|との(?:連絡|報告|情報|電話|話|訴えが家族)|[\\p{Hiragana}」]との(?:評価|見立て|診断|所見|意見|見解|返答|回答|説明|指摘|申し送り)|と(?:の)?説明を受け|と(?:の)?(?:報告|連絡)(?:あり|有り|が?あっ|を受け|をいただ|を頂|が入)|情報提供(?:あり|有|を受け|があ|によ)|申し送り",
+        "とのこと|との事|の由|とのよし|と聞(?:い|き|く)|と書かれ|と記載(?:が|さ|あり)|と伺|とうかが|によると|によれば|の話では|話によると|との(?:連絡|報告|情報|電話|話|訴えが家族)|[\\p{Hiragana}」]との(?:評価|見立て|診断|所見|意見|見解|返答|回答|説明|指摘|申し送り)|と(?:の)?説明を受け|との(?:お)?言葉を(?:いただ|頂|受け|もら)|と(?:の)?(?:報告|連絡)(?:あり|有り|が?あっ|を受け|をいただ|を頂|が入)|情報提供(?:あり|有|を受け|があ|によ)|申し送り",
     )
 });
 
@@ -39,7 +39,7 @@ static FROM_SOURCE: LazyLock<Regex> = LazyLock::new(|| {
 
 static SOURCE_SAYS: LazyLock<Regex> = LazyLock::new(|| {
     crate::language::text::pattern(&format!(
-        "{SOURCES}(?:は[^。]*?|が[^。、]*?)(?:と|って)(?:話|言|おっしゃ|説明|訴え|記載|書|連絡|報告|述べ)|{SOURCES}(?:さん|様|氏)?[はがも]?「|{SOURCES}の(?:指示|説明|診断|判断|意見|見立て|見解)(?:により|によって|によると|では|で)"
+        "{SOURCES}(?:は[^。]*?|が[^。、]*?)(?:と|って)(?:話|言|おっしゃ|説明|訴え|記載|書|連絡|報告|述べ)|{SOURCES}(?:さん|様|氏)?[はがも]?「[^」]*」(?:[^のでにへをがはもや]|$)|{SOURCES}の(?:指示|説明|診断|判断|意見|見立て|見解)(?:により|によって|によると|では|で)"
     ))
 });
 
@@ -61,11 +61,12 @@ static OWN_WORDS: LazyLock<Regex> = LazyLock::new(|| {
 pub(super) fn reports_someone_else(sentence: &Sentence) -> bool {
     let s = sentence.s;
     // Reportive words inside someone's quoted words do not make the sentence a report.
+    // A match that starts inside them (「今の職場は…」と話した) is the speaker's words too.
     let outside = |m: regex::Match| {
         !sentence
             .quotes
             .iter()
-            .any(|q| q.start < m.start() && m.end() <= q.end)
+            .any(|q| q.start < m.start() && m.start() < q.end)
     };
     // と聞いてきた / と聞きに来た: the client asked, nobody reported.
     // 「明日は休み？」と聞き: a question the client put, quoted just before.

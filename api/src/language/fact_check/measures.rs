@@ -185,7 +185,7 @@ pub(super) static MEAL: LazyLock<Regex> = LazyLock::new(|| {
 /// Counts of things made or done (枚, 個, 工程, 件 …), not of time, people or days.
 pub(super) static OUTPUT: LazyLock<Regex> = LazyLock::new(|| {
     crate::language::text::pattern(
-        "(?:枚|個|本|袋|件|工程|箱|セット|問|文字|ページ|頁|行|箇所|カ所|ヶ所|か所|品|点|冊|台|着|足|種類|項目|段階)$",
+        "(?:枚|個|本|袋|包|錠|件|工程|箱|セット|問|文字|ページ|頁|行|箇所|カ所|ヶ所|か所|品|点|冊|台|着|足|種類|項目|段階)$",
     )
 });
 

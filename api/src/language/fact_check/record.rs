@@ -13,14 +13,14 @@ use super::{
     said_of,
 };
 use crate::language::{
-    lexicon::{AnchorKind, Lexicon, OrganizationLexicon, States, Term, TermKind},
+    lexicon::{AnchorKind, Lexicon, OrganizationLexicon, States, Term, TermKind, Valence},
     text::overlaps,
 };
 
 /// Claims of change (増えてきた, 慣れつつある, 上達した): a count of the thing clears them.
 static CHANGE: LazyLock<Regex> = LazyLock::new(|| {
     crate::language::text::pattern(
-        "^[^、。]{0,8}?(?:てき|つつあ|増え|増加|減っ|減り|減少|上が|下が|高ま|低下|向上|改善|悪化|定着|になってき|ようにな[っりる]|上達|成長|進歩|後退|伸び)",
+        "^[^、。]{0,8}?(?:てき|つつあ|増え|増加|減っ|減り|減少|上が|下が|高ま|低下|向上|改善|悪化|定着|になってき|ようにな[っりる]|上達|成長|進歩|後退|伸び|回復)",
     )
 });
 
@@ -28,10 +28,15 @@ static CHANGE: LazyLock<Regex> = LazyLock::new(|| {
 /// from the last character of each of its words, so that the word itself (上達) and what
 /// follows it (落ち着いて|きた) both count.
 fn claims_change(s: &str, claim: &Claim) -> bool {
-    claim.parts.iter().any(|(r, _)| {
-        let last = s[..r.end].char_indices().last().map_or(r.end, |(i, _)| i);
-        CHANGE.is_match(&s[r.start..]) || CHANGE.is_match(&s[last..])
-    })
+    // 回復傾向, 改善傾向: the change named right before the marker.
+    let named_before = ["回復", "改善", "悪化", "増加", "減少", "低下", "向上"]
+        .iter()
+        .any(|w| s[..claim.start()].ends_with(w));
+    named_before
+        || claim.parts.iter().any(|(r, _)| {
+            let last = s[..r.end].char_indices().last().map_or(r.end, |(i, _)| i);
+            CHANGE.is_match(&s[r.start..]) || CHANGE.is_match(&s[last..])
+        })
 }
 
 /// Whether a count follows the claim at `end` directly (体調不良2日, パニック3回).
@@ -131,10 +136,32 @@ pub(super) fn check(
                 .parts
                 .iter()
                 .any(|(r, _)| QUANTITY_WORDS.contains(&&s[r.clone()]));
+        // 意欲的に求職活動をし、ハローワークに2回行き / 自炊に前向きで、米を3回炊き: how often
+        // someone did something shows the will to do it (an amount of output does not:
+        // GUIDELINE rule 3, and the time it took is no count of occasions).
+        let willing = !change
+            && claim.states.intersects(States::ENGAGEMENT)
+            && claim
+                .parts
+                .iter()
+                .any(|(r, _)| WILLING.iter().any(|w| s[r.clone()].contains(w)));
         let cleared = sentence.analysed
             && (
                 // 体調不良2日, 不穏3回: the claim is counted where it stands.
                 (!claim.vague_amount && counted_right_after(s, claim.end()))
+                    || (willing
+                        && evidence.iter().any(|e| {
+                            e.kind == AnchorKind::Number
+                                && ["回", "度", "日"].iter().any(|u| s[e.bytes.clone()].ends_with(u))
+                                && reaches(sentence, clause, e)
+                                && Valence::agrees(claim.valence, e.valence)
+                                // 意欲的で、手を止めて窓の外を見ることが4回: what is counted
+                                // points the other way.
+                                && !evidence.iter().any(|a| {
+                                    a.clause == e.clause
+                                        && !Valence::agrees(claim.valence, a.valence)
+                                })
+                        }))
                     // 先月の平均1:30が今月は23:45: a change measured against a baseline.
                     || (change && compared(sentence, &evidence).is_some())
                     || evidence.iter().any(|e| {
@@ -251,6 +278,9 @@ const QUANTITY_WORDS: [&str; 11] = [
 ];
 
 /// Whether a count counts occasions (2回, 3件, 5日), not an amount.
+/// Words of a will to act (not of attention: 集中 is no count of occasions).
+const WILLING: [&str; 6] = ["意欲", "前向き", "積極", "やる気", "熱心", "張り切"];
+
 fn counts_occasions(count: &str) -> bool {
     ["回", "度", "件", "日", "人", "名"]
         .iter()

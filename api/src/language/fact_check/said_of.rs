@@ -76,6 +76,33 @@ pub(super) fn names_a_thing(sentence: &Sentence, r: &Range<usize>, starts: &[usi
         && !starts.contains(&head.bytes.start)
 }
 
+/// Whether quotation marks hold a name, not anyone's words: nouns alone, followed by a
+/// particle that makes them a place, an event or an owner (「前向きカフェ」に参加,
+/// 「やすらぎ」の相談員, 「元気アップ体操」で). Words someone said are followed by と or って
+/// (「怖い」と話した), or hold more than nouns (「おはよう」の挨拶).
+pub(super) fn quote_names_a_thing(sentence: &Sentence, q: &Range<usize>) -> bool {
+    if !sentence.analysed {
+        return false;
+    }
+    let after = &sentence.s[q.end..];
+    if !["の", "に", "で", "へ"]
+        .iter()
+        .any(|p| after.starts_with(p))
+    {
+        return false;
+    }
+    let inside: Vec<_> = sentence
+        .tokens
+        .iter()
+        .filter(|t| q.start <= t.bytes.start && t.bytes.end <= q.end)
+        .filter(|t| !t.t.is(&["記号"]))
+        .collect();
+    !inside.is_empty()
+        && inside
+            .iter()
+            .all(|t| t.t.is(&["名詞"]) && !t.t.is(&["名詞", "代名詞"]))
+}
+
 /// Drops markers the analysis shows are something else: the hearsay そう (来るそうだ), よう in
 /// a purpose (来られるよう支援).
 pub(super) fn genuine(sentence: &Sentence, r: &Range<usize>, t: &Term) -> bool {
@@ -264,6 +291,10 @@ pub(super) fn said_of_someone(sentence: &Sentence, r: &Range<usize>, t: &Term) -
                 return false;
             }
         }
+    }
+    // Words quoted or reported (休みがちとの連絡, 不安定だとの話) modify no noun.
+    if sentence.s[r.end..].starts_with('と') {
+        return true;
     }
     // Skip what joins the claim to the noun it modifies (な, の悪い, した), then look at it.
     let Some(mut i) = sentence.tokens.iter().position(|k| k.bytes.start >= r.end) else {

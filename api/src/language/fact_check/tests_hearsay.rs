@@ -35,7 +35,20 @@ fn hearsay_is_labelled_and_judged_on_its_content() {
         "眠そうな顔で、本人は「寝てない」と話した。",
         "本人より「昨夜はよく眠れた」との話があった。",
         "面談中に2回、「何の話でしたっけ」と聞き返した。",
+        // Words that start inside the quotation are the speaker's (職場は… is the client's).
+        "本人は面談で「今の職場はみんな優しいので続けたい」と話した。",
+        // A name in quotation marks after an office is no one's words.
+        "相談支援事業所「やすらぎ」の相談員と、16:00から職場で三者面談を行った。",
     ] {
         assert!(check(t).hearsay.is_empty(), "{t}");
+    }
+    // The employer's people and the neighbourhood report too.
+    for t in [
+        "チーフより「明日から冷凍庫の作業もお願いしたい」と打診あり。",
+        "班長の佐藤様から、仕事ぶりは概ね良好と報告がありました。",
+        "人事の方から、戦力になりつつあるとのお言葉をいただきました。",
+        "大家さんより、10月分の家賃がまだ振り込まれていないと電話があった。",
+    ] {
+        assert_eq!(check(t).hearsay.len(), 1, "{t}");
     }
 }

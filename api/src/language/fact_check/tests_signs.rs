@@ -373,3 +373,93 @@ fn quoted_words_show_the_state_they_say() {
         Mode::Record,
     );
 }
+
+/// How often someone did something shows the will to do it; an amount of output does not.
+#[test]
+fn how_often_shows_the_will_to_act() {
+    expect(
+        &[
+            (
+                "意欲的に求職活動をしており、今週ハローワークに2回行った。",
+                false,
+            ),
+            ("自炊に前向きで、この1週間で米を3回炊いた。", false),
+            ("意欲的に作業に取り組み、タオルを42枚たたんだ。", true),
+            // Attention is not will: how often says nothing of it.
+            ("集中して取り組み、3回練習した。", true),
+        ],
+        Mode::Record,
+    );
+}
+
+/// A grade of a state past its particle (不安が強く) stands or falls with the state; a change
+/// named before its marker (回復傾向) is a claim of change.
+#[test]
+fn grades_and_named_changes_go_with_their_claim() {
+    expect(
+        &[
+            ("就職への不安が強く、「怖い」と話した。", false),
+            ("不安が強い。", true),
+            // 概ね reaches forward: it grades 良好, not 体調.
+            ("体重58.2kg（先月比+0.4kg）。体調は概ね良好。", true),
+            ("回復傾向。外出が先月の3回から今月は9回に増えた。", false),
+            ("回復傾向にある。", true),
+        ],
+        Mode::Record,
+    );
+}
+
+/// Quotation marks around a name (a café, a programme) hold no one's words: they neither show
+/// a state nor hide a claim.
+#[test]
+fn a_name_in_quotation_marks_is_no_ones_words() {
+    expect(
+        &[
+            (
+                "デイケアの「元気アップ体操」に参加し、楽しそうだった。",
+                true,
+            ),
+            (
+                "当事者会「前向きカフェ」に参加し、気持ちも前向きになった様子。",
+                true,
+            ),
+            ("「楽しかった」と笑顔で話し、楽しそうだった。", false),
+        ],
+        Mode::Record,
+    );
+}
+
+/// Signs added in round 8: eyes off the task, medicine thrown away, 数 in place of a number,
+/// and a reported vague word (休みがちとの連絡).
+#[test]
+fn round_eight_signs() {
+    expect(
+        &[
+            (
+                "集中できておらず、30分間に画面から目を離してスマホを見る場面が5回あった。",
+                false,
+            ),
+            ("服薬を拒否し、夕分の錠剤2錠を流しに捨てた。", false),
+            ("玄関前にゴミ袋が数袋たまっていた。", true),
+            ("玄関前にゴミ袋が3袋たまっていた。", false),
+            ("会社から、月曜は休みがちとの連絡がありました。", true),
+            // A floor named is no restlessness (床に座り込んだ is).
+            ("床にゴミ袋が山積み。意欲低下あり。", true),
+            ("落ち着かない様子で、床に座り込んだ。", false),
+        ],
+        Mode::Record,
+    );
+}
+
+/// Watching a state or widening a life names nothing a third person could check.
+#[test]
+fn watching_a_state_is_no_plan() {
+    expect(
+        &[
+            ("再発の兆候に注意し、状態を観察する。", true),
+            ("本人のペースを大切にしながら、生活の幅を広げていく。", true),
+            ("毎朝9時に血圧を測り、記録表に書く。", false),
+        ],
+        Mode::Plan,
+    );
+}
