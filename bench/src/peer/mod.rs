@@ -154,6 +154,11 @@ pub(crate) async fn run(entries: usize, target: Option<String>) -> anyhow::Resul
         .await?;
     println!("database: PostgreSQL, {name} on {server} (dropped at the end)");
     let result = postgres(entries, &server, &name, &admin_db, &settings).await;
+    // PEER_KEEP=1 keeps the data for a look at the statements' plans (EXPLAIN ANALYZE).
+    if std::env::var_os("PEER_KEEP").is_some() {
+        println!("kept {name}: drop it with DROP DATABASE {name} WITH (FORCE)");
+        return result;
+    }
     // The servers were killed when their handles dropped; FORCE ends what is left of them.
     let dropped = admin_db
         .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
