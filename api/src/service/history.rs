@@ -1,7 +1,8 @@
 //! The records behind a page of a client's history (経過): one statement whatever the page's size
-//! and the kinds of record on it. The page's entries are joined to each kind's table present on
-//! the page (and, when the page shows them, the observations' authors and their organizations),
-//! so a page of plan versions, meetings and observations costs what a page of observations costs.
+//! and the kinds of record on it. Each record table present on the page is read by primary key
+//! (the observations with their authors and the authors' organizations, when the page shows
+//! them), all in one `UNION ALL`, so a page of plan versions, meetings and observations costs
+//! what a page of observations costs.
 //!
 //! The page itself (which entries, in which order, filtered by the viewer's scope) is
 //! [`super::timeline::history`]; this module only loads what its entries point to.
@@ -16,7 +17,7 @@ use entity::{
 use sea_orm::{
     ActiveEnum, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic,
     Iterable, QueryResult, TryGetable,
-    sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query, SelectStatement, SimpleExpr},
+    sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatement, SimpleExpr, UnionType},
 };
 use uuid::Uuid;
 
@@ -24,6 +25,7 @@ use super::timeline::EntryKind;
 use crate::error::{ApiError, ApiResult};
 
 /// The record an entry points to.
+#[derive(Clone)]
 pub enum HistoryRecord {
     Observation(observation::Model),
     PlanVersion(support_plan_version::Model),
@@ -48,8 +50,19 @@ pub struct PageRecords {
     pub organizations: HashMap<Uuid, organization::Model>,
 }
 
-/// The entries' table in the statement, and the aliases of its two selected columns.
-const ENTRY: &str = "entry";
+/// What a page shows beyond its records' plain columns, so that the statement reads no more.
+#[derive(Clone, Copy, Debug)]
+pub struct Shown {
+    /// The observations' authors (every column but the password hash, which comes back empty)
+    /// and the authors' organizations.
+    pub authors: bool,
+    /// The plan versions' text and record: two JSON documents, the costliest cells of a page to
+    /// decode. Left out, they come back as JSON `null`.
+    pub plan_text: bool,
+}
+
+/// The aliases of each row's first two columns: which table the row is from (as the first kind
+/// of entry that points to it) and its record's id.
 const ENTRY_KIND: &str = "entry_kind";
 const ENTRY_RECORD: &str = "entry_record_id";
 /// Aliases (and column prefixes) of the joined author and organization.
@@ -71,24 +84,25 @@ fn alias(kind: EntryKind) -> &'static str {
     }
 }
 
-/// What a page shows beyond its records' plain columns, so that the statement reads no more.
-#[derive(Clone, Copy, Debug)]
-pub struct Shown {
-    /// The observations' authors (every column but the password hash, which comes back empty)
-    /// and the authors' organizations.
-    pub authors: bool,
-    /// The plan versions' text and record: two JSON documents, the costliest cells of a page to
-    /// decode. Left out, they come back as JSON `null`.
-    pub plan_text: bool,
+/// One record table's part of the statement: the kinds of entry that point to it, its columns
+/// (each as `<alias>_<column>`, with the value selected from its own table) and how it is read.
+struct Part {
+    kinds: &'static [EntryKind],
+    columns: Vec<(String, SimpleExpr)>,
+    from: fn(&mut SelectStatement),
+    /// Its tables, without joins, for the row that types the columns (see [`records_of`]).
+    tables: fn(&mut SelectStatement),
 }
 
-/// Loads the records behind `entries` in one statement, with what `shown` asks for.
+/// Loads the records behind `entries` in one statement, with what `shown` asks for: for each
+/// record table present on the page, its rows by primary key (`UNION ALL`), each row padded
+/// with nulls for the other tables' columns, so that every kind decodes from the same row
+/// shape. The entries themselves are not read again: the page statement found them.
 pub async fn records_of(
     db: &impl ConnectionTrait,
     entries: &[timeline_entry::Model],
     shown: Shown,
 ) -> ApiResult<PageRecords> {
-    let authors = shown.authors;
     let mut page = PageRecords::default();
     if entries.is_empty() {
         return Ok(page);
@@ -98,91 +112,66 @@ pub async fn records_of(
     for e in entries {
         by_kind.entry(e.kind).or_default().push(e.record_id);
     }
-    let mut q = Query::select();
-    q.from_as(timeline_entry::Entity, Alias::new(ENTRY))
+    let parts = parts(shown)
+        .into_iter()
+        .filter(|p| p.kinds.iter().any(|k| by_kind.contains_key(k)))
+        .collect::<Vec<_>>();
+    if parts.is_empty() {
+        return Ok(page);
+    }
+    // PostgreSQL types a `UNION`'s columns pairwise from the left, and two nulls make a text
+    // column that a later uuid cannot join. The first branch therefore selects every real
+    // column, from every table at once, and no row (`WHERE FALSE` costs no scan).
+    let mut template = Query::select();
+    template
+        .expr_as(Expr::val(String::new()), Alias::new(ENTRY_KIND))
         .expr_as(
-            Expr::col((Alias::new(ENTRY), timeline_entry::Column::Kind)),
-            Alias::new(ENTRY_KIND),
-        )
-        .expr_as(
-            Expr::col((Alias::new(ENTRY), timeline_entry::Column::RecordId)),
+            Expr::col((Alias::new(alias(parts[0].kinds[0])), Alias::new("id"))),
             Alias::new(ENTRY_RECORD),
         );
-    // Each entry by its primary key (kind, record id), so the statement walks no more entries
-    // than the page holds.
-    let mut wanted = Condition::any();
-    for (kind, ids) in &by_kind {
-        wanted = wanted.add(
-            Condition::all()
-                .add(
-                    Expr::col((Alias::new(ENTRY), timeline_entry::Column::Kind))
-                        .eq(kind.to_value()),
-                )
-                .add(
-                    Expr::col((Alias::new(ENTRY), timeline_entry::Column::RecordId))
-                        .is_in(ids.iter().copied()),
-                ),
-        );
-    }
-    q.cond_where(wanted);
-    let present = |kinds: &[EntryKind]| kinds.iter().any(|k| by_kind.contains_key(k));
-    if present(&[EntryKind::Observation]) {
-        join::<observation::Entity>(&mut q, &[EntryKind::Observation], &[]);
-        if authors {
-            q.join_as(
-                JoinType::LeftJoin,
-                staff_member::Entity,
-                Alias::new(AUTHOR),
-                Expr::col((Alias::new(AUTHOR), staff_member::Column::Id)).equals((
-                    Alias::new(alias(EntryKind::Observation)),
-                    observation::Column::AuthorStaffMemberId,
-                )),
-            );
-            // A name on a page never carries a password hash.
-            let blank = [(staff_member::Column::PasswordHash.as_str(), Expr::value(""))];
-            select_columns::<staff_member::Entity>(&mut q, AUTHOR, &blank);
-            q.join_as(
-                JoinType::LeftJoin,
-                organization::Entity,
-                Alias::new(AUTHOR_ORGANIZATION),
-                Expr::col((Alias::new(AUTHOR_ORGANIZATION), organization::Column::Id))
-                    .equals((Alias::new(AUTHOR), staff_member::Column::OrganizationId)),
-            );
-            select_columns::<organization::Entity>(&mut q, AUTHOR_ORGANIZATION, &[]);
+    for part in &parts {
+        for (name, value) in &part.columns {
+            template.expr_as(value.clone(), Alias::new(name));
         }
+        (part.tables)(&mut template);
     }
-    if present(&[EntryKind::PlanVersion]) {
-        let null = || Expr::value(serde_json::Value::Null);
-        let blank = [
-            (support_plan_version::Column::Content.as_str(), null()),
-            (support_plan_version::Column::Record.as_str(), null()),
-        ];
-        let blank: &[_] = if shown.plan_text { &[] } else { &blank };
-        join::<support_plan_version::Entity>(&mut q, &[EntryKind::PlanVersion], blank);
-    }
-    let simple: [(EntryKind, JoinKind); 6] = [
-        (EntryKind::Meeting, join::<meeting::Entity>),
-        (EntryKind::Brief, join::<meeting_brief::Entity>),
-        (
-            EntryKind::MonitoringReport,
-            join::<monitoring_report::Entity>,
-        ),
-        (EntryKind::Restraint, join::<restraint_record::Entity>),
-        (EntryKind::Accident, join::<accident_report::Entity>),
-        (EntryKind::Complaint, join::<complaint_record::Entity>),
-    ];
-    for (kind, join) in simple {
-        if present(&[kind]) {
-            join(&mut q, &[kind], &[]);
+    template.and_where(Expr::cust("1 = 0"));
+    let branches = parts.iter().enumerate().map(|(i, part)| {
+        let mut q = Query::select();
+        let table = alias(part.kinds[0]);
+        q.expr_as(Expr::val(part.kinds[0].to_value()), Alias::new(ENTRY_KIND))
+            .expr_as(
+                Expr::col((Alias::new(table), Alias::new("id"))),
+                Alias::new(ENTRY_RECORD),
+            );
+        for (j, other) in parts.iter().enumerate() {
+            for (name, value) in &other.columns {
+                let value = if i == j {
+                    value.clone()
+                } else {
+                    Expr::cust("NULL")
+                };
+                q.expr_as(value, Alias::new(name));
+            }
         }
-    }
-    let consents = [EntryKind::ConsentGranted, EntryKind::ConsentRevoked];
-    if present(&consents) {
-        join::<sharing_consent::Entity>(&mut q, &consents, &[]);
-    }
+        (part.from)(&mut q);
+        let mut ids: Vec<Uuid> = part
+            .kinds
+            .iter()
+            .filter_map(|k| by_kind.get(k))
+            .flatten()
+            .copied()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        q.and_where(Expr::col((Alias::new(table), Alias::new("id"))).is_in(ids));
+        q
+    });
+    let mut q = template;
+    q.unions(branches.map(|b| (UnionType::All, b)).collect::<Vec<_>>());
     let statement = db.get_database_backend().build(&q);
-    // The entry's two columns, then the observation's, its author's and the author's
-    // organization's (joined first, so their positions are known).
+    // The row's two columns, then the observation's, its author's and the author's
+    // organization's (the first part when present, so their positions are known).
     let observation_at = 2;
     let author_at = observation_at + observation::Column::iter().count();
     let organization_at = author_at + staff_member::Column::iter().count();
@@ -191,35 +180,157 @@ pub async fn records_of(
         let Some(kind) = EntryKind::parse(&kind) else {
             continue;
         };
+        let id: Uuid = row.try_get_by_index(1)?;
         let record = if kind == EntryKind::Observation {
             observation::Model::at(&row, observation_at)?.map(HistoryRecord::Observation)
         } else {
             record(&row, kind)?
         };
         // A page's 50 observations have a few authors: each is decoded once.
-        if kind == EntryKind::Observation && authors {
-            let id: Option<Uuid> = cell(&row, author_at)?;
-            if id.is_some_and(|id| !page.authors.contains_key(&id))
+        if kind == EntryKind::Observation && shown.authors {
+            let author: Option<Uuid> = cell(&row, author_at)?;
+            if author.is_some_and(|a| !page.authors.contains_key(&a))
                 && let Some(a) = staff_member::Model::at(&row, author_at)?
             {
                 page.authors.insert(a.id, a);
             }
-            let id: Option<Uuid> = cell(&row, organization_at)?;
-            if id.is_some_and(|id| !page.organizations.contains_key(&id))
+            let organization: Option<Uuid> = cell(&row, organization_at)?;
+            if organization.is_some_and(|o| !page.organizations.contains_key(&o))
                 && let Some(o) = organization::Model::at(&row, organization_at)?
             {
                 page.organizations.insert(o.id, o);
             }
         }
-        if let Some(record) = record {
-            let id: Uuid = row.try_get_by_index(1)?;
-            page.records.insert((kind, id), record);
+        let Some(record) = record else { continue };
+        // A consent's grant and its revocation both point to it.
+        let kinds: &[EntryKind] = match kind {
+            EntryKind::ConsentGranted | EntryKind::ConsentRevoked => {
+                &[EntryKind::ConsentGranted, EntryKind::ConsentRevoked]
+            }
+            _ => std::slice::from_ref(&kind),
+        };
+        for k in kinds {
+            if by_kind.get(k).is_some_and(|ids| ids.contains(&id)) {
+                page.records.insert((*k, id), record.clone());
+            }
         }
     }
     Ok(page)
 }
 
-/// Reads a model from its columns' positions in a row (as [`select_columns`] selected them):
+/// The parts of the statement, observations (with their authors and organizations when shown)
+/// first.
+fn parts(shown: Shown) -> Vec<Part> {
+    fn from<E: EntityTrait>(q: &mut SelectStatement, table: &'static str) {
+        q.from_as(E::default(), Alias::new(table));
+    }
+    let mut observation = columns::<observation::Entity>(alias(EntryKind::Observation), &[]);
+    if shown.authors {
+        // A name on a page never carries a password hash.
+        let blank = [(staff_member::Column::PasswordHash.as_str(), Expr::value(""))];
+        observation.extend(columns::<staff_member::Entity>(AUTHOR, &blank));
+        observation.extend(columns::<organization::Entity>(AUTHOR_ORGANIZATION, &[]));
+    }
+    let plan_blank = [
+        (
+            support_plan_version::Column::Content.as_str(),
+            Expr::value(serde_json::Value::Null),
+        ),
+        (
+            support_plan_version::Column::Record.as_str(),
+            Expr::value(serde_json::Value::Null),
+        ),
+    ];
+    let plan_blank: &[_] = if shown.plan_text { &[] } else { &plan_blank };
+    let simple = |kinds: &'static [EntryKind],
+                  columns: Vec<(String, SimpleExpr)>,
+                  from: fn(&mut SelectStatement)| Part {
+        kinds,
+        columns,
+        from,
+        tables: from,
+    };
+    vec![
+        Part {
+            kinds: &[EntryKind::Observation],
+            columns: observation,
+            from: if shown.authors {
+                |q| {
+                    from::<observation::Entity>(q, alias(EntryKind::Observation));
+                    q.join_as(
+                        JoinType::LeftJoin,
+                        staff_member::Entity,
+                        Alias::new(AUTHOR),
+                        Expr::col((Alias::new(AUTHOR), staff_member::Column::Id)).equals((
+                            Alias::new(alias(EntryKind::Observation)),
+                            observation::Column::AuthorStaffMemberId,
+                        )),
+                    )
+                    .join_as(
+                        JoinType::LeftJoin,
+                        organization::Entity,
+                        Alias::new(AUTHOR_ORGANIZATION),
+                        Expr::col((Alias::new(AUTHOR_ORGANIZATION), organization::Column::Id))
+                            .equals((Alias::new(AUTHOR), staff_member::Column::OrganizationId)),
+                    );
+                }
+            } else {
+                |q| from::<observation::Entity>(q, alias(EntryKind::Observation))
+            },
+            tables: if shown.authors {
+                |q| {
+                    from::<observation::Entity>(q, alias(EntryKind::Observation));
+                    from::<staff_member::Entity>(q, AUTHOR);
+                    from::<organization::Entity>(q, AUTHOR_ORGANIZATION);
+                }
+            } else {
+                |q| from::<observation::Entity>(q, alias(EntryKind::Observation))
+            },
+        },
+        simple(
+            &[EntryKind::PlanVersion],
+            columns::<support_plan_version::Entity>(alias(EntryKind::PlanVersion), plan_blank),
+            |q| from::<support_plan_version::Entity>(q, alias(EntryKind::PlanVersion)),
+        ),
+        simple(
+            &[EntryKind::Meeting],
+            columns::<meeting::Entity>(alias(EntryKind::Meeting), &[]),
+            |q| from::<meeting::Entity>(q, alias(EntryKind::Meeting)),
+        ),
+        simple(
+            &[EntryKind::Brief],
+            columns::<meeting_brief::Entity>(alias(EntryKind::Brief), &[]),
+            |q| from::<meeting_brief::Entity>(q, alias(EntryKind::Brief)),
+        ),
+        simple(
+            &[EntryKind::MonitoringReport],
+            columns::<monitoring_report::Entity>(alias(EntryKind::MonitoringReport), &[]),
+            |q| from::<monitoring_report::Entity>(q, alias(EntryKind::MonitoringReport)),
+        ),
+        simple(
+            &[EntryKind::Restraint],
+            columns::<restraint_record::Entity>(alias(EntryKind::Restraint), &[]),
+            |q| from::<restraint_record::Entity>(q, alias(EntryKind::Restraint)),
+        ),
+        simple(
+            &[EntryKind::Accident],
+            columns::<accident_report::Entity>(alias(EntryKind::Accident), &[]),
+            |q| from::<accident_report::Entity>(q, alias(EntryKind::Accident)),
+        ),
+        simple(
+            &[EntryKind::Complaint],
+            columns::<complaint_record::Entity>(alias(EntryKind::Complaint), &[]),
+            |q| from::<complaint_record::Entity>(q, alias(EntryKind::Complaint)),
+        ),
+        simple(
+            &[EntryKind::ConsentGranted, EntryKind::ConsentRevoked],
+            columns::<sharing_consent::Entity>(alias(EntryKind::ConsentGranted), &[]),
+            |q| from::<sharing_consent::Entity>(q, alias(EntryKind::ConsentGranted)),
+        ),
+    ]
+}
+
+/// Reads a model from its columns' positions in a row (as [`columns`] listed them):
 /// the page's hot models, whose ~2,000 cells a page would otherwise each find by a formatted
 /// name and a scan of the row's columns (a quarter of the page's server CPU, BENCHMARKS.md).
 /// `None` when the left join found no row. The fields are read in the order of the entity's
@@ -324,49 +435,19 @@ fn prefix(alias: &str) -> String {
     format!("{alias}_")
 }
 
-/// Joins one record table to the entries of some kinds (see [`join`]).
-type JoinKind = fn(&mut SelectStatement, &[EntryKind], &[(&str, SimpleExpr)]);
-
-/// Joins `E` (every record table's key is `id`) to the entries of `kinds` and selects its
-/// columns, those in `blank` as the value given.
-fn join<E: EntityTrait>(
-    q: &mut SelectStatement,
-    kinds: &[EntryKind],
-    blank: &[(&str, SimpleExpr)],
-) {
-    let table = alias(kinds[0]);
-    q.join_as(
-        JoinType::LeftJoin,
-        E::default(),
-        Alias::new(table),
-        Condition::all()
-            .add(
-                Expr::col((Alias::new(ENTRY), timeline_entry::Column::Kind))
-                    .is_in(kinds.iter().map(ActiveEnum::to_value)),
-            )
-            .add(
-                Expr::col((Alias::new(table), Alias::new("id")))
-                    .equals((Alias::new(ENTRY), timeline_entry::Column::RecordId)),
-            ),
-    );
-    select_columns::<E>(q, table, blank);
-}
-
-/// Selects every column of the table joined as `table`, as `<table>_<column>`; a column named
-/// in `blank` as the value given instead.
-fn select_columns<E: EntityTrait>(
-    q: &mut SelectStatement,
-    table: &str,
-    blank: &[(&str, SimpleExpr)],
-) {
-    for c in E::Column::iter() {
-        let name = c.as_str();
-        let expr = match blank.iter().find(|(b, _)| *b == name) {
-            Some((_, value)) => value.clone(),
-            None => c.select_as(Expr::col((Alias::new(table), c))),
-        };
-        q.expr_as(expr, Alias::new(format!("{table}_{name}")));
-    }
+/// The columns of `E` selected from the table joined as `table`, each as `<table>_<column>`; a
+/// column named in `blank` as the value given instead.
+fn columns<E: EntityTrait>(table: &str, blank: &[(&str, SimpleExpr)]) -> Vec<(String, SimpleExpr)> {
+    E::Column::iter()
+        .map(|c| {
+            let name = c.as_str();
+            let value = match blank.iter().find(|(b, _)| *b == name) {
+                Some((_, value)) => value.clone(),
+                None => c.select_as(Expr::col((Alias::new(table), c))),
+            };
+            (format!("{table}_{name}"), value)
+        })
+        .collect()
 }
 
 #[cfg(test)]
