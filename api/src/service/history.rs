@@ -121,7 +121,7 @@ pub async fn records_of(
     }
     // PostgreSQL types a `UNION`'s columns pairwise from the left, and two nulls make a text
     // column that a later uuid cannot join. The first branch therefore selects every real
-    // column, from every table at once, and no row (`WHERE FALSE` costs no scan).
+    // column, from every table at once, and no row (`WHERE 1 = 0` costs no scan).
     let mut template = Query::select();
     template
         .expr_as(Expr::val(String::new()), Alias::new(ENTRY_KIND))
