@@ -85,13 +85,32 @@ fn alias(kind: EntryKind) -> &'static str {
 }
 
 /// One record table's part of the statement: the kinds of entry that point to it, its columns
-/// (each as `<alias>_<column>`, with the value selected from its own table) and how it is read.
+/// (each as `<alias>_<column>`, with the value selected from its own table) and its table.
 struct Part {
     kinds: &'static [EntryKind],
     columns: Vec<(String, SimpleExpr)>,
-    from: fn(&mut SelectStatement),
-    /// Its tables, without joins, for the row that types the columns (see [`records_of`]).
-    tables: fn(&mut SelectStatement),
+    /// Adds the table under the part's alias.
+    from: fn(&mut SelectStatement, &'static str),
+    /// Whether the observations' authors and their organizations come along.
+    authors: bool,
+}
+
+impl Part {
+    /// The part of `E`, every column selected but those in `blank`.
+    fn of<E: EntityTrait>(kinds: &'static [EntryKind], blank: &[(&str, SimpleExpr)]) -> Self {
+        Self {
+            kinds,
+            columns: columns::<E>(alias(kinds[0]), blank),
+            from: |q, table| {
+                q.from_as(E::default(), Alias::new(table));
+            },
+            authors: false,
+        }
+    }
+
+    fn table(&self) -> &'static str {
+        alias(self.kinds[0])
+    }
 }
 
 /// Loads the records behind `entries` in one statement, with what `shown` asks for: for each
@@ -133,12 +152,17 @@ pub async fn records_of(
         for (name, value) in &part.columns {
             template.expr_as(value.clone(), Alias::new(name));
         }
-        (part.tables)(&mut template);
+        (part.from)(&mut template, part.table());
+        if part.authors {
+            template
+                .from_as(staff_member::Entity, Alias::new(AUTHOR))
+                .from_as(organization::Entity, Alias::new(AUTHOR_ORGANIZATION));
+        }
     }
     template.and_where(Expr::cust("1 = 0"));
     let branches = parts.iter().enumerate().map(|(i, part)| {
         let mut q = Query::select();
-        let table = alias(part.kinds[0]);
+        let table = part.table();
         q.expr_as(Expr::val(part.kinds[0].to_value()), Alias::new(ENTRY_KIND))
             .expr_as(
                 Expr::col((Alias::new(table), Alias::new("id"))),
@@ -154,7 +178,10 @@ pub async fn records_of(
                 q.expr_as(value, Alias::new(name));
             }
         }
-        (part.from)(&mut q);
+        (part.from)(&mut q, table);
+        if part.authors {
+            join_authors(&mut q);
+        }
         let mut ids: Vec<Uuid> = part
             .kinds
             .iter()
@@ -221,113 +248,58 @@ pub async fn records_of(
 /// The parts of the statement, observations (with their authors and organizations when shown)
 /// first.
 fn parts(shown: Shown) -> Vec<Part> {
-    fn from<E: EntityTrait>(q: &mut SelectStatement, table: &'static str) {
-        q.from_as(E::default(), Alias::new(table));
-    }
-    let mut observation = columns::<observation::Entity>(alias(EntryKind::Observation), &[]);
+    let mut observation = Part::of::<observation::Entity>(&[EntryKind::Observation], &[]);
     if shown.authors {
         // A name on a page never carries a password hash.
         let blank = [(staff_member::Column::PasswordHash.as_str(), Expr::value(""))];
-        observation.extend(columns::<staff_member::Entity>(AUTHOR, &blank));
-        observation.extend(columns::<organization::Entity>(AUTHOR_ORGANIZATION, &[]));
+        observation
+            .columns
+            .extend(columns::<staff_member::Entity>(AUTHOR, &blank));
+        observation
+            .columns
+            .extend(columns::<organization::Entity>(AUTHOR_ORGANIZATION, &[]));
+        observation.authors = true;
     }
+    let null = || Expr::value(serde_json::Value::Null);
     let plan_blank = [
-        (
-            support_plan_version::Column::Content.as_str(),
-            Expr::value(serde_json::Value::Null),
-        ),
-        (
-            support_plan_version::Column::Record.as_str(),
-            Expr::value(serde_json::Value::Null),
-        ),
+        (support_plan_version::Column::Content.as_str(), null()),
+        (support_plan_version::Column::Record.as_str(), null()),
     ];
     let plan_blank: &[_] = if shown.plan_text { &[] } else { &plan_blank };
-    let simple = |kinds: &'static [EntryKind],
-                  columns: Vec<(String, SimpleExpr)>,
-                  from: fn(&mut SelectStatement)| Part {
-        kinds,
-        columns,
-        from,
-        tables: from,
-    };
     vec![
-        Part {
-            kinds: &[EntryKind::Observation],
-            columns: observation,
-            from: if shown.authors {
-                |q| {
-                    from::<observation::Entity>(q, alias(EntryKind::Observation));
-                    q.join_as(
-                        JoinType::LeftJoin,
-                        staff_member::Entity,
-                        Alias::new(AUTHOR),
-                        Expr::col((Alias::new(AUTHOR), staff_member::Column::Id)).equals((
-                            Alias::new(alias(EntryKind::Observation)),
-                            observation::Column::AuthorStaffMemberId,
-                        )),
-                    )
-                    .join_as(
-                        JoinType::LeftJoin,
-                        organization::Entity,
-                        Alias::new(AUTHOR_ORGANIZATION),
-                        Expr::col((Alias::new(AUTHOR_ORGANIZATION), organization::Column::Id))
-                            .equals((Alias::new(AUTHOR), staff_member::Column::OrganizationId)),
-                    );
-                }
-            } else {
-                |q| from::<observation::Entity>(q, alias(EntryKind::Observation))
-            },
-            tables: if shown.authors {
-                |q| {
-                    from::<observation::Entity>(q, alias(EntryKind::Observation));
-                    from::<staff_member::Entity>(q, AUTHOR);
-                    from::<organization::Entity>(q, AUTHOR_ORGANIZATION);
-                }
-            } else {
-                |q| from::<observation::Entity>(q, alias(EntryKind::Observation))
-            },
-        },
-        simple(
-            &[EntryKind::PlanVersion],
-            columns::<support_plan_version::Entity>(alias(EntryKind::PlanVersion), plan_blank),
-            |q| from::<support_plan_version::Entity>(q, alias(EntryKind::PlanVersion)),
-        ),
-        simple(
-            &[EntryKind::Meeting],
-            columns::<meeting::Entity>(alias(EntryKind::Meeting), &[]),
-            |q| from::<meeting::Entity>(q, alias(EntryKind::Meeting)),
-        ),
-        simple(
-            &[EntryKind::Brief],
-            columns::<meeting_brief::Entity>(alias(EntryKind::Brief), &[]),
-            |q| from::<meeting_brief::Entity>(q, alias(EntryKind::Brief)),
-        ),
-        simple(
-            &[EntryKind::MonitoringReport],
-            columns::<monitoring_report::Entity>(alias(EntryKind::MonitoringReport), &[]),
-            |q| from::<monitoring_report::Entity>(q, alias(EntryKind::MonitoringReport)),
-        ),
-        simple(
-            &[EntryKind::Restraint],
-            columns::<restraint_record::Entity>(alias(EntryKind::Restraint), &[]),
-            |q| from::<restraint_record::Entity>(q, alias(EntryKind::Restraint)),
-        ),
-        simple(
-            &[EntryKind::Accident],
-            columns::<accident_report::Entity>(alias(EntryKind::Accident), &[]),
-            |q| from::<accident_report::Entity>(q, alias(EntryKind::Accident)),
-        ),
-        simple(
-            &[EntryKind::Complaint],
-            columns::<complaint_record::Entity>(alias(EntryKind::Complaint), &[]),
-            |q| from::<complaint_record::Entity>(q, alias(EntryKind::Complaint)),
-        ),
-        simple(
+        observation,
+        Part::of::<support_plan_version::Entity>(&[EntryKind::PlanVersion], plan_blank),
+        Part::of::<meeting::Entity>(&[EntryKind::Meeting], &[]),
+        Part::of::<meeting_brief::Entity>(&[EntryKind::Brief], &[]),
+        Part::of::<monitoring_report::Entity>(&[EntryKind::MonitoringReport], &[]),
+        Part::of::<restraint_record::Entity>(&[EntryKind::Restraint], &[]),
+        Part::of::<accident_report::Entity>(&[EntryKind::Accident], &[]),
+        Part::of::<complaint_record::Entity>(&[EntryKind::Complaint], &[]),
+        Part::of::<sharing_consent::Entity>(
             &[EntryKind::ConsentGranted, EntryKind::ConsentRevoked],
-            columns::<sharing_consent::Entity>(alias(EntryKind::ConsentGranted), &[]),
-            |q| from::<sharing_consent::Entity>(q, alias(EntryKind::ConsentGranted)),
+            &[],
         ),
     ]
+}
+
+/// Joins the observations' authors and the authors' organizations.
+fn join_authors(q: &mut SelectStatement) {
+    q.join_as(
+        JoinType::LeftJoin,
+        staff_member::Entity,
+        Alias::new(AUTHOR),
+        Expr::col((Alias::new(AUTHOR), staff_member::Column::Id)).equals((
+            Alias::new(alias(EntryKind::Observation)),
+            observation::Column::AuthorStaffMemberId,
+        )),
+    )
+    .join_as(
+        JoinType::LeftJoin,
+        organization::Entity,
+        Alias::new(AUTHOR_ORGANIZATION),
+        Expr::col((Alias::new(AUTHOR_ORGANIZATION), organization::Column::Id))
+            .equals((Alias::new(AUTHOR), staff_member::Column::OrganizationId)),
+    );
 }
 
 /// Reads a model from its columns' positions in a row (as [`columns`] listed them):
