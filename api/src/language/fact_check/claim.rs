@@ -110,8 +110,19 @@ pub(super) fn group<'l>(
                     .last_mut()
                     .filter(|c| !c.vague_amount && gap_ok(c.end(), r.start, 2))
                 {
+                    // 機嫌良好: a grade of how something went asks for a count of it; graded
+                    // onto a state (機嫌), only evidence of that state tells it (a count of
+                    // something else next door does not: 機嫌良好。昼食全量。).
+                    let graded = |c: &Claim| c.parts.iter().all(|(_, p)| p.id == "manner");
+                    let states = if t.id == "manner" && !graded(last) {
+                        last.states
+                    } else if graded(last) && t.id != "manner" {
+                        t.states
+                    } else {
+                        last.states.joined(t.states)
+                    };
                     last.parts.push((r, t));
-                    last.states = last.states.joined(t.states);
+                    last.states = states;
                     continue;
                 }
                 claims.push(Claim {

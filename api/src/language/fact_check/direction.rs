@@ -33,11 +33,20 @@ pub(super) fn of_claim(sentence: &Sentence, claim: &Claim) -> Option<Valence> {
         return None;
     }
     // 最近落ち着いて: the first word that points a way decides.
-    claim
+    let way = claim
         .parts
         .iter()
         .filter(|(_, t)| t.kind == TermKind::Interpretation)
-        .find_map(|(r, t)| way_of(sentence, r, t))
+        .find_map(|(r, t)| way_of(sentence, r, t))?;
+    // 集中が持続しにくく, 落ち着きづらい: hard to keep a good state is a bad one.
+    let hard = claim.parts.iter().any(|(r, t)| {
+        t.kind == TermKind::Marker
+            && t.id == "tends"
+            && ["にく", "づら"]
+                .iter()
+                .any(|h| sentence.s[r.clone()].starts_with(h))
+    });
+    Some(if hard { way.flipped() } else { way })
 }
 
 /// Which way one interpretation points, with the grade and negation after it.

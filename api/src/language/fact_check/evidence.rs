@@ -38,7 +38,8 @@ fn content_start(sentence: &Sentence, r: &Range<usize>) -> bool {
         Some(t) => {
             t.bytes.start == r.start
                 && !matches!(t.t.pos[0].as_str(), "助詞" | "助動詞")
-                && t.t.pos[1] != "非自立"
+                // 触り続けた: an act kept up is a sign, though 続ける follows another verb.
+                && (t.t.pos[1] != "非自立" || t.t.base == "続ける")
         }
         None => true,
     }

@@ -145,6 +145,14 @@ pub(super) fn check(
                 .parts
                 .iter()
                 .any(|(r, _)| WILLING.iter().any(|w| s[r.clone()].contains(w)));
+        // 注意の持続は20分程度と思われる, 痛みを我慢している感じだった: what a guess stands on
+        // in its own clause is what it guesses, not the evidence for it (the person's own
+        // words still are: 「もう死にたいとは思わない」 希死念慮は消失していると思われる).
+        let guess = claim.states == States::ANY
+            && claim
+                .parts
+                .iter()
+                .all(|(_, t)| t.kind == TermKind::Marker && GUESSES.contains(&t.id.as_str()));
         let cleared = sentence.analysed
             && (
                 // 体調不良2日, 不穏3回: the claim is counted where it stands.
@@ -153,6 +161,9 @@ pub(super) fn check(
                         && evidence.iter().any(|e| {
                             e.kind == AnchorKind::Number
                                 && ["回", "度", "日"].iter().any(|u| s[e.bytes.clone()].ends_with(u))
+                                // 「眠い」と2回話し、やる気がない: it counts the words, and
+                                // they show no will either way.
+                                && !s[..e.bytes.start].ends_with("」と")
                                 && reaches(sentence, clause, e)
                                 && Valence::agrees(claim.valence, e.valence)
                                 // 意欲的で、手を止めて窓の外を見ることが4回: what is counted
@@ -166,6 +177,7 @@ pub(super) fn check(
                     || (change && compared(sentence, &evidence).is_some())
                     || evidence.iter().any(|e| {
                         reaches(sentence, clause, e)
+                            && !(guess && e.clause == clause && e.kind != AnchorKind::Words)
                             && wanted.met_by(&e.shows())
                             // 意欲が低下、1時間でタオルを8枚しか: output, or the time it took, is
                             // no count of motivation or attention (GUIDELINE rule 3).
@@ -261,6 +273,9 @@ pub(super) fn check(
     out.anchors.sort_by_key(|(r, _)| r.start);
     out
 }
+
+/// Markers of the writer's own guess or impression (〜と思われる, 〜感じ).
+const GUESSES: [&str; 2] = ["presumed", "feel"];
 
 /// Vague words for how much (少量, 多め), as opposed to how often (時々, よく).
 const QUANTITY_WORDS: [&str; 11] = [

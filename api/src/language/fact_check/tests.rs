@@ -222,11 +222,9 @@ fn an_organization_adds_terms_and_allow_lists_its_own_phrases() {
 }
 
 /// The quality bar on the labelled sets (`kakehashi language eval` prints the same figures).
-///
-/// The sets the rules were tuned on must meet the target (0.95). The held-out set was never
-/// read while tuning; it is guarded at the level measured when it was first scored
-/// (BENCHMARKS.md), so the figure cannot silently drop, and raising the floor is a deliberate
-/// edit here once the rules generalise better.
+/// The sets the rules were tuned on must meet the target (0.95). A held-out set, never read
+/// while tuning, is guarded at the level first measured (BENCHMARKS.md), so its figure cannot
+/// silently drop; raising a floor is a deliberate edit here.
 #[test]
 fn precision_and_recall_on_the_labelled_sets_meet_the_bar() {
     if analyzer().is_none() {
@@ -251,6 +249,9 @@ fn precision_and_recall_on_the_labelled_sets_meet_the_bar() {
             "holdout22" => [(0.96, 0.93), (1.0, 1.0)],
             "holdout25" => [(0.95, 0.94), (0.96, 1.0)],
             "holdout26" => [(0.94, 0.93), (1.0, 1.0)],
+            "holdout28" => [(0.96, 0.96), (0.96, 0.90)],
+            "holdout30" => [(0.97, 0.95), (1.0, 0.96)],
+            "holdout31" => [(0.95, 0.97), (0.93, 1.0)],
             other => panic!("no floor for held-out set {other}"),
         }
     };

@@ -463,3 +463,47 @@ fn watching_a_state_is_no_plan() {
         Mode::Plan,
     );
 }
+
+/// Round nine: a grade carried onto a state, a guess over its own content, difficulty as a
+/// bad direction, counted words that show no will.
+#[test]
+fn round_nine_signs() {
+    expect(
+        &[
+            // A grade of a mood needs evidence of the mood, not a count of a meal.
+            ("機嫌良好。昼食全量。", true),
+            ("機嫌良好で、職員と冗談を言って3回笑った。", false),
+            // What a guess stands on in its own clause is what it guesses.
+            ("作業の持続は30分程度と思われる。", true),
+            ("腰の痛みを我慢している感じだった。", true),
+            ("手が5回止まり、集中が切れていると思われる。", false),
+            // Hard to keep a good state is a bad one: leaving the seat shows it.
+            ("集中しにくく、20分の作業中に4回席を立った。", false),
+            ("集中しにくく、20分間作業を続けた。", true),
+            ("興味を示し、新しい絵本を手に取って眺め続けた。", false),
+            ("疲れた様子で、「もう無理」と言ってベンチに座った。", false),
+            ("嬉しそうに、跳び上がって手を振った。", false),
+            (
+                "説明を理解しており、説明なしで券売機の操作を3回完了した。",
+                false,
+            ),
+            // Counted words that show no will are no count of it.
+            ("「お腹すいた」と2回話し、意欲がない感じだった。", true),
+            ("気持ちの切り替えが難しい場面があった。", true),
+            // A second helping not taken is no "nothing changed".
+            ("昼食はご飯のおかわりなし、全量摂取。", false),
+            ("週末は毎朝7時に起きているらしい。", true),
+            // The person's own words in the guess's clause still show it.
+            ("S:「もう怖くない」 A: 不安は消えていると思われる", false),
+        ],
+        Mode::Record,
+    );
+    expect(
+        &[
+            ("本人の様子を見ながら作業量を決める。", true),
+            ("月1回、家族と家での様子を15分間共有する。", false),
+            ("苦手な食材は一口分だけ盛り付ける。", false),
+        ],
+        Mode::Plan,
+    );
+}
