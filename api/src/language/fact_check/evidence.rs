@@ -29,6 +29,20 @@ static OTHER_SPEAKER: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// Whether quoted words are written in katakana alone (no kanji, no hiragana), as a learner's
+/// or a child's speech often is.
+fn spoken_in_katakana(quote: &str) -> bool {
+    let mut katakana = 0;
+    for c in quote.chars() {
+        match c {
+            '\u{30A1}'..='\u{30FA}' => katakana += 1,
+            '\u{3041}'..='\u{309F}' | '\u{4E00}'..='\u{9FFF}' => return false,
+            _ => {}
+        }
+    }
+    katakana >= 2
+}
+
 /// Whether a match starts a content word (not で・き in 馴染んできた).
 fn content_start(sentence: &Sentence, r: &Range<usize>) -> bool {
     if !sentence.analysed {
@@ -304,22 +318,27 @@ pub(super) fn evidence(
         }
         // What the quoted words express, and how they were said (訴えた, 叫んだ).
         let inner = &s[q.clone()];
+        // Words written all in katakana (「ニュウカン、コワイ」: a learner of Japanese, a child,
+        // a shout) say what they would in hiragana.
+        let folded = spoken_in_katakana(inner).then(|| crate::language::readings::hiragana(inner));
         let mut states = States::default();
         // Which way the words point: known only when every word that points agrees and no
         // negation turns them round (「楽しくない」).
         let mut ways: Vec<Valence> = Vec::new();
-        for t in &lexicon.terms {
-            if t.kind == TermKind::Interpretation {
-                for r in t.find(inner) {
-                    states = states.union(t.states);
-                    ways.extend(t.valence(&inner[r]));
+        for inner in std::iter::once(inner).chain(folded.as_deref()) {
+            for t in &lexicon.terms {
+                if t.kind == TermKind::Interpretation {
+                    for r in t.find(inner) {
+                        states = states.union(t.states);
+                        ways.extend(t.valence(&inner[r]));
+                    }
                 }
             }
-        }
-        for e in lexicon.evidence.iter().chain(&lexicon.state_words) {
-            for r in e.find(inner) {
-                states = states.union(e.states);
-                ways.extend(e.valence(&inner[r]));
+            for e in lexicon.evidence.iter().chain(&lexicon.state_words) {
+                for r in e.find(inner) {
+                    states = states.union(e.states);
+                    ways.extend(e.valence(&inner[r]));
+                }
             }
         }
         // How they were said: the words after the quotation, up to the clause's end
@@ -340,7 +359,14 @@ pub(super) fn evidence(
         let negated = ["ない", "なく", "ません", "ず", "なかっ"]
             .iter()
             .any(|n| inner.contains(n));
-        let (mood, turned) = quoted_mood(sentence, q);
+        let (mut mood, turned) = quoted_mood(sentence, q);
+        // The analyser reads no grammar in katakana: a wish (「ハタラキタイ」) is read here.
+        if let Some(f) = &folded
+            && f.split(|c: char| !('\u{3041}'..='\u{309F}').contains(&c) && c != 'ー')
+                .any(|w| w.len() > "たい".len() && w.ends_with("たい"))
+        {
+            mood = mood.union(States::ENGAGEMENT);
+        }
         // The grammar wins over the vocabulary: 「話しかけるな」 is a refusal, whatever
         // 話しかける says elsewhere.
         let valence = match ways.split_first() {

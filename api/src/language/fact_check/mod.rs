@@ -338,4 +338,6 @@ mod tests;
 #[cfg(test)]
 mod tests_hearsay;
 #[cfg(test)]
+mod tests_quality;
+#[cfg(test)]
 mod tests_signs;

@@ -153,7 +153,25 @@ pub(super) fn check(
                 .parts
                 .iter()
                 .all(|(_, t)| t.kind == TermKind::Marker && GUESSES.contains(&t.id.as_str()));
+        // 相変わらず時々ある: a word of how often asks for a count, whatever it joined.
+        let how_often = claim
+            .parts
+            .iter()
+            .any(|(_, t)| t.kind == TermKind::VagueAmount && t.id == "sometimes");
+        // 同じ質問を繰り返すことが多かった: how often, so the length of the meeting is no answer.
+        let occasions = claim.vague_amount
+            && ["ことが", "ことも", "場面が", "場面も", "ときが", "時が"]
+                .iter()
+                .any(|w| s[..claim.start()].ends_with(w));
+        let counted = |e: &Found| {
+            e.kind == AnchorKind::Number
+                && !(occasions
+                    && ["時間", "分", "分間", "秒"]
+                        .iter()
+                        .any(|u| s[e.bytes.clone()].ends_with(u)))
+        };
         let cleared = sentence.analysed
+            && (!how_often || claim.vague_amount || evidence.iter().any(|e| counted(e) && reaches(sentence, clause, e)))
             && (
                 // 体調不良2日, 不穏3回: the claim is counted where it stands.
                 (!claim.vague_amount && counted_right_after(s, claim.end()))
@@ -178,6 +196,14 @@ pub(super) fn check(
                     || evidence.iter().any(|e| {
                         reaches(sentence, clause, e)
                             && !(guess && e.clause == clause && e.kind != AnchorKind::Words)
+                            // 上達してきて、日本語教室に今月4回出席した: how often someone went
+                            // somewhere counts the going, not a change in anything else.
+                            // (単独通所に慣れてきており、5日間単独来所: the going is the thing.)
+                            && !(change
+                                && !claim.states.intersects(States::ENGAGEMENT.union(States::RHYTHM))
+                                && e.kind == AnchorKind::Number
+                                && names_attendance(sentence, e.clause)
+                                && !names_attendance(sentence, clause))
                             && wanted.met_by(&e.shows())
                             // 意欲が低下、1時間でタオルを8枚しか: output, or the time it took, is
                             // no count of motivation or attention (GUIDELINE rule 3).
@@ -190,6 +216,7 @@ pub(super) fn check(
                             // (いつもより20分早い is measured).
                             && !(e.bytes.start == claim.end()
                                 && claim.parts.iter().any(|(_, t)| t.id == "mostly"))
+                            && (!occasions || counted(e))
                             // 少量×2回: how often is no measure of how much.
                             && !(quantity
                                 && e.kind == AnchorKind::Number
@@ -272,6 +299,28 @@ pub(super) fn check(
     }
     out.anchors.sort_by_key(|(r, _)| r.start);
     out
+}
+
+/// Whether a clause names going somewhere or calling (4回出席, 週3日通所, 電話は3回): a number
+/// there counts the going.
+fn names_attendance(sentence: &Sentence, clause: usize) -> bool {
+    const ATTENDANCE: [&str; 13] = [
+        "出席",
+        "参加",
+        "通っ",
+        "通い",
+        "通所",
+        "通院",
+        "来所",
+        "登所",
+        "通学",
+        "出勤",
+        "受講",
+        "電話",
+        "利用し",
+    ];
+    let clause = &sentence.s[sentence.clauses[clause].bytes.clone()];
+    ATTENDANCE.iter().any(|w| clause.contains(w))
 }
 
 /// Markers of the writer's own guess or impression (〜と思われる, 〜感じ).

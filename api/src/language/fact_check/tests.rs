@@ -2,7 +2,7 @@
 //! `KAKEHASHI_REQUIRE_DICTIONARY` is set (CI sets it).
 
 use super::*;
-use crate::language::{analysis::tests::analyzer, lexicon::OwnTermKind, quality};
+use crate::language::{analysis::tests::analyzer, lexicon::OwnTermKind};
 
 pub(super) fn lex() -> &'static Lexicon {
     Lexicon::builtin().expect("lexicon")
@@ -219,66 +219,6 @@ fn an_organization_adds_terms_and_allow_lists_its_own_phrases() {
     assert!(check_own("しんみりした様子で袋詰め作業をした。").is_empty());
     // …but it is no evidence of motivation.
     assert!(!check_own("意欲的に袋詰め作業をした。").is_empty());
-}
-
-/// The quality bar on the labelled sets (`kakehashi language eval` prints the same figures).
-/// The sets the rules were tuned on must meet the target (0.95). A held-out set, never read
-/// while tuning, is guarded at the level first measured (BENCHMARKS.md), so its figure cannot
-/// silently drop; raising a floor is a deliberate edit here.
-#[test]
-fn precision_and_recall_on_the_labelled_sets_meet_the_bar() {
-    if analyzer().is_none() {
-        return;
-    }
-    // (precision, recall) floors for the held-out sets as measured, RECORD then PLAN: they
-    // are below the bar, and must not fall further.
-    let holdout_floor = |name: &str| -> [(f64, f64); 2] {
-        match name {
-            "holdout" => [(0.93, 0.99), (0.96, 0.99)],
-            "holdout3" => [(0.99, 0.95), (1.0, 1.0)],
-            "holdout4" => [(0.95, 0.96), (0.96, 1.0)],
-            "holdout10" => [(0.94, 0.92), (1.0, 0.93)],
-            "holdout11" => [(0.99, 0.90), (0.96, 1.0)],
-            "holdout14" => [(0.94, 0.91), (0.96, 1.0)],
-            "holdout15" => [(0.99, 0.91), (1.0, 1.0)],
-            "holdout18" => [(0.89, 0.90), (1.0, 0.93)],
-            // Round 8 (how often shows the will to act) cleared one of its flags: 0.925 → 0.917.
-            "holdout19" => [(0.96, 0.91), (1.0, 1.0)],
-            "holdout20" => [(0.91, 0.88), (0.93, 0.93)],
-            "holdout21" => [(0.96, 0.90), (1.0, 0.93)],
-            "holdout22" => [(0.96, 0.93), (1.0, 1.0)],
-            "holdout25" => [(0.95, 0.94), (0.96, 1.0)],
-            "holdout26" => [(0.94, 0.93), (1.0, 1.0)],
-            "holdout28" => [(0.96, 0.96), (0.96, 0.90)],
-            "holdout30" => [(0.97, 0.95), (1.0, 0.96)],
-            "holdout31" => [(0.95, 0.97), (0.93, 1.0)],
-            other => panic!("no floor for held-out set {other}"),
-        }
-    };
-    let mut failures = Vec::new();
-    for (name, tsv, tuned) in quality::SHIPPED {
-        let s = quality::score(tsv, lex()).expect("labelled set");
-        for (i, (kind, c, n)) in [("RECORD", s.record, 200), ("PLAN", s.plan, 40)]
-            .into_iter()
-            .enumerate()
-        {
-            println!(
-                "{name} {kind}: n={} precision {:.3} recall {:.3}",
-                c.total(),
-                c.precision(),
-                c.recall()
-            );
-            let (p, r) = if tuned {
-                (quality::TARGET, quality::TARGET)
-            } else {
-                holdout_floor(name)[i]
-            };
-            if c.total() < n || c.precision() < p || c.recall() < r {
-                failures.push(format!("{name} {kind}: {c:?}"));
-            }
-        }
-    }
-    assert!(failures.is_empty(), "{failures:#?}");
 }
 
 /// Any text, however broken (unclosed quotes, emoji, full-width digits, stray punctuation),

@@ -507,3 +507,31 @@ fn round_nine_signs() {
         Mode::Plan,
     );
 }
+
+/// Round ten: words written in katakana, a phone picked up, the same question again, an order
+/// to go away, attendance counted against a change, and how often without a number.
+#[test]
+fn round_ten_signs() {
+    expect(
+        &[
+            // Katakana speech says what it would in hiragana.
+            ("不安そうに「ビョウイン、コワイ」と話した。", false),
+            ("意欲的で、「ハタラキタイ」と3回話した。", false),
+            ("集中できず、15分間に4回スマートフォンを手に取った。", false),
+            ("混乱した様子で、同じ質問を4回繰り返した。", false),
+            ("拒否的で、職員が入ると「帰れ」と言い、背を向けた。", false),
+            ("落ち着きがなく、椅子の上で体を左右に揺らしていた。", false),
+            ("本人は掃除を手伝う気がない。", true),
+            // Going somewhere counts the going, unless the going is what changed.
+            ("日本語が上達してきて、教室に今月5回出席した。", true),
+            ("通所に慣れてきており、今週は5日間一人で来所した。", false),
+            // How often needs a number, whatever it joined; a meeting's length is none.
+            ("大声：相変わらず時々ある。", true),
+            ("30分の面談で、同じ質問をすることが多かった。", true),
+            ("同じ歌を繰り返し聴いている。", true),
+            ("「ありがとう、ありがとう」と繰り返し、手を握った。", false),
+            ("ボタンの留め方がぎこちない。", true),
+        ],
+        Mode::Record,
+    );
+}

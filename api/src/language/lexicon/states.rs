@@ -49,6 +49,7 @@ impl States {
     pub const ENGAGEMENT: States = States(1 << 6);
     pub const SKILL: States = States(1 << 7);
     pub const REFUSAL: States = States(1 << 10);
+    pub const RHYTHM: States = States(1 << 14);
 
     pub fn parse(names: &[String]) -> Result<Self, String> {
         let mut bits = 0;
