@@ -647,6 +647,53 @@ async fn a_history_page_of_mixed_kinds_costs_the_statements_of_one_kind() {
     assert!(counts[0] <= 2, "statements per history page: {counts:?}");
 }
 
+/// Pages of the same shape (five observations each) share one built statement and differ only
+/// in their ids: walked five at a time, the history shows the same records, in the same order,
+/// with the same facts and authors, as one page of twenty-five.
+#[tokio::test]
+async fn pages_of_one_shape_each_show_their_own_records() {
+    let app = TestApp::spawn().await;
+    let (specialist, _) = app.login("specialist@aozora.example").await;
+    let yamada = client_id(&app, &specialist, "山田 太郎").await;
+    let q = "query($c: ID!, $n: Int!, $after: String) { client(id: $c) {
+        history(first: $n, after: $after, kinds: [OBSERVATION]) {
+          pageInfo { endCursor }
+          edges { node { item { ... on Observation { id fact author { displayName } } } } } } } }";
+    let items = |body: &Value| -> Vec<Value> {
+        body["data"]["client"]["history"]["edges"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .iter()
+            .map(|e| e["node"]["item"].clone())
+            .collect()
+    };
+    let whole = items(
+        &app.gql(
+            Some(&specialist),
+            q,
+            json!({ "c": yamada, "n": 25, "after": null }),
+        )
+        .await,
+    );
+    assert_eq!(whole.len(), 25, "the demo client has 25 observations");
+    let mut walked = Vec::new();
+    let mut after = Value::Null;
+    for _ in 0..5 {
+        let body = app
+            .gql(
+                Some(&specialist),
+                q,
+                json!({ "c": yamada, "n": 5, "after": after }),
+            )
+            .await;
+        walked.extend(items(&body));
+        after = body["data"]["client"]["history"]["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(walked, whole);
+    let ids: std::collections::HashSet<_> = walked.iter().map(|i| i["id"].clone()).collect();
+    assert_eq!(ids.len(), 25, "no record shown twice: {walked:?}");
+}
+
 /// A page reads a plan version's text only when it shows it, and then shows it whole: the same
 /// versions with and without `content`, and with it the goals the plan states.
 #[tokio::test]

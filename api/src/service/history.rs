@@ -2,12 +2,17 @@
 //! and the kinds of record on it. Each record table present on the page is read by primary key
 //! (the observations with their authors and the authors' organizations, when the page shows
 //! them), all in one `UNION ALL`, so a page of plan versions, meetings and observations costs
-//! what a page of observations costs.
+//! what a page of observations costs. The statement's text (about three hundred columns) is
+//! built once for each shape of page and kept; a page of a shape seen before only puts in its
+//! own ids.
 //!
 //! The page itself (which entries, in which order, filtered by the viewer's scope) is
 //! [`super::timeline::history`]; this module only loads what its entries point to.
 
-use std::collections::{BTreeMap, HashMap};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{Arc, LazyLock, RwLock},
+};
 
 use entity::{
     accident_report, complaint_record, meeting, meeting_brief, monitoring_report, observation,
@@ -15,8 +20,8 @@ use entity::{
     timeline_entry,
 };
 use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic,
-    Iterable, QueryResult, TryGetable,
+    ActiveEnum, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
+    IdenStatic, Iterable, QueryResult, Statement, TryGetable, Value, Values,
     sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatement, SimpleExpr, UnionType},
 };
 use uuid::Uuid;
@@ -131,72 +136,26 @@ pub async fn records_of(
     for e in entries {
         by_kind.entry(e.kind).or_default().push(e.record_id);
     }
-    let parts = parts(shown)
-        .into_iter()
-        .filter(|p| p.kinds.iter().any(|k| by_kind.contains_key(k)))
-        .collect::<Vec<_>>();
-    if parts.is_empty() {
+    // Each part present on the page, with its records' ids.
+    let present: Vec<(usize, Vec<Uuid>)> = PART_KINDS
+        .iter()
+        .enumerate()
+        .filter_map(|(i, kinds)| {
+            let mut ids: Vec<Uuid> = kinds
+                .iter()
+                .filter_map(|k| by_kind.get(k))
+                .flatten()
+                .copied()
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            (!ids.is_empty()).then_some((i, ids))
+        })
+        .collect();
+    if present.is_empty() {
         return Ok(page);
     }
-    // PostgreSQL types a `UNION`'s columns pairwise from the left, and two nulls make a text
-    // column that a later uuid cannot join. The first branch therefore selects every real
-    // column, from every table at once, and no row (`WHERE 1 = 0` costs no scan).
-    let mut template = Query::select();
-    template
-        .expr_as(Expr::val(String::new()), Alias::new(ENTRY_KIND))
-        .expr_as(
-            Expr::col((Alias::new(alias(parts[0].kinds[0])), Alias::new("id"))),
-            Alias::new(ENTRY_RECORD),
-        );
-    for part in &parts {
-        for (name, value) in &part.columns {
-            template.expr_as(value.clone(), Alias::new(name));
-        }
-        (part.from)(&mut template, part.table());
-        if part.authors {
-            template
-                .from_as(staff_member::Entity, Alias::new(AUTHOR))
-                .from_as(organization::Entity, Alias::new(AUTHOR_ORGANIZATION));
-        }
-    }
-    template.and_where(Expr::cust("1 = 0"));
-    let branches = parts.iter().enumerate().map(|(i, part)| {
-        let mut q = Query::select();
-        let table = part.table();
-        q.expr_as(Expr::val(part.kinds[0].to_value()), Alias::new(ENTRY_KIND))
-            .expr_as(
-                Expr::col((Alias::new(table), Alias::new("id"))),
-                Alias::new(ENTRY_RECORD),
-            );
-        for (j, other) in parts.iter().enumerate() {
-            for (name, value) in &other.columns {
-                let value = if i == j {
-                    value.clone()
-                } else {
-                    Expr::cust("NULL")
-                };
-                q.expr_as(value, Alias::new(name));
-            }
-        }
-        (part.from)(&mut q, table);
-        if part.authors {
-            join_authors(&mut q);
-        }
-        let mut ids: Vec<Uuid> = part
-            .kinds
-            .iter()
-            .filter_map(|k| by_kind.get(k))
-            .flatten()
-            .copied()
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        q.and_where(Expr::col((Alias::new(table), Alias::new("id"))).is_in(ids));
-        q
-    });
-    let mut q = template;
-    q.unions(branches.map(|b| (UnionType::All, b)).collect::<Vec<_>>());
-    let statement = db.get_database_backend().build(&q);
+    let statement = statements().get(db.get_database_backend(), shown, &present);
     // The row's two columns, then the observation's, its author's and the author's
     // organization's (the first part when present, so their positions are known).
     let observation_at = 2;
@@ -243,6 +202,162 @@ pub async fn records_of(
         }
     }
     Ok(page)
+}
+
+/// The kinds of entry each part of the statement reads, in the order of [`parts`].
+const PART_KINDS: [&[EntryKind]; 9] = [
+    &[EntryKind::Observation],
+    &[EntryKind::PlanVersion],
+    &[EntryKind::Meeting],
+    &[EntryKind::Brief],
+    &[EntryKind::MonitoringReport],
+    &[EntryKind::Restraint],
+    &[EntryKind::Accident],
+    &[EntryKind::Complaint],
+    &[EntryKind::ConsentGranted, EntryKind::ConsentRevoked],
+];
+
+/// What decides the text of a records statement: the backend, what is shown, and which parts
+/// are present with how many ids each. Pages of one shape (fifty observations, say) differ only
+/// in their ids.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Shape {
+    postgres: bool,
+    authors: bool,
+    plan_text: bool,
+    parts: Vec<(usize, usize)>,
+}
+
+/// A built statement whose ids are the only values that change from page to page: every
+/// `Uuid` among its values is one of the ids, in the order given (a part's ids after the
+/// part before's), and nothing else is a `Uuid`.
+struct Built {
+    sql: String,
+    values: Vec<Value>,
+}
+
+impl Built {
+    fn with(&self, backend: DbBackend, ids: impl Iterator<Item = Uuid>) -> Statement {
+        let mut ids = ids;
+        let values = self
+            .values
+            .iter()
+            .map(|v| match v {
+                Value::Uuid(_) => Value::Uuid(ids.next()),
+                other => other.clone(),
+            })
+            .collect();
+        Statement::from_sql_and_values(backend, self.sql.clone(), Values(values))
+    }
+}
+
+/// Built records statements by shape. The statement has about three hundred columns, and
+/// building its text took a tenth of a page's server CPU; a page of a shape seen before only
+/// copies it. At most [`STATEMENTS_KEPT`] shapes are kept (a page of 50 has few in practice:
+/// the mix of kinds on it), then the keeper starts over.
+#[derive(Default)]
+struct Statements(RwLock<HashMap<Shape, Arc<Built>>>);
+
+const STATEMENTS_KEPT: usize = 512;
+
+fn statements() -> &'static Statements {
+    static STATEMENTS: LazyLock<Statements> = LazyLock::new(Statements::default);
+    &STATEMENTS
+}
+
+impl Statements {
+    fn get(&self, backend: DbBackend, shown: Shown, present: &[(usize, Vec<Uuid>)]) -> Statement {
+        let shape = Shape {
+            postgres: backend == DbBackend::Postgres,
+            authors: shown.authors,
+            plan_text: shown.plan_text,
+            parts: present.iter().map(|(i, ids)| (*i, ids.len())).collect(),
+        };
+        let ids = || present.iter().flat_map(|(_, ids)| ids.iter().copied());
+        let kept = self.0.read().ok().and_then(|m| m.get(&shape).cloned());
+        let built = match kept {
+            Some(built) => built,
+            None => {
+                let statement = build(backend, shown, present);
+                let built = Arc::new(Built {
+                    sql: statement.sql,
+                    values: statement.values.map(|v| v.0).unwrap_or_default(),
+                });
+                if let Ok(mut m) = self.0.write() {
+                    if m.len() >= STATEMENTS_KEPT {
+                        m.clear();
+                    }
+                    m.insert(shape, built.clone());
+                }
+                built
+            }
+        };
+        built.with(backend, ids())
+    }
+}
+
+/// Builds the records statement for the parts present: for each, its rows by primary key
+/// (`UNION ALL`), each row padded with nulls for the other parts' columns.
+fn build(backend: DbBackend, shown: Shown, present: &[(usize, Vec<Uuid>)]) -> Statement {
+    let mut all = parts(shown).into_iter().enumerate();
+    let parts: Vec<(Part, &[Uuid])> = present
+        .iter()
+        .filter_map(|(i, ids)| {
+            all.by_ref()
+                .find(|(j, _)| j == i)
+                .map(|(_, p)| (p, ids.as_slice()))
+        })
+        .collect();
+    // PostgreSQL types a `UNION`'s columns pairwise from the left, and two nulls make a text
+    // column that a later uuid cannot join. The first branch therefore selects every real
+    // column, from every table at once, and no row (`WHERE 1 = 0` costs no scan).
+    let mut template = Query::select();
+    template
+        .expr_as(Expr::val(String::new()), Alias::new(ENTRY_KIND))
+        .expr_as(
+            Expr::col((Alias::new(parts[0].0.table()), Alias::new("id"))),
+            Alias::new(ENTRY_RECORD),
+        );
+    for (part, _) in &parts {
+        for (name, value) in &part.columns {
+            template.expr_as(value.clone(), Alias::new(name));
+        }
+        (part.from)(&mut template, part.table());
+        if part.authors {
+            template
+                .from_as(staff_member::Entity, Alias::new(AUTHOR))
+                .from_as(organization::Entity, Alias::new(AUTHOR_ORGANIZATION));
+        }
+    }
+    template.and_where(Expr::cust("1 = 0"));
+    let branches = parts.iter().enumerate().map(|(i, (part, ids))| {
+        let mut q = Query::select();
+        let table = part.table();
+        q.expr_as(Expr::val(part.kinds[0].to_value()), Alias::new(ENTRY_KIND))
+            .expr_as(
+                Expr::col((Alias::new(table), Alias::new("id"))),
+                Alias::new(ENTRY_RECORD),
+            );
+        for (j, (other, _)) in parts.iter().enumerate() {
+            for (name, value) in &other.columns {
+                let value = if i == j {
+                    value.clone()
+                } else {
+                    Expr::cust("NULL")
+                };
+                q.expr_as(value, Alias::new(name));
+            }
+        }
+        (part.from)(&mut q, table);
+        if part.authors {
+            join_authors(&mut q);
+        }
+        q.and_where(Expr::col((Alias::new(table), Alias::new("id"))).is_in(ids.iter().copied()));
+        q
+    });
+    let mut q = template;
+    q.unions(branches.map(|b| (UnionType::All, b)).collect::<Vec<_>>());
+    backend.build(&q)
 }
 
 /// The parts of the statement, observations (with their authors and organizations when shown)
@@ -425,6 +540,53 @@ fn columns<E: EntityTrait>(table: &str, blank: &[(&str, SimpleExpr)]) -> Vec<(St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The parts are listed in the order of [`PART_KINDS`], which the keeper's shapes name.
+    #[test]
+    fn the_parts_read_the_kinds_listed_for_them() {
+        for shown in [
+            Shown {
+                authors: true,
+                plan_text: true,
+            },
+            Shown {
+                authors: false,
+                plan_text: false,
+            },
+        ] {
+            let kinds: Vec<_> = parts(shown).iter().map(|p| p.kinds).collect();
+            assert_eq!(kinds, PART_KINDS);
+        }
+    }
+
+    /// A statement kept for one page, given another page's ids of the same shape, is the
+    /// statement built for that page: same text, same values in the same places.
+    #[test]
+    fn a_kept_statement_with_other_ids_is_the_one_built_for_them() {
+        let ids = |n: usize| (0..n).map(|_| Uuid::new_v4()).collect::<Vec<_>>();
+        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+            for shown in [
+                Shown {
+                    authors: true,
+                    plan_text: false,
+                },
+                Shown {
+                    authors: false,
+                    plan_text: true,
+                },
+            ] {
+                let keeper = Statements::default();
+                let first = [(0, ids(3)), (2, ids(2)), (8, ids(1))];
+                let second = [(0, ids(3)), (2, ids(2)), (8, ids(1))];
+                keeper.get(backend, shown, &first);
+                let kept = keeper.get(backend, shown, &second);
+                let built = build(backend, shown, &second);
+                assert_eq!(kept.sql, built.sql);
+                assert_eq!(kept.values, built.values);
+                assert_ne!(kept.values, build(backend, shown, &first).values);
+            }
+        }
+    }
 
     /// [`ByPosition`] reads each model's fields in this order: a column added, removed or moved
     /// in an entity must be read here too.
