@@ -188,17 +188,16 @@ pub async fn records_of(
             }
         }
         let Some(record) = record else { continue };
-        // A consent's grant and its revocation both point to it.
-        let kinds: &[EntryKind] = match kind {
-            EntryKind::ConsentGranted | EntryKind::ConsentRevoked => {
-                &[EntryKind::ConsentGranted, EntryKind::ConsentRevoked]
+        // A consent's grant and its revocation both point to it; every other row was read for
+        // the one kind of entry that named its id.
+        if let HistoryRecord::Consent(_) = record {
+            for k in [EntryKind::ConsentGranted, EntryKind::ConsentRevoked] {
+                if by_kind.get(&k).is_some_and(|ids| ids.contains(&id)) {
+                    page.records.insert((k, id), record.clone());
+                }
             }
-            _ => std::slice::from_ref(&kind),
-        };
-        for k in kinds {
-            if by_kind.get(k).is_some_and(|ids| ids.contains(&id)) {
-                page.records.insert((*k, id), record.clone());
-            }
+        } else {
+            page.records.insert((kind, id), record);
         }
     }
     Ok(page)
