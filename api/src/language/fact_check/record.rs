@@ -170,8 +170,13 @@ pub(super) fn check(
                         .iter()
                         .any(|u| s[e.bytes.clone()].ends_with(u)))
         };
+        let how_often_counted = !how_often
+            || claim.vague_amount
+            || evidence
+                .iter()
+                .any(|e| counted(e) && reaches(sentence, clause, e));
         let cleared = sentence.analysed
-            && (!how_often || claim.vague_amount || evidence.iter().any(|e| counted(e) && reaches(sentence, clause, e)))
+            && how_often_counted
             && (
                 // 体調不良2日, 不穏3回: the claim is counted where it stands.
                 (!claim.vague_amount && counted_right_after(s, claim.end()))
