@@ -23,11 +23,11 @@ use crate::service::timeline::EntryKind;
 
 /// The aliases of each row's first two columns: which table the row is from (as the first kind
 /// of entry that points to it) and its record's id.
-pub(super) const ENTRY_KIND: &str = "entry_kind";
-pub(super) const ENTRY_RECORD: &str = "entry_record_id";
+const ENTRY_KIND: &str = "entry_kind";
+const ENTRY_RECORD: &str = "entry_record_id";
 /// Aliases (and column prefixes) of the joined author and organization.
-pub(super) const AUTHOR: &str = "author";
-pub(super) const AUTHOR_ORGANIZATION: &str = "author_org";
+const AUTHOR: &str = "author";
+const AUTHOR_ORGANIZATION: &str = "author_org";
 
 /// Each record table's alias in the statement; its columns come back as `<alias>_<column>`.
 pub(super) fn alias(kind: EntryKind) -> &'static str {
