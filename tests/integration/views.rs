@@ -647,6 +647,16 @@ async fn a_history_page_of_mixed_kinds_costs_the_statements_of_one_kind() {
     assert!(counts[0] <= 2, "statements per history page: {counts:?}");
 }
 
+/// The items of a `client.history` page, in order.
+fn history_items(body: &Value) -> Vec<Value> {
+    body["data"]["client"]["history"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|e| e["node"]["item"].clone())
+        .collect()
+}
+
 /// Pages of the same shape (five observations each) share one built statement and differ only
 /// in their ids: walked five at a time, the history shows the same records, in the same order,
 /// with the same facts and authors, as one page of twenty-five.
@@ -659,15 +669,7 @@ async fn pages_of_one_shape_each_show_their_own_records() {
         history(first: $n, after: $after, kinds: [OBSERVATION]) {
           pageInfo { endCursor }
           edges { node { item { ... on Observation { id fact author { displayName } } } } } } } }";
-    let items = |body: &Value| -> Vec<Value> {
-        body["data"]["client"]["history"]["edges"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{body}"))
-            .iter()
-            .map(|e| e["node"]["item"].clone())
-            .collect()
-    };
-    let whole = items(
+    let whole = history_items(
         &app.gql(
             Some(&specialist),
             q,
@@ -686,7 +688,7 @@ async fn pages_of_one_shape_each_show_their_own_records() {
                 json!({ "c": yamada, "n": 5, "after": after }),
             )
             .await;
-        walked.extend(items(&body));
+        walked.extend(history_items(&body));
         after = body["data"]["client"]["history"]["pageInfo"]["endCursor"].clone();
     }
     assert_eq!(walked, whole);
@@ -707,14 +709,6 @@ async fn a_plan_version_on_a_history_page_shows_its_text_when_asked() {
               edges {{ node {{ item {{ ... on SupportPlanVersion {{ id version {fields} }} }} }} }} }} }} }}"
         )
     };
-    let items = |body: &Value| -> Vec<Value> {
-        body["data"]["client"]["history"]["edges"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{body}"))
-            .iter()
-            .map(|e| e["node"]["item"].clone())
-            .collect()
-    };
     let bare = app
         .gql(Some(&specialist), &page(""), json!({ "c": yamada }))
         .await;
@@ -729,7 +723,7 @@ async fn a_plan_version_on_a_history_page_shows_its_text_when_asked() {
         bare.get("errors").is_none() && full.get("errors").is_none(),
         "{bare}\n{full}"
     );
-    let (bare, full) = (items(&bare), items(&full));
+    let (bare, full) = (history_items(&bare), history_items(&full));
     assert!(!full.is_empty(), "the demo client has plan versions");
     assert_eq!(
         bare.iter().map(|i| &i["id"]).collect::<Vec<_>>(),
