@@ -29,6 +29,27 @@ static OTHER_SPEAKER: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// Someone plainly other than the client doing the act right after (母が泣いて, 隣の人が大声を),
+/// or owning the voice (他利用者の泣き声): it shows what happened around the client, not the
+/// client's state. (他利用者のトレーを押した, 職員の手を払いのけた: the client's acts on them.)
+static OTHER_ACTOR: LazyLock<Regex> = LazyLock::new(|| {
+    crate::language::text::pattern(
+        "(?:他(?:の)?利用者|他児|他の(?:子|児童|人|方|メンバー|生徒)|隣の(?:人|席の人|利用者|子|部屋)|周り(?:の人|の利用者)|相手|同室者|母親?|父親?|家族|職員|スタッフ)(?:が[^、。とてで]{0,4}|(?P<of>の))$",
+    )
+});
+
+/// Whether the evidence at `r` is someone else's act or voice (see [`OTHER_ACTOR`]).
+fn someone_elses(s: &str, clause_start: usize, r: &Range<usize>) -> bool {
+    OTHER_ACTOR
+        .captures(&s[clause_start..r.start])
+        .is_some_and(|c| {
+            c.name("of").is_none()
+                || ["泣", "大声", "大きな声", "叫", "奇声", "笑", "怒鳴", "声"]
+                    .iter()
+                    .any(|w| s[r.clone()].starts_with(w))
+        })
+}
+
 /// Whether quoted words are written in katakana alone (no kanji, no hiragana), as a learner's
 /// or a child's speech often is.
 fn spoken_in_katakana(quote: &str) -> bool {
@@ -111,6 +132,25 @@ fn quoted_mood(sentence: &Sentence, q: &Range<usize>) -> (States, bool) {
         states = states.union(States::REFUSAL);
         refused = true;
     }
+    // 「出してみる」「やってみようかな」: a try, which shows wanting to take part.
+    if toks
+        .windows(2)
+        .any(|w| w[0].t.surface == "て" && w[1].t.base == "みる" && w[1].t.pos[1] == "非自立")
+    {
+        states = states.union(States::ENGAGEMENT);
+    }
+    // 「母が死んだら一人で暮らせない」: what would follow if something happened, told as a no
+    // (or as どうしよう): a fear of it.
+    if let Some(i) = toks
+        .iter()
+        .position(|t| t.t.conj_form.starts_with("仮定") || t.t.surface == "たら")
+        && toks[i + 1..].iter().any(|t| {
+            (t.t.is(&["助動詞"]) && matches!(t.t.base.as_str(), "ない" | "ん" | "ぬ"))
+                || t.t.surface.contains("どうしよう")
+        })
+    {
+        states = states.union(States::DISTRESS);
+    }
     let inner = &sentence.s[q.clone()];
     // 「最初は怖かったけど、今はもう平気」: the person telling a change in their own words.
     let then = [
@@ -132,19 +172,29 @@ fn quoted_mood(sentence: &Sentence, q: &Range<usize>) -> (States, bool) {
     }
     // A question of how to go on (「これどうするの？」) or one asking to be reassured (「来るよね？」)
     // shows uncertainty; a question for information (「明日は何曜日？」) does not.
-    let asks = inner.contains(['？', '?'])
-        && [
-            "どうする",
-            "どうしよう",
-            "どうした",
-            "どうすれば",
-            "どうやる",
-            "よね",
-            "でしょ",
-            "大丈夫",
-        ]
+    // 「俺が付き添ったほうがいいかな」: words wondering what to do, or whether it will be
+    // all right, with or without a question mark.
+    let wonders = ["かな", "かなあ", "かなぁ", "だろうか", "でしょうか"]
         .iter()
-        .any(|w| inner.contains(w));
+        .any(|w| {
+            inner
+                .trim_end_matches(['」', '』', '。', '…', '、', '！', '!'])
+                .ends_with(w)
+        });
+    let asks = wonders
+        || inner.contains(['？', '?'])
+            && [
+                "どうする",
+                "どうしよう",
+                "どうした",
+                "どうすれば",
+                "どうやる",
+                "よね",
+                "でしょ",
+                "大丈夫",
+            ]
+            .iter()
+            .any(|w| inner.contains(w));
     if asks {
         states = states.union(States::DISTRESS);
     }
@@ -398,6 +448,11 @@ pub(super) fn evidence(
                 || !content_start(sentence, &r)
                 || topic_only(sentence, &r)
                 || vital_name(&s[r.clone()])
+                || someone_elses(
+                    s,
+                    sentence.clauses[sentence.clause_of(r.start)].bytes.start,
+                    &r,
+                )
             {
                 continue;
             }
@@ -422,8 +477,9 @@ pub(super) fn evidence(
         let alone = matches!(m.as_str(), "一人" | "1人" | "ひとり")
             && (s[r.end..].starts_with('で') || s[r.end..].starts_with("暮らし"));
         let rest = &s[r.end..];
+        // 2回目の利用: which time it was, not how many (an ordinal, like 3日目).
         let day_in_time = rest.starts_with('目')
-            && ["日", "週", "月", "年", "日間"]
+            && ["日", "週", "月", "年", "日間", "回", "度"]
                 .iter()
                 .any(|u| m.as_str().ends_with(u));
         let date = is_date(s, &r, rest);

@@ -141,10 +141,18 @@ pub(super) fn vital_name(word: &str) -> bool {
 /// Whether a measure right after these words is of the surroundings (外気温32℃, 室温28度, 湯温
 /// 40℃), not of the body.
 pub(super) fn of_a_thing(before: &str) -> bool {
+    // Back to the comma, or six characters before the number, or fourteen when the number
+    // ends a range that began with the thing named (室温を24℃から26℃に).
+    let reach = if before.ends_with("から") || before.ends_with('→') {
+        14
+    } else {
+        6
+    };
     let near: String = before
         .chars()
         .rev()
-        .take(6)
+        .take(reach)
+        .take_while(|c| !matches!(c, '、' | '。'))
         .collect::<Vec<_>>()
         .into_iter()
         .rev()

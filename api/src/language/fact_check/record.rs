@@ -175,7 +175,10 @@ pub(super) fn check(
             || evidence
                 .iter()
                 .any(|e| counted(e) && reaches(sentence, clause, e));
+        // 雨のせいか機嫌が悪い: a guessed cause rests on nothing the sentence shows.
+        let cause = claim.parts.iter().any(|(_, t)| t.id == CAUSE);
         let cleared = sentence.analysed
+            && !cause
             && how_often_counted
             && (
                 // 体調不良2日, 不穏3回: the claim is counted where it stands.
@@ -268,6 +271,7 @@ pub(super) fn check(
             // Evidence may also open the next sentence, when nothing turns against the claim
             // in between (a contrast such as しかし starts no evidence: see `leading`).
             let next_sentence_clears = (sentence.analysed
+                && !cause
                 && clause + 1 == sentence.clauses.len()
                 && !across.states.is_empty())
             .then_some(across);
@@ -278,6 +282,8 @@ pub(super) fn check(
             // 本日の総水分量600ml), not by a count of something before it (昼食は全量摂取。
             // 昼食後は居眠りが多かった。).
             let previous_sentence_clears = (clause == 0
+                && !cause
+                && !later(sentence)
                 && !claim.vague_amount
                 && !across.states.is_empty()
                 && !turns(sentence)
@@ -330,6 +336,8 @@ fn names_attendance(sentence: &Sentence, clause: usize) -> bool {
 
 /// Markers of the writer's own guess or impression (〜と思われる, 〜感じ).
 const GUESSES: [&str; 2] = ["presumed", "feel"];
+/// The marker of a guessed cause (〜のせいか, 〜の影響と思われる).
+const CAUSE: &str = "cause";
 
 /// Vague words for how much (少量, 多め), as opposed to how often (時々, よく).
 const QUANTITY_WORDS: [&str; 11] = [
@@ -412,13 +420,21 @@ static BASELINE: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// The person's own words then and now (前回は「いらない」と言っていたが、今回は「出してみる」).
+static WORDS_THEN_AND_NOW: LazyLock<Regex> = LazyLock::new(|| {
+    crate::language::text::pattern(
+        "(?:先月|先週|前月|前週|前回|以前|前は|当初|最初|初めは|はじめは|入所時|利用開始時)[^。「]{0,8}「[^」]+」[^。]*?(?:今回|今日|本日|今は|今月|今週|現在|最近)[^。「]{0,8}「",
+    )
+});
+
 fn compared(sentence: &Sentence, evidence: &[Found]) -> Option<Wanted> {
     let measured =
         evidence.iter().any(|e| e.states.contains(States::COUNT)) || CLOCKS.is_match(sentence.s);
-    (BASELINE.is_match(sentence.s) && measured).then_some(Wanted {
-        states: States::BASELINE,
-        valence: None,
-    })
+    ((BASELINE.is_match(sentence.s) && measured) || WORDS_THEN_AND_NOW.is_match(sentence.s))
+        .then_some(Wanted {
+            states: States::BASELINE,
+            valence: None,
+        })
 }
 
 /// What evidence at the end of the sentence shows, for a claim opening the next sentence
@@ -457,6 +473,14 @@ fn turns(sentence: &Sentence) -> bool {
     !sentence.analysed
         || CONTRAST.iter().any(|c| opening.starts_with(c))
         || super::hearsay::reports_someone_else(sentence)
+}
+
+/// Whether a sentence opens on a later time than the one before (22時巡視：入眠中。その後も
+/// 良眠。): what was seen before is no evidence of what came after.
+fn later(sentence: &Sentence) -> bool {
+    const LATER: [&str; 6] = ["その後", "以降", "それ以降", "それから", "あとは", "後は"];
+    let opening = sentence.s.trim_start_matches(['・', '-', ' ', '　']);
+    LATER.iter().any(|c| opening.starts_with(c))
 }
 
 /// How many clauses away evidence may stand from its claim.

@@ -50,6 +50,13 @@ pub(super) fn names_a_thing(sentence: &Sentence, r: &Range<usize>, starts: &[usi
     if inside_name {
         return true;
     }
+    // いつも通り入眠, 予定どおり出発: 〜通り says how the next word went; it names nothing.
+    if ["通り", "どおり"]
+        .iter()
+        .any(|w| sentence.s[..r.end].ends_with(w))
+    {
+        return false;
+    }
     // The match must end where a word ends, and the next word must be a noun heading it.
     let modifier = |k: &&super::Tok| {
         k.bytes.end == r.end
@@ -271,7 +278,7 @@ pub(super) fn said_of_someone(sentence: &Sentence, r: &Range<usize>, t: &Term) -
             if next.is_some_and(|x| {
                 matches!(
                     x.t.surface.as_str(),
-                    "の" | "に" | "は" | "用" | "を" | "、" | "も"
+                    "の" | "に" | "は" | "用" | "を" | "、" | "も" | "）" | ")"
                 )
             }) {
                 return false;

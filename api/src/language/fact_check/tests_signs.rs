@@ -535,3 +535,64 @@ fn round_ten_signs() {
         Mode::Record,
     );
 }
+
+#[test]
+fn round_twelve_signs() {
+    expect(
+        &[
+            // The usual is never written down: a count of it answers, the act alone does not.
+            ("巡回時、普段通り入眠していた。", true),
+            ("いつも通り登所した。", true),
+            ("相変わらず野菜を残し、サラダは3口で止めた。", false),
+            // Bullets with a colon.
+            ("・表情：硬い。", true),
+            ("・睡眠：不規則。", true),
+            // When an event was held is no sign of calm; sitting through it is.
+            ("面談は10時から10時30分まで行い、穏やかだった。", true),
+            // Which time it was is no count.
+            ("今日で3回目の参加、だいぶ慣れてきた。", true),
+            // A state named as the topic of an act is no claim.
+            ("父の体調を心配して「大丈夫かな」と話した。", false),
+            // Muscle tone is the body's.
+            ("筋緊張が強く、足が突っ張っていた。", false),
+            ("筋緊張が強かった。", true),
+            // A guessed cause rests on nothing the sentence shows.
+            ("雨のせいか、朝から3回大声を出した。", true),
+            ("季節の変わり目のためか、咳が5回出た。", true),
+            ("声をかけると聞こえないふりをした。", true),
+            // Words that show the state.
+            ("迷っている様子で、「どっちにしようかな」と話した。", false),
+            ("寂しそうに「家に誰もいない」と話した。", false),
+            (
+                "「母が入院したら一人で暮らせない」と話し、不安そうだった。",
+                false,
+            ),
+            (
+                "見学に前向きになってきており、先月は「行かない」と言っていたが、今月は「行ってみる」と話した。",
+                false,
+            ),
+            // Someone else's voice is no sign of the client's state; the client's act on
+            // someone else's things is.
+            ("他利用者の泣き声を聞いて、不安そうだった。", true),
+            ("他利用者のコップを倒し、興奮していた。", false),
+            // What was seen before is no evidence of what came after.
+            ("23時巡視：入眠。その後も良眠。", true),
+            (
+                "緊張した様子で、入口で立ち止まったまま座りませんでした。",
+                false,
+            ),
+        ],
+        Mode::Record,
+    );
+    expect(
+        &[
+            (
+                "家族へ夜間の様子（入眠時刻・起床時刻）を連絡帳で伝える。",
+                false,
+            ),
+            ("無理のない範囲で作業に参加する。", true),
+            ("できる範囲で洗濯物をたたむ。", true),
+        ],
+        Mode::Plan,
+    );
+}
