@@ -198,6 +198,20 @@ fn quoted_mood(sentence: &Sentence, q: &Range<usize>) -> (States, bool) {
     if asks {
         states = states.union(States::DISTRESS);
     }
+    // 「次は何をすればいいですか」: asking how to go on shows what the person does not yet know.
+    if [
+        "すればいい",
+        "したらいい",
+        "どうやる",
+        "どうやって",
+        "どうするの",
+        "何をする",
+    ]
+    .iter()
+    .any(|w| inner.contains(w))
+    {
+        states = states.union(States::SKILL);
+    }
     if [
         "なくていい",
         "なくてもいい",
@@ -489,8 +503,10 @@ pub(super) fn evidence(
             && ["経過", "経っ", "たっ", "過ぎ"]
                 .iter()
                 .any(|p| after.starts_with(p));
-        // 8時50分: the minutes of a clock time.
-        let clock = m.as_str().ends_with('分') && s[..r.start].ends_with(['時', ':']);
+        // 8時50分: the minutes of a clock time; 6:15 着替え: minutes after a colon are never
+        // a count, whatever follows them.
+        let clock = (m.as_str().ends_with('分') && s[..r.start].ends_with(['時', ':']))
+            || s[..r.start].ends_with(':');
         if sentence.shielded(&r)
             || flagged(&r)
             || alone
@@ -534,7 +550,9 @@ pub(super) fn evidence(
         let r = m.range();
         // A vital sign named without its value (体重増加傾向, SpO2低下) measures nothing.
         let unmeasured = matches!(m.as_str(), "SpO2" | "血圧" | "体温" | "脈拍" | "体重");
+        // 3:00 口の中に: the minutes of a clock time.
         if unmeasured
+            || s[..r.start].ends_with(':')
             || sentence.shielded(&r)
             || flagged(&r)
             || out.iter().any(|f| overlaps(&f.bytes, &r))

@@ -20,7 +20,7 @@ const PLACES: &str =
 
 static REPORTIVE: LazyLock<Regex> = LazyLock::new(|| {
     crate::language::text::pattern(
-        "とのこと|との事|の由|とのよし|と聞(?:い|き|く)|と書かれ|と記載(?:が|さ|あり)|と伺|とうかが|によると|によれば|の話では|話によると|との(?:連絡|報告|情報|電話|話|訴えが家族)|[\\p{Hiragana}」]との(?:評価|見立て|診断|所見|意見|見解|返答|回答|説明|指摘|申し送り)|と(?:の)?説明を受け|との(?:お)?言葉を(?:いただ|頂|受け|もら)|と(?:の)?(?:報告|連絡)(?:あり|有り|が?あっ|を受け|をいただ|を頂|が入)|情報提供(?:あり|有|を受け|があ|によ)|申し送り",
+        "とのこと|との事|の由|とのよし|と聞(?:い|き|く)|と書かれ|と記載(?:が|さ|あり)|と伺|とうかが|によると|によれば|の話では|話によると|との(?:連絡|報告|情報|電話|話|訴えが家族)|[\\p{Hiragana}」]との(?:評価|見立て|診断|所見|意見|見解|返答|回答|説明|指摘|申し送り)|と(?:の)?説明を受け|との(?:お)?言葉を(?:いただ|頂|受け|もら)|と(?:の)?(?:報告|連絡)(?:あり|有り|が?あっ|を受け|をいただ|を頂|が入)|情報提供(?:あり|有|を受け|があ|によ)|と申し送り|(?:から|より)の申し送り|申し送り(?:あり|有り|が?あっ|を受け|では)",
     )
 });
 
@@ -92,9 +92,10 @@ pub(super) fn reports_someone_else(sentence: &Sentence) -> bool {
         return true;
     }
     // The hearsay そうだ (降るそうだ), as opposed to the looks-like そう (眠そう).
-    let hearsay_sou = sentence.tokens.iter().any(|t| {
+    let hearsay_sou = sentence.tokens.iter().enumerate().any(|(i, t)| {
         t.t.surface == "そう"
             && t.t.is(&["名詞", "特殊", "助動詞語幹"])
+            && !super::said_of::wish_looked(sentence, i)
             && !in_quote(sentence, t.bytes.start)
     });
     if hearsay_sou {

@@ -340,4 +340,6 @@ mod tests_hearsay;
 #[cfg(test)]
 mod tests_quality;
 #[cfg(test)]
+mod tests_rounds;
+#[cfg(test)]
 mod tests_signs;

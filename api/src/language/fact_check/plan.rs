@@ -304,9 +304,11 @@ fn concrete_act(
         // a concrete act or measure is checkable when the line counts it.
         // The object may stand before the count's commas (作業を週5日、9:30〜15:00まで続ける).
         // 睡眠記録とチェック表を見直す: going over a named record is checkable too.
+        // (勤務を週4日継続する: 継続 made a verb by する keeps up the same way.)
         let keeps = matches!(
             act,
-            "続ける"
+            "継続"
+                | "続ける"
                 | "続けられる"
                 | "保つ"
                 | "保てる"

@@ -124,10 +124,23 @@ pub(super) fn genuine(sentence: &Sentence, r: &Range<usize>, t: &Term) -> bool {
     };
     let tok = &sentence.tokens[i].t;
     match tok.surface.as_str() {
-        "そう" => !tok.is(&["名詞", "特殊"]),
+        // 来るそうだ is hearsay; 言いたそうだ is how someone looked.
+        "そう" => !tok.is(&["名詞", "特殊"]) || wish_looked(sentence, i),
         "げ" => tok.is(&["名詞", "接尾"]),
         _ => true,
     }
+}
+
+/// Whether the そう at token `i`, which the dictionary reads as hearsay, is a wish seen from
+/// outside (言いたそうだ): たい's stem, read as the past た after a 五段 verb's 連用形, whose
+/// real past would be 連用タ接続 (言った). 寝たそうだ and 乾かしたそうだ stay hearsay: a 一段
+/// or サ行 verb's past looks the same.
+pub(super) fn wish_looked(sentence: &Sentence, i: usize) -> bool {
+    i >= 2
+        && sentence.tokens[i - 1].t.surface == "た"
+        && sentence.tokens[i - 2].t.conj_form == "連用形"
+        && sentence.tokens[i - 2].t.conj_type.starts_with("五段")
+        && !sentence.tokens[i - 2].t.conj_type.contains("サ行")
 }
 
 /// The marker entry for a feeling read from outside (寂しがる).
@@ -150,7 +163,7 @@ static CONDITION: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Nouns an interpretation may describe (落ち着いた様子, 穏やかな一日, 不安な気持ち); any other
 /// noun it modifies is a thing (穏やかな曲, 不安定な脚立, 調子の悪いプリンター), not a person.
-const STATE_NOUNS: [&str; 89] = [
+const STATE_NOUNS: [&str; 94] = [
     "様子",
     "変化",
     "表情",
@@ -232,6 +245,12 @@ const STATE_NOUNS: [&str; 89] = [
     "波",
     "乱れ",
     "崩れ",
+    // How much or how often (いつも通りの量, 普段より多い回数): a vague amount of what happened.
+    "量",
+    "回数",
+    "頻度",
+    "ペース",
+    "程度",
     // Who someone is (穏やかな人柄だ): said of the person, like 人 and 性格.
     "人柄",
     "気質",
@@ -315,7 +334,10 @@ pub(super) fn said_of_someone(sentence: &Sentence, r: &Range<usize>, t: &Term) -
         let joins = matches!(
             k.t.surface.as_str(),
             "な" | "の" | "が" | "た" | "だ" | "ない" | "い"
-        ) || k.t.pos[0] == "形容詞"
+        ) || (k.t.pos[0] == "形容詞"
+            // 機嫌良く着替えに協力: an adverb (連用形) says how the act went; only the
+            // attributive form (機嫌の悪いプリンター) names a thing.
+            && matches!(k.t.conj_form.as_str(), "基本形" | "体言接続"))
             || (k.t.pos[0] == "動詞" && k.t.conj_form == "基本形")
             || k.t.pos[0] == "助動詞";
         if !joins {

@@ -1,0 +1,119 @@
+//! Unit tests of the signs added in the later rounds of blind sets (BENCHMARKS.md, rounds 12
+//! and 13): each case is a sentence of our own, not one from the labelled sets.
+
+use super::{Mode, tests::expect};
+
+#[test]
+fn round_twelve_signs() {
+    expect(
+        &[
+            // The usual is never written down: a count of it answers, the act alone does not.
+            ("巡回時、普段通り入眠していた。", true),
+            ("いつも通り登所した。", true),
+            ("相変わらず野菜を残し、サラダは3口で止めた。", false),
+            // Bullets with a colon.
+            ("・表情：硬い。", true),
+            ("・睡眠：不規則。", true),
+            // When an event was held is no sign of calm; sitting through it is.
+            ("面談は10時から10時30分まで行い、穏やかだった。", true),
+            // Which time it was is no count.
+            ("今日で3回目の参加、だいぶ慣れてきた。", true),
+            // A state named as the topic of an act is no claim.
+            ("父の体調を心配して「大丈夫かな」と話した。", false),
+            // Muscle tone is the body's.
+            ("筋緊張が強く、足が突っ張っていた。", false),
+            ("筋緊張が強かった。", true),
+            // A guessed cause rests on nothing the sentence shows.
+            ("雨のせいか、朝から3回大声を出した。", true),
+            ("季節の変わり目のためか、咳が5回出た。", true),
+            ("声をかけると聞こえないふりをした。", true),
+            // Words that show the state.
+            ("迷っている様子で、「どっちにしようかな」と話した。", false),
+            ("寂しそうに「家に誰もいない」と話した。", false),
+            (
+                "「母が入院したら一人で暮らせない」と話し、不安そうだった。",
+                false,
+            ),
+            (
+                "見学に前向きになってきており、先月は「行かない」と言っていたが、今月は「行ってみる」と話した。",
+                false,
+            ),
+            // Someone else's voice is no sign of the client's state; the client's act on
+            // someone else's things is.
+            ("他利用者の泣き声を聞いて、不安そうだった。", true),
+            ("他利用者のコップを倒し、興奮していた。", false),
+            // What was seen before is no evidence of what came after.
+            ("23時巡視：入眠。その後も良眠。", true),
+            (
+                "緊張した様子で、入口で立ち止まったまま座りませんでした。",
+                false,
+            ),
+        ],
+        Mode::Record,
+    );
+    expect(
+        &[
+            (
+                "家族へ夜間の様子（入眠時刻・起床時刻）を連絡帳で伝える。",
+                false,
+            ),
+            ("無理のない範囲で作業に参加する。", true),
+            ("できる範囲で洗濯物をたたむ。", true),
+        ],
+        Mode::Plan,
+    );
+}
+
+#[test]
+fn round_thirteen_signs() {
+    expect(
+        &[
+            // An adverb says how the act went; it names no thing (機嫌良く着替えに協力).
+            ("機嫌良く歯磨きに協力。", true),
+            // The minutes of a clock time are no count.
+            ("4:20 口の中に痰が溜まりやすい傾向。", true),
+            ("2:15 着替え時、体が硬い。", true),
+            // A wish seen from outside is no hearsay (言いたそう); 寝たそう stays hearsay.
+            ("何か書きたそうだった。", true),
+            ("母によると、21時に寝たそうだ。", false),
+            ("寒気があるようなので、毛布を足した。", true),
+            ("両手を胸の前で組んでいて、嫌な夢を見たのかも。", true),
+            // The colour of the face is the body's; a word of cold shows no dark expression.
+            ("「さむい」と示したあと、表情が暗かった。", true),
+            ("「さむい」と言い、顔色が青白かった。", false),
+            ("検温36.4℃、体調はいまひとつの様子。", true),
+            // Being with others shows neither the relationship nor the will to take part.
+            ("他児と仲良く遊べていた。", true),
+            ("調理に加わり、意欲的に取り組んでいた。", true),
+            ("友達と仲良く遊び、ボールを3回貸した。", false),
+            // Accepting is no understanding: a redone task shows neither.
+            ("やり直しを指示され、納得していない様子だった。", true),
+            (
+                "「わかった、じゃあ明日にする」と答え、納得した様子だった。",
+                false,
+            ),
+            ("評価：協調性に欠ける。", true),
+            // Asking how to go on shows what is not yet understood.
+            (
+                "手順を理解できておらず、「どうすればいい？」と10分間に3回尋ねた。",
+                false,
+            ),
+            (
+                "欠勤は月曜に集中している（10月の欠勤3日はすべて月曜）。",
+                false,
+            ),
+            ("落ち着かない様子で、掛け布団を3回はねのけた。", false),
+            ("痛がる様子で、右膝に触れると顔をしかめた。", false),
+            ("傷は直径約1cmで、前日から変化なし。", false),
+        ],
+        Mode::Record,
+    );
+    expect(
+        &[
+            ("週3日・1日4時間の勤務を継続する。", false),
+            ("ヘルパー間の連携を密にする。", true),
+            ("入浴を本人の負担なく行う。", true),
+        ],
+        Mode::Plan,
+    );
+}
