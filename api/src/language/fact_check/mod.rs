@@ -33,6 +33,7 @@ mod evidence;
 mod hearsay;
 mod measures;
 mod plan;
+mod quoted;
 mod record;
 mod said_of;
 
