@@ -37,7 +37,8 @@ pub fn negated(s: &str, tokens: &[Tok], r: &Range<usize>) -> bool {
 fn predicate_negated(tokens: &[Tok], mut i: usize, mut head: bool) -> bool {
     while let Some(tok) = tokens.get(i) {
         let t = &tok.t;
-        if t.is(&["記号"]) {
+        // A folded colon is tagged a noun (不安緊張:一度も目を合わせず): it ends the heading.
+        if t.is(&["記号"]) || matches!(t.surface.as_str(), ":" | "：") {
             break;
         }
         if is_negation(t) {

@@ -309,9 +309,15 @@ pub(super) fn evidence(
             }
             // 大声は|なかった, 大声は0回: a negation or a zero turns the fact round.
             let clause = &sentence.clauses[sentence.clause_of(r.start)].bytes;
+            // 一度も目を合わせなかった: words that hold their own negation are not turned
+            // round again by the zero.
+            let negative = ["な", "ず", "ない", "せず", "ません"]
+                .iter()
+                .any(|n| s[r.clone()].ends_with(n));
             let valence = e.valence(&s[r.clone()]).map(|v| {
                 if negation::negated_after(&sentence.tokens, r.end)
-                    || counted_zero(&s[clause.clone()], r.end.saturating_sub(clause.start))
+                    || (!negative
+                        && counted_zero(&s[clause.clone()], r.end.saturating_sub(clause.start)))
                 {
                     v.flipped()
                 } else {

@@ -38,6 +38,14 @@ pub(super) fn quoted_mood(sentence: &Sentence, q: &Range<usize>) -> (States, boo
         let prev = i.checked_sub(1).map(|p| &toks[p].t);
         if t.t.is(&["助動詞"]) && t.t.base == "たい" {
             states = states.union(States::ENGAGEMENT);
+            // 「他人を家に入れたくない」: a wish not to is a refusal.
+            if toks
+                .get(i + 1)
+                .is_some_and(|n| n.t.is(&["助動詞"]) && n.t.base == "ない")
+            {
+                states = states.union(States::REFUSAL);
+                refused = true;
+            }
         }
         // 変えるな: the sentence-final な after a verb's plain form.
         if t.t.is(&["助詞", "終助詞"])
@@ -147,6 +155,8 @@ pub(super) fn quoted_mood(sentence: &Sentence, q: &Range<usize>) -> (States, boo
         "どうやって",
         "どうするの",
         "何をする",
+        "だっけ",
+        "っけ？",
     ]
     .iter()
     .any(|w| inner.contains(w))

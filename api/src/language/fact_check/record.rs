@@ -20,7 +20,7 @@ use crate::language::{
 /// Claims of change (増えてきた, 慣れつつある, 上達した): a count of the thing clears them.
 static CHANGE: LazyLock<Regex> = LazyLock::new(|| {
     crate::language::text::pattern(
-        "^[^、。]{0,8}?(?:てき|つつあ|増え|増加|減っ|減り|減少|上が|下が|高ま|低下|向上|改善|悪化|定着|になってき|ようにな[っりる]|上達|成長|進歩|後退|伸び|回復)",
+        "^[^、。]{0,8}?(?:てき|つつあ|増え|増加|減っ|減り|減少|上が|下が|高ま|低下|向上|改善|悪化|定着|になってき|になってお|ようにな[っりる]|上達|成長|進歩|後退|伸び|回復)",
     )
 });
 
@@ -41,6 +41,10 @@ fn claims_change(s: &str, claim: &Claim) -> bool {
 
 /// Whether a count follows the claim at `end` directly (体調不良2日, パニック3回).
 fn counted_right_after(s: &str, end: usize) -> bool {
+    // 集中できないようで、30分で1枚: past the clause's end the count is of something else.
+    if s[..end].ends_with(['、', '。', ',']) {
+        return false;
+    }
     let rest: String = s[end..].chars().take(6).collect();
     COUNT.find(&rest).is_some_and(|m| {
         let gap = &rest[..m.start()];
@@ -153,6 +157,12 @@ pub(super) fn check(
                 .parts
                 .iter()
                 .all(|(_, t)| t.kind == TermKind::Marker && GUESSES.contains(&t.id.as_str()));
+        let compares = claim.parts.iter().any(|(_, t)| t.id == "compared");
+        let guessed = claim
+            .parts
+            .iter()
+            .any(|(_, t)| t.kind == TermKind::Marker && GUESSES.contains(&t.id.as_str()));
+        let attention = claim.parts.iter().any(|(_, t)| t.id == "concentration");
         // 相変わらず時々ある: a word of how often asks for a count, whatever it joined.
         let how_often = claim
             .parts
@@ -186,7 +196,9 @@ pub(super) fn check(
                     || (willing
                         && evidence.iter().any(|e| {
                             e.kind == AnchorKind::Number
-                                && ["回", "度", "日"].iter().any(|u| s[e.bytes.clone()].ends_with(u))
+                                && ["回", "度", "日", "日分"]
+                                    .iter()
+                                    .any(|u| s[e.bytes.clone()].ends_with(u))
                                 // 「眠い」と2回話し、やる気がない: it counts the words, and
                                 // they show no will either way.
                                 && !s[..e.bytes.start].ends_with("」と")
@@ -199,11 +211,19 @@ pub(super) fn check(
                                         && !Valence::agrees(claim.valence, a.valence)
                                 })
                         }))
-                    // 先月の平均1:30が今月は23:45: a change measured against a baseline.
-                    || (change && compared(sentence, &evidence).is_some())
+                    // 先月の平均1:30が今月は23:45: a change measured against a baseline; so is
+                    // a comparison (以前より) or a guess of no particular state (〜と考えられ、
+                    // 8月は流しが空だったが、今回は食器が15枚), though a contrast parts them.
+                    || ((change || compares || guess) && compared(sentence, &evidence).is_some())
                     || evidence.iter().any(|e| {
                         reaches(sentence, clause, e)
                             && !(guess && e.clause == clause && e.kind != AnchorKind::Words)
+                            // 昼過ぎまで寝ていたので、夜は眠れていなかったと思われる: a guess
+                            // reasoned from a cause is not seen.
+                            && !(guessed
+                                && e.clause < clause
+                                && (e.clause + 1..=clause)
+                                    .any(|i| sentence.clauses[i].join == Join::Cause))
                             // 上達してきて、日本語教室に今月4回出席した: how often someone went
                             // somewhere counts the going, not a change in anything else.
                             // (単独通所に慣れてきており、5日間単独来所: the going is the thing.)
@@ -215,7 +235,8 @@ pub(super) fn check(
                             && wanted.met_by(&e.shows())
                             // 意欲が低下、1時間でタオルを8枚しか: output, or the time it took, is
                             // no count of motivation or attention (GUIDELINE rule 3).
-                            && !(change
+                            // (集中できないようで、1時間で1枚: attention, changed or not.)
+                            && !((change || attention)
                                 && claim.states.intersects(States::ENGAGEMENT)
                                 && (e.states.contains(States::SKILL.union(States::COUNT))
                                     || (e.kind == AnchorKind::Number
@@ -416,14 +437,14 @@ static BODY: LazyLock<Regex> =
 /// Counts set against a baseline (先月は8日だったが、今月は18日): a change shown.
 static BASELINE: LazyLock<Regex> = LazyLock::new(|| {
     crate::language::text::pattern(
-        "(?:先月|先週|前月|前週|前回|昨年|去年|以前|前は|当初|入所時|開始時|利用開始)[^。]*?[0-9０-９一二三四五六七八九十]|→|⇒|[0-9０-９]+月[^。]*?[0-9０-９]+月",
+        "(?:先月|先週|前月|前週|前回|昨年|去年|以前|前は|当初|入所時|開始時|利用開始)[^。]*?[0-9０-９一二三四五六七八九十]|→|⇒|[0-9０-９]+月[^。]*?[0-9０-９]+月|[0-9０-９]+月[^。]*?(?:今回|今月|現在)[^。]*?[0-9０-９]",
     )
 });
 
 /// The person's own words then and now (前回は「いらない」と言っていたが、今回は「出してみる」).
 static WORDS_THEN_AND_NOW: LazyLock<Regex> = LazyLock::new(|| {
     crate::language::text::pattern(
-        "(?:先月|先週|前月|前週|前回|以前|前は|当初|最初|初めは|はじめは|入所時|利用開始時)[^。「]{0,8}「[^」]+」[^。]*?(?:今回|今日|本日|今は|今月|今週|現在|最近)[^。「]{0,8}「",
+        "(?:先月|先週|前月|前週|前回|以前|前は|当初|最初|初めは|はじめは|入所時|利用開始時|[0-9]+月(?:は|に|の))[^。「]{0,8}「[^」]+」[^。]*?(?:今回|今日|本日|今は|今月|今週|現在|最近)[^。「]{0,8}「",
     )
 });
 

@@ -1,5 +1,5 @@
 //! Unit tests of the signs added in the later rounds of blind sets (BENCHMARKS.md, rounds 12
-//! and 13): each case is a sentence of our own, not one from the labelled sets.
+//! to 14): each case is a sentence of our own, not one from the labelled sets.
 
 use super::{Mode, tests::expect};
 
@@ -113,6 +113,71 @@ fn round_thirteen_signs() {
             ("週3日・1日4時間の勤務を継続する。", false),
             ("ヘルパー間の連携を密にする。", true),
             ("入浴を本人の負担なく行う。", true),
+        ],
+        Mode::Plan,
+    );
+}
+
+#[test]
+fn round_fourteen_signs() {
+    expect(
+        &[
+            // Words that hold their own negation are not turned round again by a zero, and a
+            // heading's colon ends what a negation can reach.
+            ("緊張気味で、面談の間一度も目を合わせなかった。", false),
+            (
+                "不安緊張：職員と一度も目を合わせず、下を向いて答えた。",
+                false,
+            ),
+            // A wish not to is a refusal; asking what one forgot shows what is not understood.
+            (
+                "ヘルパーの利用に拒否があり、「家に人を入れたくない」と話した。",
+                false,
+            ),
+            (
+                "予定を理解できていない様子で、「今日は何曜日だっけ」と3回尋ねた。",
+                false,
+            ),
+            (
+                "練習に意欲的に取り組み、表には30日中25日分の丸印があった。",
+                false,
+            ),
+            (
+                "「もう生きていても仕方がない」と話し、落ち込んでいた。",
+                false,
+            ),
+            // Then and now, though a contrast parts them.
+            (
+                "手順を覚えてきており、7月は「わからない」と話していたが、今回は「先にメモを見る」と自分から話した。",
+                false,
+            ),
+            (
+                "以前より歩行が不安定になっており、6月は杖なしで歩けていたが、今回は10mの間に3回つまずいた。",
+                false,
+            ),
+            // A reason guessed, from what stands beside it or from a cause.
+            ("寂しかったのか、写真を眺めていた。", true),
+            ("遅くまで起きていたので、朝は眠かったと思われる。", true),
+            // Output is no attention, whether it changed or not.
+            (
+                "集中できないようで、30分で塗り絵を1枚しか仕上げなかった。",
+                true,
+            ),
+            ("幻聴：軽度", true),
+            (
+                "廊下で他の入居者とすれ違ったが、特に揉めることもなかった。",
+                true,
+            ),
+            ("訪問時、身だしなみは整っていた。", true),
+            ("休日は自室でゴロゴロしていた。", true),
+            ("必要以上に菓子を買い込んでいた。", true),
+        ],
+        Mode::Record,
+    );
+    expect(
+        &[
+            ("金銭トラブルを起こさない。", true),
+            ("共同生活のルールを守れるようになる。", true),
         ],
         Mode::Plan,
     );
