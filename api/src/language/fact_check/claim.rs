@@ -96,10 +96,16 @@ pub(super) fn group<'l>(
                 })
             }
             TermKind::Interpretation | TermKind::VagueGoal => {
-                if let Some(last) = claims
-                    .last_mut()
-                    .filter(|c| c.vague_amount && gap_ok(c.end(), r.start, GRADE_GAP))
-                {
+                // 寝返りが多く眠りが浅い: a vague word that is its subject's predicate (〜が多く)
+                // says how much of that subject, and grades nothing after it.
+                let predicate_of = |c: &Claim| {
+                    ["が", "は", "も"]
+                        .iter()
+                        .any(|p| s[..c.start()].ends_with(p))
+                };
+                if let Some(last) = claims.last_mut().filter(|c| {
+                    c.vague_amount && gap_ok(c.end(), r.start, GRADE_GAP) && !predicate_of(c)
+                }) {
                     // The vague word grades this interpretation: they stand or fall together.
                     last.parts.push((r, t));
                     last.states = t.states;

@@ -175,7 +175,9 @@ fn names_content(s: &str, end: usize) -> bool {
         return true;
     }
     let rest = rest.trim_start_matches(['た', 'だ', 'っ', 'か', 'い']);
-    ["こと", "事", "もの", "出来事", "場面", "気持ち"]
+    // 最近の様子を報告する: what is reported, whatever it is.
+    let rest = rest.strip_prefix('の').unwrap_or(rest);
+    ["こと", "事", "もの", "出来事", "場面", "気持ち", "様子"]
         .iter()
         .any(|n| {
             rest.strip_prefix(n)
@@ -215,7 +217,8 @@ fn frames(sentence: &Sentence) -> Vec<Range<usize>> {
             "ため" if t.is(&["名詞"]) && next == Some("、") => Some(tok.bytes.end),
             "向け" | "目指し" if next == Some("て") => Some(tokens[i + 1].bytes.end),
             // 〜ときは, 〜場合は, 〜際は
-            "とき" | "時" | "場合" | "際" if matches!(next, Some("は" | "に" | "も")) => {
+            // (体調が悪い日は: a day named by a condition.)
+            "とき" | "時" | "場合" | "際" | "日" if matches!(next, Some("は" | "に" | "も")) => {
                 Some(tokens[i + 1].bytes.end)
             }
             // 〜たら, 〜れば
@@ -360,13 +363,15 @@ fn object_of(
     i: usize,
     in_frame: &dyn Fn(&Range<usize>) -> bool,
 ) -> Option<String> {
+    // A mark to put down (カレンダーに×を付ける) is as concrete as a noun.
     let noun = |t: &super::Tok| {
-        t.t.pos[0] == "名詞"
-            && !matches!(
-                t.t.pos[1].as_str(),
-                "副詞可能" | "代名詞" | "数" | "接尾" | "非自立"
-            )
-            && !in_frame(&t.bytes)
+        matches!(t.t.surface.as_str(), "×" | "○" | "◯" | "△" | "✓" | "✔")
+            || t.t.pos[0] == "名詞"
+                && !matches!(
+                    t.t.pos[1].as_str(),
+                    "副詞可能" | "代名詞" | "数" | "接尾" | "非自立"
+                )
+                && !in_frame(&t.bytes)
     };
     if i > 0 && noun(&tokens[i - 1]) {
         return Some(tokens[i - 1].t.base.clone());

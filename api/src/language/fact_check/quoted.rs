@@ -147,6 +147,19 @@ pub(super) fn quoted_mood(sentence: &Sentence, q: &Range<usize>) -> (States, boo
     if asks {
         states = states.union(States::DISTRESS);
     }
+    // 「これ、見学できますか」「やってもいい？」: asking to do something is wanting to.
+    if [
+        "できますか",
+        "してもいい",
+        "やってもいい",
+        "行ってもいい",
+        "やらせて",
+    ]
+    .iter()
+    .any(|w| inner.contains(w))
+    {
+        states = states.union(States::ENGAGEMENT);
+    }
     // 「次は何をすればいいですか」: asking how to go on shows what the person does not yet know.
     if [
         "すればいい",

@@ -196,7 +196,7 @@ pub(super) fn check(
                     || (willing
                         && evidence.iter().any(|e| {
                             e.kind == AnchorKind::Number
-                                && ["回", "度", "日", "日分"]
+                                && ["回", "度", "日", "日分", "社", "か所", "カ所", "ヶ所"]
                                     .iter()
                                     .any(|u| s[e.bytes.clone()].ends_with(u))
                                 // 「眠い」と2回話し、やる気がない: it counts the words, and

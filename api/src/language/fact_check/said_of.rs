@@ -163,7 +163,7 @@ static CONDITION: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Nouns an interpretation may describe (落ち着いた様子, 穏やかな一日, 不安な気持ち); any other
 /// noun it modifies is a thing (穏やかな曲, 不安定な脚立, 調子の悪いプリンター), not a person.
-const STATE_NOUNS: [&str; 94] = [
+const STATE_NOUNS: [&str; 98] = [
     "様子",
     "変化",
     "表情",
@@ -245,6 +245,10 @@ const STATE_NOUNS: [&str; 94] = [
     "波",
     "乱れ",
     "崩れ",
+    "寝顔",
+    "横顔",
+    "口元",
+    "目元",
     // How much or how often (いつも通りの量, 普段より多い回数): a vague amount of what happened.
     "量",
     "回数",

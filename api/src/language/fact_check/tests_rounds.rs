@@ -1,5 +1,5 @@
 //! Unit tests of the signs added in the later rounds of blind sets (BENCHMARKS.md, rounds 12
-//! to 14): each case is a sentence of our own, not one from the labelled sets.
+//! to 15): each case is a sentence of our own, not one from the labelled sets.
 
 use super::{Mode, tests::expect};
 
@@ -178,6 +178,68 @@ fn round_fourteen_signs() {
         &[
             ("金銭トラブルを起こさない。", true),
             ("共同生活のルールを守れるようになる。", true),
+        ],
+        Mode::Plan,
+    );
+}
+
+#[test]
+fn round_fifteen_signs() {
+    expect(
+        &[
+            // Words that show the state, in dialect or not.
+            (
+                "寂しそうで、「置いていかれた」と言い、玄関の方を見ていた。",
+                false,
+            ),
+            ("介護を拒否し、「やめろ」と言って職員の手を払った。", false),
+            ("投げやりな様子で、「もうどうでもいい」と言った。", false),
+            (
+                "疲労感を訴え、「仕事のあとは何もできない」と話した。",
+                false,
+            ),
+            (
+                "痛そうな表情で、膝に触れると「あいた」と言って体を引いた。",
+                false,
+            ),
+            (
+                "予定を理解している様子で、職員が時間を伝えると復唱した。",
+                false,
+            ),
+            (
+                "興味を示した様子で、「これ、参加できますか」と尋ねた。",
+                false,
+            ),
+            ("就職活動に前向きで、今月は自分で4社に応募した。", false),
+            // A wave goodbye is no sign of joy.
+            ("嬉しそうに「またね」と手を振った。", true),
+            // A vague amount that is its subject's predicate grades nothing after it.
+            ("寝返りが多く眠りが浅い様子だった。", true),
+            ("食事量が落ちてきている。", true),
+            ("穏やかな寝顔で休まれた。", true),
+            ("夜間はせん妄のような状態であった。", true),
+            (
+                "誤嚥に注意して介助し、大きなむせ込みもなく食べられた。",
+                true,
+            ),
+            ("・外出先でのトラブル：特になし", true),
+            // Getting up in the morning is the day's rhythm, not how well someone slept.
+            ("夜間良眠。朝は自分で起き、朝食も全量摂取。", true),
+        ],
+        Mode::Record,
+    );
+    expect(
+        &[
+            ("体調が悪い日は、9時までに事業所へ欠席の電話をする。", false),
+            ("薬を飲み忘れた日は、服薬カレンダーに×を付ける。", false),
+            (
+                "家族が面会に来た際は、職員が最近の様子を10分程度で伝える。",
+                false,
+            ),
+            (
+                "昼食後、歩行器で食堂まで（約20m）職員の見守りのもとで往復する。",
+                false,
+            ),
         ],
         Mode::Plan,
     );
