@@ -91,10 +91,13 @@ impl Raw {
             .await;
     }
 
-    /// The next protocol message (server pings answered), or `{"closed": code}`.
+    /// The next protocol message (server pings answered), or `{"closed": code}`. The wait is
+    /// bounded as a whole: server pings do not extend it, so a message that never comes fails
+    /// the test instead of hanging it.
     pub(crate) async fn recv(&mut self) -> Value {
+        let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            let frame = tokio::time::timeout(WAIT, self.ws.next())
+            let frame = tokio::time::timeout_at(deadline, self.ws.next())
                 .await
                 .expect("a message in time");
             match frame {

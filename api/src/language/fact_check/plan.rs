@@ -330,6 +330,11 @@ fn concrete_act(
         if keeps && counted && kept().is_some_and(|o| !vague_noun(&o) && !vague_verb(&o)) {
             return true;
         }
+        // 顔を向ける, 袖に腕を通す: a verb that is vague of an aim (意識を向ける) names a
+        // movement when its object is part of the body.
+        if vague_verb(act) && object.as_deref().is_some_and(|o| BODY.contains(&o)) {
+            return true;
+        }
         if vague_verb(act) || vague_noun(act) {
             continue;
         }
@@ -353,8 +358,22 @@ fn concrete_act(
     {
         return true;
     }
-    false
+    // 就労継続支援B型 週5日 9:30〜15:00 / 月2回、土曜日の9:30〜15:30の枠: how often and from when
+    // to when is a schedule anyone can check.
+    counted && SCHEDULE.is_match(sentence.s)
 }
+
+/// How often (週5日, 月2回) and a span of clock times (9:30〜15:00), in either order.
+static SCHEDULE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    crate::language::text::pattern(
+        "(?:週|月)[0-9]+(?:日|回)[^。]*?[0-9]{1,2}:[0-9]{2}\\s*[〜~－\\-]\\s*[0-9]{1,2}:[0-9]{2}|[0-9]{1,2}:[0-9]{2}\\s*[〜~－\\-]\\s*[0-9]{1,2}:[0-9]{2}[^。]*?(?:週|月)[0-9]+(?:日|回)",
+    )
+});
+
+/// Parts of the body: the object of a movement (顔を向ける, 腕を通す, 手を伸ばす).
+const BODY: [&str; 14] = [
+    "顔", "目", "視線", "首", "腕", "手", "足", "体", "身体", "指", "頭", "背中", "肩", "腰",
+];
 
 /// The noun a light verb at `i` acts on: right before it (通所できる), or before a を/は/も
 /// earlier in its clause (手洗いを自分で行う).

@@ -1,5 +1,5 @@
 //! Unit tests of the signs added in the later rounds of blind sets (BENCHMARKS.md, rounds 12
-//! to 15): each case is a sentence of our own, not one from the labelled sets.
+//! to 16): each case is a sentence of our own, not one from the labelled sets.
 
 use super::{Mode, tests::expect};
 
@@ -240,6 +240,42 @@ fn round_fifteen_signs() {
                 "昼食後、歩行器で食堂まで（約20m）職員の見守りのもとで往復する。",
                 false,
             ),
+        ],
+        Mode::Plan,
+    );
+}
+
+#[test]
+fn round_sixteen_signs() {
+    expect(
+        &[
+            // Signs of breathing, of stopping crying, of looking away.
+            ("呼吸が苦しそうで、肩呼吸がみられた。", false),
+            ("興奮気味で、手足をばたつかせた。", false),
+            ("落ち着いて、約1分で泣き止んだ。", false),
+            ("気が散っている様子で、2回窓の方を見た。", false),
+            // Muscle tone named 緊張 is the body's when the limbs show it.
+            ("緊張が強く、両足を突っ張らせていた。", false),
+            // で ends a noun's predicate: the negation after it is another's.
+            (
+                "不機嫌な様子で、挨拶に返事をせず、「話しかけるな」と言った。",
+                false,
+            ),
+            ("迷惑そうな表情だった。", true),
+            ("反省しているようには見えなかった。", true),
+            ("時間を持て余している様子だった。", true),
+            ("交友関係に、特に変化は見られませんでした。", true),
+            ("昨夜は遅く帰宅した。", true),
+            ("痰がからみ、ゴロゴロという音が聞こえた。", false),
+        ],
+        Mode::Record,
+    );
+    expect(
+        &[
+            ("生活介護 週5日 9:30〜15:30。", false),
+            ("呼名に対して10回中5回以上顔を向ける。", false),
+            ("飲酒は控えめにする。", true),
+            ("コミュニケーション手段を獲得する。", true),
         ],
         Mode::Plan,
     );
