@@ -147,34 +147,10 @@ pub(super) fn quoted_mood(sentence: &Sentence, q: &Range<usize>) -> (States, boo
     if asks {
         states = states.union(States::DISTRESS);
     }
-    // 「これ、見学できますか」「やってもいい？」: asking to do something is wanting to.
-    if [
-        "できますか",
-        "してもいい",
-        "やってもいい",
-        "行ってもいい",
-        "やらせて",
-    ]
-    .iter()
-    .any(|w| inner.contains(w))
-    {
-        states = states.union(States::ENGAGEMENT);
-    }
-    // 「次は何をすればいいですか」: asking how to go on shows what the person does not yet know.
-    if [
-        "すればいい",
-        "したらいい",
-        "どうやる",
-        "どうやって",
-        "どうするの",
-        "何をする",
-        "だっけ",
-        "っけ？",
-    ]
-    .iter()
-    .any(|w| inner.contains(w))
-    {
-        states = states.union(States::SKILL);
+    for (phrases, shown) in ASKING {
+        if phrases.iter().any(|w| inner.contains(w)) {
+            states = states.union(shown);
+        }
     }
     if [
         "なくていい",
@@ -193,3 +169,33 @@ pub(super) fn quoted_mood(sentence: &Sentence, q: &Range<usize>) -> (States, boo
     }
     (states, refused)
 }
+
+/// Questions whose form shows a state, whatever they ask about.
+const ASKING: [(&[&str], States); 2] = [
+    // 「これ、見学できますか」「やってもいい？」: asking to do something is wanting to.
+    (
+        &[
+            "できますか",
+            "してもいい",
+            "やってもいい",
+            "行ってもいい",
+            "やらせて",
+        ],
+        States::ENGAGEMENT,
+    ),
+    // 「次は何をすればいいですか」「今日は何曜日だっけ」: asking how to go on, or what one has
+    // forgotten, shows what the person does not yet know.
+    (
+        &[
+            "すればいい",
+            "したらいい",
+            "どうやる",
+            "どうやって",
+            "どうするの",
+            "何をする",
+            "だっけ",
+            "っけ？",
+        ],
+        States::SKILL,
+    ),
+];
