@@ -44,8 +44,9 @@ fn predicate_negated(tokens: &[Tok], mut i: usize, mut head: bool) -> bool {
         if is_negation(t) {
             return true;
         }
-        // 不機嫌な様子で…返事をせず: で (the copula's or a particle) ends a noun's predicate, so a negation on
-        // a later verb is another predicate's (不安でない and 不安ではない keep theirs).
+        // 不機嫌な様子で…返事をせず: で (the copula's or a particle) ends a noun's predicate,
+        // so a negation on a later verb is another predicate's (不安でない and 不安ではない keep
+        // theirs).
         if !head
             && (t.is(&["助動詞"]) || t.is(&["助詞", "格助詞"]))
             && t.surface == "で"
