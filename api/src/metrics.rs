@@ -103,6 +103,8 @@ pub struct Metrics {
     /// render serves every socket of a viewer running the same operation.
     pub subscription_renders: Counter,
     pub subscription_messages: Counter,
+    /// History pages written by their compiled plan rather than the executor.
+    pub direct_history_pages: Counter,
     /// Subscriptions open on sockets (kept by the sockets).
     pub active_subscriptions: Gauge,
     /// Scrape-time gauges.
@@ -135,6 +137,7 @@ impl Default for Metrics {
         let sql_statements = Counter::default();
         let subscription_renders = Counter::default();
         let subscription_messages = Counter::default();
+        let direct_history_pages = Counter::default();
         registry.register(
             "graphql_requests",
             "GraphQL operations executed, by operation name and type",
@@ -196,6 +199,11 @@ impl Default for Metrics {
             subscription_renders.clone(),
         );
         registry.register(
+            "direct_history_pages",
+            "History pages written by the plan compiled for their shape, without the general executor",
+            direct_history_pages.clone(),
+        );
+        registry.register(
             "subscription_messages",
             "Subscription responses sent to sockets",
             subscription_messages.clone(),
@@ -239,6 +247,7 @@ impl Default for Metrics {
             sql_statements,
             subscription_renders,
             subscription_messages,
+            direct_history_pages,
             names: Mutex::default(),
         }
     }

@@ -26,6 +26,7 @@ mod forms;
 mod graphql_contract;
 mod hardening;
 mod history_count;
+mod history_page;
 mod http_conformance;
 mod integrations;
 mod monitoring_schedule;

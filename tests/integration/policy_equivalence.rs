@@ -1484,6 +1484,38 @@ impl<'a> Case<'a> {
                 .iter()
                 .map(|(_, e)| self.w.label(e.record_id))
                 .collect();
+            // The page a compiled history document reads: the same entries in one statement
+            // (with their records, which this world's bare entries lack).
+            let query = timeline::PageQuery::new(
+                &Default::default(),
+                scope,
+                *cid,
+                &HistoryFilter::default(),
+                (Some(100), None),
+                true,
+            )
+            .or_fail()?;
+            let with_records = kakehashi::service::history::observation_page(
+                db,
+                &Default::default(),
+                query,
+                &[entity::observation::Column::Fact],
+                true,
+            )
+            .await
+            .or_fail()?;
+            let also: Labels = with_records
+                .page
+                .items
+                .iter()
+                .map(|(_, e)| self.w.label(e.record_id))
+                .collect();
+            self.t.same(
+                1,
+                || format!("{who}: history::observation_page(c{i})"),
+                also,
+                got.clone(),
+            )?;
             let c = &self.world.clients[i];
             self.t.same(
                 c.observations.len() + c.entries.len(),

@@ -493,7 +493,7 @@ async fn total_count_is_counted_whenever_it_is_selected() {
 /// The fewest SQL statements of three runs of `query` whose answers pass `check`. Other tests in
 /// this process may drop the shared session and scope caches meanwhile (their generations are
 /// process-wide), so only requests during which none moved count.
-async fn fewest_statements(
+pub(crate) async fn fewest_statements(
     app: &TestApp,
     token: &str,
     query: &str,

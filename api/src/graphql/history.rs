@@ -69,7 +69,7 @@ impl From<HistoryKind> for EntryKind {
     }
 }
 
-fn history_kind(k: EntryKind) -> HistoryKind {
+pub(super) fn history_kind(k: EntryKind) -> HistoryKind {
     match k {
         EntryKind::Observation => HistoryKind::Observation,
         EntryKind::PlanVersion => HistoryKind::PlanVersion,

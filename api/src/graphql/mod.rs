@@ -15,6 +15,7 @@ pub(crate) mod context;
 pub(crate) mod document;
 mod fact_check;
 mod history;
+pub(crate) mod history_page;
 pub mod ids;
 mod import;
 pub(crate) mod limits;

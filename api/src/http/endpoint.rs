@@ -380,6 +380,34 @@ async fn execute(
     }
     let started = std::time::Instant::now();
     let variables = variables.map(Variables::from_json).unwrap_or_default();
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("invalid"));
+    // A history page whose document the executor has answered before: written by its plan,
+    // or handed on to the executor (with the credential already read) when the plan declines.
+    let mut credential = None;
+    if let Some(plan) = state
+        .history_pages
+        .proven(&query, operation_name.as_deref())
+    {
+        let read = authenticate(state, authorization).await;
+        if let Some(body) = graphql::history_page::answer(state, &plan, &read, &variables).await {
+            state.metrics.direct_history_pages.inc();
+            state.metrics.graphql_request(
+                plan.operation_name(),
+                OperationKind::Query,
+                started.elapsed().as_secs_f64(),
+                std::iter::empty(),
+            );
+            let mut res = (StatusCode::OK, body).into_response();
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(media.content_type()),
+            );
+            return res;
+        }
+        credential = Some(read);
+    }
     // Parsed and measured once, before anything touches the database.
     let document = match graphql::document::prepare(
         &query,
@@ -413,10 +441,10 @@ async fn execute(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return res;
     }
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .map(|v| v.to_str().unwrap_or("invalid"));
-    let credential = authenticate(state, authorization).await;
+    let credential = match credential {
+        Some(c) => c,
+        None => authenticate(state, authorization).await,
+    };
     let writes = document.writes();
     let kind = match document.operation_type {
         Some(OperationType::Mutation) => OperationKind::Mutation,
@@ -424,6 +452,13 @@ async fn execute(
         _ => OperationKind::Query,
     };
     let named = document.operation_name.clone();
+    // A history page's document is kept (compiled) to be answered by its plan once the
+    // executor has answered it without an error.
+    let noted = (!writes
+        && state
+            .history_pages
+            .note(&query, operation_name.as_deref(), &document.parsed))
+    .then(|| (query.clone(), operation_name.clone()));
     let mut request = async_graphql::Request::new(query).variables(variables);
     if let Some(name) = operation_name {
         request = request.operation_name(name);
@@ -438,6 +473,13 @@ async fn execute(
         crate::service::invalidation::settle(marks);
     }
     let executed = outcome.executed();
+    if let Some((query, operation_name)) = noted {
+        state.history_pages.learn(
+            &query,
+            operation_name.as_deref(),
+            executed && response.errors.is_empty(),
+        );
+    }
     if writes && executed {
         // Committed changes wait in the outbox: deliver them now rather than at the next poll.
         state.hub.wake();

@@ -36,6 +36,8 @@ pub struct AppState {
     pub persisted: PersistedQueries,
     /// Subscriptions executed once for the sockets of one viewer running the same operation.
     pub shares: Arc<crate::http::ws::shared::Shares>,
+    /// History-page documents compiled for their shape (answered without the executor).
+    pub(crate) history_pages: Arc<crate::graphql::history_page::Plans>,
 }
 
 impl std::ops::Deref for AppState {
@@ -96,6 +98,7 @@ impl AppState {
             statements,
             persisted,
             shares: Default::default(),
+            history_pages: Default::default(),
         })
     }
 }

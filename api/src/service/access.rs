@@ -297,7 +297,32 @@ impl Scope {
 
     /// [`Scope::can_see_entry`] as a SQL condition on `timeline_entries`.
     pub fn timeline_condition(&self) -> Condition {
+        self.timeline_rule(None)
+    }
+
+    /// The same condition for a statement that already keeps only `client_id`'s entries: each
+    /// list of clients in the rule is then true or false, and left out. What remains names no
+    /// client, so the database walks the client's history in its index order and stops at the
+    /// page's end; PostgreSQL's generic plan of the whole condition sorted every entry.
+    pub fn timeline_condition_of(&self, client_id: Uuid) -> Condition {
+        self.timeline_rule(Some(client_id))
+    }
+
+    fn timeline_rule(&self, only: Option<Uuid>) -> Condition {
         use timeline_entry::Column as T;
+        // A clause for the entries of `clients`: `None` when it can hold for none of them.
+        let of = |clients: &[Uuid], clause: Condition| match only {
+            None => Some(clause.add(T::ClientId.is_in(clients.iter().copied()))),
+            Some(c) => clients.contains(&c).then_some(clause),
+        };
+        let any = |clauses: Vec<Option<Condition>>| {
+            let held: Vec<Condition> = clauses.into_iter().flatten().collect();
+            if held.is_empty() {
+                // Said outright: sea-query leaves an empty `any` out, which would allow all.
+                return None;
+            }
+            Some(held.into_iter().fold(Condition::any(), Condition::add))
+        };
         let mut own = Vec::new();
         let mut current = Vec::new();
         let mut consultation = Vec::new();
@@ -325,45 +350,43 @@ impl Scope {
                 .copied()
                 .filter(|c| consultation.contains(c))
                 .collect();
-            Condition::any()
-                .add(
-                    Condition::all()
-                        .add(T::ClientId.is_in(clients.iter().copied()))
-                        .add(T::Visibility.eq(Visibility::CareTeam)),
-                )
-                .add(
-                    Condition::all()
-                        .add(T::ClientId.is_in(in_consultation))
-                        .add(T::Visibility.eq(Visibility::Consultation)),
-                )
+            any(vec![
+                of(
+                    clients,
+                    Condition::all().add(T::Visibility.eq(Visibility::CareTeam)),
+                ),
+                of(
+                    &in_consultation,
+                    Condition::all().add(T::Visibility.eq(Visibility::Consultation)),
+                ),
+            ])
         };
-        let mut cond = Condition::any()
-            .add(
+        let mut clauses = vec![
+            of(
+                &own,
+                Condition::all().add(T::OrganizationId.eq(self.viewer_org)),
+            ),
+            reach(&current).map(|r| Condition::all().add(T::DataCategory.is_null()).add(r)),
+            of(
+                &consultation,
                 Condition::all()
-                    .add(T::OrganizationId.eq(self.viewer_org))
-                    .add(T::ClientId.is_in(own)),
-            )
-            .add(
-                Condition::all()
-                    .add(T::DataCategory.is_null())
-                    .add(reach(&current)),
-            )
-            .add(
-                Condition::all()
-                    .add(T::ClientId.is_in(consultation.clone()))
                     .add(T::Category.eq("SAFEGUARDING"))
                     .add(T::Visibility.ne(Visibility::Internal)),
-            );
+            ),
+        ];
         for ((category, from), clients) in &consented {
-            let mut shared = Condition::all()
-                .add(T::DataCategory.eq(category_str(*category)))
-                .add(reach(clients));
-            if let Some(from) = from {
-                shared = shared.add(T::OccurredAt.gte(jst_day_start(*from)));
-            }
-            cond = cond.add(shared);
+            clauses.push(reach(clients).map(|r| {
+                let mut shared = Condition::all()
+                    .add(T::DataCategory.eq(category_str(*category)))
+                    .add(r);
+                if let Some(from) = from {
+                    shared = shared.add(T::OccurredAt.gte(jst_day_start(*from)));
+                }
+                shared
+            }));
         }
-        cond
+        any(clauses)
+            .unwrap_or_else(|| Condition::all().add(sea_orm::sea_query::Expr::cust("1 = 0")))
     }
 
     /// The same rule as [`Scope::can_see_observation`], as a SQL condition on `observations`.

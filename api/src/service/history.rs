@@ -22,7 +22,10 @@ use uuid::Uuid;
 use super::timeline::EntryKind;
 use crate::error::{ApiError, ApiResult};
 
+mod observation_page;
 mod statement;
+
+pub use observation_page::{ObservationPage, PageAuthor, PageOrganization, observation_page};
 
 use statement::{PART_KINDS, alias, statements};
 

@@ -38,12 +38,17 @@ struct PageRow {
 
 impl sea_orm::FromQueryResult for PageRow {
     fn from_query_result(row: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
-        let total: Option<i64> = row.try_get(pre, TOTAL)?;
         Ok(Self {
             entry: timeline_entry::Model::from_query_result(row, pre)?,
-            total: total.and_then(|n| u64::try_from(n).ok()),
+            total: total_of(row, pre)?,
         })
     }
+}
+
+/// The total's cell of a page row (null when it was not counted).
+pub fn total_of(row: &sea_orm::QueryResult, pre: &str) -> Result<Option<u64>, sea_orm::DbErr> {
+    let total: Option<i64> = row.try_get(pre, TOTAL)?;
+    Ok(total.and_then(|n| u64::try_from(n).ok()))
 }
 
 /// One entry to write (or overwrite: an amended record keeps one entry).
@@ -172,105 +177,172 @@ pub async fn history(
     scope: &Scope,
     client_id: Uuid,
     filter: &HistoryFilter,
-    (first, after): (Option<i32>, Option<&str>),
+    page: (Option<i32>, Option<&str>),
     count_total: bool,
 ) -> ApiResult<HistoryPage> {
-    use timeline_entry::Column as T;
-    let size = match first {
-        None => DEFAULT_PAGE_SIZE,
-        Some(n) => u64::try_from(n)
-            .ok()
-            .filter(|n| *n <= MAX_PAGE_SIZE)
-            .ok_or_else(|| {
-                ApiError::bad_input(
-                    "first",
-                    format!("first must be between 0 and {MAX_PAGE_SIZE}."),
-                )
-            })?,
-    };
-    let mut base = Condition::all()
-        .add(T::ClientId.eq(client_id))
-        .add(T::Status.eq(RecordStatus::Current))
-        .add(scope.narrowed(&[client_id]).timeline_condition());
-    if let Some(from) = filter.from {
-        base = base.add(T::OccurredAt.gte(from));
-    }
-    if let Some(to) = filter.to {
-        base = base.add(T::OccurredAt.lt(to));
-    }
-    if !filter.kinds.is_empty() {
-        base = base.add(T::Kind.is_in(filter.kinds.iter().copied()));
-    }
-    // A count kept since the client's last timeline write is reused; otherwise the total rides
-    // along with the page as an uncorrelated subquery (both databases evaluate it once): one
-    // statement for the page and its count.
-    let count_key = count_total.then(|| CountKey::new(scope, client_id, filter));
-    // Read before the count: a write committed meanwhile moves it.
-    let timeline_generation = invalidation::CLIENTS.current(client_id);
-    let known = count_key.as_ref().and_then(|k| counts.get(k));
-    let count = (count_total && known.is_none()).then(|| {
-        timeline_entry::Entity::find()
-            .select_only()
-            .expr(Expr::cust("COUNT(*)"))
-            .filter(base.clone())
-            .into_query()
-    });
-    let mut q = timeline_entry::Entity::find().filter(base.clone());
-    q = match count {
-        Some(count) => q.expr_as(
-            Expr::SubQuery(None, Box::new(count.into_sub_query_statement())),
-            TOTAL,
-        ),
-        // A typed null, so that every row decodes the same way and a bad count is an error.
-        None => q.expr_as(Expr::cust("CAST(NULL AS BIGINT)"), TOTAL),
-    };
-    if let Some(c) = after {
-        // A row-value comparison, which both SQLite and PostgreSQL answer from the
-        // (client_id, occurred_at, record_id) index without walking the newer rows: deep pages
-        // cost the same as the first.
-        let (t, id, kind) = parse_cursor(c)?;
-        q = q.filter(
-            Expr::tuple([
-                Expr::col(T::OccurredAt),
-                Expr::col(T::RecordId),
-                Expr::col(T::Kind),
-            ])
-            .lt(Expr::tuple([Expr::val(t), Expr::val(id), Expr::val(kind)])),
-        );
-    }
-    let mut rows = q
-        .order_by_desc(T::OccurredAt)
-        .order_by_desc(T::RecordId)
-        .order_by_desc(T::Kind)
-        .limit(size + 1)
+    let query = PageQuery::new(counts, scope, client_id, filter, page, count_total)?;
+    let rows = query
+        .select
+        .clone()
         .into_model::<PageRow>()
         .all(db)
-        .await?;
-    let total_count = match (known, rows.first()) {
-        _ if !count_total => 0,
-        (Some(n), _) => n,
-        (None, Some(r)) => r.total.unwrap_or(0),
-        // Past the last page: the count alone.
-        (None, None) if after.is_some() => {
-            timeline_entry::Entity::find()
-                .filter(base)
-                .count(db)
-                .await?
+        .await?
+        .into_iter()
+        .map(|r| (r.entry, r.total, ()))
+        .collect();
+    Ok(query.page(db, counts, rows).await?.0)
+}
+
+/// The statement of a history page before it runs, and what turns its rows into the page:
+/// [`history`] runs it as it is; a page that brings its records along adds them to it.
+pub struct PageQuery {
+    /// The entries (every column of `timeline_entries`, then the total's column) under the
+    /// scope's condition, the filter and the cursor, newest first, one more than the page.
+    pub select: sea_orm::Select<timeline_entry::Entity>,
+    size: u64,
+    base: Condition,
+    count_total: bool,
+    resumed: bool,
+    count_key: Option<CountKey>,
+    known: Option<u64>,
+    timeline_generation: u64,
+}
+
+/// How many columns come before the first one a caller adds to [`PageQuery::select`].
+pub fn page_columns() -> usize {
+    use sea_orm::Iterable;
+    timeline_entry::Column::iter().count() + 1
+}
+
+impl PageQuery {
+    pub fn new(
+        counts: &TotalCounts,
+        scope: &Scope,
+        client_id: Uuid,
+        filter: &HistoryFilter,
+        (first, after): (Option<i32>, Option<&str>),
+        count_total: bool,
+    ) -> ApiResult<Self> {
+        use timeline_entry::Column as T;
+        let size = match first {
+            None => DEFAULT_PAGE_SIZE,
+            Some(n) => u64::try_from(n)
+                .ok()
+                .filter(|n| *n <= MAX_PAGE_SIZE)
+                .ok_or_else(|| {
+                    ApiError::bad_input(
+                        "first",
+                        format!("first must be between 0 and {MAX_PAGE_SIZE}."),
+                    )
+                })?,
+        };
+        let mut base = Condition::all()
+            .add(T::ClientId.eq(client_id))
+            .add(T::Status.eq(RecordStatus::Current))
+            .add(scope.timeline_condition_of(client_id));
+        if let Some(from) = filter.from {
+            base = base.add(T::OccurredAt.gte(from));
         }
-        (None, None) => 0,
-    };
-    if let (Some(key), None) = (count_key, known) {
-        counts.put(key, total_count, timeline_generation);
+        if let Some(to) = filter.to {
+            base = base.add(T::OccurredAt.lt(to));
+        }
+        if !filter.kinds.is_empty() {
+            base = base.add(T::Kind.is_in(filter.kinds.iter().copied()));
+        }
+        // A count kept since the client's last timeline write is reused; otherwise the total
+        // rides along with the page as an uncorrelated subquery (both databases evaluate it
+        // once): one statement for the page and its count.
+        let count_key = count_total.then(|| CountKey::new(scope, client_id, filter));
+        // Read before the count: a write committed meanwhile moves it.
+        let timeline_generation = invalidation::CLIENTS.current(client_id);
+        let known = count_key.as_ref().and_then(|k| counts.get(k));
+        let count = (count_total && known.is_none()).then(|| {
+            timeline_entry::Entity::find()
+                .select_only()
+                .expr(Expr::cust("COUNT(*)"))
+                .filter(base.clone())
+                .into_query()
+        });
+        let mut q = timeline_entry::Entity::find().filter(base.clone());
+        q = match count {
+            Some(count) => q.expr_as(
+                Expr::SubQuery(None, Box::new(count.into_sub_query_statement())),
+                TOTAL,
+            ),
+            // A typed null, so that every row decodes the same way and a bad count is an error.
+            None => q.expr_as(Expr::cust("CAST(NULL AS BIGINT)"), TOTAL),
+        };
+        if let Some(c) = after {
+            // A row-value comparison, which both SQLite and PostgreSQL answer from the
+            // (client_id, occurred_at, record_id) index without walking the newer rows: deep
+            // pages cost the same as the first.
+            let (t, id, kind) = parse_cursor(c)?;
+            q = q.filter(
+                Expr::tuple([
+                    Expr::col((timeline_entry::Entity, T::OccurredAt)),
+                    Expr::col((timeline_entry::Entity, T::RecordId)),
+                    Expr::col((timeline_entry::Entity, T::Kind)),
+                ])
+                .lt(Expr::tuple([Expr::val(t), Expr::val(id), Expr::val(kind)])),
+            );
+        }
+        let select = q
+            .order_by_desc(T::OccurredAt)
+            .order_by_desc(T::RecordId)
+            .order_by_desc(T::Kind)
+            .limit(size + 1);
+        Ok(Self {
+            select,
+            size,
+            base,
+            count_total,
+            resumed: after.is_some(),
+            count_key,
+            known,
+            timeline_generation,
+        })
     }
-    let has_next_page = rows.len() as u64 > size;
-    rows.truncate(usize::try_from(size).unwrap_or(usize::MAX));
-    let rows: Vec<timeline_entry::Model> = rows.into_iter().map(|r| r.entry).collect();
-    Ok(HistoryPage {
-        items: rows.into_iter().map(|e| (cursor_of(&e), e)).collect(),
-        has_next_page,
-        has_previous_page: after.is_some(),
-        total_count,
-    })
+
+    /// The page from the statement's rows (each an entry, the total's cell, and whatever the
+    /// caller read beside them), with the rest of each row for the entries on the page.
+    pub async fn page<R>(
+        self,
+        db: &impl ConnectionTrait,
+        counts: &TotalCounts,
+        mut rows: Vec<(timeline_entry::Model, Option<u64>, R)>,
+    ) -> ApiResult<(HistoryPage, Vec<R>)> {
+        let total_count = match (self.known, rows.first()) {
+            _ if !self.count_total => 0,
+            (Some(n), _) => n,
+            (None, Some(r)) => r.1.unwrap_or(0),
+            // Past the last page: the count alone.
+            (None, None) if self.resumed => {
+                timeline_entry::Entity::find()
+                    .filter(self.base)
+                    .count(db)
+                    .await?
+            }
+            (None, None) => 0,
+        };
+        if let (Some(key), None) = (self.count_key, self.known) {
+            counts.put(key, total_count, self.timeline_generation);
+        }
+        let has_next_page = rows.len() as u64 > self.size;
+        rows.truncate(usize::try_from(self.size).unwrap_or(usize::MAX));
+        let (items, rest) = rows
+            .into_iter()
+            .map(|(e, _, r)| ((cursor_of(&e), e), r))
+            .unzip();
+        Ok((
+            HistoryPage {
+                items,
+                has_next_page,
+                has_previous_page: self.resumed,
+                total_count,
+            },
+            rest,
+        ))
+    }
 }
 
 /// What a cached history count answers: one organization's view (under the access generation and

@@ -26,8 +26,8 @@ use crate::service::timeline::EntryKind;
 const ENTRY_KIND: &str = "entry_kind";
 const ENTRY_RECORD: &str = "entry_record_id";
 /// Aliases (and column prefixes) of the joined author and organization.
-const AUTHOR: &str = "author";
-const AUTHOR_ORGANIZATION: &str = "author_org";
+pub(super) const AUTHOR: &str = "author";
+pub(super) const AUTHOR_ORGANIZATION: &str = "author_org";
 
 /// Each record table's alias in the statement; its columns come back as `<alias>_<column>`.
 pub(super) fn alias(kind: EntryKind) -> &'static str {
@@ -271,7 +271,7 @@ fn parts(shown: Shown) -> Vec<Part> {
 }
 
 /// Joins the observations' authors and the authors' organizations.
-fn join_authors(q: &mut SelectStatement) {
+pub(super) fn join_authors(q: &mut SelectStatement) {
     q.join_as(
         JoinType::LeftJoin,
         staff_member::Entity,
