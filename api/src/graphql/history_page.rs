@@ -15,11 +15,12 @@
 //!   cursor or id or page size, a variable of an unexpected shape, a record or name the page's
 //!   statements did not bring) falls back to the executor, which answers with its own error
 //!   and codes. Nothing is written before the page is complete, so a fallback repeats no audit.
-//! - **The same work.** The same service calls in the same order as the resolvers (scope,
-//!   client, page, records, read audits), so authorization, consent and auditing are the ones
-//!   every other read goes through.
-//! - **The same bytes.** A test sends each document twice (the executor answers the first, the
-//!   plan the second) and compares the bodies.
+//! - **The same work.** The same service calls as the resolvers (the viewer's scope, the page
+//!   under the same condition, the client's row, the read audits), so authorization, consent
+//!   and auditing are the ones every other read goes through; only the page and its records
+//!   come in one statement instead of two ([`crate::service::history::observation_page`]).
+//! - **The same bytes.** A test sends each document as written and with a directive that keeps
+//!   it from the plan, and compares the bodies (`tests/integration/history_page.rs`).
 //!
 //! The shape: one operation, no fragments, no directives, no variable defaults; the root selects
 //! `client(id:)` alone; the client `id`, `__typename` and `history(first:, after:)`; the
