@@ -318,7 +318,7 @@ impl Scope {
         let any = |clauses: Vec<Option<Condition>>| {
             let held: Vec<Condition> = clauses.into_iter().flatten().collect();
             if held.is_empty() {
-                // Said outright: sea-query leaves an empty `any` out, which would allow all.
+                // Said outright: an empty `any` may be left out of its parent, allowing all.
                 return None;
             }
             Some(held.into_iter().fold(Condition::any(), Condition::add))
